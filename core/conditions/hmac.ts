@@ -1,0 +1,137 @@
+import { createHmac } from 'node:crypto';
+import type { HmacConfig, LocatorConfig } from '../config/schema.js';
+import { describeLocation, locateRaw, locateValues } from '../request/locate-value.js';
+import type { RawRequest } from '../request/raw-request.js';
+import { accept, refuse, type Verdict } from '../reject.js';
+import { PASS, type Check } from './check.js';
+import { bytesEqual } from './constant-time.js';
+
+export type HmacAlgorithm = HmacConfig['algorithm'];
+export type SignatureEncoding = HmacConfig['encoding'];
+
+/** The placeholders a signed-message template may use. */
+export const MESSAGE_PLACEHOLDER = /^\{(body|timestamp|header:[A-Za-z0-9_-]+)\}$/;
+
+type MessagePart = { kind: 'literal'; bytes: Buffer } | { kind: 'body' } | { kind: 'timestamp' } | { kind: 'header'; name: string };
+
+export function compileMessageTemplate(template: string): MessagePart[] {
+  const parts: MessagePart[] = [];
+  let last = 0;
+  for (const match of template.matchAll(/\{(body|timestamp|header:[A-Za-z0-9_-]+)\}/g)) {
+    if (match.index > last) parts.push({ kind: 'literal', bytes: Buffer.from(template.slice(last, match.index), 'utf8') });
+    const name = match[1]!;
+    if (name === 'body') parts.push({ kind: 'body' });
+    else if (name === 'timestamp') parts.push({ kind: 'timestamp' });
+    else parts.push({ kind: 'header', name: name.slice('header:'.length) });
+    last = match.index + match[0].length;
+  }
+  if (last < template.length) parts.push({ kind: 'literal', bytes: Buffer.from(template.slice(last), 'utf8') });
+  return parts;
+}
+
+export interface SignatureInput {
+  readonly body: Buffer;
+  readonly timestamp?: string | undefined;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+/** Builds the signed bytes from a template; shared by the verifier and by `sign` (tests, senders). */
+export function buildSignedMessage(parts: readonly MessagePart[], input: SignatureInput): Verdict<Buffer> {
+  const chunks: Buffer[] = [];
+  for (const part of parts) {
+    if (part.kind === 'literal') chunks.push(part.bytes);
+    else if (part.kind === 'body') chunks.push(input.body);
+    else if (part.kind === 'timestamp') {
+      if (input.timestamp === undefined) return refuse('missing_header', 'the signed message needs a timestamp and none was found');
+      chunks.push(Buffer.from(input.timestamp, 'utf8'));
+    } else {
+      const value = input.headers?.[part.name.toLowerCase()];
+      if (value === undefined) return refuse('missing_header', `header ${part.name} is missing (it is part of the signed message)`);
+      chunks.push(Buffer.from(value, 'utf8'));
+    }
+  }
+  return accept(Buffer.concat(chunks));
+}
+
+/** Secret string → key bytes. `base64` keys may carry Standard Webhooks' `whsec_` prefix. */
+export function secretKey(secret: string, encoding: HmacConfig['secret_encoding']): Buffer {
+  if (encoding === 'utf8') return Buffer.from(secret, 'utf8');
+  return Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+}
+
+export interface SignOptions {
+  readonly secret: string;
+  readonly algorithm?: HmacAlgorithm;
+  readonly encoding?: SignatureEncoding;
+  readonly secretEncoding?: HmacConfig['secret_encoding'];
+  readonly message?: string;
+}
+
+/** Computes a signature as a sender would (without prefix). */
+export function signHmac(options: SignOptions, input: SignatureInput): string {
+  const message = buildSignedMessage(compileMessageTemplate(options.message ?? '{body}'), input);
+  if (!message.ok) throw new Error(message.rejection.message);
+  return createHmac(options.algorithm ?? 'sha256', secretKey(options.secret, options.secretEncoding ?? 'utf8'))
+    .update(message.value)
+    .digest(options.encoding ?? 'hex');
+}
+
+const DIGEST_BYTES: Record<HmacAlgorithm, number> = { sha1: 20, sha256: 32, sha512: 64 };
+const HEX = /^[0-9a-fA-F]+$/;
+const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
+
+/**
+ * HMAC over a message template; `timestampLocator` says where `{timestamp}` comes from (the
+ * trigger's timestamp condition). Several signatures in one value and several secrets are
+ * accepted so senders and operators can rotate keys without downtime.
+ */
+export function compileHmac(config: HmacConfig, timestampLocator: LocatorConfig | undefined): Check {
+  const where = describeLocation(config);
+  const parts = compileMessageTemplate(config.message);
+  const headerNames = parts.flatMap((p) => (p.kind === 'header' ? [p.name.toLowerCase()] : []));
+  const keys = config.secret.map((s) => secretKey(s, config.secret_encoding));
+  const digestBytes = DIGEST_BYTES[config.algorithm];
+  const needsTimestamp = parts.some((p) => p.kind === 'timestamp');
+
+  return (req) => {
+    const candidates = locateValues(req, config, 'malformed_signature');
+    if (!candidates.ok) return candidates;
+    const decoded: Buffer[] = [];
+    for (const candidate of candidates.value) {
+      const bytes = decodeSignature(candidate, config.encoding);
+      if (bytes?.length === digestBytes) decoded.push(bytes);
+    }
+    if (decoded.length === 0) {
+      return refuse('malformed_signature', `${where} is not a ${config.encoding} ${config.algorithm} signature (${digestBytes} bytes expected)`);
+    }
+    const input = signatureInput(req, headerNames, needsTimestamp ? timestampLocator : undefined);
+    if (!input.ok) return input;
+    const message = buildSignedMessage(parts, input.value);
+    if (!message.ok) return message;
+    let matched = false;
+    for (const key of keys) {
+      const expected = createHmac(config.algorithm, key).update(message.value).digest();
+      for (const signature of decoded) matched = bytesEqual(signature, expected) || matched;
+    }
+    return matched ? PASS : refuse('signature_mismatch', `${where} does not match the request body`);
+  };
+}
+
+function signatureInput(req: RawRequest, headerNames: readonly string[], timestampLocator: LocatorConfig | undefined): Verdict<SignatureInput> {
+  const headers: Record<string, string> = {};
+  for (const name of headerNames) {
+    const value = locateRaw(req, { lookup: 'header', key: name });
+    if (!value.ok) return value;
+    headers[name] = value.value;
+  }
+  if (!timestampLocator) return accept({ body: req.body, headers });
+  const timestamp = locateValues(req, timestampLocator, 'timestamp_invalid');
+  if (!timestamp.ok) return timestamp;
+  return accept({ body: req.body, headers, timestamp: timestamp.value[0] });
+}
+
+function decodeSignature(value: string, encoding: SignatureEncoding): Buffer | undefined {
+  if (encoding === 'hex') return HEX.test(value) && value.length % 2 === 0 ? Buffer.from(value, 'hex') : undefined;
+  if (!BASE64.test(value)) return undefined;
+  return Buffer.from(value, value.includes('-') || value.includes('_') ? 'base64url' : 'base64');
+}

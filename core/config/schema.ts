@@ -1,0 +1,239 @@
+/**
+ * The shape of hooklaunch.yaml. Parsed once at start-up; everything after trusts these types.
+ * Keys are snake_case as users write them; unknown keys are errors so typos never pass silently.
+ */
+import { z } from 'zod';
+
+const MiB = 1024 * 1024;
+
+const nonEmpty = z.string().min(1, 'must not be empty');
+const positiveInt = z.number().int().positive();
+
+/** One secret, or a list (newest first) so old and new overlap during rotation. */
+const secrets = z.union([nonEmpty, z.array(nonEmpty).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));
+
+/** Where a value sits in the request: a header, query parameter, form field or JSON dot path. */
+const locatorFields = {
+  lookup: z.enum(['header', 'query', 'form', 'json']).default('header'),
+  key: nonEmpty,
+  /** Expected at the start of the value and stripped (`sha256=`, `v0=`, `Bearer `). */
+  prefix: z.string().optional(),
+  /** The value holds several parts (`t=1,v1=ab,v1=cd`); parts carrying the prefix are candidates. */
+  separator: z.string().min(1).optional(),
+};
+
+const staticTokenAuth = z.strictObject({
+  type: z.literal('web-request-auth'),
+  auth_type: z.literal('static_token'),
+  ...locatorFields,
+  secret: secrets,
+});
+
+export const HMAC_ALGORITHMS = ['sha1', 'sha256', 'sha512'] as const;
+
+const hmacAuth = z.strictObject({
+  type: z.literal('web-request-auth'),
+  auth_type: z.literal('hmac'),
+  ...locatorFields,
+  secret: secrets,
+  algorithm: z.enum(HMAC_ALGORITHMS).default('sha256'),
+  encoding: z.enum(['hex', 'base64']).default('hex'),
+  /** How the secret string becomes key bytes; `base64` also strips a `whsec_` prefix (Standard Webhooks). */
+  secret_encoding: z.enum(['utf8', 'base64']).default('utf8'),
+  /** Signed message template over {body}, {timestamp} and {header:Name}. */
+  message: nonEmpty.default('{body}'),
+});
+
+export const JWT_ALGORITHMS = [
+  'HS256', 'HS384', 'HS512',
+  'RS256', 'RS384', 'RS512',
+  'PS256', 'PS384', 'PS512',
+  'ES256', 'ES384', 'ES512',
+  'EdDSA', 'Ed25519',
+] as const;
+
+const jwtAuth = z
+  .strictObject({
+    type: z.literal('web-request-auth'),
+    auth_type: z.literal('jwt'),
+    lookup: z.enum(['header', 'query', 'form', 'json']).default('header'),
+    key: nonEmpty.default('Authorization'),
+    prefix: z.string().default('Bearer '),
+    algorithms: z.array(z.enum(JWT_ALGORITHMS, { error: () => `must be one of ${JWT_ALGORITHMS.join(', ')} ("none" is never allowed)` })).min(1),
+    secret: secrets.optional(),
+    public_key: nonEmpty.optional(),
+    jwks_url: z.url({ protocol: /^https?$/ }).optional(),
+    issuer: z.union([nonEmpty, z.array(nonEmpty).min(1)]).optional(),
+    audience: z.union([nonEmpty, z.array(nonEmpty).min(1)]).optional(),
+    subject: nonEmpty.optional(),
+    /** Seconds; requires `iat` and rejects older tokens. */
+    max_age: positiveInt.optional(),
+    clock_tolerance: z.number().int().nonnegative().default(0),
+  })
+  .superRefine((c, ctx) => {
+    const keys = [c.secret, c.public_key, c.jwks_url].filter((k) => k !== undefined);
+    if (keys.length !== 1) {
+      ctx.addIssue({ code: 'custom', message: 'set exactly one of secret, public_key or jwks_url' });
+      return;
+    }
+    const symmetric = c.algorithms.filter((a) => a.startsWith('HS'));
+    if (c.secret !== undefined && symmetric.length !== c.algorithms.length) {
+      ctx.addIssue({ code: 'custom', path: ['algorithms'], message: 'a shared secret only verifies HS256/HS384/HS512; list only those' });
+    }
+    if (c.secret === undefined && symmetric.length > 0) {
+      ctx.addIssue({ code: 'custom', path: ['algorithms'], message: `${symmetric.join(', ')} needs a shared secret; a public key never verifies HS tokens` });
+    }
+  });
+
+const timestampCondition = z.strictObject({
+  type: z.literal('timestamp'),
+  ...locatorFields,
+  format: z.enum(['unix_s', 'unix_ms', 'iso8601']).default('unix_s'),
+  /** Seconds either side of now. */
+  tolerance: positiveInt.default(300),
+});
+
+export const FILTER_OPERATIONS = [
+  'equals', 'not-equals', 'contains', 'not-contains', 'starts-with', 'ends-with', 'matches',
+  'in', 'exists', 'not-exists', 'gt', 'gte', 'lt', 'lte',
+] as const;
+
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+const payloadFilter = z
+  .strictObject({
+    type: z.literal('payload-filter'),
+    /** Dot path into the JSON or form body; `\.` is a literal dot. */
+    lookup: nonEmpty,
+    operation: z.enum(FILTER_OPERATIONS),
+    value: z.union([scalar, z.array(scalar)]).optional(),
+  })
+  .superRefine((c, ctx) => {
+    const needsValue = c.operation !== 'exists' && c.operation !== 'not-exists';
+    if (!needsValue) return;
+    if (c.value === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: `operation ${c.operation} needs a value` });
+    } else if (c.operation === 'in' && !Array.isArray(c.value)) {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: 'operation in needs a list of values' });
+    } else if (c.operation !== 'in' && Array.isArray(c.value)) {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: `operation ${c.operation} takes one value, not a list` });
+    } else if (['gt', 'gte', 'lt', 'lte'].includes(c.operation) && typeof c.value !== 'number') {
+      ctx.addIssue({ code: 'custom', path: ['value'], message: `operation ${c.operation} compares numbers; value must be a number` });
+    } else if (c.operation === 'matches') {
+      try {
+        new RegExp(String(c.value), 'u');
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', path: ['value'], message: `not a valid regular expression: ${(error as Error).message}` });
+      }
+    }
+  });
+
+const rateLimit = z.strictObject({
+  type: z.literal('rate-limit'),
+  period: positiveInt,
+  quota: positiveInt,
+});
+
+const deduplicate = z.strictObject({
+  type: z.literal('deduplicate'),
+  lookup: z.enum(['header', 'json']).default('header'),
+  key: nonEmpty,
+  window: positiveInt.default(86_400),
+});
+
+export const conditionSchema = z.discriminatedUnion('type', [
+  z.discriminatedUnion('auth_type', [staticTokenAuth, hmacAuth, jwtAuth]),
+  timestampCondition,
+  payloadFilter,
+  rateLimit,
+  deduplicate,
+]);
+
+const parameterValue = z.union([z.string(), z.number(), z.boolean(), z.array(z.union([z.string(), z.number()]))]);
+
+const payloadFields = {
+  /** `input` for an execution, `node.input` for a pipeline. */
+  payload_input: nonEmpty.optional(),
+  /** File name of the payload; by default derived from the content type. */
+  payload_filename: z.string().regex(/^[^/\\]+$/, 'must be a plain file name').optional(),
+  parameters: z.record(z.string(), parameterValue).default({}),
+  title: z.string().optional(),
+  commit: nonEmpty.optional(),
+};
+
+const runExecution = z.strictObject({ type: z.literal('run-execution'), step: nonEmpty, ...payloadFields });
+const runPipeline = z.strictObject({ type: z.literal('run-pipeline'), pipeline: nonEmpty, ...payloadFields });
+const fetchRepository = z.strictObject({ type: z.literal('fetch-repository') });
+
+export const actionSchema = z.discriminatedUnion('type', [runExecution, runPipeline, fetchRepository]);
+
+const jsonValue: z.ZodType<unknown> = z.lazy(() => z.union([scalar, z.array(jsonValue), z.record(z.string(), jsonValue)]));
+
+const responseSchema = z
+  .strictObject({
+    status: z.number().int().min(200).max(299).default(200),
+    text: z.string().optional(),
+    json: jsonValue.optional(),
+  })
+  .refine((r) => r.text === undefined || r.json === undefined, { message: 'set text or json, not both' });
+
+export const TRIGGER_ID_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
+
+const triggerSchema = z.strictObject({
+  id: z.string().regex(TRIGGER_ID_PATTERN, 'must be 16 to 128 letters, digits, "-" or "_" (it is the secret part of the URL; mint one with `hooklaunch new-id`)'),
+  title: z.string().default(''),
+  conditions: z.array(conditionSchema).default([]),
+  actions: z.array(actionSchema).min(1, 'a trigger needs at least one action'),
+  response: responseSchema.optional(),
+  max_body_bytes: positiveInt.default(5 * MiB),
+});
+
+const serverSchema = z.strictObject({
+  host: nonEmpty.default('127.0.0.1'),
+  port: z.number().int().min(0).max(65_535).default(8080),
+  public_url: z.url({ protocol: /^https?$/ }).optional(),
+  /** Bearer token for the admin API; empty or absent disables it. */
+  admin_token: z.union([z.literal('').transform(() => undefined), z.string().min(16, 'must be at least 16 characters')]).optional(),
+});
+
+const localLauncher = z.strictObject({
+  kind: z.literal('local'),
+  concurrency: positiveInt.default(2),
+  /** Launch attempts before an action is recorded as failed. */
+  max_attempts: positiveInt.default(5),
+});
+
+export const configSchema = z
+  .strictObject({
+    server: serverSchema.default({ host: '127.0.0.1', port: 8080 }),
+    store: z.strictObject({ url: nonEmpty.default('sqlite:.hooklaunch/state.db') }).default({ url: 'sqlite:.hooklaunch/state.db' }),
+    project: z
+      .strictObject({ path: nonEmpty.default('.'), valohai_yaml: nonEmpty.default('valohai.yaml') })
+      .default({ path: '.', valohai_yaml: 'valohai.yaml' }),
+    launcher: z.discriminatedUnion('kind', [localLauncher]).default({ kind: 'local', concurrency: 2, max_attempts: 5 }),
+    triggers: z.array(triggerSchema).default([]),
+  })
+  .superRefine((config, ctx) => {
+    const seen = new Map<string, number>();
+    config.triggers.forEach((trigger, index) => {
+      const first = seen.get(trigger.id);
+      if (first !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['triggers', index, 'id'], message: `duplicates the id of triggers[${first}]` });
+      }
+      seen.set(trigger.id, index);
+    });
+  });
+
+export type Config = z.output<typeof configSchema>;
+export type TriggerConfig = Config['triggers'][number];
+export type ConditionConfig = z.output<typeof conditionSchema>;
+export type ActionConfig = z.output<typeof actionSchema>;
+export type ResponseConfig = z.output<typeof responseSchema>;
+export type StaticTokenConfig = z.output<typeof staticTokenAuth>;
+export type HmacConfig = z.output<typeof hmacAuth>;
+export type JwtConfig = z.output<typeof jwtAuth>;
+export type TimestampConfig = z.output<typeof timestampCondition>;
+export type PayloadFilterConfig = z.output<typeof payloadFilter>;
+export type RateLimitConfig = z.output<typeof rateLimit>;
+export type DeduplicateConfig = z.output<typeof deduplicate>;
+export type LocatorConfig = { lookup: 'header' | 'query' | 'form' | 'json'; key: string; prefix?: string | undefined; separator?: string | undefined };

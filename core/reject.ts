@@ -1,0 +1,59 @@
+/**
+ * The closed list of reasons hooklaunch turns a request away. These codes are what the sender
+ * sees in `{"error": {"code", "message"}}` and what the trigger log records; callers switch on them.
+ */
+export const REJECT_STATUS = {
+  trigger_not_found: 404,
+  method_not_allowed: 405,
+  body_too_large: 413,
+  missing_header: 400,
+  missing_field: 400,
+  duplicate_header: 400,
+  malformed_signature: 400,
+  signature_mismatch: 400,
+  token_mismatch: 400,
+  jwt_invalid: 400,
+  jwt_expired: 400,
+  jwt_algorithm_not_allowed: 400,
+  jwt_claim_invalid: 400,
+  jwt_key_unavailable: 503,
+  timestamp_invalid: 400,
+  timestamp_too_old: 400,
+  timestamp_too_new: 400,
+  unparseable_body: 400,
+  payload_invalid: 400,
+  filtered_out: 400,
+  rate_limited: 400,
+  run_not_found: 404,
+  unauthorized: 401,
+  internal_error: 500,
+} as const;
+
+export type RejectCode = keyof typeof REJECT_STATUS;
+
+export interface Rejection {
+  readonly code: RejectCode;
+  /** Names the header, field or condition at fault. Never contains a secret or an expected value. */
+  readonly message: string;
+  readonly status: number;
+  /** Extra response headers, e.g. `Retry-After` for `rate_limited`, `Allow` for 405. */
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
+export type Verdict<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly rejection: Rejection };
+
+export function reject(code: RejectCode, message: string, headers?: Record<string, string>): Rejection {
+  return headers ? { code, message, status: REJECT_STATUS[code], headers } : { code, message, status: REJECT_STATUS[code] };
+}
+
+export function accept<T>(value: T): Verdict<T> {
+  return { ok: true, value };
+}
+
+export function refuse<T = never>(code: RejectCode, message: string, headers?: Record<string, string>): Verdict<T> {
+  return { ok: false, rejection: reject(code, message, headers) };
+}
+
+export function isRejectCode(code: string): code is RejectCode {
+  return Object.hasOwn(REJECT_STATUS, code);
+}

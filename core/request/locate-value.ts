@@ -1,0 +1,67 @@
+import type { LocatorConfig } from '../config/schema.js';
+import { accept, refuse, type RejectCode, type Verdict } from '../reject.js';
+import { lookupDotPath, splitDotPath } from './dot-path.js';
+import { parseBody, type RawRequest } from './raw-request.js';
+
+/** Human name of where a value is looked up, for messages: `header X-Signature`, `JSON field data.sig`. */
+export function describeLocation(locator: Pick<LocatorConfig, 'lookup' | 'key'>): string {
+  switch (locator.lookup) {
+    case 'header':
+      return `header ${locator.key}`;
+    case 'query':
+      return `query parameter ${locator.key}`;
+    case 'form':
+      return `form field ${locator.key}`;
+    case 'json':
+      return `JSON field ${locator.key}`;
+  }
+}
+
+/** The single raw value at the locator, before prefix handling. */
+export function locateRaw(req: RawRequest, locator: Pick<LocatorConfig, 'lookup' | 'key'>): Verdict<string> {
+  const where = describeLocation(locator);
+  let values: readonly string[];
+  switch (locator.lookup) {
+    case 'header':
+      values = req.headers[locator.key.toLowerCase()] ?? [];
+      if (values.length === 0) return refuse('missing_header', `${where} is missing`);
+      if (values.length > 1) return refuse('duplicate_header', `${where} appears ${values.length} times; send it once`);
+      return accept(values[0]!);
+    case 'query':
+      values = req.query.getAll(locator.key);
+      if (values.length === 0) return refuse('missing_field', `${where} is missing`);
+      if (values.length > 1) return refuse('missing_field', `${where} appears ${values.length} times; send it once`);
+      return accept(values[0]!);
+    case 'form':
+    case 'json': {
+      const body = parseBody(req);
+      if (!body.ok) return body;
+      if (locator.lookup === 'form' && body.value.kind !== 'form') {
+        return refuse('unparseable_body', `${where} needs a form-encoded body (application/x-www-form-urlencoded)`);
+      }
+      const found = lookupDotPath(body.value.value, splitDotPath(locator.key));
+      if (!found.found) return refuse('missing_field', `${where} is missing`);
+      const value = found.value;
+      if (Array.isArray(value)) return refuse('missing_field', `${where} appears ${value.length} times; send it once`);
+      if (typeof value !== 'string' && typeof value !== 'number') return refuse('missing_field', `${where} is not a string`);
+      return accept(String(value));
+    }
+  }
+}
+
+/**
+ * The candidate values at the locator: the raw value split on `separator` (when set), keeping the
+ * parts that carry `prefix`, with the prefix removed. None left → `malformedCode`.
+ */
+export function locateValues(req: RawRequest, locator: LocatorConfig, malformedCode: RejectCode): Verdict<string[]> {
+  const raw = locateRaw(req, locator);
+  if (!raw.ok) return raw;
+  const prefix = locator.prefix ?? '';
+  const parts = locator.separator === undefined ? [raw.value] : raw.value.split(locator.separator).map((p) => p.trim());
+  const values = parts.filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length));
+  if (values.length === 0) {
+    const where = describeLocation(locator);
+    return refuse(malformedCode, prefix ? `${where} has no value starting with "${prefix}"` : `${where} is empty`);
+  }
+  return accept(values);
+}

@@ -1,0 +1,67 @@
+import { parse as parseQueryString } from 'node:querystring';
+import { accept, refuse, type Verdict } from '../reject.js';
+
+/** A request as received: raw body bytes (signatures are computed over these), nothing parsed yet. */
+export interface RawRequest {
+  readonly method: string;
+  readonly path: string;
+  /** Lower-case names; every occurrence kept so a duplicated header can be refused. */
+  readonly headers: Readonly<Record<string, readonly string[]>>;
+  readonly query: URLSearchParams;
+  readonly body: Buffer;
+  readonly remoteAddress: string;
+  readonly receivedAtMs: number;
+}
+
+export type ParsedBody =
+  | { readonly kind: 'json'; readonly value: unknown }
+  | { readonly kind: 'form'; readonly value: Readonly<Record<string, string | string[]>> };
+
+export function contentTypeOf(req: RawRequest): string {
+  return (req.headers['content-type']?.[0] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+export function isJsonContentType(type: string): boolean {
+  return type === 'application/json' || type.endsWith('+json');
+}
+
+const parsedBodies = new WeakMap<RawRequest, Verdict<ParsedBody>>();
+
+/**
+ * The body parsed by its content type, once per request (filters, dedupe and parameter templates
+ * share it). Without a telling content type, JSON is tried, then form encoding.
+ */
+export function parseBody(req: RawRequest): Verdict<ParsedBody> {
+  let verdict = parsedBodies.get(req);
+  if (!verdict) {
+    verdict = parseByContentType(req);
+    parsedBodies.set(req, verdict);
+  }
+  return verdict;
+}
+
+function parseByContentType(req: RawRequest): Verdict<ParsedBody> {
+  const type = contentTypeOf(req);
+  const text = req.body.toString('utf8');
+  if (isJsonContentType(type)) return parseJson(text, type);
+  if (type === 'application/x-www-form-urlencoded') return accept({ kind: 'form', value: parseForm(text) });
+  const trimmed = text.trimStart();
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) return parseJson(text, type || 'no content type');
+  if (/^[^=&\s]+=[^&\s]*(&[^=&\s]+=[^&\s]*)*$/.test(text.trim())) return accept({ kind: 'form', value: parseForm(text) });
+  return refuse('unparseable_body', `body (${type || 'no content type'}, ${req.body.length} bytes) is neither JSON nor form-encoded`);
+}
+
+function parseJson(text: string, type: string): Verdict<ParsedBody> {
+  try {
+    return accept({ kind: 'json', value: JSON.parse(text) as unknown });
+  } catch (error) {
+    return refuse('unparseable_body', `body (${type}) is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+function parseForm(text: string): Record<string, string | string[]> {
+  const parsed = parseQueryString(text);
+  const out: Record<string, string | string[]> = {};
+  for (const [key, value] of Object.entries(parsed)) if (value !== undefined) out[key] = value;
+  return out;
+}

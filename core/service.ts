@@ -1,0 +1,123 @@
+/**
+ * The composition root of one hooklaunch process: store, compiled triggers, launch worker, local
+ * runner and HTTP server, started and stopped in the right order.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import { systemClock, type Clock } from './clock.js';
+import type { LoadedConfig } from './config/load-config.js';
+import { createHttpServer } from './http/server.js';
+import { createLocalLauncher } from './launchers/local/local-launcher.js';
+import { createLocalRunner, type LocalRunner } from './launchers/local/local-runner.js';
+import { createLaunchWorker, type LaunchWorker } from './launch/launch-worker.js';
+import { openStore } from './store/open-store.js';
+import type { Store } from './store/store.js';
+import { compileTrigger, type CompiledTrigger } from './triggers/compile-trigger.js';
+
+export interface ServiceOptions {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+  /** Override the configured port (0 = any free port; tests). */
+  readonly port?: number;
+  /** Folder for execution work directories; default `.hooklaunch/executions` beside the store. */
+  readonly workRoot?: string;
+  readonly killGraceMs?: number;
+  /** How long a claimed launch job is reserved before another claimer may take it over. */
+  readonly leaseMs?: number;
+  readonly backoff?: (attempt: number) => number;
+}
+
+export interface Service {
+  readonly url: string;
+  readonly server: Server;
+  readonly store: Store;
+  readonly worker: LaunchWorker;
+  readonly runner: LocalRunner;
+  readonly triggers: ReadonlyMap<string, CompiledTrigger>;
+  /** Resolves when queued launches and executions have all finished (tests). */
+  settled(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startService(loaded: LoadedConfig, options: ServiceOptions = {}): Promise<Service> {
+  const { config } = loaded;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? pino({ name: 'hooklaunch' });
+  const store = openStore(loaded.storeUrl);
+  const triggers = new Map(config.triggers.map((t) => [t.id, compileTrigger(t, loaded.project)]));
+  const workRoot = options.workRoot ?? defaultWorkRoot(loaded);
+
+  const runner = createLocalRunner({
+    store,
+    project: loaded.project,
+    projectPath: loaded.projectPath,
+    valohaiYaml: config.project.valohai_yaml,
+    workRoot,
+    concurrency: config.launcher.concurrency,
+    clock,
+    logger,
+    secretEnvNames: loaded.envNames,
+    ...(options.killGraceMs !== undefined && { killGraceMs: options.killGraceMs }),
+  });
+  const worker = createLaunchWorker({
+    store,
+    launcher: createLocalLauncher(store, runner, clock),
+    clock,
+    logger,
+    maxAttempts: config.launcher.max_attempts,
+    ...(options.leaseMs !== undefined && { leaseMs: options.leaseMs }),
+    ...(options.backoff !== undefined && { backoff: options.backoff }),
+  });
+  const server = createHttpServer({ triggers, store, clock, logger, onAccepted: () => worker.notify(), adminToken: config.server.admin_token });
+
+  await store.takeOver();
+  await runner.start();
+  worker.start();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? config.server.port, config.server.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `http://${host}:${address.port}`;
+  logger.info({ url, triggers: triggers.size, store: loaded.storeUrl.replace(/\/\/[^@]*@/, '//***@') }, 'hooklaunch listening');
+
+  return {
+    url,
+    server,
+    store,
+    worker,
+    runner,
+    triggers,
+    async settled() {
+      for (;;) {
+        await worker.idle();
+        await runner.idle();
+        const due = await store.nextJobDueMs();
+        if (due === undefined) return;
+        await new Promise((resolve) => setTimeout(resolve, Math.max(10, Math.min(200, due - clock.now()))));
+      }
+    },
+    async close() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await worker.stop();
+      await runner.stop();
+      await store.close();
+    },
+  };
+}
+
+function defaultWorkRoot(loaded: LoadedConfig): string {
+  if (loaded.storeUrl.startsWith('sqlite:') && !loaded.storeUrl.endsWith(':memory:')) {
+    return join(dirname(loaded.storeUrl.slice('sqlite:'.length)), 'executions');
+  }
+  return join(loaded.projectPath, '.hooklaunch', 'executions');
+}

@@ -1,0 +1,338 @@
+/**
+ * The embedded default store: one SQLite file in WAL mode with synchronous=FULL, so an
+ * acknowledged request survives a crash or power cut. Accepts go through group commit.
+ */
+import { mkdirSync } from 'node:fs';
+import { acquireServeLock, type ServeLock } from './serve-lock.js';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { ActionSpec } from '../launch/action-spec.js';
+import { createGroupCommit, type GroupCommit } from './group-commit.js';
+import type {
+  AcceptOutcome,
+  AcceptRequest,
+  ExecutionRecord,
+  ExecutionSpec,
+  ExecutionStatus,
+  ExecutionUpdate,
+  JobError,
+  JobRecord,
+  LaunchResult,
+  LogChunk,
+  LogEntry,
+  LogQuery,
+  RejectedRequest,
+  RequestRecord,
+  RunRecord,
+  Store,
+} from './store.js';
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE requests (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  request_id TEXT NOT NULL UNIQUE,
+  trigger_id TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  method TEXT NOT NULL,
+  path TEXT NOT NULL,
+  remote_address TEXT NOT NULL,
+  size_bytes INTEGER NOT NULL,
+  body_sha256 TEXT NOT NULL,
+  headers TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  code TEXT,
+  message TEXT,
+  run_id TEXT
+);
+CREATE INDEX requests_by_trigger ON requests (trigger_id, seq);
+
+CREATE TABLE runs (
+  run_id TEXT PRIMARY KEY,
+  trigger_id TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  accepted_at INTEGER NOT NULL,
+  content_type TEXT NOT NULL,
+  payload BLOB NOT NULL
+);
+CREATE INDEX runs_by_trigger_time ON runs (trigger_id, accepted_at);
+
+CREATE TABLE dedupe (
+  trigger_id TEXT NOT NULL,
+  dedupe_key TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  expires_at INTEGER NOT NULL,
+  PRIMARY KEY (trigger_id, dedupe_key)
+) WITHOUT ROWID;
+
+CREATE TABLE jobs (
+  job_id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  trigger_id TEXT NOT NULL,
+  action_index INTEGER NOT NULL,
+  spec TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER NOT NULL,
+  lease_until INTEGER,
+  last_error TEXT,
+  result TEXT
+);
+CREATE INDEX jobs_by_run ON jobs (run_id);
+CREATE INDEX jobs_due ON jobs (state, next_attempt_at);
+
+CREATE TABLE executions (
+  execution_id TEXT PRIMARY KEY,
+  job_id TEXT NOT NULL UNIQUE,
+  run_id TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  started_at INTEGER,
+  ended_at INTEGER,
+  exit_code INTEGER,
+  error TEXT
+);
+CREATE INDEX executions_by_run ON executions (run_id);
+CREATE INDEX executions_by_status ON executions (status);
+
+CREATE TABLE execution_logs (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  execution_id TEXT NOT NULL,
+  at INTEGER NOT NULL,
+  stream TEXT NOT NULL,
+  text TEXT NOT NULL
+);
+CREATE INDEX execution_logs_by_execution ON execution_logs (execution_id, seq);
+`;
+
+type Row = Record<string, unknown>;
+
+type Batched = { kind: 'accept'; input: AcceptRequest } | { kind: 'reject'; entry: RejectedRequest };
+
+export function openSqliteStore(path: string): Store {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = FULL');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+
+  const stmt = {
+    insertRequest: db.prepare(`INSERT INTO requests (request_id, trigger_id, received_at, method, path, remote_address, size_bytes, body_sha256, headers, outcome, status, code, message, run_id)
+      VALUES (@requestId, @triggerId, @receivedAtMs, @method, @path, @remoteAddress, @sizeBytes, @bodySha256, @headers, @outcome, @status, @code, @message, @runId)`),
+    findDedupe: db.prepare('SELECT run_id FROM dedupe WHERE trigger_id = ? AND dedupe_key = ? AND expires_at > ?'),
+    upsertDedupe: db.prepare('INSERT OR REPLACE INTO dedupe (trigger_id, dedupe_key, run_id, expires_at) VALUES (?, ?, ?, ?)'),
+    purgeDedupe: db.prepare('DELETE FROM dedupe WHERE expires_at <= ?'),
+    nthRecentRun: db.prepare('SELECT accepted_at FROM runs WHERE trigger_id = ? AND accepted_at > ? ORDER BY accepted_at DESC LIMIT 1 OFFSET ?'),
+    insertRun: db.prepare('INSERT INTO runs (run_id, trigger_id, request_id, accepted_at, content_type, payload) VALUES (?, ?, ?, ?, ?, ?)'),
+    insertJob: db.prepare(`INSERT INTO jobs (job_id, run_id, trigger_id, action_index, spec, state, attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)`),
+    dueJobs: db.prepare(`SELECT * FROM jobs WHERE (state = 'pending' AND next_attempt_at <= @now) OR (state = 'running' AND lease_until <= @now) ORDER BY next_attempt_at LIMIT @limit`),
+    leaseJob: db.prepare(`UPDATE jobs SET state = 'running', lease_until = ?, attempts = attempts + 1 WHERE job_id = ?`),
+    completeJob: db.prepare(`UPDATE jobs SET state = 'done', lease_until = NULL, result = ?, last_error = NULL WHERE job_id = ?`),
+    retryJob: db.prepare(`UPDATE jobs SET state = 'pending', lease_until = NULL, next_attempt_at = ?, last_error = ? WHERE job_id = ?`),
+    failJob: db.prepare(`UPDATE jobs SET state = 'failed', lease_until = NULL, last_error = ? WHERE job_id = ?`),
+    releaseClaims: db.prepare(`UPDATE jobs SET state = 'pending', lease_until = NULL WHERE state = 'running'`),
+    nextDue: db.prepare(`SELECT MIN(CASE WHEN state = 'pending' THEN next_attempt_at ELSE lease_until END) AS due FROM jobs WHERE state IN ('pending', 'running')`),
+    jobsOfRun: db.prepare('SELECT * FROM jobs WHERE run_id = ? ORDER BY action_index'),
+    insertExecution: db.prepare(`INSERT OR IGNORE INTO executions (execution_id, job_id, run_id, spec, status, created_at) VALUES (?, ?, ?, ?, 'queued', ?)`),
+    getExecution: db.prepare('SELECT * FROM executions WHERE execution_id = ?'),
+    updateExecution: db.prepare(`UPDATE executions SET status = @status, started_at = COALESCE(@startedAtMs, started_at), ended_at = COALESCE(@endedAtMs, ended_at),
+      exit_code = COALESCE(@exitCode, exit_code), error = COALESCE(@error, error) WHERE execution_id = @id`),
+    executionsWithStatus: db.prepare('SELECT * FROM executions WHERE status = ? ORDER BY created_at'),
+    executionsOfRun: db.prepare('SELECT * FROM executions WHERE run_id = ? ORDER BY created_at'),
+    appendLog: db.prepare('INSERT INTO execution_logs (execution_id, at, stream, text) VALUES (?, ?, ?, ?)'),
+    executionLog: db.prepare('SELECT at, stream, text FROM execution_logs WHERE execution_id = ? ORDER BY seq'),
+    getRun: db.prepare('SELECT run_id, trigger_id, accepted_at FROM runs WHERE run_id = ?'),
+    getPayload: db.prepare('SELECT payload, content_type FROM runs WHERE run_id = ?'),
+    logAll: db.prepare('SELECT * FROM requests ORDER BY seq DESC LIMIT ?'),
+    logOfTrigger: db.prepare('SELECT * FROM requests WHERE trigger_id = ? ORDER BY seq DESC LIMIT ?'),
+  };
+
+  const insertRequest = (request: RequestRecord, outcome: string, status: number, code: string | null, message: string | null, runId: string | null): void => {
+    stmt.insertRequest.run({ ...request, headers: JSON.stringify(request.headers), outcome, status, code, message, runId });
+  };
+
+  let batches = 0;
+  const acceptOne = (input: AcceptRequest): AcceptOutcome => {
+    const { request } = input;
+    const now = request.receivedAtMs;
+    if (input.dedupe) {
+      const existing = stmt.findDedupe.get(request.triggerId, input.dedupe.key, now) as Row | undefined;
+      if (existing) {
+        const runId = String(existing.run_id);
+        insertRequest(request, 'duplicate', 200, null, 'repeat of an earlier delivery; nothing launched', runId);
+        return { kind: 'duplicate', runId };
+      }
+    }
+    for (const limit of input.rateLimits) {
+      const nth = stmt.nthRecentRun.get(request.triggerId, now - limit.periodMs, limit.quota - 1) as Row | undefined;
+      if (nth) {
+        const retryAfterSeconds = Math.max(1, Math.ceil((Number(nth.accepted_at) + limit.periodMs - now) / 1000));
+        const message = `rate limit of ${limit.quota} launches per ${limit.periodMs / 1000} s reached; retry in ${retryAfterSeconds} s`;
+        insertRequest(request, 'rejected', 400, 'rate_limited', message, null);
+        return { kind: 'rate_limited', retryAfterSeconds, message };
+      }
+    }
+    stmt.insertRun.run(input.runId, request.triggerId, request.requestId, now, input.contentType, input.payload);
+    if (input.dedupe) stmt.upsertDedupe.run(request.triggerId, input.dedupe.key, input.runId, now + input.dedupe.windowMs);
+    input.actions.forEach((spec, index) => {
+      stmt.insertJob.run(`${input.runId}.${index}`, input.runId, request.triggerId, index, JSON.stringify(spec), now);
+    });
+    insertRequest(request, 'accepted', 200, null, null, input.runId);
+    return { kind: 'accepted', runId: input.runId };
+  };
+
+  const commitBatch = db.transaction((items: readonly Batched[]): Array<AcceptOutcome | undefined> => {
+    if (++batches % 256 === 0) stmt.purgeDedupe.run(Date.now());
+    return items.map((item) => {
+      if (item.kind === 'accept') return acceptOne(item.input);
+      const { status, code, message, ...request } = item.entry;
+      insertRequest(request, 'rejected', status, code, message, null);
+      return undefined;
+    });
+  });
+  const group: GroupCommit<Batched, AcceptOutcome | undefined> = createGroupCommit((items) => commitBatch(items));
+
+  const claim = db.transaction((now: number, limit: number, leaseMs: number): JobRecord[] => {
+    const rows = stmt.dueJobs.all({ now, limit }) as Row[];
+    for (const row of rows) stmt.leaseJob.run(now + leaseMs, row.job_id);
+    return rows.map((row) => toJob({ ...row, state: 'running', attempts: Number(row.attempts) + 1 }));
+  });
+
+  const appendLogs = db.transaction((id: string, chunks: readonly LogChunk[]) => {
+    for (const chunk of chunks) stmt.appendLog.run(id, chunk.atMs, chunk.stream, chunk.text);
+  });
+
+  let lock: ServeLock | undefined;
+
+  return {
+    takeOver: async () => {
+      if (path !== ':memory:') lock = acquireServeLock(`${path}.serve.lock`);
+      stmt.releaseClaims.run();
+    },
+    accept: async (input) => (await group.submit({ kind: 'accept', input }))!,
+    recordRejection: async (entry) => {
+      await group.submit({ kind: 'reject', entry });
+    },
+    claimJobs: async (now, limit, leaseMs) => claim(now, limit, leaseMs),
+    completeJob: async (jobId, result) => {
+      stmt.completeJob.run(JSON.stringify(result), jobId);
+    },
+    failJob: async (jobId, error, retryAtMs) => {
+      if (retryAtMs === undefined) stmt.failJob.run(JSON.stringify(error), jobId);
+      else stmt.retryJob.run(retryAtMs, JSON.stringify(error), jobId);
+    },
+    nextJobDueMs: async () => {
+      const due = (stmt.nextDue.get() as Row).due;
+      return due === null ? undefined : Number(due);
+    },
+    createExecution: async ({ id, jobId, runId, spec, createdAtMs }) => {
+      stmt.insertExecution.run(id, jobId, runId, JSON.stringify(spec), createdAtMs);
+      return toExecution(stmt.getExecution.get(id) as Row);
+    },
+    updateExecution: async (id, update: ExecutionUpdate) => {
+      stmt.updateExecution.run({ id, startedAtMs: null, endedAtMs: null, exitCode: null, error: null, ...update });
+    },
+    executionsWithStatus: async (status: ExecutionStatus) => (stmt.executionsWithStatus.all(status) as Row[]).map(toExecution),
+    getExecution: async (id) => {
+      const row = stmt.getExecution.get(id) as Row | undefined;
+      return row && toExecution(row);
+    },
+    appendExecutionLog: async (id, chunks) => {
+      if (chunks.length > 0) appendLogs(id, chunks);
+    },
+    executionLog: async (id) =>
+      (stmt.executionLog.all(id) as Row[]).map((row) => ({ atMs: Number(row.at), stream: row.stream as LogChunk['stream'], text: String(row.text) })),
+    getRun: async (runId): Promise<RunRecord | undefined> => {
+      const run = stmt.getRun.get(runId) as Row | undefined;
+      if (!run) return undefined;
+      return {
+        runId,
+        triggerId: String(run.trigger_id),
+        acceptedAtMs: Number(run.accepted_at),
+        jobs: (stmt.jobsOfRun.all(runId) as Row[]).map(toJob),
+        executions: (stmt.executionsOfRun.all(runId) as Row[]).map(toExecution),
+      };
+    },
+    getPayload: async (runId) => {
+      const row = stmt.getPayload.get(runId) as Row | undefined;
+      return row && { body: row.payload as Buffer, contentType: String(row.content_type) };
+    },
+    listLog: async (query: LogQuery) => {
+      const rows = (query.triggerId === undefined ? stmt.logAll.all(query.limit) : stmt.logOfTrigger.all(query.triggerId, query.limit)) as Row[];
+      return rows.map(toLogEntry);
+    },
+    close: async () => {
+      await group.drain();
+      db.close();
+      lock?.release();
+    },
+  };
+}
+
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version === SCHEMA_VERSION) return;
+  if (version !== 0) throw new Error(`store schema version ${version} is newer than this hooklaunch understands (${SCHEMA_VERSION})`);
+  db.transaction(() => {
+    db.exec(SCHEMA);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  })();
+}
+
+function optional<T>(value: unknown, map: (v: unknown) => T): T | undefined {
+  return value === null || value === undefined ? undefined : map(value);
+}
+
+function toJob(row: Row): JobRecord {
+  return {
+    id: String(row.job_id),
+    runId: String(row.run_id),
+    triggerId: String(row.trigger_id),
+    actionIndex: Number(row.action_index),
+    spec: JSON.parse(String(row.spec)) as ActionSpec,
+    state: row.state as JobRecord['state'],
+    attempts: Number(row.attempts),
+    nextAttemptAtMs: Number(row.next_attempt_at),
+    lastError: optional(row.last_error, (v) => JSON.parse(String(v)) as JobError),
+    result: optional(row.result, (v) => JSON.parse(String(v)) as LaunchResult),
+  };
+}
+
+function toExecution(row: Row): ExecutionRecord {
+  return {
+    id: String(row.execution_id),
+    jobId: String(row.job_id),
+    runId: String(row.run_id),
+    spec: JSON.parse(String(row.spec)) as ExecutionSpec,
+    status: row.status as ExecutionStatus,
+    createdAtMs: Number(row.created_at),
+    startedAtMs: optional(row.started_at, Number),
+    endedAtMs: optional(row.ended_at, Number),
+    exitCode: optional(row.exit_code, Number),
+    error: optional(row.error, String),
+  };
+}
+
+function toLogEntry(row: Row): LogEntry {
+  return {
+    seq: Number(row.seq),
+    requestId: String(row.request_id),
+    triggerId: String(row.trigger_id),
+    receivedAtMs: Number(row.received_at),
+    method: String(row.method),
+    path: String(row.path),
+    remoteAddress: String(row.remote_address),
+    sizeBytes: Number(row.size_bytes),
+    bodySha256: String(row.body_sha256),
+    headers: JSON.parse(String(row.headers)) as Record<string, string>,
+    outcome: row.outcome as LogEntry['outcome'],
+    status: Number(row.status),
+    code: optional(row.code, String),
+    message: optional(row.message, String),
+    runId: optional(row.run_id, String),
+  };
+}

@@ -1,0 +1,171 @@
+/**
+ * The one interface every persistent store implements (SQLite now, PostgreSQL later). Callers
+ * never see SQL; everything is async so a networked store fits the same shape.
+ */
+import type { ActionSpec } from '../launch/action-spec.js';
+import type { RejectCode } from '../reject.js';
+import type { ParameterValue } from '../valohai-yaml/coerce-parameter.js';
+
+export type LogOutcome = 'accepted' | 'rejected' | 'duplicate';
+
+/** One line of the trigger log: every request, whatever became of it. */
+export interface RequestRecord {
+  readonly requestId: string;
+  readonly triggerId: string;
+  readonly receivedAtMs: number;
+  readonly method: string;
+  /** Path and query, with credential-bearing query parameters redacted. */
+  readonly path: string;
+  readonly remoteAddress: string;
+  readonly sizeBytes: number;
+  readonly bodySha256: string;
+  /** Header values with credentials redacted. */
+  readonly headers: Readonly<Record<string, string>>;
+}
+
+export interface RejectedRequest extends RequestRecord {
+  readonly status: number;
+  readonly code: RejectCode;
+  readonly message: string;
+}
+
+export interface RateLimitSpec {
+  readonly periodMs: number;
+  readonly quota: number;
+}
+
+export interface AcceptRequest {
+  readonly request: RequestRecord;
+  readonly runId: string;
+  readonly payload: Buffer;
+  readonly contentType: string;
+  readonly actions: readonly ActionSpec[];
+  readonly dedupe?: { readonly key: string; readonly windowMs: number } | undefined;
+  readonly rateLimits: readonly RateLimitSpec[];
+}
+
+export type AcceptOutcome =
+  | { readonly kind: 'accepted'; readonly runId: string }
+  | { readonly kind: 'duplicate'; readonly runId: string }
+  | { readonly kind: 'rate_limited'; readonly retryAfterSeconds: number; readonly message: string };
+
+export type JobState = 'pending' | 'running' | 'done' | 'failed';
+
+export type LaunchResult =
+  | { readonly kind: 'execution'; readonly executionId: string; readonly step: string }
+  | { readonly kind: 'pipeline'; readonly pipelineId: string; readonly pipeline: string }
+  | { readonly kind: 'fetch'; readonly commits: ReadonlyArray<{ ref: string; identifier: string }>; readonly errors: readonly string[] };
+
+export interface JobError {
+  readonly code: string;
+  readonly message: string;
+}
+
+export interface JobRecord {
+  readonly id: string;
+  readonly runId: string;
+  readonly triggerId: string;
+  readonly actionIndex: number;
+  readonly spec: ActionSpec;
+  readonly state: JobState;
+  readonly attempts: number;
+  readonly nextAttemptAtMs: number;
+  readonly lastError?: JobError | undefined;
+  readonly result?: LaunchResult | undefined;
+}
+
+export type ExecutionStatus = 'queued' | 'started' | 'complete' | 'error';
+
+export interface ExecutionSpec {
+  readonly step: string;
+  readonly title: string;
+  readonly parameters: Readonly<Record<string, ParameterValue>>;
+  readonly payloadInput?: string | undefined;
+  readonly payloadFilename: string;
+  readonly commit?: string | undefined;
+}
+
+export interface ExecutionRecord {
+  readonly id: string;
+  readonly jobId: string;
+  readonly runId: string;
+  readonly spec: ExecutionSpec;
+  readonly status: ExecutionStatus;
+  readonly createdAtMs: number;
+  readonly startedAtMs?: number | undefined;
+  readonly endedAtMs?: number | undefined;
+  readonly exitCode?: number | undefined;
+  readonly error?: string | undefined;
+}
+
+export interface ExecutionUpdate {
+  readonly status: ExecutionStatus;
+  readonly startedAtMs?: number;
+  readonly endedAtMs?: number;
+  readonly exitCode?: number;
+  readonly error?: string;
+}
+
+export interface LogChunk {
+  readonly stream: 'stdout' | 'stderr' | 'system';
+  readonly text: string;
+  readonly atMs: number;
+}
+
+export interface RunRecord {
+  readonly runId: string;
+  readonly triggerId: string;
+  readonly acceptedAtMs: number;
+  readonly jobs: readonly JobRecord[];
+  readonly executions: readonly ExecutionRecord[];
+}
+
+export interface LogQuery {
+  readonly triggerId?: string | undefined;
+  readonly limit: number;
+}
+
+export interface LogEntry extends RequestRecord {
+  readonly seq: number;
+  readonly outcome: LogOutcome;
+  readonly status: number;
+  readonly code?: string | undefined;
+  readonly message?: string | undefined;
+  readonly runId?: string | undefined;
+}
+
+export interface Store {
+  /**
+   * Called once by a serving process before it claims work. Recovers jobs that processes which
+   * died had claimed, so they launch at once instead of after their lease. The SQLite store
+   * refuses when another live process already serves the same file.
+   */
+  takeOver(): Promise<void>;
+  /**
+   * Dedupe, rate limits, the run, its payload, its jobs and the log line, in one transaction that
+   * is durable before the promise resolves. Requests that arrive together share a commit.
+   */
+  accept(input: AcceptRequest): Promise<AcceptOutcome>;
+  recordRejection(entry: RejectedRequest): Promise<void>;
+
+  /** Pending jobs that are due, and running jobs whose lease ran out (their claimer died). */
+  claimJobs(nowMs: number, limit: number, leaseMs: number): Promise<JobRecord[]>;
+  completeJob(jobId: string, result: LaunchResult): Promise<void>;
+  /** Records a failed attempt; with `retryAtMs` the job goes back to pending, else it is failed for good. */
+  failJob(jobId: string, error: JobError, retryAtMs: number | undefined): Promise<void>;
+  nextJobDueMs(): Promise<number | undefined>;
+
+  /** Idempotent on `id`: a second call returns the existing execution. */
+  createExecution(execution: { id: string; jobId: string; runId: string; spec: ExecutionSpec; createdAtMs: number }): Promise<ExecutionRecord>;
+  updateExecution(id: string, update: ExecutionUpdate): Promise<void>;
+  executionsWithStatus(status: ExecutionStatus): Promise<ExecutionRecord[]>;
+  getExecution(id: string): Promise<ExecutionRecord | undefined>;
+  appendExecutionLog(id: string, chunks: readonly LogChunk[]): Promise<void>;
+  executionLog(id: string): Promise<LogChunk[]>;
+
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  getPayload(runId: string): Promise<{ body: Buffer; contentType: string } | undefined>;
+  listLog(query: LogQuery): Promise<LogEntry[]>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,179 @@
+import type { ActionConfig, ConditionConfig, LocatorConfig, ResponseConfig, TriggerConfig } from '../config/schema.js';
+import type { Check } from '../conditions/check.js';
+import { compileHmac } from '../conditions/hmac.js';
+import { compileJwt } from '../conditions/jwt.js';
+import { compilePayloadFilter } from '../conditions/payload-filter.js';
+import { compileStaticToken } from '../conditions/static-token.js';
+import { compileTimestamp } from '../conditions/timestamp.js';
+import { payloadFilenameFor, type ActionSpec } from '../launch/action-spec.js';
+import { locateRaw } from '../request/locate-value.js';
+import { contentTypeOf, parseBody, type RawRequest } from '../request/raw-request.js';
+import { accept, type Verdict } from '../reject.js';
+import { coerceParameter, type ParameterValue } from '../valohai-yaml/coerce-parameter.js';
+import type { ValohaiProject } from '../valohai-yaml/load-valohai-yaml.js';
+import type { ParameterDef } from '../valohai-yaml/schema.js';
+import { isTemplated, renderTemplate } from './payload-template.js';
+
+export interface RateLimit {
+  readonly periodMs: number;
+  readonly quota: number;
+}
+
+export interface Deduplication {
+  readonly locate: (req: RawRequest) => Verdict<string>;
+  readonly windowMs: number;
+}
+
+/** A trigger ready to serve: conditions compiled in evaluation order, secrets and keys in place. */
+export interface CompiledTrigger {
+  readonly id: string;
+  readonly title: string;
+  readonly maxBodyBytes: number;
+  /** Timestamp and web-request-auth checks, cheapest and safest first; they also guard run info. */
+  readonly authChecks: readonly Check[];
+  /** Payload filters: run only once the request is authenticated. */
+  readonly filterChecks: readonly Check[];
+  /** Decided in the store's accept transaction, after every check has passed. */
+  readonly dedupe?: Deduplication | undefined;
+  readonly rateLimits: readonly RateLimit[];
+  readonly response?: ResponseConfig | undefined;
+  readonly resolveActions: (req: RawRequest, runId: string) => Verdict<ActionSpec[]>;
+  /** Header names (lower case) and query keys never written to the trigger log. */
+  readonly sensitiveHeaders: ReadonlySet<string>;
+  readonly sensitiveQuery: ReadonlySet<string>;
+}
+
+/** Headers that carry credentials for common providers even when no condition names them. */
+const ALWAYS_SENSITIVE = ['authorization', 'proxy-authorization', 'cookie', 'x-hub-signature', 'x-hub-signature-256', 'x-slack-signature', 'x-gitlab-token', 'webhook-signature', 'stripe-signature', 'x-signature-ed25519'];
+
+// Timestamps are cheapest and need no secret; static tokens and HMACs come before JWTs, which
+// may fetch keys; filters parse the body, so they run only for authenticated requests.
+const RANK: Record<string, number> = { timestamp: 0, static_token: 1, hmac: 2, jwt: 3, 'payload-filter': 4 };
+
+export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject): CompiledTrigger {
+  const timestamp = trigger.conditions.find((c) => c.type === 'timestamp');
+  const ranked: Array<{ rank: number; check: Check }> = [];
+  const sensitiveHeaders = new Set(ALWAYS_SENSITIVE);
+  const sensitiveQuery = new Set<string>();
+  const rateLimits: RateLimit[] = [];
+  let dedupe: Deduplication | undefined;
+
+  for (const condition of trigger.conditions) {
+    markSensitive(condition, sensitiveHeaders, sensitiveQuery);
+    switch (condition.type) {
+      case 'timestamp':
+        ranked.push({ rank: RANK.timestamp!, check: compileTimestamp(condition) });
+        break;
+      case 'web-request-auth':
+        ranked.push({
+          rank: RANK[condition.auth_type]!,
+          check:
+            condition.auth_type === 'static_token'
+              ? compileStaticToken(condition)
+              : condition.auth_type === 'hmac'
+                ? compileHmac(condition, timestamp)
+                : compileJwt(condition),
+        });
+        break;
+      case 'payload-filter':
+        ranked.push({ rank: RANK['payload-filter']!, check: compilePayloadFilter(condition) });
+        break;
+      case 'rate-limit':
+        rateLimits.push({ periodMs: condition.period * 1000, quota: condition.quota });
+        break;
+      case 'deduplicate': {
+        const locator: LocatorConfig = { lookup: condition.lookup, key: condition.key };
+        dedupe = { locate: (req) => locateRaw(req, locator), windowMs: condition.window * 1000 };
+        break;
+      }
+    }
+  }
+  ranked.sort((a, b) => a.rank - b.rank);
+  const authChecks = ranked.filter((r) => r.rank < RANK['payload-filter']!).map((r) => r.check);
+  const filterChecks = ranked.filter((r) => r.rank >= RANK['payload-filter']!).map((r) => r.check);
+  const actionResolvers = trigger.actions.map((action, index) => compileAction(action, index, project));
+
+  return {
+    id: trigger.id,
+    title: trigger.title,
+    maxBodyBytes: trigger.max_body_bytes,
+    authChecks,
+    filterChecks,
+    dedupe,
+    rateLimits,
+    response: trigger.response,
+    sensitiveHeaders,
+    sensitiveQuery,
+    resolveActions: (req, runId) => {
+      const specs: ActionSpec[] = [];
+      for (const resolve of actionResolvers) {
+        const spec = resolve(req, runId);
+        if (!spec.ok) return spec;
+        specs.push(spec.value);
+      }
+      return accept(specs);
+    },
+  };
+}
+
+function markSensitive(condition: ConditionConfig, headers: Set<string>, query: Set<string>): void {
+  if (condition.type !== 'web-request-auth') return;
+  if (condition.lookup === 'header') headers.add(condition.key.toLowerCase());
+  if (condition.lookup === 'query') query.add(condition.key);
+}
+
+type ActionResolver = (req: RawRequest, runId: string) => Verdict<ActionSpec>;
+
+function compileAction(action: ActionConfig, index: number, project: ValohaiProject): ActionResolver {
+  if (action.type === 'fetch-repository') return () => accept({ type: 'fetch-repository' });
+  const parameterDef = (name: string): ParameterDef | undefined => {
+    if (action.type === 'run-execution') return project.steps.get(action.step)?.parameters.find((p) => p.name === name);
+    const dot = name.indexOf('.');
+    if (dot < 0) return undefined; // pipeline-level parameter: untyped in valohai.yaml
+    const node = project.pipelines.get(action.pipeline)?.nodes.find((n) => n.name === name.slice(0, dot));
+    return node?.step === undefined ? undefined : project.steps.get(node.step)?.parameters.find((p) => p.name === name.slice(dot + 1));
+  };
+  const explicitFilename = action.payload_filename ?? inputFilename(action, project);
+  const defaultTitle = action.type === 'run-execution' ? action.step : action.pipeline;
+
+  return (req, runId) => {
+    const context = { body: () => parseBody(req), runId };
+    const parameters: Record<string, ParameterValue> = {};
+    for (const [name, raw] of Object.entries(action.parameters)) {
+      const label = `actions[${index}].parameters.${name}`;
+      let value: unknown = raw;
+      if (typeof raw === 'string' && isTemplated(raw)) {
+        const rendered = renderTemplate(raw, context, label);
+        if (!rendered.ok) return rendered;
+        value = rendered.value;
+      }
+      const def = parameterDef(name);
+      if (def) {
+        const coerced = coerceParameter(def, value);
+        if (!coerced.ok) return { ok: false, rejection: { code: 'payload_invalid', status: 400, message: `${label}: ${coerced.message}` } };
+        value = coerced.value;
+      }
+      parameters[name] = value as ParameterValue;
+    }
+    const title = action.title === undefined ? defaultTitle : renderTemplate(action.title, context, `actions[${index}].title`);
+    if (typeof title !== 'string' && !title.ok) return title;
+    const common = {
+      title: typeof title === 'string' ? title : String(title.value),
+      payloadInput: action.payload_input,
+      payloadFilename: explicitFilename ?? payloadFilenameFor(contentTypeOf(req)),
+      parameters,
+      commit: action.commit,
+    };
+    return accept(action.type === 'run-execution' ? { type: 'run-execution', step: action.step, ...common } : { type: 'run-pipeline', pipeline: action.pipeline, ...common });
+  };
+}
+
+/** valohai.yaml's own `filename:` on the payload input names the file when the action does not. */
+function inputFilename(action: Exclude<ActionConfig, { type: 'fetch-repository' }>, project: ValohaiProject): string | undefined {
+  if (action.payload_input === undefined) return undefined;
+  if (action.type === 'run-execution') return project.steps.get(action.step)?.inputs.find((i) => i.name === action.payload_input)?.filename;
+  const dot = action.payload_input.indexOf('.');
+  const node = project.pipelines.get(action.pipeline)?.nodes.find((n) => n.name === action.payload_input!.slice(0, dot));
+  const step = node?.step === undefined ? undefined : project.steps.get(node.step);
+  return step?.inputs.find((i) => i.name === action.payload_input!.slice(dot + 1))?.filename;
+}

@@ -1,0 +1,55 @@
+/**
+ * Action parameters may be taken from the payload: `"{payload.text}"`, `"{payload.data.url}"`.
+ * Values are data: they are type-checked against the step's parameter and, on the local runner,
+ * shell-quoted; nothing in a payload is ever evaluated.
+ */
+import { lookupDotPath, splitDotPath } from '../request/dot-path.js';
+import type { ParsedBody } from '../request/raw-request.js';
+import { accept, refuse, type Verdict } from '../reject.js';
+
+const PLACEHOLDER = /\{payload((?:\.(?:\\\.|[^{}.\\])+)*)\}|\{run_id\}/g;
+const WHOLE = /^\{payload((?:\.(?:\\\.|[^{}.\\])+)*)\}$/;
+
+export function isTemplated(value: string): boolean {
+  return /\{payload[.}]|\{run_id\}/.test(value);
+}
+
+/** A config-time check of placeholder syntax; undefined when the template is well-formed. */
+export function findTemplateErrors(template: string): string | undefined {
+  const stripped = template.replace(PLACEHOLDER, '');
+  if (/\{payload[.}]/.test(stripped)) return `malformed placeholder in "${template}"; write {payload.field.subfield}`;
+  return undefined;
+}
+
+export interface TemplateContext {
+  readonly body: () => Verdict<ParsedBody>;
+  readonly runId: string;
+}
+
+/** `"{payload.x}"` alone keeps the field's JSON type; placeholders inside text become text. */
+export function renderTemplate(template: string, context: TemplateContext, label: string): Verdict<unknown> {
+  const whole = WHOLE.exec(template);
+  if (whole) return lookup(whole[1]!, context, label);
+  let failure: Verdict<unknown> | undefined;
+  const text = template.replace(PLACEHOLDER, (match, path: string | undefined) => {
+    if (match === '{run_id}') return context.runId;
+    const found = lookup(path ?? '', context, label);
+    if (!found.ok) {
+      failure ??= found;
+      return '';
+    }
+    const value = found.value;
+    return typeof value === 'string' ? value : JSON.stringify(value);
+  });
+  return failure ?? accept(text);
+}
+
+function lookup(path: string, context: TemplateContext, label: string): Verdict<unknown> {
+  const body = context.body();
+  if (!body.ok) return refuse(body.rejection.code, `${body.rejection.message} (${label} is taken from the payload)`);
+  if (path === '') return accept(body.value.value);
+  const dotted = path.slice(1);
+  const found = lookupDotPath(body.value.value, splitDotPath(dotted));
+  if (!found.found) return refuse('payload_invalid', `${label}: the payload has no field ${dotted}`);
+  return accept(found.value);
+}

@@ -1,0 +1,74 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { tempProject, type TempProject } from '../../helpers/project.js';
+import { startTestService } from '../../helpers/service.js';
+
+const run = promisify(execFile);
+const CLI = join(import.meta.dirname, '../../../core/cli/main.ts');
+
+async function hooklaunch(args: string[], cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd, env: { ...process.env, HOOKLAUNCH_CONFIG: '' } });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+const VALOHAI = '- step: {name: train, image: x, command: python train.py}\n';
+
+describe('hooklaunch CLI', () => {
+  let project: TempProject | undefined;
+  afterEach(() => project?.remove());
+
+  it('new-id mints a UUIDv7', async () => {
+    const { code, stdout } = await hooklaunch(['new-id']);
+    expect(code).toBe(0);
+    expect(stdout.trim()).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  });
+
+  it('check prints each trigger with its URL', async () => {
+    project = tempProject(VALOHAI);
+    const config = project.write('hooklaunch.yaml', 'server: {public_url: "https://hooks.example.test/"}\ntriggers:\n  - id: 0190fe82-c984-7f66-8302-69874914e1c9\n    title: Train\n    actions: [{type: run-execution, step: train}]\n');
+    const { code, stdout } = await hooklaunch(['check', '--config', config]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('https://hooks.example.test/api/v0/launch/0190fe82-c984-7f66-8302-69874914e1c9/');
+    expect(stdout).toContain('run-execution train');
+  });
+
+  it('check exits 2 naming the file, line and config path of an error', async () => {
+    project = tempProject(VALOHAI);
+    const config = project.write('hooklaunch.yaml', 'triggers:\n  - id: 0190fe82-c984-7f66-8302-69874914e1c9\n    actions:\n      - type: run-execution\n        step: tain\n');
+    const { code, stderr } = await hooklaunch(['check', '--config', config]);
+    expect(code).toBe(2);
+    expect(stderr).toContain(`${config}:5: triggers[0].actions[0].step: no step "tain"`);
+  });
+
+  it('logs shows each request and why it was accepted or rejected', async () => {
+    const id = '0190fe82-c984-7f66-8302-69874914e1c9';
+    const t = await startTestService(VALOHAI, `triggers:\n  - id: ${id}\n    conditions: [{type: web-request-auth, auth_type: static_token, key: X-Token, secret: s}]\n    actions: [{type: run-execution, step: train}]\n`);
+    try {
+      await fetch(t.url(id), { method: 'POST', headers: { 'x-token': 'wrong' }, body: 'x' });
+      const config = t.project.write('cli.yaml', `store: {url: "sqlite:${join(t.project.dir, 'state.db')}"}\n`);
+      const text = await hooklaunch(['logs', '--config', config, '--trigger', id]);
+      expect(text.code).toBe(0);
+      expect(text.stdout).toMatch(new RegExp(`${id}  POST from 127\\.0\\.0\\.1  1 B  rejected 400 token_mismatch: header X-Token does not carry a valid token`));
+      const accepted = await fetch(t.url(id), { method: 'POST', headers: { 'x-token': 's' }, body: 'x' });
+      const { run_id } = (await accepted.json()) as { run_id: string };
+      await t.service.settled();
+      const shown = await hooklaunch(['run', run_id, '--config', config]);
+      expect(shown.stdout).toContain(`run ${run_id}  trigger ${id}`);
+      expect(shown.stdout).toMatch(/status error\n  ! action 0: execution .* failed: command exited with code 2/);
+      expect(shown.stdout).toMatch(/\[stderr\] .*python3?: can't open file '.*train\.py'/);
+      const json = await hooklaunch(['logs', '--config', config, '--json', '--limit', '2']);
+      const [newest, older] = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
+      expect(newest).toMatchObject({ outcome: 'accepted', runId: run_id, launch: { status: 'error' } });
+      expect(older).toMatchObject({ triggerId: id, outcome: 'rejected', code: 'token_mismatch', headers: { 'x-token': '[redacted]' } });
+    } finally {
+      await t.close();
+    }
+  });
+});

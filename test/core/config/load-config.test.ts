@@ -1,0 +1,197 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ConfigError } from '../../../core/config/config-error.js';
+import { loadConfig, parseConfig } from '../../../core/config/load-config.js';
+import { tempProject, type TempProject } from '../../helpers/project.js';
+
+const fixtures = join(import.meta.dirname, '../../fixtures/config');
+const exampleEnv = { HOOKLAUNCH_ADMIN_TOKEN: 'admin-token-0123456789', DATA_DROP_SECRET: 'drop', LABELING_TOKEN: 'label' };
+
+const VALOHAI = `
+- step:
+    name: train
+    image: python:3.12
+    command: python train.py {parameters}
+    parameters:
+      - name: epochs
+        type: integer
+        default: 3
+      - name: lr
+        type: float
+        min: 0
+      - name: mode
+        type: string
+        choices: [fast, full]
+        default: fast
+    inputs:
+      - name: dataset
+`;
+
+const ID = '3f0c2b9e-6d1a-4f7e-9a51-2f4b8c1d7e60';
+
+function expectConfigError(fn: () => unknown): ConfigError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('loadConfig', () => {
+  let project: TempProject | undefined;
+  afterEach(() => project?.remove());
+
+  it('loads the reference example exactly as written', () => {
+    const loaded = loadConfig(join(fixtures, 'hooklaunch.example.yaml'), exampleEnv);
+    expect(loaded.config.triggers.map((t) => t.id)).toEqual([
+      '3f0c2b9e-6d1a-4f7e-9a51-2f4b8c1d7e60',
+      '8d2e4a61-0b7c-4c3f-b2d9-5e6f7a8b9c0d',
+      'c7b1f0e2-93a4-4d85-a6e7-0f1e2d3c4b5a',
+    ]);
+    const [hmac, timestamp, filter, rate, dedupe] = loaded.config.triggers[0]!.conditions;
+    expect(hmac).toMatchObject({ auth_type: 'hmac', secret: ['drop'], prefix: 'sha256=', message: '{timestamp}.{body}' });
+    expect(timestamp).toMatchObject({ type: 'timestamp', tolerance: 60, format: 'unix_s' });
+    expect(filter).toMatchObject({ lookup: 'data.kind', operation: 'equals', value: 'csv' });
+    expect(rate).toMatchObject({ period: 3600, quota: 10 });
+    expect(dedupe).toMatchObject({ key: 'X-Delivery-Id', window: 86400 });
+    expect(loaded.config.triggers[0]!.response).toEqual({ status: 202, json: { status: 'accepted', run_id: '{run_id}' } });
+    expect(loaded.config.server.admin_token).toBe('admin-token-0123456789');
+    expect(loaded.envNames).toEqual(new Set(['HOOKLAUNCH_ADMIN_TOKEN', 'DATA_DROP_SECRET', 'LABELING_TOKEN']));
+    expect(loaded.storeUrl).toBe(`sqlite:${join(fixtures, '.hooklaunch/state.db')}`);
+  });
+
+  it('loads the bundled quickstart config with no environment set', () => {
+    const loaded = loadConfig(join(import.meta.dirname, '../../../hooklaunch.yaml'), {});
+    expect(loaded.config.triggers).toHaveLength(2);
+    expect(loaded.config.server.admin_token).toBeUndefined();
+  });
+
+  it('names the variable, config path and line of a missing secret', () => {
+    const text = readFileSync(join(fixtures, 'hooklaunch.example.yaml'), 'utf8');
+    const error = expectConfigError(() => parseConfig(join(fixtures, 'hooklaunch.yaml'), text, { ...exampleEnv, DATA_DROP_SECRET: undefined }));
+    expect(error.issues).toEqual([{ path: 'triggers[0].conditions[0].secret', line: 26, message: 'environment variable DATA_DROP_SECRET is not set' }]);
+    expect(error.message).toContain('hooklaunch.yaml:26: triggers[0].conditions[0].secret: environment variable DATA_DROP_SECRET is not set');
+  });
+
+  it('uses ${env:NAME:-fallback} when the variable is unset', () => {
+    project = tempProject(VALOHAI);
+    const loaded = project.load(`triggers:\n  - id: ${ID}\n    conditions:\n      - {type: web-request-auth, auth_type: static_token, key: X-Token, secret: "\${env:TOKEN:-dev}"}\n    actions: [{type: run-execution, step: train, parameters: {lr: 0.1}}]\n`);
+    expect(loaded.config.triggers[0]!.conditions[0]).toMatchObject({ secret: ['dev'] });
+  });
+
+  const cases: Array<[string, string, { path: string; line: number; message: RegExp }]> = [
+    [
+      'an unknown key',
+      `triggers:\n  - id: ${ID}\n    actions:\n      - type: run-execution\n        step: train\n        stepp: train\n`,
+      { path: 'triggers[0].actions[0].stepp', line: 6, message: /unknown key stepp/ },
+    ],
+    [
+      'a wrong type',
+      `server:\n  port: eighty\n`,
+      { path: 'server.port', line: 2, message: /expected number/i },
+    ],
+    [
+      'an unknown step',
+      `triggers:\n  - id: ${ID}\n    actions:\n      - type: run-execution\n        step: trian\n`,
+      { path: 'triggers[0].actions[0].step', line: 5, message: /no step "trian" .* steps: train/ },
+    ],
+    [
+      'an unknown payload input',
+      `triggers:\n  - id: ${ID}\n    actions:\n      - type: run-execution\n        step: train\n        payload_input: data\n`,
+      { path: 'triggers[0].actions[0].payload_input', line: 6, message: /no input "data"; inputs: dataset/ },
+    ],
+    [
+      'an unknown parameter',
+      `triggers:\n  - id: ${ID}\n    actions:\n      - type: run-execution\n        step: train\n        parameters:\n          epoch: 3\n`,
+      { path: 'triggers[0].actions[0].parameters.epoch', line: 7, message: /no parameter "epoch"/ },
+    ],
+    [
+      'a parameter value of the wrong type',
+      `triggers:\n  - id: ${ID}\n    actions:\n      - type: run-execution\n        step: train\n        parameters:\n          epochs: many\n`,
+      { path: 'triggers[0].actions[0].parameters.epochs', line: 7, message: /must be an integer/ },
+    ],
+    [
+      'a value outside the choices',
+      `triggers:\n  - id: ${ID}\n    actions:\n      - type: run-execution\n        step: train\n        parameters:\n          mode: slow\n`,
+      { path: 'triggers[0].actions[0].parameters.mode', line: 7, message: /must be one of "fast", "full"/ },
+    ],
+    [
+      'a short, guessable trigger id',
+      `triggers:\n  - id: test\n    actions: [{type: run-execution, step: train}]\n`,
+      { path: 'triggers[0].id', line: 2, message: /hooklaunch new-id/ },
+    ],
+    [
+      'a duplicated trigger id',
+      `triggers:\n  - id: ${ID}\n    actions: [{type: run-execution, step: train}]\n  - id: ${ID}\n    actions: [{type: run-execution, step: train}]\n`,
+      { path: 'triggers[1].id', line: 4, message: /duplicates the id of triggers\[0\]/ },
+    ],
+    [
+      'an HMAC message using {timestamp} without a timestamp condition',
+      `triggers:\n  - id: ${ID}\n    conditions:\n      - type: web-request-auth\n        auth_type: hmac\n        key: X-Sig\n        secret: s\n        message: "{timestamp}.{body}"\n    actions: [{type: run-execution, step: train}]\n`,
+      { path: 'triggers[0].conditions[0].message', line: 8, message: /needs a timestamp condition/ },
+    ],
+    [
+      'an HMAC message without the body',
+      `triggers:\n  - id: ${ID}\n    conditions:\n      - {type: web-request-auth, auth_type: hmac, key: X-Sig, secret: s, message: "{header:X-Id}"}\n    actions: [{type: run-execution, step: train}]\n`,
+      { path: 'triggers[0].conditions[0].message', line: 4, message: /must include \{body\}/ },
+    ],
+    [
+      'a JWT allowing alg none',
+      `triggers:\n  - id: ${ID}\n    conditions:\n      - type: web-request-auth\n        auth_type: jwt\n        algorithms: [none]\n        secret: s\n    actions: [{type: run-execution, step: train}]\n`,
+      { path: 'triggers[0].conditions[0].algorithms[0]', line: 6, message: /"none" is never allowed/ },
+    ],
+    [
+      'a JWT mixing an HS algorithm with a public key',
+      `triggers:\n  - id: ${ID}\n    conditions:\n      - type: web-request-auth\n        auth_type: jwt\n        algorithms: [RS256, HS256]\n        public_key: "-----BEGIN PUBLIC KEY-----"\n    actions: [{type: run-execution, step: train}]\n`,
+      { path: 'triggers[0].conditions[0].algorithms', line: 6, message: /HS256 needs a shared secret/ },
+    ],
+    [
+      'an invalid filter regex',
+      `triggers:\n  - id: ${ID}\n    conditions:\n      - {type: payload-filter, lookup: a, operation: matches, value: "("}\n    actions: [{type: run-execution, step: train}]\n`,
+      { path: 'triggers[0].conditions[0].value', line: 4, message: /not a valid regular expression/ },
+    ],
+    [
+      'a required parameter left unset',
+      `triggers:\n  - id: ${ID}\n    actions:\n      - type: run-execution\n        step: train\n`,
+      { path: 'triggers[0].actions[0].parameters', line: 4, message: /needs parameter "lr"/ },
+    ],
+  ];
+
+  it.each(cases)('rejects %s with its path and line', (_name, yaml, expected) => {
+    project = tempProject(VALOHAI);
+    const error = expectConfigError(() => project!.load(yaml));
+    const issue = error.issues.find((i) => i.path === expected.path);
+    expect(issue, error.message).toBeDefined();
+    expect(issue!.line).toBe(expected.line);
+    expect(issue!.message).toMatch(expected.message);
+  });
+
+  it('reports malformed YAML with its line', () => {
+    project = tempProject(VALOHAI);
+    const error = expectConfigError(() => project!.load('server:\n  port: 8080\n  host: [unclosed\n'));
+    expect(error.issues[0]!.line).toBeGreaterThanOrEqual(3);
+    expect(error.message).toMatch(/hooklaunch\.yaml:\d+:/);
+  });
+
+  it('reports a duplicated key as a YAML error', () => {
+    project = tempProject(VALOHAI);
+    const error = expectConfigError(() => project!.load('server:\n  port: 1\n  port: 2\n'));
+    expect(error.issues[0]).toMatchObject({ line: 3 });
+    expect(error.issues[0]!.message).toMatch(/unique/i);
+  });
+
+  it('reports an invalid valohai.yaml with its own file and line', () => {
+    project = tempProject('- step:\n    name: a\n    image: x\n');
+    const error = expectConfigError(() => project!.load(''));
+    expect(error.file).toMatch(/valohai\.yaml$/);
+    expect(error.issues[0]).toMatchObject({ path: '[0].step.command', line: 1 });
+  });
+
+  it('reports a missing config file clearly', () => {
+    const error = expectConfigError(() => loadConfig('/nonexistent/hooklaunch.yaml'));
+    expect(error.message).toMatch(/cannot read the config file/);
+  });
+});

@@ -1,0 +1,112 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../../../core/store/sqlite-store.js';
+import type { AcceptRequest, Store } from '../../../core/store/store.js';
+
+const TRIGGER = 'trigger-under-test-0001';
+let seq = 0;
+function acceptRequest(overrides: Partial<AcceptRequest> = {}, atMs = 1_000_000): AcceptRequest {
+  seq++;
+  return {
+    request: { requestId: `req-${seq}`, triggerId: TRIGGER, receivedAtMs: atMs, method: 'POST', path: '/', remoteAddress: '127.0.0.1', sizeBytes: 2, bodySha256: 'x', headers: {} },
+    runId: `run-${seq}`,
+    payload: Buffer.from('{}'),
+    contentType: 'application/json',
+    actions: [{ type: 'fetch-repository' }],
+    rateLimits: [],
+    ...overrides,
+  };
+}
+
+describe('SQLite store', () => {
+  let dir: string;
+  let store: Store;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hooklaunch-store-'));
+    store = openSqliteStore(join(dir, 'state.db'));
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('group-commits concurrent accepts and keeps every one', async () => {
+    const outcomes = await Promise.all(Array.from({ length: 200 }, () => store.accept(acceptRequest())));
+    expect(outcomes.every((o) => o.kind === 'accepted')).toBe(true);
+    expect(await store.listLog({ limit: 1000 })).toHaveLength(200);
+  });
+
+  it('enforces a sliding rate-limit window and says when to retry', async () => {
+    const limit = { periodMs: 60_000, quota: 2 };
+    expect((await store.accept(acceptRequest({ rateLimits: [limit] }, 0))).kind).toBe('accepted');
+    expect((await store.accept(acceptRequest({ rateLimits: [limit] }, 10_000))).kind).toBe('accepted');
+    const limited = await store.accept(acceptRequest({ rateLimits: [limit] }, 30_000));
+    expect(limited).toMatchObject({ kind: 'rate_limited', retryAfterSeconds: 30 });
+    // The first launch leaves the window at 60 s.
+    expect((await store.accept(acceptRequest({ rateLimits: [limit] }, 60_001))).kind).toBe('accepted');
+  });
+
+  it('applies several limits together (hourly and daily)', async () => {
+    const limits = [{ periodMs: 3_600_000, quota: 5 }, { periodMs: 86_400_000, quota: 6 }];
+    for (let i = 0; i < 5; i++) expect((await store.accept(acceptRequest({ rateLimits: limits }, i))).kind).toBe('accepted');
+    expect((await store.accept(acceptRequest({ rateLimits: limits }, 10))).kind).toBe('rate_limited');
+    expect((await store.accept(acceptRequest({ rateLimits: limits }, 3_600_100))).kind).toBe('accepted');
+    const daily = await store.accept(acceptRequest({ rateLimits: limits }, 3_600_200));
+    expect(daily).toMatchObject({ kind: 'rate_limited', message: expect.stringMatching(/6 launches per 86400 s/) });
+  });
+
+  it('deduplicates within the window only', async () => {
+    const dedupe = { key: 'delivery-1', windowMs: 1000 };
+    const first = await store.accept(acceptRequest({ dedupe }, 0));
+    expect(await store.accept(acceptRequest({ dedupe }, 999))).toEqual({ kind: 'duplicate', runId: (first as { runId: string }).runId });
+    expect((await store.accept(acceptRequest({ dedupe }, 1000))).kind).toBe('accepted');
+  });
+
+  it('leases claimed jobs and lets another claimer take over an expired lease', async () => {
+    await store.accept(acceptRequest({}, 0));
+    const [job] = await store.claimJobs(100, 10, 5_000);
+    expect(job).toMatchObject({ state: 'running', attempts: 1 });
+    expect(await store.claimJobs(4_000, 10, 5_000)).toHaveLength(0);
+    const [again] = await store.claimJobs(5_100, 10, 5_000);
+    expect(again).toMatchObject({ id: job!.id, attempts: 2 });
+    await store.completeJob(job!.id, { kind: 'fetch', commits: [], errors: [] });
+    expect(await store.claimJobs(99_999, 10, 5_000)).toHaveLength(0);
+    expect(await store.nextJobDueMs()).toBeUndefined();
+  });
+
+  it('schedules a retry and records a permanent failure', async () => {
+    await store.accept(acceptRequest({}, 0));
+    const [job] = await store.claimJobs(0, 10, 1000);
+    await store.failJob(job!.id, { code: 'boom', message: 'transient' }, 500);
+    expect(await store.nextJobDueMs()).toBe(500);
+    expect(await store.claimJobs(400, 10, 1000)).toHaveLength(0);
+    const [retry] = await store.claimJobs(500, 10, 1000);
+    await store.failJob(retry!.id, { code: 'bad', message: 'permanent' }, undefined);
+    const run = await store.getRun(job!.runId);
+    expect(run!.jobs[0]).toMatchObject({ state: 'failed', attempts: 2, lastError: { code: 'bad', message: 'permanent' } });
+  });
+
+  it('creates an execution once per id', async () => {
+    const spec = { step: 's', title: 't', parameters: {}, payloadFilename: 'payload.json' };
+    const a = await store.createExecution({ id: 'e1', jobId: 'j1', runId: 'r1', spec, createdAtMs: 1 });
+    await store.updateExecution('e1', { status: 'complete', endedAtMs: 2, exitCode: 0 });
+    const b = await store.createExecution({ id: 'e1', jobId: 'j1', runId: 'r1', spec, createdAtMs: 3 });
+    expect(a.status).toBe('queued');
+    expect(b).toMatchObject({ status: 'complete', createdAtMs: 1, exitCode: 0 });
+  });
+
+  it('refuses to serve a file another live process serves', async () => {
+    writeFileSync(join(dir, 'state.db.serve.lock'), String(process.ppid));
+    await expect(store.takeOver()).rejects.toThrow(/another hooklaunch \(pid \d+\) is serving this store/);
+  });
+
+  it('takes over a stale lock and releases claims of the dead process', async () => {
+    writeFileSync(join(dir, 'state.db.serve.lock'), '999999999');
+    await store.accept(acceptRequest({}, 0));
+    await store.claimJobs(0, 10, 60_000);
+    await store.takeOver();
+    expect(await store.claimJobs(1, 10, 60_000)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,163 @@
+/** Nothing accepted is lost and nothing is launched twice across restarts and crashes. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { openSqliteStore } from '../../core/store/sqlite-store.js';
+import { tempProject } from '../helpers/project.js';
+import { startTestService, type TestService } from '../helpers/service.js';
+
+const TRIGGER = '0190fe82-c984-7f66-8302-00000000000a';
+const VALOHAI = `
+- step:
+    name: record
+    image: busybox
+    command: echo {parameter-value:tag} >> "$VH_REPOSITORY_DIR/launches.txt"
+    parameters:
+      - {name: tag, type: string}
+- step:
+    name: slow
+    image: busybox
+    command: sleep 30
+`;
+const CONFIG = `
+triggers:
+  - id: ${TRIGGER}
+    actions:
+      - type: run-execution
+        step: record
+        parameters: { tag: "{payload.tag}" }
+`;
+
+const launches = (t: { project: { dir: string } }): string[] => {
+  try {
+    return readFileSync(join(t.project.dir, 'launches.txt'), 'utf8').trim().split('\n');
+  } catch {
+    return [];
+  }
+};
+
+describe('restart', () => {
+  let t: TestService | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  it('resumes a launch that was accepted but not yet launched when the service stopped', async () => {
+    t = await startTestService(VALOHAI, CONFIG);
+    await t.service.worker.stop();
+    const res = await fetch(t.url(TRIGGER), { method: 'POST', body: '{"tag":"pending-at-stop"}', headers: { 'content-type': 'application/json' } });
+    expect(res.status).toBe(200);
+    const { run_id } = (await res.json()) as { run_id: string };
+    expect((await t.service.store.getRun(run_id))!.jobs[0]!.state).toBe('pending');
+    await t.restart();
+    await t.service.settled();
+    expect(launches(t)).toEqual(['pending-at-stop']);
+    const run = (await t.service.store.getRun(run_id))!;
+    expect(run.jobs[0]!.state).toBe('done');
+    expect(run.executions).toHaveLength(1);
+  });
+
+  it('re-launches a job whose claimer died mid-launch exactly once', async () => {
+    t = await startTestService(VALOHAI, CONFIG, { service: { leaseMs: 300 } });
+    await t.service.worker.stop();
+    const res = await fetch(t.url(TRIGGER), { method: 'POST', body: '{"tag":"claimed-then-crashed"}' });
+    const { run_id } = (await res.json()) as { run_id: string };
+    // A claimer takes the job and dies before recording anything.
+    const [claimed] = await t.service.store.claimJobs(Date.now(), 10, 300);
+    expect(claimed!.runId).toBe(run_id);
+    await t.restart({ leaseMs: 300 });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    t.service.worker.notify();
+    await t.service.settled();
+    expect(launches(t)).toEqual(['claimed-then-crashed']);
+    const run = (await t.service.store.getRun(run_id))!;
+    expect(run.jobs[0]).toMatchObject({ state: 'done', attempts: 2 });
+    expect(run.executions).toHaveLength(1);
+  });
+
+  it('marks an execution that was running when the process died as interrupted, never re-running it', async () => {
+    t = await startTestService(VALOHAI, CONFIG.replace('step: record', 'step: slow').replace('parameters: { tag: "{payload.tag}" }', ''));
+    const { run_id } = (await (await fetch(t.url(TRIGGER), { method: 'POST', body: '{}' })).json()) as { run_id: string };
+    await t.service.worker.idle();
+    const [execution] = (await t.service.store.getRun(run_id))!.executions;
+    // Simulate a crash: the store still says "started" when the next process opens it.
+    await t.service.runner.stop();
+    await t.service.store.updateExecution(execution!.id, { status: 'started' });
+    await t.restart();
+    const after = (await t.service.store.getExecution(execution!.id))!;
+    expect(after.status).toBe('error');
+    expect(after.error).toMatch(/interrupted/);
+    const log = await t.service.store.executionLog(execution!.id);
+    expect(log.at(-1)!.text).toMatch(/not restarted automatically/);
+  });
+});
+
+describe('crash (SIGKILL) right after the acknowledgement', () => {
+  let child: ChildProcess | undefined;
+  afterEach(() => {
+    child?.kill('SIGKILL');
+  });
+
+  const serve = (config: string): Promise<{ child: ChildProcess; url: string }> =>
+    new Promise((resolve, reject) => {
+      const proc = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../core/cli/main.ts'), 'serve', '--config', config, '--port', '0'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let out = '';
+      proc.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /"url":"(http:\/\/[^"]+)"/.exec(out);
+        if (match) resolve({ child: proc, url: match[1]! });
+      });
+      proc.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
+    });
+
+  it('keeps every acknowledged request and launches each once after restart', async () => {
+    const project = tempProject(VALOHAI);
+    const config = join(project.dir, 'hooklaunch.yaml');
+    writeFileSync(config, `store:\n  url: sqlite:${join(project.dir, 'state.db')}\n${CONFIG}`);
+    try {
+      const first = await serve(config);
+      child = first.child;
+      const acknowledged = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          fetch(`${first.url}/api/v0/launch/${TRIGGER}/`, { method: 'POST', body: JSON.stringify({ tag: `r${i}` }) }).then(async (r) => {
+            expect(r.status).toBe(200);
+            return ((await r.json()) as { run_id: string }).run_id;
+          }),
+        ),
+      );
+      first.child.kill('SIGKILL');
+      await new Promise((resolve) => first.child.once('exit', resolve));
+
+      const second = await serve(config);
+      child = second.child;
+      const store = openSqliteStore(join(project.dir, 'state.db'));
+      try {
+        for (let i = 0; i < 100; i++) {
+          const runs = await Promise.all(acknowledged.map((id) => store.getRun(id)));
+          if (runs.every((run) => run && run.jobs.every((j) => j.state === 'done') && run.executions.every((e) => e.status !== 'queued' && e.status !== 'started'))) break;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        const runs = await Promise.all(acknowledged.map((id) => store.getRun(id)));
+        expect(runs.every((run) => run !== undefined)).toBe(true);
+        for (const run of runs) expect(run!.executions.length).toBeLessThanOrEqual(1);
+        // Executions that finished before the kill and those launched after restart: each tag at most once.
+        const tags = launches({ project });
+        expect(new Set(tags).size).toBe(tags.length);
+        const completed = runs.filter((run) => run!.executions[0]?.status === 'complete').length;
+        const interrupted = runs.filter((run) => run!.executions[0]?.error?.includes('interrupted')).length;
+        expect(completed + interrupted).toBe(20);
+        // A command cut off by the kill may or may not have written its line; it never runs twice.
+        expect(tags.length).toBeGreaterThanOrEqual(completed);
+        expect(tags.length).toBeLessThanOrEqual(20);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      project.remove();
+    }
+  });
+});

@@ -1,0 +1,55 @@
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { Clock } from '../../core/clock.js';
+import { startService, type Service, type ServiceOptions } from '../../core/service.js';
+import { tempProject, type TempProject } from './project.js';
+
+export const silentLogger = pino({ level: 'silent' });
+
+export interface TestService {
+  readonly project: TempProject;
+  readonly service: Service;
+  readonly url: (triggerId: string, suffix?: string) => string;
+  restart(options?: Partial<ServiceOptions>): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real hooklaunch on 127.0.0.1:<free port> over a temp project with a SQLite file store.
+ * `configYaml` needs no store/server sections; they are added here.
+ */
+export async function startTestService(
+  valohaiYaml: string,
+  configYaml: string,
+  options: { files?: Record<string, string>; env?: NodeJS.ProcessEnv; clock?: Clock; service?: Partial<ServiceOptions> } = {},
+): Promise<TestService> {
+  const project = tempProject(valohaiYaml, options.files);
+  const full = `store:\n  url: sqlite:${join(project.dir, 'state.db')}\n${configYaml}`;
+  const loaded = project.load(full, options.env ?? {});
+  const serviceOptions = (extra: Partial<ServiceOptions> = {}): ServiceOptions => ({
+    port: 0,
+    logger: silentLogger,
+    killGraceMs: 200,
+    backoff: () => 20,
+    ...(options.clock && { clock: options.clock }),
+    ...options.service,
+    ...extra,
+  });
+  let service = await startService(loaded, serviceOptions());
+  const handle: TestService = {
+    project,
+    get service() {
+      return service;
+    },
+    url: (triggerId, suffix = '') => `${service.url}/api/v0/launch/${triggerId}/${suffix}`,
+    async restart(extra) {
+      await service.close();
+      service = await startService(project.load(full, options.env ?? {}), serviceOptions(extra));
+    },
+    async close() {
+      await service.close();
+      project.remove();
+    },
+  };
+  return handle;
+}

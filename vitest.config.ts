@@ -1,0 +1,11 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 30_000,
+    hookTimeout: 30_000,
+    // The JSON report is what .ci/run counts passes and failures from.
+    reporters: ['default', ['json', { outputFile: '.vitest-results.json' }]],
+  },
+});
