@@ -1,0 +1,98 @@
+import { execFileSync } from 'node:child_process';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { ExecutionRecord } from '../../../core/store/store.js';
+import { startTestService, type TestService } from '../../helpers/service.js';
+
+const TRIGGER = '0190fe82-c984-7f66-8302-0000000000b1';
+
+async function launch(t: TestService, body = '{}'): Promise<ExecutionRecord> {
+  const res = await fetch(t.url(TRIGGER), { method: 'POST', body, headers: { 'content-type': 'application/json' } });
+  const { run_id } = (await res.json()) as { run_id: string };
+  await t.service.settled();
+  return (await t.service.store.getRun(run_id))!.executions[0]!;
+}
+
+const trigger = (step: string, extra = '') => `
+launcher: {kind: local, concurrency: CONCURRENCY}
+triggers:
+  - id: ${TRIGGER}
+    actions:
+      - type: run-execution
+        step: ${step}
+${extra}`;
+
+describe('local runner', () => {
+  let t: TestService | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  it('stops an execution at its time-limit', async () => {
+    t = await startTestService('- step: {name: slow, image: x, command: sleep 20, time-limit: 1}\n', trigger('slow').replace('CONCURRENCY', '1'));
+    const started = Date.now();
+    const execution = await launch(t);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(execution).toMatchObject({ status: 'error', error: 'stopped: time limit of 1 s exceeded' });
+  });
+
+  it.each([
+    [1, false],
+    [2, true],
+  ])('runs at most %i execution(s) at once', async (concurrency, overlap) => {
+    t = await startTestService('- step: {name: nap, image: x, command: sleep 0.4}\n', trigger('nap').replace('CONCURRENCY', String(concurrency)));
+    const [a, b] = await Promise.all([launch(t), launch(t)]);
+    const [first, second] = [a!, b!].sort((x, y) => x.startedAtMs! - y.startedAtMs!);
+    expect(first!.status).toBe('complete');
+    expect(second!.status).toBe('complete');
+    expect(second!.startedAtMs! < first!.endedAtMs!).toBe(overlap);
+  });
+
+  it('captures stdout and stderr, records the exit code, and hides the config secrets from the command', async () => {
+    const valohai = '- step: {name: talk, image: busybox, command: ["echo out", "echo err >&2", "echo secret=${HOOKLAUNCH_TEST_SECRET:-unset}", "exit 3"]}\n';
+    process.env.HOOKLAUNCH_TEST_SECRET = 'hunter2';
+    try {
+      t = await startTestService(valohai, trigger('talk').replace('CONCURRENCY', '1') + '    conditions: [{type: web-request-auth, auth_type: static_token, key: X-T, secret: "${env:HOOKLAUNCH_TEST_SECRET}"}]\n', {
+        env: { HOOKLAUNCH_TEST_SECRET: 'hunter2' },
+      });
+      const res = await fetch(t.url(TRIGGER), { method: 'POST', headers: { 'x-t': 'hunter2' }, body: '{}' });
+      const { run_id } = (await res.json()) as { run_id: string };
+      await t.service.settled();
+      const execution = (await t.service.store.getRun(run_id))!.executions[0]!;
+      expect(execution).toMatchObject({ status: 'error', exitCode: 3, error: 'command exited with code 3' });
+      const log = await t.service.store.executionLog(execution.id);
+      const text = (stream: string) => log.filter((c) => c.stream === stream).map((c) => c.text).join('');
+      expect(text('stdout')).toBe('out\nsecret=unset\n');
+      expect(text('stderr')).toBe('err\n');
+      expect(text('system')).toContain('image busybox is ignored by the local runner');
+    } finally {
+      delete process.env.HOOKLAUNCH_TEST_SECRET;
+    }
+  });
+
+  it('runs the step as it is at the commit an action names', async () => {
+    const valohai = (word: string) => `- step: {name: say, image: x, command: echo ${word}}\n`;
+    // The ref is resolved at launch time, so the repository can be made after start-up.
+    t = await startTestService(valohai('new'), trigger('say', '        commit: HEAD~1\n').replace('CONCURRENCY', '1'));
+    const git = (...args: string[]) => execFileSync('git', ['-C', t!.project.dir, '-c', 'user.name=t', '-c', 'user.email=t@t', ...args], { encoding: 'utf8' });
+    git('init', '-q');
+    t.project.write('valohai.yaml', valohai('old'));
+    git('add', 'valohai.yaml');
+    git('commit', '-qm', 'old');
+    t.project.write('valohai.yaml', valohai('new'));
+    git('commit', '-qam', 'new');
+    const oldSha = git('rev-parse', 'HEAD~1').trim();
+    const execution = await launch(t);
+    expect(execution.status).toBe('complete');
+    const log = await t.service.store.executionLog(execution.id);
+    expect(log.filter((c) => c.stream === 'stdout').map((c) => c.text).join('')).toBe('old\n');
+    expect(log.find((c) => c.stream === 'system')!.text).toBe(`commit HEAD~1 = ${oldSha}\n`);
+  });
+
+  it('fails clearly when the commit does not exist', async () => {
+    t = await startTestService('- step: {name: say, image: x, command: echo hi}\n', trigger('say', '        commit: no-such-branch\n').replace('CONCURRENCY', '1'));
+    execFileSync('git', ['-C', t.project.dir, 'init', '-q']);
+    const execution = await launch(t);
+    expect(execution).toMatchObject({ status: 'error', error: expect.stringMatching(/commit "no-such-branch" is not in the repository/) });
+  });
+});
