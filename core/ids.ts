@@ -1,11 +1,26 @@
 import { createHash, randomBytes } from 'node:crypto';
 
+// One randomBytes call per 256 ids: a call per id costs more than the rest of the id.
+const POOL_IDS = 256;
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+
+function randomChunk(): Buffer {
+  if (poolOffset >= pool.length) {
+    pool = randomBytes(16 * POOL_IDS);
+    poolOffset = 0;
+  }
+  const chunk = Buffer.from(pool.subarray(poolOffset, poolOffset + 16));
+  poolOffset += 16;
+  return chunk;
+}
+
 /**
  * UUIDv7 (RFC 9562): time-ordered, 74 random bits. Hand-written because node:crypto only has v4
  * and a v7 is a dozen lines; time order keeps SQLite index inserts at the tail.
  */
 export function uuidv7(nowMs: number = Date.now()): string {
-  const bytes = randomBytes(16);
+  const bytes = randomChunk();
   bytes.writeUIntBE(nowMs, 0, 6);
   bytes[6] = 0x70 | (bytes[6]! & 0x0f);
   bytes[8] = 0x80 | (bytes[8]! & 0x3f);

@@ -45,7 +45,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   const { config } = loaded;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? pino({ name: 'hooklaunch' });
-  const store = openStore(loaded.storeUrl);
+  const store = await openStore(loaded.storeUrl);
   const triggers = new Map(config.triggers.map((t) => [t.id, compileTrigger(t, loaded.project)]));
   const workRoot = options.workRoot ?? defaultWorkRoot(loaded);
 

@@ -81,7 +81,7 @@ program
   .option('--json', 'one JSON object per line')
   .action(async (options: { config: string; trigger?: string; limit: number; json?: boolean }) => {
     const loaded = loadConfig(options.config);
-    const store = openStore(loaded.storeUrl);
+    const store = await openStore(loaded.storeUrl);
     try {
       const lines = await readTriggerLog(store, { triggerId: options.trigger, limit: options.limit });
       for (const line of lines) process.stdout.write(`${options.json ? JSON.stringify(line) : formatTriggerLogLine(line)}\n`);
@@ -98,7 +98,7 @@ program
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
   .action(async (runId: string, options: { config: string }) => {
     const loaded = loadConfig(options.config);
-    const store = openStore(loaded.storeUrl);
+    const store = await openStore(loaded.storeUrl);
     try {
       const run = await store.getRun(runId);
       if (!run) {

@@ -1,7 +1,7 @@
 /**
- * Group commit: work items that arrive while the event loop is busy are written in one
- * transaction, so one fsync acknowledges many requests. Each caller still waits for the commit
- * that holds its own item. A failed transaction fails every item in it, and none is acknowledged.
+ * Group commit: items that arrive while a commit is in flight wait and go together in the next
+ * one, so one fsync acknowledges many requests and the batch grows with the load. Each caller
+ * waits for the commit that holds its own item; a failed commit fails every item in it.
  */
 export interface GroupCommit<I, O> {
   submit(item: I): Promise<O>;
@@ -15,41 +15,46 @@ interface Pending<I, O> {
   readonly reject: (error: unknown) => void;
 }
 
-export function createGroupCommit<I, O>(commitBatch: (items: readonly I[]) => O[], maxBatch = 512): GroupCommit<I, O> {
+export function createGroupCommit<I, O>(commitBatch: (items: readonly I[]) => Promise<O[]>, maxBatch = 1024): GroupCommit<I, O> {
   let queue: Pending<I, O>[] = [];
   let scheduled = false;
+  let inFlight = false;
   let idle: Array<() => void> = [];
 
   const flush = (): void => {
     scheduled = false;
-    while (queue.length > 0) {
-      const batch = queue.slice(0, maxBatch);
-      queue = queue.slice(batch.length);
-      try {
-        const results = commitBatch(batch.map((p) => p.item));
-        batch.forEach((p, i) => p.resolve(results[i]!));
-      } catch (error) {
-        for (const p of batch) p.reject(error);
-      }
+    if (inFlight) return;
+    if (queue.length === 0) {
+      const waiters = idle;
+      idle = [];
+      for (const wake of waiters) wake();
+      return;
     }
-    const waiters = idle;
-    idle = [];
-    for (const wake of waiters) wake();
+    const batch = queue.slice(0, maxBatch);
+    queue = queue.slice(batch.length);
+    inFlight = true;
+    commitBatch(batch.map((p) => p.item)).then(
+      (results) => batch.forEach((p, i) => p.resolve(results[i]!)),
+      (error: unknown) => batch.forEach((p) => p.reject(error)),
+    ).finally(() => {
+      inFlight = false;
+      flush();
+    });
   };
 
   return {
     submit(item) {
       return new Promise<O>((resolve, reject) => {
         queue.push({ item, resolve, reject });
-        if (!scheduled) {
+        if (!scheduled && !inFlight) {
           scheduled = true;
-          // setImmediate runs after pending I/O callbacks, so requests parsed in this turn batch together.
+          // setImmediate runs after this turn's I/O callbacks, so requests parsed together batch together.
           setImmediate(flush);
         }
       });
     },
     drain() {
-      if (queue.length === 0 && !scheduled) return Promise.resolve();
+      if (queue.length === 0 && !scheduled && !inFlight) return Promise.resolve();
       return new Promise<void>((resolve) => idle.push(resolve));
     },
   };

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../../core/store/sqlite-store.js';
+import { openSqliteStore } from '../../core/store/sqlite/sqlite-store.js';
 import { tempProject } from '../helpers/project.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 
@@ -134,7 +134,7 @@ describe('crash (SIGKILL) right after the acknowledgement', () => {
 
       const second = await serve(config);
       child = second.child;
-      const store = openSqliteStore(join(project.dir, 'state.db'));
+      const store = await openSqliteStore(join(project.dir, 'state.db'));
       try {
         for (let i = 0; i < 100; i++) {
           const runs = await Promise.all(acknowledged.map((id) => store.getRun(id)));

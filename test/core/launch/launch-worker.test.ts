@@ -3,7 +3,7 @@ import { systemClock } from '../../../core/clock.js';
 import { createLaunchWorker, type LaunchWorker } from '../../../core/launch/launch-worker.js';
 import { launched, launchFailed, type Launcher, type LaunchOutcome } from '../../../core/launch/launcher.js';
 import { summariseRun } from '../../../core/launch/run-status.js';
-import { openSqliteStore } from '../../../core/store/sqlite-store.js';
+import { openSqliteStore } from '../../../core/store/sqlite/sqlite-store.js';
 import type { Store } from '../../../core/store/store.js';
 import { silentLogger } from '../../helpers/service.js';
 
@@ -51,7 +51,7 @@ describe('launch worker', () => {
   }
 
   it('retries a transient failure with backoff until it succeeds', async () => {
-    store = openSqliteStore(':memory:');
+    store = await openSqliteStore(':memory:');
     const launcher = scripted([launchFailed('unavailable', 'engine returned 503', true), launchFailed('unavailable', 'engine returned 503', true), ok]);
     const delays: number[] = [];
     worker = createLaunchWorker({ store, launcher, clock: systemClock, logger: silentLogger, maxAttempts: 5, backoff: (n) => (delays.push(n), 5) });
@@ -65,7 +65,7 @@ describe('launch worker', () => {
   });
 
   it('records a permanent failure without retrying, with its reason', async () => {
-    store = openSqliteStore(':memory:');
+    store = await openSqliteStore(':memory:');
     const launcher = scripted([launchFailed('step_not_found', 'no step "x"', false)]);
     worker = createLaunchWorker({ store, launcher, clock: systemClock, logger: silentLogger, maxAttempts: 5, backoff: () => 5 });
     const runId = await acceptOne(store);
@@ -77,7 +77,7 @@ describe('launch worker', () => {
   });
 
   it('gives up after max_attempts transient failures', async () => {
-    store = openSqliteStore(':memory:');
+    store = await openSqliteStore(':memory:');
     const launcher = scripted([launchFailed('unavailable', 'down', true)]);
     worker = createLaunchWorker({ store, launcher, clock: systemClock, logger: silentLogger, maxAttempts: 3, backoff: () => 5 });
     const runId = await acceptOne(store);
@@ -87,7 +87,7 @@ describe('launch worker', () => {
   });
 
   it('reports complete_with_error when only some actions fail, and survives a throwing launcher', async () => {
-    store = openSqliteStore(':memory:');
+    store = await openSqliteStore(':memory:');
     let call = 0;
     const launcher: Launcher = {
       async launch(job) {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../../../core/store/sqlite-store.js';
+import { openSqliteStore } from '../../../core/store/sqlite/sqlite-store.js';
 import type { AcceptRequest, Store } from '../../../core/store/store.js';
 
 const TRIGGER = 'trigger-under-test-0001';
@@ -23,9 +23,9 @@ function acceptRequest(overrides: Partial<AcceptRequest> = {}, atMs = 1_000_000)
 describe('SQLite store', () => {
   let dir: string;
   let store: Store;
-  beforeEach(() => {
+  beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'hooklaunch-store-'));
-    store = openSqliteStore(join(dir, 'state.db'));
+    store = await openSqliteStore(join(dir, 'state.db'));
   });
   afterEach(async () => {
     await store.close();

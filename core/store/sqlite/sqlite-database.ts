@@ -1,13 +1,13 @@
 /**
- * The embedded default store: one SQLite file in WAL mode with synchronous=FULL, so an
- * acknowledged request survives a crash or power cut. Accepts go through group commit.
+ * The SQLite database behind the embedded default store: one file in WAL mode with
+ * synchronous=FULL, so an acknowledged request survives a crash or power cut. Synchronous
+ * (better-sqlite3); it runs inside the store's worker thread, never on the event loop.
  */
 import { mkdirSync } from 'node:fs';
-import { acquireServeLock, type ServeLock } from './serve-lock.js';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { ActionSpec } from '../launch/action-spec.js';
-import { createGroupCommit, type GroupCommit } from './group-commit.js';
+import type { ActionSpec } from '../../launch/action-spec.js';
+import { acquireServeLock, type ServeLock } from './serve-lock.js';
 import type {
   AcceptOutcome,
   AcceptRequest,
@@ -25,7 +25,7 @@ import type {
   RequestRecord,
   RunRecord,
   Store,
-} from './store.js';
+} from '../store.js';
 
 const SCHEMA_VERSION = 1;
 
@@ -110,9 +110,18 @@ CREATE INDEX execution_logs_by_execution ON execution_logs (execution_id, seq);
 
 type Row = Record<string, unknown>;
 
-type Batched = { kind: 'accept'; input: AcceptRequest } | { kind: 'reject'; entry: RejectedRequest };
+/** An accept or a rejection to log: what one group commit holds. */
+export type Batched = { kind: 'accept'; input: AcceptRequest } | { kind: 'reject'; entry: RejectedRequest };
 
-export function openSqliteStore(path: string): Store {
+/** Every store operation, synchronous; `commitBatch` is the group commit's transaction. */
+export type SqliteDatabase = {
+  [K in Exclude<keyof Store, 'accept' | 'recordRejection' | 'close'>]: (...args: Parameters<Store[K]>) => Awaited<ReturnType<Store[K]>>;
+} & {
+  commitBatch(items: readonly Batched[]): Array<AcceptOutcome | undefined>;
+  close(): void;
+};
+
+export function openSqliteDatabase(path: string): SqliteDatabase {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path);
   db.pragma('journal_mode = WAL');
@@ -194,7 +203,6 @@ export function openSqliteStore(path: string): Store {
       return undefined;
     });
   });
-  const group: GroupCommit<Batched, AcceptOutcome | undefined> = createGroupCommit((items) => commitBatch(items));
 
   const claim = db.transaction((now: number, limit: number, leaseMs: number): JobRecord[] => {
     const rows = stmt.dueJobs.all({ now, limit }) as Row[];
@@ -209,44 +217,41 @@ export function openSqliteStore(path: string): Store {
   let lock: ServeLock | undefined;
 
   return {
-    takeOver: async () => {
+    takeOver: () => {
       if (path !== ':memory:') lock = acquireServeLock(`${path}.serve.lock`);
       stmt.releaseClaims.run();
     },
-    accept: async (input) => (await group.submit({ kind: 'accept', input }))!,
-    recordRejection: async (entry) => {
-      await group.submit({ kind: 'reject', entry });
-    },
-    claimJobs: async (now, limit, leaseMs) => claim(now, limit, leaseMs),
-    completeJob: async (jobId, result) => {
+    commitBatch: (items) => commitBatch(items),
+    claimJobs: (now, limit, leaseMs) => claim(now, limit, leaseMs),
+    completeJob: (jobId, result) => {
       stmt.completeJob.run(JSON.stringify(result), jobId);
     },
-    failJob: async (jobId, error, retryAtMs) => {
+    failJob: (jobId, error, retryAtMs) => {
       if (retryAtMs === undefined) stmt.failJob.run(JSON.stringify(error), jobId);
       else stmt.retryJob.run(retryAtMs, JSON.stringify(error), jobId);
     },
-    nextJobDueMs: async () => {
+    nextJobDueMs: () => {
       const due = (stmt.nextDue.get() as Row).due;
       return due === null ? undefined : Number(due);
     },
-    createExecution: async ({ id, jobId, runId, spec, createdAtMs }) => {
+    createExecution: ({ id, jobId, runId, spec, createdAtMs }) => {
       stmt.insertExecution.run(id, jobId, runId, JSON.stringify(spec), createdAtMs);
       return toExecution(stmt.getExecution.get(id) as Row);
     },
-    updateExecution: async (id, update: ExecutionUpdate) => {
+    updateExecution: (id, update: ExecutionUpdate) => {
       stmt.updateExecution.run({ id, startedAtMs: null, endedAtMs: null, exitCode: null, error: null, ...update });
     },
-    executionsWithStatus: async (status: ExecutionStatus) => (stmt.executionsWithStatus.all(status) as Row[]).map(toExecution),
-    getExecution: async (id) => {
+    executionsWithStatus: (status: ExecutionStatus) => (stmt.executionsWithStatus.all(status) as Row[]).map(toExecution),
+    getExecution: (id) => {
       const row = stmt.getExecution.get(id) as Row | undefined;
       return row && toExecution(row);
     },
-    appendExecutionLog: async (id, chunks) => {
+    appendExecutionLog: (id, chunks) => {
       if (chunks.length > 0) appendLogs(id, chunks);
     },
-    executionLog: async (id) =>
+    executionLog: (id) =>
       (stmt.executionLog.all(id) as Row[]).map((row) => ({ atMs: Number(row.at), stream: row.stream as LogChunk['stream'], text: String(row.text) })),
-    getRun: async (runId): Promise<RunRecord | undefined> => {
+    getRun: (runId): RunRecord | undefined => {
       const run = stmt.getRun.get(runId) as Row | undefined;
       if (!run) return undefined;
       return {
@@ -257,16 +262,15 @@ export function openSqliteStore(path: string): Store {
         executions: (stmt.executionsOfRun.all(runId) as Row[]).map(toExecution),
       };
     },
-    getPayload: async (runId) => {
+    getPayload: (runId) => {
       const row = stmt.getPayload.get(runId) as Row | undefined;
       return row && { body: row.payload as Buffer, contentType: String(row.content_type) };
     },
-    listLog: async (query: LogQuery) => {
+    listLog: (query: LogQuery) => {
       const rows = (query.triggerId === undefined ? stmt.logAll.all(query.limit) : stmt.logOfTrigger.all(query.triggerId, query.limit)) as Row[];
       return rows.map(toLogEntry);
     },
-    close: async () => {
-      await group.drain();
+    close: () => {
       db.close();
       lock?.release();
     },
