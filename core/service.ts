@@ -10,7 +10,10 @@ import { systemClock, type Clock } from './clock.js';
 import type { LoadedConfig } from './config/load-config.js';
 import { createHttpServer } from './http/server.js';
 import { createLocalLauncher } from './launchers/local/local-launcher.js';
+import { openGitRepository } from './launchers/local/git-repository.js';
+import { createLocalPipelineRunner, type LocalPipelineRunner } from './launchers/local/local-pipeline-runner.js';
 import { createLocalRunner, type LocalRunner } from './launchers/local/local-runner.js';
+import { createProjectVersions } from './launchers/local/project-versions.js';
 import { createLaunchWorker, type LaunchWorker } from './launch/launch-worker.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -49,21 +52,28 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   const triggers = new Map(config.triggers.map((t) => [t.id, compileTrigger(t, loaded.project)]));
   const workRoot = options.workRoot ?? defaultWorkRoot(loaded);
 
+  const repository = openGitRepository(loaded.projectPath, config.project.remote);
+  const versions = createProjectVersions(loaded.project, repository, config.project.valohai_yaml);
+  let pipelines: LocalPipelineRunner | undefined;
   const runner = createLocalRunner({
     store,
-    project: loaded.project,
+    versions,
+    repository,
     projectPath: loaded.projectPath,
-    valohaiYaml: config.project.valohai_yaml,
     workRoot,
     concurrency: config.launcher.concurrency,
     clock,
     logger,
     secretEnvNames: loaded.envNames,
+    onFinished: (execution) => {
+      if (execution.spec.pipelineId !== undefined) pipelines?.advance(execution.spec.pipelineId);
+    },
     ...(options.killGraceMs !== undefined && { killGraceMs: options.killGraceMs }),
   });
+  pipelines = createLocalPipelineRunner({ store, runner, versions, clock, logger });
   const worker = createLaunchWorker({
     store,
-    launcher: createLocalLauncher(store, runner, clock),
+    launcher: createLocalLauncher({ store, runner, pipelines, repository, clock }),
     clock,
     logger,
     maxAttempts: config.launcher.max_attempts,
@@ -74,6 +84,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
 
   await store.takeOver();
   await runner.start();
+  await pipelines.start();
   worker.start();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -87,6 +98,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   const url = `http://${host}:${address.port}`;
   logger.info({ url, triggers: triggers.size, store: loaded.storeUrl.replace(/\/\/[^@]*@/, '//***@') }, 'hooklaunch listening');
 
+  let closed = false;
   return {
     url,
     server,
@@ -98,12 +110,15 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
       for (;;) {
         await worker.idle();
         await runner.idle();
+        await pipelines!.idle();
         const due = await store.nextJobDueMs();
-        if (due === undefined) return;
-        await new Promise((resolve) => setTimeout(resolve, Math.max(10, Math.min(200, due - clock.now()))));
+        if (due === undefined && runner.isIdle() && pipelines!.isIdle()) return;
+        await new Promise((resolve) => setTimeout(resolve, Math.max(10, Math.min(200, (due ?? clock.now()) - clock.now()))));
       }
     },
     async close() {
+      if (closed) return;
+      closed = true;
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `hooklaunch` command: serve, check, new-id, logs. */
 import { Command, InvalidArgumentError } from 'commander';
-import { checkKeys } from '../config/check-keys.js';
+import { preflight } from '../config/preflight.js';
 import { ConfigError } from '../config/config-error.js';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
 import type { TriggerConfig } from '../config/schema.js';
@@ -21,7 +21,7 @@ function positiveInt(value: string): number {
 
 async function load(file: string): Promise<LoadedConfig> {
   const loaded = loadConfig(file);
-  await checkKeys(loaded);
+  await preflight(loaded);
   return loaded;
 }
 

@@ -208,8 +208,13 @@ export const configSchema = z
     server: serverSchema.default({ host: '127.0.0.1', port: 8080 }),
     store: z.strictObject({ url: nonEmpty.default('sqlite:.hooklaunch/state.db') }).default({ url: 'sqlite:.hooklaunch/state.db' }),
     project: z
-      .strictObject({ path: nonEmpty.default('.'), valohai_yaml: nonEmpty.default('valohai.yaml') })
-      .default({ path: '.', valohai_yaml: 'valohai.yaml' }),
+      .strictObject({
+        path: nonEmpty.default('.'),
+        valohai_yaml: nonEmpty.default('valohai.yaml'),
+        /** Where fetch-repository fetches from: a remote of the repository at `path`, or any git URL. */
+        remote: nonEmpty.default('origin'),
+      })
+      .default({ path: '.', valohai_yaml: 'valohai.yaml', remote: 'origin' }),
     launcher: z.discriminatedUnion('kind', [localLauncher]).default({ kind: 'local', concurrency: 2, max_attempts: 5 }),
     triggers: z.array(triggerSchema).default([]),
   })

@@ -4,7 +4,7 @@ export type RunStatus = 'pending' | 'completed' | 'error' | 'complete_with_error
 
 export type RunResultItem =
   | { action: 'run_execution'; execution_step: string; execution_id: string; execution_status: string }
-  | { action: 'run_pipeline'; pipeline: string; pipeline_id: string }
+  | { action: 'run_pipeline'; pipeline: string; pipeline_id: string; pipeline_status: string }
   | { action: 'fetch_repository'; commits: ReadonlyArray<{ ref: string; identifier: string }>; errors: readonly string[] };
 
 export interface RunSummary {
@@ -25,6 +25,7 @@ export function summariseRun(run: RunRecord): RunSummary {
   const result: RunResultItem[] = [];
   const errors: string[] = [];
   const executions = new Map(run.executions.map((e) => [e.id, e]));
+  const pipelines = new Map(run.pipelines.map((p) => [p.id, p]));
   for (const job of run.jobs) {
     if (job.state === 'pending' || job.state === 'running') {
       pending++;
@@ -43,12 +44,20 @@ export function summariseRun(run: RunRecord): RunSummary {
       const status = execution?.status ?? 'queued';
       result.push({ action: 'run_execution', execution_step: launched.step, execution_id: launched.executionId, execution_status: status });
       if (status === 'queued' || status === 'started') pending++;
-      else if (status === 'error') {
+      else if (status === 'error' || status === 'cancelled') {
         failed++;
         errors.push(`action ${job.actionIndex}: execution ${launched.executionId} failed: ${execution?.error ?? 'error'}`);
       }
     } else if (launched.kind === 'pipeline') {
-      result.push({ action: 'run_pipeline', pipeline: launched.pipeline, pipeline_id: launched.pipelineId });
+      const pipeline = pipelines.get(launched.pipelineId);
+      // A pipeline on a remote engine is followed there; locally its record says how it ended.
+      const status = pipeline?.status ?? 'started';
+      result.push({ action: 'run_pipeline', pipeline: launched.pipeline, pipeline_id: launched.pipelineId, pipeline_status: status });
+      if (pipeline && status === 'started') pending++;
+      else if (status === 'error') {
+        failed++;
+        errors.push(`action ${job.actionIndex}: pipeline ${launched.pipelineId} failed: ${pipeline?.error ?? 'error'}`);
+      }
     } else {
       result.push({ action: 'fetch_repository', commits: launched.commits, errors: launched.errors });
     }

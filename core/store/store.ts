@@ -74,7 +74,11 @@ export interface JobRecord {
   readonly result?: LaunchResult | undefined;
 }
 
-export type ExecutionStatus = 'queued' | 'started' | 'complete' | 'error';
+export type ExecutionStatus = 'queued' | 'started' | 'complete' | 'error' | 'cancelled';
+
+export function isFinished(status: ExecutionStatus): boolean {
+  return status === 'complete' || status === 'error' || status === 'cancelled';
+}
 
 export interface ExecutionSpec {
   readonly step: string;
@@ -82,7 +86,41 @@ export interface ExecutionSpec {
   readonly parameters: Readonly<Record<string, ParameterValue>>;
   readonly payloadInput?: string | undefined;
   readonly payloadFilename: string;
+  /** The resolved commit sha to run the step from; absent = the project folder as it is. */
   readonly commit?: string | undefined;
+  /** The ref the action named (`main`), for display. */
+  readonly commitRef?: string | undefined;
+  readonly pipelineId?: string | undefined;
+  /** The pipeline's name and the node this execution runs, for node overrides. */
+  readonly pipeline?: string | undefined;
+  readonly node?: string | undefined;
+  /** Files handed over by pipeline edges, by input name (absolute paths). */
+  readonly inputFiles?: Readonly<Record<string, readonly string[]>> | undefined;
+}
+
+export interface PipelineSpec {
+  readonly pipeline: string;
+  readonly title: string;
+  /** Parameters from the trigger: pipeline parameter names, or `node.parameter`. */
+  readonly parameters: Readonly<Record<string, ParameterValue>>;
+  /** `node.input` that receives the payload. */
+  readonly payloadInput?: string | undefined;
+  readonly payloadFilename: string;
+  readonly commit?: string | undefined;
+  readonly commitRef?: string | undefined;
+}
+
+export type PipelineStatus = 'started' | 'complete' | 'error';
+
+export interface PipelineRecord {
+  readonly id: string;
+  readonly jobId: string;
+  readonly runId: string;
+  readonly spec: PipelineSpec;
+  readonly status: PipelineStatus;
+  readonly createdAtMs: number;
+  readonly endedAtMs?: number | undefined;
+  readonly error?: string | undefined;
 }
 
 export interface ExecutionRecord {
@@ -118,6 +156,7 @@ export interface RunRecord {
   readonly acceptedAtMs: number;
   readonly jobs: readonly JobRecord[];
   readonly executions: readonly ExecutionRecord[];
+  readonly pipelines: readonly PipelineRecord[];
 }
 
 export interface LogQuery {
@@ -155,8 +194,22 @@ export interface Store {
   failJob(jobId: string, error: JobError, retryAtMs: number | undefined): Promise<void>;
   nextJobDueMs(): Promise<number | undefined>;
 
-  /** Idempotent on `id`: a second call returns the existing execution. */
-  createExecution(execution: { id: string; jobId: string; runId: string; spec: ExecutionSpec; createdAtMs: number }): Promise<ExecutionRecord>;
+  /** Idempotent on `id`: a second call returns the existing execution. `status` defaults to queued. */
+  createExecution(execution: {
+    id: string;
+    jobId: string;
+    runId: string;
+    spec: ExecutionSpec;
+    createdAtMs: number;
+    status?: 'queued' | 'cancelled' | 'error';
+    error?: string;
+  }): Promise<ExecutionRecord>;
+  executionsOfPipeline(pipelineId: string): Promise<ExecutionRecord[]>;
+  /** Idempotent on `id`, like createExecution. */
+  createPipeline(pipeline: { id: string; jobId: string; runId: string; spec: PipelineSpec; createdAtMs: number }): Promise<PipelineRecord>;
+  getPipeline(id: string): Promise<PipelineRecord | undefined>;
+  finishPipeline(id: string, update: { status: 'complete' | 'error'; endedAtMs: number; error?: string }): Promise<void>;
+  pipelinesWithStatus(status: PipelineStatus): Promise<PipelineRecord[]>;
   updateExecution(id: string, update: ExecutionUpdate): Promise<void>;
   executionsWithStatus(status: ExecutionStatus): Promise<ExecutionRecord[]>;
   getExecution(id: string): Promise<ExecutionRecord | undefined>;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError, formatPath, type ConfigIssue } from '../config/config-error.js';
 import { lineOf } from '../config/yaml-lines.js';
+import { checkPipeline } from './pipeline-graph.js';
 import { ITEM_SCHEMAS, type PipelineDef, type StepDef } from './schema.js';
 
 export interface ValohaiProject {
@@ -49,6 +50,13 @@ export function loadValohaiYaml(file: string, text: string = readFileSync(file, 
       const pipeline = parsed.data as PipelineDef;
       if (pipelines.has(pipeline.name)) issue([index, kind, 'name'], `pipeline "${pipeline.name}" is defined twice`);
       pipelines.set(pipeline.name, pipeline);
+    }
+  });
+  items.forEach((item: unknown, index) => {
+    const pipeline = (item as { pipeline?: { name?: unknown } } | null)?.pipeline;
+    const def = typeof pipeline?.name === 'string' ? pipelines.get(pipeline.name) : undefined;
+    if (def && def === pipelines.get(def.name)) {
+      for (const problem of checkPipeline(def, steps)) issue([index, 'pipeline', ...problem.path], `pipeline "${def.name}": ${problem.message}`);
     }
   });
   if (issues.length > 0) throw new ConfigError(file, issues);

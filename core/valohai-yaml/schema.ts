@@ -54,7 +54,14 @@ const nodeSchema = z.looseObject({
   step: z.string().optional(),
   commit: z.string().optional(),
   'on-error': z.enum(['stop-all', 'stop-next', 'continue', 'retry']).default('stop-all'),
-  override: z.looseObject({}).optional(),
+  override: z
+    .looseObject({
+      command: z.union([z.string(), z.array(z.string())]).optional(),
+      image: z.string().optional(),
+      parameters: z.array(parameterSchema).optional(),
+      inputs: z.array(inputSchema).optional(),
+    })
+    .optional(),
 });
 
 const edgeSchema = z.union([
@@ -62,11 +69,18 @@ const edgeSchema = z.union([
   z.looseObject({ source: z.string(), target: z.string(), configuration: z.looseObject({}).optional() }),
 ]);
 
+const pipelineParameterSchema = z.looseObject({
+  name,
+  target: z.string().optional(),
+  targets: z.union([z.string(), z.array(z.string())]).optional(),
+  default: z.unknown().optional(),
+});
+
 const pipelineSchema = z.looseObject({
   name,
   nodes: z.array(nodeSchema).min(1),
   edges: z.array(edgeSchema).default([]),
-  parameters: z.array(z.looseObject({ name })).default([]),
+  parameters: z.array(pipelineParameterSchema).default([]),
 });
 
 /** Top-level items by their single key; `endpoint` and `task` are accepted and not used here. */
@@ -82,6 +96,7 @@ export type ParameterDef = z.output<typeof parameterSchema>;
 export type InputDef = z.output<typeof inputSchema>;
 export type PipelineDef = z.output<typeof pipelineSchema>;
 export type PipelineNodeDef = z.output<typeof nodeSchema>;
+export type PipelineParameterDef = z.output<typeof pipelineParameterSchema>;
 
 /** `300`, `"90"`, `"1h 30m"`, `"2d"` → seconds. */
 export function parseDurationSeconds(value: number | string): number | undefined {

@@ -4,8 +4,9 @@
  * `outputs/`. valohai-utils reads these through VH_CONFIG_DIR / VH_INPUTS_DIR / VH_OUTPUTS_DIR.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { ParameterValue } from '../../valohai-yaml/coerce-parameter.js';
 import type { StepDef } from '../../valohai-yaml/schema.js';
 
@@ -29,6 +30,8 @@ export interface WorkdirContent {
   readonly title: string;
   readonly parameters: Readonly<Record<string, ParameterValue>>;
   readonly payload?: PayloadFile | undefined;
+  /** Files handed over by pipeline edges, by input name; they replace the input's defaults. */
+  readonly inputFiles?: Readonly<Record<string, readonly string[]>>;
   readonly extra?: Readonly<Record<string, unknown>>;
 }
 
@@ -50,6 +53,19 @@ export async function prepareWorkdir(layout: WorkdirLayout, content: WorkdirCont
       inputs[input.name] = {
         files: [{ name: filename, path, size: body.length, uri, checksums: checksums(body) }],
       };
+      continue;
+    }
+    const handed = content.inputFiles?.[input.name];
+    if (handed && handed.length > 0) {
+      const files = [];
+      for (const source of handed) {
+        const name = handed.length === 1 && input.filename ? input.filename : basename(source);
+        const path = join(dir, name);
+        await copyFile(source, path);
+        const body = await readFile(path);
+        files.push({ name, path, size: body.length, uri: pathToFileURL(source).href, checksums: checksums(body) });
+      }
+      inputs[input.name] = { files };
       continue;
     }
     // Other inputs keep their default URLs without a local path; valohai-utils downloads them on use.

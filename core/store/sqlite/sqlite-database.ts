@@ -21,15 +21,18 @@ import type {
   LogChunk,
   LogEntry,
   LogQuery,
+  PipelineRecord,
+  PipelineSpec,
+  PipelineStatus,
   RejectedRequest,
   RequestRecord,
   RunRecord,
   Store,
 } from '../store.js';
 
-const SCHEMA_VERSION = 1;
-
-const SCHEMA = `
+/** Each entry moves the schema one version up; the file's `user_version` says where it is. */
+const MIGRATIONS = [
+  `
 CREATE TABLE requests (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   request_id TEXT NOT NULL UNIQUE,
@@ -106,7 +109,25 @@ CREATE TABLE execution_logs (
   text TEXT NOT NULL
 );
 CREATE INDEX execution_logs_by_execution ON execution_logs (execution_id, seq);
-`;
+`,
+  `
+ALTER TABLE executions ADD COLUMN pipeline_id TEXT;
+ALTER TABLE executions ADD COLUMN node TEXT;
+CREATE INDEX executions_by_pipeline ON executions (pipeline_id);
+CREATE TABLE pipelines (
+  pipeline_id TEXT PRIMARY KEY,
+  job_id TEXT NOT NULL UNIQUE,
+  run_id TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  ended_at INTEGER,
+  error TEXT
+);
+CREATE INDEX pipelines_by_run ON pipelines (run_id);
+CREATE INDEX pipelines_by_status ON pipelines (status);
+`,
+];
 
 type Row = Record<string, unknown>;
 
@@ -138,15 +159,26 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     nthRecentRun: db.prepare('SELECT accepted_at FROM runs WHERE trigger_id = ? AND accepted_at > ? ORDER BY accepted_at DESC LIMIT 1 OFFSET ?'),
     insertRun: db.prepare('INSERT INTO runs (run_id, trigger_id, request_id, accepted_at, content_type, payload) VALUES (?, ?, ?, ?, ?, ?)'),
     insertJob: db.prepare(`INSERT INTO jobs (job_id, run_id, trigger_id, action_index, spec, state, attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)`),
-    dueJobs: db.prepare(`SELECT * FROM jobs WHERE (state = 'pending' AND next_attempt_at <= @now) OR (state = 'running' AND lease_until <= @now) ORDER BY next_attempt_at LIMIT @limit`),
+    // A run's actions launch in order: a job waits until every earlier action of its run is settled.
+    dueJobs: db.prepare(`SELECT * FROM jobs j WHERE ((j.state = 'pending' AND j.next_attempt_at <= @now) OR (j.state = 'running' AND j.lease_until <= @now))
+      AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.run_id = j.run_id AND p.action_index < j.action_index AND p.state IN ('pending', 'running'))
+      ORDER BY j.next_attempt_at LIMIT @limit`),
     leaseJob: db.prepare(`UPDATE jobs SET state = 'running', lease_until = ?, attempts = attempts + 1 WHERE job_id = ?`),
     completeJob: db.prepare(`UPDATE jobs SET state = 'done', lease_until = NULL, result = ?, last_error = NULL WHERE job_id = ?`),
     retryJob: db.prepare(`UPDATE jobs SET state = 'pending', lease_until = NULL, next_attempt_at = ?, last_error = ? WHERE job_id = ?`),
     failJob: db.prepare(`UPDATE jobs SET state = 'failed', lease_until = NULL, last_error = ? WHERE job_id = ?`),
     releaseClaims: db.prepare(`UPDATE jobs SET state = 'pending', lease_until = NULL WHERE state = 'running'`),
-    nextDue: db.prepare(`SELECT MIN(CASE WHEN state = 'pending' THEN next_attempt_at ELSE lease_until END) AS due FROM jobs WHERE state IN ('pending', 'running')`),
+    nextDue: db.prepare(`SELECT MIN(CASE WHEN j.state = 'pending' THEN j.next_attempt_at ELSE j.lease_until END) AS due FROM jobs j WHERE j.state IN ('pending', 'running')
+      AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.run_id = j.run_id AND p.action_index < j.action_index AND p.state IN ('pending', 'running'))`),
     jobsOfRun: db.prepare('SELECT * FROM jobs WHERE run_id = ? ORDER BY action_index'),
-    insertExecution: db.prepare(`INSERT OR IGNORE INTO executions (execution_id, job_id, run_id, spec, status, created_at) VALUES (?, ?, ?, ?, 'queued', ?)`),
+    insertExecution: db.prepare(`INSERT OR IGNORE INTO executions (execution_id, job_id, run_id, spec, status, created_at, ended_at, error, pipeline_id, node)
+      VALUES (@id, @jobId, @runId, @spec, @status, @createdAtMs, @endedAtMs, @error, @pipelineId, @node)`),
+    executionsOfPipeline: db.prepare('SELECT * FROM executions WHERE pipeline_id = ? ORDER BY created_at'),
+    insertPipeline: db.prepare(`INSERT OR IGNORE INTO pipelines (pipeline_id, job_id, run_id, spec, status, created_at) VALUES (?, ?, ?, ?, 'started', ?)`),
+    getPipeline: db.prepare('SELECT * FROM pipelines WHERE pipeline_id = ?'),
+    finishPipeline: db.prepare(`UPDATE pipelines SET status = ?, ended_at = ?, error = ? WHERE pipeline_id = ? AND status = 'started'`),
+    pipelinesWithStatus: db.prepare('SELECT * FROM pipelines WHERE status = ? ORDER BY created_at'),
+    pipelinesOfRun: db.prepare('SELECT * FROM pipelines WHERE run_id = ? ORDER BY created_at'),
     getExecution: db.prepare('SELECT * FROM executions WHERE execution_id = ?'),
     updateExecution: db.prepare(`UPDATE executions SET status = @status, started_at = COALESCE(@startedAtMs, started_at), ended_at = COALESCE(@endedAtMs, ended_at),
       exit_code = COALESCE(@exitCode, exit_code), error = COALESCE(@error, error) WHERE execution_id = @id`),
@@ -234,10 +266,34 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
       const due = (stmt.nextDue.get() as Row).due;
       return due === null ? undefined : Number(due);
     },
-    createExecution: ({ id, jobId, runId, spec, createdAtMs }) => {
-      stmt.insertExecution.run(id, jobId, runId, JSON.stringify(spec), createdAtMs);
+    createExecution: ({ id, jobId, runId, spec, createdAtMs, status = 'queued', error }) => {
+      stmt.insertExecution.run({
+        id,
+        jobId,
+        runId,
+        spec: JSON.stringify(spec),
+        status,
+        createdAtMs,
+        endedAtMs: status === 'queued' ? null : createdAtMs,
+        error: error ?? null,
+        pipelineId: spec.pipelineId ?? null,
+        node: spec.node ?? null,
+      });
       return toExecution(stmt.getExecution.get(id) as Row);
     },
+    executionsOfPipeline: (pipelineId) => (stmt.executionsOfPipeline.all(pipelineId) as Row[]).map(toExecution),
+    createPipeline: ({ id, jobId, runId, spec, createdAtMs }) => {
+      stmt.insertPipeline.run(id, jobId, runId, JSON.stringify(spec), createdAtMs);
+      return toPipeline(stmt.getPipeline.get(id) as Row);
+    },
+    getPipeline: (id) => {
+      const row = stmt.getPipeline.get(id) as Row | undefined;
+      return row && toPipeline(row);
+    },
+    finishPipeline: (id, { status, endedAtMs, error }) => {
+      stmt.finishPipeline.run(status, endedAtMs, error ?? null, id);
+    },
+    pipelinesWithStatus: (status) => (stmt.pipelinesWithStatus.all(status) as Row[]).map(toPipeline),
     updateExecution: (id, update: ExecutionUpdate) => {
       stmt.updateExecution.run({ id, startedAtMs: null, endedAtMs: null, exitCode: null, error: null, ...update });
     },
@@ -260,6 +316,7 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
         acceptedAtMs: Number(run.accepted_at),
         jobs: (stmt.jobsOfRun.all(runId) as Row[]).map(toJob),
         executions: (stmt.executionsOfRun.all(runId) as Row[]).map(toExecution),
+        pipelines: (stmt.pipelinesOfRun.all(runId) as Row[]).map(toPipeline),
       };
     },
     getPayload: (runId) => {
@@ -279,11 +336,12 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
 
 function migrate(db: Database.Database): void {
   const version = db.pragma('user_version', { simple: true }) as number;
-  if (version === SCHEMA_VERSION) return;
-  if (version !== 0) throw new Error(`store schema version ${version} is newer than this hooklaunch understands (${SCHEMA_VERSION})`);
+  if (version > MIGRATIONS.length) {
+    throw new Error(`store schema version ${version} is newer than this hooklaunch understands (${MIGRATIONS.length}); upgrade hooklaunch`);
+  }
   db.transaction(() => {
-    db.exec(SCHEMA);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    for (let next = version; next < MIGRATIONS.length; next++) db.exec(MIGRATIONS[next]!);
+    db.pragma(`user_version = ${MIGRATIONS.length}`);
   })();
 }
 
@@ -317,6 +375,19 @@ function toExecution(row: Row): ExecutionRecord {
     startedAtMs: optional(row.started_at, Number),
     endedAtMs: optional(row.ended_at, Number),
     exitCode: optional(row.exit_code, Number),
+    error: optional(row.error, String),
+  };
+}
+
+function toPipeline(row: Row): PipelineRecord {
+  return {
+    id: String(row.pipeline_id),
+    jobId: String(row.job_id),
+    runId: String(row.run_id),
+    spec: JSON.parse(String(row.spec)) as PipelineSpec,
+    status: row.status as PipelineStatus,
+    createdAtMs: Number(row.created_at),
+    endedAtMs: optional(row.ended_at, Number),
     error: optional(row.error, String),
   };
 }

@@ -89,10 +89,14 @@ describe('local runner', () => {
     expect(log.find((c) => c.stream === 'system')!.text).toBe(`commit HEAD~1 = ${oldSha}\n`);
   });
 
-  it('fails clearly when the commit does not exist', async () => {
+  it('fails the launch clearly, without retrying, when the commit does not exist', async () => {
     t = await startTestService('- step: {name: say, image: x, command: echo hi}\n', trigger('say', '        commit: no-such-branch\n').replace('CONCURRENCY', '1'));
     execFileSync('git', ['-C', t.project.dir, 'init', '-q']);
-    const execution = await launch(t);
-    expect(execution).toMatchObject({ status: 'error', error: expect.stringMatching(/commit "no-such-branch" is not in the repository/) });
+    const res = await fetch(t.url(TRIGGER), { method: 'POST', body: '{}' });
+    const { run_id } = (await res.json()) as { run_id: string };
+    await t.service.settled();
+    const run = (await t.service.store.getRun(run_id))!;
+    expect(run.executions).toHaveLength(0);
+    expect(run.jobs[0]).toMatchObject({ state: 'failed', attempts: 1, lastError: { code: 'commit_not_found', message: expect.stringMatching(/commit "no-such-branch" is not in the repository/) } });
   });
 });
