@@ -25,6 +25,8 @@ export const REJECT_STATUS = {
   filtered_out: 400,
   rate_limited: 400,
   run_not_found: 404,
+  url_signature_invalid: 403,
+  url_expired: 403,
   unauthorized: 401,
   internal_error: 500,
 } as const;

@@ -9,11 +9,11 @@ import { pino, type Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import type { LoadedConfig } from './config/load-config.js';
 import { createHttpServer } from './http/server.js';
-import { createLocalLauncher } from './launchers/local/local-launcher.js';
-import { openGitRepository } from './launchers/local/git-repository.js';
-import { createLocalPipelineRunner, type LocalPipelineRunner } from './launchers/local/local-pipeline-runner.js';
-import { createLocalRunner, type LocalRunner } from './launchers/local/local-runner.js';
-import { createProjectVersions } from './launchers/local/project-versions.js';
+import type { LaunchBackend } from './launch/launch-backend.js';
+import { createLocalBackend, type LocalBackend } from './launchers/local/local-backend.js';
+import type { LocalRunner } from './launchers/local/local-runner.js';
+import { createValohaiBackend } from './launchers/valohai/valohai-backend.js';
+import { createPayloadUrlSigner, type PayloadUrlSigner } from './payloads/payload-url-signer.js';
 import { createLaunchWorker, type LaunchWorker } from './launch/launch-worker.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
@@ -37,7 +37,9 @@ export interface Service {
   readonly server: Server;
   readonly store: Store;
   readonly worker: LaunchWorker;
-  readonly runner: LocalRunner;
+  /** The local runner, when the launcher is local. */
+  readonly runner?: LocalRunner | undefined;
+  readonly payloadUrls: PayloadUrlSigner;
   readonly triggers: ReadonlyMap<string, CompiledTrigger>;
   /** Resolves when queued launches and executions have all finished (tests). */
   settled(): Promise<void>;
@@ -52,39 +54,32 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   const triggers = new Map(config.triggers.map((t) => [t.id, compileTrigger(t, loaded.project)]));
   const workRoot = options.workRoot ?? defaultWorkRoot(loaded);
 
-  const repository = openGitRepository(loaded.projectPath, config.project.remote);
-  const versions = createProjectVersions(loaded.project, repository, config.project.valohai_yaml);
-  let pipelines: LocalPipelineRunner | undefined;
-  const runner = createLocalRunner({
-    store,
-    versions,
-    repository,
-    projectPath: loaded.projectPath,
-    workRoot,
-    concurrency: config.launcher.concurrency,
-    clock,
-    logger,
-    secretEnvNames: loaded.envNames,
-    onFinished: (execution) => {
-      if (execution.spec.pipelineId !== undefined) pipelines?.advance(execution.spec.pipelineId);
-    },
-    ...(options.killGraceMs !== undefined && { killGraceMs: options.killGraceMs }),
-  });
-  pipelines = createLocalPipelineRunner({ store, runner, versions, clock, logger });
+  const payloadUrls = createPayloadUrlSigner(
+    config.server.url_signing_key ?? (await store.secret('payload-url-signing')),
+    loaded.publicUrl,
+    config.launcher.kind === 'valohai' ? config.launcher.payload_url_ttl : 7 * 86_400,
+  );
+  let local: LocalBackend | undefined;
+  let backend: LaunchBackend;
+  if (config.launcher.kind === 'local') {
+    local = createLocalBackend({ loaded, launcher: config.launcher, store, clock, logger, workRoot, killGraceMs: options.killGraceMs });
+    backend = local;
+  } else {
+    backend = createValohaiBackend(config.launcher, loaded.project, payloadUrls, clock);
+  }
   const worker = createLaunchWorker({
     store,
-    launcher: createLocalLauncher({ store, runner, pipelines, repository, clock }),
+    launcher: backend.launcher,
     clock,
     logger,
     maxAttempts: config.launcher.max_attempts,
     ...(options.leaseMs !== undefined && { leaseMs: options.leaseMs }),
     ...(options.backoff !== undefined && { backoff: options.backoff }),
   });
-  const server = createHttpServer({ triggers, store, clock, logger, onAccepted: () => worker.notify(), adminToken: config.server.admin_token });
+  const server = createHttpServer({ triggers, store, clock, logger, onAccepted: () => worker.notify(), adminToken: config.server.admin_token, payloadUrls });
 
   await store.takeOver();
-  await runner.start();
-  await pipelines.start();
+  await backend.start();
   worker.start();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -104,15 +99,15 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     server,
     store,
     worker,
-    runner,
+    runner: local?.runner,
+    payloadUrls,
     triggers,
     async settled() {
       for (;;) {
         await worker.idle();
-        await runner.idle();
-        await pipelines!.idle();
+        await backend.idle();
         const due = await store.nextJobDueMs();
-        if (due === undefined && runner.isIdle() && pipelines!.isIdle()) return;
+        if (due === undefined && backend.isIdle()) return;
         await new Promise((resolve) => setTimeout(resolve, Math.max(10, Math.min(200, (due ?? clock.now()) - clock.now()))));
       }
     },
@@ -124,7 +119,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
         server.closeIdleConnections();
       });
       await worker.stop();
-      await runner.stop();
+      await backend.stop();
       await store.close();
     },
   };

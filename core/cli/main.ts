@@ -108,6 +108,7 @@ program
       }
       const summary = summariseRun(run);
       process.stdout.write(`run ${run.runId}  trigger ${run.triggerId}  accepted ${new Date(run.acceptedAtMs).toISOString()}  status ${summary.status}\n`);
+      for (const item of summary.result) process.stdout.write(`  ${JSON.stringify(item)}\n`);
       for (const error of summary.errors) process.stdout.write(`  ! ${error}\n`);
       for (const execution of run.executions) {
         process.stdout.write(`\nexecution ${execution.id}  step ${execution.spec.step}  ${execution.status}${execution.error ? ` (${execution.error})` : ''}\n`);

@@ -194,6 +194,8 @@ const serverSchema = z.strictObject({
   public_url: z.url({ protocol: /^https?$/ }).optional(),
   /** Bearer token for the admin API; empty or absent disables it. */
   admin_token: z.union([z.literal('').transform(() => undefined), z.string().min(16, 'must be at least 16 characters')]).optional(),
+  /** Key for signing payload URLs handed to remote executions; generated and kept in the store when absent. */
+  url_signing_key: z.string().min(32, 'must be at least 32 characters').optional(),
 });
 
 const localLauncher = z.strictObject({
@@ -201,6 +203,24 @@ const localLauncher = z.strictObject({
   concurrency: positiveInt.default(2),
   /** Launch attempts before an action is recorded as failed. */
   max_attempts: positiveInt.default(5),
+});
+
+const valohaiLauncher = z.strictObject({
+  kind: z.literal('valohai'),
+  /** The Valohai installation, e.g. https://app.valohai.com */
+  host: z.url({ protocol: /^https?$/ }).default('https://app.valohai.com'),
+  token: z.string().min(1, 'an API token is needed (create one under your Valohai account → API tokens)'),
+  /** The Valohai project's id (a UUID). */
+  project: nonEmpty,
+  /** Commit or ref an action runs when it names none. */
+  commit: nonEmpty.default('main'),
+  /** Environment slug or id for executions and pipeline nodes; Valohai's default when absent. */
+  environment: nonEmpty.optional(),
+  max_attempts: positiveInt.default(8),
+  /** Seconds one API call may take before it counts as failed (and is retried). */
+  request_timeout: positiveInt.default(30),
+  /** Seconds a signed payload URL stays valid. */
+  payload_url_ttl: positiveInt.default(7 * 86_400),
 });
 
 export const configSchema = z
@@ -215,10 +235,13 @@ export const configSchema = z
         remote: nonEmpty.default('origin'),
       })
       .default({ path: '.', valohai_yaml: 'valohai.yaml', remote: 'origin' }),
-    launcher: z.discriminatedUnion('kind', [localLauncher]).default({ kind: 'local', concurrency: 2, max_attempts: 5 }),
+    launcher: z.discriminatedUnion('kind', [localLauncher, valohaiLauncher]).default({ kind: 'local', concurrency: 2, max_attempts: 5 }),
     triggers: z.array(triggerSchema).default([]),
   })
   .superRefine((config, ctx) => {
+    if (config.launcher.kind === 'valohai' && config.server.public_url === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['server', 'public_url'], message: 'the valohai launcher hands payloads to remote executions as URLs of this service; set the https URL it is reached at' });
+    }
     const seen = new Map<string, number>();
     config.triggers.forEach((trigger, index) => {
       const first = seen.get(trigger.id);
@@ -233,6 +256,8 @@ export type Config = z.output<typeof configSchema>;
 export type TriggerConfig = Config['triggers'][number];
 export type ConditionConfig = z.output<typeof conditionSchema>;
 export type ActionConfig = z.output<typeof actionSchema>;
+export type LocalLauncherConfig = z.output<typeof localLauncher>;
+export type ValohaiLauncherConfig = z.output<typeof valohaiLauncher>;
 export type ResponseConfig = z.output<typeof responseSchema>;
 export type StaticTokenConfig = z.output<typeof staticTokenAuth>;
 export type HmacConfig = z.output<typeof hmacAuth>;

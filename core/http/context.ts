@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import type { PayloadUrlSigner } from '../payloads/payload-url-signer.js';
 import type { Store } from '../store/store.js';
 import type { CompiledTrigger } from '../triggers/compile-trigger.js';
 
@@ -12,4 +13,5 @@ export interface HttpContext {
   /** Called after a run is committed, to wake the launch worker. */
   readonly onAccepted: () => void;
   readonly adminToken?: string | undefined;
+  readonly payloadUrls: PayloadUrlSigner;
 }

@@ -6,7 +6,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { reject } from '../reject.js';
 import { createAdminApp } from './admin-app.js';
 import type { HttpContext } from './context.js';
+import { PAYLOAD_PATH } from '../payloads/payload-url-signer.js';
 import { handleLaunch } from './launch-route.js';
+import { handlePayload } from './payload-route.js';
 import { sendRejection } from './respond.js';
 import { handleRunInfo } from './run-info-route.js';
 
@@ -19,12 +21,13 @@ export function createHttpServer(ctx: HttpContext): Server {
     const url = new URL(req.url ?? '/', 'http://hooklaunch.invalid');
     const launch = LAUNCH.exec(url.pathname);
     const runInfo = launch ? null : RUN_INFO.exec(url.pathname);
-    if (!launch && !runInfo) {
+    const payload = launch || runInfo ? false : PAYLOAD_PATH.test(url.pathname);
+    if (!launch && !runInfo && !payload) {
       admin(req, res);
       return;
     }
-    const id = decodeURIComponentSafe((launch ?? runInfo)![1]!);
-    const handled = launch ? handleLaunch(ctx, id, req, res, url) : handleRunInfo(ctx, id, req, res, url);
+    const id = decodeURIComponentSafe((launch ?? runInfo)?.[1] ?? '');
+    const handled = launch ? handleLaunch(ctx, id, req, res, url) : runInfo ? handleRunInfo(ctx, id, req, res, url) : handlePayload(ctx, req, res, url);
     handled.catch((error: unknown) => {
       ctx.logger.error({ err: error, url: url.pathname }, 'request failed');
       if (!res.headersSent) {

@@ -58,7 +58,7 @@ export function createLaunchWorker(options: LaunchWorkerOptions): LaunchWorker {
     }
     const { failure } = outcome;
     const retry = failure.retryable && job.attempts < maxAttempts;
-    const retryAtMs = retry ? clock.now() + backoff(job.attempts) : undefined;
+    const retryAtMs = retry ? clock.now() + Math.max(backoff(job.attempts), failure.retryAfterMs ?? 0) : undefined;
     await store.failJob(job.id, { code: failure.code, message: failure.message }, retryAtMs);
     logger.warn({ runId: job.runId, jobId: job.id, attempt: job.attempts, failure, retryAtMs }, retry ? 'launch failed; will retry' : 'launch failed for good');
   };

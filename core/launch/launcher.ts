@@ -5,6 +5,8 @@ export interface LaunchFailure {
   readonly code: string;
   readonly message: string;
   readonly retryable: boolean;
+  /** The engine asked to wait this long (e.g. a 429's Retry-After) before trying again. */
+  readonly retryAfterMs?: number | undefined;
 }
 
 export type LaunchOutcome = { readonly ok: true; readonly result: LaunchResult } | { readonly ok: false; readonly failure: LaunchFailure };
@@ -22,6 +24,6 @@ export function launched(result: LaunchResult): LaunchOutcome {
   return { ok: true, result };
 }
 
-export function launchFailed(code: string, message: string, retryable: boolean): LaunchOutcome {
-  return { ok: false, failure: { code, message, retryable } };
+export function launchFailed(code: string, message: string, retryable: boolean, retryAfterMs?: number): LaunchOutcome {
+  return { ok: false, failure: { code, message, retryable, ...(retryAfterMs !== undefined && { retryAfterMs }) } };
 }

@@ -3,8 +3,8 @@ import type { RunRecord } from '../store/store.js';
 export type RunStatus = 'pending' | 'completed' | 'error' | 'complete_with_error';
 
 export type RunResultItem =
-  | { action: 'run_execution'; execution_step: string; execution_id: string; execution_status: string }
-  | { action: 'run_pipeline'; pipeline: string; pipeline_id: string; pipeline_status: string }
+  | { action: 'run_execution'; execution_step: string; execution_id: string; execution_status?: string; execution_counter?: number; execution_url?: string }
+  | { action: 'run_pipeline'; pipeline: string; pipeline_id: string; pipeline_status?: string; pipeline_counter?: number; pipeline_url?: string }
   | { action: 'fetch_repository'; commits: ReadonlyArray<{ ref: string; identifier: string }>; errors: readonly string[] };
 
 export interface RunSummary {
@@ -41,22 +41,30 @@ export function summariseRun(run: RunRecord): RunSummary {
     if (!launched) continue;
     if (launched.kind === 'execution') {
       const execution = executions.get(launched.executionId);
-      const status = execution?.status ?? 'queued';
-      result.push({ action: 'run_execution', execution_step: launched.step, execution_id: launched.executionId, execution_status: status });
-      if (status === 'queued' || status === 'started') pending++;
-      else if (status === 'error' || status === 'cancelled') {
+      const item = { action: 'run_execution' as const, execution_step: launched.step, execution_id: launched.executionId };
+      if (!execution) {
+        // Launched on a remote engine, which reports its progress itself.
+        result.push({ ...item, ...(launched.counter !== undefined && { execution_counter: launched.counter }), ...(launched.url !== undefined && { execution_url: launched.url }) });
+        continue;
+      }
+      result.push({ ...item, execution_status: execution.status });
+      if (execution.status === 'queued' || execution.status === 'started') pending++;
+      else if (execution.status === 'error' || execution.status === 'cancelled') {
         failed++;
-        errors.push(`action ${job.actionIndex}: execution ${launched.executionId} failed: ${execution?.error ?? 'error'}`);
+        errors.push(`action ${job.actionIndex}: execution ${launched.executionId} failed: ${execution.error ?? 'error'}`);
       }
     } else if (launched.kind === 'pipeline') {
       const pipeline = pipelines.get(launched.pipelineId);
-      // A pipeline on a remote engine is followed there; locally its record says how it ended.
-      const status = pipeline?.status ?? 'started';
-      result.push({ action: 'run_pipeline', pipeline: launched.pipeline, pipeline_id: launched.pipelineId, pipeline_status: status });
-      if (pipeline && status === 'started') pending++;
-      else if (status === 'error') {
+      const item = { action: 'run_pipeline' as const, pipeline: launched.pipeline, pipeline_id: launched.pipelineId };
+      if (!pipeline) {
+        result.push({ ...item, ...(launched.counter !== undefined && { pipeline_counter: launched.counter }), ...(launched.url !== undefined && { pipeline_url: launched.url }) });
+        continue;
+      }
+      result.push({ ...item, pipeline_status: pipeline.status });
+      if (pipeline.status === 'started') pending++;
+      else if (pipeline.status === 'error') {
         failed++;
-        errors.push(`action ${job.actionIndex}: pipeline ${launched.pipelineId} failed: ${pipeline?.error ?? 'error'}`);
+        errors.push(`action ${job.actionIndex}: pipeline ${launched.pipelineId} failed: ${pipeline.error ?? 'error'}`);
       }
     } else {
       result.push({ action: 'fetch_repository', commits: launched.commits, errors: launched.errors });

@@ -51,9 +51,10 @@ export type AcceptOutcome =
 
 export type JobState = 'pending' | 'running' | 'done' | 'failed';
 
+/** What a launch created. `counter` and `url` come from a remote engine (Valohai's `counter`, `urls.display`). */
 export type LaunchResult =
-  | { readonly kind: 'execution'; readonly executionId: string; readonly step: string }
-  | { readonly kind: 'pipeline'; readonly pipelineId: string; readonly pipeline: string }
+  | { readonly kind: 'execution'; readonly executionId: string; readonly step: string; readonly counter?: number; readonly url?: string }
+  | { readonly kind: 'pipeline'; readonly pipelineId: string; readonly pipeline: string; readonly counter?: number; readonly url?: string }
   | { readonly kind: 'fetch'; readonly commits: ReadonlyArray<{ ref: string; identifier: string }>; readonly errors: readonly string[] };
 
 export interface JobError {
@@ -219,6 +220,9 @@ export interface Store {
   getRun(runId: string): Promise<RunRecord | undefined>;
   getPayload(runId: string): Promise<{ body: Buffer; contentType: string } | undefined>;
   listLog(query: LogQuery): Promise<LogEntry[]>;
+
+  /** A random secret kept in the store under `name`, made on first use (e.g. the URL signing key). */
+  secret(name: string): Promise<string>;
 
   close(): Promise<void>;
 }

@@ -83,7 +83,7 @@ describe('restart', () => {
     await t.service.worker.idle();
     const [execution] = (await t.service.store.getRun(run_id))!.executions;
     // Simulate a crash: the store still says "started" when the next process opens it.
-    await t.service.runner.stop();
+    await t.service.runner!.stop();
     await t.service.store.updateExecution(execution!.id, { status: 'started' });
     await t.restart();
     const after = (await t.service.store.getExecution(execution!.id))!;

@@ -3,6 +3,7 @@
  * synchronous=FULL, so an acknowledged request survives a crash or power cut. Synchronous
  * (better-sqlite3); it runs inside the store's worker thread, never on the event loop.
  */
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
@@ -127,6 +128,9 @@ CREATE TABLE pipelines (
 CREATE INDEX pipelines_by_run ON pipelines (run_id);
 CREATE INDEX pipelines_by_status ON pipelines (status);
 `,
+  `
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+`,
 ];
 
 type Row = Record<string, unknown>;
@@ -188,6 +192,8 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     executionLog: db.prepare('SELECT at, stream, text FROM execution_logs WHERE execution_id = ? ORDER BY seq'),
     getRun: db.prepare('SELECT run_id, trigger_id, accepted_at FROM runs WHERE run_id = ?'),
     getPayload: db.prepare('SELECT payload, content_type FROM runs WHERE run_id = ?'),
+    insertMeta: db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)'),
+    getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
     logAll: db.prepare('SELECT * FROM requests ORDER BY seq DESC LIMIT ?'),
     logOfTrigger: db.prepare('SELECT * FROM requests WHERE trigger_id = ? ORDER BY seq DESC LIMIT ?'),
   };
@@ -326,6 +332,10 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     listLog: (query: LogQuery) => {
       const rows = (query.triggerId === undefined ? stmt.logAll.all(query.limit) : stmt.logOfTrigger.all(query.triggerId, query.limit)) as Row[];
       return rows.map(toLogEntry);
+    },
+    secret: (name) => {
+      stmt.insertMeta.run(`secret:${name}`, randomBytes(32).toString('hex'));
+      return String((stmt.getMeta.get(`secret:${name}`) as Row).value);
     },
     close: () => {
       db.close();

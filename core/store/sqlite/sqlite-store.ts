@@ -87,6 +87,7 @@ export async function openSqliteStore(path: string): Promise<Store> {
       return payload && { body: Buffer.from(payload.body.buffer, payload.body.byteOffset, payload.body.byteLength), contentType: payload.contentType };
     },
     listLog: (...args) => call('listLog', ...args),
+    secret: (...args) => call('secret', ...args),
     close: async () => {
       await group.drain();
       if (!failure) await call('close');

@@ -61,7 +61,7 @@ describe('hooklaunch CLI', () => {
       await t.service.settled();
       const shown = await hooklaunch(['run', run_id, '--config', config]);
       expect(shown.stdout).toContain(`run ${run_id}  trigger ${id}`);
-      expect(shown.stdout).toMatch(/status error\n  ! action 0: execution .* failed: command exited with code 2/);
+      expect(shown.stdout).toMatch(/status error\n  \{"action":"run_execution","execution_step":"train",.*"execution_status":"error"\}\n  ! action 0: execution .* failed: command exited with code 2/);
       expect(shown.stdout).toMatch(/\[stderr\] .*python3?: can't open file '.*train\.py'/);
       const json = await hooklaunch(['logs', '--config', config, '--json', '--limit', '2']);
       const [newest, older] = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);

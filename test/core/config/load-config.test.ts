@@ -154,6 +154,16 @@ describe('loadConfig', () => {
       { path: 'triggers[0].conditions[0].value', line: 4, message: /not a valid regular expression/ },
     ],
     [
+      'a valohai launcher without server.public_url',
+      `launcher:\n  kind: valohai\n  token: t\n  project: p\n`,
+      { path: 'server.public_url', line: 1, message: /hands payloads to remote executions as URLs/ },
+    ],
+    [
+      'a valohai launcher without a token',
+      `server: {public_url: "https://h.test"}\nlauncher:\n  kind: valohai\n  project: p\n`,
+      { path: 'launcher.token', line: 2, message: /expected string/ },
+    ],
+    [
       'a required parameter left unset',
       `triggers:\n  - id: ${ID}\n    actions:\n      - type: run-execution\n        step: train\n`,
       { path: 'triggers[0].actions[0].parameters', line: 4, message: /needs parameter "lr"/ },

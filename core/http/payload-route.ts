@@ -1,0 +1,22 @@
+/** GET /api/v0/payloads/<run-id>/<file>?expires=&signature= — a run's payload for a remote execution. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { reject } from '../reject.js';
+import type { HttpContext } from './context.js';
+import { sendRejection } from './respond.js';
+
+export async function handlePayload(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    return sendRejection(res, reject('method_not_allowed', `${req.method} is not allowed here; use GET`, { allow: 'GET, HEAD' }), { connection: 'close' });
+  }
+  const verdict = ctx.payloadUrls.verify(url.pathname, url.searchParams, ctx.clock.now());
+  if (!verdict.ok) return sendRejection(res, verdict.rejection);
+  const payload = await ctx.store.getPayload(verdict.value.runId);
+  if (!payload) return sendRejection(res, reject('run_not_found', 'the run of this payload is not in the store'));
+  res.writeHead(200, {
+    'content-type': payload.contentType,
+    'content-length': payload.body.length,
+    'content-disposition': `attachment; filename="${verdict.value.filename.replace(/["\\\r\n]/g, '_')}"`,
+    'cache-control': 'private, no-store',
+  });
+  res.end(req.method === 'HEAD' ? undefined : payload.body);
+}

@@ -1,0 +1,12 @@
+import type { Launcher } from './launcher.js';
+
+/** A launcher with whatever runs behind it in this process (the local runner, or nothing for a remote engine). */
+export interface LaunchBackend {
+  readonly launcher: Launcher;
+  /** Recovers work a previous process left, before the launch worker starts. */
+  start(): Promise<void>;
+  /** Resolves when nothing is running in this process (tests, shutdown). */
+  idle(): Promise<void>;
+  isIdle(): boolean;
+  stop(): Promise<void>;
+}
