@@ -76,12 +76,19 @@ export function createLaunchWorker(options: LaunchWorkerOptions): LaunchWorker {
   const schedule = (): void => {
     if (!running) return;
     clearTimeout(timer);
-    void store.nextJobDueMs().then((due) => {
-      if (!running) return;
-      const delay = due === undefined ? pollMs : Math.max(0, Math.min(pollMs, due - clock.now()));
-      clearTimeout(timer);
-      timer = setTimeout(kick, delay);
-    });
+    store.nextJobDueMs().then(
+      (due) => {
+        if (!running) return;
+        const delay = due === undefined ? pollMs : Math.max(0, Math.min(pollMs, due - clock.now()));
+        clearTimeout(timer);
+        timer = setTimeout(kick, delay);
+      },
+      (error: unknown) => {
+        if (!running) return; // the store closed under a stopping worker
+        logger.error({ err: error }, 'launch worker could not read the queue; retrying');
+        timer = setTimeout(kick, pollMs);
+      },
+    );
   };
 
   const kick = (): void => {
