@@ -30,45 +30,25 @@ export function createLocalLauncher({ store, runner, pipelines, repository, cloc
     async launch(job) {
       const { spec } = job;
       switch (spec.type) {
-        case 'run-execution': {
-          const commit = await resolveCommit(spec.commit);
-          if (!commit.ok) return commit.outcome;
-          const execution = await store.createExecution({
-            id: uuidFromName(`execution:${job.id}`),
-            jobId: job.id,
-            runId: job.runId,
-            createdAtMs: clock.now(),
-            spec: {
-              step: spec.step,
-              title: spec.title,
-              parameters: spec.parameters,
-              payloadInput: spec.payloadInput,
-              payloadFilename: spec.payloadFilename,
-              commit: commit.sha,
-              commitRef: spec.commit,
-            },
-          });
-          if (execution.status === 'queued') runner.enqueue(execution.id);
-          return launched({ kind: 'execution', executionId: execution.id, step: spec.step });
-        }
+        case 'run-execution':
         case 'run-pipeline': {
           const commit = await resolveCommit(spec.commit);
           if (!commit.ok) return commit.outcome;
-          const pipeline = await store.createPipeline({
-            id: uuidFromName(`pipeline:${job.id}`),
-            jobId: job.id,
-            runId: job.runId,
-            createdAtMs: clock.now(),
-            spec: {
-              pipeline: spec.pipeline,
-              title: spec.title,
-              parameters: spec.parameters,
-              payloadInput: spec.payloadInput,
-              payloadFilename: spec.payloadFilename,
-              commit: commit.sha,
-              commitRef: spec.commit,
-            },
-          });
+          const common = {
+            title: spec.title,
+            parameters: spec.parameters,
+            payloadInput: spec.payloadInput,
+            payloadFilename: spec.payloadFilename,
+            commit: commit.sha,
+            commitRef: spec.commit,
+          };
+          const created = { jobId: job.id, runId: job.runId, createdAtMs: clock.now() };
+          if (spec.type === 'run-execution') {
+            const execution = await store.createExecution({ id: uuidFromName(`execution:${job.id}`), ...created, spec: { step: spec.step, ...common } });
+            if (execution.status === 'queued') runner.enqueue(execution.id);
+            return launched({ kind: 'execution', executionId: execution.id, step: spec.step });
+          }
+          const pipeline = await store.createPipeline({ id: uuidFromName(`pipeline:${job.id}`), ...created, spec: { pipeline: spec.pipeline, ...common } });
           pipelines.advance(pipeline.id);
           return launched({ kind: 'pipeline', pipelineId: pipeline.id, pipeline: spec.pipeline });
         }
