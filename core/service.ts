@@ -15,6 +15,7 @@ import type { LocalRunner } from './launchers/local/local-runner.js';
 import { createValohaiBackend } from './launchers/valohai/valohai-backend.js';
 import { createPayloadUrlSigner, type PayloadUrlSigner } from './payloads/payload-url-signer.js';
 import { createLaunchWorker, type LaunchWorker } from './launch/launch-worker.js';
+import { createRunNotifier } from './notify/run-notifier.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { compileTrigger, type CompiledTrigger } from './triggers/compile-trigger.js';
@@ -51,7 +52,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? pino({ name: 'hooklaunch' });
   const store = await openStore(loaded.storeUrl);
-  const triggers = new Map(config.triggers.map((t) => [t.id, compileTrigger(t, loaded.project)]));
+  const triggers = new Map(config.triggers.map((t) => [t.id, compileTrigger(t, loaded.project, loaded.connectors.get(t.id))]));
   const workRoot = options.workRoot ?? defaultWorkRoot(loaded);
 
   const payloadUrls = createPayloadUrlSigner(
@@ -59,10 +60,11 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     loaded.publicUrl,
     config.launcher.kind === 'valohai' ? config.launcher.payload_url_ttl : 7 * 86_400,
   );
+  const notifier = createRunNotifier(store, triggers, logger);
   let local: LocalBackend | undefined;
   let backend: LaunchBackend;
   if (config.launcher.kind === 'local') {
-    local = createLocalBackend({ loaded, launcher: config.launcher, store, clock, logger, workRoot, killGraceMs: options.killGraceMs });
+    local = createLocalBackend({ loaded, launcher: config.launcher, store, clock, logger, workRoot, killGraceMs: options.killGraceMs, onRunChanged: (id) => notifier.runChanged(id) });
     backend = local;
   } else {
     backend = createValohaiBackend(config.launcher, loaded.project, payloadUrls, clock);
@@ -73,6 +75,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     clock,
     logger,
     maxAttempts: config.launcher.max_attempts,
+    onRunChanged: (id) => notifier.runChanged(id),
     ...(options.leaseMs !== undefined && { leaseMs: options.leaseMs }),
     ...(options.backoff !== undefined && { backoff: options.backoff }),
   });
@@ -106,8 +109,9 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
       for (;;) {
         await worker.idle();
         await backend.idle();
+        await notifier.idle();
         const due = await store.nextJobDueMs();
-        if (due === undefined && backend.isIdle()) return;
+        if (due === undefined && backend.isIdle() && notifier.isIdle()) return;
         await new Promise((resolve) => setTimeout(resolve, Math.max(10, Math.min(200, (due ?? clock.now()) - clock.now()))));
       }
     },
@@ -120,6 +124,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
       });
       await worker.stop();
       await backend.stop();
+      await notifier.idle();
       await store.close();
     },
   };

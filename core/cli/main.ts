@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-/** The `hooklaunch` command: serve, check, new-id, logs. */
+/** The `hooklaunch` command: serve, check, new-id, logs, run. The composition root: it hands the connector registry to the core. */
 import { Command, InvalidArgumentError } from 'commander';
+import { connectors } from '../../connectors/index.js';
 import { preflight } from '../config/preflight.js';
 import { ConfigError } from '../config/config-error.js';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
@@ -20,7 +21,7 @@ function positiveInt(value: string): number {
 }
 
 async function load(file: string): Promise<LoadedConfig> {
-  const loaded = loadConfig(file);
+  const loaded = loadConfig(file, process.env, connectors);
   await preflight(loaded);
   return loaded;
 }
@@ -80,7 +81,7 @@ program
   .option('-n, --limit <n>', 'how many entries', positiveInt, 50)
   .option('--json', 'one JSON object per line')
   .action(async (options: { config: string; trigger?: string; limit: number; json?: boolean }) => {
-    const loaded = loadConfig(options.config);
+    const loaded = loadConfig(options.config, process.env, connectors);
     const store = await openStore(loaded.storeUrl);
     try {
       const lines = await readTriggerLog(store, { triggerId: options.trigger, limit: options.limit });
@@ -97,7 +98,7 @@ program
   .argument('<run-id>', 'the run_id a launch answered with')
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
   .action(async (runId: string, options: { config: string }) => {
-    const loaded = loadConfig(options.config);
+    const loaded = loadConfig(options.config, process.env, connectors);
     const store = await openStore(loaded.storeUrl);
     try {
       const run = await store.getRun(runId);

@@ -1,21 +1,29 @@
 import type { PayloadFilterConfig } from '../config/schema.js';
 import { lookupDotPath, splitDotPath } from '../request/dot-path.js';
-import { parseBody } from '../request/raw-request.js';
-import { refuse } from '../reject.js';
+import { parseBody, type RawRequest } from '../request/raw-request.js';
+import { accept, refuse, type Verdict } from '../reject.js';
 import { PASS, type Check } from './check.js';
 
 type Operation = PayloadFilterConfig['operation'];
 type Scalar = string | number | boolean | null;
 
+/** What a filter reads: the parsed body, or a connector's decoded payload. */
+export type PayloadOf = (req: RawRequest) => Verdict<unknown>;
+
+export const parsedBodyOf: PayloadOf = (req) => {
+  const body = parseBody(req);
+  return body.ok ? accept(body.value.value) : body;
+};
+
 /** Launch only for payloads whose field at a dot path satisfies the operation. */
-export function compilePayloadFilter(config: PayloadFilterConfig): Check {
+export function compilePayloadFilter(config: PayloadFilterConfig, payloadOf: PayloadOf = parsedBodyOf): Check {
   const segments = splitDotPath(config.lookup);
   const test = compileOperation(config.operation, config.value);
   const described = `${config.lookup} ${config.operation}${config.value === undefined ? '' : ` ${JSON.stringify(config.value)}`}`;
   return (req) => {
-    const body = parseBody(req);
-    if (!body.ok) return refuse(body.rejection.code, `${body.rejection.message} (payload filter on ${config.lookup} needs it)`);
-    const found = lookupDotPath(body.value.value, segments);
+    const payload = payloadOf(req);
+    if (!payload.ok) return refuse(payload.rejection.code, `${payload.rejection.message} (payload filter on ${config.lookup} needs it)`);
+    const found = lookupDotPath(payload.value, segments);
     const passed = test(found.found, found.found ? found.value : undefined);
     if (passed) return PASS;
     const actual = found.found ? `it is ${preview(found.value)}` : 'the field is missing';

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
+import type { Connector } from '../connector.js';
 import { loadValohaiYaml, type ValohaiProject } from '../valohai-yaml/load-valohai-yaml.js';
 import { ConfigError, formatPath, type ConfigIssue } from './config-error.js';
 import { resolveEnvRefs, type MissingEnv } from './env-refs.js';
@@ -20,14 +21,24 @@ export interface LoadedConfig {
   readonly publicUrl: string;
   /** Environment variables the config reads; they hold secrets, so executions do not inherit them. */
   readonly envNames: ReadonlySet<string>;
+  /** Each connector trigger's connector with its validated params, by trigger id. */
+  readonly connectors: ReadonlyMap<string, ConnectorBinding>;
 }
+
+export interface ConnectorBinding {
+  readonly connector: Connector;
+  readonly params: unknown;
+}
+
+/** The connectors a config may name, by `connector.type`; the composition root passes the registry. */
+export type ConnectorRegistry = ReadonlyMap<string, Connector>;
 
 /**
  * Reads hooklaunch.yaml once at start-up: YAML syntax, `${env:NAME}` references, the schema, and
  * the actions against valohai.yaml. Any problem throws one ConfigError listing every issue with
  * its config path and line.
  */
-export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env, registry: ConnectorRegistry = new Map()): LoadedConfig {
   const absolute = resolve(file);
   let text: string;
   try {
@@ -35,10 +46,10 @@ export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): 
   } catch (error) {
     throw new ConfigError(file, [{ path: '', message: `cannot read the config file: ${(error as Error).message}` }]);
   }
-  return parseConfig(file, text, env);
+  return parseConfig(file, text, env, registry);
 }
 
-export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv = process.env): LoadedConfig {
+export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv = process.env, registry: ConnectorRegistry = new Map()): LoadedConfig {
   const absolute = resolve(file);
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
@@ -64,6 +75,25 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv =
   const parsed = configSchema.safeParse(resolved);
   if (!parsed.success) throw new ConfigError(file, parsed.error.issues.map((issue) => toIssue(doc, lines, issue)));
   const config = parsed.data;
+  const connectors = new Map<string, ConnectorBinding>();
+  const connectorIssues: ConfigIssue[] = [];
+  config.triggers.forEach((trigger, index) => {
+    if (!trigger.connector) return;
+    const { type, ...rest } = trigger.connector;
+    const at = ['triggers', index, 'connector'];
+    const connector = registry.get(type);
+    if (!connector) {
+      connectorIssues.push({ path: formatPath([...at, 'type']), line: lineOf(doc, lines, [...at, 'type']), message: `unknown connector "${type}"; known: ${[...registry.keys()].join(', ') || '(none)'}` });
+      return;
+    }
+    const params = connector.params.safeParse(rest);
+    if (!params.success) {
+      for (const issue of params.error.issues) connectorIssues.push(toIssue(doc, lines, { ...issue, path: [...at, ...issue.path] }));
+      return;
+    }
+    connectors.set(trigger.id, { connector, params: params.data });
+  });
+  if (connectorIssues.length > 0) throw new ConfigError(file, connectorIssues);
 
   const baseDir = dirname(absolute);
   const projectPath = resolve(baseDir, config.project.path);
@@ -85,7 +115,7 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv =
   if (actionIssues.length > 0) throw new ConfigError(file, actionIssues);
 
   const publicUrl = (config.server.public_url ?? `http://${config.server.host}:${config.server.port}`).replace(/\/+$/, '');
-  return { file: absolute, config, project, projectPath, storeUrl: absolutiseStoreUrl(config.store.url, baseDir), publicUrl, envNames };
+  return { file: absolute, config, project, projectPath, storeUrl: absolutiseStoreUrl(config.store.url, baseDir), publicUrl, envNames, connectors };
 }
 
 function toIssue(doc: Document, lines: LineCounter, issue: { path: PropertyKey[]; message: string; code: string; keys?: string[] }): ConfigIssue {

@@ -10,7 +10,7 @@ const nonEmpty = z.string().min(1, 'must not be empty');
 const positiveInt = z.number().int().positive();
 
 /** One secret, or a list (newest first) so old and new overlap during rotation. */
-const secrets = z.union([nonEmpty, z.array(nonEmpty).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));
+export const secrets = z.union([nonEmpty, z.array(nonEmpty).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));
 
 /** Where a value sits in the request: a header, query parameter, form field or JSON dot path. */
 const locatorFields = {
@@ -180,6 +180,8 @@ const responseSchema = z
 export const TRIGGER_ID_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
 
 const triggerSchema = z.strictObject({
+  /** A provider connector (`type: slack | github | v7 ...`); its own keys are checked by the connector. */
+  connector: z.looseObject({ type: nonEmpty }).optional(),
   id: z.string().regex(TRIGGER_ID_PATTERN, 'must be 16 to 128 letters, digits, "-" or "_" (it is the secret part of the URL; mint one with `hooklaunch new-id`)'),
   title: z.string().default(''),
   conditions: z.array(conditionSchema).default([]),

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { ResponseConfig } from '../config/schema.js';
+import type { ResponseSpec } from '../connector.js';
 import type { Rejection } from '../reject.js';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
@@ -33,4 +34,12 @@ function fillRunId(value: unknown, runId: string): unknown {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, fillRunId(item, runId)]));
   }
   return value;
+}
+
+/** A connector's answer: JSON, text, or an empty body. */
+export function sendResponseSpec(res: ServerResponse, spec: ResponseSpec): void {
+  if (spec.json !== undefined) return sendJson(res, spec.status, spec.json, { ...spec.headers });
+  const text = spec.text ?? '';
+  res.writeHead(spec.status, { ...(text && { 'content-type': 'text/plain; charset=utf-8' }), 'content-length': Buffer.byteLength(text), ...spec.headers });
+  res.end(text);
 }

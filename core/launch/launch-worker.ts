@@ -21,6 +21,8 @@ export interface LaunchWorkerOptions {
   readonly pollMs?: number;
   /** Delay before attempt `n + 1` after `n` failed attempts. */
   readonly backoff?: (attempt: number) => number;
+  /** Told when a job was launched or failed for good. */
+  readonly onRunChanged?: (runId: string) => void;
 }
 
 export interface LaunchWorker {
@@ -54,12 +56,14 @@ export function createLaunchWorker(options: LaunchWorkerOptions): LaunchWorker {
     if (outcome.ok) {
       await store.completeJob(job.id, outcome.result);
       logger.info({ runId: job.runId, jobId: job.id, result: outcome.result }, 'launched');
+      options.onRunChanged?.(job.runId);
       return;
     }
     const { failure } = outcome;
     const retry = failure.retryable && job.attempts < maxAttempts;
     const retryAtMs = retry ? clock.now() + Math.max(backoff(job.attempts), failure.retryAfterMs ?? 0) : undefined;
     await store.failJob(job.id, { code: failure.code, message: failure.message }, retryAtMs);
+    if (!retry) options.onRunChanged?.(job.runId);
     logger.warn({ runId: job.runId, jobId: job.id, attempt: job.attempts, failure, retryAtMs }, retry ? 'launch failed; will retry' : 'launch failed for good');
   };
 

@@ -6,7 +6,9 @@ import type { ActionSpec } from '../launch/action-spec.js';
 import type { RejectCode } from '../reject.js';
 import type { ParameterValue } from '../valohai-yaml/coerce-parameter.js';
 
-export type LogOutcome = 'accepted' | 'rejected' | 'duplicate';
+/** accepted: launched; duplicate: a repeat, nothing launched; rejected: refused (4xx/5xx);
+ *  handshake: a protocol ping answered; ignored: filtered out but answered 2xx for the provider. */
+export type LogOutcome = 'accepted' | 'rejected' | 'duplicate' | 'handshake' | 'ignored';
 
 /** One line of the trigger log: every request, whatever became of it. */
 export interface RequestRecord {
@@ -23,9 +25,11 @@ export interface RequestRecord {
   readonly headers: Readonly<Record<string, string>>;
 }
 
-export interface RejectedRequest extends RequestRecord {
+/** A request that launched nothing, with why. */
+export interface UnlaunchedRequest extends RequestRecord {
+  readonly outcome: 'rejected' | 'handshake' | 'ignored';
   readonly status: number;
-  readonly code: RejectCode;
+  readonly code?: RejectCode | undefined;
   readonly message: string;
 }
 
@@ -186,7 +190,7 @@ export interface Store {
    * is durable before the promise resolves. Requests that arrive together share a commit.
    */
   accept(input: AcceptRequest): Promise<AcceptOutcome>;
-  recordRejection(entry: RejectedRequest): Promise<void>;
+  recordUnlaunched(entry: UnlaunchedRequest): Promise<void>;
 
   /** Pending jobs that are due, and running jobs whose lease ran out (their claimer died). */
   claimJobs(nowMs: number, limit: number, leaseMs: number): Promise<JobRecord[]>;

@@ -32,5 +32,9 @@ export function formatTriggerLogLine(line: TriggerLogLine): string {
       return `${head}  duplicate of run ${line.runId}  (${line.message ?? ''})`;
     case 'rejected':
       return `${head}  rejected ${line.status} ${line.code}: ${line.message}`;
+    case 'ignored':
+      return `${head}  ignored (answered ${line.status}): ${line.message}`;
+    case 'handshake':
+      return `${head}  handshake (answered ${line.status}): ${line.message}`;
   }
 }

@@ -1,13 +1,15 @@
+import type { ConnectorBinding } from '../config/load-config.js';
 import type { ActionConfig, ConditionConfig, LocatorConfig, ResponseConfig, TriggerConfig } from '../config/schema.js';
+import type { Connector, Delivery } from '../connector.js';
 import type { Check } from '../conditions/check.js';
 import { compileHmac } from '../conditions/hmac.js';
 import { compileJwt } from '../conditions/jwt.js';
-import { compilePayloadFilter } from '../conditions/payload-filter.js';
+import { compilePayloadFilter, parsedBodyOf, type PayloadOf } from '../conditions/payload-filter.js';
 import { compileStaticToken } from '../conditions/static-token.js';
 import { compileTimestamp } from '../conditions/timestamp.js';
 import { payloadFilenameFor, type ActionSpec } from '../launch/action-spec.js';
 import { locateRaw } from '../request/locate-value.js';
-import { contentTypeOf, parseBody, type RawRequest } from '../request/raw-request.js';
+import { contentTypeOf, type RawRequest } from '../request/raw-request.js';
 import { accept, type Verdict } from '../reject.js';
 import { coerceParameter, type ParameterValue } from '../valohai-yaml/coerce-parameter.js';
 import type { ValohaiProject } from '../valohai-yaml/load-valohai-yaml.js';
@@ -20,8 +22,16 @@ export interface RateLimit {
 }
 
 export interface Deduplication {
-  readonly locate: (req: RawRequest) => Verdict<string>;
+  /** The delivery's id; undefined when this delivery carries none (it is then not deduplicated). */
+  readonly locate: (req: RawRequest) => Verdict<string | undefined>;
   readonly windowMs: number;
+}
+
+/** A trigger's connector with its params, and the request decoded once by it. */
+export interface CompiledConnector {
+  readonly connector: Connector;
+  readonly params: unknown;
+  readonly delivery: (req: RawRequest) => Verdict<Delivery<unknown>>;
 }
 
 /** A trigger ready to serve: conditions compiled in evaluation order, secrets and keys in place. */
@@ -38,6 +48,7 @@ export interface CompiledTrigger {
   readonly rateLimits: readonly RateLimit[];
   readonly response?: ResponseConfig | undefined;
   readonly resolveActions: (req: RawRequest, runId: string) => Verdict<ActionSpec[]>;
+  readonly connector?: CompiledConnector | undefined;
   /** Header names (lower case) and query keys never written to the trigger log. */
   readonly sensitiveHeaders: ReadonlySet<string>;
   readonly sensitiveQuery: ReadonlySet<string>;
@@ -50,13 +61,32 @@ const ALWAYS_SENSITIVE = ['authorization', 'proxy-authorization', 'cookie', 'x-h
 // may fetch keys; filters parse the body, so they run only for authenticated requests.
 const RANK: Record<string, number> = { timestamp: 0, static_token: 1, hmac: 2, jwt: 3, 'payload-filter': 4 };
 
-export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject): CompiledTrigger {
+export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, binding?: ConnectorBinding): CompiledTrigger {
   const timestamp = trigger.conditions.find((c) => c.type === 'timestamp');
   const ranked: Array<{ rank: number; check: Check }> = [];
   const sensitiveHeaders = new Set(ALWAYS_SENSITIVE);
   const sensitiveQuery = new Set<string>();
   const rateLimits: RateLimit[] = [];
   let dedupe: Deduplication | undefined;
+  const connector = binding && compileConnector(binding);
+  const payloadOf: PayloadOf = connector
+    ? (req) => {
+        const delivery = connector.delivery(req);
+        return delivery.ok ? accept(delivery.value.view ?? delivery.value.payload) : delivery;
+      }
+    : parsedBodyOf;
+  if (connector) {
+    // The provider's own signature comes first: nothing else runs for an unauthenticated request.
+    ranked.push({ rank: -1, check: (req, clock) => connector.connector.verify(req, connector.params, clock) });
+    for (const name of connector.connector.sensitiveHeaders) sensitiveHeaders.add(name);
+    dedupe = {
+      locate: (req) => {
+        const delivery = connector.delivery(req);
+        return delivery.ok ? accept(delivery.value.deliveryId) : delivery;
+      },
+      windowMs: connector.connector.dedupeWindowSeconds * 1000,
+    };
+  }
 
   for (const condition of trigger.conditions) {
     markSensitive(condition, sensitiveHeaders, sensitiveQuery);
@@ -76,13 +106,14 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject):
         });
         break;
       case 'payload-filter':
-        ranked.push({ rank: RANK['payload-filter']!, check: compilePayloadFilter(condition) });
+        ranked.push({ rank: RANK['payload-filter']!, check: compilePayloadFilter(condition, payloadOf) });
         break;
       case 'rate-limit':
         rateLimits.push({ periodMs: condition.period * 1000, quota: condition.quota });
         break;
       case 'deduplicate': {
         const locator: LocatorConfig = { lookup: condition.lookup, key: condition.key };
+        // An explicit deduplicate condition takes the place of the connector's delivery id.
         dedupe = { locate: (req) => locateRaw(req, locator), windowMs: condition.window * 1000 };
         break;
       }
@@ -91,7 +122,7 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject):
   ranked.sort((a, b) => a.rank - b.rank);
   const authChecks = ranked.filter((r) => r.rank < RANK['payload-filter']!).map((r) => r.check);
   const filterChecks = ranked.filter((r) => r.rank >= RANK['payload-filter']!).map((r) => r.check);
-  const actionResolvers = trigger.actions.map((action, index) => compileAction(action, index, project));
+  const actionResolvers = trigger.actions.map((action, index) => compileAction(action, index, project, payloadOf));
 
   return {
     id: trigger.id,
@@ -104,6 +135,7 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject):
     response: trigger.response,
     sensitiveHeaders,
     sensitiveQuery,
+    connector,
     resolveActions: (req, runId) => {
       const specs: ActionSpec[] = [];
       for (const resolve of actionResolvers) {
@@ -124,7 +156,23 @@ function markSensitive(condition: ConditionConfig, headers: Set<string>, query: 
 
 type ActionResolver = (req: RawRequest, runId: string) => Verdict<ActionSpec>;
 
-function compileAction(action: ActionConfig, index: number, project: ValohaiProject): ActionResolver {
+function compileConnector({ connector, params }: ConnectorBinding): CompiledConnector {
+  const decoded = new WeakMap<RawRequest, Verdict<Delivery<unknown>>>();
+  return {
+    connector,
+    params,
+    delivery: (req) => {
+      let delivery = decoded.get(req);
+      if (!delivery) {
+        delivery = connector.parse(req, params);
+        decoded.set(req, delivery);
+      }
+      return delivery;
+    },
+  };
+}
+
+function compileAction(action: ActionConfig, index: number, project: ValohaiProject, payloadOf: PayloadOf): ActionResolver {
   if (action.type === 'fetch-repository') return () => accept({ type: 'fetch-repository' });
   const parameterDef = (name: string): ParameterDef | undefined => {
     if (action.type === 'run-execution') return project.steps.get(action.step)?.parameters.find((p) => p.name === name);
@@ -137,7 +185,7 @@ function compileAction(action: ActionConfig, index: number, project: ValohaiProj
   const defaultTitle = action.type === 'run-execution' ? action.step : action.pipeline;
 
   return (req, runId) => {
-    const context = { body: () => parseBody(req), runId };
+    const context = { payload: () => payloadOf(req), runId };
     const parameters: Record<string, ParameterValue> = {};
     for (const [name, raw] of Object.entries(action.parameters)) {
       const label = `actions[${index}].parameters.${name}`;

@@ -4,7 +4,6 @@
  * shell-quoted; nothing in a payload is ever evaluated.
  */
 import { lookupDotPath, splitDotPath } from '../request/dot-path.js';
-import type { ParsedBody } from '../request/raw-request.js';
 import { accept, refuse, type Verdict } from '../reject.js';
 
 const PLACEHOLDER = /\{payload((?:\.(?:\\\.|[^{}.\\])+)*)\}|\{run_id\}/g;
@@ -22,7 +21,8 @@ export function findTemplateErrors(template: string): string | undefined {
 }
 
 export interface TemplateContext {
-  readonly body: () => Verdict<ParsedBody>;
+  /** The payload templates read: the parsed body, or a connector's decoded payload. */
+  readonly payload: () => Verdict<unknown>;
   readonly runId: string;
 }
 
@@ -45,11 +45,11 @@ export function renderTemplate(template: string, context: TemplateContext, label
 }
 
 function lookup(path: string, context: TemplateContext, label: string): Verdict<unknown> {
-  const body = context.body();
-  if (!body.ok) return refuse(body.rejection.code, `${body.rejection.message} (${label} is taken from the payload)`);
-  if (path === '') return accept(body.value.value);
+  const payload = context.payload();
+  if (!payload.ok) return refuse(payload.rejection.code, `${payload.rejection.message} (${label} is taken from the payload)`);
+  if (path === '') return accept(payload.value);
   const dotted = path.slice(1);
-  const found = lookupDotPath(body.value.value, splitDotPath(dotted));
+  const found = lookupDotPath(payload.value, splitDotPath(dotted));
   if (!found.found) return refuse('payload_invalid', `${label}: the payload has no field ${dotted}`);
   return accept(found.value);
 }

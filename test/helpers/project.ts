@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { connectors } from '../../connectors/index.js';
 import { parseConfig, type LoadedConfig } from '../../core/config/load-config.js';
 
 export interface TempProject {
@@ -23,7 +24,7 @@ export function tempProject(valohaiYaml: string, files: Record<string, string> =
   for (const [name, content] of Object.entries(files)) write(name, content);
   return {
     dir,
-    load: (configYaml, env = {}) => parseConfig(join(dir, 'hooklaunch.yaml'), configYaml, env),
+    load: (configYaml, env = {}) => parseConfig(join(dir, 'hooklaunch.yaml'), configYaml, env, connectors),
     write,
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };

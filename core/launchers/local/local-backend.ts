@@ -23,10 +23,12 @@ export interface LocalBackendOptions {
   readonly logger: Logger;
   readonly workRoot: string;
   readonly killGraceMs?: number | undefined;
+  /** Told when an execution or a pipeline of a run ended. */
+  readonly onRunChanged?: (runId: string) => void;
 }
 
 /** The embedded default: executions and pipelines run on this machine, code from the project's git repository. */
-export function createLocalBackend({ loaded, launcher, store, clock, logger, workRoot, killGraceMs }: LocalBackendOptions): LocalBackend {
+export function createLocalBackend({ loaded, launcher, store, clock, logger, workRoot, killGraceMs, onRunChanged }: LocalBackendOptions): LocalBackend {
   const { project } = loaded.config;
   const repository = openGitRepository(loaded.projectPath, project.remote);
   const versions = createProjectVersions(loaded.project, repository, project.valohai_yaml);
@@ -43,10 +45,11 @@ export function createLocalBackend({ loaded, launcher, store, clock, logger, wor
     secretEnvNames: loaded.envNames,
     onFinished: (execution) => {
       if (execution.spec.pipelineId !== undefined) advance.pipeline(execution.spec.pipelineId);
+      else onRunChanged?.(execution.runId);
     },
     ...(killGraceMs !== undefined && { killGraceMs }),
   });
-  const pipelines = createLocalPipelineRunner({ store, runner, versions, clock, logger });
+  const pipelines = createLocalPipelineRunner({ store, runner, versions, clock, logger, ...(onRunChanged && { onEnded: (pipeline) => onRunChanged(pipeline.runId) }) });
   advance.pipeline = (id) => pipelines.advance(id);
 
   return {

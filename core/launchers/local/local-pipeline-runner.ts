@@ -26,6 +26,8 @@ export interface LocalPipelineRunnerOptions {
   readonly versions: ProjectVersions;
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Told when a pipeline ended (complete or error). */
+  readonly onEnded?: (pipeline: PipelineRecord) => void;
 }
 
 export interface LocalPipelineRunner {
@@ -60,8 +62,10 @@ export function createLocalPipelineRunner(options: LocalPipelineRunnerOptions): 
   const advanceOnce = async (pipelineId: string): Promise<void> => {
     const pipeline = await store.getPipeline(pipelineId);
     if (!pipeline || pipeline.status !== 'started') return;
-    const end = (status: 'complete' | 'error', error?: string): Promise<void> =>
-      store.finishPipeline(pipelineId, { status, endedAtMs: clock.now(), ...(error !== undefined && { error }) });
+    const end = async (status: 'complete' | 'error', error?: string): Promise<void> => {
+      await store.finishPipeline(pipelineId, { status, endedAtMs: clock.now(), ...(error !== undefined && { error }) });
+      options.onEnded?.(pipeline);
+    };
     const project = await options.versions.at(pipeline.spec.commit);
     if (!project.ok) return end('error', project.message);
     const def = project.value.pipelines.get(pipeline.spec.pipeline);

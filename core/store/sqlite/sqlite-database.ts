@@ -25,7 +25,7 @@ import type {
   PipelineRecord,
   PipelineSpec,
   PipelineStatus,
-  RejectedRequest,
+  UnlaunchedRequest,
   RequestRecord,
   RunRecord,
   Store,
@@ -136,11 +136,11 @@ CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 type Row = Record<string, unknown>;
 
 /** An accept or a rejection to log: what one group commit holds. */
-export type Batched = { kind: 'accept'; input: AcceptRequest } | { kind: 'reject'; entry: RejectedRequest };
+export type Batched = { kind: 'accept'; input: AcceptRequest } | { kind: 'unlaunched'; entry: UnlaunchedRequest };
 
 /** Every store operation, synchronous; `commitBatch` is the group commit's transaction. */
 export type SqliteDatabase = {
-  [K in Exclude<keyof Store, 'accept' | 'recordRejection' | 'close'>]: (...args: Parameters<Store[K]>) => Awaited<ReturnType<Store[K]>>;
+  [K in Exclude<keyof Store, 'accept' | 'recordUnlaunched' | 'close'>]: (...args: Parameters<Store[K]>) => Awaited<ReturnType<Store[K]>>;
 } & {
   commitBatch(items: readonly Batched[]): Array<AcceptOutcome | undefined>;
   close(): void;
@@ -236,8 +236,8 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     if (++batches % 256 === 0) stmt.purgeDedupe.run(Date.now());
     return items.map((item) => {
       if (item.kind === 'accept') return acceptOne(item.input);
-      const { status, code, message, ...request } = item.entry;
-      insertRequest(request, 'rejected', status, code, message, null);
+      const { outcome, status, code, message, ...request } = item.entry;
+      insertRequest(request, outcome, status, code ?? null, message, null);
       return undefined;
     });
   });

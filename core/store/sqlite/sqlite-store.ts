@@ -62,8 +62,8 @@ export async function openSqliteStore(path: string): Promise<Store> {
   return {
     takeOver: () => call('takeOver'),
     accept: async (input) => (await group.submit({ kind: 'accept', input }))!,
-    recordRejection: async (entry) => {
-      await group.submit({ kind: 'reject', entry });
+    recordUnlaunched: async (entry) => {
+      await group.submit({ kind: 'unlaunched', entry });
     },
     claimJobs: (...args) => call('claimJobs', ...args),
     completeJob: (...args) => call('completeJob', ...args),

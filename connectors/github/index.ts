@@ -1,0 +1,27 @@
+/** GitHub: repository and organization webhooks, signed with X-Hub-Signature-256. */
+import { defineConnector } from '../../core/connector-kit.js';
+import { filterGithub } from './filters.js';
+import { githubParams, type GithubParams } from './params.js';
+import { parseGithub } from './parse.js';
+import { githubPayload, type GithubPayload } from './payload.js';
+import { acceptedGithub, handshakeGithub, ignoredGithub } from './respond.js';
+import { verifyGithub } from './verify.js';
+
+export const github = defineConnector<GithubParams, GithubPayload>({
+  id: 'github',
+  title: 'GitHub',
+  params: githubParams,
+  payload: githubPayload,
+  encoding: 'form-or-json',
+  // github.com cuts the connection after 10 s (GHES 30 s).
+  ackDeadlineMs: 10_000,
+  // No automatic retries, but manual redeliveries (same X-GitHub-Delivery) reach back 3 days.
+  dedupeWindowSeconds: 3 * 86_400,
+  sensitiveHeaders: ['x-hub-signature-256', 'x-hub-signature'],
+  verify: verifyGithub,
+  parse: parseGithub,
+  handshake: handshakeGithub,
+  filter: filterGithub,
+  ignored: ignoredGithub,
+  accepted: acceptedGithub,
+});

@@ -1,0 +1,28 @@
+import { Webhooks } from '@octokit/webhooks';
+import { header, perParams, refuse, type RawRequest, type Verdict } from '../../core/connector-kit.js';
+import type { GithubParams } from './params.js';
+
+const SIGNATURE = 'x-hub-signature-256';
+export const EVENT = 'x-github-event';
+export const DELIVERY = 'x-github-delivery';
+const SHA256_SIGNATURE = /^sha256=[0-9a-f]{64}$/;
+
+// @octokit/webhooks does the HMAC and the constant-time compare. Its verify() checks only the
+// main secret, so rotation keeps one instance per secret.
+const webhooksFor = perParams((params: GithubParams) => params.secret.map((secret) => new Webhooks({ secret })));
+
+export async function verifyGithub(req: RawRequest, params: GithubParams): Promise<Verdict<void>> {
+  for (const name of [SIGNATURE, EVENT, DELIVERY]) {
+    const values = req.headers[name] ?? [];
+    if (values.length === 0) return refuse('missing_header', `header ${name} is missing${name === SIGNATURE ? ' (set a secret on the GitHub webhook)' : ''}`);
+    if (values.length > 1) return refuse('duplicate_header', `header ${name} appears ${values.length} times; send it once`);
+  }
+  const signature = header(req, SIGNATURE)!;
+  if (!SHA256_SIGNATURE.test(signature)) return refuse('malformed_signature', `header ${SIGNATURE} is not "sha256=" and 64 hex digits`);
+  if (req.body.length === 0) return refuse('signature_mismatch', 'the body is empty; GitHub always delivers a payload');
+  // GitHub signs the UTF-8 text of the body; octokit takes it as a string.
+  const text = req.body.toString('utf8');
+  const results = await Promise.all(webhooksFor(params).map((webhooks) => webhooks.verify(text, signature)));
+  const valid = results.includes(true);
+  return valid ? { ok: true, value: undefined } : refuse('signature_mismatch', `header ${SIGNATURE} does not match the request body`);
+}

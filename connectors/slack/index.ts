@@ -1,0 +1,28 @@
+/** Slack: signed slash commands, interactivity and Events API deliveries. */
+import { defineConnector } from '../../core/connector-kit.js';
+import { filterSlack } from './filters.js';
+import { slackParams, type SlackParams } from './params.js';
+import { parseSlack } from './parse.js';
+import { slackPayload, type SlackPayload } from './payload.js';
+import { acceptedSlack, followUpSlack, handshakeSlack, ignoredSlack } from './respond.js';
+import { verifySlack } from './verify.js';
+
+export const slack = defineConnector<SlackParams, SlackPayload>({
+  id: 'slack',
+  title: 'Slack',
+  params: slackParams,
+  payload: slackPayload,
+  encoding: 'form-or-json',
+  ackDeadlineMs: 3000,
+  toleranceSeconds: 300,
+  // Events API retries come at once, after 1 min and after 5 min: an hour covers them all.
+  dedupeWindowSeconds: 3600,
+  sensitiveHeaders: ['x-slack-signature'],
+  verify: verifySlack,
+  parse: parseSlack,
+  handshake: handshakeSlack,
+  filter: filterSlack,
+  ignored: ignoredSlack,
+  accepted: acceptedSlack,
+  followUp: followUpSlack,
+});

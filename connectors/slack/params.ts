@@ -1,0 +1,27 @@
+import { z } from 'zod';
+import { secretsSchema } from '../../core/connector-kit.js';
+
+const ids = z.array(z.string().min(1)).min(1).optional();
+
+/** The `connector:` block of a Slack trigger. */
+export const slackParams = z.strictObject({
+  /** The app's Signing Secret (Basic Information → App Credentials); a list, newest first, while rotating. */
+  secret: secretsSchema,
+  /** Slash commands this trigger runs, e.g. [/predict]; any when absent. */
+  commands: z.array(z.string().regex(/^\/\S+$/, 'a slash command starts with "/", e.g. /predict')).min(1).optional(),
+  user_ids: ids,
+  channel_ids: ids,
+  team_ids: ids,
+  /** Events API event types (event.type) that launch, e.g. [app_mention]; any when absent. */
+  events: ids,
+  /** The ephemeral message Slack shows at once; {run_id}, {command} and {text} are filled in. */
+  ack_text: z.string().min(1).default('Working on `{command} {text}` (run {run_id})'),
+  /** Post progress (started, failed, completed) to the command's response_url. */
+  follow_up: z.boolean().default(true),
+  /** Hosts follow-ups may post to; a crafted response_url elsewhere is never called. */
+  response_url_hosts: z.array(z.string().min(1)).min(1).default(['hooks.slack.com']),
+  /** Seconds either side of now a request timestamp may be; Slack documents 5 minutes. */
+  tolerance: z.number().int().positive().default(300),
+});
+
+export type SlackParams = z.output<typeof slackParams>;

@@ -1,0 +1,42 @@
+import { compileHmac, compileTimestamp, conditionSchema, header, parseBody, perParams, type Clock, type HmacConfig, type RawRequest, type TimestampConfig, type Verdict } from '../../core/connector-kit.js';
+import type { SlackParams } from './params.js';
+
+const SIGNATURE = 'x-slack-signature';
+const TIMESTAMP = 'x-slack-request-timestamp';
+
+// Slack's request signing: v0=hex(HMAC-SHA256(signing secret, "v0:{timestamp}:{raw body}")),
+// with the timestamp within 5 minutes of now on both sides (Bolt checks only the past side).
+const checks = perParams((params: SlackParams) => {
+  const timestamp = conditionSchema.parse({ type: 'timestamp', lookup: 'header', key: TIMESTAMP, format: 'unix_s', tolerance: params.tolerance }) as TimestampConfig;
+  const hmac = conditionSchema.parse({
+    type: 'web-request-auth',
+    auth_type: 'hmac',
+    lookup: 'header',
+    key: SIGNATURE,
+    prefix: 'v0=',
+    secret: params.secret,
+    message: 'v0:{timestamp}:{body}',
+  }) as HmacConfig;
+  return [compileTimestamp(timestamp), compileHmac(hmac, timestamp)];
+});
+
+export async function verifySlack(req: RawRequest, params: SlackParams, clock: Clock): Promise<Verdict<void>> {
+  if (isUnsignedSslCheck(req)) return { ok: true, value: undefined };
+  for (const check of checks(params)) {
+    const verdict = await check(req, clock);
+    if (!verdict.ok) return verdict;
+  }
+  return { ok: true, value: undefined };
+}
+
+/**
+ * Slack's SSL probe for slash commands carries no signature. It is let through only when the
+ * body is nothing but the probe, and it is answered without launching (see handshake).
+ */
+export function isUnsignedSslCheck(req: RawRequest): boolean {
+  if (header(req, SIGNATURE) !== undefined) return false;
+  const body = parseBody(req);
+  if (!body.ok || body.value.kind !== 'form') return false;
+  const keys = Object.keys(body.value.value);
+  return body.value.value.ssl_check === '1' && keys.every((k) => k === 'ssl_check' || k === 'token');
+}

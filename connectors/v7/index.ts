@@ -1,0 +1,27 @@
+/** V7 Darwin: the workflow webhook stage (static token) and signed team webhooks. */
+import { defineConnector } from '../../core/connector-kit.js';
+import { filterV7 } from './filters.js';
+import { v7Params, type V7Params } from './params.js';
+import { parseV7 } from './parse.js';
+import { v7Payload, type V7Payload } from './payload.js';
+import { acceptedV7, ignoredV7 } from './respond.js';
+import { verifyV7 } from './verify.js';
+
+export const v7 = defineConnector<V7Params, V7Payload>({
+  id: 'v7',
+  title: 'V7 Darwin',
+  params: v7Params,
+  payload: v7Payload,
+  encoding: 'json',
+  // Not documented; answered in milliseconds regardless.
+  ackDeadlineMs: 10_000,
+  toleranceSeconds: 300,
+  // The stage retries 5 times; a day covers them and a rework loop brings new annotations anyway.
+  dedupeWindowSeconds: 86_400,
+  sensitiveHeaders: ['authorization', 'v7-signature'],
+  verify: verifyV7,
+  parse: parseV7,
+  filter: filterV7,
+  ignored: ignoredV7,
+  accepted: acceptedV7,
+});

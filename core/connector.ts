@@ -1,0 +1,78 @@
+/**
+ * The contract every provider connector implements (connectors/<id>/index.ts). A connector
+ * pre-bakes one provider's protocol — signature scheme, timestamp header, body encodings,
+ * handshakes, filters, delivery ids and the answer the provider expects — on top of the
+ * generic trigger core. Connectors import from `core/connector-kit.ts` only.
+ */
+import type { z } from 'zod';
+import type { Clock } from './clock.js';
+import type { RawRequest } from './request/raw-request.js';
+import type { Verdict } from './reject.js';
+
+/** An answer to send as is: a status, optional headers and a JSON or text body. */
+export interface ResponseSpec {
+  readonly status: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly json?: unknown;
+  readonly text?: string;
+}
+
+/** A verified request, decoded the way the provider encodes it. */
+export interface Delivery<Payload> {
+  /** The decoded body, checked against the connector's payload schema. */
+  readonly payload: Payload;
+  /** What `payload-filter` conditions and `{payload.x}` templates see; defaults to `payload`. */
+  readonly view?: unknown;
+  /** The provider's id for this delivery; repeats of it launch nothing. */
+  readonly deliveryId?: string | undefined;
+  /** A short name of what was delivered (`push`, `slash_command`, `event_callback`), for the log. */
+  readonly kind: string;
+}
+
+/** How a run is getting on, for connectors that report back to the sender (Slack's response_url). */
+export interface RunProgress {
+  readonly runId: string;
+  readonly phase: 'started' | 'failed' | 'completed';
+  /** One line per launched action (with a link where the launcher has one) or per failure. */
+  readonly details: readonly string[];
+}
+
+export interface Connector<Params = unknown, Payload = unknown> {
+  /** = folder name = registry key = `connector.type` in the config. */
+  readonly id: string;
+  readonly title: string;
+  /** The `connector:` block of a trigger (without `type`), validated once at start-up. */
+  readonly params: z.ZodType<Params>;
+  /** The decoded body; the source of the generated payload parsers. */
+  readonly payload: z.ZodType<Payload>;
+  /** How the generated parsers decode the stored body before validating it. */
+  readonly encoding: 'json' | 'form-or-json';
+  /** The sender gives up after this long; hooklaunch always answers well before. */
+  readonly ackDeadlineMs: number;
+  /** Replay window of the provider's timestamp, when it signs one. */
+  readonly toleranceSeconds?: number | undefined;
+  /** How long a delivery id is remembered: at least the provider's retry window. */
+  readonly dedupeWindowSeconds: number;
+  /** Header names (lower case) that carry credentials and never reach the trigger log. */
+  readonly sensitiveHeaders: readonly string[];
+
+  /** Authenticates the raw bytes. Pure: no I/O, the clock injected, secrets from params. */
+  verify(req: RawRequest, params: Params, clock: Clock): Verdict<void> | Promise<Verdict<void>>;
+  /** Decodes a verified request; reachable only after `verify` passed. */
+  parse(req: RawRequest, params: Params): Verdict<Delivery<Payload>>;
+  /** A protocol ping (Slack url_verification, GitHub ping) answered without launching. */
+  handshake?(delivery: Delivery<Payload>, params: Params): ResponseSpec | undefined;
+  /** The connector's own filters from its params; the reason when this delivery should not launch. */
+  filter?(delivery: Delivery<Payload>, params: Params): string | undefined;
+  /** The answer to a delivery that is not launched because a filter said no (2xx, so providers do not retry). */
+  ignored(reason: string, delivery: Delivery<Payload>, params: Params): ResponseSpec;
+  /** The answer to a launched (or repeated) delivery when the trigger sets no `response`. */
+  accepted(runId: string, delivery: Delivery<Payload>, params: Params): ResponseSpec;
+  /** Reports a run's progress back to the sender, best effort. */
+  followUp?(progress: RunProgress, delivery: Delivery<Payload>, params: Params): Promise<void>;
+}
+
+/** Erases a connector's own types so the registry can hold them together. */
+export function defineConnector<Params, Payload>(connector: Connector<Params, Payload>): Connector {
+  return connector as unknown as Connector;
+}

@@ -1,0 +1,85 @@
+/**
+ * Tells senders how their runs are getting on, for connectors that report back (Slack posts to
+ * the command's response_url). Each phase — started, failed, completed — is sent at most once
+ * per run by this process; a failed post is logged, never retried into the sender's face.
+ */
+import type { Logger } from 'pino';
+import type { RunProgress } from '../connector.js';
+import { summariseRun, type RunSummary } from '../launch/run-status.js';
+import type { Store } from '../store/store.js';
+import type { CompiledTrigger } from '../triggers/compile-trigger.js';
+
+export interface RunNotifier {
+  /** Something about the run changed (a launch, an execution or pipeline ending). */
+  runChanged(runId: string): void;
+  idle(): Promise<void>;
+  isIdle(): boolean;
+}
+
+export function createRunNotifier(store: Store, triggers: ReadonlyMap<string, CompiledTrigger>, logger: Logger): RunNotifier {
+  const sent = new Map<string, Set<RunProgress['phase']>>();
+  const chains = new Map<string, Promise<void>>();
+
+  const notify = async (runId: string): Promise<void> => {
+    const run = await store.getRun(runId);
+    const trigger = run && triggers.get(run.triggerId);
+    const binding = trigger?.connector;
+    if (!run || !binding?.connector.followUp) return;
+    const summary = summariseRun(run);
+    const phase = phaseOf(summary, run.jobs.every((j) => j.state === 'done' || j.state === 'failed'));
+    const already = sent.get(runId) ?? new Set();
+    if (!phase || already.has(phase)) return;
+    already.add(phase);
+    sent.set(runId, already);
+    if (phase !== 'started') sent.delete(runId);
+
+    const stored = await store.getPayload(runId);
+    if (!stored) return;
+    const delivery = binding.connector.parse(
+      { method: 'POST', path: '', headers: { 'content-type': [stored.contentType] }, query: new URLSearchParams(), body: stored.body, remoteAddress: '', receivedAtMs: run.acceptedAtMs },
+      binding.params,
+    );
+    if (!delivery.ok) return;
+    try {
+      await binding.connector.followUp({ runId, phase, details: detailsOf(summary, phase) }, delivery.value, binding.params);
+    } catch (error) {
+      logger.warn({ runId, phase, connector: binding.connector.id, err: error }, 'could not report run progress to the sender');
+    }
+  };
+
+  return {
+    runChanged(runId) {
+      const next = (chains.get(runId) ?? Promise.resolve())
+        .then(() => notify(runId))
+        .catch((error: unknown) => logger.error({ err: error, runId }, 'run notification failed'))
+        .finally(() => {
+          if (chains.get(runId) === next) chains.delete(runId);
+        });
+      chains.set(runId, next);
+    },
+    async idle() {
+      while (chains.size > 0) await Promise.all(chains.values());
+    },
+    isIdle: () => chains.size === 0,
+  };
+}
+
+function phaseOf(summary: RunSummary, allLaunched: boolean): RunProgress['phase'] | undefined {
+  if (summary.status === 'completed') return 'completed';
+  if (summary.status === 'error' || summary.status === 'complete_with_error') return 'failed';
+  return allLaunched ? 'started' : undefined;
+}
+
+function detailsOf(summary: RunSummary, phase: RunProgress['phase']): string[] {
+  if (phase === 'failed') return summary.errors;
+  return summary.result.map((item) => {
+    switch (item.action) {
+      case 'run_execution':
+        return `execution of ${item.execution_step}${item.execution_url ? `: ${item.execution_url}` : item.execution_status ? ` (${item.execution_status})` : ''}`;
+      case 'run_pipeline':
+        return `pipeline ${item.pipeline}${item.pipeline_url ? `: ${item.pipeline_url}` : item.pipeline_status ? ` (${item.pipeline_status})` : ''}`;
+      case 'fetch_repository':
+        return item.commits.length ? `fetched ${item.commits.map((c) => `${c.ref}@${c.identifier.slice(0, 7)}`).join(', ')}` : 'fetched: no new commits';
+    }
+  });
+}

@@ -1,0 +1,85 @@
+import { createRequire } from 'node:module';
+import { describe, expect, it } from 'vitest';
+import { github } from '../../../connectors/github/index.js';
+import { fixedClock } from '../../../core/clock.js';
+import { rawRequest } from '../../helpers/raw-request.js';
+import { githubRequest } from '../../helpers/provider-requests.js';
+
+interface ExampleGroup {
+  name: string;
+  examples: Array<Record<string, unknown>>;
+}
+export const githubExamples = createRequire(import.meta.url)('@octokit/webhooks-examples') as ExampleGroup[];
+
+const params = (extra: Record<string, unknown> = {}) => github.params.parse({ secret: 'webhook-secret', ...extra });
+
+async function delivered(payload: unknown, event: string, extra: Record<string, unknown> = {}, form = false) {
+  const signed = await githubRequest(payload, 'webhook-secret', event, `d-${Math.random()}`, form);
+  const req = rawRequest({ headers: signed.headers, body: signed.body });
+  const verified = await github.verify(req, params(extra), fixedClock(0));
+  if (!verified.ok) throw new Error(verified.rejection.message);
+  const parsed = github.parse(req, params(extra));
+  if (!parsed.ok) throw new Error(parsed.rejection.message);
+  return parsed.value;
+}
+
+describe('GitHub connector', () => {
+  it("verifies GitHub's documented example", async () => {
+    const req = rawRequest({
+      headers: { 'x-hub-signature-256': 'sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17', 'x-github-event': 'push', 'x-github-delivery': 'd-1' },
+      body: 'Hello, World!',
+    });
+    expect(await github.verify(req, github.params.parse({ secret: "It's a Secret to Everybody" }), fixedClock(0))).toEqual({ ok: true, value: undefined });
+  });
+
+  it('decodes form deliveries (payload=) like JSON ones', async () => {
+    const push = githubExamples.find((g) => g.name === 'push')!.examples[0]!;
+    const viaForm = await delivered(push, 'push', {}, true);
+    const viaJson = await delivered(push, 'push');
+    expect(viaForm.payload).toEqual(viaJson.payload);
+  });
+
+  it('parses every example of every event in @octokit/webhooks-examples', async () => {
+    let count = 0;
+    for (const group of githubExamples) {
+      for (const example of group.examples) {
+        const delivery = await delivered(example, group.name, { events: [group.name] });
+        expect(delivery.kind.split('.')[0]).toBe(group.name);
+        count++;
+      }
+    }
+    expect(count).toBeGreaterThan(200);
+  });
+
+  it('launches for branch pushes and not for tag creations or deletions, unless configured', async () => {
+    const pushes = githubExamples.find((g) => g.name === 'push')!.examples;
+    const outcomes = await Promise.all(pushes.map(async (p) => [p.ref, p.deleted, github.filter!(await delivered(p, 'push'), params())] as const));
+    for (const [ref, deleted, reason] of outcomes) {
+      if (String(ref).startsWith('refs/heads/') && !deleted) expect(reason, String(ref)).toBeUndefined();
+      else expect(reason, String(ref)).toBeDefined();
+    }
+    expect(outcomes.filter(([, , reason]) => reason === undefined).length).toBeGreaterThanOrEqual(2);
+    const tagCreate = pushes.find((p) => String(p.ref).startsWith('refs/tags/') && !p.deleted)!;
+    expect(github.filter!(await delivered(tagCreate, 'push'), params({ tags: ['*'] }))).toBeUndefined();
+    expect(github.filter!(await delivered(tagCreate, 'push'), params({ tags: ['v9*'] }))).toMatch(/does not match v9\*/);
+  });
+
+  it('filters on events, branch globs and repositories', async () => {
+    const push = { ref: 'refs/heads/release/1.2', after: 'b'.repeat(40), repository: { id: 1, name: 'r', full_name: 'acme/models' } };
+    const d = await delivered(push, 'push');
+    expect(github.filter!(d, params({ branches: ['release/*'] }))).toBeUndefined();
+    expect(github.filter!(d, params({ branches: ['main'] }))).toBe('branch release/1.2 does not match main');
+    expect(github.filter!(d, params({ repositories: ['acme/other'] }))).toBe('repository acme/models is not one of acme/other');
+    expect(github.filter!(d, params({ events: ['pull_request'] }))).toBe('event push is not one of pull_request');
+    const pr = await delivered({ action: 'opened', repository: { id: 1, name: 'r', full_name: 'acme/models' } }, 'pull_request');
+    expect(github.filter!(pr, params({ events: ['pull_request.opened'] }))).toBeUndefined();
+    expect(github.filter!(pr, params({ events: ['pull_request.closed'] }))).toMatch(/pull_request\.opened is not one of/);
+  });
+
+  it('answers ping without launching, and filtered events with 2xx', async () => {
+    const ping = githubExamples.find((g) => g.name === 'ping')!.examples[0]!;
+    const d = await delivered(ping, 'ping');
+    expect(github.handshake!(d, params())).toMatchObject({ status: 200, json: { pong: true } });
+    expect(github.ignored('branch x does not match main', d, params())).toEqual({ status: 200, json: { triggered: false, reason: 'branch x does not match main' } });
+  });
+});
