@@ -18,8 +18,10 @@ export const slackParams = z.strictObject({
   ack_text: z.string().min(1).default('Working on `{command} {text}` (run {run_id})'),
   /** Post progress (started, failed, completed) to the command's response_url. */
   follow_up: z.boolean().default(true),
-  /** Hosts follow-ups may post to; a crafted response_url elsewhere is never called. */
-  response_url_hosts: z.array(z.string().min(1)).min(1).default(['hooks.slack.com']),
+  /** Hosts follow-ups may post to (a list, or comma-separated); a crafted response_url elsewhere is never called. */
+  response_url_hosts: z
+    .union([z.array(z.string().min(1)).min(1), z.string().min(1).transform((list) => list.split(',').map((h) => h.trim()).filter(Boolean))])
+    .default(['hooks.slack.com']),
   /** Seconds either side of now a request timestamp may be; Slack documents 5 minutes. */
   tolerance: z.number().int().positive().default(300),
 });

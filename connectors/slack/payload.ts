@@ -57,7 +57,13 @@ export const sslCheck = z.looseObject({
   ssl_check: z.literal('1'),
 });
 
-export const slackPayload = z.union([slashCommand, interaction, eventCallback, urlVerification, sslCheck]);
+export const slackPayload = z.union([
+  slashCommand.meta({ title: 'SlashCommand' }),
+  interaction.meta({ title: 'Interaction' }),
+  eventCallback.meta({ title: 'EventCallback' }),
+  urlVerification.meta({ title: 'UrlVerification' }),
+  sslCheck.meta({ title: 'SslCheck' }),
+]);
 
 export type SlackPayload = z.output<typeof slackPayload>;
 export type SlashCommand = z.output<typeof slashCommand>;

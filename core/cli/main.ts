@@ -1,7 +1,12 @@
 #!/usr/bin/env node
 /** The `hooklaunch` command: serve, check, new-id, logs, run. The composition root: it hands the connector registry to the core. */
+import { existsSync, readdirSync } from 'node:fs';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { connectors } from '../../connectors/index.js';
+import { generateParser } from '../codegen/generate-parser.js';
 import { preflight } from '../config/preflight.js';
 import { ConfigError } from '../config/config-error.js';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
@@ -13,6 +18,15 @@ import { openStore } from '../store/open-store.js';
 import { formatTriggerLogLine, readTriggerLog } from '../trigger-log/read-trigger-log.js';
 
 const DEFAULT_CONFIG = process.env.HOOKLAUNCH_CONFIG ?? 'hooklaunch.yaml';
+const TEMPLATES = ['slack-predict', 'github-autofetch', 'v7-train'];
+
+/** templates/ beside core/ (sources) or two levels above dist/core/ (built). */
+function templatesRoot(): string {
+  const candidates = ['../../templates', '../../../templates'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+  const found = candidates.find((candidate) => existsSync(join(candidate, TEMPLATES[0]!)));
+  if (!found) throw new Error(`templates not found (looked in ${candidates.join(', ')})`);
+  return found;
+}
 
 function positiveInt(value: string): number {
   const n = Number(value);
@@ -123,7 +137,41 @@ program
     }
   });
 
+program
+  .command('codegen')
+  .description("generate a typed payload parser (Python or TypeScript) from a connector's payload schema")
+  .requiredOption('--connector <id>', `one of: ${[...connectors.keys()].join(', ')}`)
+  .option('--lang <language>', 'python or typescript', 'python')
+  .option('--out <dir>', 'folder to write the module into', '.')
+  .action(async (options: { connector: string; lang: string; out: string }) => {
+    const connector = connectors.get(options.connector);
+    if (!connector) throw new InvalidArgumentError(`unknown connector "${options.connector}"; known: ${[...connectors.keys()].join(', ')}`);
+    if (options.lang !== 'python' && options.lang !== 'typescript') throw new InvalidArgumentError('--lang must be python or typescript');
+    const generated = generateParser(connector, options.lang);
+    await mkdir(options.out, { recursive: true });
+    const path = join(options.out, generated.filename);
+    await writeFile(path, generated.content);
+    process.stdout.write(`${path}\n`);
+  });
+
+program
+  .command('init')
+  .description(`copy a ready-made setup into a folder: ${TEMPLATES.join(', ')}`)
+  .argument('<template>', TEMPLATES.join(' | '))
+  .argument('[dir]', 'where to put it (default: a new folder named after the template)')
+  .action(async (template: string, dir: string | undefined) => {
+    if (!TEMPLATES.includes(template)) throw new InvalidArgumentError(`unknown template "${template}"; known: ${TEMPLATES.join(', ')}`);
+    const target = resolve(dir ?? template);
+    if (existsSync(target) && readdirSync(target).length > 0) throw new InvalidArgumentError(`${target} exists and is not empty`);
+    await cp(join(templatesRoot(), template), target, { recursive: true });
+    process.stdout.write(`${template} copied to ${target}\nnext: read ${join(target, 'README.md')}, then: cd ${target} && hooklaunch check\n`);
+  });
+
 program.parseAsync(process.argv).catch((error: unknown) => {
+  if (error instanceof InvalidArgumentError) {
+    process.stderr.write(`hooklaunch: ${error.message}\n`);
+    process.exit(2);
+  }
   if (error instanceof ConfigError) {
     process.stderr.write(`invalid configuration:\n${error.message}\n`);
     process.exit(2);

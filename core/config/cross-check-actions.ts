@@ -41,6 +41,10 @@ function checkConditions(trigger: TriggerConfig, at: PropertyKey[], issues: Path
 
 function checkAction(action: ActionConfig, project: ValohaiProject, at: PropertyKey[], issues: PathIssue[]): void {
   if (action.type === 'fetch-repository') return;
+  if (action.commit !== undefined && isTemplated(action.commit)) {
+    const error = findTemplateErrors(action.commit);
+    if (error) issues.push({ path: [...at, 'commit'], message: error });
+  }
   if (action.type === 'run-execution') {
     const step = project.steps.get(action.step);
     if (!step) {

@@ -205,12 +205,19 @@ function compileAction(action: ActionConfig, index: number, project: ValohaiProj
     }
     const title = action.title === undefined ? defaultTitle : renderTemplate(action.title, context, `actions[${index}].title`);
     if (typeof title !== 'string' && !title.ok) return title;
+    // `commit: "{payload.after}"` runs exactly the pushed commit.
+    const commit = action.commit === undefined || !isTemplated(action.commit) ? action.commit : renderTemplate(action.commit, context, `actions[${index}].commit`);
+    if (typeof commit === 'object' && !commit.ok) return commit;
+    const commitRef = typeof commit === 'object' ? String(commit.value) : commit;
+    if (commitRef !== undefined && !/^[\w./@^~-]{1,200}$/.test(commitRef)) {
+      return { ok: false, rejection: { code: 'payload_invalid', status: 400, message: `actions[${index}].commit: ${JSON.stringify(commitRef.slice(0, 60))} is not a git ref or sha` } };
+    }
     const common = {
       title: typeof title === 'string' ? title : String(title.value),
       payloadInput: action.payload_input,
       payloadFilename: explicitFilename ?? payloadFilenameFor(contentTypeOf(req)),
       parameters,
-      commit: action.commit,
+      commit: commitRef,
     };
     return accept(action.type === 'run-execution' ? { type: 'run-execution', step: action.step, ...common } : { type: 'run-pipeline', pipeline: action.pipeline, ...common });
   };

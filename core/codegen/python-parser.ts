@@ -1,0 +1,315 @@
+/**
+ * Emits a self-contained Python module (stdlib only: dataclasses, json, urllib.parse) that
+ * execution code uses to read a connector's payload input: it decodes the stored body the way
+ * the provider encodes it, checks every field, and returns dataclasses.
+ */
+import type { Field, ObjectNode, PayloadModel, TypeNode } from './schema-model.js';
+
+export interface PythonParserOptions {
+  readonly connectorId: string;
+  readonly connectorTitle: string;
+  readonly encoding: 'json' | 'form-or-json';
+  readonly model: PayloadModel;
+}
+
+const KEYWORDS = new Set(['False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def', 'del', 'elif', 'else', 'except', 'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise', 'return', 'try', 'while', 'with', 'yield', 'extra']);
+
+export function pythonIdentifier(name: string): string {
+  const cleaned = name.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(\d)/, '_$1');
+  return KEYWORDS.has(cleaned) ? `${cleaned}_` : cleaned;
+}
+
+function literal(value: unknown): string {
+  if (value === true) return 'True';
+  if (value === false) return 'False';
+  if (value === null) return 'None';
+  return JSON.stringify(value);
+}
+
+function hint(node: TypeNode): string {
+  switch (node.kind) {
+    case 'string':
+      return 'str';
+    case 'number':
+      return 'float';
+    case 'integer':
+      return 'int';
+    case 'boolean':
+      return 'bool';
+    case 'null':
+      return 'None';
+    case 'any':
+      return 'Any';
+    case 'literal':
+      return `Literal[${node.values.map(literal).join(', ')}]`;
+    case 'array':
+      return `List[${hint(node.items)}]`;
+    case 'record':
+      return `Dict[str, ${hint(node.values)}]`;
+    case 'object':
+      return `"${node.name}"`;
+    case 'union': {
+      const options = node.options.filter((o) => o.kind !== 'null');
+      const inner = options.length === 1 ? hint(options[0]!) : `Union[${options.map(hint).join(', ')}]`;
+      return options.length < node.options.length ? `Optional[${inner}]` : inner;
+    }
+  }
+}
+
+/** A Python expression converting `value` found at `path`. */
+function converter(node: TypeNode): string {
+  switch (node.kind) {
+    case 'string':
+    case 'number':
+    case 'integer':
+    case 'boolean':
+    case 'null':
+      return `_${node.kind}`;
+    case 'any':
+      return '_any';
+    case 'literal':
+      return `_literal((${node.values.map(literal).join(', ')},))`;
+    case 'array':
+      return `_list(${converter(node.items)})`;
+    case 'record':
+      return `_record(${converter(node.values)})`;
+    case 'object':
+      return `${node.name}.from_dict`;
+    case 'union':
+      return `_union([${node.options.map(converter).join(', ')}], ${literal(node.options.map(describe).join(' or '))})`;
+  }
+}
+
+function describe(node: TypeNode): string {
+  switch (node.kind) {
+    case 'object':
+      return `a ${node.name} object`;
+    case 'literal':
+      return node.values.map((v) => JSON.stringify(v)).join('/');
+    case 'array':
+      return 'a list';
+    case 'record':
+      return 'an object';
+    case 'union':
+      return node.options.map(describe).join(' or ');
+    default:
+      return `a ${node.kind}`;
+  }
+}
+
+function emitClass(node: ObjectNode): string {
+  const required = node.fields.filter((f) => f.required);
+  const optional = node.fields.filter((f) => !f.required);
+  const fieldLine = (f: Field): string => {
+    const comment = f.description ? `  # ${f.description}` : '';
+    return f.required ? `    ${pythonIdentifier(f.name)}: ${hint(f.type)}${comment}` : `    ${pythonIdentifier(f.name)}: Optional[${stripOptional(hint(f.type))}] = None${comment}`;
+  };
+  const lines = [
+    '@dataclass',
+    `class ${node.name}:`,
+    `    """${(node.description ?? `${node.name} part of the payload.`).replaceAll('"""', "'''")} Unknown keys are kept in \`extra\`."""`,
+    '',
+    ...required.map(fieldLine),
+    ...optional.map(fieldLine),
+    '    extra: Dict[str, Any] = field(default_factory=dict)',
+    '',
+    `    _KEYS = (${node.fields.map((f) => JSON.stringify(f.name)).join(', ')}${node.fields.length === 1 ? ',' : ''})`,
+    '',
+    '    @classmethod',
+    `    def from_dict(cls, data: Any, path: str = "payload") -> "${node.name}":`,
+    '        _object(data, path)',
+    '        return cls(',
+    ...node.fields.map((f) =>
+      f.required
+        ? `            ${pythonIdentifier(f.name)}=${converter(f.type)}(_required(data, ${JSON.stringify(f.name)}, path), f"{path}.${f.name}"),`
+        : `            ${pythonIdentifier(f.name)}=_optional(data, ${JSON.stringify(f.name)}, path, ${converter(f.type)}),`,
+    ),
+    '            extra={k: v for k, v in data.items() if k not in cls._KEYS},',
+    '        )',
+  ];
+  return lines.join('\n');
+}
+
+function stripOptional(text: string): string {
+  return text.startsWith('Optional[') ? text.slice('Optional['.length, -1) : text;
+}
+
+const DECODERS = {
+  json: `def decode(raw: Union[bytes, str]) -> Any:
+    """The stored body as JSON."""
+    text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
+    try:
+        return json.loads(text)
+    except ValueError as error:
+        raise PayloadError(f"payload: not valid JSON ({error})") from None`,
+  'form-or-json': `def decode(raw: Union[bytes, str]) -> Any:
+    """The stored body as the provider sent it: JSON, or form fields (one value each) whose
+    \`payload\` field, when present, holds the JSON (interactivity, form-encoded webhooks)."""
+    text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
+    if text.lstrip().startswith(("{", "[")):
+        try:
+            return json.loads(text)
+        except ValueError as error:
+            raise PayloadError(f"payload: not valid JSON ({error})") from None
+    fields = {key: values[0] for key, values in urllib.parse.parse_qs(text, keep_blank_values=True).items()}
+    if isinstance(fields.get("payload"), str):
+        try:
+            return json.loads(fields["payload"])
+        except ValueError as error:
+            raise PayloadError(f"payload.payload: not valid JSON ({error})") from None
+    return fields`,
+};
+
+const HELPERS = `class PayloadError(ValueError):
+    """The payload is not what the schema says; the message names the field at fault."""
+
+
+def _object(value: Any, path: str) -> None:
+    if not isinstance(value, dict):
+        raise PayloadError(f"{path}: expected an object, got {type(value).__name__}")
+
+
+def _required(data: Dict[str, Any], key: str, path: str) -> Any:
+    if key not in data:
+        raise PayloadError(f"{path}.{key}: required field is missing")
+    return data[key]
+
+
+def _optional(data: Dict[str, Any], key: str, path: str, convert: Callable[[Any, str], Any]) -> Any:
+    if key not in data or data[key] is None:
+        return None
+    return convert(data[key], f"{path}.{key}")
+
+
+def _string(value: Any, path: str) -> str:
+    if not isinstance(value, str):
+        raise PayloadError(f"{path}: expected a string, got {type(value).__name__}")
+    return value
+
+
+def _number(value: Any, path: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise PayloadError(f"{path}: expected a number, got {type(value).__name__}")
+    return value
+
+
+def _integer(value: Any, path: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise PayloadError(f"{path}: expected an integer, got {type(value).__name__}")
+    return value
+
+
+def _boolean(value: Any, path: str) -> bool:
+    if not isinstance(value, bool):
+        raise PayloadError(f"{path}: expected true or false, got {type(value).__name__}")
+    return value
+
+
+def _null(value: Any, path: str) -> None:
+    if value is not None:
+        raise PayloadError(f"{path}: expected null")
+    return None
+
+
+def _any(value: Any, path: str) -> Any:
+    return value
+
+
+def _literal(allowed: tuple) -> Callable[[Any, str], Any]:
+    def convert(value: Any, path: str) -> Any:
+        if value not in allowed or isinstance(value, bool) != isinstance(allowed[0], bool):
+            raise PayloadError(f"{path}: expected one of {', '.join(json.dumps(a) for a in allowed)}, got {json.dumps(value)}")
+        return value
+    return convert
+
+
+def _list(item: Callable[[Any, str], Any]) -> Callable[[Any, str], list]:
+    def convert(value: Any, path: str) -> list:
+        if not isinstance(value, list):
+            raise PayloadError(f"{path}: expected a list, got {type(value).__name__}")
+        return [item(entry, f"{path}[{index}]") for index, entry in enumerate(value)]
+    return convert
+
+
+def _record(item: Callable[[Any, str], Any]) -> Callable[[Any, str], dict]:
+    def convert(value: Any, path: str) -> dict:
+        _object(value, path)
+        return {key: item(entry, f"{path}.{key}") for key, entry in value.items()}
+    return convert
+
+
+def _union(options: List[Callable[[Any, str], Any]], expected: str) -> Callable[[Any, str], Any]:
+    def convert(value: Any, path: str) -> Any:
+        problems = []
+        for option in options:
+            try:
+                return option(value, path)
+            except PayloadError as problem:
+                problems.append(str(problem))
+        raise PayloadError(f"{path}: expected {expected}; " + "; ".join(problems))
+    return convert`;
+
+const LOADER = `def load(input_name: str = "payload") -> Payload:
+    """Reads and parses the payload input: a file path, or the name of the execution's input
+    (found through valohai-utils when installed, else through $VH_CONFIG_DIR/inputs.json)."""
+    if os.path.isfile(input_name):
+        path = input_name
+    else:
+        try:
+            import valohai  # type: ignore[import-not-found]
+            path = valohai.inputs(input_name).path()
+        except ImportError:
+            path = _input_path(input_name)
+    if not path or not os.path.isfile(path):
+        raise PayloadError(f"input {input_name!r}: no payload file found")
+    with open(path, "rb") as f:
+        return parse(f.read())
+
+
+def _input_path(input_name: str) -> str:
+    config_dir = os.environ.get("VH_CONFIG_DIR", "/valohai/config")
+    try:
+        with open(os.path.join(config_dir, "inputs.json"), encoding="utf-8") as f:
+            inputs = json.load(f)
+        return inputs[input_name]["files"][0]["path"]
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        raise PayloadError(f"input {input_name!r} is not in {config_dir}/inputs.json") from None`;
+
+export function generatePythonParser({ connectorId, connectorTitle, encoding, model }: PythonParserOptions): string {
+  const rootType = hint(model.root).replace(/^"(.*)"$/, '$1');
+  return [
+    `# Generated by \`hooklaunch codegen --connector ${connectorId} --lang python\` from the ${connectorTitle} connector's`,
+    '# payload schema. Do not edit: change the schema and generate again.',
+    `"""Typed access to a ${connectorTitle} webhook payload stored as an execution input.`,
+    '',
+    '    import ' + `${connectorId}_payload`,
+    `    payload = ${connectorId}_payload.load("payload")   # input name or file path`,
+    '"""',
+    'from __future__ import annotations',
+    '',
+    'import json',
+    'import os',
+    'import urllib.parse',
+    'from dataclasses import dataclass, field',
+    'from typing import Any, Callable, Dict, List, Literal, Optional, Union',
+    '',
+    '',
+    HELPERS,
+    '',
+    '',
+    ...model.objects.flatMap((object) => [emitClass(object), '', '']),
+    `Payload = ${rootType}`,
+    '',
+    '',
+    DECODERS[encoding],
+    '',
+    '',
+    `def parse(raw: Union[bytes, str]) -> Payload:`,
+    `    """Decodes and checks a ${connectorTitle} payload; raises PayloadError naming the field at fault."""`,
+    `    return ${converter(model.root)}(decode(raw), "payload")`,
+    '',
+    '',
+    LOADER,
+    '',
+  ].join('\n');
+}

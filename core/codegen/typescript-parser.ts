@@ -1,0 +1,229 @@
+/**
+ * Emits a self-contained TypeScript module (node built-ins only) with the payload's types and a
+ * parse function that decodes the stored body the way the provider encodes it and checks every
+ * field, throwing an error that names the field at fault.
+ */
+import type { ObjectNode, PayloadModel, TypeNode } from './schema-model.js';
+
+export interface TypeScriptParserOptions {
+  readonly connectorId: string;
+  readonly connectorTitle: string;
+  readonly encoding: 'json' | 'form-or-json';
+  readonly model: PayloadModel;
+}
+
+function type(node: TypeNode): string {
+  switch (node.kind) {
+    case 'string':
+    case 'number':
+    case 'boolean':
+    case 'null':
+      return node.kind;
+    case 'integer':
+      return 'number';
+    case 'any':
+      return 'unknown';
+    case 'literal':
+      return node.values.map((v) => JSON.stringify(v)).join(' | ');
+    case 'array':
+      return `Array<${type(node.items)}>`;
+    case 'record':
+      return `Record<string, ${type(node.values)}>`;
+    case 'object':
+      return node.name;
+    case 'union':
+      return node.options.map(type).join(' | ');
+  }
+}
+
+function converter(node: TypeNode): string {
+  switch (node.kind) {
+    case 'string':
+    case 'number':
+    case 'integer':
+    case 'boolean':
+    case 'null':
+    case 'any':
+      return `is${node.kind[0]!.toUpperCase()}${node.kind.slice(1)}`;
+    case 'literal':
+      return `isLiteral([${node.values.map((v) => JSON.stringify(v)).join(', ')}])`;
+    case 'array':
+      return `isList(${converter(node.items)})`;
+    case 'record':
+      return `isRecord(${converter(node.values)})`;
+    case 'object':
+      return `to${node.name}`;
+    case 'union':
+      return `isUnion([${node.options.map(converter).join(', ')}])`;
+  }
+}
+
+function emitObject(node: ObjectNode): string {
+  const key = (name: string): string => (/^[A-Za-z_$][A-Za-z0-9_$]*$/.test(name) ? name : JSON.stringify(name));
+  return [
+    `/** ${node.description ?? `${node.name} part of the payload.`} Unknown keys are kept. */`,
+    `export interface ${node.name} {`,
+    ...node.fields.map((f) => `${f.description ? `  /** ${f.description} */\n` : ''}  ${key(f.name)}${f.required ? '' : '?'}: ${type(f.type)}${f.required ? '' : ' | undefined'};`),
+    '  [key: string]: unknown;',
+    '}',
+    '',
+    `function to${node.name}(value: unknown, path: string): ${node.name} {`,
+    '  const data = isObject(value, path);',
+    '  return {',
+    '    ...data,',
+    ...node.fields.map((f) =>
+      f.required
+        ? `    ${key(f.name)}: ${converter(f.type)}(required(data, ${JSON.stringify(f.name)}, path), \`\${path}.${f.name}\`),`
+        : `    ${key(f.name)}: optional(data, ${JSON.stringify(f.name)}, path, ${converter(f.type)}),`,
+    ),
+    '  };',
+    '}',
+  ].join('\n');
+}
+
+const HELPERS = `/** The payload is not what the schema says; the message names the field at fault. */
+export class PayloadError extends Error {
+  override readonly name = 'PayloadError';
+}
+
+type Convert<T> = (value: unknown, path: string) => T;
+
+function kindOf(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'list' : typeof value;
+}
+
+function isObject(value: unknown, path: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new PayloadError(\`\${path}: expected an object, got \${kindOf(value)}\`);
+  return value as Record<string, unknown>;
+}
+
+function required(data: Record<string, unknown>, key: string, path: string): unknown {
+  if (!Object.hasOwn(data, key)) throw new PayloadError(\`\${path}.\${key}: required field is missing\`);
+  return data[key];
+}
+
+function optional<T>(data: Record<string, unknown>, key: string, path: string, convert: Convert<T>): T | undefined {
+  const value = data[key];
+  return value === undefined || value === null ? undefined : convert(value, \`\${path}.\${key}\`);
+}
+
+function scalar<T>(check: (value: unknown) => boolean, expected: string): Convert<T> {
+  return (value, path) => {
+    if (!check(value)) throw new PayloadError(\`\${path}: expected \${expected}, got \${kindOf(value)}\`);
+    return value as T;
+  };
+}
+
+const isString = scalar<string>((v) => typeof v === 'string', 'a string');
+const isNumber = scalar<number>((v) => typeof v === 'number', 'a number');
+const isInteger = scalar<number>((v) => Number.isInteger(v), 'an integer');
+const isBoolean = scalar<boolean>((v) => typeof v === 'boolean', 'true or false');
+const isNull = scalar<null>((v) => v === null, 'null');
+const isAny: Convert<unknown> = (value) => value;
+
+function isLiteral<T extends string | number | boolean>(allowed: readonly T[]): Convert<T> {
+  return (value, path) => {
+    if (!allowed.includes(value as T)) throw new PayloadError(\`\${path}: expected one of \${allowed.map((a) => JSON.stringify(a)).join(', ')}, got \${JSON.stringify(value)}\`);
+    return value as T;
+  };
+}
+
+function isList<T>(item: Convert<T>): Convert<T[]> {
+  return (value, path) => {
+    if (!Array.isArray(value)) throw new PayloadError(\`\${path}: expected a list, got \${kindOf(value)}\`);
+    return value.map((entry, index) => item(entry, \`\${path}[\${index}]\`));
+  };
+}
+
+function isRecord<T>(item: Convert<T>): Convert<Record<string, T>> {
+  return (value, path) => Object.fromEntries(Object.entries(isObject(value, path)).map(([k, v]) => [k, item(v, \`\${path}.\${k}\`)]));
+}
+
+function isUnion<T extends Array<Convert<unknown>>>(options: [...T]): Convert<ReturnType<T[number]>> {
+  return (value, path) => {
+    const problems: string[] = [];
+    for (const option of options) {
+      try {
+        return option(value, path) as ReturnType<T[number]>;
+      } catch (error) {
+        if (!(error instanceof PayloadError)) throw error;
+        problems.push(error.message);
+      }
+    }
+    throw new PayloadError(\`\${path}: matches none of its forms; \${problems.join('; ')}\`);
+  };
+}`;
+
+const DECODERS = {
+  json: `/** The stored body as JSON. */
+export function decode(raw: Uint8Array | string): unknown {
+  const text = typeof raw === 'string' ? raw : new TextDecoder().decode(raw);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new PayloadError(\`payload: not valid JSON (\${(error as Error).message})\`);
+  }
+}`,
+  'form-or-json': `/**
+ * The stored body as the provider sent it: JSON, or form fields (one value each) whose \`payload\`
+ * field, when present, holds the JSON (interactivity, form-encoded webhooks).
+ */
+export function decode(raw: Uint8Array | string): unknown {
+  const text = typeof raw === 'string' ? raw : new TextDecoder().decode(raw);
+  const json = (source: string, where: string): unknown => {
+    try {
+      return JSON.parse(source) as unknown;
+    } catch (error) {
+      throw new PayloadError(\`\${where}: not valid JSON (\${(error as Error).message})\`);
+    }
+  };
+  const start = text.trimStart()[0];
+  if (start === '{' || start === '[') return json(text, 'payload');
+  const fields: Record<string, string> = {};
+  for (const [key, value] of new URLSearchParams(text)) if (!Object.hasOwn(fields, key)) fields[key] = value;
+  return typeof fields.payload === 'string' ? json(fields.payload, 'payload.payload') : fields;
+}`,
+};
+
+const LOADER = `/**
+ * Reads and parses the payload input: a file path, or the name of the execution's input as
+ * listed in $VH_CONFIG_DIR/inputs.json (Valohai's layout).
+ */
+export function loadPayload(inputName = 'payload'): Payload {
+  let path = inputName;
+  if (!existsSync(path)) {
+    const configDir = process.env.VH_CONFIG_DIR ?? '/valohai/config';
+    try {
+      const inputs = JSON.parse(readFileSync(join(configDir, 'inputs.json'), 'utf8')) as Record<string, { files: Array<{ path: string }> }>;
+      path = inputs[inputName]!.files[0]!.path;
+    } catch {
+      throw new PayloadError(\`input \${JSON.stringify(inputName)} is not in \${configDir}/inputs.json\`);
+    }
+  }
+  return parsePayload(readFileSync(path));
+}`;
+
+export function generateTypeScriptParser({ connectorId, connectorTitle, encoding, model }: TypeScriptParserOptions): string {
+  return [
+    `// Generated by \`hooklaunch codegen --connector ${connectorId} --lang typescript\` from the ${connectorTitle}`,
+    "// connector's payload schema. Do not edit: change the schema and generate again.",
+    `/** Typed access to a ${connectorTitle} webhook payload stored as an execution input. */`,
+    "import { existsSync, readFileSync } from 'node:fs';",
+    "import { join } from 'node:path';",
+    '',
+    HELPERS,
+    '',
+    ...model.objects.flatMap((object) => [emitObject(object), '']),
+    `export type Payload = ${type(model.root)};`,
+    '',
+    DECODERS[encoding],
+    '',
+    `/** Decodes and checks a ${connectorTitle} payload; throws PayloadError naming the field at fault. */`,
+    'export function parsePayload(raw: Uint8Array | string): Payload {',
+    `  return ${converter(model.root)}(decode(raw), 'payload');`,
+    '}',
+    '',
+    LOADER,
+    '',
+  ].join('\n');
+}
