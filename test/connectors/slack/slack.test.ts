@@ -121,3 +121,22 @@ describe('Slack connector', () => {
     expect(isAllowedResponseUrl('not a url', ['hooks.slack.com'])).toBe(false);
   });
 });
+
+describe('Slack trigger templates', () => {
+  it('offer the command text split into words as {payload.args.N}', async () => {
+    const { tempProject } = await import('../../helpers/project.js');
+    const { compileTrigger } = await import('../../../core/triggers/compile-trigger.js');
+    const project = tempProject('- step: {name: s, image: x, command: "run {parameters}", parameters: [{name: url, type: string}, {name: mode, type: string}]}\n');
+    try {
+      const loaded = project.load(
+        `triggers:\n  - id: 0190fe82-c984-7f66-8302-0000000000f1\n    connector: {type: slack, secret: s}\n    actions: [{type: run-execution, step: s, parameters: {url: "{payload.args.0}", mode: "{payload.args.1}"}}]\n`,
+      );
+      const trigger = loaded.config.triggers[0]!;
+      const compiled = compileTrigger(trigger, loaded.project, loaded.connectors.get(trigger.id));
+      const req = rawRequest({ headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: slashCommandBody({ text: '  https://x.test/a.png   fast ' }) });
+      expect(compiled.resolveActions(req, 'run-1')).toMatchObject({ ok: true, value: [{ parameters: { url: 'https://x.test/a.png', mode: 'fast' } }] });
+    } finally {
+      project.remove();
+    }
+  });
+});

@@ -30,6 +30,21 @@ describe('hooklaunch CLI', () => {
     expect(stdout.trim()).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
+  it('init copies a template (whose config then asks for its secrets), and codegen writes a parser', async () => {
+    project = tempProject(VALOHAI);
+    const target = join(project.dir, 'my-slack');
+    const init = await hooklaunch(['init', 'slack-predict', target]);
+    expect(init.code).toBe(0);
+    expect(init.stdout).toContain(`slack-predict copied to ${target}`);
+    const check = await hooklaunch(['check', '--config', join(target, 'hooklaunch.yaml')]);
+    expect(check.stderr).toContain('SLACK_SIGNING_SECRET is not set');
+    const again = await hooklaunch(['init', 'slack-predict', target]);
+    expect(again).toMatchObject({ code: 2, stderr: expect.stringContaining('exists and is not empty') });
+    expect((await hooklaunch(['init', 'nope'])).stderr).toContain('unknown template "nope"; known: slack-predict, github-autofetch, v7-train');
+    const codegen = await hooklaunch(['codegen', '--connector', 'v7', '--lang', 'typescript', '--out', join(project.dir, 'gen')]);
+    expect(codegen.stdout.trim()).toBe(join(project.dir, 'gen', 'v7-payload.ts'));
+  });
+
   it('check prints each trigger with its URL', async () => {
     project = tempProject(VALOHAI);
     const config = project.write('hooklaunch.yaml', 'server: {public_url: "https://hooks.example.test/"}\ntriggers:\n  - id: 0190fe82-c984-7f66-8302-69874914e1c9\n    title: Train\n    actions: [{type: run-execution, step: train}]\n');
