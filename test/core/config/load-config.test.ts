@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { connectors } from '../../../connectors/index.js';
 import { ConfigError } from '../../../core/config/config-error.js';
 import { loadConfig, parseConfig } from '../../../core/config/load-config.js';
 import { tempProject, type TempProject } from '../../helpers/project.js';
@@ -61,6 +62,22 @@ describe('loadConfig', () => {
     expect(loaded.config.server.admin_token).toBe('admin-token-0123456789');
     expect(loaded.envNames).toEqual(new Set(['HOOKLAUNCH_ADMIN_TOKEN', 'DATA_DROP_SECRET', 'LABELING_TOKEN']));
     expect(loaded.storeUrl).toBe(`sqlite:${join(fixtures, '.hooklaunch/state.db')}`);
+  });
+
+  it('loads the connector example as written, each connector checking its own block', () => {
+    const loaded = loadConfig(join(fixtures, 'connectors.example.yaml'), { SLACK_SIGNING_SECRET: 's', GITHUB_WEBHOOK_SECRET: 'g', V7_TOKEN: 'v' }, connectors);
+    expect([...loaded.connectors.values()].map((b) => b.connector.id)).toEqual(['slack', 'github', 'v7']);
+    expect(loaded.connectors.get('5b8f0a3c-2d4e-4f61-8a7b-9c0d1e2f3a4b')!.params).toMatchObject({ secret: ['s'], commands: ['/predict'], tolerance: 300 });
+    expect(loaded.connectors.get('1e2d3c4b-5a69-4788-97a6-b5c4d3e2f1a0')!.params).toMatchObject({ secret: ['g'], events: ['push'], branches: ['main'], include_deletions: false });
+  });
+
+  it("reports a connector's own config errors with path and line", () => {
+    project = tempProject(VALOHAI);
+    const bad = (connector: string) => expectConfigError(() => project!.load(`triggers:\n  - id: ${ID}\n    connector:\n${connector}    actions: [{type: run-execution, step: train, parameters: {lr: 1}}]\n`));
+    expect(bad('      type: slak\n      secret: s\n').issues[0]).toMatchObject({ path: 'triggers[0].connector.type', line: 4, message: 'unknown connector "slak"; known: slack, github, v7' });
+    expect(bad('      type: slack\n      secret: s\n      commands: [predict]\n').issues[0]).toMatchObject({ path: 'triggers[0].connector.commands[0]', line: 6, message: expect.stringMatching(/starts with "\/"/) });
+    expect(bad('      type: github\n      secret: s\n      branch: main\n').issues[0]).toMatchObject({ path: 'triggers[0].connector.branch', line: 6, message: 'unknown key branch' });
+    expect(bad('      type: v7\n').issues[0]).toMatchObject({ path: 'triggers[0].connector.secret', line: 3 });
   });
 
   it('loads the bundled quickstart config with no environment set', () => {
