@@ -68,6 +68,13 @@ export interface Connector<Params = unknown, Payload = unknown> {
   ignored(reason: string, delivery: Delivery<Payload>, params: Params): ResponseSpec;
   /** The answer to a launched (or repeated) delivery when the trigger sets no `response`. */
   accepted(runId: string, delivery: Delivery<Payload>, params: Params): ResponseSpec;
+  /**
+   * Signs a body as the provider would (`hooklaunch send`, the web page's test request): the
+   * headers to send with it. Absent when only the provider can sign (an asymmetric key).
+   */
+  sign?(body: Buffer, contentType: string, params: Params, nowMs: number): Record<string, string>;
+  /** A realistic body for a test request, matching the connector's own filters. */
+  sample?(params: Params): { readonly body: string; readonly contentType: string };
   /** Reports a run's progress back to the sender, best effort. */
   followUp?(progress: RunProgress, delivery: Delivery<Payload>, params: Params): Promise<void>;
 }

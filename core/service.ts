@@ -15,7 +15,10 @@ import type { LocalRunner } from './launchers/local/local-runner.js';
 import { createValohaiBackend } from './launchers/valohai/valohai-backend.js';
 import { createPayloadUrlSigner, type PayloadUrlSigner } from './payloads/payload-url-signer.js';
 import { createLaunchWorker, type LaunchWorker } from './launch/launch-worker.js';
+import { createMetrics } from './metrics/metrics.js';
+import { createFailureNotifier } from './notify/failure-notifier.js';
 import { createRunNotifier } from './notify/run-notifier.js';
+import { startRetention } from './store/retention.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { compileTrigger, type CompiledTrigger } from './triggers/compile-trigger.js';
@@ -61,6 +64,9 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     config.launcher.kind === 'valohai' ? config.launcher.payload_url_ttl : 7 * 86_400,
   );
   const notifier = createRunNotifier(store, triggers, logger);
+  const metrics = createMetrics(store, clock);
+  const alerts = createFailureNotifier({ config, clock, logger, metrics });
+  const titleOf = (triggerId: string): string => triggers.get(triggerId)?.title ?? '';
   let local: LocalBackend | undefined;
   let backend: LaunchBackend;
   if (config.launcher.kind === 'local') {
@@ -76,10 +82,46 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     logger,
     maxAttempts: config.launcher.max_attempts,
     onRunChanged: (id) => notifier.runChanged(id),
+    onAttempt: (job, result, failure) => {
+      metrics.launches.inc({ action: job.spec.type, result });
+      if (result === 'launched') metrics.launchLatencySeconds.observe({ action: job.spec.type }, Math.max(0, clock.now() - job.acceptedAtMs) / 1000);
+      if (result === 'failed' && failure) alerts.launchFailed(job, titleOf(job.triggerId), failure);
+    },
     ...(options.leaseMs !== undefined && { leaseMs: options.leaseMs }),
     ...(options.backoff !== undefined && { backoff: options.backoff }),
   });
-  const server = createHttpServer({ triggers, store, clock, logger, onAccepted: () => worker.notify(), adminToken: config.server.admin_token, payloadUrls });
+  const server = createHttpServer({
+    triggers,
+    store,
+    clock,
+    logger,
+    onAccepted: () => worker.notify(),
+    adminToken: config.server.admin_token,
+    payloadUrls,
+    metrics,
+    publicUrl: loaded.publicUrl,
+    selfUrl: () => self.url,
+    onOutcome: (trigger, handled) => {
+      metrics.requests.inc({ trigger: trigger.id, outcome: handled.outcome, code: handled.code ?? '' });
+      alerts.observe(trigger.id, trigger.title, handled.outcome, handled.code);
+    },
+    onVerified: (trigger, seconds) => metrics.verificationSeconds.observe({ trigger: trigger.id }, seconds),
+    onAnswered: (trigger, outcome, seconds) => metrics.answerSeconds.observe({ trigger: trigger.id, outcome }, seconds),
+    onRefusedEarly: (triggerId, code) => {
+      metrics.requests.inc({ trigger: triggers.has(triggerId) ? triggerId : 'unknown', outcome: 'rejected', code });
+      if (triggers.has(triggerId)) alerts.observe(triggerId, titleOf(triggerId), 'rejected', code);
+    },
+    ready: async () => {
+      try {
+        await store.queueStats();
+      } catch (error) {
+        return { ok: false, detail: `store unreachable: ${(error as Error).message}` };
+      }
+      return worker.isRunning() ? { ok: true, detail: 'store reachable, launch worker running' } : { ok: false, detail: 'launch worker stopped' };
+    },
+  });
+  const self = { url: '' };
+  const retention = config.retention && startRetention(store, config.retention.days, clock, logger, workRoot);
 
   await store.takeOver();
   await backend.start();
@@ -94,6 +136,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
+  self.url = url;
   logger.info({ url, triggers: triggers.size, store: loaded.storeUrl.replace(/\/\/[^@]*@/, '//***@') }, 'hooklaunch listening');
 
   let closed = false;
@@ -125,6 +168,8 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
       await worker.stop();
       await backend.stop();
       await notifier.idle();
+      retention?.stop();
+      await alerts.idle();
       await store.close();
     },
   };

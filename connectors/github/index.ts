@@ -5,7 +5,7 @@ import { githubParams, type GithubParams } from './params.js';
 import { parseGithub } from './parse.js';
 import { githubPayload, type GithubPayload } from './payload.js';
 import { acceptedGithub, handshakeGithub, ignoredGithub } from './respond.js';
-import { verifyGithub } from './verify.js';
+import { sampleGithub, signGithub, verifyGithub } from './verify.js';
 
 export const github = defineConnector<GithubParams, GithubPayload>({
   id: 'github',
@@ -19,6 +19,8 @@ export const github = defineConnector<GithubParams, GithubPayload>({
   dedupeWindowSeconds: 3 * 86_400,
   sensitiveHeaders: ['x-hub-signature-256', 'x-hub-signature'],
   verify: verifyGithub,
+  sign: signGithub,
+  sample: sampleGithub,
   parse: parseGithub,
   handshake: handshakeGithub,
   filter: filterGithub,

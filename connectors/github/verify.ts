@@ -1,3 +1,4 @@
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { Webhooks } from '@octokit/webhooks';
 import { header, perParams, refuse, type RawRequest, type Verdict } from '../../core/connector-kit.js';
 import type { GithubParams } from './params.js';
@@ -25,4 +26,24 @@ export async function verifyGithub(req: RawRequest, params: GithubParams): Promi
   const results = await Promise.all(webhooksFor(params).map((webhooks) => webhooks.verify(text, signature)));
   const valid = results.includes(true);
   return valid ? { ok: true, value: undefined } : refuse('signature_mismatch', `header ${SIGNATURE} does not match the request body`);
+}
+
+/** Signs a body as GitHub does (hooklaunch send, test requests); a fresh delivery id each time. */
+export function signGithub(body: Buffer, contentType: string, params: GithubParams): Record<string, string> {
+  const signature = createHmac('sha256', params.secret[0]!).update(body).digest('hex');
+  const event = params.events[0]!.split('.')[0]!;
+  return { 'content-type': contentType, [EVENT]: event, [DELIVERY]: randomUUID(), [SIGNATURE]: `sha256=${signature}`, 'user-agent': 'GitHub-Hookshot/hooklaunch-test' };
+}
+
+/** A push (or the first configured event) that passes this trigger's own filters. */
+export function sampleGithub(params: GithubParams): { body: string; contentType: string } {
+  const [event, action] = params.events[0]!.split('.');
+  const branch = params.branches?.find((b) => !/[*?[]/.test(b)) ?? 'main';
+  const repository = params.repositories?.[0] ?? 'hooklaunch/test';
+  const after = randomBytes(20).toString('hex');
+  const payload =
+    event === 'push'
+      ? { ref: `refs/heads/${branch}`, before: '0'.repeat(40), after, created: false, deleted: false, forced: false, commits: [], head_commit: { id: after, message: 'hooklaunch test push' }, repository: { id: 1, name: repository.split('/')[1], full_name: repository }, sender: { login: 'hooklaunch' } }
+      : { ...(action && { action }), repository: { id: 1, name: repository.split('/')[1], full_name: repository }, sender: { login: 'hooklaunch' } };
+  return { body: JSON.stringify(payload), contentType: 'application/json' };
 }

@@ -5,7 +5,7 @@ import { slackParams, type SlackParams } from './params.js';
 import { parseSlack } from './parse.js';
 import { slackPayload, type SlackPayload } from './payload.js';
 import { acceptedSlack, followUpSlack, handshakeSlack, ignoredSlack } from './respond.js';
-import { verifySlack } from './verify.js';
+import { sampleSlack, signSlack, verifySlack } from './verify.js';
 
 export const slack = defineConnector<SlackParams, SlackPayload>({
   id: 'slack',
@@ -19,6 +19,8 @@ export const slack = defineConnector<SlackParams, SlackPayload>({
   dedupeWindowSeconds: 3600,
   sensitiveHeaders: ['x-slack-signature'],
   verify: verifySlack,
+  sign: signSlack,
+  sample: sampleSlack,
   parse: parseSlack,
   handshake: handshakeSlack,
   filter: filterSlack,

@@ -1,4 +1,4 @@
-import { compileHmac, compileTimestamp, conditionSchema, header, parseBody, perParams, type Clock, type HmacConfig, type RawRequest, type TimestampConfig, type Verdict } from '../../core/connector-kit.js';
+import { compileHmac, compileTimestamp, conditionSchema, header, parseBody, perParams, signHmac, type Clock, type HmacConfig, type RawRequest, type TimestampConfig, type Verdict } from '../../core/connector-kit.js';
 import type { SlackParams } from './params.js';
 
 const SIGNATURE = 'x-slack-signature';
@@ -39,4 +39,26 @@ export function isUnsignedSslCheck(req: RawRequest): boolean {
   if (!body.ok || body.value.kind !== 'form') return false;
   const keys = Object.keys(body.value.value);
   return body.value.value.ssl_check === '1' && keys.every((k) => k === 'ssl_check' || k === 'token');
+}
+
+/** Signs a body as Slack does (hooklaunch send, test requests). */
+export function signSlack(body: Buffer, contentType: string, params: SlackParams, nowMs: number): Record<string, string> {
+  const timestamp = String(Math.floor(nowMs / 1000));
+  const signature = signHmac({ secret: params.secret[0]!, message: 'v0:{timestamp}:{body}' }, { body, timestamp });
+  return { 'content-type': contentType, [TIMESTAMP]: timestamp, [SIGNATURE]: `v0=${signature}` };
+}
+
+/** A slash command that passes this trigger's own filters. */
+export function sampleSlack(params: SlackParams): { body: string; contentType: string } {
+  const body = new URLSearchParams({
+    command: params.commands?.[0] ?? '/hooklaunch-test',
+    text: 'https://upload.wikimedia.org/wikipedia/commons/4/47/PNG_transparency_demonstration_1.png',
+    response_url: 'https://hooks.slack.com/commands/T0000/0/test',
+    trigger_id: `test.${Date.now()}`,
+    user_id: params.user_ids?.[0] ?? 'U0000TEST',
+    user_name: 'hooklaunch-test',
+    team_id: params.team_ids?.[0] ?? 'T0000TEST',
+    channel_id: params.channel_ids?.[0] ?? 'C0000TEST',
+  }).toString();
+  return { body, contentType: 'application/x-www-form-urlencoded' };
 }

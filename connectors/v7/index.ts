@@ -5,7 +5,7 @@ import { v7Params, type V7Params } from './params.js';
 import { parseV7 } from './parse.js';
 import { v7Payload, type V7Payload } from './payload.js';
 import { acceptedV7, ignoredV7 } from './respond.js';
-import { verifyV7 } from './verify.js';
+import { sampleV7, signV7, verifyV7 } from './verify.js';
 
 export const v7 = defineConnector<V7Params, V7Payload>({
   id: 'v7',
@@ -20,6 +20,8 @@ export const v7 = defineConnector<V7Params, V7Payload>({
   dedupeWindowSeconds: 86_400,
   sensitiveHeaders: ['authorization', 'v7-signature'],
   verify: verifyV7,
+  sign: signV7,
+  sample: sampleV7,
   parse: parseV7,
   filter: filterV7,
   ignored: ignoredV7,

@@ -177,6 +177,15 @@ const responseSchema = z
   })
   .refine((r) => r.text === undefined || r.json === undefined, { message: 'set text or json, not both' });
 
+/** Where failure notifications go: a Slack incoming webhook, or any URL taking a JSON POST. */
+const notifyTarget = z.strictObject({
+  url: z.url({ protocol: /^https?$/ }),
+  /** slack: `{"text"}` for incoming webhooks; http: a JSON event. Default: slack for hooks.slack.com. */
+  kind: z.enum(['slack', 'http']).optional(),
+  /** launch_failed: an action failed for good; rejecting: a trigger refuses most of its requests. */
+  on: z.array(z.enum(['launch_failed', 'rejecting'])).min(1).default(['launch_failed']),
+});
+
 export const TRIGGER_ID_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
 
 const triggerSchema = z.strictObject({
@@ -188,6 +197,8 @@ const triggerSchema = z.strictObject({
   actions: z.array(actionSchema).min(1, 'a trigger needs at least one action'),
   response: responseSchema.optional(),
   max_body_bytes: positiveInt.default(5 * MiB),
+  /** Notification targets for this trigger, besides the global ones. */
+  notify: z.array(notifyTarget).default([]),
 });
 
 const serverSchema = z.strictObject({
@@ -239,6 +250,13 @@ export const configSchema = z
       .default({ path: '.', valohai_yaml: 'valohai.yaml', remote: 'origin' }),
     launcher: z.discriminatedUnion('kind', [localLauncher, valohaiLauncher]).default({ kind: 'local', concurrency: 2, max_attempts: 5 }),
     triggers: z.array(triggerSchema).default([]),
+    notify: z.array(notifyTarget).default([]),
+    /** When a trigger counts as "rejecting most of its requests". */
+    rejecting: z
+      .strictObject({ ratio: z.number().gt(0).max(1).default(0.8), min_requests: positiveInt.default(10), window: positiveInt.default(600) })
+      .default({ ratio: 0.8, min_requests: 10, window: 600 }),
+    /** Trigger-log entries, payloads and finished runs older than this many days are purged. */
+    retention: z.strictObject({ days: positiveInt }).optional(),
   })
   .superRefine((config, ctx) => {
     if (config.launcher.kind === 'valohai' && config.server.public_url === undefined) {
@@ -260,6 +278,7 @@ export type ConditionConfig = z.output<typeof conditionSchema>;
 export type ActionConfig = z.output<typeof actionSchema>;
 export type LocalLauncherConfig = z.output<typeof localLauncher>;
 export type ValohaiLauncherConfig = z.output<typeof valohaiLauncher>;
+export type NotifyTarget = z.output<typeof notifyTarget>;
 export type ResponseConfig = z.output<typeof responseSchema>;
 export type StaticTokenConfig = z.output<typeof staticTokenAuth>;
 export type HmacConfig = z.output<typeof hmacAuth>;

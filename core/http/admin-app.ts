@@ -1,44 +1,117 @@
 /**
- * Admin and operator routes (not the webhook hot path), on express: trigger logs for now, later
- * the UI and metrics. Every route needs `Authorization: Bearer <server.admin_token>`.
+ * Admin and operator routes (not the webhook hot path), on express: health, metrics, the
+ * trigger-log API, replay, test requests and the web page. Everything but health needs the
+ * admin token (`Authorization: Bearer <server.admin_token>`, or the web page's session).
  */
+import { createHmac } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { secretEqual } from '../conditions/constant-time.js';
+import type { LogOutcome } from '../store/store.js';
+import { describeActions, describeConditions, requestDetail, runDetail } from '../trigger-log/describe.js';
 import { readTriggerLog } from '../trigger-log/read-trigger-log.js';
+import { replayRequest } from '../triggers/replay-request.js';
 import type { HttpContext } from './context.js';
+import { sendTestRequest } from './test-request.js';
+import { createUiRouter } from '../ui/ui-router.js';
+
+const OUTCOMES = new Set(['accepted', 'rejected', 'duplicate', 'handshake', 'ignored']);
 
 export function createAdminApp(ctx: HttpContext): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  const session = ctx.adminToken ? createHmac('sha256', ctx.adminToken).update('hooklaunch-ui-session').digest('hex') : undefined;
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
   });
+  app.get('/readyz', async (_req, res) => {
+    const ready = ctx.ready ? await ctx.ready() : { ok: true, detail: 'ready' };
+    res.status(ready.ok ? 200 : 503).json(ready);
+  });
 
-  const requireAdmin = (req: Request, res: Response, next: NextFunction): void => {
+  const isAdmin = (req: Request): boolean => {
+    if (!ctx.adminToken) return false;
     const header = req.get('authorization') ?? '';
-    const token = header.startsWith('Bearer ') ? header.slice('Bearer '.length) : undefined;
-    if (!ctx.adminToken) {
-      res.status(401).json({ error: { code: 'unauthorized', message: 'the admin API is disabled: set server.admin_token in the config' } });
-    } else if (token === undefined || !secretEqual(token, ctx.adminToken)) {
-      res.status(401).set('www-authenticate', 'Bearer').json({ error: { code: 'unauthorized', message: 'send Authorization: Bearer <server.admin_token>' } });
-    } else {
-      next();
-    }
+    if (header.startsWith('Bearer ')) return secretEqual(header.slice('Bearer '.length), ctx.adminToken);
+    const cookie = /(?:^|;\s*)hooklaunch_session=([0-9a-f]{64})/.exec(req.get('cookie') ?? '')?.[1];
+    return cookie !== undefined && session !== undefined && secretEqual(cookie, session);
   };
+  const requireAdmin = (req: Request, res: Response, next: NextFunction): void => {
+    if (isAdmin(req)) return next();
+    const message = ctx.adminToken ? 'send Authorization: Bearer <server.admin_token>' : 'the admin API is disabled: set server.admin_token in the config';
+    res.status(401).set('www-authenticate', 'Bearer').json({ error: { code: 'unauthorized', message } });
+  };
+
+  app.use('/ui', createUiRouter(ctx, { isAdmin, session }));
+
+  app.get('/metrics', requireAdmin, async (_req, res) => {
+    const metrics = ctx.metrics;
+    if (!metrics) return void res.status(404).end();
+    res.set('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  app.get('/api/v0/triggers{/}', requireAdmin, async (_req, res) => {
+    const stats = new Map((await ctx.store.triggerStats(ctx.clock.now() - 86_400_000)).map((s) => [s.triggerId, s]));
+    res.json({
+      triggers: [...ctx.triggers.values()].map((t) => ({
+        id: t.id,
+        title: t.title,
+        url: `${ctx.publicUrl ?? ''}/api/v0/launch/${t.id}/`,
+        connector: t.connector?.connector.id ?? null,
+        conditions: describeConditions(t.config),
+        actions: describeActions(t.config),
+        last_request_at: stats.get(t.id)?.lastAtMs ?? null,
+        last_24h: stats.get(t.id)?.counts ?? null,
+      })),
+    });
+  });
 
   app.get('/api/v0/triggers/:id/logs{/}', requireAdmin, async (req, res) => {
     const id = String(req.params.id);
-    if (!ctx.triggers.has(id)) {
-      res.status(404).json({ error: { code: 'trigger_not_found', message: `no trigger with id ${JSON.stringify(id)}` } });
-      return;
-    }
+    if (!ctx.triggers.has(id)) return void res.status(404).json({ error: { code: 'trigger_not_found', message: `no trigger with id ${JSON.stringify(id)}` } });
     const limit = Number(req.query.limit ?? 100);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) {
-      res.status(400).json({ error: { code: 'payload_invalid', message: 'limit must be an integer from 1 to 10000' } });
-      return;
-    }
-    res.json({ entries: await readTriggerLog(ctx.store, { triggerId: id, limit }) });
+    const outcome = req.query.outcome === undefined ? undefined : String(req.query.outcome);
+    const after = req.query.after === undefined ? undefined : Number(req.query.after);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000) return void res.status(400).json({ error: { code: 'payload_invalid', message: 'limit must be an integer from 1 to 10000' } });
+    if (outcome !== undefined && !OUTCOMES.has(outcome)) return void res.status(400).json({ error: { code: 'payload_invalid', message: `outcome must be one of ${[...OUTCOMES].join(', ')}` } });
+    if (after !== undefined && !Number.isInteger(after)) return void res.status(400).json({ error: { code: 'payload_invalid', message: 'after must be a sequence number' } });
+    const code = req.query.code === undefined ? undefined : String(req.query.code);
+    res.json({ entries: await readTriggerLog(ctx.store, { triggerId: id, limit, outcome: outcome as LogOutcome | undefined, code, afterSeq: after }) });
+  });
+
+  app.get('/api/v0/logs{/}', requireAdmin, async (req, res) => {
+    const limit = Math.min(10_000, Math.max(1, Number(req.query.limit ?? 100) || 100));
+    const outcome = req.query.outcome === undefined ? undefined : String(req.query.outcome);
+    if (outcome !== undefined && !OUTCOMES.has(outcome)) return void res.status(400).json({ error: { code: 'payload_invalid', message: `outcome must be one of ${[...OUTCOMES].join(', ')}` } });
+    const after = req.query.after === undefined ? undefined : Number(req.query.after);
+    const triggerId = req.query.trigger === undefined ? undefined : String(req.query.trigger);
+    res.json({ entries: await readTriggerLog(ctx.store, { triggerId, limit, outcome: outcome as LogOutcome | undefined, afterSeq: Number.isInteger(after) ? after : undefined }) });
+  });
+
+  app.get('/api/v0/requests/:id{/}', requireAdmin, async (req, res) => {
+    const detail = await requestDetail(ctx.store, String(req.params.id));
+    if (!detail) return void res.status(404).json({ error: { code: 'not_found', message: 'no such request in the trigger log' } });
+    res.json(detail);
+  });
+
+  app.post('/api/v0/requests/:id/replay{/}', requireAdmin, async (req, res) => {
+    const result = await replayRequest(ctx, String(req.params.id));
+    if (!result.ok) return void res.status(result.status).json({ error: { code: 'not_replayable', message: result.message } });
+    res.json({ request_id: result.requestId, replay_of: result.replayOf, outcome: result.handled.outcome, code: result.handled.code ?? null, run_id: result.handled.runId ?? null, answer: result.handled.answer });
+  });
+
+  app.get('/api/v0/runs/:id{/}', requireAdmin, async (req, res) => {
+    const detail = await runDetail(ctx.store, String(req.params.id));
+    if (!detail) return void res.status(404).json({ error: { code: 'run_not_found', message: 'no such run' } });
+    res.json(detail);
+  });
+
+  app.post('/api/v0/triggers/:id/test{/}', requireAdmin, express.json({ limit: '5mb' }), async (req, res) => {
+    const trigger = ctx.triggers.get(String(req.params.id));
+    if (!trigger) return void res.status(404).json({ error: { code: 'trigger_not_found', message: 'no such trigger' } });
+    const body = req.body as { body?: unknown; content_type?: unknown } | undefined;
+    const result = await sendTestRequest(trigger, ctx.selfUrl?.() ?? '', typeof body?.body === 'string' ? body.body : undefined, typeof body?.content_type === 'string' ? body.content_type : undefined);
+    res.status(result.error ? 422 : 200).json(result);
   });
 
   app.use((_req: Request, res: Response) => {

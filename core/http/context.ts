@@ -1,17 +1,24 @@
-import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { PayloadUrlSigner } from '../payloads/payload-url-signer.js';
-import type { Store } from '../store/store.js';
+import type { DeliveryContext } from '../triggers/handle-delivery.js';
 import type { CompiledTrigger } from '../triggers/compile-trigger.js';
 
 /** What the HTTP layer needs from the rest of the service. */
-export interface HttpContext {
+export interface HttpContext extends DeliveryContext {
   readonly triggers: ReadonlyMap<string, CompiledTrigger>;
-  readonly store: Store;
   readonly clock: Clock;
-  readonly logger: Logger;
-  /** Called after a run is committed, to wake the launch worker. */
-  readonly onAccepted: () => void;
+  /** Told of requests refused before their body was read (metrics). */
+  readonly onRefusedEarly?: (triggerId: string, code: string) => void;
+  /** Told how long a request took from arrival to answer (metrics). */
+  readonly onAnswered?: (trigger: CompiledTrigger, outcome: string, seconds: number) => void;
+  readonly metrics?: Metrics | undefined;
+  /** Where senders reach the service (trigger URLs on the web page). */
+  readonly publicUrl?: string | undefined;
+  /** This process's own listening URL, for test requests sent from the web page. */
+  readonly selfUrl?: () => string;
+  /** Whether the service can take work: the store answers and the launch worker runs. */
+  readonly ready?: () => Promise<{ ok: boolean; detail: string }>;
   readonly adminToken?: string | undefined;
   readonly payloadUrls: PayloadUrlSigner;
 }

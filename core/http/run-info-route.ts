@@ -10,7 +10,7 @@ import { reject } from '../reject.js';
 import type { HttpContext } from './context.js';
 import { readBody } from './read-body.js';
 import { sendJson, sendRejection } from './respond.js';
-import { runChecks } from './run-checks.js';
+import { runChecks } from '../triggers/run-checks.js';
 import { toRawRequest } from './to-raw-request.js';
 
 const MAX_RUN_INFO_BODY = 64 * 1024;

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { JobRecord, Store } from '../store/store.js';
 import { backoffMs } from './backoff.js';
-import type { Launcher } from './launcher.js';
+import type { LaunchFailure, Launcher } from './launcher.js';
 
 export interface LaunchWorkerOptions {
   readonly store: Store;
@@ -23,6 +23,8 @@ export interface LaunchWorkerOptions {
   readonly backoff?: (attempt: number) => number;
   /** Told when a job was launched or failed for good. */
   readonly onRunChanged?: (runId: string) => void;
+  /** Told of every attempt's result (metrics, notifications). */
+  readonly onAttempt?: (job: JobRecord, result: 'launched' | 'retry' | 'failed', failure?: LaunchFailure) => void;
 }
 
 export interface LaunchWorker {
@@ -31,6 +33,7 @@ export interface LaunchWorker {
   notify(): void;
   /** Resolves when no claimed job is in flight (tests, shutdown). */
   idle(): Promise<void>;
+  isRunning(): boolean;
   stop(): Promise<void>;
 }
 
@@ -56,6 +59,7 @@ export function createLaunchWorker(options: LaunchWorkerOptions): LaunchWorker {
     if (outcome.ok) {
       await store.completeJob(job.id, outcome.result);
       logger.info({ runId: job.runId, jobId: job.id, result: outcome.result }, 'launched');
+      options.onAttempt?.(job, 'launched');
       options.onRunChanged?.(job.runId);
       return;
     }
@@ -63,6 +67,7 @@ export function createLaunchWorker(options: LaunchWorkerOptions): LaunchWorker {
     const retry = failure.retryable && job.attempts < maxAttempts;
     const retryAtMs = retry ? clock.now() + Math.max(backoff(job.attempts), failure.retryAfterMs ?? 0) : undefined;
     await store.failJob(job.id, { code: failure.code, message: failure.message }, retryAtMs);
+    options.onAttempt?.(job, retry ? 'retry' : 'failed', failure);
     if (!retry) options.onRunChanged?.(job.runId);
     logger.warn({ runId: job.runId, jobId: job.id, attempt: job.attempts, failure, retryAtMs }, retry ? 'launch failed; will retry' : 'launch failed for good');
   };
@@ -115,6 +120,7 @@ export function createLaunchWorker(options: LaunchWorkerOptions): LaunchWorker {
       kick();
     },
     notify: kick,
+    isRunning: () => running,
     async idle() {
       while (ticking) await ticking;
     },

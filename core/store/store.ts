@@ -23,6 +23,24 @@ export interface RequestRecord {
   readonly bodySha256: string;
   /** Header values with credentials redacted. */
   readonly headers: Readonly<Record<string, string>>;
+  /** The request as sent, kept (apart from the log) so it can be replayed. */
+  readonly raw?: RawCapture | undefined;
+  /** Set when this request is a replay of an earlier one. */
+  readonly replayOf?: string | undefined;
+}
+
+/** Everything needed to evaluate a request again: unredacted path, headers and body. */
+export interface RawCapture {
+  /** Path and query as received. */
+  readonly target: string;
+  readonly headers: Readonly<Record<string, readonly string[]>>;
+  /** Absent when the request was refused before its body was read. */
+  readonly body?: Buffer | undefined;
+}
+
+export interface StoredRequest {
+  readonly entry: LogEntry;
+  readonly raw: RawCapture;
 }
 
 /** A request that launched nothing, with why. */
@@ -77,6 +95,21 @@ export interface JobRecord {
   readonly nextAttemptAtMs: number;
   readonly lastError?: JobError | undefined;
   readonly result?: LaunchResult | undefined;
+  /** When its run was accepted (launch latency is measured from here). */
+  readonly acceptedAtMs: number;
+}
+
+export interface PurgeResult {
+  readonly requests: number;
+  readonly runs: number;
+  /** Executions removed, so their work folders can go too. */
+  readonly executionIds: readonly string[];
+}
+
+export interface QueueStats {
+  /** Jobs waiting to be launched or being launched. */
+  readonly depth: number;
+  readonly oldestAcceptedAtMs?: number | undefined;
 }
 
 export type ExecutionStatus = 'queued' | 'started' | 'complete' | 'error' | 'cancelled';
@@ -166,7 +199,18 @@ export interface RunRecord {
 
 export interface LogQuery {
   readonly triggerId?: string | undefined;
+  readonly outcome?: LogOutcome | undefined;
+  readonly code?: string | undefined;
+  /** Only entries logged after this sequence number (following the log). */
+  readonly afterSeq?: number | undefined;
   readonly limit: number;
+}
+
+export interface TriggerStats {
+  readonly triggerId: string;
+  /** Counts by outcome since the `sinceMs` asked for. */
+  readonly counts: Readonly<Record<LogOutcome, number>>;
+  readonly lastAtMs?: number | undefined;
 }
 
 export interface LogEntry extends RequestRecord {
@@ -198,6 +242,7 @@ export interface Store {
   /** Records a failed attempt; with `retryAtMs` the job goes back to pending, else it is failed for good. */
   failJob(jobId: string, error: JobError, retryAtMs: number | undefined): Promise<void>;
   nextJobDueMs(): Promise<number | undefined>;
+  queueStats(): Promise<QueueStats>;
 
   /** Idempotent on `id`: a second call returns the existing execution. `status` defaults to queued. */
   createExecution(execution: {
@@ -223,7 +268,17 @@ export interface Store {
 
   getRun(runId: string): Promise<RunRecord | undefined>;
   getPayload(runId: string): Promise<{ body: Buffer; contentType: string } | undefined>;
+  /** Newest first; with `afterSeq`, the entries after it, oldest first. */
   listLog(query: LogQuery): Promise<LogEntry[]>;
+  triggerStats(sinceMs: number): Promise<TriggerStats[]>;
+  /** A logged request with what is needed to replay it (the body of an accepted one is its run's payload). */
+  getRequest(requestId: string): Promise<StoredRequest | undefined>;
+
+  /**
+   * Deletes trigger-log entries, stored requests and finished runs (with their payloads, jobs,
+   * executions and output logs) from before `beforeMs`. A run still pending is never touched.
+   */
+  purge(beforeMs: number): Promise<PurgeResult>;
 
   /** A random secret kept in the store under `name`, made on first use (e.g. the URL signing key). */
   secret(name: string): Promise<string>;

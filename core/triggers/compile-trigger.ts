@@ -37,6 +37,8 @@ export interface CompiledConnector {
 /** A trigger ready to serve: conditions compiled in evaluation order, secrets and keys in place. */
 export interface CompiledTrigger {
   readonly id: string;
+  /** The trigger as configured (the web page describes it; test requests are signed from it). */
+  readonly config: TriggerConfig;
   readonly title: string;
   readonly maxBodyBytes: number;
   /** Timestamp and web-request-auth checks, cheapest and safest first; they also guard run info. */
@@ -126,6 +128,7 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, 
 
   return {
     id: trigger.id,
+    config: trigger,
     title: trigger.title,
     maxBodyBytes: trigger.max_body_bytes,
     authChecks,

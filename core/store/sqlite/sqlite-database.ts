@@ -23,6 +23,7 @@ import type {
   LogEntry,
   LogQuery,
   PipelineRecord,
+  TriggerStats,
   PipelineSpec,
   PipelineStatus,
   UnlaunchedRequest,
@@ -131,6 +132,16 @@ CREATE INDEX pipelines_by_status ON pipelines (status);
   `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 `,
+  `
+ALTER TABLE requests ADD COLUMN replay_of TEXT;
+CREATE TABLE request_raw (
+  request_id TEXT PRIMARY KEY,
+  target TEXT NOT NULL,
+  headers TEXT NOT NULL,
+  body BLOB
+);
+CREATE INDEX requests_by_outcome ON requests (trigger_id, outcome, seq);
+`,
 ];
 
 type Row = Record<string, unknown>;
@@ -155,8 +166,10 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
   migrate(db);
 
   const stmt = {
-    insertRequest: db.prepare(`INSERT INTO requests (request_id, trigger_id, received_at, method, path, remote_address, size_bytes, body_sha256, headers, outcome, status, code, message, run_id)
-      VALUES (@requestId, @triggerId, @receivedAtMs, @method, @path, @remoteAddress, @sizeBytes, @bodySha256, @headers, @outcome, @status, @code, @message, @runId)`),
+    insertRequest: db.prepare(`INSERT INTO requests (request_id, trigger_id, received_at, method, path, remote_address, size_bytes, body_sha256, headers, outcome, status, code, message, run_id, replay_of)
+      VALUES (@requestId, @triggerId, @receivedAtMs, @method, @path, @remoteAddress, @sizeBytes, @bodySha256, @headers, @outcome, @status, @code, @message, @runId, @replayOf)`),
+    insertRaw: db.prepare('INSERT OR REPLACE INTO request_raw (request_id, target, headers, body) VALUES (?, ?, ?, ?)'),
+    getRequest: db.prepare('SELECT r.*, w.target AS raw_target, w.headers AS raw_headers, COALESCE(w.body, p.payload) AS raw_body FROM requests r LEFT JOIN request_raw w ON w.request_id = r.request_id LEFT JOIN runs p ON p.run_id = r.run_id AND r.outcome = \'accepted\' WHERE r.request_id = ?'),
     findDedupe: db.prepare('SELECT run_id FROM dedupe WHERE trigger_id = ? AND dedupe_key = ? AND expires_at > ?'),
     upsertDedupe: db.prepare('INSERT OR REPLACE INTO dedupe (trigger_id, dedupe_key, run_id, expires_at) VALUES (?, ?, ?, ?)'),
     purgeDedupe: db.prepare('DELETE FROM dedupe WHERE expires_at <= ?'),
@@ -164,7 +177,7 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     insertRun: db.prepare('INSERT INTO runs (run_id, trigger_id, request_id, accepted_at, content_type, payload) VALUES (?, ?, ?, ?, ?, ?)'),
     insertJob: db.prepare(`INSERT INTO jobs (job_id, run_id, trigger_id, action_index, spec, state, attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)`),
     // A run's actions launch in order: a job waits until every earlier action of its run is settled.
-    dueJobs: db.prepare(`SELECT * FROM jobs j WHERE ((j.state = 'pending' AND j.next_attempt_at <= @now) OR (j.state = 'running' AND j.lease_until <= @now))
+    dueJobs: db.prepare(`SELECT j.*, (SELECT accepted_at FROM runs WHERE run_id = j.run_id) AS accepted_at FROM jobs j WHERE ((j.state = 'pending' AND j.next_attempt_at <= @now) OR (j.state = 'running' AND j.lease_until <= @now))
       AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.run_id = j.run_id AND p.action_index < j.action_index AND p.state IN ('pending', 'running'))
       ORDER BY j.next_attempt_at LIMIT @limit`),
     leaseJob: db.prepare(`UPDATE jobs SET state = 'running', lease_until = ?, attempts = attempts + 1 WHERE job_id = ?`),
@@ -174,7 +187,8 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     releaseClaims: db.prepare(`UPDATE jobs SET state = 'pending', lease_until = NULL WHERE state = 'running'`),
     nextDue: db.prepare(`SELECT MIN(CASE WHEN j.state = 'pending' THEN j.next_attempt_at ELSE j.lease_until END) AS due FROM jobs j WHERE j.state IN ('pending', 'running')
       AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.run_id = j.run_id AND p.action_index < j.action_index AND p.state IN ('pending', 'running'))`),
-    jobsOfRun: db.prepare('SELECT * FROM jobs WHERE run_id = ? ORDER BY action_index'),
+    jobsOfRun: db.prepare('SELECT j.*, (SELECT accepted_at FROM runs WHERE run_id = j.run_id) AS accepted_at FROM jobs j WHERE run_id = ? ORDER BY action_index'),
+    queueStats: db.prepare(`SELECT COUNT(*) AS depth, MIN(r.accepted_at) AS oldest FROM jobs j JOIN runs r ON r.run_id = j.run_id WHERE j.state IN ('pending', 'running')`),
     insertExecution: db.prepare(`INSERT OR IGNORE INTO executions (execution_id, job_id, run_id, spec, status, created_at, ended_at, error, pipeline_id, node)
       VALUES (@id, @jobId, @runId, @spec, @status, @createdAtMs, @endedAtMs, @error, @pipelineId, @node)`),
     executionsOfPipeline: db.prepare('SELECT * FROM executions WHERE pipeline_id = ? ORDER BY created_at'),
@@ -192,14 +206,18 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     executionLog: db.prepare('SELECT at, stream, text FROM execution_logs WHERE execution_id = ? ORDER BY seq'),
     getRun: db.prepare('SELECT run_id, trigger_id, accepted_at FROM runs WHERE run_id = ?'),
     getPayload: db.prepare('SELECT payload, content_type FROM runs WHERE run_id = ?'),
+    ...purgeStatements(db),
     insertMeta: db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)'),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
-    logAll: db.prepare('SELECT * FROM requests ORDER BY seq DESC LIMIT ?'),
-    logOfTrigger: db.prepare('SELECT * FROM requests WHERE trigger_id = ? ORDER BY seq DESC LIMIT ?'),
+    triggerStats: db.prepare(`SELECT trigger_id, outcome, COUNT(*) AS n, MAX(received_at) AS last FROM requests WHERE received_at >= ? GROUP BY trigger_id, outcome`),
+    lastOfTriggers: db.prepare('SELECT trigger_id, MAX(received_at) AS last FROM requests GROUP BY trigger_id'),
   };
 
   const insertRequest = (request: RequestRecord, outcome: string, status: number, code: string | null, message: string | null, runId: string | null): void => {
-    stmt.insertRequest.run({ ...request, headers: JSON.stringify(request.headers), outcome, status, code, message, runId });
+    const { raw, replayOf, ...fields } = request;
+    stmt.insertRequest.run({ ...fields, headers: JSON.stringify(request.headers), outcome, status, code, message, runId, replayOf: replayOf ?? null });
+    // An accepted request's body is its run's payload already; only refused ones keep their own.
+    if (raw) stmt.insertRaw.run(request.requestId, raw.target, JSON.stringify(raw.headers), outcome === 'accepted' ? null : (raw.body ?? null));
   };
 
   let batches = 0;
@@ -268,6 +286,10 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
       if (retryAtMs === undefined) stmt.failJob.run(JSON.stringify(error), jobId);
       else stmt.retryJob.run(retryAtMs, JSON.stringify(error), jobId);
     },
+    queueStats: () => {
+      const row = stmt.queueStats.get() as Row;
+      return { depth: Number(row.depth), oldestAcceptedAtMs: optional(row.oldest, Number) };
+    },
     nextJobDueMs: () => {
       const due = (stmt.nextDue.get() as Row).due;
       return due === null ? undefined : Number(due);
@@ -330,9 +352,54 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
       return row && { body: row.payload as Buffer, contentType: String(row.content_type) };
     },
     listLog: (query: LogQuery) => {
-      const rows = (query.triggerId === undefined ? stmt.logAll.all(query.limit) : stmt.logOfTrigger.all(query.triggerId, query.limit)) as Row[];
-      return rows.map(toLogEntry);
+      // Built per call from fixed fragments; values are always bound parameters.
+      const where: string[] = [];
+      const values: unknown[] = [];
+      if (query.triggerId !== undefined) where.push('trigger_id = ?') && values.push(query.triggerId);
+      if (query.outcome !== undefined) where.push('outcome = ?') && values.push(query.outcome);
+      if (query.code !== undefined) where.push('code = ?') && values.push(query.code);
+      if (query.afterSeq !== undefined) where.push('seq > ?') && values.push(query.afterSeq);
+      const order = query.afterSeq === undefined ? 'DESC' : 'ASC';
+      const sql = `SELECT * FROM requests ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${order} LIMIT ?`;
+      return (db.prepare(sql).all(...values, query.limit) as Row[]).map(toLogEntry);
     },
+    triggerStats: (sinceMs) => {
+      const stats = new Map<string, { counts: Record<string, number>; lastAtMs?: number }>();
+      const entry = (id: string) => {
+        let found = stats.get(id);
+        if (!found) stats.set(id, (found = { counts: { accepted: 0, rejected: 0, duplicate: 0, handshake: 0, ignored: 0 } }));
+        return found;
+      };
+      for (const row of stmt.lastOfTriggers.all() as Row[]) entry(String(row.trigger_id)).lastAtMs = Number(row.last);
+      for (const row of stmt.triggerStats.all(sinceMs) as Row[]) entry(String(row.trigger_id)).counts[String(row.outcome)] = Number(row.n);
+      return [...stats].map(([triggerId, s]) => ({ triggerId, counts: s.counts as TriggerStats['counts'], lastAtMs: s.lastAtMs }));
+    },
+    getRequest: (requestId) => {
+      const row = stmt.getRequest.get(requestId) as Row | undefined;
+      if (!row) return undefined;
+      return {
+        entry: toLogEntry(row),
+        raw: {
+          target: row.raw_target === null ? String(row.path) : String(row.raw_target),
+          headers: row.raw_headers === null ? {} : (JSON.parse(String(row.raw_headers)) as Record<string, string[]>),
+          body: row.raw_body === null ? undefined : (row.raw_body as Buffer),
+        },
+      };
+    },
+    purge: db.transaction((beforeMs: number) => {
+      stmt.purgeDedupe.run(Date.now());
+      stmt.markPurgeableRuns.run();
+      stmt.collectPurgeableRuns.run(beforeMs);
+      const executionIds = (stmt.purgeableExecutions.all() as Row[]).map((row) => String(row.execution_id));
+      stmt.purgeLogsOfRuns.run();
+      stmt.purgeExecutionsOfRuns.run();
+      stmt.purgePipelinesOfRuns.run();
+      stmt.purgeJobsOfRuns.run();
+      const runs = stmt.purgeRuns.run().changes;
+      stmt.purgeRaw.run(beforeMs);
+      const requests = stmt.purgeRequests.run(beforeMs).changes;
+      return { requests, runs, executionIds };
+    }),
     secret: (name) => {
       stmt.insertMeta.run(`secret:${name}`, randomBytes(32).toString('hex'));
       return String((stmt.getMeta.get(`secret:${name}`) as Row).value);
@@ -355,6 +422,29 @@ function migrate(db: Database.Database): void {
   })();
 }
 
+/**
+ * Purging works on a temporary table of the runs to delete: older than the cut-off and with
+ * nothing pending (no job to launch, no execution queued or running, no pipeline under way).
+ */
+function purgeStatements(db: Database.Database) {
+  db.exec('CREATE TEMP TABLE IF NOT EXISTS purge_runs (run_id TEXT PRIMARY KEY)');
+  const pending = `(SELECT run_id FROM jobs WHERE state IN ('pending', 'running')
+    UNION SELECT run_id FROM executions WHERE status IN ('queued', 'started')
+    UNION SELECT run_id FROM pipelines WHERE status = 'started')`;
+  return {
+    markPurgeableRuns: db.prepare('DELETE FROM purge_runs'),
+    collectPurgeableRuns: db.prepare(`INSERT INTO purge_runs SELECT run_id FROM runs WHERE accepted_at < ? AND run_id NOT IN ${pending}`),
+    purgeableExecutions: db.prepare('SELECT execution_id FROM executions WHERE run_id IN (SELECT run_id FROM purge_runs)'),
+    purgeLogsOfRuns: db.prepare('DELETE FROM execution_logs WHERE execution_id IN (SELECT execution_id FROM executions WHERE run_id IN (SELECT run_id FROM purge_runs))'),
+    purgeExecutionsOfRuns: db.prepare('DELETE FROM executions WHERE run_id IN (SELECT run_id FROM purge_runs)'),
+    purgePipelinesOfRuns: db.prepare('DELETE FROM pipelines WHERE run_id IN (SELECT run_id FROM purge_runs)'),
+    purgeJobsOfRuns: db.prepare('DELETE FROM jobs WHERE run_id IN (SELECT run_id FROM purge_runs)'),
+    purgeRuns: db.prepare('DELETE FROM runs WHERE run_id IN (SELECT run_id FROM purge_runs)'),
+    purgeRaw: db.prepare(`DELETE FROM request_raw WHERE request_id IN (SELECT request_id FROM requests WHERE received_at < ? AND (run_id IS NULL OR run_id NOT IN ${pending}))`),
+    purgeRequests: db.prepare(`DELETE FROM requests WHERE received_at < ? AND (run_id IS NULL OR run_id NOT IN ${pending})`),
+  };
+}
+
 function optional<T>(value: unknown, map: (v: unknown) => T): T | undefined {
   return value === null || value === undefined ? undefined : map(value);
 }
@@ -371,6 +461,7 @@ function toJob(row: Row): JobRecord {
     nextAttemptAtMs: Number(row.next_attempt_at),
     lastError: optional(row.last_error, (v) => JSON.parse(String(v)) as JobError),
     result: optional(row.result, (v) => JSON.parse(String(v)) as LaunchResult),
+    acceptedAtMs: Number(row.accepted_at ?? 0),
   };
 }
 
@@ -419,5 +510,6 @@ function toLogEntry(row: Row): LogEntry {
     code: optional(row.code, String),
     message: optional(row.message, String),
     runId: optional(row.run_id, String),
+    replayOf: optional(row.replay_of, String),
   };
 }

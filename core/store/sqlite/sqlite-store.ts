@@ -69,6 +69,7 @@ export async function openSqliteStore(path: string): Promise<Store> {
     completeJob: (...args) => call('completeJob', ...args),
     failJob: (...args) => call('failJob', ...args),
     nextJobDueMs: () => call('nextJobDueMs'),
+    queueStats: () => call('queueStats'),
     createExecution: (...args) => call('createExecution', ...args),
     executionsOfPipeline: (...args) => call('executionsOfPipeline', ...args),
     createPipeline: (...args) => call('createPipeline', ...args),
@@ -87,7 +88,15 @@ export async function openSqliteStore(path: string): Promise<Store> {
       return payload && { body: Buffer.from(payload.body.buffer, payload.body.byteOffset, payload.body.byteLength), contentType: payload.contentType };
     },
     listLog: (...args) => call('listLog', ...args),
+    triggerStats: (...args) => call('triggerStats', ...args),
+    getRequest: async (requestId) => {
+      const stored = await call('getRequest', requestId);
+      if (!stored?.raw.body) return stored;
+      const body = stored.raw.body;
+      return { ...stored, raw: { ...stored.raw, body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) } };
+    },
     secret: (...args) => call('secret', ...args),
+    purge: (...args) => call('purge', ...args),
     close: async () => {
       await group.drain();
       if (!failure) await call('close');

@@ -29,5 +29,6 @@ export function requestRecord(triggerId: string, req: RawRequest, redaction: Red
     sizeBytes: req.body.length,
     bodySha256: createHash('sha256').update(req.body).digest('hex'),
     headers,
+    raw: { target: req.query.size > 0 ? `${req.path}?${req.query.toString()}` : req.path, headers: req.headers, body: req.body },
   };
 }

@@ -1,0 +1,52 @@
+/**
+ * Prometheus metrics (prom-client), one registry per service. Triggers are labelled by id —
+ * the secret part of their URL — so /metrics is behind the admin token like the rest of the
+ * admin API.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Clock } from '../clock.js';
+import type { Store } from '../store/store.js';
+
+export interface Metrics {
+  readonly registry: Registry;
+  readonly requests: Counter<'trigger' | 'outcome' | 'code'>;
+  readonly verificationSeconds: Histogram<'trigger'>;
+  readonly answerSeconds: Histogram<'trigger' | 'outcome'>;
+  readonly launches: Counter<'action' | 'result'>;
+  readonly launchLatencySeconds: Histogram<'action'>;
+  readonly notifications: Counter<'target' | 'result'>;
+}
+
+const FAST = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
+
+export function createMetrics(store: Store, clock: Clock): Metrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'hooklaunch_process_' });
+  const metrics: Metrics = {
+    registry,
+    requests: new Counter({ name: 'hooklaunch_requests_total', help: 'Requests by trigger, outcome and reason code', labelNames: ['trigger', 'outcome', 'code'], registers: [registry] }),
+    verificationSeconds: new Histogram({ name: 'hooklaunch_verification_seconds', help: 'Time spent checking signatures, tokens and timestamps', labelNames: ['trigger'], buckets: FAST, registers: [registry] }),
+    answerSeconds: new Histogram({ name: 'hooklaunch_answer_seconds', help: 'Time from a request arriving to its answer being sent', labelNames: ['trigger', 'outcome'], buckets: FAST, registers: [registry] }),
+    launches: new Counter({ name: 'hooklaunch_launches_total', help: 'Launch attempts by action and result (launched, retry, failed)', labelNames: ['action', 'result'], registers: [registry] }),
+    launchLatencySeconds: new Histogram({ name: 'hooklaunch_launch_latency_seconds', help: 'Time from a run being accepted to its action being launched', labelNames: ['action'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800], registers: [registry] }),
+    notifications: new Counter({ name: 'hooklaunch_notifications_total', help: 'Failure notifications by target kind and result', labelNames: ['target', 'result'], registers: [registry] }),
+  };
+  new Gauge({
+    name: 'hooklaunch_launch_queue_depth',
+    help: 'Launch jobs waiting or being launched',
+    registers: [registry],
+    async collect() {
+      this.set((await store.queueStats()).depth);
+    },
+  });
+  new Gauge({
+    name: 'hooklaunch_launch_queue_oldest_seconds',
+    help: 'Age of the oldest launch job not yet launched (0 when the queue is empty)',
+    registers: [registry],
+    async collect() {
+      const { oldestAcceptedAtMs } = await store.queueStats();
+      this.set(oldestAcceptedAtMs === undefined ? 0 : Math.max(0, (clock.now() - oldestAcceptedAtMs) / 1000));
+    },
+  });
+  return metrics;
+}

@@ -1,0 +1,129 @@
+/**
+ * Tells operators when something needs them: an action that failed for good after its retries,
+ * or a trigger that suddenly refuses most requests (a rotated secret, a changed payload). Sent
+ * off the request path, retried with backoff, rate-limited per target, and logged.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { Config, NotifyTarget } from '../config/schema.js';
+import type { Metrics } from '../metrics/metrics.js';
+import type { JobRecord } from '../store/store.js';
+
+export interface FailureNotifier {
+  launchFailed(job: JobRecord, triggerTitle: string, failure: { code: string; message: string }): void;
+  /** Every request's outcome, to watch for a trigger that starts rejecting. */
+  observe(triggerId: string, triggerTitle: string, outcome: string, code: string | undefined): void;
+  idle(): Promise<void>;
+}
+
+export interface NotifierOptions {
+  readonly config: Config;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics?: Metrics | undefined;
+  /** Delays between delivery attempts (default 1 s, 4 s, 15 s). */
+  readonly retryDelaysMs?: readonly number[];
+  /** At most this many messages per target per minute; more are dropped and logged. */
+  readonly perMinute?: number;
+}
+
+interface Notice {
+  readonly event: 'launch_failed' | 'rejecting';
+  readonly triggerId: string;
+  readonly triggerTitle: string;
+  readonly text: string;
+  readonly details: Record<string, unknown>;
+}
+
+export function createFailureNotifier({ config, clock, logger, metrics, retryDelaysMs = [1000, 4000, 15000], perMinute = 20 }: NotifierOptions): FailureNotifier {
+  const perTrigger = new Map(config.triggers.map((t) => [t.id, t.notify]));
+  const sentAt = new Map<string, number[]>();
+  const inFlight = new Set<Promise<void>>();
+  const windows = new Map<string, { events: Array<{ atMs: number; rejected: boolean; code?: string | undefined }>; alertedAtMs?: number }>();
+
+  const targetsFor = (triggerId: string, event: Notice['event']): NotifyTarget[] =>
+    [...config.notify, ...(perTrigger.get(triggerId) ?? [])].filter((t) => t.on.includes(event));
+
+  const deliver = async (target: NotifyTarget, notice: Notice): Promise<void> => {
+    const kind = target.kind ?? (new URL(target.url).hostname === 'hooks.slack.com' ? 'slack' : 'http');
+    const host = new URL(target.url).host;
+    const recent = (sentAt.get(target.url) ?? []).filter((t) => t > clock.now() - 60_000);
+    if (recent.length >= perMinute) {
+      metrics?.notifications.inc({ target: kind, result: 'dropped' });
+      logger.warn({ event: notice.event, target: host }, 'notification dropped: rate limit for this target reached');
+      return;
+    }
+    sentAt.set(target.url, [...recent, clock.now()]);
+    const body =
+      kind === 'slack'
+        ? { text: notice.text }
+        : { event: notice.event, trigger_id: notice.triggerId, trigger_title: notice.triggerTitle, message: notice.text, ...notice.details };
+    for (let attempt = 0; attempt <= retryDelaysMs.length; attempt++) {
+      try {
+        const response = await fetch(target.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body), signal: AbortSignal.timeout(10_000) });
+        await response.body?.cancel();
+        if (response.ok) {
+          metrics?.notifications.inc({ target: kind, result: 'sent' });
+          logger.info({ event: notice.event, target: host, attempt: attempt + 1 }, 'notification sent');
+          return;
+        }
+        if (response.status < 500 && response.status !== 429) throw new Error(`answered ${response.status}; not retried`, { cause: 'permanent' });
+        logger.warn({ event: notice.event, target: host, status: response.status, attempt: attempt + 1 }, 'notification not accepted; retrying');
+      } catch (error) {
+        if ((error as Error).cause === 'permanent') {
+          metrics?.notifications.inc({ target: kind, result: 'failed' });
+          logger.error({ event: notice.event, target: host, err: error }, 'notification refused');
+          return;
+        }
+        logger.warn({ event: notice.event, target: host, attempt: attempt + 1, err: error }, 'notification could not be sent; retrying');
+      }
+      if (attempt < retryDelaysMs.length) await new Promise((resolve) => setTimeout(resolve, retryDelaysMs[attempt]));
+    }
+    metrics?.notifications.inc({ target: kind, result: 'failed' });
+    logger.error({ event: notice.event, target: host }, 'notification failed after retries');
+  };
+
+  const send = (notice: Notice): void => {
+    for (const target of targetsFor(notice.triggerId, notice.event)) {
+      const sending = deliver(target, notice).finally(() => inFlight.delete(sending));
+      inFlight.add(sending);
+    }
+  };
+
+  return {
+    launchFailed(job, triggerTitle, failure) {
+      send({
+        event: 'launch_failed',
+        triggerId: job.triggerId,
+        triggerTitle,
+        text: `hooklaunch: ${job.spec.type} (action ${job.actionIndex}) of run ${job.runId} on trigger "${triggerTitle || job.triggerId}" failed after ${job.attempts} attempt(s): ${failure.code}: ${failure.message}`,
+        details: { run_id: job.runId, action_index: job.actionIndex, action: job.spec.type, attempts: job.attempts, code: failure.code, reason: failure.message },
+      });
+    },
+    observe(triggerId, triggerTitle, outcome, code) {
+      const { ratio, min_requests: minRequests, window } = config.rejecting;
+      const now = clock.now();
+      const state = windows.get(triggerId) ?? { events: [] };
+      state.events = state.events.filter((e) => e.atMs > now - window * 1000);
+      state.events.push({ atMs: now, rejected: outcome === 'rejected', code });
+      windows.set(triggerId, state);
+      const rejected = state.events.filter((e) => e.rejected);
+      const quiet = state.alertedAtMs === undefined || state.alertedAtMs < now - window * 1000;
+      if (state.events.length < minRequests || rejected.length / state.events.length < ratio || !quiet) return;
+      state.alertedAtMs = now;
+      const codes = new Map<string, number>();
+      for (const e of rejected) codes.set(e.code ?? 'unknown', (codes.get(e.code ?? 'unknown') ?? 0) + 1);
+      const top = [...codes].sort((a, b) => b[1] - a[1])[0]![0];
+      send({
+        event: 'rejecting',
+        triggerId,
+        triggerTitle,
+        text: `hooklaunch: trigger "${triggerTitle || triggerId}" rejected ${rejected.length} of its last ${state.events.length} requests in ${Math.round(window / 60)} min, mostly ${top}${top === 'signature_mismatch' || top === 'token_mismatch' ? ' (a rotated secret?)' : ''}`,
+        details: { rejected: rejected.length, requests: state.events.length, window_seconds: window, top_code: top },
+      });
+    },
+    async idle() {
+      while (inFlight.size > 0) await Promise.all(inFlight);
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/** The views the admin API and the web page share: triggers in words, a request in full, a run in full. */
+import type { TriggerConfig } from '../config/schema.js';
+import { summariseRun, type RunSummary } from '../launch/run-status.js';
+import type { ExecutionRecord, LogChunk, LogEntry, PipelineRecord, RunRecord, Store } from '../store/store.js';
+
+/** Each condition (and the connector) in a few words: "HMAC-SHA256 in header X-Signature". */
+export function describeConditions(trigger: TriggerConfig): string[] {
+  const words: string[] = [];
+  if (trigger.connector) words.push(`${trigger.connector.type} connector`);
+  for (const c of trigger.conditions) {
+    switch (c.type) {
+      case 'web-request-auth':
+        if (c.auth_type === 'static_token') words.push(`token in ${c.lookup} ${c.key}`);
+        else if (c.auth_type === 'hmac') words.push(`HMAC-${c.algorithm.toUpperCase()} (${c.encoding}) in ${c.lookup} ${c.key} over "${c.message}"`);
+        else words.push(`JWT (${c.algorithms.join(', ')}) in ${c.lookup} ${c.key}`);
+        break;
+      case 'timestamp':
+        words.push(`timestamp in ${c.lookup} ${c.key} within ±${c.tolerance} s`);
+        break;
+      case 'payload-filter':
+        words.push(`payload ${c.lookup} ${c.operation}${c.value === undefined ? '' : ` ${JSON.stringify(c.value)}`}`);
+        break;
+      case 'rate-limit':
+        words.push(`at most ${c.quota} launches per ${c.period} s`);
+        break;
+      case 'deduplicate':
+        words.push(`deduplicated on ${c.lookup} ${c.key} for ${c.window} s`);
+        break;
+    }
+  }
+  return words.length ? words : ['none: anyone with the URL can launch'];
+}
+
+export function describeActions(trigger: TriggerConfig): string[] {
+  return trigger.actions.map((a) => (a.type === 'run-execution' ? `run step ${a.step}` : a.type === 'run-pipeline' ? `run pipeline ${a.pipeline}` : 'fetch the repository'));
+}
+
+export interface RunDetail {
+  readonly run: RunRecord;
+  readonly summary: RunSummary;
+  readonly executions: ReadonlyArray<ExecutionRecord & { readonly log: LogChunk[] }>;
+  readonly pipelines: readonly PipelineRecord[];
+}
+
+export async function runDetail(store: Store, runId: string): Promise<RunDetail | undefined> {
+  const run = await store.getRun(runId);
+  if (!run) return undefined;
+  const executions = await Promise.all(run.executions.map(async (e) => ({ ...e, log: await store.executionLog(e.id) })));
+  return { run, summary: summariseRun(run), executions, pipelines: run.pipelines };
+}
+
+export interface RequestDetail {
+  readonly entry: LogEntry;
+  /** The body as text, pretty-printed when JSON or form-encoded; undefined when not kept. */
+  readonly payload?: string | undefined;
+  readonly run?: RunDetail | undefined;
+}
+
+export async function requestDetail(store: Store, requestId: string): Promise<RequestDetail | undefined> {
+  const stored = await store.getRequest(requestId);
+  if (!stored) return undefined;
+  const body = stored.raw.body;
+  const contentType = (stored.entry.headers['content-type'] ?? '').split(';')[0]!.trim();
+  return {
+    entry: stored.entry,
+    payload: body === undefined || body.length === 0 ? undefined : prettyBody(body, contentType),
+    run: stored.entry.runId === undefined ? undefined : await runDetail(store, stored.entry.runId),
+  };
+}
+
+export function prettyBody(body: Buffer, contentType: string): string {
+  const text = body.toString('utf8');
+  if (contentType === 'application/x-www-form-urlencoded') {
+    const fields = Object.fromEntries(new URLSearchParams(text));
+    if (typeof fields.payload === 'string') {
+      try {
+        fields.payload = JSON.parse(fields.payload) as never;
+      } catch {
+        // leave it as text
+      }
+    }
+    return JSON.stringify(fields, null, 2);
+  }
+  try {
+    return JSON.stringify(JSON.parse(text), null, 2);
+  } catch {
+    return text;
+  }
+}

@@ -1,0 +1,109 @@
+/**
+ * What happens to a request once its trigger is known and its body read: checks, connector
+ * handshakes and filters, deduplication, the durable accept, and the answer. Transport-free, so
+ * the HTTP route and replay share it.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { Delivery, ResponseSpec } from '../connector.js';
+import { uuidv7 } from '../ids.js';
+import { contentTypeOf, type RawRequest } from '../request/raw-request.js';
+import { reject, type Rejection } from '../reject.js';
+import type { RequestRecord, Store } from '../store/store.js';
+import { launchAnswer, rejectionAnswer } from './answers.js';
+import type { CompiledTrigger } from './compile-trigger.js';
+import { runChecks } from './run-checks.js';
+
+export interface DeliveryContext {
+  readonly store: Store;
+  readonly logger: Logger;
+  /** Called after a run is committed, to wake the launch worker. */
+  readonly onAccepted: () => void;
+  /** Told of every outcome (metrics). */
+  readonly onOutcome?: (trigger: CompiledTrigger, outcome: HandledOutcome) => void;
+  /** Told how long the signature, token and timestamp checks took (metrics). */
+  readonly onVerified?: (trigger: CompiledTrigger, seconds: number) => void;
+}
+
+export interface HandledOutcome {
+  readonly outcome: 'accepted' | 'duplicate' | 'rejected' | 'handshake' | 'ignored';
+  readonly code?: string | undefined;
+  readonly runId?: string | undefined;
+  readonly answer: ResponseSpec;
+}
+
+/** `clock` decides the time windows (timestamps, JWT expiry); replays pass the original arrival time. */
+export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrigger, raw: RawRequest, record: RequestRecord, clock: Clock): Promise<HandledOutcome> {
+  const done = (outcome: HandledOutcome): HandledOutcome => {
+    ctx.onOutcome?.(trigger, outcome);
+    return outcome;
+  };
+  const refuse = async (rejection: Rejection): Promise<HandledOutcome> => {
+    await ctx.store.recordUnlaunched({ ...record, outcome: 'rejected', status: rejection.status, code: rejection.code, message: rejection.message });
+    ctx.logger.info({ triggerId: trigger.id, requestId: record.requestId, code: rejection.code, reason: rejection.message }, 'request rejected');
+    return done({ outcome: 'rejected', code: rejection.code, answer: rejectionAnswer(rejection) });
+  };
+  const answered = async (outcome: 'handshake' | 'ignored', message: string, answer: ResponseSpec): Promise<HandledOutcome> => {
+    const code = outcome === 'ignored' ? 'filtered_out' : undefined;
+    await ctx.store.recordUnlaunched({ ...record, outcome, status: answer.status, code, message });
+    ctx.logger.info({ triggerId: trigger.id, requestId: record.requestId, outcome, reason: message }, outcome === 'ignored' ? 'delivery ignored' : 'handshake answered');
+    return done({ outcome, code, answer });
+  };
+
+  const verifying = performance.now();
+  const unauthenticated = await runChecks(trigger.authChecks, raw, clock);
+  ctx.onVerified?.(trigger, (performance.now() - verifying) / 1000);
+  if (unauthenticated && !unauthenticated.ok) return refuse(unauthenticated.rejection);
+
+  let delivery: Delivery<unknown> | undefined;
+  const binding = trigger.connector;
+  if (binding) {
+    const decoded = binding.delivery(raw);
+    if (!decoded.ok) return refuse(decoded.rejection);
+    delivery = decoded.value;
+    const handshake = binding.connector.handshake?.(delivery, binding.params);
+    if (handshake) return answered('handshake', `${binding.connector.id} ${delivery.kind} answered`, handshake);
+    const reason = binding.connector.filter?.(delivery, binding.params);
+    if (reason !== undefined) return answered('ignored', reason, binding.connector.ignored(reason, delivery, binding.params));
+  }
+  const filtered = await runChecks(trigger.filterChecks, raw, clock);
+  if (filtered && !filtered.ok) {
+    // Providers retry (or disable the hook) on 4xx: a connector answers a filtered delivery with 2xx.
+    if (binding && delivery && filtered.rejection.code === 'filtered_out') {
+      return answered('ignored', filtered.rejection.message, binding.connector.ignored(filtered.rejection.message, delivery, binding.params));
+    }
+    return refuse(filtered.rejection);
+  }
+
+  let dedupe: { key: string; windowMs: number } | undefined;
+  if (trigger.dedupe) {
+    const key = trigger.dedupe.locate(raw);
+    if (!key.ok) return refuse(key.rejection);
+    if (key.value !== undefined) dedupe = { key: key.value, windowMs: trigger.dedupe.windowMs };
+  }
+  const runId = uuidv7(record.receivedAtMs);
+  const actions = trigger.resolveActions(raw, runId);
+  if (!actions.ok) return refuse(actions.rejection);
+
+  const accepted = await ctx.store.accept({
+    request: record,
+    runId,
+    payload: raw.body,
+    contentType: contentTypeOf(raw) || 'application/octet-stream',
+    actions: actions.value,
+    dedupe,
+    rateLimits: trigger.rateLimits,
+  });
+  if (accepted.kind === 'rate_limited') {
+    return done({ outcome: 'rejected', code: 'rate_limited', answer: rejectionAnswer(reject('rate_limited', accepted.message, { 'retry-after': String(accepted.retryAfterSeconds) })) });
+  }
+  if (accepted.kind === 'accepted') ctx.onAccepted();
+  const status = accepted.kind === 'duplicate' ? 200 : undefined;
+  let answer: ResponseSpec;
+  if (trigger.response || !binding || !delivery) answer = launchAnswer(trigger.response, accepted.runId, status);
+  else {
+    const spec = binding.connector.accepted(accepted.runId, delivery, binding.params);
+    answer = status === undefined ? spec : { ...spec, status };
+  }
+  return done({ outcome: accepted.kind, runId: accepted.runId, answer });
+}

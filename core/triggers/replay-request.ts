@@ -1,0 +1,46 @@
+/**
+ * Replay: a logged request evaluated again against the current config — after fixing a secret
+ * or a filter — and launched if it now passes. Time windows are judged as of its original arrival;
+ * the new log line names the request it replays.
+ */
+import { fixedClock, type Clock } from '../clock.js';
+import { requestRecord } from '../trigger-log/request-record.js';
+import type { RawRequest } from '../request/raw-request.js';
+import type { CompiledTrigger } from './compile-trigger.js';
+import { handleDelivery, type DeliveryContext, type HandledOutcome } from './handle-delivery.js';
+
+export interface ReplayContext extends DeliveryContext {
+  readonly triggers: ReadonlyMap<string, CompiledTrigger>;
+  readonly clock: Clock;
+}
+
+export type ReplayResult =
+  | { readonly ok: true; readonly requestId: string; readonly replayOf: string; readonly handled: HandledOutcome }
+  | { readonly ok: false; readonly status: 404 | 409; readonly message: string };
+
+/** Statuses of requests refused before their body was read: there is nothing to replay. */
+const BODILESS = new Set([404, 405, 413]);
+
+export async function replayRequest(ctx: ReplayContext, requestId: string): Promise<ReplayResult> {
+  const stored = await ctx.store.getRequest(requestId);
+  if (!stored) return { ok: false, status: 404, message: `no request ${requestId} in the trigger log (purged, or never logged)` };
+  const { entry, raw } = stored;
+  if (BODILESS.has(entry.status) || raw.body === undefined) {
+    return { ok: false, status: 409, message: `request ${requestId} was refused (${entry.code ?? entry.status}) before its body was read; there is nothing to replay` };
+  }
+  const trigger = ctx.triggers.get(entry.triggerId);
+  if (!trigger) return { ok: false, status: 409, message: `trigger ${entry.triggerId} is no longer in the config` };
+  const url = new URL(raw.target, 'http://replay.invalid');
+  const request: RawRequest = {
+    method: entry.method,
+    path: url.pathname,
+    headers: raw.headers,
+    query: url.searchParams,
+    body: raw.body,
+    remoteAddress: entry.remoteAddress,
+    receivedAtMs: ctx.clock.now(),
+  };
+  const record = { ...requestRecord(trigger.id, request, trigger), replayOf: requestId };
+  const handled = await handleDelivery(ctx, trigger, request, record, fixedClock(entry.receivedAtMs));
+  return { ok: true, requestId: record.requestId, replayOf: requestId, handled };
+}

@@ -1,0 +1,210 @@
+/**
+ * The web page under /ui/: triggers, their requests with reasons, a request in full with its run,
+ * replay, and test requests. Server-rendered HTML (see html.ts for why); a session cookie
+ * (HttpOnly, SameSite=Strict) after logging in with the admin token, and a form token on POSTs.
+ */
+import { createHmac } from 'node:crypto';
+import express, { type Request, type Response, type Router } from 'express';
+import { secretEqual } from '../conditions/constant-time.js';
+import type { HttpContext } from '../http/context.js';
+import { sendTestRequest } from '../http/test-request.js';
+import type { LogOutcome } from '../store/store.js';
+import { describeActions, describeConditions, requestDetail, type RunDetail } from '../trigger-log/describe.js';
+import { readTriggerLog } from '../trigger-log/read-trigger-log.js';
+import { replayRequest } from '../triggers/replay-request.js';
+import { html, outcomeBadge, page, time, type Html } from './html.js';
+
+const OUTCOMES: LogOutcome[] = ['accepted', 'rejected', 'ignored', 'duplicate', 'handshake'];
+
+export interface UiAuth {
+  readonly isAdmin: (req: Request) => boolean;
+  /** The session cookie's value, when an admin token is configured. */
+  readonly session?: string | undefined;
+}
+
+export function createUiRouter(ctx: HttpContext, auth: UiAuth): Router {
+  const router = express.Router();
+  const form = express.urlencoded({ extended: false, limit: '5mb' });
+  const csrf = auth.session ? createHmac('sha256', auth.session).update('csrf').digest('hex') : '';
+  const csrfField = html`<input type="hidden" name="csrf" value="${csrf}">`;
+  const send = (res: Response, title: string, body: Html, status = 200): void => {
+    res.status(status).type('html').set('cache-control', 'no-store').send(page(title, body));
+  };
+
+  router.get('/login', (req, res) => {
+    const failed = req.query.failed !== undefined;
+    send(
+      res,
+      'Log in',
+      html`<h1>Log in</h1>
+        ${ctx.adminToken ? '' : html`<p class="notice bad">The web page is disabled: set <code>server.admin_token</code> in the config.</p>`}
+        ${failed ? html`<p class="notice bad" role="alert">That is not the admin token.</p>` : ''}
+        <form method="post" action="/ui/login" class="stack">
+          <label>Admin token <input type="password" name="token" autocomplete="current-password" required autofocus></label>
+          <p><button class="primary" type="submit">Log in</button></p>
+        </form>`,
+      failed ? 401 : 200,
+    );
+  });
+
+  router.post('/login', form, (req, res) => {
+    const token = typeof req.body?.token === 'string' ? (req.body.token as string) : '';
+    if (!ctx.adminToken || !auth.session || !secretEqual(token, ctx.adminToken)) return void res.redirect(303, '/ui/login?failed');
+    res.cookie('hooklaunch_session', auth.session, { httpOnly: true, sameSite: 'strict', path: '/', secure: (ctx.publicUrl ?? '').startsWith('https:') });
+    res.redirect(303, '/ui/');
+  });
+
+  router.use((req, res, next) => {
+    if (auth.isAdmin(req)) return next();
+    res.redirect(303, '/ui/login');
+  });
+  router.post('/{*rest}', form, (req, res, next) => {
+    const token = typeof req.body?.csrf === 'string' ? (req.body.csrf as string) : '';
+    if (!csrf || !secretEqual(token, csrf)) return void send(res, 'Refused', html`<h1>Refused</h1><p>The form token is missing or stale; go back and try again.</p>`, 403);
+    next();
+  });
+
+  router.post('/logout', (_req, res) => {
+    res.clearCookie('hooklaunch_session', { path: '/' });
+    res.redirect(303, '/ui/login');
+  });
+
+  router.get('/', async (_req, res) => {
+    const stats = new Map((await ctx.store.triggerStats(ctx.clock.now() - 86_400_000)).map((s) => [s.triggerId, s]));
+    const rows = [...ctx.triggers.values()].map((t) => {
+      const url = `${ctx.publicUrl ?? ''}/api/v0/launch/${t.id}/`;
+      const counts = stats.get(t.id)?.counts;
+      return html`<tr>
+        <td><a href="/ui/triggers/${t.id}">${t.title || t.id}</a></td>
+        <td><code>${url}</code> <button type="button" data-copy="${url}" aria-label="Copy the URL of ${t.title || t.id}">Copy</button></td>
+        <td>${t.connector?.connector.title ?? html`<span class="muted">generic</span>`}</td>
+        <td>${describeConditions(t.config).join('; ')}</td>
+        <td>${time(stats.get(t.id)?.lastAtMs)}</td>
+        <td><span class="ok">${counts?.accepted ?? 0}</span> / <span class="bad">${counts?.rejected ?? 0}</span></td>
+      </tr>`;
+    });
+    send(
+      res,
+      'Triggers',
+      html`<h1>Triggers</h1>
+        <table><thead><tr><th scope="col">Trigger</th><th scope="col">URL</th><th scope="col">Connector</th><th scope="col">Conditions</th><th scope="col">Last request</th><th scope="col">24 h accepted / rejected</th></tr></thead>
+        <tbody>${rows}</tbody></table>
+        <form method="post" action="/ui/logout" class="inline">${csrfField}<p><button type="submit">Log out</button></p></form>
+        <script>document.addEventListener('click', (e) => { const b = e.target.closest('[data-copy]'); if (b) navigator.clipboard.writeText(b.dataset.copy).then(() => { b.textContent = 'Copied'; }); });</script>`,
+    );
+  });
+
+  router.get('/triggers/:id', async (req, res) => {
+    const trigger = ctx.triggers.get(String(req.params.id));
+    if (!trigger) return void send(res, 'Not found', html`<h1>No such trigger</h1>`, 404);
+    const outcome = OUTCOMES.find((o) => o === req.query.outcome);
+    const code = typeof req.query.code === 'string' && req.query.code ? req.query.code : undefined;
+    const entries = await readTriggerLog(ctx.store, { triggerId: trigger.id, limit: 200, outcome, code });
+    const sample = trigger.connector?.connector.sample?.(trigger.connector.params);
+    const notice = typeof req.query.notice === 'string' ? req.query.notice : undefined;
+    send(
+      res,
+      trigger.title || trigger.id,
+      html`<h1>${trigger.title || trigger.id}</h1>
+        ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
+        <dl>
+          <dt>URL</dt><dd><code>${ctx.publicUrl ?? ''}/api/v0/launch/${trigger.id}/</code></dd>
+          <dt>Conditions</dt><dd>${describeConditions(trigger.config).join('; ')}</dd>
+          <dt>Actions</dt><dd>${describeActions(trigger.config).join(', then ')}</dd>
+        </dl>
+        <h2>Requests</h2>
+        <form method="get" class="filters" aria-label="Filter requests">
+          <label>Outcome <select name="outcome"><option value="">any</option>${OUTCOMES.map((o) => html`<option ${o === outcome ? 'selected' : ''}>${o}</option>`)}</select></label>
+          <label>Reason code <input name="code" value="${code ?? ''}" placeholder="e.g. signature_mismatch"></label>
+          <button type="submit">Filter</button>
+        </form>
+        <table><thead><tr><th scope="col">Time</th><th scope="col">Outcome</th><th scope="col">Reason</th><th scope="col">From</th><th scope="col">Size</th><th scope="col">Run</th></tr></thead>
+        <tbody>${entries.map(
+          (e) => html`<tr>
+            <td><a href="/ui/requests/${e.requestId}">${time(e.receivedAtMs)}</a>${e.replayOf ? html` <span class="muted">(replay)</span>` : ''}</td>
+            <td>${outcomeBadge(e.outcome)}</td>
+            <td>${e.code ? html`<code>${e.code}</code> ` : ''}${e.message ?? ''}</td>
+            <td>${e.remoteAddress}</td><td>${e.sizeBytes} B</td>
+            <td>${e.runId ? html`<code>${e.runId}</code> ${e.launch ? html`<span class="muted">${e.launch.status}</span>` : ''}` : ''}</td>
+          </tr>`,
+        )}</tbody></table>
+        ${entries.length === 0 ? html`<p class="muted">No requests${outcome || code ? ' match these filters' : ' yet'}.</p>` : ''}
+        <h2>Send a test request</h2>
+        <form method="post" action="/ui/triggers/${trigger.id}/test" class="stack">${csrfField}
+          <p class="muted">Signed with this trigger's own scheme and secrets, then sent to this service like any webhook.</p>
+          <label>Content type <input name="content_type" value="${sample?.contentType ?? 'application/json'}"></label>
+          <label>Body <textarea name="body">${sample?.body ?? '{}'}</textarea></label>
+          <p><button class="primary" type="submit">Send test request</button></p>
+        </form>`,
+    );
+  });
+
+  router.post('/triggers/:id/test', async (req, res) => {
+    const trigger = ctx.triggers.get(String(req.params.id));
+    if (!trigger) return void send(res, 'Not found', html`<h1>No such trigger</h1>`, 404);
+    const body = typeof req.body?.body === 'string' ? (req.body.body as string) : undefined;
+    const contentType = typeof req.body?.content_type === 'string' ? (req.body.content_type as string) : undefined;
+    const result = await sendTestRequest(trigger, ctx.selfUrl?.() ?? '', body, contentType);
+    if (result.requestId) return void res.redirect(303, `/ui/requests/${result.requestId}?notice=${encodeURIComponent(`Test request answered ${result.status}`)}`);
+    res.redirect(303, `/ui/triggers/${trigger.id}?notice=${encodeURIComponent(`Test request not sent: ${result.error ?? `answered ${result.status}`}`)}`);
+  });
+
+  router.get('/requests/:id', async (req, res) => {
+    const detail = await requestDetail(ctx.store, String(req.params.id));
+    if (!detail) return void send(res, 'Not found', html`<h1>No such request</h1><p>It may have been purged by the retention setting.</p>`, 404);
+    const { entry } = detail;
+    const trigger = ctx.triggers.get(entry.triggerId);
+    const notice = typeof req.query.notice === 'string' ? req.query.notice : undefined;
+    send(
+      res,
+      `Request ${entry.requestId}`,
+      html`<p><a href="/ui/triggers/${entry.triggerId}">← ${trigger?.title || entry.triggerId}</a></p>
+        <h1>Request ${outcomeBadge(entry.outcome)}</h1>
+        ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
+        <dl>
+          <dt>Received</dt><dd>${time(entry.receivedAtMs)}</dd>
+          <dt>Answer</dt><dd>${entry.status}${entry.code ? html` <code>${entry.code}</code>` : ''}</dd>
+          <dt>Reason</dt><dd>${entry.message ?? html`<span class="muted">—</span>`}</dd>
+          <dt>From</dt><dd>${entry.remoteAddress} · ${entry.method} <code>${entry.path}</code> · ${entry.sizeBytes} B</dd>
+          <dt>Body SHA-256</dt><dd><code>${entry.bodySha256}</code></dd>
+          <dt>Request id</dt><dd><code>${entry.requestId}</code>${entry.replayOf ? html` — a replay of <a href="/ui/requests/${entry.replayOf}">${entry.replayOf}</a>` : ''}</dd>
+          ${entry.runId ? html`<dt>Run</dt><dd><code>${entry.runId}</code></dd>` : ''}
+        </dl>
+        <form method="post" action="/ui/requests/${entry.requestId}/replay" class="inline">${csrfField}
+          <p><button class="primary" type="submit">Replay against the current config</button>
+          <span class="muted">Evaluated as of its arrival time, launched if it passes now.</span></p>
+        </form>
+        <h2>Headers</h2>
+        <pre>${Object.entries(entry.headers).map(([k, v]) => `${k}: ${v}\n`).join('')}</pre>
+        <h2>Payload</h2>
+        ${detail.payload === undefined ? html`<p class="muted">Not kept (refused before the body was read).</p>` : html`<pre>${detail.payload}</pre>`}
+        ${detail.run ? renderRun(detail.run) : ''}`,
+    );
+  });
+
+  router.post('/requests/:id/replay', async (req, res) => {
+    const result = await replayRequest(ctx, String(req.params.id));
+    if (!result.ok) return void res.redirect(303, `/ui/requests/${encodeURIComponent(String(req.params.id))}?notice=${encodeURIComponent(result.message)}`);
+    const summary = `Replayed: ${result.handled.outcome}${result.handled.code ? ` (${result.handled.code})` : ''}`;
+    res.redirect(303, `/ui/requests/${result.requestId}?notice=${encodeURIComponent(summary)}`);
+  });
+
+  return router;
+}
+
+function renderRun(detail: RunDetail): Html {
+  const { summary } = detail;
+  const statusClass = summary.status === 'completed' ? 'ok' : summary.status === 'pending' ? 'warn' : 'bad';
+  return html`<h2>Run <span class="badge ${statusClass}" id="run-status">${summary.status}</span></h2>
+    ${summary.errors.length ? html`<ul>${summary.errors.map((e) => html`<li class="bad">${e}</li>`)}</ul>` : ''}
+    <table><thead><tr><th scope="col">Action</th><th scope="col">State</th><th scope="col">Attempts</th><th scope="col">Result</th></tr></thead>
+    <tbody>${detail.run.jobs.map(
+      (j) => html`<tr><td>${j.spec.type}</td><td>${j.state}</td><td>${j.attempts}</td><td><code>${j.result ? JSON.stringify(j.result) : (j.lastError?.message ?? '')}</code></td></tr>`,
+    )}</tbody></table>
+    ${detail.pipelines.map((p) => html`<p>Pipeline <code>${p.spec.pipeline}</code>: ${p.status}${p.error ? html` — <span class="bad">${p.error}</span>` : ''}</p>`)}
+    ${detail.executions.map(
+      (e) => html`<h2>Execution ${e.spec.node ? html`node <code>${e.spec.node}</code> ` : ''}of <code>${e.spec.step}</code>: ${e.status}</h2>
+        <p class="muted">${e.startedAtMs ? html`started ${time(e.startedAtMs)}` : 'not started'}${e.endedAtMs && e.startedAtMs ? `, took ${((e.endedAtMs - e.startedAtMs) / 1000).toFixed(1)} s` : ''}${e.exitCode !== undefined ? `, exit code ${e.exitCode}` : ''}</p>
+        <pre>${e.log.map((c) => (c.stream === 'stdout' ? c.text : c.stream === 'stderr' ? `[stderr] ${c.text}` : `[hooklaunch] ${c.text}`)).join('')}</pre>`,
+    )}`;
+}
