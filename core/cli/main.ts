@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-/** The `hooklaunch` command: serve, check, new-id, logs, run. The composition root: it hands the connector registry to the core. */
+/** The `hooklaunch` command: serve, check, new-id, logs, runs, send, replay, codegen, init. The composition root: it hands the connector registry to the core. */
 import { existsSync, readdirSync } from 'node:fs';
-import { cp, mkdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
@@ -15,10 +15,13 @@ import { uuidv7 } from '../ids.js';
 import { summariseRun } from '../launch/run-status.js';
 import { startService } from '../service.js';
 import { openStore } from '../store/open-store.js';
-import { formatTriggerLogLine, readTriggerLog } from '../trigger-log/read-trigger-log.js';
+import type { LogOutcome } from '../store/store.js';
+import { formatTriggerLogLine, readTriggerLog, type TriggerLogLine } from '../trigger-log/read-trigger-log.js';
+import { signTriggerRequest } from '../triggers/sign-request.js';
 
 const DEFAULT_CONFIG = process.env.HOOKLAUNCH_CONFIG ?? 'hooklaunch.yaml';
 const TEMPLATES = ['slack-predict', 'github-autofetch', 'v7-train'];
+const OUTCOMES = ['accepted', 'rejected', 'ignored', 'duplicate', 'handshake'];
 
 /** templates/ beside core/ (sources) or two levels above dist/core/ (built). */
 function templatesRoot(): string {
@@ -92,29 +95,56 @@ program
   .description('show the trigger log, newest first: every request and why it was accepted or rejected')
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
   .option('-t, --trigger <id>', 'only this trigger')
+  .option('-o, --outcome <outcome>', 'only accepted, rejected, ignored, duplicate or handshake')
   .option('-n, --limit <n>', 'how many entries', positiveInt, 50)
+  .option('-f, --follow', 'keep printing new entries as they arrive')
   .option('--json', 'one JSON object per line')
-  .action(async (options: { config: string; trigger?: string; limit: number; json?: boolean }) => {
+  .action(async (options: { config: string; trigger?: string; outcome?: string; limit: number; follow?: boolean; json?: boolean }) => {
+    if (options.outcome !== undefined && !OUTCOMES.includes(options.outcome)) throw new InvalidArgumentError(`--outcome must be one of ${OUTCOMES.join(', ')}`);
     const loaded = loadConfig(options.config, process.env, connectors);
     const store = await openStore(loaded.storeUrl);
+    const print = (line: TriggerLogLine): void => void process.stdout.write(`${options.json ? JSON.stringify(line) : formatTriggerLogLine(line)}\n`);
+    const query = { triggerId: options.trigger, outcome: options.outcome as LogOutcome | undefined };
     try {
-      const lines = await readTriggerLog(store, { triggerId: options.trigger, limit: options.limit });
-      for (const line of lines) process.stdout.write(`${options.json ? JSON.stringify(line) : formatTriggerLogLine(line)}\n`);
-      if (lines.length === 0 && !options.json) process.stderr.write('no requests logged yet\n');
+      const lines = await readTriggerLog(store, { ...query, limit: options.limit });
+      const shown = options.follow ? [...lines].reverse() : lines;
+      shown.forEach(print);
+      if (lines.length === 0 && !options.json && !options.follow) process.stderr.write('no requests logged yet\n');
+      if (!options.follow) return;
+      let after = lines[0]?.seq ?? 0;
+      process.stderr.write('following the trigger log (Ctrl-C to stop)\n');
+      let stop = false;
+      process.once('SIGINT', () => {
+        stop = true;
+      });
+      while (!stop) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        for (const line of await readTriggerLog(store, { ...query, limit: 1000, afterSeq: after })) {
+          print(line);
+          after = line.seq;
+        }
+      }
     } finally {
       await store.close();
     }
   });
 
 program
-  .command('run')
-  .description("show one run: its status, each action's result and the output of its executions")
-  .argument('<run-id>', 'the run_id a launch answered with')
+  .command('runs')
+  .alias('run')
+  .description("recent runs with their status, or one run: its actions' results and its executions' output")
+  .argument('[run-id]', 'the run_id a launch answered with')
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
-  .action(async (runId: string, options: { config: string }) => {
+  .action(async (runId: string | undefined, options: { config: string }) => {
     const loaded = loadConfig(options.config, process.env, connectors);
     const store = await openStore(loaded.storeUrl);
     try {
+      if (runId === undefined) {
+        const accepted = await readTriggerLog(store, { outcome: 'accepted', limit: 50 });
+        for (const line of accepted) process.stdout.write(`${new Date(line.receivedAtMs).toISOString()}  ${line.runId}  ${line.triggerId}  ${line.launch?.status ?? '?'}\n`);
+        if (accepted.length === 0) process.stderr.write('no runs yet\n');
+        return;
+      }
       const run = await store.getRun(runId);
       if (!run) {
         process.stderr.write(`no run ${runId} in ${loaded.storeUrl}\n`);
@@ -135,6 +165,72 @@ program
     } finally {
       await store.close();
     }
+  });
+
+program
+  .command('send')
+  .description("send a request signed the way a trigger expects it (its connector's or its conditions' scheme) and print the answer")
+  .argument('<trigger-id>')
+  .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
+  .option('-d, --data <text>', 'the body (default: the connector\'s sample, or {})')
+  .option('-b, --body <file>', 'read the body from a file')
+  .option('-t, --content-type <type>', 'content type of the body (default: the sample\'s, or application/json)')
+  .option('-u, --url <base>', 'where the service is (default: server.public_url)')
+  .option('-H, --header <name:value>', 'an extra header (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
+  .option('--print-curl', 'print the equivalent curl command instead of sending')
+  .action(async (triggerId: string, options: { config: string; data?: string; body?: string; contentType?: string; url?: string; header: string[]; printCurl?: boolean }) => {
+    const loaded = loadConfig(options.config, process.env, connectors);
+    const trigger = loaded.config.triggers.find((t) => t.id === triggerId);
+    if (!trigger) throw new InvalidArgumentError(`no trigger ${triggerId} in ${loaded.file}`);
+    const binding = loaded.connectors.get(triggerId);
+    const sample = binding?.connector.sample?.(binding.params);
+    const body = options.body !== undefined ? await readFile(options.body) : Buffer.from(options.data ?? sample?.body ?? '{}');
+    const contentType = options.contentType ?? (options.data === undefined && options.body === undefined ? sample?.contentType : undefined) ?? 'application/json';
+    const signed = await signTriggerRequest(trigger, binding, body, contentType, Date.now());
+    if (!signed.ok) throw new InvalidArgumentError(signed.rejection.message);
+    const headers: Record<string, string> = { ...signed.value.headers };
+    for (const header of options.header) {
+      const colon = header.indexOf(':');
+      if (colon <= 0) throw new InvalidArgumentError(`--header ${header}: write it as Name: value`);
+      headers[header.slice(0, colon).trim().toLowerCase()] = header.slice(colon + 1).trim();
+    }
+    const url = new URL(`${(options.url ?? loaded.publicUrl).replace(/\/+$/, '')}/api/v0/launch/${triggerId}/`);
+    for (const [key, value] of Object.entries(signed.value.query)) url.searchParams.set(key, value);
+    if (options.printCurl) {
+      const quote = (text: string): string => `'${text.replaceAll("'", `'"'"'`)}'`;
+      const parts = ['curl', '-sS', '-X', 'POST', quote(url.toString()), ...Object.entries(headers).flatMap(([k, v]) => ['-H', quote(`${k}: ${v}`)]), '--data-binary', quote(body.toString('utf8'))];
+      process.stdout.write(`${parts.join(' ')}\n`);
+      return;
+    }
+    const response = await fetch(url, { method: 'POST', headers, body });
+    process.stdout.write(`${response.status} ${response.statusText}  request ${response.headers.get('x-request-id') ?? '?'}\n${await response.text()}\n`);
+    if (!response.ok) process.exitCode = 1;
+  });
+
+program
+  .command('replay')
+  .description('evaluate logged requests again against the running service\'s current config, launching those that pass')
+  .argument('<request-id...>', 'ids from `hooklaunch logs --json` or the web page')
+  .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
+  .option('-u, --url <base>', 'where the service is (default: server.public_url)')
+  .action(async (requestIds: string[], options: { config: string; url?: string }) => {
+    const loaded = loadConfig(options.config, process.env, connectors);
+    const token = loaded.config.server.admin_token;
+    if (!token) throw new InvalidArgumentError('replay goes through the admin API: set server.admin_token');
+    const base = (options.url ?? loaded.publicUrl).replace(/\/+$/, '');
+    let failed = 0;
+    for (const [index, requestId] of requestIds.entries()) {
+      if (requestIds.length > 1) process.stderr.write(`[${index + 1}/${requestIds.length}] `);
+      const response = await fetch(`${base}/api/v0/requests/${encodeURIComponent(requestId)}/replay/`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+      const answer = (await response.json()) as { outcome?: string; code?: string | null; run_id?: string | null; request_id?: string; error?: { message: string } };
+      if (!response.ok) {
+        failed++;
+        process.stdout.write(`${requestId}: not replayed: ${answer.error?.message ?? response.status}\n`);
+      } else {
+        process.stdout.write(`${requestId}: replayed as ${answer.request_id}: ${answer.outcome}${answer.code ? ` (${answer.code})` : ''}${answer.run_id ? `, run ${answer.run_id}` : ''}\n`);
+      }
+    }
+    if (failed) process.exitCode = 1;
   });
 
 program

@@ -25,6 +25,8 @@ export async function startTestService(
 ): Promise<TestService> {
   const project = tempProject(valohaiYaml, options.files);
   const full = `store:\n  url: sqlite:${join(project.dir, 'state.db')}\n${configYaml}`;
+  // On disk too, so CLI commands can read the same config.
+  project.write('hooklaunch.yaml', full);
   const loaded = project.load(full, options.env ?? {});
   const serviceOptions = (extra: Partial<ServiceOptions> = {}): ServiceOptions => ({
     port: 0,

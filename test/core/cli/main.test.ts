@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -82,6 +82,20 @@ describe('hooklaunch CLI', () => {
       const [newest, older] = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
       expect(newest).toMatchObject({ outcome: 'accepted', runId: run_id, launch: { status: 'error' } });
       expect(older).toMatchObject({ triggerId: id, outcome: 'rejected', code: 'token_mismatch', headers: { 'x-token': '[redacted]' } });
+      const rejectedOnly = await hooklaunch(['logs', '--config', config, '--json', '--outcome', 'rejected']);
+      expect(rejectedOnly.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { outcome: string }).outcome)).toEqual(['rejected']);
+      const runs = await hooklaunch(['runs', '--config', config]);
+      expect(runs.stdout).toContain(`${run_id}  ${id}  error`);
+
+      // --follow prints entries as they arrive.
+      const follower = spawn(process.execPath, ['--import', 'tsx', CLI, 'logs', '--config', config, '--json', '--follow', '--limit', '1']);
+      let seen = '';
+      follower.stdout.on('data', (chunk: Buffer) => (seen += chunk.toString()));
+      await expect.poll(() => seen.split('\n').filter(Boolean).length, { timeout: 10_000 }).toBe(1);
+      await fetch(t.url(id), { method: 'POST', headers: { 'x-token': 'late' }, body: 'y' });
+      await expect.poll(() => seen.split('\n').filter(Boolean).length, { timeout: 10_000 }).toBe(2);
+      follower.kill();
+      expect(JSON.parse(seen.trim().split('\n')[1]!)).toMatchObject({ outcome: 'rejected', sizeBytes: 1 });
     } finally {
       await t.close();
     }
