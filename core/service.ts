@@ -4,6 +4,7 @@
  */
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
@@ -34,6 +35,8 @@ export interface ServiceOptions {
   /** How long a claimed launch job is reserved before another claimer may take it over. */
   readonly leaseMs?: number;
   readonly backoff?: (attempt: number) => number;
+  /** This instance's name in a shared store (default: host:port). */
+  readonly instance?: string;
 }
 
 export interface Service {
@@ -54,7 +57,8 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   const { config } = loaded;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? pino({ name: 'hooklaunch' });
-  const store = await openStore(loaded.storeUrl);
+  // Instances sharing a PostgreSQL store need distinct names: they own the executions they run.
+  const store = await openStore(loaded.storeUrl, options.instance ?? process.env.HOOKLAUNCH_INSTANCE ?? `${hostname()}:${options.port ?? config.server.port}`);
   const triggers = new Map(config.triggers.map((t) => [t.id, compileTrigger(t, loaded.project, loaded.connectors.get(t.id))]));
   const workRoot = options.workRoot ?? defaultWorkRoot(loaded);
 
@@ -87,7 +91,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
       if (result === 'launched') metrics.launchLatencySeconds.observe({ action: job.spec.type }, Math.max(0, clock.now() - job.acceptedAtMs) / 1000);
       if (result === 'failed' && failure) alerts.launchFailed(job, titleOf(job.triggerId), failure);
     },
-    ...(options.leaseMs !== undefined && { leaseMs: options.leaseMs }),
+    leaseMs: options.leaseMs ?? config.launcher.lease * 1000,
     ...(options.backoff !== undefined && { backoff: options.backoff }),
   });
   const server = createHttpServer({

@@ -58,9 +58,10 @@ program
   .description('start the HTTP service, the launch worker and the local runner')
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
   .option('-p, --port <port>', 'override server.port', (v) => Number(v))
-  .action(async (options: { config: string; port?: number }) => {
+  .option('--instance <name>', 'this instance\'s name when several share a PostgreSQL store (default: host:port)')
+  .action(async (options: { config: string; port?: number; instance?: string }) => {
     const loaded = await load(options.config);
-    const service = await startService(loaded, options.port === undefined ? {} : { port: options.port });
+    const service = await startService(loaded, { ...(options.port !== undefined && { port: options.port }), ...(options.instance !== undefined && { instance: options.instance }) });
     for (const trigger of loaded.config.triggers) process.stderr.write(`${describeTrigger(trigger, loaded.publicUrl)}\n`);
     let closing = false;
     const shutdown = (signal: string): void => {

@@ -216,6 +216,8 @@ const localLauncher = z.strictObject({
   concurrency: positiveInt.default(2),
   /** Launch attempts before an action is recorded as failed. */
   max_attempts: positiveInt.default(5),
+  /** Seconds a claimed launch is reserved before another instance may take it over. */
+  lease: positiveInt.default(60),
 });
 
 const valohaiLauncher = z.strictObject({
@@ -230,6 +232,8 @@ const valohaiLauncher = z.strictObject({
   /** Environment slug or id for executions and pipeline nodes; Valohai's default when absent. */
   environment: nonEmpty.optional(),
   max_attempts: positiveInt.default(8),
+  /** Seconds a claimed launch is reserved before another instance may take it over (longer than request_timeout). */
+  lease: positiveInt.default(120),
   /** Seconds one API call may take before it counts as failed (and is retried). */
   request_timeout: positiveInt.default(30),
   /** Seconds a signed payload URL stays valid. */
@@ -248,7 +252,7 @@ export const configSchema = z
         remote: nonEmpty.default('origin'),
       })
       .default({ path: '.', valohai_yaml: 'valohai.yaml', remote: 'origin' }),
-    launcher: z.discriminatedUnion('kind', [localLauncher, valohaiLauncher]).default({ kind: 'local', concurrency: 2, max_attempts: 5 }),
+    launcher: z.discriminatedUnion('kind', [localLauncher, valohaiLauncher]).default({ kind: 'local', concurrency: 2, max_attempts: 5, lease: 60 }),
     triggers: z.array(triggerSchema).default([]),
     notify: z.array(notifyTarget).default([]),
     /** When a trigger counts as "rejecting most of its requests". */

@@ -1,8 +1,14 @@
+import { hostname } from 'node:os';
+import { openPostgresStore } from './postgres/postgres-store.js';
 import { openSqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
 
-/** Opens the store a `store.url` names: `sqlite:<path>` or `sqlite::memory:`. */
-export async function openStore(url: string): Promise<Store> {
+/**
+ * Opens the store a `store.url` names: `sqlite:<path>` (one instance), or `postgres://…`
+ * (several instances; `instance` names this one, the owner of the executions it runs).
+ */
+export async function openStore(url: string, instance = process.env.HOOKLAUNCH_INSTANCE ?? hostname()): Promise<Store> {
   if (url.startsWith('sqlite:')) return openSqliteStore(url.slice('sqlite:'.length));
-  throw new Error(`unsupported store URL "${url}": use sqlite:<path>`);
+  if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return openPostgresStore(url, instance);
+  throw new Error(`unsupported store URL "${url}": use sqlite:<path> or postgres://user:password@host/database`);
 }

@@ -7,29 +7,21 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { ActionSpec } from '../../launch/action-spec.js';
+import { optional, toExecution, toJob, toLogEntry, toPipeline, type Row } from '../row-mappers.js';
 import { acquireServeLock, type ServeLock } from './serve-lock.js';
 import type {
   AcceptOutcome,
   AcceptRequest,
-  ExecutionRecord,
-  ExecutionSpec,
   ExecutionStatus,
   ExecutionUpdate,
-  JobError,
   JobRecord,
-  LaunchResult,
   LogChunk,
-  LogEntry,
   LogQuery,
-  PipelineRecord,
-  TriggerStats,
-  PipelineSpec,
-  PipelineStatus,
-  UnlaunchedRequest,
   RequestRecord,
   RunRecord,
   Store,
+  TriggerStats,
+  UnlaunchedRequest,
 } from '../store.js';
 
 /** Each entry moves the schema one version up; the file's `user_version` says where it is. */
@@ -144,7 +136,6 @@ CREATE INDEX requests_by_outcome ON requests (trigger_id, outcome, seq);
 `,
 ];
 
-type Row = Record<string, unknown>;
 
 /** An accept or a rejection to log: what one group commit holds. */
 export type Batched = { kind: 'accept'; input: AcceptRequest } | { kind: 'unlaunched'; entry: UnlaunchedRequest };
@@ -442,74 +433,5 @@ function purgeStatements(db: Database.Database) {
     purgeRuns: db.prepare('DELETE FROM runs WHERE run_id IN (SELECT run_id FROM purge_runs)'),
     purgeRaw: db.prepare(`DELETE FROM request_raw WHERE request_id IN (SELECT request_id FROM requests WHERE received_at < ? AND (run_id IS NULL OR run_id NOT IN ${pending}))`),
     purgeRequests: db.prepare(`DELETE FROM requests WHERE received_at < ? AND (run_id IS NULL OR run_id NOT IN ${pending})`),
-  };
-}
-
-function optional<T>(value: unknown, map: (v: unknown) => T): T | undefined {
-  return value === null || value === undefined ? undefined : map(value);
-}
-
-function toJob(row: Row): JobRecord {
-  return {
-    id: String(row.job_id),
-    runId: String(row.run_id),
-    triggerId: String(row.trigger_id),
-    actionIndex: Number(row.action_index),
-    spec: JSON.parse(String(row.spec)) as ActionSpec,
-    state: row.state as JobRecord['state'],
-    attempts: Number(row.attempts),
-    nextAttemptAtMs: Number(row.next_attempt_at),
-    lastError: optional(row.last_error, (v) => JSON.parse(String(v)) as JobError),
-    result: optional(row.result, (v) => JSON.parse(String(v)) as LaunchResult),
-    acceptedAtMs: Number(row.accepted_at ?? 0),
-  };
-}
-
-function toExecution(row: Row): ExecutionRecord {
-  return {
-    id: String(row.execution_id),
-    jobId: String(row.job_id),
-    runId: String(row.run_id),
-    spec: JSON.parse(String(row.spec)) as ExecutionSpec,
-    status: row.status as ExecutionStatus,
-    createdAtMs: Number(row.created_at),
-    startedAtMs: optional(row.started_at, Number),
-    endedAtMs: optional(row.ended_at, Number),
-    exitCode: optional(row.exit_code, Number),
-    error: optional(row.error, String),
-  };
-}
-
-function toPipeline(row: Row): PipelineRecord {
-  return {
-    id: String(row.pipeline_id),
-    jobId: String(row.job_id),
-    runId: String(row.run_id),
-    spec: JSON.parse(String(row.spec)) as PipelineSpec,
-    status: row.status as PipelineStatus,
-    createdAtMs: Number(row.created_at),
-    endedAtMs: optional(row.ended_at, Number),
-    error: optional(row.error, String),
-  };
-}
-
-function toLogEntry(row: Row): LogEntry {
-  return {
-    seq: Number(row.seq),
-    requestId: String(row.request_id),
-    triggerId: String(row.trigger_id),
-    receivedAtMs: Number(row.received_at),
-    method: String(row.method),
-    path: String(row.path),
-    remoteAddress: String(row.remote_address),
-    sizeBytes: Number(row.size_bytes),
-    bodySha256: String(row.body_sha256),
-    headers: JSON.parse(String(row.headers)) as Record<string, string>,
-    outcome: row.outcome as LogEntry['outcome'],
-    status: Number(row.status),
-    code: optional(row.code, String),
-    message: optional(row.message, String),
-    runId: optional(row.run_id, String),
-    replayOf: optional(row.replay_of, String),
   };
 }

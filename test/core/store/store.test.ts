@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../../../core/store/sqlite/sqlite-store.js';
 import type { AcceptRequest, Store } from '../../../core/store/store.js';
+import { openPostgresStore } from '../../../core/store/postgres/postgres-store.js';
+import { POSTGRES_SKIP, freshDatabase } from '../../helpers/postgres.js';
 
 const TRIGGER = 'trigger-under-test-0001';
 let seq = 0;
@@ -20,16 +22,43 @@ function acceptRequest(overrides: Partial<AcceptRequest> = {}, atMs = 1_000_000)
   };
 }
 
-describe('SQLite store', () => {
-  let dir: string;
+interface StoreFactory {
+  readonly name: string;
+  readonly skip?: string | undefined;
+  readonly open: () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
+}
+
+const factories: StoreFactory[] = [
+  {
+    name: 'SQLite',
+    open: async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'hooklaunch-store-'));
+      const store = await openSqliteStore(join(dir, 'state.db'));
+      return { store, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    skip: POSTGRES_SKIP,
+    open: async () => {
+      const database = await freshDatabase();
+      return { store: await openPostgresStore(database.url, 'test-instance'), cleanup: database.drop };
+    },
+  },
+];
+
+// One suite, every store: the same behaviour is what lets PostgreSQL replace SQLite.
+describe.each(factories)('$name store', (factory) => {
   let store: Store;
-  beforeEach(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'hooklaunch-store-'));
-    store = await openSqliteStore(join(dir, 'state.db'));
+  let cleanup: () => Promise<void>;
+  beforeEach(async (context) => {
+    if (factory.skip) return context.skip(factory.skip);
+    ({ store, cleanup } = await factory.open());
   });
   afterEach(async () => {
+    if (factory.skip) return;
     await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await cleanup();
   });
 
   it('group-commits concurrent accepts and keeps every one', async () => {
@@ -95,6 +124,49 @@ describe('SQLite store', () => {
     const b = await store.createExecution({ id: 'e1', jobId: 'j1', runId: 'r1', spec, createdAtMs: 3 });
     expect(a.status).toBe('queued');
     expect(b).toMatchObject({ status: 'complete', createdAtMs: 1, exitCode: 0 });
+  });
+
+  it('keeps a refused request for replay and drops it at purge', async () => {
+    const request = acceptRequest({}, 0).request;
+    await store.recordUnlaunched({ ...request, raw: { target: '/x?token=t', headers: { 'x-token': ['t'] }, body: Buffer.from('body') }, outcome: 'rejected', status: 400, code: 'token_mismatch', message: 'm' });
+    const stored = await store.getRequest(request.requestId);
+    expect(stored).toMatchObject({ entry: { outcome: 'rejected', code: 'token_mismatch' }, raw: { target: '/x?token=t', headers: { 'x-token': ['t'] } } });
+    expect(stored!.raw.body!.toString()).toBe('body');
+    expect(await store.purge(1)).toMatchObject({ requests: 1 });
+    expect(await store.getRequest(request.requestId)).toBeUndefined();
+  });
+
+  it('counts requests per trigger and outcome', async () => {
+    await store.accept(acceptRequest({}, 5_000));
+    await store.recordUnlaunched({ ...acceptRequest({}, 6_000).request, outcome: 'rejected', status: 400, code: 'token_mismatch', message: 'm' });
+    const [stats] = await store.triggerStats(0);
+    expect(stats).toMatchObject({ triggerId: TRIGGER, counts: { accepted: 1, rejected: 1 }, lastAtMs: 6_000 });
+    expect(await store.triggerStats(10_000)).toMatchObject([{ counts: { accepted: 0, rejected: 0 } }]);
+  });
+
+  it('keeps exact rate limits under concurrent accepts', async () => {
+    const limit = { periodMs: 60_000, quota: 7 };
+    const outcomes = await Promise.all(Array.from({ length: 60 }, (_, i) => store.accept(acceptRequest({ rateLimits: [limit] }, 1_000 + i))));
+    expect(outcomes.filter((o) => o.kind === 'accepted')).toHaveLength(7);
+  });
+
+  it('keeps its generated secrets', async () => {
+    const first = await store.secret('k');
+    expect(first).toMatch(/^[0-9a-f]{64}$/);
+    expect(await store.secret('k')).toBe(first);
+  });
+});
+
+describe('SQLite store only', () => {
+  let dir: string;
+  let store: Store;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'hooklaunch-store-'));
+    store = await openSqliteStore(join(dir, 'state.db'));
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('refuses to serve a file another live process serves', async () => {

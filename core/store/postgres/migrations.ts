@@ -1,0 +1,112 @@
+/** The PostgreSQL schema, one entry per version; `hooklaunch_schema` records the version applied. */
+export const MIGRATIONS: readonly string[] = [
+  `
+CREATE TABLE requests (
+  seq BIGSERIAL PRIMARY KEY,
+  request_id TEXT NOT NULL UNIQUE,
+  trigger_id TEXT NOT NULL,
+  received_at BIGINT NOT NULL,
+  method TEXT NOT NULL,
+  path TEXT NOT NULL,
+  remote_address TEXT NOT NULL,
+  size_bytes INTEGER NOT NULL,
+  body_sha256 TEXT NOT NULL,
+  headers TEXT NOT NULL,
+  outcome TEXT NOT NULL,
+  status INTEGER NOT NULL,
+  code TEXT,
+  message TEXT,
+  run_id TEXT,
+  replay_of TEXT
+);
+CREATE INDEX requests_by_trigger ON requests (trigger_id, seq);
+CREATE INDEX requests_by_outcome ON requests (trigger_id, outcome, seq);
+CREATE INDEX requests_by_time ON requests (received_at);
+
+CREATE TABLE request_raw (
+  request_id TEXT PRIMARY KEY,
+  target TEXT NOT NULL,
+  headers TEXT NOT NULL,
+  body BYTEA
+);
+
+CREATE TABLE runs (
+  run_id TEXT PRIMARY KEY,
+  trigger_id TEXT NOT NULL,
+  request_id TEXT NOT NULL,
+  accepted_at BIGINT NOT NULL,
+  content_type TEXT NOT NULL,
+  payload BYTEA NOT NULL
+);
+CREATE INDEX runs_by_trigger_time ON runs (trigger_id, accepted_at);
+
+CREATE TABLE dedupe (
+  trigger_id TEXT NOT NULL,
+  dedupe_key TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  expires_at BIGINT NOT NULL,
+  PRIMARY KEY (trigger_id, dedupe_key)
+);
+
+CREATE TABLE jobs (
+  job_id TEXT PRIMARY KEY,
+  run_id TEXT NOT NULL,
+  trigger_id TEXT NOT NULL,
+  action_index INTEGER NOT NULL,
+  spec TEXT NOT NULL,
+  state TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at BIGINT NOT NULL,
+  lease_until BIGINT,
+  claimed_by TEXT,
+  last_error TEXT,
+  result TEXT
+);
+CREATE INDEX jobs_by_run ON jobs (run_id);
+CREATE INDEX jobs_due ON jobs (state, next_attempt_at);
+
+CREATE TABLE executions (
+  execution_id TEXT PRIMARY KEY,
+  job_id TEXT NOT NULL UNIQUE,
+  run_id TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  started_at BIGINT,
+  ended_at BIGINT,
+  exit_code INTEGER,
+  error TEXT,
+  pipeline_id TEXT,
+  node TEXT,
+  owner TEXT NOT NULL
+);
+CREATE INDEX executions_by_run ON executions (run_id);
+CREATE INDEX executions_by_status ON executions (owner, status);
+CREATE INDEX executions_by_pipeline ON executions (pipeline_id);
+
+CREATE TABLE execution_logs (
+  seq BIGSERIAL PRIMARY KEY,
+  execution_id TEXT NOT NULL,
+  at BIGINT NOT NULL,
+  stream TEXT NOT NULL,
+  text TEXT NOT NULL
+);
+CREATE INDEX execution_logs_by_execution ON execution_logs (execution_id, seq);
+
+CREATE TABLE pipelines (
+  pipeline_id TEXT PRIMARY KEY,
+  job_id TEXT NOT NULL UNIQUE,
+  run_id TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created_at BIGINT NOT NULL,
+  ended_at BIGINT,
+  error TEXT,
+  owner TEXT NOT NULL
+);
+CREATE INDEX pipelines_by_run ON pipelines (run_id);
+CREATE INDEX pipelines_by_status ON pipelines (owner, status);
+
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+`,
+];

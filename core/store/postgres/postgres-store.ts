@@ -1,0 +1,332 @@
+/**
+ * The shared store for several hooklaunch instances: PostgreSQL through a `pg` pool. Accepts are
+ * group-committed like SQLite's; rate limits and dedupe are decided under a per-trigger advisory
+ * lock held to the end of the transaction, so they are exact across instances; launch jobs are
+ * claimed with FOR UPDATE SKIP LOCKED and a lease another instance takes over if the claimer dies.
+ * Executions and pipelines belong to the instance that runs them (`owner`).
+ */
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { createGroupCommit } from '../group-commit.js';
+import { optional, toExecution, toJob, toLogEntry, toPipeline, type Row } from '../row-mappers.js';
+import type {
+  AcceptOutcome,
+  AcceptRequest,
+  ExecutionStatus,
+  LogQuery,
+  PipelineStatus,
+  RequestRecord,
+  Store,
+  TriggerStats,
+  UnlaunchedRequest,
+} from '../store.js';
+import { MIGRATIONS } from './migrations.js';
+
+type Batched = { kind: 'accept'; input: AcceptRequest } | { kind: 'unlaunched'; entry: UnlaunchedRequest };
+type Client = pg.PoolClient | pg.Pool;
+
+// One advisory-lock key for migrations; per-trigger keys come from hashtext(trigger_id).
+const MIGRATION_LOCK = 0x686f6f6b;
+
+const PENDING_RUNS = `(SELECT run_id FROM jobs WHERE state IN ('pending', 'running')
+  UNION SELECT run_id FROM executions WHERE status IN ('queued', 'started')
+  UNION SELECT run_id FROM pipelines WHERE status = 'started')`;
+const JOB_COLUMNS = `j.*, (SELECT accepted_at FROM runs WHERE run_id = j.run_id) AS accepted_at`;
+
+export async function openPostgresStore(url: string, instance: string): Promise<Store> {
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  pool.on('error', () => undefined); // an idle client's error surfaces on its next use
+  await migrate(pool);
+
+  const q = async (sql: string, values: unknown[] = [], client: Client = pool): Promise<Row[]> => (await client.query(sql, values)).rows as Row[];
+  const one = async (sql: string, values: unknown[] = [], client: Client = pool): Promise<Row | undefined> => (await q(sql, values, client))[0];
+
+  const insertRequest = async (client: Client, request: RequestRecord, outcome: string, status: number, code: string | null, message: string | null, runId: string | null): Promise<void> => {
+    await client.query(
+      `INSERT INTO requests (request_id, trigger_id, received_at, method, path, remote_address, size_bytes, body_sha256, headers, outcome, status, code, message, run_id, replay_of)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
+      [request.requestId, request.triggerId, request.receivedAtMs, request.method, request.path, request.remoteAddress, request.sizeBytes, request.bodySha256, JSON.stringify(request.headers), outcome, status, code, message, runId, request.replayOf ?? null],
+    );
+    if (request.raw) {
+      await client.query('INSERT INTO request_raw (request_id, target, headers, body) VALUES ($1, $2, $3, $4) ON CONFLICT (request_id) DO NOTHING', [
+        request.requestId,
+        request.raw.target,
+        JSON.stringify(request.raw.headers),
+        outcome === 'accepted' ? null : (request.raw.body ?? null),
+      ]);
+    }
+  };
+
+  const acceptOne = async (client: Client, input: AcceptRequest): Promise<AcceptOutcome> => {
+    const { request } = input;
+    const now = request.receivedAtMs;
+    if (input.dedupe) {
+      const existing = await one('SELECT run_id FROM dedupe WHERE trigger_id = $1 AND dedupe_key = $2 AND expires_at > $3', [request.triggerId, input.dedupe.key, now], client);
+      if (existing) {
+        const runId = String(existing.run_id);
+        await insertRequest(client, request, 'duplicate', 200, null, 'repeat of an earlier delivery; nothing launched', runId);
+        return { kind: 'duplicate', runId };
+      }
+    }
+    for (const limit of input.rateLimits) {
+      const nth = await one('SELECT accepted_at FROM runs WHERE trigger_id = $1 AND accepted_at > $2 ORDER BY accepted_at DESC LIMIT 1 OFFSET $3', [request.triggerId, now - limit.periodMs, limit.quota - 1], client);
+      if (nth) {
+        const retryAfterSeconds = Math.max(1, Math.ceil((Number(nth.accepted_at) + limit.periodMs - now) / 1000));
+        const message = `rate limit of ${limit.quota} launches per ${limit.periodMs / 1000} s reached; retry in ${retryAfterSeconds} s`;
+        await insertRequest(client, request, 'rejected', 400, 'rate_limited', message, null);
+        return { kind: 'rate_limited', retryAfterSeconds, message };
+      }
+    }
+    await client.query('INSERT INTO runs (run_id, trigger_id, request_id, accepted_at, content_type, payload) VALUES ($1, $2, $3, $4, $5, $6)', [input.runId, request.triggerId, request.requestId, now, input.contentType, input.payload]);
+    if (input.dedupe) {
+      await client.query(
+        `INSERT INTO dedupe (trigger_id, dedupe_key, run_id, expires_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (trigger_id, dedupe_key) DO UPDATE SET run_id = EXCLUDED.run_id, expires_at = EXCLUDED.expires_at`,
+        [request.triggerId, input.dedupe.key, input.runId, now + input.dedupe.windowMs],
+      );
+    }
+    for (const [index, spec] of input.actions.entries()) {
+      await client.query(`INSERT INTO jobs (job_id, run_id, trigger_id, action_index, spec, state, attempts, next_attempt_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6)`, [
+        `${input.runId}.${index}`,
+        input.runId,
+        request.triggerId,
+        index,
+        JSON.stringify(spec),
+        now,
+      ]);
+    }
+    await insertRequest(client, request, 'accepted', 200, null, null, input.runId);
+    return { kind: 'accepted', runId: input.runId };
+  };
+
+  const group = createGroupCommit<Batched, AcceptOutcome | undefined>(async (items) => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      // Rate limits and dedupe decide under the trigger's lock until commit; locks in one order, so no deadlocks.
+      const locked = [...new Set(items.flatMap((i) => (i.kind === 'accept' && (i.input.dedupe || i.input.rateLimits.length) ? [i.input.request.triggerId] : [])))].sort();
+      for (const triggerId of locked) await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [triggerId]);
+      const results: Array<AcceptOutcome | undefined> = [];
+      for (const item of items) {
+        if (item.kind === 'accept') results.push(await acceptOne(client, item.input));
+        else {
+          const { outcome, status, code, message, ...request } = item.entry;
+          await insertRequest(client, request, outcome, status, code ?? null, message, null);
+          results.push(undefined);
+        }
+      }
+      await client.query('COMMIT');
+      return results;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  });
+
+  const inTransaction = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  };
+
+  const execution = async (id: string) => {
+    const row = await one('SELECT * FROM executions WHERE execution_id = $1', [id]);
+    return row && toExecution(row);
+  };
+  const pipeline = async (id: string) => {
+    const row = await one('SELECT * FROM pipelines WHERE pipeline_id = $1', [id]);
+    return row && toPipeline(row);
+  };
+
+  return {
+    // Claims survive their claimer only until their lease ends; there is nothing to take over at start.
+    takeOver: async () => undefined,
+    accept: async (input) => (await group.submit({ kind: 'accept', input }))!,
+    recordUnlaunched: async (entry) => {
+      await group.submit({ kind: 'unlaunched', entry });
+    },
+    claimJobs: async (now, limit, leaseMs) =>
+      (
+        await q(
+          `WITH due AS (
+             SELECT j.job_id FROM jobs j
+             WHERE ((j.state = 'pending' AND j.next_attempt_at <= $1) OR (j.state = 'running' AND j.lease_until <= $1))
+               AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.run_id = j.run_id AND p.action_index < j.action_index AND p.state IN ('pending', 'running'))
+             ORDER BY j.next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+           UPDATE jobs j SET state = 'running', lease_until = $3, attempts = j.attempts + 1, claimed_by = $4
+           FROM due WHERE j.job_id = due.job_id
+           RETURNING ${JOB_COLUMNS}`,
+          [now, limit, now + leaseMs, instance],
+        )
+      ).map(toJob),
+    completeJob: async (jobId, result) => {
+      await pool.query(`UPDATE jobs SET state = 'done', lease_until = NULL, result = $1, last_error = NULL WHERE job_id = $2`, [JSON.stringify(result), jobId]);
+    },
+    failJob: async (jobId, error, retryAtMs) => {
+      if (retryAtMs === undefined) await pool.query(`UPDATE jobs SET state = 'failed', lease_until = NULL, last_error = $1 WHERE job_id = $2`, [JSON.stringify(error), jobId]);
+      else await pool.query(`UPDATE jobs SET state = 'pending', lease_until = NULL, next_attempt_at = $1, last_error = $2 WHERE job_id = $3`, [retryAtMs, JSON.stringify(error), jobId]);
+    },
+    nextJobDueMs: async () => {
+      const row = await one(`SELECT MIN(CASE WHEN j.state = 'pending' THEN j.next_attempt_at ELSE j.lease_until END) AS due FROM jobs j WHERE j.state IN ('pending', 'running')
+        AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.run_id = j.run_id AND p.action_index < j.action_index AND p.state IN ('pending', 'running'))`);
+      return optional(row?.due, Number);
+    },
+    queueStats: async () => {
+      const row = (await one(`SELECT COUNT(*) AS depth, MIN(r.accepted_at) AS oldest FROM jobs j JOIN runs r ON r.run_id = j.run_id WHERE j.state IN ('pending', 'running')`))!;
+      return { depth: Number(row.depth), oldestAcceptedAtMs: optional(row.oldest, Number) };
+    },
+    createExecution: async ({ id, jobId, runId, spec, createdAtMs, status = 'queued', error }) => {
+      await pool.query(
+        `INSERT INTO executions (execution_id, job_id, run_id, spec, status, created_at, ended_at, error, pipeline_id, node, owner)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (execution_id) DO NOTHING`,
+        [id, jobId, runId, JSON.stringify(spec), status, createdAtMs, status === 'queued' ? null : createdAtMs, error ?? null, spec.pipelineId ?? null, spec.node ?? null, instance],
+      );
+      return (await execution(id))!;
+    },
+    updateExecution: async (id, update) => {
+      await pool.query(
+        `UPDATE executions SET status = $1, started_at = COALESCE($2, started_at), ended_at = COALESCE($3, ended_at), exit_code = COALESCE($4, exit_code), error = COALESCE($5, error) WHERE execution_id = $6`,
+        [update.status, update.startedAtMs ?? null, update.endedAtMs ?? null, update.exitCode ?? null, update.error ?? null, id],
+      );
+    },
+    executionsWithStatus: async (status: ExecutionStatus) => (await q('SELECT * FROM executions WHERE owner = $1 AND status = $2 ORDER BY created_at', [instance, status])).map(toExecution),
+    executionsOfPipeline: async (pipelineId) => (await q('SELECT * FROM executions WHERE pipeline_id = $1 ORDER BY created_at', [pipelineId])).map(toExecution),
+    getExecution: execution,
+    appendExecutionLog: async (id, chunks) => {
+      if (chunks.length === 0) return;
+      await pool.query(
+        'INSERT INTO execution_logs (execution_id, at, stream, text) SELECT $1, * FROM UNNEST($2::bigint[], $3::text[], $4::text[])',
+        [id, chunks.map((c) => c.atMs), chunks.map((c) => c.stream), chunks.map((c) => c.text)],
+      );
+    },
+    executionLog: async (id) => (await q('SELECT at, stream, text FROM execution_logs WHERE execution_id = $1 ORDER BY seq', [id])).map((row) => ({ atMs: Number(row.at), stream: row.stream as 'stdout', text: String(row.text) })),
+    createPipeline: async ({ id, jobId, runId, spec, createdAtMs }) => {
+      await pool.query(`INSERT INTO pipelines (pipeline_id, job_id, run_id, spec, status, created_at, owner) VALUES ($1, $2, $3, $4, 'started', $5, $6) ON CONFLICT (pipeline_id) DO NOTHING`, [
+        id,
+        jobId,
+        runId,
+        JSON.stringify(spec),
+        createdAtMs,
+        instance,
+      ]);
+      return (await pipeline(id))!;
+    },
+    getPipeline: pipeline,
+    finishPipeline: async (id, { status, endedAtMs, error }) => {
+      await pool.query(`UPDATE pipelines SET status = $1, ended_at = $2, error = $3 WHERE pipeline_id = $4 AND status = 'started'`, [status, endedAtMs, error ?? null, id]);
+    },
+    pipelinesWithStatus: async (status: PipelineStatus) => (await q('SELECT * FROM pipelines WHERE owner = $1 AND status = $2 ORDER BY created_at', [instance, status])).map(toPipeline),
+    getRun: async (runId) => {
+      const run = await one('SELECT run_id, trigger_id, accepted_at FROM runs WHERE run_id = $1', [runId]);
+      if (!run) return undefined;
+      const [jobs, executions, pipelines] = await Promise.all([
+        q(`SELECT ${JOB_COLUMNS} FROM jobs j WHERE run_id = $1 ORDER BY action_index`, [runId]),
+        q('SELECT * FROM executions WHERE run_id = $1 ORDER BY created_at', [runId]),
+        q('SELECT * FROM pipelines WHERE run_id = $1 ORDER BY created_at', [runId]),
+      ]);
+      return { runId, triggerId: String(run.trigger_id), acceptedAtMs: Number(run.accepted_at), jobs: jobs.map(toJob), executions: executions.map(toExecution), pipelines: pipelines.map(toPipeline) };
+    },
+    getPayload: async (runId) => {
+      const row = await one('SELECT payload, content_type FROM runs WHERE run_id = $1', [runId]);
+      return row && { body: row.payload as Buffer, contentType: String(row.content_type) };
+    },
+    listLog: async (query: LogQuery) => {
+      const where: string[] = [];
+      const values: unknown[] = [];
+      const add = (clause: string, value: unknown): void => {
+        values.push(value);
+        where.push(clause.replace('?', `$${values.length}`));
+      };
+      if (query.triggerId !== undefined) add('trigger_id = ?', query.triggerId);
+      if (query.outcome !== undefined) add('outcome = ?', query.outcome);
+      if (query.code !== undefined) add('code = ?', query.code);
+      if (query.afterSeq !== undefined) add('seq > ?', query.afterSeq);
+      values.push(query.limit);
+      const sql = `SELECT * FROM requests ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${query.afterSeq === undefined ? 'DESC' : 'ASC'} LIMIT $${values.length}`;
+      return (await q(sql, values)).map(toLogEntry);
+    },
+    triggerStats: async (sinceMs) => {
+      const stats = new Map<string, { counts: Record<string, number>; lastAtMs?: number }>();
+      const entry = (id: string) => {
+        let found = stats.get(id);
+        if (!found) stats.set(id, (found = { counts: { accepted: 0, rejected: 0, duplicate: 0, handshake: 0, ignored: 0 } }));
+        return found;
+      };
+      for (const row of await q('SELECT trigger_id, MAX(received_at) AS last FROM requests GROUP BY trigger_id')) entry(String(row.trigger_id)).lastAtMs = Number(row.last);
+      for (const row of await q('SELECT trigger_id, outcome, COUNT(*) AS n FROM requests WHERE received_at >= $1 GROUP BY trigger_id, outcome', [sinceMs])) {
+        entry(String(row.trigger_id)).counts[String(row.outcome)] = Number(row.n);
+      }
+      return [...stats].map(([triggerId, s]) => ({ triggerId, counts: s.counts as TriggerStats['counts'], lastAtMs: s.lastAtMs }));
+    },
+    getRequest: async (requestId) => {
+      const row = await one(
+        `SELECT r.*, w.target AS raw_target, w.headers AS raw_headers, COALESCE(w.body, p.payload) AS raw_body
+         FROM requests r LEFT JOIN request_raw w ON w.request_id = r.request_id LEFT JOIN runs p ON p.run_id = r.run_id AND r.outcome = 'accepted'
+         WHERE r.request_id = $1`,
+        [requestId],
+      );
+      if (!row) return undefined;
+      return {
+        entry: toLogEntry(row),
+        raw: {
+          target: row.raw_target === null ? String(row.path) : String(row.raw_target),
+          headers: row.raw_headers === null ? {} : (JSON.parse(String(row.raw_headers)) as Record<string, string[]>),
+          body: row.raw_body === null ? undefined : (row.raw_body as Buffer),
+        },
+      };
+    },
+    purge: (beforeMs) =>
+      inTransaction(async (client) => {
+        await client.query('DELETE FROM dedupe WHERE expires_at <= $1', [Date.now()]);
+        const runs = (await q(`SELECT run_id FROM runs WHERE accepted_at < $1 AND run_id NOT IN ${PENDING_RUNS}`, [beforeMs], client)).map((r) => String(r.run_id));
+        const executionIds = (await q('SELECT execution_id FROM executions WHERE run_id = ANY($1)', [runs], client)).map((r) => String(r.execution_id));
+        await client.query('DELETE FROM execution_logs WHERE execution_id = ANY($1)', [executionIds]);
+        for (const table of ['executions', 'pipelines', 'jobs', 'runs']) await client.query(`DELETE FROM ${table} WHERE run_id = ANY($1)`, [runs]);
+        await client.query(`DELETE FROM request_raw WHERE request_id IN (SELECT request_id FROM requests WHERE received_at < $1 AND (run_id IS NULL OR run_id NOT IN ${PENDING_RUNS}))`, [beforeMs]);
+        const requests = (await client.query(`DELETE FROM requests WHERE received_at < $1 AND (run_id IS NULL OR run_id NOT IN ${PENDING_RUNS})`, [beforeMs])).rowCount ?? 0;
+        return { requests, runs: runs.length, executionIds };
+      }),
+    secret: async (name) => {
+      await pool.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [`secret:${name}`, randomBytes(32).toString('hex')]);
+      return String((await one('SELECT value FROM meta WHERE key = $1', [`secret:${name}`]))!.value);
+    },
+    close: async () => {
+      await group.drain();
+      await pool.end();
+    },
+  };
+}
+
+/** Applies missing migrations under an advisory lock, so instances starting together take turns. */
+async function migrate(pool: pg.Pool): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await client.query('CREATE TABLE IF NOT EXISTS hooklaunch_schema (version INTEGER NOT NULL)');
+    const row = (await client.query('SELECT version FROM hooklaunch_schema')).rows[0] as { version: number } | undefined;
+    const version = row?.version ?? 0;
+    if (version > MIGRATIONS.length) throw new Error(`store schema version ${version} is newer than this hooklaunch understands (${MIGRATIONS.length}); upgrade hooklaunch`);
+    for (let next = version; next < MIGRATIONS.length; next++) await client.query(MIGRATIONS[next]!);
+    if (row) await client.query('UPDATE hooklaunch_schema SET version = $1', [MIGRATIONS.length]);
+    else await client.query('INSERT INTO hooklaunch_schema (version) VALUES ($1)', [MIGRATIONS.length]);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+

@@ -1,0 +1,74 @@
+/** Rows of the store's tables (the same columns in SQLite and PostgreSQL) turned into records. */
+import type { ActionSpec } from '../launch/action-spec.js';
+import type { ExecutionRecord, ExecutionSpec, ExecutionStatus, JobError, JobRecord, LaunchResult, LogEntry, PipelineRecord, PipelineSpec, PipelineStatus } from './store.js';
+
+export type Row = Record<string, unknown>;
+
+export function optional<T>(value: unknown, map: (v: unknown) => T): T | undefined {
+  return value === null || value === undefined ? undefined : map(value);
+}
+
+export function toJob(row: Row): JobRecord {
+  return {
+    id: String(row.job_id),
+    runId: String(row.run_id),
+    triggerId: String(row.trigger_id),
+    actionIndex: Number(row.action_index),
+    spec: JSON.parse(String(row.spec)) as ActionSpec,
+    state: row.state as JobRecord['state'],
+    attempts: Number(row.attempts),
+    nextAttemptAtMs: Number(row.next_attempt_at),
+    lastError: optional(row.last_error, (v) => JSON.parse(String(v)) as JobError),
+    result: optional(row.result, (v) => JSON.parse(String(v)) as LaunchResult),
+    acceptedAtMs: Number(row.accepted_at ?? 0),
+  };
+}
+
+export function toExecution(row: Row): ExecutionRecord {
+  return {
+    id: String(row.execution_id),
+    jobId: String(row.job_id),
+    runId: String(row.run_id),
+    spec: JSON.parse(String(row.spec)) as ExecutionSpec,
+    status: row.status as ExecutionStatus,
+    createdAtMs: Number(row.created_at),
+    startedAtMs: optional(row.started_at, Number),
+    endedAtMs: optional(row.ended_at, Number),
+    exitCode: optional(row.exit_code, Number),
+    error: optional(row.error, String),
+  };
+}
+
+export function toPipeline(row: Row): PipelineRecord {
+  return {
+    id: String(row.pipeline_id),
+    jobId: String(row.job_id),
+    runId: String(row.run_id),
+    spec: JSON.parse(String(row.spec)) as PipelineSpec,
+    status: row.status as PipelineStatus,
+    createdAtMs: Number(row.created_at),
+    endedAtMs: optional(row.ended_at, Number),
+    error: optional(row.error, String),
+  };
+}
+
+export function toLogEntry(row: Row): LogEntry {
+  return {
+    seq: Number(row.seq),
+    requestId: String(row.request_id),
+    triggerId: String(row.trigger_id),
+    receivedAtMs: Number(row.received_at),
+    method: String(row.method),
+    path: String(row.path),
+    remoteAddress: String(row.remote_address),
+    sizeBytes: Number(row.size_bytes),
+    bodySha256: String(row.body_sha256),
+    headers: JSON.parse(String(row.headers)) as Record<string, string>,
+    outcome: row.outcome as LogEntry['outcome'],
+    status: Number(row.status),
+    code: optional(row.code, String),
+    message: optional(row.message, String),
+    runId: optional(row.run_id, String),
+    replayOf: optional(row.replay_of, String),
+  };
+}
