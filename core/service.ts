@@ -129,7 +129,8 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
 
   await store.takeOver();
   await backend.start();
-  worker.start();
+  // HOOKLAUNCH_PAUSE_LAUNCHES=1 accepts and queues durably without launching (maintenance, benchmarks).
+  if (process.env.HOOKLAUNCH_PAUSE_LAUNCHES !== '1') worker.start();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? config.server.port, config.server.host, () => {

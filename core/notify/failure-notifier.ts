@@ -39,7 +39,7 @@ export function createFailureNotifier({ config, clock, logger, metrics, retryDel
   const perTrigger = new Map(config.triggers.map((t) => [t.id, t.notify]));
   const sentAt = new Map<string, number[]>();
   const inFlight = new Set<Promise<void>>();
-  const windows = new Map<string, { events: Array<{ atMs: number; rejected: boolean; code?: string | undefined }>; alertedAtMs?: number }>();
+  const windows = new Map<string, RejectionWindow>();
 
   const targetsFor = (triggerId: string, event: Notice['event']): NotifyTarget[] =>
     [...config.notify, ...(perTrigger.get(triggerId) ?? [])].filter((t) => t.on.includes(event));
@@ -103,27 +103,61 @@ export function createFailureNotifier({ config, clock, logger, metrics, retryDel
     observe(triggerId, triggerTitle, outcome, code) {
       const { ratio, min_requests: minRequests, window } = config.rejecting;
       const now = clock.now();
-      const state = windows.get(triggerId) ?? { events: [] };
-      state.events = state.events.filter((e) => e.atMs > now - window * 1000);
-      state.events.push({ atMs: now, rejected: outcome === 'rejected', code });
-      windows.set(triggerId, state);
-      const rejected = state.events.filter((e) => e.rejected);
+      let state = windows.get(triggerId);
+      if (!state) windows.set(triggerId, (state = new RejectionWindow(window)));
+      state.add(now, outcome === 'rejected', code);
       const quiet = state.alertedAtMs === undefined || state.alertedAtMs < now - window * 1000;
-      if (state.events.length < minRequests || rejected.length / state.events.length < ratio || !quiet) return;
+      if (state.total < minRequests || state.rejected / state.total < ratio || !quiet) return;
       state.alertedAtMs = now;
-      const codes = new Map<string, number>();
-      for (const e of rejected) codes.set(e.code ?? 'unknown', (codes.get(e.code ?? 'unknown') ?? 0) + 1);
-      const top = [...codes].sort((a, b) => b[1] - a[1])[0]![0];
+      const top = state.topCode();
       send({
         event: 'rejecting',
         triggerId,
         triggerTitle,
-        text: `hooklaunch: trigger "${triggerTitle || triggerId}" rejected ${rejected.length} of its last ${state.events.length} requests in ${Math.round(window / 60)} min, mostly ${top}${top === 'signature_mismatch' || top === 'token_mismatch' ? ' (a rotated secret?)' : ''}`,
-        details: { rejected: rejected.length, requests: state.events.length, window_seconds: window, top_code: top },
+        text: `hooklaunch: trigger "${triggerTitle || triggerId}" rejected ${state.rejected} of its last ${state.total} requests in ${Math.round(window / 60)} min, mostly ${top}${top === 'signature_mismatch' || top === 'token_mismatch' ? ' (a rotated secret?)' : ''}`,
+        details: { rejected: state.rejected, requests: state.total, window_seconds: window, top_code: top },
       });
     },
     async idle() {
       while (inFlight.size > 0) await Promise.all(inFlight);
     },
   };
+}
+
+/**
+ * Request counts of one trigger over a sliding window, kept in per-second buckets with running
+ * totals, so each request costs O(1) however busy the trigger is.
+ */
+class RejectionWindow {
+  total = 0;
+  rejected = 0;
+  alertedAtMs: number | undefined;
+  private readonly buckets: Array<{ second: number; total: number; rejected: number; codes: Map<string, number> }> = [];
+  private readonly codes = new Map<string, number>();
+
+  constructor(private readonly windowSeconds: number) {}
+
+  add(nowMs: number, rejected: boolean, code: string | undefined): void {
+    const second = Math.floor(nowMs / 1000);
+    while (this.buckets.length > 0 && this.buckets[0]!.second <= second - this.windowSeconds) {
+      const old = this.buckets.shift()!;
+      this.total -= old.total;
+      this.rejected -= old.rejected;
+      for (const [c, n] of old.codes) this.codes.set(c, (this.codes.get(c) ?? 0) - n);
+    }
+    let bucket = this.buckets.at(-1);
+    if (bucket?.second !== second) this.buckets.push((bucket = { second, total: 0, rejected: 0, codes: new Map() }));
+    bucket.total++;
+    this.total++;
+    if (!rejected) return;
+    bucket.rejected++;
+    this.rejected++;
+    const key = code ?? 'unknown';
+    bucket.codes.set(key, (bucket.codes.get(key) ?? 0) + 1);
+    this.codes.set(key, (this.codes.get(key) ?? 0) + 1);
+  }
+
+  topCode(): string {
+    return [...this.codes].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'unknown';
+  }
 }

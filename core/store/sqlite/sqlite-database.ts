@@ -164,7 +164,7 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     findDedupe: db.prepare('SELECT run_id FROM dedupe WHERE trigger_id = ? AND dedupe_key = ? AND expires_at > ?'),
     upsertDedupe: db.prepare('INSERT OR REPLACE INTO dedupe (trigger_id, dedupe_key, run_id, expires_at) VALUES (?, ?, ?, ?)'),
     purgeDedupe: db.prepare('DELETE FROM dedupe WHERE expires_at <= ?'),
-    nthRecentRun: db.prepare('SELECT accepted_at FROM runs WHERE trigger_id = ? AND accepted_at > ? ORDER BY accepted_at DESC LIMIT 1 OFFSET ?'),
+    recentRuns: db.prepare('SELECT accepted_at FROM runs WHERE trigger_id = ? AND accepted_at > ? ORDER BY accepted_at DESC LIMIT ?'),
     insertRun: db.prepare('INSERT INTO runs (run_id, trigger_id, request_id, accepted_at, content_type, payload) VALUES (?, ?, ?, ?, ?, ?)'),
     insertJob: db.prepare(`INSERT INTO jobs (job_id, run_id, trigger_id, action_index, spec, state, attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)`),
     // A run's actions launch in order: a job waits until every earlier action of its run is settled.
@@ -211,6 +211,21 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     if (raw) stmt.insertRaw.run(request.requestId, raw.target, JSON.stringify(raw.headers), outcome === 'accepted' ? null : (raw.body ?? null));
   };
 
+  // Rate limits: the launches inside each window, in memory (this process is the only writer), so a
+  // check costs O(1) even with a quota of millions; loaded from the runs table on first use.
+  const rateWindows = new Map<string, SlidingWindow>();
+  const rateWindow = (triggerId: string, limit: { periodMs: number; quota: number }, now: number): SlidingWindow => {
+    const key = `${triggerId}\0${limit.periodMs}\0${limit.quota}`;
+    let window = rateWindows.get(key);
+    if (!window) {
+      const rows = stmt.recentRuns.all(triggerId, now - limit.periodMs, limit.quota) as Row[];
+      window = new SlidingWindow(limit.periodMs, rows.map((r) => Number(r.accepted_at)).reverse());
+      rateWindows.set(key, window);
+    }
+    window.expire(now);
+    return window;
+  };
+
   let batches = 0;
   const acceptOne = (input: AcceptRequest): AcceptOutcome => {
     const { request } = input;
@@ -223,16 +238,18 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
         return { kind: 'duplicate', runId };
       }
     }
-    for (const limit of input.rateLimits) {
-      const nth = stmt.nthRecentRun.get(request.triggerId, now - limit.periodMs, limit.quota - 1) as Row | undefined;
-      if (nth) {
-        const retryAfterSeconds = Math.max(1, Math.ceil((Number(nth.accepted_at) + limit.periodMs - now) / 1000));
+    const windows = input.rateLimits.map((limit) => ({ limit, window: rateWindow(request.triggerId, limit, now) }));
+    for (const { limit, window } of windows) {
+      const nth = window.nthNewest(limit.quota);
+      if (nth !== undefined) {
+        const retryAfterSeconds = Math.max(1, Math.ceil((nth + limit.periodMs - now) / 1000));
         const message = `rate limit of ${limit.quota} launches per ${limit.periodMs / 1000} s reached; retry in ${retryAfterSeconds} s`;
         insertRequest(request, 'rejected', 400, 'rate_limited', message, null);
         return { kind: 'rate_limited', retryAfterSeconds, message };
       }
     }
     stmt.insertRun.run(input.runId, request.triggerId, request.requestId, now, input.contentType, input.payload);
+    for (const { window } of windows) window.add(now);
     if (input.dedupe) stmt.upsertDedupe.run(request.triggerId, input.dedupe.key, input.runId, now + input.dedupe.windowMs);
     input.actions.forEach((spec, index) => {
       stmt.insertJob.run(`${input.runId}.${index}`, input.runId, request.triggerId, index, JSON.stringify(spec), now);
@@ -241,7 +258,7 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     return { kind: 'accepted', runId: input.runId };
   };
 
-  const commitBatch = db.transaction((items: readonly Batched[]): Array<AcceptOutcome | undefined> => {
+  const commitItems = db.transaction((items: readonly Batched[]): Array<AcceptOutcome | undefined> => {
     if (++batches % 256 === 0) stmt.purgeDedupe.run(Date.now());
     return items.map((item) => {
       if (item.kind === 'accept') return acceptOne(item.input);
@@ -250,6 +267,16 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
       return undefined;
     });
   });
+
+  const commitBatch = (items: readonly Batched[]): Array<AcceptOutcome | undefined> => {
+    try {
+      return commitItems(items);
+    } catch (error) {
+      // The windows may hold launches that were rolled back: rebuild them from the table.
+      rateWindows.clear();
+      throw error;
+    }
+  };
 
   const claim = db.transaction((now: number, limit: number, leaseMs: number): JobRecord[] => {
     const rows = stmt.dueJobs.all({ now, limit }) as Row[];
@@ -411,6 +438,34 @@ function migrate(db: Database.Database): void {
     for (let next = version; next < MIGRATIONS.length; next++) db.exec(MIGRATIONS[next]!);
     db.pragma(`user_version = ${MIGRATIONS.length}`);
   })();
+}
+
+/** Timestamps of the launches within a period, oldest first, with O(1) amortised expiry. */
+class SlidingWindow {
+  private head = 0;
+  constructor(
+    private readonly periodMs: number,
+    private readonly times: number[],
+  ) {}
+
+  expire(now: number): void {
+    while (this.head < this.times.length && this.times[this.head]! <= now - this.periodMs) this.head++;
+    if (this.head > 1024 && this.head * 2 > this.times.length) {
+      this.times.splice(0, this.head);
+      this.head = 0;
+    }
+  }
+
+  /** The n-th newest launch in the window, when there are at least n. */
+  nthNewest(n: number): number | undefined {
+    return this.times.length - this.head >= n ? this.times[this.times.length - n] : undefined;
+  }
+
+  add(time: number): void {
+    let at = this.times.length;
+    while (at > this.head && this.times[at - 1]! > time) at--;
+    this.times.splice(at, 0, time);
+  }
 }
 
 /**
