@@ -155,7 +155,7 @@ const payloadFields = {
   /** `input` for an execution, `node.input` for a pipeline. */
   payload_input: nonEmpty.optional(),
   /** File name of the payload; by default derived from the content type. */
-  payload_filename: z.string().regex(/^[^/\\]+$/, 'must be a plain file name').optional(),
+  payload_filename: z.string().regex(/^(?!\.{1,2}$)[^/\\\0]+$/, 'must be a plain file name').optional(),
   parameters: z.record(z.string(), parameterValue).default({}),
   title: z.string().optional(),
   commit: nonEmpty.optional(),

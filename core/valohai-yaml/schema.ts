@@ -21,8 +21,11 @@ const parameterSchema = z.looseObject({
   max: z.number().optional(),
 });
 
+/** Input and output names become folder names in the execution's work directory. */
+const fileSafeName = name.max(64).regex(/^(?!\.{1,2}$)[A-Za-z0-9_.-]+$/, 'use letters, digits, ".", "_" and "-" (it names a folder)');
+
 const inputSchema = z.looseObject({
-  name: name.max(64),
+  name: fileSafeName,
   default: z.union([z.string(), z.array(z.string())]).optional(),
   optional: z.boolean().default(false),
   filename: z.string().optional(),
@@ -43,7 +46,7 @@ const stepSchema = z.looseObject({
   command: z.union([z.string(), z.array(z.string())]).transform((c) => (Array.isArray(c) ? c : [c])),
   parameters: z.array(parameterSchema).default([]),
   inputs: z.array(inputSchema).default([]),
-  outputs: z.array(z.looseObject({ name })).default([]),
+  outputs: z.array(z.looseObject({ name: fileSafeName })).default([]),
   'environment-variables': z.array(z.looseObject({ name, default: z.unknown().optional() })).default([]),
   'time-limit': durationSchema.optional(),
 });

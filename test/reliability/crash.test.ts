@@ -1,0 +1,85 @@
+/**
+ * Crash under load: a `hooklaunch serve` child is SIGKILLed at several moments while requests
+ * pour in. After a restart, every request that got a 2xx is logged and launched exactly once,
+ * and nothing is half-written (every run has its log line and jobs, every accepted line its run).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { describe, expect, it } from 'vitest';
+import { tempProject } from '../helpers/project.js';
+
+const CLI = join(import.meta.dirname, '../../core/cli/main.ts');
+const TRIGGER = '0190fe82-0000-7000-8000-000000000201';
+
+function serve(config: string): Promise<{ child: ChildProcess; url: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--config', config, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /"url":"(http:\/\/[^"]+)"/.exec(out);
+      if (match) resolve({ child, url: match[1]! });
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
+  });
+}
+
+describe('crash under load', () => {
+  it.each([40, 150, 400])('keeps every acknowledged request when killed after %i ms of load', async (killAfterMs) => {
+    const project = tempProject('- step:\n    name: record\n    image: x\n    command: echo {parameter-value:n} >> "$VH_REPOSITORY_DIR/launched.txt"\n    parameters: [{name: n, type: string}]\n');
+    const config = join(project.dir, 'hooklaunch.yaml');
+    const db = join(project.dir, 'state.db');
+    writeFileSync(config, `store: {url: "sqlite:${db}"}\ntriggers:\n  - id: ${TRIGGER}\n    conditions: [{type: deduplicate, lookup: json, key: n}]\n    actions: [{type: run-execution, step: record, parameters: {n: "{payload.n}"}}]\n`);
+    try {
+      const first = await serve(config);
+      const acknowledged: Array<{ n: string; runId: string }> = [];
+      let sent = 0;
+      let stop = false;
+      const worker = async (): Promise<void> => {
+        while (!stop) {
+          const n = `r${sent++}`;
+          try {
+            const res = await fetch(`${first.url}/api/v0/launch/${TRIGGER}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n }) });
+            if (res.ok) acknowledged.push({ n, runId: ((await res.json()) as { run_id: string }).run_id });
+          } catch {
+            return; // the server died mid-request: no answer, so no promise was made
+          }
+        }
+      };
+      const workers = Array.from({ length: 16 }, worker);
+      await new Promise((resolve) => setTimeout(resolve, killAfterMs));
+      const exited = new Promise((resolve) => first.child.once('exit', resolve));
+      first.child.kill('SIGKILL');
+      stop = true;
+      await Promise.all(workers);
+      await exited;
+      expect(acknowledged.length).toBeGreaterThan(0);
+
+      const second = await serve(config);
+      const check = new Database(db, { readonly: true });
+      try {
+        const settled = (): boolean =>
+          (check.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state IN ('pending', 'running')`).get() as { n: number }).n === 0 &&
+          (check.prepare(`SELECT COUNT(*) AS n FROM executions WHERE status IN ('queued', 'started')`).get() as { n: number }).n === 0;
+        await expect.poll(settled, { timeout: 30_000, interval: 100 }).toBe(true);
+        for (const { runId } of acknowledged) {
+          expect(check.prepare(`SELECT outcome FROM requests WHERE run_id = ? AND outcome = 'accepted'`).all(runId)).toHaveLength(1);
+          expect(check.prepare('SELECT state FROM jobs WHERE run_id = ?').all(runId)).toEqual([{ state: 'done' }]);
+          expect(check.prepare('SELECT execution_id FROM executions WHERE run_id = ?').all(runId)).toHaveLength(1);
+        }
+        // Nothing half-written: runs, jobs and accepted log lines always come together.
+        expect(check.prepare(`SELECT run_id FROM runs WHERE run_id NOT IN (SELECT run_id FROM requests WHERE outcome = 'accepted')`).all()).toEqual([]);
+        expect(check.prepare(`SELECT run_id FROM requests WHERE outcome = 'accepted' AND run_id NOT IN (SELECT run_id FROM runs)`).all()).toEqual([]);
+        expect(check.prepare('SELECT run_id FROM runs WHERE run_id NOT IN (SELECT run_id FROM jobs)').all()).toEqual([]);
+        expect(check.prepare('SELECT COUNT(*) AS n FROM executions GROUP BY job_id HAVING n > 1').all()).toEqual([]);
+      } finally {
+        check.close();
+        second.child.kill('SIGKILL');
+      }
+    } finally {
+      project.remove();
+    }
+  });
+});
