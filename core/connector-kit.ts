@@ -2,7 +2,11 @@
  * Everything a connector may import from core. Connectors never reach into the store, the
  * launchers or the server: what they need to verify, decode and answer is here.
  */
+import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { minimatch } from 'minimatch';
+import { secretEqual } from './conditions/constant-time.js';
+import { parseBody as parseRequestBody } from './request/raw-request.js';
+import { refuse as refuseWith } from './reject.js';
 export type { Clock } from './clock.js';
 export { fixedClock } from './clock.js';
 export type { Connector, Delivery, ResponseSpec, RunProgress } from './connector.js';
@@ -45,4 +49,44 @@ export function perParams<P extends object, T>(build: (params: P) => T): (params
 /** Glob match for names like `refs/heads/release/*` (minimatch: `*` stays within a path segment). */
 export function matchesGlob(text: string, glob: string): boolean {
   return minimatch(text, glob, { dot: true });
+}
+
+/**
+ * Ed25519 verification with node:crypto (Discord, Standard Webhooks v1a): the raw 32-byte public
+ * key wrapped as a JWK, no extra dependency.
+ */
+export function ed25519Verify(publicKey: Buffer, message: Buffer, signature: Buffer): boolean {
+  if (publicKey.length !== 32 || signature.length !== 64) return false;
+  try {
+    const key = createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: publicKey.toString('base64url') }, format: 'jwk' });
+    return cryptoVerify(null, message, key, signature);
+  } catch {
+    return false;
+  }
+}
+
+/** `Basic <base64(user:password)>` compared in constant time. */
+export function basicAuthMatches(header: string | undefined, user: string, password: string): boolean {
+  return header !== undefined && secretEqual(header, `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`);
+}
+
+/** The usual answers: the run id for a launch, and a 2xx "not triggered" with the reason. */
+export function runIdAnswer(runId: string): import('./connector.js').ResponseSpec {
+  return { status: 200, json: { run_id: runId } };
+}
+export function notTriggeredAnswer(reason: string): import('./connector.js').ResponseSpec {
+  return { status: 200, json: { triggered: false, reason } };
+}
+
+/** A JSON body checked against a zod schema; the first problem names its field. */
+export function parseJsonPayload<T>(req: import('./request/raw-request.js').RawRequest, schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: { issues: Array<{ path: PropertyKey[]; message: string }> } } }, provider: string): import('./reject.js').Verdict<T> {
+  const body = parseRequestBody(req);
+  if (!body.ok) return body;
+  if (body.value.kind !== 'json') return refuseWith('unparseable_body', `a ${provider} webhook delivers JSON`);
+  const parsed = schema.safeParse(body.value.value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    return refuseWith('payload_invalid', `not a ${provider} payload: ${issue.path.join('.') || '(body)'}: ${issue.message}`);
+  }
+  return { ok: true, value: parsed.data };
 }

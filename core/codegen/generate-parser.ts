@@ -15,6 +15,6 @@ export function generateParser(connector: Connector, language: ParserLanguage): 
   const rootName = `${connector.title.replace(/[^A-Za-z0-9]/g, '')}Payload`;
   const options = { connectorId: connector.id, connectorTitle: connector.title, encoding: connector.encoding, model: payloadModel(connector.payload, rootName) };
   return language === 'python'
-    ? { filename: `${connector.id}_payload.py`, content: generatePythonParser(options) }
+    ? { filename: `${connector.id.replaceAll('-', '_')}_payload.py`, content: generatePythonParser(options) }
     : { filename: `${connector.id}-payload.ts`, content: generateTypeScriptParser(options) };
 }

@@ -10,7 +10,8 @@ import { connectors } from '../../connectors/index.js';
 import { fixedClock } from '../../core/clock.js';
 import type { Connector } from '../../core/connector.js';
 import { rawRequest } from '../helpers/raw-request.js';
-import { githubRequest, slackRequest, slashCommandBody, v7SignedRequest, v7TokenRequest, type SignedRequest } from '../helpers/provider-requests.js';
+import { createHmac } from 'node:crypto';
+import { discordKey, discordRequest, githubRequest, gitlabPush, gitlabRequest, grafanaBody, slackRequest, slashCommandBody, standardRequest, stripeBody, toWhsec, v7SignedRequest, v7TokenRequest, type SignedRequest } from '../helpers/provider-requests.js';
 
 const NOW_S = 1_795_000_000;
 const v7Payload = readFileSync(join(import.meta.dirname, '../fixtures/v7/labeling-complete.json'), 'utf8');
@@ -59,6 +60,79 @@ const cases: Case[] = [
     params: (secret) => ({ secret, mode: 'signed' }),
     sign: async (secret, ts) => v7SignedRequest(JSON.parse(v7Payload), secret, ts),
     requiredHeaders: ['v7-signature'],
+  },
+  {
+    name: 'gitlab (token)',
+    connector: connectors.get('gitlab')!,
+    params: (secret) => ({ secret }),
+    sign: async (secret) => gitlabRequest(secret),
+    requiredHeaders: ['x-gitlab-token'],
+    noTimestamp: 'X-Gitlab-Token carries no timestamp',
+    bodyUnsigned: 'X-Gitlab-Token does not sign the body',
+  },
+  {
+    name: 'gitlab (signed)',
+    connector: connectors.get('gitlab')!,
+    params: (secret) => ({ secret: toWhsec(secret), mode: 'signed' }),
+    sign: async (secret, ts) => standardRequest(gitlabPush, toWhsec(secret), ts, { 'x-gitlab-event': 'Push Hook' }),
+    requiredHeaders: ['webhook-id', 'webhook-timestamp', 'webhook-signature'],
+  },
+  {
+    name: 'discord',
+    connector: connectors.get('discord')!,
+    params: (secret) => ({ public_key: (Array.isArray(secret) ? secret : [secret]).map((s) => discordKey(s).publicHex) }),
+    sign: async (secret, ts) => discordRequest({ id: '1', application_id: 'a', type: 2, token: 't', data: { name: 'predict' } }, discordKey(secret), ts),
+    requiredHeaders: ['x-signature-ed25519', 'x-signature-timestamp'],
+  },
+  {
+    name: 'label-studio',
+    connector: connectors.get('label-studio')!,
+    params: (secret) => ({ secret }),
+    sign: async (secret) => ({ body: JSON.stringify({ action: 'ANNOTATION_CREATED', project: { id: 1 }, annotation: { id: 2 } }), headers: { 'content-type': 'application/json', authorization: `Token ${secret}` } }),
+    requiredHeaders: ['authorization'],
+    noTimestamp: 'Label Studio sends a static header, no timestamp',
+    bodyUnsigned: 'Label Studio signs nothing',
+  },
+  {
+    name: 'datadog',
+    connector: connectors.get('datadog')!,
+    params: (secret) => ({ secret }),
+    sign: async (secret) => ({ body: JSON.stringify({ id: '1', transition: 'Triggered' }), headers: { 'content-type': 'application/json', authorization: `Bearer ${secret}` } }),
+    requiredHeaders: ['authorization'],
+    noTimestamp: 'Datadog sends a static header, no timestamp',
+    bodyUnsigned: 'Datadog signs nothing',
+  },
+  {
+    name: 'grafana (hmac)',
+    connector: connectors.get('grafana')!,
+    params: (secret) => ({ secret }),
+    sign: async (secret) => ({ body: grafanaBody, headers: { 'content-type': 'application/json', 'x-grafana-alert-signature': createHmac('sha256', secret).update(grafanaBody).digest('hex') } }),
+    requiredHeaders: ['x-grafana-alert-signature'],
+    noTimestamp: 'without timestamp_header Grafana signs the body only',
+  },
+  {
+    name: 'grafana (hmac + timestamp)',
+    connector: connectors.get('grafana')!,
+    params: (secret) => ({ secret, timestamp_header: 'X-Grafana-Timestamp' }),
+    sign: async (secret, ts) => ({
+      body: grafanaBody,
+      headers: { 'content-type': 'application/json', 'x-grafana-timestamp': String(ts), 'x-grafana-alerting-signature': createHmac('sha256', secret).update(`${ts}:${grafanaBody}`).digest('hex') },
+    }),
+    requiredHeaders: ['x-grafana-alerting-signature', 'x-grafana-timestamp'],
+  },
+  {
+    name: 'stripe',
+    connector: connectors.get('stripe')!,
+    params: (secret) => ({ secret }),
+    sign: async (secret, ts) => ({ body: stripeBody, headers: { 'content-type': 'application/json', 'stripe-signature': `t=${ts},v1=${createHmac('sha256', secret).update(`${ts}.${stripeBody}`).digest('hex')}` } }),
+    requiredHeaders: ['stripe-signature'],
+  },
+  {
+    name: 'standard-webhooks',
+    connector: connectors.get('standard-webhooks')!,
+    params: (secret) => ({ secret: toWhsec(secret) }),
+    sign: async (secret, ts) => standardRequest({ type: 'invoice.paid', data: {} }, toWhsec(secret), ts),
+    requiredHeaders: ['webhook-id', 'webhook-timestamp', 'webhook-signature'],
   },
 ];
 

@@ -1,4 +1,5 @@
 /** Requests signed the way each provider signs them, for tests and fixtures. */
+import { createHmac, generateKeyPairSync, randomUUID, sign as edSign, type KeyObject } from 'node:crypto';
 import { sign as signGithub } from '@octokit/webhooks-methods';
 import { signHmac } from '../../core/conditions/hmac.js';
 
@@ -63,3 +64,69 @@ export function v7SignedRequest(payload: unknown, key: string, timestampS: numbe
   const signature = signHmac({ secret: key, message: '{timestamp}.{body}' }, { body: Buffer.from(body), timestamp: String(timestampS) });
   return { body, headers: { 'content-type': 'application/json', 'v7-signature': `t=${timestampS},v1=${signature}` } };
 }
+
+/** A whsec_ key made from any test secret string (Standard Webhooks keys are base64 bytes). */
+export function toWhsec(secret: string | string[]): string | string[] {
+  const one = (s: string) => `whsec_${Buffer.from(s.padEnd(24, '.')).toString('base64')}`;
+  return Array.isArray(secret) ? secret.map(one) : one(secret);
+}
+
+/** Standard Webhooks: v1,<base64 HMAC-SHA256 of "{id}.{ts}.{body}"> keyed with base64-decode(whsec_…). */
+export function standardRequest(payload: unknown, whsec: string | string[], timestampS: number, extra: Record<string, string> = {}): SignedRequest {
+  const body = JSON.stringify(payload);
+  const id = `msg_${timestampS}_${Math.random().toString(36).slice(2)}`;
+  const key = Buffer.from((Array.isArray(whsec) ? whsec[0]! : whsec).slice('whsec_'.length), 'base64');
+  const signature = createHmac('sha256', key).update(`${id}.${timestampS}.${body}`).digest('base64');
+  return { body, headers: { 'content-type': 'application/json', 'webhook-id': id, 'webhook-timestamp': String(timestampS), 'webhook-signature': `v1,${signature}`, ...extra } };
+}
+
+export const gitlabPush = {
+  object_kind: 'push',
+  event_name: 'push',
+  ref: 'refs/heads/main',
+  before: '0'.repeat(40),
+  after: 'b'.repeat(40),
+  checkout_sha: 'b'.repeat(40),
+  user_username: 'dev',
+  project: { id: 7, path_with_namespace: 'ml/models', git_http_url: 'https://gitlab.example.com/ml/models.git', default_branch: 'main' },
+  commits: [{ id: 'b'.repeat(40), message: 'Retrain' }],
+  total_commits_count: 1,
+};
+
+export function gitlabRequest(token: string, payload: unknown = gitlabPush, uuid = randomUUID()): SignedRequest {
+  return { body: JSON.stringify(payload), headers: { 'content-type': 'application/json', 'x-gitlab-token': token, 'x-gitlab-event': 'Push Hook', 'x-gitlab-event-uuid': uuid, 'idempotency-key': uuid } };
+}
+
+const discordKeys = new Map<string, { privateKey: KeyObject; publicHex: string }>();
+
+/** A stable Ed25519 key pair per test secret name (Discord signs with the private half). */
+export function discordKey(name: string | string[]): { privateKey: KeyObject; publicHex: string } {
+  const key = Array.isArray(name) ? name[0]! : name;
+  let pair = discordKeys.get(key);
+  if (!pair) {
+    const generated = generateKeyPairSync('ed25519');
+    const publicHex = Buffer.from(generated.publicKey.export({ format: 'jwk' }).x!, 'base64url').toString('hex');
+    pair = { privateKey: generated.privateKey, publicHex };
+    discordKeys.set(key, pair);
+  }
+  return pair;
+}
+
+/** Discord: X-Signature-Ed25519 (hex) over "{timestamp}{body}". */
+export function discordRequest(payload: unknown, key: { privateKey: KeyObject }, timestampS: number): SignedRequest {
+  const body = JSON.stringify(payload);
+  const signature = edSign(null, Buffer.from(`${timestampS}${body}`), key.privateKey).toString('hex');
+  return { body, headers: { 'content-type': 'application/json', 'x-signature-ed25519': signature, 'x-signature-timestamp': String(timestampS) } };
+}
+
+export const grafanaBody = JSON.stringify({
+  receiver: 'hooklaunch',
+  status: 'firing',
+  orgId: 1,
+  alerts: [{ status: 'firing', labels: { alertname: 'ModelDrift', team: 'ml' }, annotations: { summary: 'drift' }, fingerprint: 'f1' }],
+  commonLabels: { alertname: 'ModelDrift', team: 'ml' },
+  groupKey: '{}:{alertname="ModelDrift"}',
+  title: '[FIRING:1] ModelDrift',
+});
+
+export const stripeBody = JSON.stringify({ id: 'evt_1', object: 'event', type: 'checkout.session.completed', created: 1, livemode: false, data: { object: { id: 'cs_1' } } });

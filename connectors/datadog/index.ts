@@ -1,0 +1,26 @@
+/** Datadog monitors' webhooks: a header token, a fixed payload template, transition/priority/tag filters. */
+import { defineConnector } from '../../core/connector-kit.js';
+import { filterDatadog } from './filters.js';
+import { datadogParams, type DatadogParams } from './params.js';
+import { parseDatadog } from './parse.js';
+import { datadogPayload, type DatadogPayload } from './payload.js';
+import { acceptedDatadog, ignoredDatadog } from './respond.js';
+import { sampleDatadog, signDatadog, verifyDatadog } from './verify.js';
+
+export const datadog = defineConnector<DatadogParams, DatadogPayload>({
+  id: 'datadog',
+  title: 'Datadog',
+  params: datadogParams,
+  payload: datadogPayload,
+  encoding: 'json',
+  ackDeadlineMs: 15_000,
+  dedupeWindowSeconds: 86_400,
+  sensitiveHeaders: ['authorization'],
+  verify: verifyDatadog,
+  parse: parseDatadog,
+  filter: filterDatadog,
+  ignored: ignoredDatadog,
+  accepted: acceptedDatadog,
+  sign: signDatadog,
+  sample: sampleDatadog,
+});

@@ -1,0 +1,21 @@
+import { compileStaticToken, conditionSchema, perParams, type Clock, type RawRequest, type Verdict } from '../../core/connector-kit.js';
+import type { DatadogParams } from './params.js';
+
+const check = perParams((params: DatadogParams) =>
+  compileStaticToken(conditionSchema.parse({ type: 'web-request-auth', auth_type: 'static_token', key: params.header, prefix: params.prefix, secret: params.secret }) as Parameters<typeof compileStaticToken>[0]),
+);
+
+export async function verifyDatadog(req: RawRequest, params: DatadogParams, clock: Clock): Promise<Verdict<void>> {
+  return check(params)(req, clock);
+}
+
+export function signDatadog(body: Buffer, contentType: string, params: DatadogParams): Record<string, string> {
+  return { 'content-type': contentType, [params.header.toLowerCase()]: `${params.prefix}${params.secret[0]!}` };
+}
+
+export function sampleDatadog(params: DatadogParams): { body: string; contentType: string } {
+  return {
+    body: JSON.stringify({ id: String(Date.now()), alert_id: '123', transition: params.transitions[0], title: '[Triggered] model drift', priority: params.priorities?.[0] ?? 'P2', tags: (params.tags ?? ['env:test']).join(','), link: 'https://app.datadoghq.com/event/1' }),
+    contentType: 'application/json',
+  };
+}

@@ -1,0 +1,28 @@
+/** GitLab: X-Gitlab-Token or a signing token (Standard Webhooks), object_kind and branch filters. */
+import { defineConnector } from '../../core/connector-kit.js';
+import { filterGitlab } from './filters.js';
+import { gitlabParams, type GitlabParams } from './params.js';
+import { parseGitlab } from './parse.js';
+import { gitlabPayload, type GitlabPayload } from './payload.js';
+import { acceptedGitlab, ignoredGitlab } from './respond.js';
+import { sampleGitlab, signGitlab, verifyGitlab } from './verify.js';
+
+export const gitlab = defineConnector<GitlabParams, GitlabPayload>({
+  id: 'gitlab',
+  title: 'GitLab',
+  params: gitlabParams,
+  payload: gitlabPayload,
+  encoding: 'json',
+  ackDeadlineMs: 10_000,
+  toleranceSeconds: 300,
+  // Only manual resends (same Idempotency-Key); keep keys a few days like GitHub's.
+  dedupeWindowSeconds: 3 * 86_400,
+  sensitiveHeaders: ['x-gitlab-token', 'webhook-signature'],
+  verify: verifyGitlab,
+  parse: parseGitlab,
+  filter: filterGitlab,
+  ignored: ignoredGitlab,
+  accepted: acceptedGitlab,
+  sign: signGitlab,
+  sample: sampleGitlab,
+});

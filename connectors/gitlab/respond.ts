@@ -1,0 +1,1 @@
+export { notTriggeredAnswer as ignoredGitlab, runIdAnswer as acceptedGitlab } from '../../core/connector-kit.js';

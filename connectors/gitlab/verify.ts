@@ -1,0 +1,66 @@
+import {
+  compileHmac,
+  compileStaticToken,
+  compileTimestamp,
+  conditionSchema,
+  perParams,
+  signHmac,
+  type Check,
+  type Clock,
+  type HmacConfig,
+  type RawRequest,
+  type TimestampConfig,
+  type Verdict,
+} from '../../core/connector-kit.js';
+import type { GitlabParams } from './params.js';
+
+const TOKEN = 'x-gitlab-token';
+
+// Token mode: X-Gitlab-Token carries the secret in plain text (constant-time compare). Signed
+// mode: GitLab's signing token follows Standard Webhooks (webhook-id/-timestamp/-signature).
+const checks = perParams((params: GitlabParams): Check[] => {
+  if (params.mode === 'token') {
+    return [compileStaticToken(conditionSchema.parse({ type: 'web-request-auth', auth_type: 'static_token', key: TOKEN, secret: params.secret }) as Parameters<typeof compileStaticToken>[0])];
+  }
+  const timestamp = conditionSchema.parse({ type: 'timestamp', key: 'webhook-timestamp', tolerance: params.tolerance }) as TimestampConfig;
+  const hmac = conditionSchema.parse({
+    type: 'web-request-auth',
+    auth_type: 'hmac',
+    key: 'webhook-signature',
+    prefix: 'v1,',
+    separator: ' ',
+    encoding: 'base64',
+    secret_encoding: 'base64',
+    secret: params.secret,
+    message: '{header:webhook-id}.{timestamp}.{body}',
+  }) as HmacConfig;
+  return [compileTimestamp(timestamp), compileHmac(hmac, timestamp)];
+});
+
+export async function verifyGitlab(req: RawRequest, params: GitlabParams, clock: Clock): Promise<Verdict<void>> {
+  for (const check of checks(params)) {
+    const verdict = await check(req, clock);
+    if (!verdict.ok) return verdict;
+  }
+  return { ok: true, value: undefined };
+}
+
+export function signGitlab(body: Buffer, contentType: string, params: GitlabParams, nowMs: number): Record<string, string> {
+  const event = { push: 'Push Hook', tag_push: 'Tag Push Hook', merge_request: 'Merge Request Hook', pipeline: 'Pipeline Hook' }[params.events[0]!] ?? 'Push Hook';
+  const uuid = crypto.randomUUID();
+  const headers: Record<string, string> = { 'content-type': contentType, 'x-gitlab-event': event, 'x-gitlab-event-uuid': uuid, 'idempotency-key': uuid };
+  if (params.mode === 'token') return { ...headers, [TOKEN]: params.secret[0]! };
+  const timestamp = String(Math.floor(nowMs / 1000));
+  const signature = signHmac({ secret: params.secret[0]!, secretEncoding: 'base64', encoding: 'base64', message: '{header:webhook-id}.{timestamp}.{body}' }, { body, timestamp, headers: { 'webhook-id': uuid } });
+  return { ...headers, 'webhook-id': uuid, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${signature}` };
+}
+
+export function sampleGitlab(params: GitlabParams): { body: string; contentType: string } {
+  const branch = params.branches?.find((b) => !/[*?[]/.test(b)) ?? 'main';
+  const project = params.projects?.[0] ?? 'group/project';
+  const after = [...crypto.getRandomValues(new Uint8Array(20))].map((b) => b.toString(16).padStart(2, '0')).join('');
+  return {
+    body: JSON.stringify({ object_kind: params.events[0], event_name: params.events[0], ref: `refs/heads/${branch}`, before: '0'.repeat(40), after, checkout_sha: after, user_username: 'hooklaunch', project: { id: 1, path_with_namespace: project, default_branch: 'main' }, commits: [{ id: after, message: 'hooklaunch test push' }], total_commits_count: 1 }),
+    contentType: 'application/json',
+  };
+}

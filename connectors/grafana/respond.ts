@@ -1,0 +1,1 @@
+export { notTriggeredAnswer as ignoredGrafana, runIdAnswer as acceptedGrafana } from '../../core/connector-kit.js';

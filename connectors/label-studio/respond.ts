@@ -1,0 +1,1 @@
+export { notTriggeredAnswer as ignoredLabelStudio, runIdAnswer as acceptedLabelStudio } from '../../core/connector-kit.js';

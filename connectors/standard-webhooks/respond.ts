@@ -1,0 +1,1 @@
+export { notTriggeredAnswer as ignoredStandardWebhooks, runIdAnswer as acceptedStandardWebhooks } from '../../core/connector-kit.js';

@@ -1,0 +1,15 @@
+import { z } from 'zod';
+import { secretsSchema } from '../../core/connector-kit.js';
+
+/** The `connector:` block of a Stripe trigger. */
+export const stripeParams = z.strictObject({
+  /** The endpoint's signing secret (`whsec_…`, used as is); a list, newest first, while rolling it. */
+  secret: secretsSchema,
+  /** Event types or globs that launch (`checkout.session.completed`, `invoice.*`); any when absent. */
+  events: z.array(z.string().min(1)).min(1).optional(),
+  /** Launch for test-mode events too. */
+  include_test_mode: z.boolean().default(true),
+  tolerance: z.number().int().positive().default(300),
+});
+
+export type StripeParams = z.output<typeof stripeParams>;

@@ -1,0 +1,1 @@
+export { notTriggeredAnswer as ignoredStripe, runIdAnswer as acceptedStripe } from '../../core/connector-kit.js';

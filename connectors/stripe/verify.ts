@@ -1,0 +1,30 @@
+import { compileHmac, compileTimestamp, conditionSchema, perParams, signHmac, type Clock, type HmacConfig, type RawRequest, type TimestampConfig, type Verdict } from '../../core/connector-kit.js';
+import type { StripeParams } from './params.js';
+
+const SIGNATURE = 'stripe-signature';
+
+// Stripe-Signature: t=<unix>,v1=<hex>[,v1=<hex>…]: HMAC-SHA256 of "{t}.{raw body}" keyed with the
+// whsec_ string as is; any v1 may match (several while the secret is rolled), t within 300 s.
+const checks = perParams((params: StripeParams) => {
+  const timestamp = conditionSchema.parse({ type: 'timestamp', key: SIGNATURE, prefix: 't=', separator: ',', tolerance: params.tolerance }) as TimestampConfig;
+  const hmac = conditionSchema.parse({ type: 'web-request-auth', auth_type: 'hmac', key: SIGNATURE, prefix: 'v1=', separator: ',', secret: params.secret, message: '{timestamp}.{body}' }) as HmacConfig;
+  return [compileTimestamp(timestamp), compileHmac(hmac, timestamp)];
+});
+
+export async function verifyStripe(req: RawRequest, params: StripeParams, clock: Clock): Promise<Verdict<void>> {
+  for (const check of checks(params)) {
+    const verdict = await check(req, clock);
+    if (!verdict.ok) return verdict;
+  }
+  return { ok: true, value: undefined };
+}
+
+export function signStripe(body: Buffer, contentType: string, params: StripeParams, nowMs: number): Record<string, string> {
+  const t = String(Math.floor(nowMs / 1000));
+  return { 'content-type': contentType, [SIGNATURE]: `t=${t},v1=${signHmac({ secret: params.secret[0]!, message: '{timestamp}.{body}' }, { body, timestamp: t })}` };
+}
+
+export function sampleStripe(params: StripeParams): { body: string; contentType: string } {
+  const type = params.events?.find((e) => !e.includes('*')) ?? 'checkout.session.completed';
+  return { body: JSON.stringify({ id: `evt_test_${Date.now()}`, object: 'event', type, created: Math.floor(Date.now() / 1000), livemode: false, api_version: '2024-06-20', data: { object: { id: 'cs_test_1', object: type.split('.').slice(0, -1).join('.') } } }), contentType: 'application/json' };
+}

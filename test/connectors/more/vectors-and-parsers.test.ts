@@ -1,0 +1,56 @@
+/** Published vectors for the newer connectors, and generated parsers for every connector. */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { connectors } from '../../../connectors/index.js';
+import { fixedClock } from '../../../core/clock.js';
+import { generateParser } from '../../../core/codegen/generate-parser.js';
+import { rawRequest } from '../../helpers/raw-request.js';
+
+describe('published vectors', () => {
+  it('Standard Webhooks: the spec example verifies', async () => {
+    const c = connectors.get('standard-webhooks')!;
+    const params = c.params.parse({ secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' });
+    const req = rawRequest({
+      headers: { 'content-type': 'application/json', 'webhook-id': 'msg_p5jXN8AQM9LWM0D4loKWxJek', 'webhook-timestamp': '1614265330', 'webhook-signature': 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=' },
+      body: '{"test": 2432232314}',
+    });
+    expect(await c.verify(req, params, fixedClock(1614265330_000))).toEqual({ ok: true, value: undefined });
+    expect(await c.verify(req, params, fixedClock(1614265330_000 + 301_000))).toMatchObject({ ok: false, rejection: { code: 'timestamp_too_old' } });
+    expect(c.parse(req, params)).toMatchObject({ ok: true, value: { deliveryId: 'msg_p5jXN8AQM9LWM0D4loKWxJek' } });
+  });
+
+  it('GitLab signing tokens verify as Standard Webhooks do (the same spec example)', async () => {
+    const c = connectors.get('gitlab')!;
+    const params = c.params.parse({ secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', mode: 'signed' });
+    const req = rawRequest({ headers: { 'webhook-id': 'msg_p5jXN8AQM9LWM0D4loKWxJek', 'webhook-timestamp': '1614265330', 'webhook-signature': 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=' }, body: '{"test": 2432232314}' });
+    expect(await c.verify(req, params, fixedClock(1614265330_000))).toEqual({ ok: true, value: undefined });
+  });
+});
+
+describe('generated parsers for every connector', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'hooklaunch-parsers-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it.each([...connectors.keys()])('%s: Python parses its sample delivery', (id) => {
+    const connector = connectors.get(id)!;
+    const python = generateParser(connector, 'python');
+    writeFileSync(join(dir, python.filename), python.content);
+    const params = connector.params.parse(id === 'discord' ? { public_key: 'a'.repeat(64) } : id === 'grafana' ? { secret: 's' } : { secret: id === 'standard-webhooks' ? 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' : 's' });
+    const sample = connector.sample!(params);
+    const file = join(dir, `${id}.sample`);
+    writeFileSync(file, sample.body);
+    const module = python.filename.replace(/\.py$/, '');
+    const out = execFileSync('python3', ['-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(dir)}); import ${module} as p; v = p.load(${JSON.stringify(file)}); print(type(v).__name__)`], { encoding: 'utf8' });
+    expect(out.trim()).toMatch(/^[A-Z]\w+$/);
+    expect(connector.parse(rawRequest({ headers: { 'content-type': sample.contentType, 'x-github-event': 'push', 'x-github-delivery': 'd' }, body: sample.body }), params).ok).toBe(true);
+  });
+
+  it.each([...connectors.keys()])('%s: TypeScript parser compiles', (id) => {
+    const typescript = generateParser(connectors.get(id)!, 'typescript');
+    writeFileSync(join(dir, typescript.filename), typescript.content);
+    execFileSync(process.execPath, [join(import.meta.dirname, '../../../node_modules/typescript/bin/tsc'), '--noEmit', '--strict', '--target', 'es2023', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--types', 'node', '--typeRoots', join(import.meta.dirname, '../../../node_modules/@types'), join(dir, typescript.filename)], { encoding: 'utf8' });
+  });
+});
