@@ -90,3 +90,12 @@ export function parseJsonPayload<T>(req: import('./request/raw-request.js').RawR
   }
   return { ok: true, value: parsed.data };
 }
+
+/** Runs checks in order; the first failure, or a pass. */
+export async function passesAll(checks: readonly import('./conditions/check.js').Check[], req: import('./request/raw-request.js').RawRequest, clock: import('./clock.js').Clock): Promise<import('./reject.js').Verdict<void>> {
+  for (const check of checks) {
+    const verdict = await check(req, clock);
+    if (!verdict.ok) return verdict;
+  }
+  return { ok: true, value: undefined };
+}

@@ -1,4 +1,5 @@
 import {
+  passesAll,
   compileHmac,
   compileStaticToken,
   compileTimestamp,
@@ -38,11 +39,7 @@ const checks = perParams((params: GitlabParams): Check[] => {
 });
 
 export async function verifyGitlab(req: RawRequest, params: GitlabParams, clock: Clock): Promise<Verdict<void>> {
-  for (const check of checks(params)) {
-    const verdict = await check(req, clock);
-    if (!verdict.ok) return verdict;
-  }
-  return { ok: true, value: undefined };
+  return passesAll(checks(params), req, clock);
 }
 
 export function signGitlab(body: Buffer, contentType: string, params: GitlabParams, nowMs: number): Record<string, string> {

@@ -1,5 +1,6 @@
 import {
   basicAuthMatches,
+  passesAll,
   compileHmac,
   compileStaticToken,
   compileTimestamp,
@@ -47,11 +48,7 @@ const checks = perParams((params: GrafanaParams): Check[] => {
 });
 
 export async function verifyGrafana(req: RawRequest, params: GrafanaParams, clock: Clock): Promise<Verdict<void>> {
-  for (const check of checks(params)) {
-    const verdict = await check(req, clock);
-    if (!verdict.ok) return verdict;
-  }
-  return { ok: true, value: undefined };
+  return passesAll(checks(params), req, clock);
 }
 
 export function signGrafana(body: Buffer, contentType: string, params: GrafanaParams, nowMs: number): Record<string, string> {

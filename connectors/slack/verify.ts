@@ -1,4 +1,4 @@
-import { compileHmac, compileTimestamp, conditionSchema, header, parseBody, perParams, signHmac, type Clock, type HmacConfig, type RawRequest, type TimestampConfig, type Verdict } from '../../core/connector-kit.js';
+import { passesAll, compileHmac, compileTimestamp, conditionSchema, header, parseBody, perParams, signHmac, type Clock, type HmacConfig, type RawRequest, type TimestampConfig, type Verdict } from '../../core/connector-kit.js';
 import type { SlackParams } from './params.js';
 
 const SIGNATURE = 'x-slack-signature';
@@ -22,11 +22,7 @@ const checks = perParams((params: SlackParams) => {
 
 export async function verifySlack(req: RawRequest, params: SlackParams, clock: Clock): Promise<Verdict<void>> {
   if (isUnsignedSslCheck(req)) return { ok: true, value: undefined };
-  for (const check of checks(params)) {
-    const verdict = await check(req, clock);
-    if (!verdict.ok) return verdict;
-  }
-  return { ok: true, value: undefined };
+  return passesAll(checks(params), req, clock);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { compileHmac, compileTimestamp, conditionSchema, perParams, signHmac, type Clock, type HmacConfig, type RawRequest, type TimestampConfig, type Verdict } from '../../core/connector-kit.js';
+import { passesAll, compileHmac, compileTimestamp, conditionSchema, perParams, signHmac, type Clock, type HmacConfig, type RawRequest, type TimestampConfig, type Verdict } from '../../core/connector-kit.js';
 import type { StripeParams } from './params.js';
 
 const SIGNATURE = 'stripe-signature';
@@ -12,11 +12,7 @@ const checks = perParams((params: StripeParams) => {
 });
 
 export async function verifyStripe(req: RawRequest, params: StripeParams, clock: Clock): Promise<Verdict<void>> {
-  for (const check of checks(params)) {
-    const verdict = await check(req, clock);
-    if (!verdict.ok) return verdict;
-  }
-  return { ok: true, value: undefined };
+  return passesAll(checks(params), req, clock);
 }
 
 export function signStripe(body: Buffer, contentType: string, params: StripeParams, nowMs: number): Record<string, string> {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import {
+  passesAll,
   compileHmac,
   compileStaticToken,
   compileTimestamp,
@@ -39,11 +40,7 @@ const checks = perParams((params: V7Params): Check[] => {
 });
 
 export async function verifyV7(req: RawRequest, params: V7Params, clock: Clock): Promise<Verdict<void>> {
-  for (const check of checks(params)) {
-    const verdict = await check(req, clock);
-    if (!verdict.ok) return verdict;
-  }
-  return { ok: true, value: undefined };
+  return passesAll(checks(params), req, clock);
 }
 
 /** Signs a body as V7 does: the stage's Authorization value, or a signed team webhook. */
