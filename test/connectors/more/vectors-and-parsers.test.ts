@@ -1,6 +1,6 @@
 /** Published vectors for the newer connectors, and generated parsers for every connector. */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -46,6 +46,28 @@ describe('generated parsers for every connector', () => {
     const out = execFileSync('python3', ['-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(dir)}); import ${module} as p; v = p.load(${JSON.stringify(file)}); print(type(v).__name__)`], { encoding: 'utf8' });
     expect(out.trim()).toMatch(/^[A-Z]\w+$/);
     expect(connector.parse(rawRequest({ headers: { 'content-type': sample.contentType, 'x-github-event': 'push', 'x-github-delivery': 'd' }, body: sample.body }), params).ok).toBe(true);
+  });
+
+  const fixtures: Array<[string, string]> = [
+    ['gitlab', 'gitlab/push.json'],
+    ['discord', 'discord/application-command.json'],
+    ['label-studio', 'label-studio/annotation-created.json'],
+    ['datadog', 'datadog/triggered.json'],
+    ['grafana', 'grafana/firing.json'],
+    ['stripe', 'stripe/checkout-session-completed.json'],
+    ['standard-webhooks', 'standard-webhooks/event.json'],
+  ];
+  it.each(fixtures)('%s: a real-shaped delivery (%s) decodes in the connector and in the generated Python', (id, fixture) => {
+    const connector = connectors.get(id)!;
+    const file = join(import.meta.dirname, '../../fixtures', fixture);
+    const body = readFileSync(file, 'utf8');
+    const params = connector.params.parse(id === 'discord' ? { public_key: 'a'.repeat(64) } : { secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' });
+    expect(connector.parse(rawRequest({ headers: { 'content-type': 'application/json' }, body }), params).ok).toBe(true);
+    const python = generateParser(connector, 'python');
+    writeFileSync(join(dir, python.filename), python.content);
+    const module = python.filename.replace(/\.py$/, '');
+    const out = execFileSync('python3', ['-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(dir)}); import ${module} as p; print(type(p.load(${JSON.stringify(file)})).__name__)`], { encoding: 'utf8' });
+    expect(out.trim()).toMatch(/Payload$/);
   });
 
   it.each([...connectors.keys()])('%s: TypeScript parser compiles', (id) => {
