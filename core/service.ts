@@ -59,7 +59,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   const logger = options.logger ?? pino({ name: 'hooklaunch' });
   // Instances sharing a PostgreSQL store need distinct names: they own the executions they run.
   const store = await openStore(loaded.storeUrl, options.instance ?? process.env.HOOKLAUNCH_INSTANCE ?? `${hostname()}:${options.port ?? config.server.port}`);
-  const triggers = new Map(config.triggers.map((t) => [t.id, compileTrigger(t, loaded.project, loaded.connectors.get(t.id))]));
+  const triggers = new Map(config.triggers.map((t) => [t.id, compileTrigger(t, loaded.project, loaded.connectors.get(t.id), loaded.sensitiveHeaders)]));
   const workRoot = options.workRoot ?? defaultWorkRoot(loaded);
 
   const payloadUrls = createPayloadUrlSigner(

@@ -23,6 +23,8 @@ export interface LoadedConfig {
   readonly envNames: ReadonlySet<string>;
   /** Each connector trigger's connector with its validated params, by trigger id. */
   readonly connectors: ReadonlyMap<string, ConnectorBinding>;
+  /** Credential headers of every registered connector (redacted on every trigger). */
+  readonly sensitiveHeaders: ReadonlySet<string>;
 }
 
 export interface ConnectorBinding {
@@ -115,7 +117,7 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv =
   if (actionIssues.length > 0) throw new ConfigError(file, actionIssues);
 
   const publicUrl = (config.server.public_url ?? `http://${config.server.host}:${config.server.port}`).replace(/\/+$/, '');
-  return { file: absolute, config, project, projectPath, storeUrl: absolutiseStoreUrl(config.store.url, baseDir), publicUrl, envNames, connectors };
+  return { file: absolute, config, project, projectPath, storeUrl: absolutiseStoreUrl(config.store.url, baseDir), publicUrl, envNames, connectors, sensitiveHeaders: new Set([...registry.values()].flatMap((c) => c.sensitiveHeaders)) };
 }
 
 function toIssue(doc: Document, lines: LineCounter, issue: { path: PropertyKey[]; message: string; code: string; keys?: string[] }): ConfigIssue {

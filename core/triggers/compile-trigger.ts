@@ -56,17 +56,21 @@ export interface CompiledTrigger {
   readonly sensitiveQuery: ReadonlySet<string>;
 }
 
-/** Headers that carry credentials for common providers even when no condition names them. */
-const ALWAYS_SENSITIVE = ['authorization', 'proxy-authorization', 'cookie', 'x-hub-signature', 'x-hub-signature-256', 'x-slack-signature', 'x-gitlab-token', 'webhook-signature', 'stripe-signature', 'x-signature-ed25519'];
+/** Headers that carry credentials whatever the trigger; connectors add their providers' own. */
+const ALWAYS_SENSITIVE = ['authorization', 'proxy-authorization', 'cookie'];
 
 // Timestamps are cheapest and need no secret; static tokens and HMACs come before JWTs, which
 // may fetch keys; filters parse the body, so they run only for authenticated requests.
 const RANK: Record<string, number> = { timestamp: 0, static_token: 1, hmac: 2, jwt: 3, 'payload-filter': 4 };
 
-export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, binding?: ConnectorBinding): CompiledTrigger {
+/**
+ * `knownSensitive`: credential headers of every registered connector, redacted even on triggers
+ * without a connector (a provider may be pointed at a generic trigger).
+ */
+export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, binding?: ConnectorBinding, knownSensitive: Iterable<string> = []): CompiledTrigger {
   const timestamp = trigger.conditions.find((c) => c.type === 'timestamp');
   const ranked: Array<{ rank: number; check: Check }> = [];
-  const sensitiveHeaders = new Set(ALWAYS_SENSITIVE);
+  const sensitiveHeaders = new Set([...ALWAYS_SENSITIVE, ...knownSensitive]);
   const sensitiveQuery = new Set<string>();
   const rateLimits: RateLimit[] = [];
   let dedupe: Deduplication | undefined;
