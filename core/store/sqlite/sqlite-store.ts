@@ -23,6 +23,17 @@ function startWorker(path: string): Worker {
   return new Worker(bootstrap, { eval: true, workerData: { path } });
 }
 
+/**
+ * A body read from a socket is a view into a larger pooled ArrayBuffer, and postMessage clones
+ * the whole backing buffer: copy the bytes into a buffer of their own before they cross.
+ */
+function exact(body: Buffer): Buffer {
+  if (body.byteOffset === 0 && body.byteLength === body.buffer.byteLength) return body;
+  const copy = new Uint8Array(body.byteLength);
+  copy.set(body);
+  return Buffer.from(copy.buffer);
+}
+
 export async function openSqliteStore(path: string): Promise<Store> {
   const worker = startWorker(path);
   const waiting = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
@@ -61,9 +72,14 @@ export async function openSqliteStore(path: string): Promise<Store> {
 
   return {
     takeOver: () => call('takeOver'),
-    accept: async (input) => (await group.submit({ kind: 'accept', input }))!,
+    accept: async (input) => {
+      const payload = exact(input.payload);
+      const request = input.request.raw ? { ...input.request, raw: { ...input.request.raw, body: payload } } : input.request;
+      return (await group.submit({ kind: 'accept', input: { ...input, payload, request } }))!;
+    },
     recordUnlaunched: async (entry) => {
-      await group.submit({ kind: 'unlaunched', entry });
+      const raw = entry.raw?.body ? { ...entry.raw, body: exact(entry.raw.body) } : entry.raw;
+      await group.submit({ kind: 'unlaunched', entry: raw ? { ...entry, raw } : entry });
     },
     claimJobs: (...args) => call('claimJobs', ...args),
     completeJob: (...args) => call('completeJob', ...args),
