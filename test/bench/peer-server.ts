@@ -58,6 +58,8 @@ async function main(): Promise<string> {
   }
 }
 
+process.on('SIGINT', () => process.exit(0));
+
 main().then(
   (url) => process.stdout.write(`${url}\n`),
   (error: unknown) => {
