@@ -55,7 +55,3 @@ export function accept<T>(value: T): Verdict<T> {
 export function refuse<T = never>(code: RejectCode, message: string, headers?: Record<string, string>): Verdict<T> {
   return { ok: false, rejection: reject(code, message, headers) };
 }
-
-export function isRejectCode(code: string): code is RejectCode {
-  return Object.hasOwn(REJECT_STATUS, code);
-}
