@@ -1,6 +1,6 @@
 /** Rows of the store's tables (the same columns in SQLite and PostgreSQL) turned into records. */
 import type { ActionSpec } from '../launch/action-spec.js';
-import type { ExecutionRecord, ExecutionSpec, ExecutionStatus, JobError, JobRecord, LaunchResult, LogEntry, PipelineRecord, PipelineSpec, PipelineStatus } from './store.js';
+import type { ExecutionRecord, ExecutionSpec, ExecutionStatus, JobError, JobRecord, LaunchResult, LogEntry, PipelineRecord, PipelineSpec, PipelineStatus, TriggerStats } from './store.js';
 
 export type Row = Record<string, unknown>;
 
@@ -71,4 +71,20 @@ export function toLogEntry(row: Row): LogEntry {
     runId: optional(row.run_id, String),
     replayOf: optional(row.replay_of, String),
   };
+}
+
+/**
+ * Per-trigger stats from two queries: `trigger_id, last` (latest request ever) and
+ * `trigger_id, outcome, n` (counts since the window start); every outcome starts at zero.
+ */
+export function toTriggerStats(lastRows: Row[], countRows: Row[]): TriggerStats[] {
+  const stats = new Map<string, { counts: Record<string, number>; lastAtMs?: number }>();
+  const entry = (id: string) => {
+    let found = stats.get(id);
+    if (!found) stats.set(id, (found = { counts: { accepted: 0, rejected: 0, duplicate: 0, handshake: 0, ignored: 0 } }));
+    return found;
+  };
+  for (const row of lastRows) entry(String(row.trigger_id)).lastAtMs = Number(row.last);
+  for (const row of countRows) entry(String(row.trigger_id)).counts[String(row.outcome)] = Number(row.n);
+  return [...stats].map(([triggerId, s]) => ({ triggerId, counts: s.counts as TriggerStats['counts'], lastAtMs: s.lastAtMs }));
 }

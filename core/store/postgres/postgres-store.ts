@@ -8,7 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { createGroupCommit } from '../group-commit.js';
-import { optional, toExecution, toJob, toLogEntry, toPipeline, type Row } from '../row-mappers.js';
+import { optional, toExecution, toJob, toLogEntry, toPipeline, toTriggerStats, type Row } from '../row-mappers.js';
 import type {
   AcceptOutcome,
   AcceptRequest,
@@ -17,7 +17,6 @@ import type {
   PipelineStatus,
   RequestRecord,
   Store,
-  TriggerStats,
   UnlaunchedRequest,
 } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
@@ -256,19 +255,11 @@ export async function openPostgresStore(url: string, instance: string): Promise<
       const sql = `SELECT * FROM requests ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${query.afterSeq === undefined ? 'DESC' : 'ASC'} LIMIT $${values.length}`;
       return (await q(sql, values)).map(toLogEntry);
     },
-    triggerStats: async (sinceMs) => {
-      const stats = new Map<string, { counts: Record<string, number>; lastAtMs?: number }>();
-      const entry = (id: string) => {
-        let found = stats.get(id);
-        if (!found) stats.set(id, (found = { counts: { accepted: 0, rejected: 0, duplicate: 0, handshake: 0, ignored: 0 } }));
-        return found;
-      };
-      for (const row of await q('SELECT trigger_id, MAX(received_at) AS last FROM requests GROUP BY trigger_id')) entry(String(row.trigger_id)).lastAtMs = Number(row.last);
-      for (const row of await q('SELECT trigger_id, outcome, COUNT(*) AS n FROM requests WHERE received_at >= $1 GROUP BY trigger_id, outcome', [sinceMs])) {
-        entry(String(row.trigger_id)).counts[String(row.outcome)] = Number(row.n);
-      }
-      return [...stats].map(([triggerId, s]) => ({ triggerId, counts: s.counts as TriggerStats['counts'], lastAtMs: s.lastAtMs }));
-    },
+    triggerStats: async (sinceMs) =>
+      toTriggerStats(
+        await q('SELECT trigger_id, MAX(received_at) AS last FROM requests GROUP BY trigger_id'),
+        await q('SELECT trigger_id, outcome, COUNT(*) AS n FROM requests WHERE received_at >= $1 GROUP BY trigger_id, outcome', [sinceMs]),
+      ),
     getRequest: async (requestId) => {
       const row = await one(
         `SELECT r.*, w.target AS raw_target, w.headers AS raw_headers, COALESCE(w.body, p.payload) AS raw_body

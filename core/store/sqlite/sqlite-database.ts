@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { optional, toExecution, toJob, toLogEntry, toPipeline, type Row } from '../row-mappers.js';
+import { optional, toExecution, toJob, toLogEntry, toPipeline, toTriggerStats, type Row } from '../row-mappers.js';
 import { acquireServeLock, type ServeLock } from './serve-lock.js';
 import type {
   AcceptOutcome,
@@ -20,7 +20,6 @@ import type {
   RequestRecord,
   RunRecord,
   Store,
-  TriggerStats,
   UnlaunchedRequest,
 } from '../store.js';
 
@@ -200,7 +199,7 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     ...purgeStatements(db),
     insertMeta: db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)'),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
-    triggerStats: db.prepare(`SELECT trigger_id, outcome, COUNT(*) AS n, MAX(received_at) AS last FROM requests WHERE received_at >= ? GROUP BY trigger_id, outcome`),
+    triggerStats: db.prepare(`SELECT trigger_id, outcome, COUNT(*) AS n FROM requests WHERE received_at >= ? GROUP BY trigger_id, outcome`),
     lastOfTriggers: db.prepare('SELECT trigger_id, MAX(received_at) AS last FROM requests GROUP BY trigger_id'),
   };
 
@@ -381,17 +380,7 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
       const sql = `SELECT * FROM requests ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${order} LIMIT ?`;
       return (db.prepare(sql).all(...values, query.limit) as Row[]).map(toLogEntry);
     },
-    triggerStats: (sinceMs) => {
-      const stats = new Map<string, { counts: Record<string, number>; lastAtMs?: number }>();
-      const entry = (id: string) => {
-        let found = stats.get(id);
-        if (!found) stats.set(id, (found = { counts: { accepted: 0, rejected: 0, duplicate: 0, handshake: 0, ignored: 0 } }));
-        return found;
-      };
-      for (const row of stmt.lastOfTriggers.all() as Row[]) entry(String(row.trigger_id)).lastAtMs = Number(row.last);
-      for (const row of stmt.triggerStats.all(sinceMs) as Row[]) entry(String(row.trigger_id)).counts[String(row.outcome)] = Number(row.n);
-      return [...stats].map(([triggerId, s]) => ({ triggerId, counts: s.counts as TriggerStats['counts'], lastAtMs: s.lastAtMs }));
-    },
+    triggerStats: (sinceMs) => toTriggerStats(stmt.lastOfTriggers.all() as Row[], stmt.triggerStats.all(sinceMs) as Row[]),
     getRequest: (requestId) => {
       const row = stmt.getRequest.get(requestId) as Row | undefined;
       if (!row) return undefined;
