@@ -4,6 +4,12 @@
  */
 import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { minimatch } from 'minimatch';
+import type { z } from 'zod';
+import type { Check } from './conditions/check.js';
+import { compileHmac } from './conditions/hmac.js';
+import { compileStaticToken } from './conditions/static-token.js';
+import { compileTimestamp } from './conditions/timestamp.js';
+import { hmacAuth, staticTokenAuth, timestampCondition } from './config/schema.js';
 import { secretEqual } from './conditions/constant-time.js';
 import { parseBody as parseRequestBody } from './request/raw-request.js';
 import { refuse as refuseWith } from './reject.js';
@@ -11,11 +17,8 @@ export type { Clock } from './clock.js';
 export { fixedClock } from './clock.js';
 export type { Connector, Delivery, ResponseSpec, RunProgress } from './connector.js';
 export { defineConnector } from './connector.js';
-export { secrets as secretsSchema, type HmacConfig, type TimestampConfig } from './config/schema.js';
-export { conditionSchema } from './config/schema.js';
-export { compileHmac, signHmac } from './conditions/hmac.js';
-export { compileTimestamp } from './conditions/timestamp.js';
-export { compileStaticToken } from './conditions/static-token.js';
+export { secrets as secretsSchema } from './config/schema.js';
+export { signHmac } from './conditions/hmac.js';
 export { bytesEqual, secretEqual } from './conditions/constant-time.js';
 export type { Check } from './conditions/check.js';
 export { PASS } from './conditions/check.js';
@@ -23,6 +26,31 @@ export { lookupDotPath, splitDotPath } from './request/dot-path.js';
 export { locateRaw } from './request/locate-value.js';
 export { contentTypeOf, isJsonContentType, parseBody, type ParsedBody, type RawRequest } from './request/raw-request.js';
 export { accept, refuse, reject, type Rejection, type RejectCode, type Verdict } from './reject.js';
+
+// A connector's scheme is written with the keys a user would write in hooklaunch.yaml, and goes
+// through the same schema (defaults, validation) and the same compiled checks as a configured trigger.
+export type StaticTokenCondition = Omit<z.input<typeof staticTokenAuth>, 'type' | 'auth_type'>;
+export type HmacCondition = Omit<z.input<typeof hmacAuth>, 'type' | 'auth_type'>;
+export type TimestampCondition = Omit<z.input<typeof timestampCondition>, 'type'>;
+
+export function staticTokenCheck(condition: StaticTokenCondition): Check {
+  return compileStaticToken(staticTokenAuth.parse({ type: 'web-request-auth', auth_type: 'static_token', ...condition }));
+}
+
+export function timestampCheck(condition: TimestampCondition): Check {
+  return compileTimestamp(timestampCondition.parse({ type: 'timestamp', ...condition }));
+}
+
+/** An HMAC check; its `{timestamp}` is read where `timestamp` says (the same place the timestamp check reads). */
+export function hmacCheck(condition: HmacCondition, timestamp?: TimestampCondition): Check {
+  const locator = timestamp && timestampCondition.parse({ type: 'timestamp', ...timestamp });
+  return compileHmac(hmacAuth.parse({ type: 'web-request-auth', auth_type: 'hmac', ...condition }), locator);
+}
+
+/** The usual signed-request pair: the timestamp within tolerance, then the HMAC over it. */
+export function signedRequestChecks(hmac: HmacCondition, timestamp: TimestampCondition): Check[] {
+  return [timestampCheck(timestamp), hmacCheck(hmac, timestamp)];
+}
 
 /** The single value of a header (lower-case name), or undefined when absent or repeated. */
 export function header(req: import('./request/raw-request.js').RawRequest, name: string): string | undefined {

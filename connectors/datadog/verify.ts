@@ -1,9 +1,7 @@
-import { compileStaticToken, conditionSchema, perParams, type Clock, type RawRequest, type Verdict } from '../../core/connector-kit.js';
+import { perParams, staticTokenCheck, type Clock, type RawRequest, type Verdict } from '../../core/connector-kit.js';
 import type { DatadogParams } from './params.js';
 
-const check = perParams((params: DatadogParams) =>
-  compileStaticToken(conditionSchema.parse({ type: 'web-request-auth', auth_type: 'static_token', key: params.header, prefix: params.prefix, secret: params.secret }) as Parameters<typeof compileStaticToken>[0]),
-);
+const check = perParams((params: DatadogParams) => staticTokenCheck({ key: params.header, prefix: params.prefix, secret: params.secret }));
 
 export async function verifyDatadog(req: RawRequest, params: DatadogParams, clock: Clock): Promise<Verdict<void>> {
   return check(params)(req, clock);

@@ -1,4 +1,4 @@
-import { compileTimestamp, conditionSchema, ed25519Verify, header, perParams, reject, type Clock, type RawRequest, type Rejection, type TimestampConfig, type Verdict } from '../../core/connector-kit.js';
+import { ed25519Verify, header, perParams, reject, timestampCheck, type Clock, type RawRequest, type Rejection, type Verdict } from '../../core/connector-kit.js';
 import type { DiscordParams } from './params.js';
 
 const SIGNATURE = 'x-signature-ed25519';
@@ -10,7 +10,7 @@ function unauthorized(rejection: Rejection): Verdict<void> {
 }
 
 const checks = perParams((params: DiscordParams) => ({
-  timestamp: compileTimestamp(conditionSchema.parse({ type: 'timestamp', key: TIMESTAMP, tolerance: params.tolerance }) as TimestampConfig),
+  timestamp: timestampCheck({ key: TIMESTAMP, tolerance: params.tolerance }),
   keys: params.public_key.map((k) => Buffer.from(k, 'hex')),
 }));
 

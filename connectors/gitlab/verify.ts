@@ -1,18 +1,4 @@
-import {
-  passesAll,
-  compileHmac,
-  compileStaticToken,
-  compileTimestamp,
-  conditionSchema,
-  perParams,
-  signHmac,
-  type Check,
-  type Clock,
-  type HmacConfig,
-  type RawRequest,
-  type TimestampConfig,
-  type Verdict,
-} from '../../core/connector-kit.js';
+import { passesAll, perParams, signHmac, signedRequestChecks, staticTokenCheck, type Check, type Clock, type RawRequest, type Verdict } from '../../core/connector-kit.js';
 import type { GitlabParams } from './params.js';
 
 const TOKEN = 'x-gitlab-token';
@@ -20,22 +6,11 @@ const TOKEN = 'x-gitlab-token';
 // Token mode: X-Gitlab-Token carries the secret in plain text (constant-time compare). Signed
 // mode: GitLab's signing token follows Standard Webhooks (webhook-id/-timestamp/-signature).
 const checks = perParams((params: GitlabParams): Check[] => {
-  if (params.mode === 'token') {
-    return [compileStaticToken(conditionSchema.parse({ type: 'web-request-auth', auth_type: 'static_token', key: TOKEN, secret: params.secret }) as Parameters<typeof compileStaticToken>[0])];
-  }
-  const timestamp = conditionSchema.parse({ type: 'timestamp', key: 'webhook-timestamp', tolerance: params.tolerance }) as TimestampConfig;
-  const hmac = conditionSchema.parse({
-    type: 'web-request-auth',
-    auth_type: 'hmac',
-    key: 'webhook-signature',
-    prefix: 'v1,',
-    separator: ' ',
-    encoding: 'base64',
-    secret_encoding: 'base64',
-    secret: params.secret,
-    message: '{header:webhook-id}.{timestamp}.{body}',
-  }) as HmacConfig;
-  return [compileTimestamp(timestamp), compileHmac(hmac, timestamp)];
+  if (params.mode === 'token') return [staticTokenCheck({ key: TOKEN, secret: params.secret })];
+  return signedRequestChecks(
+    { key: 'webhook-signature', prefix: 'v1,', separator: ' ', encoding: 'base64', secret_encoding: 'base64', secret: params.secret, message: '{header:webhook-id}.{timestamp}.{body}' },
+    { key: 'webhook-timestamp', tolerance: params.tolerance },
+  );
 });
 
 export async function verifyGitlab(req: RawRequest, params: GitlabParams, clock: Clock): Promise<Verdict<void>> {

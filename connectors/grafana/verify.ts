@@ -1,19 +1,17 @@
 import {
   basicAuthMatches,
-  passesAll,
-  compileHmac,
-  compileStaticToken,
-  compileTimestamp,
-  conditionSchema,
+  hmacCheck,
   header,
+  passesAll,
   perParams,
   refuse,
   signHmac,
+  staticTokenCheck,
+  timestampCheck,
   type Check,
   type Clock,
-  type HmacConfig,
   type RawRequest,
-  type TimestampConfig,
+  type TimestampCondition,
   type Verdict,
 } from '../../core/connector-kit.js';
 import type { GrafanaParams } from './params.js';
@@ -23,7 +21,7 @@ const SIGNATURE_HEADERS = ['x-grafana-alert-signature', 'x-grafana-alerting-sign
 
 const checks = perParams((params: GrafanaParams): Check[] => {
   if (params.auth === 'bearer') {
-    return [compileStaticToken(conditionSchema.parse({ type: 'web-request-auth', auth_type: 'static_token', key: 'Authorization', prefix: 'Bearer ', secret: params.secret }) as Parameters<typeof compileStaticToken>[0])];
+    return [staticTokenCheck({ key: 'Authorization', prefix: 'Bearer ', secret: params.secret })];
   }
   if (params.auth === 'basic') {
     return [
@@ -34,9 +32,8 @@ const checks = perParams((params: GrafanaParams): Check[] => {
       },
     ];
   }
-  const timestamp = params.timestamp_header && (conditionSchema.parse({ type: 'timestamp', key: params.timestamp_header, tolerance: params.tolerance }) as TimestampConfig);
-  const hmacFor = (key: string) =>
-    compileHmac(conditionSchema.parse({ type: 'web-request-auth', auth_type: 'hmac', key, secret: params.secret, message: timestamp ? '{timestamp}:{body}' : '{body}' }) as HmacConfig, timestamp || undefined);
+  const timestamp: TimestampCondition | undefined = params.timestamp_header ? { key: params.timestamp_header, tolerance: params.tolerance } : undefined;
+  const hmacFor = (key: string) => hmacCheck({ key, secret: params.secret, message: timestamp ? '{timestamp}:{body}' : '{body}' }, timestamp);
   const candidates = params.signature_header ? [params.signature_header.toLowerCase()] : SIGNATURE_HEADERS;
   const hmacs = new Map(candidates.map((name) => [name, hmacFor(name)]));
   const signature: Check = (req, clock) => {
@@ -44,7 +41,7 @@ const checks = perParams((params: GrafanaParams): Check[] => {
     if (!present) return refuse('missing_header', `header ${candidates.join(' or ')} is missing (set the HMAC signature on the contact point)`);
     return hmacs.get(present)!(req, clock);
   };
-  return timestamp ? [compileTimestamp(timestamp), signature] : [signature];
+  return timestamp ? [timestampCheck(timestamp), signature] : [signature];
 });
 
 export async function verifyGrafana(req: RawRequest, params: GrafanaParams, clock: Clock): Promise<Verdict<void>> {

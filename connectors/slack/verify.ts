@@ -1,4 +1,4 @@
-import { passesAll, compileHmac, compileTimestamp, conditionSchema, header, parseBody, perParams, signHmac, type Clock, type HmacConfig, type RawRequest, type TimestampConfig, type Verdict } from '../../core/connector-kit.js';
+import { passesAll, header, parseBody, perParams, signHmac, signedRequestChecks, type Clock, type RawRequest, type Verdict } from '../../core/connector-kit.js';
 import type { SlackParams } from './params.js';
 
 const SIGNATURE = 'x-slack-signature';
@@ -6,19 +6,9 @@ const TIMESTAMP = 'x-slack-request-timestamp';
 
 // Slack's request signing: v0=hex(HMAC-SHA256(signing secret, "v0:{timestamp}:{raw body}")),
 // with the timestamp within 5 minutes of now on both sides (Bolt checks only the past side).
-const checks = perParams((params: SlackParams) => {
-  const timestamp = conditionSchema.parse({ type: 'timestamp', lookup: 'header', key: TIMESTAMP, format: 'unix_s', tolerance: params.tolerance }) as TimestampConfig;
-  const hmac = conditionSchema.parse({
-    type: 'web-request-auth',
-    auth_type: 'hmac',
-    lookup: 'header',
-    key: SIGNATURE,
-    prefix: 'v0=',
-    secret: params.secret,
-    message: 'v0:{timestamp}:{body}',
-  }) as HmacConfig;
-  return [compileTimestamp(timestamp), compileHmac(hmac, timestamp)];
-});
+const checks = perParams((params: SlackParams) =>
+  signedRequestChecks({ key: SIGNATURE, prefix: 'v0=', secret: params.secret, message: 'v0:{timestamp}:{body}' }, { key: TIMESTAMP, format: 'unix_s', tolerance: params.tolerance }),
+);
 
 export async function verifySlack(req: RawRequest, params: SlackParams, clock: Clock): Promise<Verdict<void>> {
   if (isUnsignedSslCheck(req)) return { ok: true, value: undefined };

@@ -1,18 +1,4 @@
-import {
-  compileHmac,
-  compileTimestamp,
-  conditionSchema,
-  ed25519Verify,
-  header,
-  perParams,
-  refuse,
-  signHmac,
-  type Clock,
-  type HmacConfig,
-  type RawRequest,
-  type TimestampConfig,
-  type Verdict,
-} from '../../core/connector-kit.js';
+import { ed25519Verify, header, hmacCheck, perParams, refuse, signHmac, timestampCheck, type Clock, type RawRequest, type Verdict } from '../../core/connector-kit.js';
 import type { StandardWebhooksParams } from './params.js';
 
 const ID = 'webhook-id';
@@ -23,20 +9,10 @@ const MESSAGE = '{header:webhook-id}.{timestamp}.{body}';
 // v1: base64 HMAC-SHA256 of "{id}.{timestamp}.{body}" keyed with base64-decode(whsec_…); several
 // space-separated signatures may stand in the header while keys rotate. v1a: Ed25519 over the same.
 const checks = perParams((params: StandardWebhooksParams) => {
-  const timestamp = conditionSchema.parse({ type: 'timestamp', key: TIMESTAMP, tolerance: params.tolerance }) as TimestampConfig;
-  const hmac = conditionSchema.parse({
-    type: 'web-request-auth',
-    auth_type: 'hmac',
-    key: SIGNATURE,
-    prefix: 'v1,',
-    separator: ' ',
-    encoding: 'base64',
-    secret_encoding: 'base64',
-    secret: params.secret,
-    message: MESSAGE,
-  }) as HmacConfig;
+  const timestamp = { key: TIMESTAMP, tolerance: params.tolerance };
+  const hmac = { key: SIGNATURE, prefix: 'v1,', separator: ' ', encoding: 'base64', secret_encoding: 'base64', secret: params.secret, message: MESSAGE } as const;
   const publicKeys = (params.public_keys ?? []).map((k) => Buffer.from(k.replace(/^whpk_/, ''), 'base64'));
-  return { timestamp: compileTimestamp(timestamp), hmac: compileHmac(hmac, timestamp), publicKeys };
+  return { timestamp: timestampCheck(timestamp), hmac: hmacCheck(hmac, timestamp), publicKeys };
 });
 
 export async function verifyStandardWebhooks(req: RawRequest, params: StandardWebhooksParams, clock: Clock): Promise<Verdict<void>> {

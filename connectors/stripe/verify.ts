@@ -1,15 +1,13 @@
-import { passesAll, compileHmac, compileTimestamp, conditionSchema, perParams, signHmac, type Clock, type HmacConfig, type RawRequest, type TimestampConfig, type Verdict } from '../../core/connector-kit.js';
+import { passesAll, perParams, signHmac, signedRequestChecks, type Clock, type RawRequest, type Verdict } from '../../core/connector-kit.js';
 import type { StripeParams } from './params.js';
 
 const SIGNATURE = 'stripe-signature';
 
 // Stripe-Signature: t=<unix>,v1=<hex>[,v1=<hex>…]: HMAC-SHA256 of "{t}.{raw body}" keyed with the
 // whsec_ string as is; any v1 may match (several while the secret is rolled), t within 300 s.
-const checks = perParams((params: StripeParams) => {
-  const timestamp = conditionSchema.parse({ type: 'timestamp', key: SIGNATURE, prefix: 't=', separator: ',', tolerance: params.tolerance }) as TimestampConfig;
-  const hmac = conditionSchema.parse({ type: 'web-request-auth', auth_type: 'hmac', key: SIGNATURE, prefix: 'v1=', separator: ',', secret: params.secret, message: '{timestamp}.{body}' }) as HmacConfig;
-  return [compileTimestamp(timestamp), compileHmac(hmac, timestamp)];
-});
+const checks = perParams((params: StripeParams) =>
+  signedRequestChecks({ key: SIGNATURE, prefix: 'v1=', separator: ',', secret: params.secret, message: '{timestamp}.{body}' }, { key: SIGNATURE, prefix: 't=', separator: ',', tolerance: params.tolerance }),
+);
 
 export async function verifyStripe(req: RawRequest, params: StripeParams, clock: Clock): Promise<Verdict<void>> {
   return passesAll(checks(params), req, clock);

@@ -22,7 +22,7 @@ const locatorFields = {
   separator: z.string().min(1).optional(),
 };
 
-const staticTokenAuth = z.strictObject({
+export const staticTokenAuth = z.strictObject({
   type: z.literal('web-request-auth'),
   auth_type: z.literal('static_token'),
   ...locatorFields,
@@ -31,7 +31,7 @@ const staticTokenAuth = z.strictObject({
 
 export const HMAC_ALGORITHMS = ['sha1', 'sha256', 'sha512'] as const;
 
-const hmacAuth = z.strictObject({
+export const hmacAuth = z.strictObject({
   type: z.literal('web-request-auth'),
   auth_type: z.literal('hmac'),
   ...locatorFields,
@@ -85,7 +85,7 @@ const jwtAuth = z
     }
   });
 
-const timestampCondition = z.strictObject({
+export const timestampCondition = z.strictObject({
   type: z.literal('timestamp'),
   ...locatorFields,
   format: z.enum(['unix_s', 'unix_ms', 'iso8601']).default('unix_s'),
