@@ -55,6 +55,8 @@ export interface Connector<Params = unknown, Payload = unknown> {
   readonly dedupeWindowSeconds: number;
   /** Header names (lower case) that carry credentials and never reach the trigger log. */
   readonly sensitiveHeaders: readonly string[];
+  /** Headers a trigger's params name as carrying its credential (a configurable token header). */
+  credentialHeaders?(params: Params): readonly string[];
 
   /** Authenticates the raw bytes. Pure: no I/O, the clock injected, secrets from params. */
   verify(req: RawRequest, params: Params, clock: Clock): Verdict<void> | Promise<Verdict<void>>;

@@ -23,6 +23,8 @@ import { startRetention } from './store/retention.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { compileTrigger, type CompiledTrigger } from './triggers/compile-trigger.js';
+import { createRedaction } from './trigger-log/redaction.js';
+import { createRejectionLog } from './trigger-log/rejection-log.js';
 
 export interface ServiceOptions {
   readonly clock?: Clock;
@@ -60,6 +62,16 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   // Instances sharing a PostgreSQL store need distinct names: they own the executions they run.
   const store = await openStore(loaded.storeUrl, options.instance ?? process.env.HOOKLAUNCH_INSTANCE ?? `${hostname()}:${options.port ?? config.server.port}`);
   const triggers = new Map(config.triggers.map((t) => [t.id, compileTrigger(t, loaded.project, loaded.connectors.get(t.id), loaded.sensitiveHeaders)]));
+  const metrics = createMetrics(store, clock);
+  const rejections = await createRejectionLog({
+    store,
+    clock,
+    logger,
+    capture: { bodySampleBytes: config.trigger_log.body_sample_bytes, headerBytes: config.trigger_log.header_bytes },
+    aggregateMs: config.trigger_log.aggregate_seconds * 1000,
+    budgetBytes: config.trigger_log.unauthenticated_max_bytes,
+    onDropped: (triggerId) => metrics.triggerLogDropped.inc({ trigger: triggers.has(triggerId) ? triggerId : 'unknown' }),
+  });
   const workRoot = options.workRoot ?? defaultWorkRoot(loaded);
 
   const payloadUrls = createPayloadUrlSigner(
@@ -68,7 +80,6 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     config.launcher.kind === 'valohai' ? config.launcher.payload_url_ttl : 7 * 86_400,
   );
   const notifier = createRunNotifier(store, triggers, logger);
-  const metrics = createMetrics(store, clock);
   const alerts = createFailureNotifier({ config, clock, logger, metrics });
   const titleOf = (triggerId: string): string => triggers.get(triggerId)?.title ?? '';
   let local: LocalBackend | undefined;
@@ -96,7 +107,9 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   });
   const server = createHttpServer({
     triggers,
+    redaction: createRedaction(loaded.sensitiveHeaders),
     store,
+    rejections,
     clock,
     logger,
     onAccepted: () => worker.notify(),
@@ -125,7 +138,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     },
   });
   const self = { url: '' };
-  const retention = config.retention && startRetention(store, config.retention.days, clock, logger, workRoot);
+  const retention = config.retention === false ? undefined : startRetention(store, config.retention.days, clock, logger, workRoot, () => rejections.resync());
 
   await store.takeOver();
   await backend.start();
@@ -175,6 +188,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
       await notifier.idle();
       retention?.stop();
       await alerts.idle();
+      await rejections.close();
       await store.close();
     },
   };

@@ -16,6 +16,7 @@ export const datadog = defineConnector<DatadogParams, DatadogPayload>({
   ackDeadlineMs: 15_000,
   dedupeWindowSeconds: 86_400,
   sensitiveHeaders: ['authorization'],
+  credentialHeaders: (params) => [params.header],
   verify: verifyDatadog,
   parse: parseDatadog,
   filter: filterDatadog,

@@ -18,6 +18,7 @@ export const grafana = defineConnector<GrafanaParams, GrafanaPayload>({
   // Alertmanager re-sends a group at its repeat interval (hours): a day keeps one launch per state.
   dedupeWindowSeconds: 86_400,
   sensitiveHeaders: ['x-grafana-alert-signature', 'x-grafana-alerting-signature'],
+  credentialHeaders: (params) => (params.signature_header === undefined ? [] : [params.signature_header]),
   verify: verifyGrafana,
   parse: parseGrafana,
   filter: filterGrafana,

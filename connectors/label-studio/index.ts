@@ -17,6 +17,7 @@ export const labelStudio = defineConnector<LabelStudioParams, LabelStudioPayload
   ackDeadlineMs: 1000,
   dedupeWindowSeconds: 86_400,
   sensitiveHeaders: ['authorization'],
+  credentialHeaders: (params) => [params.header],
   verify: verifyLabelStudio,
   parse: parseLabelStudio,
   filter: filterLabelStudio,

@@ -107,7 +107,7 @@ program
     const print = (line: TriggerLogLine): void => void process.stdout.write(`${options.json ? JSON.stringify(line) : formatTriggerLogLine(line)}\n`);
     const query = { triggerId: options.trigger, outcome: options.outcome as LogOutcome | undefined };
     try {
-      const lines = await readTriggerLog(store, { ...query, limit: options.limit });
+      const lines = await readTriggerLog(store, undefined, { ...query, limit: options.limit });
       const shown = options.follow ? [...lines].reverse() : lines;
       shown.forEach(print);
       if (lines.length === 0 && !options.json && !options.follow) process.stderr.write('no requests logged yet\n');
@@ -120,7 +120,7 @@ program
       });
       while (!stop) {
         await new Promise((resolve) => setTimeout(resolve, 500));
-        for (const line of await readTriggerLog(store, { ...query, limit: 1000, afterSeq: after })) {
+        for (const line of await readTriggerLog(store, undefined, { ...query, limit: 1000, afterSeq: after })) {
           print(line);
           after = line.seq;
         }
@@ -141,7 +141,7 @@ program
     const store = await openStore(loaded.storeUrl);
     try {
       if (runId === undefined) {
-        const accepted = await readTriggerLog(store, { outcome: 'accepted', limit: 50 });
+        const accepted = await readTriggerLog(store, undefined, { outcome: 'accepted', limit: 50 });
         for (const line of accepted) process.stdout.write(`${new Date(line.receivedAtMs).toISOString()}  ${line.runId}  ${line.triggerId}  ${line.launch?.status ?? '?'}\n`);
         if (accepted.length === 0) process.stderr.write('no runs yet\n');
         return;

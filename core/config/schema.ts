@@ -259,8 +259,24 @@ export const configSchema = z
     rejecting: z
       .strictObject({ ratio: z.number().gt(0).max(1).default(0.8), min_requests: positiveInt.default(10), window: positiveInt.default(600) })
       .default({ ratio: 0.8, min_requests: 10, window: 600 }),
-    /** Trigger-log entries, payloads and finished runs older than this many days are purged. */
-    retention: z.strictObject({ days: positiveInt }).optional(),
+    /**
+     * Trigger-log entries, payloads and finished runs older than this many days are purged (a run
+     * still pending never is). On by default; `retention: false` keeps everything.
+     */
+    retention: z.union([z.literal(false), z.strictObject({ days: positiveInt })]).default({ days: 30 }),
+    /** What the trigger log keeps of requests anybody can send (refused before authentication). */
+    trigger_log: z
+      .strictObject({
+        /** Leading body bytes kept of an unauthenticated rejection (enough for most webhook bodies to be replayable). */
+        body_sample_bytes: z.number().int().min(0).max(MiB).default(64 * 1024),
+        /** Bytes of header names and values kept of one. */
+        header_bytes: z.number().int().min(256).max(64 * 1024).default(8 * 1024),
+        /** Identical ones (trigger, code, sender) within this many seconds become a repeat count on one line. */
+        aggregate_seconds: positiveInt.default(60),
+        /** What all logged unauthenticated rejections may cost in the store; past it they are counted in metrics only. */
+        unauthenticated_max_bytes: positiveInt.default(256 * MiB),
+      })
+      .default({ body_sample_bytes: 64 * 1024, header_bytes: 8 * 1024, aggregate_seconds: 60, unauthenticated_max_bytes: 256 * MiB }),
   })
   .superRefine((config, ctx) => {
     if (config.launcher.kind === 'valohai' && config.server.public_url === undefined) {

@@ -76,7 +76,7 @@ export function createAdminApp(ctx: HttpContext): express.Express {
     if (outcome !== undefined && !OUTCOMES.has(outcome)) return void res.status(400).json({ error: { code: 'payload_invalid', message: `outcome must be one of ${[...OUTCOMES].join(', ')}` } });
     if (after !== undefined && !Number.isInteger(after)) return void res.status(400).json({ error: { code: 'payload_invalid', message: 'after must be a sequence number' } });
     const code = req.query.code === undefined ? undefined : String(req.query.code);
-    res.json({ entries: await readTriggerLog(ctx.store, { triggerId: id, limit, outcome: outcome as LogOutcome | undefined, code, afterSeq: after }) });
+    res.json({ entries: await readTriggerLog(ctx.store, ctx.rejections, { triggerId: id, limit, outcome: outcome as LogOutcome | undefined, code, afterSeq: after }) });
   });
 
   app.get('/api/v0/logs{/}', requireAdmin, async (req, res) => {
@@ -85,11 +85,11 @@ export function createAdminApp(ctx: HttpContext): express.Express {
     if (outcome !== undefined && !OUTCOMES.has(outcome)) return void res.status(400).json({ error: { code: 'payload_invalid', message: `outcome must be one of ${[...OUTCOMES].join(', ')}` } });
     const after = req.query.after === undefined ? undefined : Number(req.query.after);
     const triggerId = req.query.trigger === undefined ? undefined : String(req.query.trigger);
-    res.json({ entries: await readTriggerLog(ctx.store, { triggerId, limit, outcome: outcome as LogOutcome | undefined, afterSeq: Number.isInteger(after) ? after : undefined }) });
+    res.json({ entries: await readTriggerLog(ctx.store, ctx.rejections, { triggerId, limit, outcome: outcome as LogOutcome | undefined, afterSeq: Number.isInteger(after) ? after : undefined }) });
   });
 
   app.get('/api/v0/requests/:id{/}', requireAdmin, async (req, res) => {
-    const detail = await requestDetail(ctx.store, String(req.params.id));
+    const detail = await requestDetail(ctx.store, ctx.rejections, String(req.params.id));
     if (!detail) return void res.status(404).json({ error: { code: 'not_found', message: 'no such request in the trigger log' } });
     res.json(detail);
   });

@@ -5,14 +5,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { reject, type Rejection } from '../reject.js';
 import { rejectionAnswer } from '../triggers/answers.js';
-import { handleDelivery } from '../triggers/handle-delivery.js';
+import { handleDelivery, logRefusal } from '../triggers/handle-delivery.js';
 import type { HttpContext } from './context.js';
 import { readBody } from './read-body.js';
 import { requestRecord } from '../trigger-log/request-record.js';
 import { sendResponseSpec } from './respond.js';
 import { toRawRequest } from './to-raw-request.js';
-
-const NO_REDACTION = { sensitiveHeaders: new Set(['authorization', 'cookie']), sensitiveQuery: new Set<string>() };
 
 export async function handleLaunch(ctx: HttpContext, triggerId: string, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
   const receivedAtMs = ctx.clock.now();
@@ -21,8 +19,9 @@ export async function handleLaunch(ctx: HttpContext, triggerId: string, req: Inc
   const refuseEarly = async (rejection: Rejection): Promise<void> => {
     // The body is not read: Connection: close stops Node from draining it.
     const raw = toRawRequest(req, url, Buffer.alloc(0), receivedAtMs);
-    const { raw: _capture, ...record } = requestRecord(triggerId.slice(0, 128), raw, trigger ?? NO_REDACTION);
-    await ctx.store.recordUnlaunched({ ...record, outcome: 'rejected', status: rejection.status, code: rejection.code, message: rejection.message });
+    // Nothing to replay without a body or a trigger: the raw request is not kept.
+    const { raw: _capture, ...record } = requestRecord(triggerId.slice(0, 128), raw, trigger?.redaction ?? ctx.redaction);
+    await logRefusal(ctx, record, rejection, trigger ? 'anonymous' : 'unknown-trigger');
     ctx.onRefusedEarly?.(trigger?.id ?? 'unknown', rejection.code);
     sendResponseSpec(res, { ...rejectionAnswer(rejection), headers: { ...rejection.headers, connection: 'close', 'x-request-id': record.requestId } });
   };
@@ -34,7 +33,7 @@ export async function handleLaunch(ctx: HttpContext, triggerId: string, req: Inc
     return refuseEarly(reject('body_too_large', `body is larger than this trigger's limit of ${trigger.maxBodyBytes} bytes`));
   }
   const raw = toRawRequest(req, url, read.body, receivedAtMs);
-  const record = requestRecord(trigger.id, raw, trigger);
+  const record = requestRecord(trigger.id, raw, trigger.redaction);
   const handled = await handleDelivery(ctx, trigger, raw, record, ctx.clock);
   sendResponseSpec(res, { ...handled.answer, headers: { ...handled.answer.headers, 'x-request-id': record.requestId } });
   ctx.onAnswered?.(trigger, handled.outcome, (performance.now() - started) / 1000);

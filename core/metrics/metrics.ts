@@ -15,6 +15,7 @@ export interface Metrics {
   readonly launches: Counter<'action' | 'result'>;
   readonly launchLatencySeconds: Histogram<'action'>;
   readonly notifications: Counter<'target' | 'result'>;
+  readonly triggerLogDropped: Counter<'trigger'>;
 }
 
 const FAST = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
@@ -30,6 +31,12 @@ export function createMetrics(store: Store, clock: Clock): Metrics {
     launches: new Counter({ name: 'hooklaunch_launches_total', help: 'Launch attempts by action and result (launched, retry, failed)', labelNames: ['action', 'result'], registers: [registry] }),
     launchLatencySeconds: new Histogram({ name: 'hooklaunch_launch_latency_seconds', help: 'Time from a run being accepted to its action being launched', labelNames: ['action'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800], registers: [registry] }),
     notifications: new Counter({ name: 'hooklaunch_notifications_total', help: 'Failure notifications by target kind and result', labelNames: ['target', 'result'], registers: [registry] }),
+    triggerLogDropped: new Counter({
+      name: 'hooklaunch_trigger_log_dropped_total',
+      help: 'Unauthenticated rejections not written to the trigger log because its budget for them (trigger_log.unauthenticated_max_bytes) was spent',
+      labelNames: ['trigger'],
+      registers: [registry],
+    }),
   };
   new Gauge({
     name: 'hooklaunch_launch_queue_depth',

@@ -7,12 +7,13 @@ import type { Store } from './store.js';
 const HOUR_MS = 3_600_000;
 
 /** Purges what is older than `days` once an hour (first a minute after start), with the finished runs' work folders. */
-export function startRetention(store: Store, days: number, clock: Clock, logger: Logger, workRoot: string): { stop(): void; runOnce(): Promise<void> } {
+export function startRetention(store: Store, days: number, clock: Clock, logger: Logger, workRoot: string, onPurged?: () => Promise<void>): { stop(): void; runOnce(): Promise<void> } {
   const runOnce = async (): Promise<void> => {
     try {
       const purged = await store.purge(clock.now() - days * 86_400_000);
       await Promise.all(purged.executionIds.map((id) => rm(join(workRoot, id), { recursive: true, force: true })));
       if (purged.requests || purged.runs) logger.info({ requests: purged.requests, runs: purged.runs, olderThanDays: days }, 'retention purge');
+      await onPurged?.();
     } catch (error) {
       logger.error({ err: error }, 'retention purge failed; trying again in an hour');
     }

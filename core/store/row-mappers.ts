@@ -70,6 +70,8 @@ export function toLogEntry(row: Row): LogEntry {
     message: optional(row.message, String),
     runId: optional(row.run_id, String),
     replayOf: optional(row.replay_of, String),
+    repeats: Number(row.repeats ?? 0),
+    lastAtMs: optional(row.last_at, Number),
   };
 }
 

@@ -27,6 +27,8 @@ export interface RequestRecord {
   readonly raw?: RawCapture | undefined;
   /** Set when this request is a replay of an earlier one. */
   readonly replayOf?: string | undefined;
+  /** Set on an unauthenticated rejection: the bytes its row costs against the trigger log's budget. */
+  readonly unauthenticatedBytes?: number | undefined;
 }
 
 /** Everything needed to evaluate a request again: unredacted path, headers and body. */
@@ -36,6 +38,8 @@ export interface RawCapture {
   readonly headers: Readonly<Record<string, readonly string[]>>;
   /** Absent when the request was refused before its body was read. */
   readonly body?: Buffer | undefined;
+  /** Only a sample of the body or headers was kept (an unauthenticated rejection): not replayable. */
+  readonly truncated?: boolean | undefined;
 }
 
 export interface StoredRequest {
@@ -62,8 +66,21 @@ export interface AcceptRequest {
   readonly payload: Buffer;
   readonly contentType: string;
   readonly actions: readonly ActionSpec[];
-  readonly dedupe?: { readonly key: string; readonly windowMs: number } | undefined;
+  readonly dedupe?: Deduplicate | undefined;
   readonly rateLimits: readonly RateLimitSpec[];
+}
+
+/** A delivery is a repeat when any of its keys was seen within the window; all of them are remembered. */
+export interface Deduplicate {
+  readonly keys: ReadonlyArray<{ readonly key: string; /** What the key is, for the log: "delivery id". */ readonly what: string }>;
+  readonly windowMs: number;
+}
+
+/** Identical unauthenticated rejections counted into the log line of the first one. */
+export interface RepeatCount {
+  readonly requestId: string;
+  readonly repeats: number;
+  readonly lastAtMs: number;
 }
 
 export type AcceptOutcome =
@@ -220,6 +237,9 @@ export interface LogEntry extends RequestRecord {
   readonly code?: string | undefined;
   readonly message?: string | undefined;
   readonly runId?: string | undefined;
+  /** Identical rejections aggregated into this line after it (same trigger, code and sender). */
+  readonly repeats: number;
+  readonly lastAtMs?: number | undefined;
 }
 
 export interface Store {
@@ -231,10 +251,16 @@ export interface Store {
   takeOver(): Promise<void>;
   /**
    * Dedupe, rate limits, the run, its payload, its jobs and the log line, in one transaction that
-   * is durable before the promise resolves. Requests that arrive together share a commit.
+   * is durable before the promise resolves. Requests that arrive together share a commit. A
+   * rate-limited request writes nothing: the caller logs it as a rejection.
    */
   accept(input: AcceptRequest): Promise<AcceptOutcome>;
+  /** Logs a request that launched nothing (a rate-limited accept is logged this way by its caller). */
   recordUnlaunched(entry: UnlaunchedRequest): Promise<void>;
+  /** Adds aggregated repeats to logged rejections. */
+  addRepeats(counts: readonly RepeatCount[]): Promise<void>;
+  /** What the logged unauthenticated rejections cost, in bytes (their `unauthenticatedBytes`). */
+  unauthenticatedLogBytes(): Promise<number>;
 
   /** Pending jobs that are due, and running jobs whose lease ran out (their claimer died). */
   claimJobs(nowMs: number, limit: number, leaseMs: number): Promise<JobRecord[]>;

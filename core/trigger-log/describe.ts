@@ -1,6 +1,7 @@
 /** The views the admin API and the web page share: triggers in words, a request in full, a run in full. */
 import type { TriggerConfig } from '../config/schema.js';
 import { summariseRun, type RunSummary } from '../launch/run-status.js';
+import type { RejectionLog } from './rejection-log.js';
 import type { ExecutionRecord, LogChunk, LogEntry, PipelineRecord, RunRecord, Store } from '../store/store.js';
 
 /** Each condition (and the connector) in a few words: "HMAC-SHA256 in header X-Signature". */
@@ -56,7 +57,8 @@ export interface RequestDetail {
   readonly run?: RunDetail | undefined;
 }
 
-export async function requestDetail(store: Store, requestId: string): Promise<RequestDetail | undefined> {
+export async function requestDetail(store: Store, rejections: Pick<RejectionLog, 'flush'>, requestId: string): Promise<RequestDetail | undefined> {
+  await rejections.flush();
   const stored = await store.getRequest(requestId);
   if (!stored) return undefined;
   const body = stored.raw.body;

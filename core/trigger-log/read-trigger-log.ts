@@ -1,12 +1,15 @@
 import { summariseRun, type RunStatus } from '../launch/run-status.js';
 import type { LogEntry, LogQuery, Store } from '../store/store.js';
+import type { RejectionLog } from './rejection-log.js';
 
 /** A trigger-log line with, for accepted requests, what became of the launch. */
 export interface TriggerLogLine extends LogEntry {
   readonly launch?: { readonly status: RunStatus; readonly errors: readonly string[] } | undefined;
 }
 
-export async function readTriggerLog(store: Store, query: LogQuery): Promise<TriggerLogLine[]> {
+/** `rejections`: this process's rejection log, whose repeat counts are written first (absent in the CLI). */
+export async function readTriggerLog(store: Store, rejections: Pick<RejectionLog, 'flush'> | undefined, query: LogQuery): Promise<TriggerLogLine[]> {
+  await rejections?.flush();
   const entries = await store.listLog(query);
   return Promise.all(
     entries.map(async (entry) => {
@@ -31,10 +34,17 @@ export function formatTriggerLogLine(line: TriggerLogLine): string {
     case 'duplicate':
       return `${head}  duplicate of run ${line.runId}  (${line.message ?? ''})`;
     case 'rejected':
-      return `${head}  rejected ${line.status} ${line.code}: ${line.message}`;
+      return `${head}  rejected ${line.status} ${line.code}: ${line.message}${repeated(line)}`;
     case 'ignored':
-      return `${head}  ignored (answered ${line.status}): ${line.message}`;
+      return `${head}  ignored (answered ${line.status}): ${line.message}${repeated(line)}`;
     case 'handshake':
       return `${head}  handshake (answered ${line.status}): ${line.message}`;
   }
+}
+
+/** "  (+41 identical, last at …)": unauthenticated rejections aggregated into this line. */
+export function repeated(line: Pick<LogEntry, 'repeats' | 'lastAtMs'>): string {
+  if (line.repeats === 0) return '';
+  const last = line.lastAtMs === undefined ? '' : `, last at ${new Date(line.lastAtMs).toISOString()}`;
+  return `  (+${line.repeats} identical from the same sender aggregated into this line${last})`;
 }

@@ -1,34 +1,83 @@
 import { createHash } from 'node:crypto';
 import { uuidv7 } from '../ids.js';
-import type { RequestRecord } from '../store/store.js';
+import type { RawCapture, RequestRecord } from '../store/store.js';
 import type { RawRequest } from '../request/raw-request.js';
-
-const REDACTED = '[redacted]';
-
-export interface Redaction {
-  readonly sensitiveHeaders: ReadonlySet<string>;
-  readonly sensitiveQuery: ReadonlySet<string>;
-}
+import { redactHeaders, redactTarget, type Redaction } from './redaction.js';
 
 /** What the trigger log keeps of a request: sizes, a body hash and headers, never a credential. */
 export function requestRecord(triggerId: string, req: RawRequest, redaction: Redaction): RequestRecord {
-  const headers: Record<string, string> = {};
-  for (const [name, values] of Object.entries(req.headers)) {
-    headers[name] = redaction.sensitiveHeaders.has(name) ? REDACTED : values.join(', ');
-  }
-  const query = new URLSearchParams(req.query);
-  for (const key of redaction.sensitiveQuery) if (query.has(key)) query.set(key, REDACTED);
-  const search = query.toString();
   return {
     requestId: uuidv7(req.receivedAtMs),
     triggerId,
     receivedAtMs: req.receivedAtMs,
     method: req.method,
-    path: search ? `${req.path}?${search}` : req.path,
+    path: redactTarget(req.path, req.query, redaction),
     remoteAddress: req.remoteAddress,
     sizeBytes: req.body.length,
     bodySha256: createHash('sha256').update(req.body).digest('hex'),
-    headers,
+    headers: redactHeaders(req.headers, redaction),
     raw: { target: req.query.size > 0 ? `${req.path}?${req.query.toString()}` : req.path, headers: req.headers, body: req.body },
   };
+}
+
+/** How much of an unauthenticated request the trigger log keeps. */
+export interface CaptureLimits {
+  /** Leading bytes of the body kept (replay needs the whole body, so a cut one cannot be replayed). */
+  readonly bodySampleBytes: number;
+  /** Bytes of header names and values kept, each for the logged and the raw copy. */
+  readonly headerBytes: number;
+}
+
+/** A header value or path longer than this is cut: it is shown for diagnosis, not replayed. */
+const MAX_TEXT = 1024;
+
+/**
+ * The record of an unauthenticated rejection cut to a bounded size: anyone who can reach the
+ * server can send these, so each may cost only a body sample and capped headers. The bytes it
+ * costs are counted against the trigger log's budget for unauthenticated requests.
+ */
+export function boundedRecord(record: RequestRecord, limits: CaptureLimits): RequestRecord {
+  const headers = capHeaders(Object.entries(record.headers).map(([name, value]) => [name, [value]]), limits.headerBytes);
+  const logged = Object.fromEntries(headers.kept.map(([name, values]) => [name, values[0]!]));
+  let raw: RawCapture | undefined;
+  if (record.raw) {
+    const rawHeaders = capHeaders(Object.entries(record.raw.headers), limits.headerBytes);
+    const body = record.raw.body && record.raw.body.length > limits.bodySampleBytes ? record.raw.body.subarray(0, limits.bodySampleBytes) : record.raw.body;
+    raw = {
+      target: cut(record.raw.target),
+      headers: Object.fromEntries(rawHeaders.kept),
+      body,
+      truncated: rawHeaders.cut || record.raw.target.length > MAX_TEXT || (body?.length ?? 0) < (record.raw.body?.length ?? 0),
+    };
+  }
+  const path = cut(record.path);
+  const cost =
+    path.length +
+    JSON.stringify(logged).length +
+    (raw ? raw.target.length + JSON.stringify(raw.headers).length + (raw.body?.length ?? 0) : 0) +
+    // Fixed columns, the message and the row's share of the indexes.
+    256;
+  return { ...record, path, headers: logged, raw, unauthenticatedBytes: cost };
+}
+
+function cut(text: string): string {
+  return text.length > MAX_TEXT ? `${text.slice(0, MAX_TEXT)}… (${text.length} characters)` : text;
+}
+
+function capHeaders(entries: Array<[string, readonly string[]]>, maxBytes: number): { kept: Array<[string, string[]]>; cut: boolean } {
+  const kept: Array<[string, string[]]> = [];
+  let used = 0;
+  let wasCut = false;
+  for (const [name, values] of entries) {
+    const cutValues = values.map(cut);
+    if (cutValues.some((v, i) => v !== values[i])) wasCut = true;
+    const size = name.length + cutValues.reduce((sum, v) => sum + v.length, 0);
+    if (used + size > maxBytes) {
+      wasCut = true;
+      continue;
+    }
+    used += size;
+    kept.push([name, cutValues]);
+  }
+  return { kept, cut: wasCut };
 }

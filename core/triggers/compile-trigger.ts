@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ConnectorBinding } from '../config/load-config.js';
 import type { ActionConfig, ConditionConfig, LocatorConfig, ResponseConfig, TriggerConfig } from '../config/schema.js';
 import type { Connector, Delivery } from '../connector.js';
@@ -11,6 +12,8 @@ import { payloadFilenameFor, type ActionSpec } from '../launch/action-spec.js';
 import { locateRaw } from '../request/locate-value.js';
 import { contentTypeOf, type RawRequest } from '../request/raw-request.js';
 import { accept, type Verdict } from '../reject.js';
+import type { Deduplicate } from '../store/store.js';
+import { createRedaction, type Redaction } from '../trigger-log/redaction.js';
 import { coerceParameter, type ParameterValue } from '../valohai-yaml/coerce-parameter.js';
 import type { ValohaiProject } from '../valohai-yaml/load-valohai-yaml.js';
 import type { ParameterDef } from '../valohai-yaml/schema.js';
@@ -22,8 +25,8 @@ export interface RateLimit {
 }
 
 export interface Deduplication {
-  /** The delivery's id; undefined when this delivery carries none (it is then not deduplicated). */
-  readonly locate: (req: RawRequest) => Verdict<string | undefined>;
+  /** The keys that identify this delivery; none when it carries nothing to deduplicate on. */
+  readonly locate: (req: RawRequest) => Verdict<Deduplicate['keys']>;
   readonly windowMs: number;
 }
 
@@ -51,13 +54,14 @@ export interface CompiledTrigger {
   readonly response?: ResponseConfig | undefined;
   readonly resolveActions: (req: RawRequest, runId: string) => Verdict<ActionSpec[]>;
   readonly connector?: CompiledConnector | undefined;
-  /** Header names (lower case) and query keys never written to the trigger log. */
-  readonly sensitiveHeaders: ReadonlySet<string>;
-  readonly sensitiveQuery: ReadonlySet<string>;
+  /** Headers and query parameters never written to the trigger log. */
+  readonly redaction: Redaction;
+  /**
+   * Whether passing `authChecks` proves who sent the request. Rejections of a trigger without
+   * authentication are treated as anonymous (bounded in the trigger log), whatever their stage.
+   */
+  readonly authenticates: boolean;
 }
-
-/** Headers that carry credentials whatever the trigger; connectors add their providers' own. */
-const ALWAYS_SENSITIVE = ['authorization', 'proxy-authorization', 'cookie'];
 
 // Timestamps are cheapest and need no secret; static tokens and HMACs come before JWTs, which
 // may fetch keys; filters parse the body, so they run only for authenticated requests.
@@ -70,8 +74,9 @@ const RANK: Record<string, number> = { timestamp: 0, static_token: 1, hmac: 2, j
 export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, binding?: ConnectorBinding, knownSensitive: Iterable<string> = []): CompiledTrigger {
   const timestamp = trigger.conditions.find((c) => c.type === 'timestamp');
   const ranked: Array<{ rank: number; check: Check }> = [];
-  const sensitiveHeaders = new Set([...ALWAYS_SENSITIVE, ...knownSensitive]);
+  const sensitiveHeaders = new Set(knownSensitive);
   const sensitiveQuery = new Set<string>();
+  const credentialHeaders = new Set<string>();
   const rateLimits: RateLimit[] = [];
   let dedupe: Deduplication | undefined;
   const connector = binding && compileConnector(binding);
@@ -84,18 +89,23 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, 
   if (connector) {
     // The provider's own signature comes first: nothing else runs for an unauthenticated request.
     ranked.push({ rank: -1, check: (req, clock) => connector.connector.verify(req, connector.params, clock) });
-    for (const name of connector.connector.sensitiveHeaders) sensitiveHeaders.add(name);
+    for (const name of [...connector.connector.sensitiveHeaders, ...(connector.connector.credentialHeaders?.(connector.params) ?? [])]) credentialHeaders.add(name.toLowerCase());
     dedupe = {
       locate: (req) => {
         const delivery = connector.delivery(req);
-        return delivery.ok ? accept(delivery.value.deliveryId) : delivery;
+        if (!delivery.ok) return delivery;
+        // A delivery id a provider does not sign (GitHub's X-GitHub-Delivery) can be changed by
+        // whoever captured the request: the signed bytes are a second key a replay cannot change.
+        const keys = [{ key: signedBytesKey(req, credentialHeaders), what: 'signed bytes' }];
+        if (delivery.value.deliveryId !== undefined) keys.unshift({ key: delivery.value.deliveryId, what: 'delivery id' });
+        return accept(keys);
       },
       windowMs: connector.connector.dedupeWindowSeconds * 1000,
     };
   }
 
   for (const condition of trigger.conditions) {
-    markSensitive(condition, sensitiveHeaders, sensitiveQuery);
+    markSensitive(condition, credentialHeaders, sensitiveQuery);
     switch (condition.type) {
       case 'timestamp':
         ranked.push({ rank: RANK.timestamp!, check: compileTimestamp(condition) });
@@ -119,8 +129,20 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, 
         break;
       case 'deduplicate': {
         const locator: LocatorConfig = { lookup: condition.lookup, key: condition.key };
-        // An explicit deduplicate condition takes the place of the connector's delivery id.
-        dedupe = { locate: (req) => locateRaw(req, locator), windowMs: condition.window * 1000 };
+        // An explicit deduplicate condition takes the place of the connector's delivery id (its
+        // signed-bytes key stays: it is what stops a captured delivery sent again with a new id).
+        const connectorKeys = dedupe?.locate;
+        dedupe = {
+          locate: (req) => {
+            const located = locateRaw(req, locator);
+            if (!located.ok) return located;
+            const keys = located.value === undefined ? [] : [{ key: located.value, what: `${condition.lookup} ${condition.key}` }];
+            const signed = connectorKeys?.(req);
+            if (signed && !signed.ok) return signed;
+            return accept([...keys, ...(signed?.value.filter((k) => k.what === 'signed bytes') ?? [])]);
+          },
+          windowMs: condition.window * 1000,
+        };
         break;
       }
     }
@@ -140,8 +162,8 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, 
     dedupe,
     rateLimits,
     response: trigger.response,
-    sensitiveHeaders,
-    sensitiveQuery,
+    redaction: createRedaction([...sensitiveHeaders, ...credentialHeaders], sensitiveQuery),
+    authenticates: authChecks.length > 0,
     connector,
     resolveActions: (req, runId) => {
       const specs: ActionSpec[] = [];
@@ -158,7 +180,16 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, 
 function markSensitive(condition: ConditionConfig, headers: Set<string>, query: Set<string>): void {
   if (condition.type !== 'web-request-auth') return;
   if (condition.lookup === 'header') headers.add(condition.key.toLowerCase());
-  if (condition.lookup === 'query') query.add(condition.key);
+  if (condition.lookup === 'query') query.add(condition.key.toLowerCase());
+}
+
+/** A hash over the body and the credential headers the request carries (signatures, tokens). */
+function signedBytesKey(req: RawRequest, credentialHeaders: ReadonlySet<string>): string {
+  const hash = createHash('sha256');
+  for (const name of [...credentialHeaders].sort()) {
+    for (const value of req.headers[name] ?? []) hash.update(`${name}:${value}\n`);
+  }
+  return `signed:${hash.update('\n').update(req.body).digest('hex')}`;
 }
 
 type ActionResolver = (req: RawRequest, runId: string) => Verdict<ActionSpec>;

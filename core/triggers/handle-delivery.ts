@@ -9,13 +9,16 @@ import type { Delivery, ResponseSpec } from '../connector.js';
 import { uuidv7 } from '../ids.js';
 import { contentTypeOf, type RawRequest } from '../request/raw-request.js';
 import { reject, type Rejection } from '../reject.js';
-import type { RequestRecord, Store } from '../store/store.js';
+import type { Deduplicate, RequestRecord, Store, UnlaunchedRequest } from '../store/store.js';
+import type { RejectionLog, Sender } from '../trigger-log/rejection-log.js';
 import { launchAnswer, rejectionAnswer } from './answers.js';
 import type { CompiledTrigger } from './compile-trigger.js';
 import { runChecks } from './run-checks.js';
 
 export interface DeliveryContext {
   readonly store: Store;
+  /** Where requests that launched nothing are logged, at a bounded cost for anonymous ones. */
+  readonly rejections: RejectionLog;
   readonly logger: Logger;
   /** Called after a run is committed, to wake the launch worker. */
   readonly onAccepted: () => void;
@@ -38,15 +41,15 @@ export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrig
     ctx.onOutcome?.(trigger, outcome);
     return outcome;
   };
+  // Past the authentication checks the sender is known, unless the trigger checks nothing.
+  let sender: Sender = 'anonymous';
   const refuse = async (rejection: Rejection): Promise<HandledOutcome> => {
-    await ctx.store.recordUnlaunched({ ...record, outcome: 'rejected', status: rejection.status, code: rejection.code, message: rejection.message });
-    ctx.logger.info({ triggerId: trigger.id, requestId: record.requestId, code: rejection.code, reason: rejection.message }, 'request rejected');
+    await logRefusal(ctx, record, rejection, sender);
     return done({ outcome: 'rejected', code: rejection.code, answer: rejectionAnswer(rejection) });
   };
   const answered = async (outcome: 'handshake' | 'ignored', message: string, answer: ResponseSpec): Promise<HandledOutcome> => {
     const code = outcome === 'ignored' ? 'filtered_out' : undefined;
-    await ctx.store.recordUnlaunched({ ...record, outcome, status: answer.status, code, message });
-    ctx.logger.info({ triggerId: trigger.id, requestId: record.requestId, outcome, reason: message }, outcome === 'ignored' ? 'delivery ignored' : 'handshake answered');
+    await logUnlaunched(ctx, { ...record, outcome, status: answer.status, code, message }, sender, outcome === 'ignored' ? 'delivery ignored' : 'handshake answered');
     return done({ outcome, code, answer });
   };
 
@@ -54,6 +57,7 @@ export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrig
   const unauthenticated = await runChecks(trigger.authChecks, raw, clock);
   ctx.onVerified?.(trigger, (performance.now() - verifying) / 1000);
   if (unauthenticated && !unauthenticated.ok) return refuse(unauthenticated.rejection);
+  if (trigger.authenticates) sender = 'authenticated';
 
   let delivery: Delivery<unknown> | undefined;
   const binding = trigger.connector;
@@ -75,11 +79,11 @@ export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrig
     return refuse(filtered.rejection);
   }
 
-  let dedupe: { key: string; windowMs: number } | undefined;
+  let dedupe: Deduplicate | undefined;
   if (trigger.dedupe) {
-    const key = trigger.dedupe.locate(raw);
-    if (!key.ok) return refuse(key.rejection);
-    if (key.value !== undefined) dedupe = { key: key.value, windowMs: trigger.dedupe.windowMs };
+    const keys = trigger.dedupe.locate(raw);
+    if (!keys.ok) return refuse(keys.rejection);
+    if (keys.value.length > 0) dedupe = { keys: keys.value, windowMs: trigger.dedupe.windowMs };
   }
   const runId = uuidv7(record.receivedAtMs);
   const actions = trigger.resolveActions(raw, runId);
@@ -94,9 +98,7 @@ export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrig
     dedupe,
     rateLimits: trigger.rateLimits,
   });
-  if (accepted.kind === 'rate_limited') {
-    return done({ outcome: 'rejected', code: 'rate_limited', answer: rejectionAnswer(reject('rate_limited', accepted.message, { 'retry-after': String(accepted.retryAfterSeconds) })) });
-  }
+  if (accepted.kind === 'rate_limited') return refuse(reject('rate_limited', accepted.message, { 'retry-after': String(accepted.retryAfterSeconds) }));
   if (accepted.kind === 'accepted') ctx.onAccepted();
   const status = accepted.kind === 'duplicate' ? 200 : undefined;
   let answer: ResponseSpec;
@@ -106,4 +108,19 @@ export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrig
     answer = status === undefined ? spec : { ...spec, status };
   }
   return done({ outcome: accepted.kind, runId: accepted.runId, answer });
+}
+
+/**
+ * The one way a refused request is logged, whether refused before its body was read (unknown
+ * trigger, method, size) or after: the trigger log line, and a service log line when it was written.
+ */
+export async function logRefusal(ctx: Pick<DeliveryContext, 'rejections' | 'logger'>, record: RequestRecord, rejection: Rejection, sender: Sender): Promise<void> {
+  await logUnlaunched(ctx, { ...record, outcome: 'rejected', status: rejection.status, code: rejection.code, message: rejection.message }, sender, 'request rejected');
+}
+
+async function logUnlaunched(ctx: Pick<DeliveryContext, 'rejections' | 'logger'>, entry: UnlaunchedRequest, sender: Sender, what: string): Promise<void> {
+  const logged = await ctx.rejections.record(entry, sender);
+  // Aggregated repeats and rows past the budget stay out of the service log too: a flood of
+  // forged requests must not become a flood of log lines.
+  if (logged === 'logged') ctx.logger.info({ triggerId: entry.triggerId, requestId: entry.requestId, outcome: entry.outcome, code: entry.code, reason: entry.message }, what);
 }

@@ -28,6 +28,13 @@ export async function replayRequest(ctx: ReplayContext, requestId: string): Prom
   if (BODILESS.has(entry.status) || raw.body === undefined) {
     return { ok: false, status: 409, message: `request ${requestId} was refused (${entry.code ?? entry.status}) before its body was read; there is nothing to replay` };
   }
+  if (raw.truncated) {
+    return {
+      ok: false,
+      status: 409,
+      message: `request ${requestId} was refused before it was authenticated, so only a sample of it was kept (${raw.body.length} of ${entry.sizeBytes} body bytes, capped headers); ask the sender to deliver it again`,
+    };
+  }
   const trigger = ctx.triggers.get(entry.triggerId);
   if (!trigger) return { ok: false, status: 409, message: `trigger ${entry.triggerId} is no longer in the config` };
   const url = new URL(raw.target, 'http://replay.invalid');
@@ -40,7 +47,7 @@ export async function replayRequest(ctx: ReplayContext, requestId: string): Prom
     remoteAddress: entry.remoteAddress,
     receivedAtMs: ctx.clock.now(),
   };
-  const record = { ...requestRecord(trigger.id, request, trigger), replayOf: requestId };
+  const record = { ...requestRecord(trigger.id, request, trigger.redaction), replayOf: requestId };
   const handled = await handleDelivery(ctx, trigger, request, record, fixedClock(entry.receivedAtMs));
   return { ok: true, requestId: record.requestId, replayOf: requestId, handled };
 }

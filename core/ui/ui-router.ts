@@ -10,7 +10,7 @@ import type { HttpContext } from '../http/context.js';
 import { sendTestRequest } from '../http/test-request.js';
 import type { LogOutcome } from '../store/store.js';
 import { describeActions, describeConditions, requestDetail, type RunDetail } from '../trigger-log/describe.js';
-import { readTriggerLog } from '../trigger-log/read-trigger-log.js';
+import { readTriggerLog, repeated } from '../trigger-log/read-trigger-log.js';
 import { replayRequest } from '../triggers/replay-request.js';
 import { html, outcomeBadge, page, time, type Html } from './html.js';
 
@@ -99,7 +99,7 @@ export function createUiRouter(ctx: HttpContext, auth: UiAuth): Router {
     if (!trigger) return void send(res, 'Not found', html`<h1>No such trigger</h1>`, 404);
     const outcome = OUTCOMES.find((o) => o === req.query.outcome);
     const code = typeof req.query.code === 'string' && req.query.code ? req.query.code : undefined;
-    const entries = await readTriggerLog(ctx.store, { triggerId: trigger.id, limit: 200, outcome, code });
+    const entries = await readTriggerLog(ctx.store, ctx.rejections, { triggerId: trigger.id, limit: 200, outcome, code });
     const sample = trigger.connector?.connector.sample?.(trigger.connector.params);
     const notice = typeof req.query.notice === 'string' ? req.query.notice : undefined;
     send(
@@ -123,7 +123,7 @@ export function createUiRouter(ctx: HttpContext, auth: UiAuth): Router {
           (e) => html`<tr>
             <td><a href="/ui/requests/${e.requestId}">${time(e.receivedAtMs)}</a>${e.replayOf ? html` <span class="muted">(replay)</span>` : ''}</td>
             <td>${outcomeBadge(e.outcome)}</td>
-            <td>${e.code ? html`<code>${e.code}</code> ` : ''}${e.message ?? ''}</td>
+            <td>${e.code ? html`<code>${e.code}</code> ` : ''}${e.message ?? ''}${repeated(e)}</td>
             <td>${e.remoteAddress}</td><td>${e.sizeBytes} B</td>
             <td>${e.runId ? html`<code>${e.runId}</code> ${e.launch ? html`<span class="muted">${e.launch.status}</span>` : ''}` : ''}</td>
           </tr>`,
@@ -150,7 +150,7 @@ export function createUiRouter(ctx: HttpContext, auth: UiAuth): Router {
   });
 
   router.get('/requests/:id', async (req, res) => {
-    const detail = await requestDetail(ctx.store, String(req.params.id));
+    const detail = await requestDetail(ctx.store, ctx.rejections, String(req.params.id));
     if (!detail) return void send(res, 'Not found', html`<h1>No such request</h1><p>It may have been purged by the retention setting.</p>`, 404);
     const { entry } = detail;
     const trigger = ctx.triggers.get(entry.triggerId);
@@ -164,7 +164,7 @@ export function createUiRouter(ctx: HttpContext, auth: UiAuth): Router {
         <dl>
           <dt>Received</dt><dd>${time(entry.receivedAtMs)}</dd>
           <dt>Answer</dt><dd>${entry.status}${entry.code ? html` <code>${entry.code}</code>` : ''}</dd>
-          <dt>Reason</dt><dd>${entry.message ?? html`<span class="muted">—</span>`}</dd>
+          <dt>Reason</dt><dd>${entry.message ?? html`<span class="muted">—</span>`}${repeated(entry)}</dd>
           <dt>From</dt><dd>${entry.remoteAddress} · ${entry.method} <code>${entry.path}</code> · ${entry.sizeBytes} B</dd>
           <dt>Body SHA-256</dt><dd><code>${entry.bodySha256}</code></dd>
           <dt>Request id</dt><dd><code>${entry.requestId}</code>${entry.replayOf ? html` — a replay of <a href="/ui/requests/${entry.replayOf}">${entry.replayOf}</a>` : ''}</dd>

@@ -72,7 +72,8 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
         .finally(() => {
           active--;
           pump();
-          if (active === 0 && queue.length === 0) {
+          // While stopping, queued executions stay queued (in the store) for the next start.
+          if (active === 0 && (stopping || queue.length === 0)) {
             const waiters = idleWaiters;
             idleWaiters = [];
             for (const wake of waiters) wake();

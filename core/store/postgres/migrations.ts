@@ -109,4 +109,10 @@ CREATE INDEX pipelines_by_status ON pipelines (owner, status);
 
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `,
+  `
+ALTER TABLE requests ADD COLUMN repeats INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE requests ADD COLUMN last_at BIGINT;
+ALTER TABLE requests ADD COLUMN unauthenticated_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE request_raw ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0;
+`,
 ];

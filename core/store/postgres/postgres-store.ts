@@ -7,6 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { duplicateMessage, rateLimited } from '../accept-rules.js';
 import { createGroupCommit } from '../group-commit.js';
 import { optional, toExecution, toJob, toLogEntry, toPipeline, toTriggerStats, type Row } from '../row-mappers.js';
 import type {
@@ -42,16 +43,17 @@ export async function openPostgresStore(url: string, instance: string): Promise<
 
   const insertRequest = async (client: Client, request: RequestRecord, outcome: string, status: number, code: string | null, message: string | null, runId: string | null): Promise<void> => {
     await client.query(
-      `INSERT INTO requests (request_id, trigger_id, received_at, method, path, remote_address, size_bytes, body_sha256, headers, outcome, status, code, message, run_id, replay_of)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`,
-      [request.requestId, request.triggerId, request.receivedAtMs, request.method, request.path, request.remoteAddress, request.sizeBytes, request.bodySha256, JSON.stringify(request.headers), outcome, status, code, message, runId, request.replayOf ?? null],
+      `INSERT INTO requests (request_id, trigger_id, received_at, method, path, remote_address, size_bytes, body_sha256, headers, outcome, status, code, message, run_id, replay_of, unauthenticated_bytes)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+      [request.requestId, request.triggerId, request.receivedAtMs, request.method, request.path, request.remoteAddress, request.sizeBytes, request.bodySha256, JSON.stringify(request.headers), outcome, status, code, message, runId, request.replayOf ?? null, request.unauthenticatedBytes ?? 0],
     );
     if (request.raw) {
-      await client.query('INSERT INTO request_raw (request_id, target, headers, body) VALUES ($1, $2, $3, $4) ON CONFLICT (request_id) DO NOTHING', [
+      await client.query('INSERT INTO request_raw (request_id, target, headers, body, truncated) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (request_id) DO NOTHING', [
         request.requestId,
         request.raw.target,
         JSON.stringify(request.raw.headers),
         outcome === 'accepted' ? null : (request.raw.body ?? null),
+        request.raw.truncated ? 1 : 0,
       ]);
     }
   };
@@ -59,29 +61,26 @@ export async function openPostgresStore(url: string, instance: string): Promise<
   const acceptOne = async (client: Client, input: AcceptRequest): Promise<AcceptOutcome> => {
     const { request } = input;
     const now = request.receivedAtMs;
-    if (input.dedupe) {
-      const existing = await one('SELECT run_id FROM dedupe WHERE trigger_id = $1 AND dedupe_key = $2 AND expires_at > $3', [request.triggerId, input.dedupe.key, now], client);
+    const dedupeKeys = input.dedupe?.keys ?? [];
+    if (dedupeKeys.length > 0) {
+      const found = await q('SELECT dedupe_key, run_id FROM dedupe WHERE trigger_id = $1 AND dedupe_key = ANY($2) AND expires_at > $3', [request.triggerId, dedupeKeys.map((k) => k.key), now], client);
+      const existing = dedupeKeys.map((k) => ({ what: k.what, row: found.find((row) => row.dedupe_key === k.key) })).find((k) => k.row);
       if (existing) {
-        const runId = String(existing.run_id);
-        await insertRequest(client, request, 'duplicate', 200, null, 'repeat of an earlier delivery; nothing launched', runId);
+        const runId = String(existing.row!.run_id);
+        await insertRequest(client, request, 'duplicate', 200, null, duplicateMessage(existing.what), runId);
         return { kind: 'duplicate', runId };
       }
     }
     for (const limit of input.rateLimits) {
       const nth = await one('SELECT accepted_at FROM runs WHERE trigger_id = $1 AND accepted_at > $2 ORDER BY accepted_at DESC LIMIT 1 OFFSET $3', [request.triggerId, now - limit.periodMs, limit.quota - 1], client);
-      if (nth) {
-        const retryAfterSeconds = Math.max(1, Math.ceil((Number(nth.accepted_at) + limit.periodMs - now) / 1000));
-        const message = `rate limit of ${limit.quota} launches per ${limit.periodMs / 1000} s reached; retry in ${retryAfterSeconds} s`;
-        await insertRequest(client, request, 'rejected', 400, 'rate_limited', message, null);
-        return { kind: 'rate_limited', retryAfterSeconds, message };
-      }
+      if (nth) return rateLimited(limit, Number(nth.accepted_at), now);
     }
     await client.query('INSERT INTO runs (run_id, trigger_id, request_id, accepted_at, content_type, payload) VALUES ($1, $2, $3, $4, $5, $6)', [input.runId, request.triggerId, request.requestId, now, input.contentType, input.payload]);
-    if (input.dedupe) {
+    for (const { key } of dedupeKeys) {
       await client.query(
         `INSERT INTO dedupe (trigger_id, dedupe_key, run_id, expires_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (trigger_id, dedupe_key) DO UPDATE SET run_id = EXCLUDED.run_id, expires_at = EXCLUDED.expires_at`,
-        [request.triggerId, input.dedupe.key, input.runId, now + input.dedupe.windowMs],
+        [request.triggerId, key, input.runId, now + input.dedupe!.windowMs],
       );
     }
     for (const [index, spec] of input.actions.entries()) {
@@ -155,6 +154,15 @@ export async function openPostgresStore(url: string, instance: string): Promise<
     recordUnlaunched: async (entry) => {
       await group.submit({ kind: 'unlaunched', entry });
     },
+    addRepeats: async (counts) => {
+      if (counts.length === 0) return;
+      await pool.query(
+        `UPDATE requests r SET repeats = r.repeats + c.repeats, last_at = GREATEST(COALESCE(r.last_at, 0), c.last_at)
+         FROM UNNEST($1::text[], $2::int[], $3::bigint[]) AS c(request_id, repeats, last_at) WHERE r.request_id = c.request_id`,
+        [counts.map((c) => c.requestId), counts.map((c) => c.repeats), counts.map((c) => c.lastAtMs)],
+      );
+    },
+    unauthenticatedLogBytes: async () => Number((await one('SELECT COALESCE(SUM(unauthenticated_bytes), 0) AS n FROM requests'))!.n),
     claimJobs: async (now, limit, leaseMs) =>
       (
         await q(
@@ -262,7 +270,7 @@ export async function openPostgresStore(url: string, instance: string): Promise<
       ),
     getRequest: async (requestId) => {
       const row = await one(
-        `SELECT r.*, w.target AS raw_target, w.headers AS raw_headers, COALESCE(w.body, p.payload) AS raw_body
+        `SELECT r.*, w.target AS raw_target, w.headers AS raw_headers, w.truncated AS raw_truncated, COALESCE(w.body, p.payload) AS raw_body
          FROM requests r LEFT JOIN request_raw w ON w.request_id = r.request_id LEFT JOIN runs p ON p.run_id = r.run_id AND r.outcome = 'accepted'
          WHERE r.request_id = $1`,
         [requestId],
@@ -274,6 +282,7 @@ export async function openPostgresStore(url: string, instance: string): Promise<
           target: row.raw_target === null ? String(row.path) : String(row.raw_target),
           headers: row.raw_headers === null ? {} : (JSON.parse(String(row.raw_headers)) as Record<string, string[]>),
           body: row.raw_body === null ? undefined : (row.raw_body as Buffer),
+          truncated: Number(row.raw_truncated ?? 0) === 1,
         },
       };
     },

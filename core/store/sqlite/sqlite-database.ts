@@ -7,6 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import { duplicateMessage, rateLimited } from '../accept-rules.js';
 import { optional, toExecution, toJob, toLogEntry, toPipeline, toTriggerStats, type Row } from '../row-mappers.js';
 import { acquireServeLock, type ServeLock } from './serve-lock.js';
 import type {
@@ -17,6 +18,7 @@ import type {
   JobRecord,
   LogChunk,
   LogQuery,
+  RepeatCount,
   RequestRecord,
   RunRecord,
   Store,
@@ -133,6 +135,12 @@ CREATE TABLE request_raw (
 );
 CREATE INDEX requests_by_outcome ON requests (trigger_id, outcome, seq);
 `,
+  `
+ALTER TABLE requests ADD COLUMN repeats INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE requests ADD COLUMN last_at INTEGER;
+ALTER TABLE requests ADD COLUMN unauthenticated_bytes INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE request_raw ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0;
+`,
 ];
 
 
@@ -156,10 +164,12 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
   migrate(db);
 
   const stmt = {
-    insertRequest: db.prepare(`INSERT INTO requests (request_id, trigger_id, received_at, method, path, remote_address, size_bytes, body_sha256, headers, outcome, status, code, message, run_id, replay_of)
-      VALUES (@requestId, @triggerId, @receivedAtMs, @method, @path, @remoteAddress, @sizeBytes, @bodySha256, @headers, @outcome, @status, @code, @message, @runId, @replayOf)`),
-    insertRaw: db.prepare('INSERT OR REPLACE INTO request_raw (request_id, target, headers, body) VALUES (?, ?, ?, ?)'),
-    getRequest: db.prepare('SELECT r.*, w.target AS raw_target, w.headers AS raw_headers, COALESCE(w.body, p.payload) AS raw_body FROM requests r LEFT JOIN request_raw w ON w.request_id = r.request_id LEFT JOIN runs p ON p.run_id = r.run_id AND r.outcome = \'accepted\' WHERE r.request_id = ?'),
+    insertRequest: db.prepare(`INSERT INTO requests (request_id, trigger_id, received_at, method, path, remote_address, size_bytes, body_sha256, headers, outcome, status, code, message, run_id, replay_of, unauthenticated_bytes)
+      VALUES (@requestId, @triggerId, @receivedAtMs, @method, @path, @remoteAddress, @sizeBytes, @bodySha256, @headers, @outcome, @status, @code, @message, @runId, @replayOf, @unauthenticatedBytes)`),
+    insertRaw: db.prepare('INSERT OR REPLACE INTO request_raw (request_id, target, headers, body, truncated) VALUES (?, ?, ?, ?, ?)'),
+    addRepeats: db.prepare('UPDATE requests SET repeats = repeats + ?, last_at = MAX(COALESCE(last_at, 0), ?) WHERE request_id = ?'),
+    unauthenticatedBytes: db.prepare('SELECT COALESCE(SUM(unauthenticated_bytes), 0) AS n FROM requests'),
+    getRequest: db.prepare('SELECT r.*, w.target AS raw_target, w.headers AS raw_headers, w.truncated AS raw_truncated, COALESCE(w.body, p.payload) AS raw_body FROM requests r LEFT JOIN request_raw w ON w.request_id = r.request_id LEFT JOIN runs p ON p.run_id = r.run_id AND r.outcome = \'accepted\' WHERE r.request_id = ?'),
     findDedupe: db.prepare('SELECT run_id FROM dedupe WHERE trigger_id = ? AND dedupe_key = ? AND expires_at > ?'),
     upsertDedupe: db.prepare('INSERT OR REPLACE INTO dedupe (trigger_id, dedupe_key, run_id, expires_at) VALUES (?, ?, ?, ?)'),
     purgeDedupe: db.prepare('DELETE FROM dedupe WHERE expires_at <= ?'),
@@ -204,10 +214,10 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
   };
 
   const insertRequest = (request: RequestRecord, outcome: string, status: number, code: string | null, message: string | null, runId: string | null): void => {
-    const { raw, replayOf, ...fields } = request;
-    stmt.insertRequest.run({ ...fields, headers: JSON.stringify(request.headers), outcome, status, code, message, runId, replayOf: replayOf ?? null });
+    const { raw, replayOf, unauthenticatedBytes, ...fields } = request;
+    stmt.insertRequest.run({ ...fields, headers: JSON.stringify(request.headers), outcome, status, code, message, runId, replayOf: replayOf ?? null, unauthenticatedBytes: unauthenticatedBytes ?? 0 });
     // An accepted request's body is its run's payload already; only refused ones keep their own.
-    if (raw) stmt.insertRaw.run(request.requestId, raw.target, JSON.stringify(raw.headers), outcome === 'accepted' ? null : (raw.body ?? null));
+    if (raw) stmt.insertRaw.run(request.requestId, raw.target, JSON.stringify(raw.headers), outcome === 'accepted' ? null : (raw.body ?? null), raw.truncated ? 1 : 0);
   };
 
   // Rate limits: the launches inside each window, in memory (this process is the only writer), so a
@@ -229,27 +239,22 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
   const acceptOne = (input: AcceptRequest): AcceptOutcome => {
     const { request } = input;
     const now = request.receivedAtMs;
-    if (input.dedupe) {
-      const existing = stmt.findDedupe.get(request.triggerId, input.dedupe.key, now) as Row | undefined;
+    for (const { key, what } of input.dedupe?.keys ?? []) {
+      const existing = stmt.findDedupe.get(request.triggerId, key, now) as Row | undefined;
       if (existing) {
         const runId = String(existing.run_id);
-        insertRequest(request, 'duplicate', 200, null, 'repeat of an earlier delivery; nothing launched', runId);
+        insertRequest(request, 'duplicate', 200, null, duplicateMessage(what), runId);
         return { kind: 'duplicate', runId };
       }
     }
     const windows = input.rateLimits.map((limit) => ({ limit, window: rateWindow(request.triggerId, limit, now) }));
     for (const { limit, window } of windows) {
       const nth = window.nthNewest(limit.quota);
-      if (nth !== undefined) {
-        const retryAfterSeconds = Math.max(1, Math.ceil((nth + limit.periodMs - now) / 1000));
-        const message = `rate limit of ${limit.quota} launches per ${limit.periodMs / 1000} s reached; retry in ${retryAfterSeconds} s`;
-        insertRequest(request, 'rejected', 400, 'rate_limited', message, null);
-        return { kind: 'rate_limited', retryAfterSeconds, message };
-      }
+      if (nth !== undefined) return rateLimited(limit, nth, now);
     }
     stmt.insertRun.run(input.runId, request.triggerId, request.requestId, now, input.contentType, input.payload);
     for (const { window } of windows) window.add(now);
-    if (input.dedupe) stmt.upsertDedupe.run(request.triggerId, input.dedupe.key, input.runId, now + input.dedupe.windowMs);
+    for (const { key } of input.dedupe?.keys ?? []) stmt.upsertDedupe.run(request.triggerId, key, input.runId, now + input.dedupe!.windowMs);
     input.actions.forEach((spec, index) => {
       stmt.insertJob.run(`${input.runId}.${index}`, input.runId, request.triggerId, index, JSON.stringify(spec), now);
     });
@@ -283,6 +288,10 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     return rows.map((row) => toJob({ ...row, state: 'running', attempts: Number(row.attempts) + 1 }));
   });
 
+  const addRepeats = db.transaction((counts: readonly RepeatCount[]) => {
+    for (const count of counts) stmt.addRepeats.run(count.repeats, count.lastAtMs, count.requestId);
+  });
+
   const appendLogs = db.transaction((id: string, chunks: readonly LogChunk[]) => {
     for (const chunk of chunks) stmt.appendLog.run(id, chunk.atMs, chunk.stream, chunk.text);
   });
@@ -295,6 +304,10 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
       stmt.releaseClaims.run();
     },
     commitBatch: (items) => commitBatch(items),
+    addRepeats: (counts) => {
+      if (counts.length > 0) addRepeats(counts);
+    },
+    unauthenticatedLogBytes: () => Number((stmt.unauthenticatedBytes.get() as Row).n),
     claimJobs: (now, limit, leaseMs) => claim(now, limit, leaseMs),
     completeJob: (jobId, result) => {
       stmt.completeJob.run(JSON.stringify(result), jobId);
@@ -390,6 +403,7 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
           target: row.raw_target === null ? String(row.path) : String(row.raw_target),
           headers: row.raw_headers === null ? {} : (JSON.parse(String(row.raw_headers)) as Record<string, string[]>),
           body: row.raw_body === null ? undefined : (row.raw_body as Buffer),
+          truncated: Number(row.raw_truncated ?? 0) === 1,
         },
       };
     },

@@ -81,6 +81,8 @@ export async function openSqliteStore(path: string): Promise<Store> {
       const raw = entry.raw?.body ? { ...entry.raw, body: exact(entry.raw.body) } : entry.raw;
       await group.submit({ kind: 'unlaunched', entry: raw ? { ...entry, raw } : entry });
     },
+    addRepeats: (...args) => call('addRepeats', ...args),
+    unauthenticatedLogBytes: () => call('unauthenticatedLogBytes'),
     claimJobs: (...args) => call('claimJobs', ...args),
     completeJob: (...args) => call('completeJob', ...args),
     failJob: (...args) => call('failJob', ...args),

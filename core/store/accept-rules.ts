@@ -1,0 +1,13 @@
+/** The accept decisions both stores word the same way: what a repeat and a rate limit say. */
+import type { AcceptOutcome, RateLimitSpec } from './store.js';
+
+export function duplicateMessage(what: string): string {
+  return `repeat of an earlier delivery (same ${what}); nothing launched`;
+}
+
+/** `nthNewest`: when the launch that fills the quota was made; the window frees up a period after it. */
+export function rateLimited(limit: RateLimitSpec, nthNewest: number, nowMs: number): AcceptOutcome {
+  const retryAfterSeconds = Math.max(1, Math.ceil((nthNewest + limit.periodMs - nowMs) / 1000));
+  const message = `rate limit of ${limit.quota} launches per ${limit.periodMs / 1000} s reached; retry in ${retryAfterSeconds} s`;
+  return { kind: 'rate_limited', retryAfterSeconds, message };
+}

@@ -1,0 +1,141 @@
+/**
+ * Writes the requests that launched nothing to the trigger log, at a bounded cost for the ones
+ * anybody can send. An authenticated request is logged whole (its body kept for replay). An
+ * anonymous one — refused by authentication, sent to an unknown trigger id, or sent to a trigger
+ * without authentication — keeps only a body sample and capped headers, identical ones (same
+ * trigger, code and sender) within the aggregation window become a repeat count on the first
+ * one's line, and past the budget for anonymous rows they are counted in metrics, not logged.
+ */
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { RepeatCount, Store, UnlaunchedRequest } from '../store/store.js';
+import { boundedRecord, type CaptureLimits } from './request-record.js';
+
+/** Who could have sent the request: decides how much of it the log keeps. */
+export type Sender = 'authenticated' | 'anonymous' | 'unknown-trigger';
+
+export type Logged = 'logged' | 'aggregated' | 'dropped';
+
+export interface RejectionLogOptions {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly capture: CaptureLimits;
+  /** Identical anonymous rejections within this window after the first are counted on its line. */
+  readonly aggregateMs: number;
+  /** What logged anonymous rejections may cost in the store; past it they are not logged. */
+  readonly budgetBytes: number;
+  /** Told of each anonymous rejection not logged because the budget is spent (metrics). */
+  readonly onDropped?: (triggerId: string) => void;
+  /** How often repeat counts are written; tests call `flush`. */
+  readonly flushEveryMs?: number;
+}
+
+export interface RejectionLog {
+  record(entry: UnlaunchedRequest, sender: Sender): Promise<Logged>;
+  /** Writes the repeat counts gathered so far; readers of the log in this process call it first. */
+  flush(): Promise<void>;
+  /** Re-reads what the logged anonymous rejections cost (after a retention purge freed some). */
+  resync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Aggregate {
+  readonly requestId: string;
+  readonly untilMs: number;
+  repeats: number;
+  lastAtMs: number;
+}
+
+/** Open aggregates kept at most; a flood from more senders than this evicts the oldest. */
+const MAX_OPEN = 10_000;
+const WARN_EVERY_MS = 60_000;
+
+export async function createRejectionLog(options: RejectionLogOptions): Promise<RejectionLog> {
+  const { store, clock, logger } = options;
+  let spent = await store.unauthenticatedLogBytes();
+  const open = new Map<string, Aggregate>();
+  let unwritten: RepeatCount[] = [];
+  let droppedSinceWarning = 0;
+  let lastWarningMs = -Infinity;
+
+  const take = (aggregate: Aggregate): void => {
+    if (aggregate.repeats === 0) return;
+    unwritten.push({ requestId: aggregate.requestId, repeats: aggregate.repeats, lastAtMs: aggregate.lastAtMs });
+    aggregate.repeats = 0;
+  };
+
+  const flush = async (): Promise<void> => {
+    const now = clock.now();
+    for (const [key, aggregate] of open) {
+      take(aggregate);
+      if (aggregate.untilMs <= now) open.delete(key);
+    }
+    if (unwritten.length === 0) return;
+    const counts = unwritten;
+    unwritten = [];
+    await store.addRepeats(counts);
+  };
+
+  const timer = setInterval(() => {
+    flush().catch((error: unknown) => logger.error({ err: error }, 'could not write the counts of repeated rejections; trying again'));
+  }, options.flushEveryMs ?? 1000);
+  timer.unref();
+
+  const dropped = (entry: UnlaunchedRequest): Logged => {
+    options.onDropped?.(entry.triggerId);
+    droppedSinceWarning++;
+    const now = clock.now();
+    if (now - lastWarningMs >= WARN_EVERY_MS) {
+      logger.warn(
+        { dropped: droppedSinceWarning, budgetBytes: options.budgetBytes },
+        'the trigger log budget for unauthenticated requests is spent: their rejections are counted in metrics (hooklaunch_trigger_log_dropped_total), not logged, until retention frees space; raise trigger_log.unauthenticated_max_bytes to keep more',
+      );
+      lastWarningMs = now;
+      droppedSinceWarning = 0;
+    }
+    return 'dropped';
+  };
+
+  return {
+    async record(entry, sender) {
+      if (sender === 'authenticated') {
+        await store.recordUnlaunched(entry);
+        return 'logged';
+      }
+      const now = clock.now();
+      // Unknown ids are one bucket per sender: random ids must not each open a line of their own.
+      const key = `${sender === 'unknown-trigger' ? '' : entry.triggerId}\0${entry.code ?? entry.outcome}\0${entry.remoteAddress}`;
+      const aggregate = open.get(key);
+      if (aggregate && aggregate.untilMs > now) {
+        aggregate.repeats++;
+        aggregate.lastAtMs = entry.receivedAtMs;
+        return 'aggregated';
+      }
+      if (aggregate) {
+        take(aggregate);
+        open.delete(key);
+      }
+      const bounded = boundedRecord(entry, options.capture) as UnlaunchedRequest;
+      const cost = bounded.unauthenticatedBytes ?? 0;
+      if (spent + cost > options.budgetBytes) return dropped(entry);
+      spent += cost;
+      if (open.size >= MAX_OPEN) {
+        const [oldestKey, oldest] = open.entries().next().value as [string, Aggregate];
+        take(oldest);
+        open.delete(oldestKey);
+      }
+      open.set(key, { requestId: entry.requestId, untilMs: now + options.aggregateMs, repeats: 0, lastAtMs: entry.receivedAtMs });
+      await store.recordUnlaunched(bounded);
+      return 'logged';
+    },
+    flush,
+    async resync() {
+      spent = await store.unauthenticatedLogBytes();
+    },
+    async close() {
+      clearInterval(timer);
+      await flush();
+    },
+  };
+}
