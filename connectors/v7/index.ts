@@ -1,4 +1,4 @@
-/** V7 Darwin: the workflow webhook stage (static token) and signed team webhooks. */
+/** V7 Darwin: workflow webhook-stage deliveries and team webhooks (`workflow_complete`), by stage token or team signature. */
 import { defineConnector } from '../../core/connector-kit.js';
 import { filterV7 } from './filters.js';
 import { v7Params, type V7Params } from './params.js';

@@ -7,6 +7,7 @@ const SIGNATURE = 'v7-signature';
 // Token mode: the webhook stage sends whatever was entered as its Authorization value.
 // Signed mode: `v7-signature: t=<unix s>,v1=<hex>`, HMAC-SHA256 with the team's signing key; the
 // signed string is taken to be "{t}.{body}" as in Stripe's scheme, which V7's docs resemble.
+// Unverified: docs.v7labs.com/docs/webhooks shows the body and the empty-2xx rule, not the signing.
 const checks = perParams((params: V7Params): Check[] => {
   if (params.mode === 'token') return [staticTokenCheck({ key: params.header, prefix: params.prefix, secret: params.secret })];
   return signedRequestChecks({ key: SIGNATURE, prefix: 'v1=', separator: ',', secret: params.secret, message: '{timestamp}.{body}' }, { key: SIGNATURE, prefix: 't=', separator: ',', tolerance: params.tolerance });
@@ -24,12 +25,23 @@ export function signV7(body: Buffer, contentType: string, params: V7Params, nowM
   return { 'content-type': contentType, [SIGNATURE]: `t=${timestamp},v1=${signature}` };
 }
 
-/** A labelled item from the first configured dataset. */
+/**
+ * A test delivery that passes the trigger's own filters: a team webhook in signed mode (what
+ * V7 signs) unless `datasets` names a dataset by slug, which only a stage delivery carries.
+ */
 export function sampleV7(params: V7Params): { body: string; contentType: string } {
-  const dataset = params.datasets?.[0] ?? 'hooklaunch-test';
+  const dataset = params.datasets?.[0];
+  if (params.mode === 'signed' && (dataset === undefined || /^\d+$/.test(dataset))) {
+    const payload = {
+      event_type: 'workflow_complete',
+      payload: { dataset_id: Number(dataset ?? 1), filename: `test-item-${randomUUID()}.jpg`, annotations: [{ class_name: 'test-label', data: { bounding_box: { x: 0, y: 0, w: 10, h: 10 } } }] },
+    };
+    return { body: JSON.stringify(payload), contentType: 'application/json' };
+  }
+  const name = dataset ?? 'hooklaunch-test';
   const payload = {
     version: '2.0',
-    item: { name: 'test-item.jpg', path: '/', source_info: { item_id: randomUUID(), dataset: { name: dataset, slug: dataset }, team: { name: 'test', slug: 'test' } }, slots: [] },
+    item: { name: 'test-item.jpg', path: '/', source_info: { item_id: randomUUID(), dataset: { name, slug: name }, team: { name: 'test', slug: 'test' } }, slots: [] },
     annotations: [{ id: 'a1', name: 'test-label', bounding_box: { x: 0, y: 0, w: 10, h: 10 }, slot_names: ['0'] }],
     stage: { name: params.stages?.[0] ?? 'Webhook', type: 'webhook' },
   };

@@ -77,193 +77,249 @@ function isUnion<T extends Array<Convert<unknown>>>(options: [...T]): Convert<Re
   };
 }
 
-/** V7DarwinPayloadItemSourceInfoDataset part of the payload. Unknown keys are kept. */
-export interface V7DarwinPayloadItemSourceInfoDataset {
-  name: string;
-  slug?: string | undefined;
-  dataset_management_url?: string | undefined;
+/** StageDeliveryItemSourceInfoDataset part of the payload. Unknown keys are kept. */
+export interface StageDeliveryItemSourceInfoDataset {
+  name?: string | null | undefined;
+  slug?: string | null | undefined;
+  dataset_management_url?: string | null | undefined;
   [key: string]: unknown;
 }
 
-function toV7DarwinPayloadItemSourceInfoDataset(value: unknown, path: string): V7DarwinPayloadItemSourceInfoDataset {
+function toStageDeliveryItemSourceInfoDataset(value: unknown, path: string): StageDeliveryItemSourceInfoDataset {
   const data = isObject(value, path);
   return {
     ...data,
-    name: isString(required(data, "name", path), `${path}.name`),
-    slug: optional(data, "slug", path, isString),
-    dataset_management_url: optional(data, "dataset_management_url", path, isString),
+    name: optional(data, "name", path, isUnion([isString, isNull])),
+    slug: optional(data, "slug", path, isUnion([isString, isNull])),
+    dataset_management_url: optional(data, "dataset_management_url", path, isUnion([isString, isNull])),
   };
 }
 
-/** V7DarwinPayloadItemSourceInfoTeam part of the payload. Unknown keys are kept. */
-export interface V7DarwinPayloadItemSourceInfoTeam {
-  name: string;
-  slug?: string | undefined;
+/** StageDeliveryItemSourceInfoTeam part of the payload. Unknown keys are kept. */
+export interface StageDeliveryItemSourceInfoTeam {
+  name?: string | null | undefined;
+  slug?: string | null | undefined;
   [key: string]: unknown;
 }
 
-function toV7DarwinPayloadItemSourceInfoTeam(value: unknown, path: string): V7DarwinPayloadItemSourceInfoTeam {
+function toStageDeliveryItemSourceInfoTeam(value: unknown, path: string): StageDeliveryItemSourceInfoTeam {
   const data = isObject(value, path);
   return {
     ...data,
-    name: isString(required(data, "name", path), `${path}.name`),
-    slug: optional(data, "slug", path, isString),
+    name: optional(data, "name", path, isUnion([isString, isNull])),
+    slug: optional(data, "slug", path, isUnion([isString, isNull])),
   };
 }
 
-/** V7DarwinPayloadItemSourceInfo part of the payload. Unknown keys are kept. */
-export interface V7DarwinPayloadItemSourceInfo {
+/** StageDeliveryItemSourceInfo part of the payload. Unknown keys are kept. */
+export interface StageDeliveryItemSourceInfo {
+  /** The item's id in V7; with the stage and the annotations it identifies a delivery */
   item_id: string;
-  dataset: V7DarwinPayloadItemSourceInfoDataset;
-  team?: V7DarwinPayloadItemSourceInfoTeam | undefined;
-  workview_url?: string | undefined;
+  dataset?: StageDeliveryItemSourceInfoDataset | null | undefined;
+  team?: StageDeliveryItemSourceInfoTeam | null | undefined;
+  workview_url?: string | null | undefined;
   [key: string]: unknown;
 }
 
-function toV7DarwinPayloadItemSourceInfo(value: unknown, path: string): V7DarwinPayloadItemSourceInfo {
+function toStageDeliveryItemSourceInfo(value: unknown, path: string): StageDeliveryItemSourceInfo {
   const data = isObject(value, path);
   return {
     ...data,
     item_id: isString(required(data, "item_id", path), `${path}.item_id`),
-    dataset: toV7DarwinPayloadItemSourceInfoDataset(required(data, "dataset", path), `${path}.dataset`),
-    team: optional(data, "team", path, toV7DarwinPayloadItemSourceInfoTeam),
-    workview_url: optional(data, "workview_url", path, isString),
+    dataset: optional(data, "dataset", path, isUnion([toStageDeliveryItemSourceInfoDataset, isNull])),
+    team: optional(data, "team", path, isUnion([toStageDeliveryItemSourceInfoTeam, isNull])),
+    workview_url: optional(data, "workview_url", path, isUnion([isString, isNull])),
   };
 }
 
-/** V7DarwinPayloadItemSlotSourceFile part of the payload. Unknown keys are kept. */
-export interface V7DarwinPayloadItemSlotSourceFile {
-  file_name: string;
-  url?: string | undefined;
+/** StageDeliveryItemSlotSourceFile part of the payload. Unknown keys are kept. */
+export interface StageDeliveryItemSlotSourceFile {
+  file_name?: string | null | undefined;
+  url?: string | null | undefined;
   [key: string]: unknown;
 }
 
-function toV7DarwinPayloadItemSlotSourceFile(value: unknown, path: string): V7DarwinPayloadItemSlotSourceFile {
+function toStageDeliveryItemSlotSourceFile(value: unknown, path: string): StageDeliveryItemSlotSourceFile {
   const data = isObject(value, path);
   return {
     ...data,
-    file_name: isString(required(data, "file_name", path), `${path}.file_name`),
-    url: optional(data, "url", path, isString),
+    file_name: optional(data, "file_name", path, isUnion([isString, isNull])),
+    url: optional(data, "url", path, isUnion([isString, isNull])),
   };
 }
 
-/** V7DarwinPayloadItemSlot part of the payload. Unknown keys are kept. */
-export interface V7DarwinPayloadItemSlot {
-  slot_name?: string | undefined;
-  type?: string | undefined;
-  width?: number | undefined;
-  height?: number | undefined;
-  source_files?: Array<V7DarwinPayloadItemSlotSourceFile> | undefined;
+/** StageDeliveryItemSlot part of the payload. Unknown keys are kept. */
+export interface StageDeliveryItemSlot {
+  slot_name?: string | null | undefined;
+  type?: string | null | undefined;
+  width?: number | null | undefined;
+  height?: number | null | undefined;
+  source_files?: Array<StageDeliveryItemSlotSourceFile> | null | undefined;
   [key: string]: unknown;
 }
 
-function toV7DarwinPayloadItemSlot(value: unknown, path: string): V7DarwinPayloadItemSlot {
+function toStageDeliveryItemSlot(value: unknown, path: string): StageDeliveryItemSlot {
   const data = isObject(value, path);
   return {
     ...data,
-    slot_name: optional(data, "slot_name", path, isString),
-    type: optional(data, "type", path, isString),
-    width: optional(data, "width", path, isNumber),
-    height: optional(data, "height", path, isNumber),
-    source_files: optional(data, "source_files", path, isList(toV7DarwinPayloadItemSlotSourceFile)),
+    slot_name: optional(data, "slot_name", path, isUnion([isString, isNull])),
+    type: optional(data, "type", path, isUnion([isString, isNull])),
+    width: optional(data, "width", path, isUnion([isNumber, isNull])),
+    height: optional(data, "height", path, isUnion([isNumber, isNull])),
+    source_files: optional(data, "source_files", path, isUnion([isList(toStageDeliveryItemSlotSourceFile), isNull])),
   };
 }
 
-/** V7DarwinPayloadItem part of the payload. Unknown keys are kept. */
-export interface V7DarwinPayloadItem {
-  name: string;
-  path?: string | undefined;
-  source_info: V7DarwinPayloadItemSourceInfo;
-  slots?: Array<V7DarwinPayloadItemSlot> | undefined;
+/** StageDeliveryItem part of the payload. Unknown keys are kept. */
+export interface StageDeliveryItem {
+  name?: string | null | undefined;
+  path?: string | null | undefined;
+  source_info: StageDeliveryItemSourceInfo;
+  slots?: Array<StageDeliveryItemSlot> | null | undefined;
   [key: string]: unknown;
 }
 
-function toV7DarwinPayloadItem(value: unknown, path: string): V7DarwinPayloadItem {
+function toStageDeliveryItem(value: unknown, path: string): StageDeliveryItem {
   const data = isObject(value, path);
   return {
     ...data,
-    name: isString(required(data, "name", path), `${path}.name`),
-    path: optional(data, "path", path, isString),
-    source_info: toV7DarwinPayloadItemSourceInfo(required(data, "source_info", path), `${path}.source_info`),
-    slots: optional(data, "slots", path, isList(toV7DarwinPayloadItemSlot)),
+    name: optional(data, "name", path, isUnion([isString, isNull])),
+    path: optional(data, "path", path, isUnion([isString, isNull])),
+    source_info: toStageDeliveryItemSourceInfo(required(data, "source_info", path), `${path}.source_info`),
+    slots: optional(data, "slots", path, isUnion([isList(toStageDeliveryItemSlot), isNull])),
   };
 }
 
-/** V7DarwinPayloadAnnotation part of the payload. Unknown keys are kept. */
-export interface V7DarwinPayloadAnnotation {
-  id?: string | undefined;
-  name?: string | undefined;
-  slot_names?: Array<string> | undefined;
+/** StageDeliveryAnnotation part of the payload. Unknown keys are kept. */
+export interface StageDeliveryAnnotation {
+  id?: string | null | undefined;
+  name?: string | null | undefined;
+  slot_names?: Array<string> | null | undefined;
   [key: string]: unknown;
 }
 
-function toV7DarwinPayloadAnnotation(value: unknown, path: string): V7DarwinPayloadAnnotation {
+function toStageDeliveryAnnotation(value: unknown, path: string): StageDeliveryAnnotation {
   const data = isObject(value, path);
   return {
     ...data,
-    id: optional(data, "id", path, isString),
-    name: optional(data, "name", path, isString),
-    slot_names: optional(data, "slot_names", path, isList(isString)),
+    id: optional(data, "id", path, isUnion([isString, isNull])),
+    name: optional(data, "name", path, isUnion([isString, isNull])),
+    slot_names: optional(data, "slot_names", path, isUnion([isList(isString), isNull])),
   };
 }
 
-/** V7DarwinPayloadStage part of the payload. Unknown keys are kept. */
-export interface V7DarwinPayloadStage {
-  name?: string | undefined;
-  id?: string | number | undefined;
-  type?: string | undefined;
+/** StageDeliveryStage part of the payload. Unknown keys are kept. */
+export interface StageDeliveryStage {
+  name?: string | null | undefined;
+  id?: string | number | null | undefined;
+  type?: string | null | undefined;
   [key: string]: unknown;
 }
 
-function toV7DarwinPayloadStage(value: unknown, path: string): V7DarwinPayloadStage {
+function toStageDeliveryStage(value: unknown, path: string): StageDeliveryStage {
   const data = isObject(value, path);
   return {
     ...data,
-    name: optional(data, "name", path, isString),
-    id: optional(data, "id", path, isUnion([isString, isNumber])),
-    type: optional(data, "type", path, isString),
+    name: optional(data, "name", path, isUnion([isString, isNull])),
+    id: optional(data, "id", path, isUnion([isString, isNumber, isNull])),
+    type: optional(data, "type", path, isUnion([isString, isNull])),
   };
 }
 
-/** V7DarwinPayloadWorkflow part of the payload. Unknown keys are kept. */
-export interface V7DarwinPayloadWorkflow {
-  name?: string | undefined;
-  id?: string | number | undefined;
+/** StageDeliveryWorkflow part of the payload. Unknown keys are kept. */
+export interface StageDeliveryWorkflow {
+  name?: string | null | undefined;
+  id?: string | number | null | undefined;
   [key: string]: unknown;
 }
 
-function toV7DarwinPayloadWorkflow(value: unknown, path: string): V7DarwinPayloadWorkflow {
+function toStageDeliveryWorkflow(value: unknown, path: string): StageDeliveryWorkflow {
   const data = isObject(value, path);
   return {
     ...data,
-    name: optional(data, "name", path, isString),
-    id: optional(data, "id", path, isUnion([isString, isNumber])),
+    name: optional(data, "name", path, isUnion([isString, isNull])),
+    id: optional(data, "id", path, isUnion([isString, isNumber, isNull])),
   };
 }
 
-/** V7DarwinPayload part of the payload. Unknown keys are kept. */
-export interface V7DarwinPayload {
-  version?: string | undefined;
-  item: V7DarwinPayloadItem;
-  annotations?: Array<V7DarwinPayloadAnnotation> | undefined;
-  stage?: V7DarwinPayloadStage | undefined;
-  workflow?: V7DarwinPayloadWorkflow | undefined;
+/** StageDelivery part of the payload. Unknown keys are kept. */
+export interface StageDelivery {
+  version?: string | null | undefined;
+  schema_ref?: string | null | undefined;
+  item: StageDeliveryItem;
+  annotations?: Array<StageDeliveryAnnotation> | null | undefined;
+  stage?: StageDeliveryStage | null | undefined;
+  workflow?: StageDeliveryWorkflow | null | undefined;
   [key: string]: unknown;
 }
 
-function toV7DarwinPayload(value: unknown, path: string): V7DarwinPayload {
+function toStageDelivery(value: unknown, path: string): StageDelivery {
   const data = isObject(value, path);
   return {
     ...data,
-    version: optional(data, "version", path, isString),
-    item: toV7DarwinPayloadItem(required(data, "item", path), `${path}.item`),
-    annotations: optional(data, "annotations", path, isList(toV7DarwinPayloadAnnotation)),
-    stage: optional(data, "stage", path, toV7DarwinPayloadStage),
-    workflow: optional(data, "workflow", path, toV7DarwinPayloadWorkflow),
+    version: optional(data, "version", path, isUnion([isString, isNull])),
+    schema_ref: optional(data, "schema_ref", path, isUnion([isString, isNull])),
+    item: toStageDeliveryItem(required(data, "item", path), `${path}.item`),
+    annotations: optional(data, "annotations", path, isUnion([isList(toStageDeliveryAnnotation), isNull])),
+    stage: optional(data, "stage", path, isUnion([toStageDeliveryStage, isNull])),
+    workflow: optional(data, "workflow", path, isUnion([toStageDeliveryWorkflow, isNull])),
   };
 }
 
-export type Payload = V7DarwinPayload;
+/** TeamWebhookPayloadAnnotation part of the payload. Unknown keys are kept. */
+export interface TeamWebhookPayloadAnnotation {
+  class_name?: string | null | undefined;
+  /** The shape and its value, keyed by annotation type (bounding_box, text, ...) */
+  data?: Record<string, unknown> | null | undefined;
+  [key: string]: unknown;
+}
+
+function toTeamWebhookPayloadAnnotation(value: unknown, path: string): TeamWebhookPayloadAnnotation {
+  const data = isObject(value, path);
+  return {
+    ...data,
+    class_name: optional(data, "class_name", path, isUnion([isString, isNull])),
+    data: optional(data, "data", path, isUnion([isRecord(isAny), isNull])),
+  };
+}
+
+/** TeamWebhookPayload part of the payload. Unknown keys are kept. */
+export interface TeamWebhookPayload {
+  /** The dataset's numeric id in V7 */
+  dataset_id: number | string;
+  filename: string;
+  annotations?: Array<TeamWebhookPayloadAnnotation> | null | undefined;
+  [key: string]: unknown;
+}
+
+function toTeamWebhookPayload(value: unknown, path: string): TeamWebhookPayload {
+  const data = isObject(value, path);
+  return {
+    ...data,
+    dataset_id: isUnion([isInteger, isString])(required(data, "dataset_id", path), `${path}.dataset_id`),
+    filename: isString(required(data, "filename", path), `${path}.filename`),
+    annotations: optional(data, "annotations", path, isUnion([isList(toTeamWebhookPayloadAnnotation), isNull])),
+  };
+}
+
+/** TeamWebhook part of the payload. Unknown keys are kept. */
+export interface TeamWebhook {
+  /** workflow_complete: an item of the dataset reached the Complete status */
+  event_type: string;
+  payload: TeamWebhookPayload;
+  [key: string]: unknown;
+}
+
+function toTeamWebhook(value: unknown, path: string): TeamWebhook {
+  const data = isObject(value, path);
+  return {
+    ...data,
+    event_type: isString(required(data, "event_type", path), `${path}.event_type`),
+    payload: toTeamWebhookPayload(required(data, "payload", path), `${path}.payload`),
+  };
+}
+
+export type Payload = StageDelivery | TeamWebhook;
 
 /** The stored body as JSON. */
 export function decode(raw: Uint8Array | string): unknown {
@@ -277,7 +333,7 @@ export function decode(raw: Uint8Array | string): unknown {
 
 /** Decodes and checks a V7 Darwin payload; throws PayloadError naming the field at fault. */
 export function parsePayload(raw: Uint8Array | string): Payload {
-  return toV7DarwinPayload(decode(raw), 'payload');
+  return isUnion([toStageDelivery, toTeamWebhook])(decode(raw), 'payload');
 }
 
 /**

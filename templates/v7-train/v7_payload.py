@@ -105,10 +105,10 @@ def _union(options: List[Callable[[Any, str], Any]], expected: str) -> Callable[
 
 
 @dataclass
-class V7DarwinPayloadItemSourceInfoDataset:
-    """V7DarwinPayloadItemSourceInfoDataset part of the payload. Unknown keys are kept in `extra`."""
+class StageDeliveryItemSourceInfoDataset:
+    """StageDeliveryItemSourceInfoDataset part of the payload. Unknown keys are kept in `extra`."""
 
-    name: str
+    name: Optional[str] = None
     slug: Optional[str] = None
     dataset_management_url: Optional[str] = None
     extra: Dict[str, Any] = field(default_factory=dict)
@@ -116,133 +116,133 @@ class V7DarwinPayloadItemSourceInfoDataset:
     _KEYS = ("name", "slug", "dataset_management_url")
 
     @classmethod
-    def from_dict(cls, data: Any, path: str = "payload") -> "V7DarwinPayloadItemSourceInfoDataset":
+    def from_dict(cls, data: Any, path: str = "payload") -> "StageDeliveryItemSourceInfoDataset":
         _object(data, path)
         return cls(
-            name=_string(_required(data, "name", path), f"{path}.name"),
-            slug=_optional(data, "slug", path, _string),
-            dataset_management_url=_optional(data, "dataset_management_url", path, _string),
+            name=_optional(data, "name", path, _union([_string, _null], "a string or a null")),
+            slug=_optional(data, "slug", path, _union([_string, _null], "a string or a null")),
+            dataset_management_url=_optional(data, "dataset_management_url", path, _union([_string, _null], "a string or a null")),
             extra={k: v for k, v in data.items() if k not in cls._KEYS},
         )
 
 
 @dataclass
-class V7DarwinPayloadItemSourceInfoTeam:
-    """V7DarwinPayloadItemSourceInfoTeam part of the payload. Unknown keys are kept in `extra`."""
+class StageDeliveryItemSourceInfoTeam:
+    """StageDeliveryItemSourceInfoTeam part of the payload. Unknown keys are kept in `extra`."""
 
-    name: str
+    name: Optional[str] = None
     slug: Optional[str] = None
     extra: Dict[str, Any] = field(default_factory=dict)
 
     _KEYS = ("name", "slug")
 
     @classmethod
-    def from_dict(cls, data: Any, path: str = "payload") -> "V7DarwinPayloadItemSourceInfoTeam":
+    def from_dict(cls, data: Any, path: str = "payload") -> "StageDeliveryItemSourceInfoTeam":
         _object(data, path)
         return cls(
-            name=_string(_required(data, "name", path), f"{path}.name"),
-            slug=_optional(data, "slug", path, _string),
+            name=_optional(data, "name", path, _union([_string, _null], "a string or a null")),
+            slug=_optional(data, "slug", path, _union([_string, _null], "a string or a null")),
             extra={k: v for k, v in data.items() if k not in cls._KEYS},
         )
 
 
 @dataclass
-class V7DarwinPayloadItemSourceInfo:
-    """V7DarwinPayloadItemSourceInfo part of the payload. Unknown keys are kept in `extra`."""
+class StageDeliveryItemSourceInfo:
+    """StageDeliveryItemSourceInfo part of the payload. Unknown keys are kept in `extra`."""
 
-    item_id: str
-    dataset: "V7DarwinPayloadItemSourceInfoDataset"
-    team: Optional["V7DarwinPayloadItemSourceInfoTeam"] = None
+    item_id: str  # The item's id in V7; with the stage and the annotations it identifies a delivery
+    dataset: Optional["StageDeliveryItemSourceInfoDataset"] = None
+    team: Optional["StageDeliveryItemSourceInfoTeam"] = None
     workview_url: Optional[str] = None
     extra: Dict[str, Any] = field(default_factory=dict)
 
     _KEYS = ("item_id", "dataset", "team", "workview_url")
 
     @classmethod
-    def from_dict(cls, data: Any, path: str = "payload") -> "V7DarwinPayloadItemSourceInfo":
+    def from_dict(cls, data: Any, path: str = "payload") -> "StageDeliveryItemSourceInfo":
         _object(data, path)
         return cls(
             item_id=_string(_required(data, "item_id", path), f"{path}.item_id"),
-            dataset=V7DarwinPayloadItemSourceInfoDataset.from_dict(_required(data, "dataset", path), f"{path}.dataset"),
-            team=_optional(data, "team", path, V7DarwinPayloadItemSourceInfoTeam.from_dict),
-            workview_url=_optional(data, "workview_url", path, _string),
+            dataset=_optional(data, "dataset", path, _union([StageDeliveryItemSourceInfoDataset.from_dict, _null], "a StageDeliveryItemSourceInfoDataset object or a null")),
+            team=_optional(data, "team", path, _union([StageDeliveryItemSourceInfoTeam.from_dict, _null], "a StageDeliveryItemSourceInfoTeam object or a null")),
+            workview_url=_optional(data, "workview_url", path, _union([_string, _null], "a string or a null")),
             extra={k: v for k, v in data.items() if k not in cls._KEYS},
         )
 
 
 @dataclass
-class V7DarwinPayloadItemSlotSourceFile:
-    """V7DarwinPayloadItemSlotSourceFile part of the payload. Unknown keys are kept in `extra`."""
+class StageDeliveryItemSlotSourceFile:
+    """StageDeliveryItemSlotSourceFile part of the payload. Unknown keys are kept in `extra`."""
 
-    file_name: str
+    file_name: Optional[str] = None
     url: Optional[str] = None
     extra: Dict[str, Any] = field(default_factory=dict)
 
     _KEYS = ("file_name", "url")
 
     @classmethod
-    def from_dict(cls, data: Any, path: str = "payload") -> "V7DarwinPayloadItemSlotSourceFile":
+    def from_dict(cls, data: Any, path: str = "payload") -> "StageDeliveryItemSlotSourceFile":
         _object(data, path)
         return cls(
-            file_name=_string(_required(data, "file_name", path), f"{path}.file_name"),
-            url=_optional(data, "url", path, _string),
+            file_name=_optional(data, "file_name", path, _union([_string, _null], "a string or a null")),
+            url=_optional(data, "url", path, _union([_string, _null], "a string or a null")),
             extra={k: v for k, v in data.items() if k not in cls._KEYS},
         )
 
 
 @dataclass
-class V7DarwinPayloadItemSlot:
-    """V7DarwinPayloadItemSlot part of the payload. Unknown keys are kept in `extra`."""
+class StageDeliveryItemSlot:
+    """StageDeliveryItemSlot part of the payload. Unknown keys are kept in `extra`."""
 
     slot_name: Optional[str] = None
     type: Optional[str] = None
     width: Optional[float] = None
     height: Optional[float] = None
-    source_files: Optional[List["V7DarwinPayloadItemSlotSourceFile"]] = None
+    source_files: Optional[List["StageDeliveryItemSlotSourceFile"]] = None
     extra: Dict[str, Any] = field(default_factory=dict)
 
     _KEYS = ("slot_name", "type", "width", "height", "source_files")
 
     @classmethod
-    def from_dict(cls, data: Any, path: str = "payload") -> "V7DarwinPayloadItemSlot":
+    def from_dict(cls, data: Any, path: str = "payload") -> "StageDeliveryItemSlot":
         _object(data, path)
         return cls(
-            slot_name=_optional(data, "slot_name", path, _string),
-            type=_optional(data, "type", path, _string),
-            width=_optional(data, "width", path, _number),
-            height=_optional(data, "height", path, _number),
-            source_files=_optional(data, "source_files", path, _list(V7DarwinPayloadItemSlotSourceFile.from_dict)),
+            slot_name=_optional(data, "slot_name", path, _union([_string, _null], "a string or a null")),
+            type=_optional(data, "type", path, _union([_string, _null], "a string or a null")),
+            width=_optional(data, "width", path, _union([_number, _null], "a number or a null")),
+            height=_optional(data, "height", path, _union([_number, _null], "a number or a null")),
+            source_files=_optional(data, "source_files", path, _union([_list(StageDeliveryItemSlotSourceFile.from_dict), _null], "a list or a null")),
             extra={k: v for k, v in data.items() if k not in cls._KEYS},
         )
 
 
 @dataclass
-class V7DarwinPayloadItem:
-    """V7DarwinPayloadItem part of the payload. Unknown keys are kept in `extra`."""
+class StageDeliveryItem:
+    """StageDeliveryItem part of the payload. Unknown keys are kept in `extra`."""
 
-    name: str
-    source_info: "V7DarwinPayloadItemSourceInfo"
+    source_info: "StageDeliveryItemSourceInfo"
+    name: Optional[str] = None
     path: Optional[str] = None
-    slots: Optional[List["V7DarwinPayloadItemSlot"]] = None
+    slots: Optional[List["StageDeliveryItemSlot"]] = None
     extra: Dict[str, Any] = field(default_factory=dict)
 
     _KEYS = ("name", "path", "source_info", "slots")
 
     @classmethod
-    def from_dict(cls, data: Any, path: str = "payload") -> "V7DarwinPayloadItem":
+    def from_dict(cls, data: Any, path: str = "payload") -> "StageDeliveryItem":
         _object(data, path)
         return cls(
-            name=_string(_required(data, "name", path), f"{path}.name"),
-            path=_optional(data, "path", path, _string),
-            source_info=V7DarwinPayloadItemSourceInfo.from_dict(_required(data, "source_info", path), f"{path}.source_info"),
-            slots=_optional(data, "slots", path, _list(V7DarwinPayloadItemSlot.from_dict)),
+            name=_optional(data, "name", path, _union([_string, _null], "a string or a null")),
+            path=_optional(data, "path", path, _union([_string, _null], "a string or a null")),
+            source_info=StageDeliveryItemSourceInfo.from_dict(_required(data, "source_info", path), f"{path}.source_info"),
+            slots=_optional(data, "slots", path, _union([_list(StageDeliveryItemSlot.from_dict), _null], "a list or a null")),
             extra={k: v for k, v in data.items() if k not in cls._KEYS},
         )
 
 
 @dataclass
-class V7DarwinPayloadAnnotation:
-    """V7DarwinPayloadAnnotation part of the payload. Unknown keys are kept in `extra`."""
+class StageDeliveryAnnotation:
+    """StageDeliveryAnnotation part of the payload. Unknown keys are kept in `extra`."""
 
     id: Optional[str] = None
     name: Optional[str] = None
@@ -252,19 +252,19 @@ class V7DarwinPayloadAnnotation:
     _KEYS = ("id", "name", "slot_names")
 
     @classmethod
-    def from_dict(cls, data: Any, path: str = "payload") -> "V7DarwinPayloadAnnotation":
+    def from_dict(cls, data: Any, path: str = "payload") -> "StageDeliveryAnnotation":
         _object(data, path)
         return cls(
-            id=_optional(data, "id", path, _string),
-            name=_optional(data, "name", path, _string),
-            slot_names=_optional(data, "slot_names", path, _list(_string)),
+            id=_optional(data, "id", path, _union([_string, _null], "a string or a null")),
+            name=_optional(data, "name", path, _union([_string, _null], "a string or a null")),
+            slot_names=_optional(data, "slot_names", path, _union([_list(_string), _null], "a list or a null")),
             extra={k: v for k, v in data.items() if k not in cls._KEYS},
         )
 
 
 @dataclass
-class V7DarwinPayloadStage:
-    """V7DarwinPayloadStage part of the payload. Unknown keys are kept in `extra`."""
+class StageDeliveryStage:
+    """StageDeliveryStage part of the payload. Unknown keys are kept in `extra`."""
 
     name: Optional[str] = None
     id: Optional[Union[str, float]] = None
@@ -274,19 +274,19 @@ class V7DarwinPayloadStage:
     _KEYS = ("name", "id", "type")
 
     @classmethod
-    def from_dict(cls, data: Any, path: str = "payload") -> "V7DarwinPayloadStage":
+    def from_dict(cls, data: Any, path: str = "payload") -> "StageDeliveryStage":
         _object(data, path)
         return cls(
-            name=_optional(data, "name", path, _string),
-            id=_optional(data, "id", path, _union([_string, _number], "a string or a number")),
-            type=_optional(data, "type", path, _string),
+            name=_optional(data, "name", path, _union([_string, _null], "a string or a null")),
+            id=_optional(data, "id", path, _union([_string, _number, _null], "a string or a number or a null")),
+            type=_optional(data, "type", path, _union([_string, _null], "a string or a null")),
             extra={k: v for k, v in data.items() if k not in cls._KEYS},
         )
 
 
 @dataclass
-class V7DarwinPayloadWorkflow:
-    """V7DarwinPayloadWorkflow part of the payload. Unknown keys are kept in `extra`."""
+class StageDeliveryWorkflow:
+    """StageDeliveryWorkflow part of the payload. Unknown keys are kept in `extra`."""
 
     name: Optional[str] = None
     id: Optional[Union[str, float]] = None
@@ -295,42 +295,106 @@ class V7DarwinPayloadWorkflow:
     _KEYS = ("name", "id")
 
     @classmethod
-    def from_dict(cls, data: Any, path: str = "payload") -> "V7DarwinPayloadWorkflow":
+    def from_dict(cls, data: Any, path: str = "payload") -> "StageDeliveryWorkflow":
         _object(data, path)
         return cls(
-            name=_optional(data, "name", path, _string),
-            id=_optional(data, "id", path, _union([_string, _number], "a string or a number")),
+            name=_optional(data, "name", path, _union([_string, _null], "a string or a null")),
+            id=_optional(data, "id", path, _union([_string, _number, _null], "a string or a number or a null")),
             extra={k: v for k, v in data.items() if k not in cls._KEYS},
         )
 
 
 @dataclass
-class V7DarwinPayload:
-    """V7DarwinPayload part of the payload. Unknown keys are kept in `extra`."""
+class StageDelivery:
+    """StageDelivery part of the payload. Unknown keys are kept in `extra`."""
 
-    item: "V7DarwinPayloadItem"
+    item: "StageDeliveryItem"
     version: Optional[str] = None
-    annotations: Optional[List["V7DarwinPayloadAnnotation"]] = None
-    stage: Optional["V7DarwinPayloadStage"] = None
-    workflow: Optional["V7DarwinPayloadWorkflow"] = None
+    schema_ref: Optional[str] = None
+    annotations: Optional[List["StageDeliveryAnnotation"]] = None
+    stage: Optional["StageDeliveryStage"] = None
+    workflow: Optional["StageDeliveryWorkflow"] = None
     extra: Dict[str, Any] = field(default_factory=dict)
 
-    _KEYS = ("version", "item", "annotations", "stage", "workflow")
+    _KEYS = ("version", "schema_ref", "item", "annotations", "stage", "workflow")
 
     @classmethod
-    def from_dict(cls, data: Any, path: str = "payload") -> "V7DarwinPayload":
+    def from_dict(cls, data: Any, path: str = "payload") -> "StageDelivery":
         _object(data, path)
         return cls(
-            version=_optional(data, "version", path, _string),
-            item=V7DarwinPayloadItem.from_dict(_required(data, "item", path), f"{path}.item"),
-            annotations=_optional(data, "annotations", path, _list(V7DarwinPayloadAnnotation.from_dict)),
-            stage=_optional(data, "stage", path, V7DarwinPayloadStage.from_dict),
-            workflow=_optional(data, "workflow", path, V7DarwinPayloadWorkflow.from_dict),
+            version=_optional(data, "version", path, _union([_string, _null], "a string or a null")),
+            schema_ref=_optional(data, "schema_ref", path, _union([_string, _null], "a string or a null")),
+            item=StageDeliveryItem.from_dict(_required(data, "item", path), f"{path}.item"),
+            annotations=_optional(data, "annotations", path, _union([_list(StageDeliveryAnnotation.from_dict), _null], "a list or a null")),
+            stage=_optional(data, "stage", path, _union([StageDeliveryStage.from_dict, _null], "a StageDeliveryStage object or a null")),
+            workflow=_optional(data, "workflow", path, _union([StageDeliveryWorkflow.from_dict, _null], "a StageDeliveryWorkflow object or a null")),
             extra={k: v for k, v in data.items() if k not in cls._KEYS},
         )
 
 
-Payload = V7DarwinPayload
+@dataclass
+class TeamWebhookPayloadAnnotation:
+    """TeamWebhookPayloadAnnotation part of the payload. Unknown keys are kept in `extra`."""
+
+    class_name: Optional[str] = None
+    data: Optional[Dict[str, Any]] = None  # The shape and its value, keyed by annotation type (bounding_box, text, ...)
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+    _KEYS = ("class_name", "data")
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str = "payload") -> "TeamWebhookPayloadAnnotation":
+        _object(data, path)
+        return cls(
+            class_name=_optional(data, "class_name", path, _union([_string, _null], "a string or a null")),
+            data=_optional(data, "data", path, _union([_record(_any), _null], "an object or a null")),
+            extra={k: v for k, v in data.items() if k not in cls._KEYS},
+        )
+
+
+@dataclass
+class TeamWebhookPayload:
+    """TeamWebhookPayload part of the payload. Unknown keys are kept in `extra`."""
+
+    dataset_id: Union[int, str]  # The dataset's numeric id in V7
+    filename: str
+    annotations: Optional[List["TeamWebhookPayloadAnnotation"]] = None
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+    _KEYS = ("dataset_id", "filename", "annotations")
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str = "payload") -> "TeamWebhookPayload":
+        _object(data, path)
+        return cls(
+            dataset_id=_union([_integer, _string], "a integer or a string")(_required(data, "dataset_id", path), f"{path}.dataset_id"),
+            filename=_string(_required(data, "filename", path), f"{path}.filename"),
+            annotations=_optional(data, "annotations", path, _union([_list(TeamWebhookPayloadAnnotation.from_dict), _null], "a list or a null")),
+            extra={k: v for k, v in data.items() if k not in cls._KEYS},
+        )
+
+
+@dataclass
+class TeamWebhook:
+    """TeamWebhook part of the payload. Unknown keys are kept in `extra`."""
+
+    event_type: str  # workflow_complete: an item of the dataset reached the Complete status
+    payload: "TeamWebhookPayload"
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+    _KEYS = ("event_type", "payload")
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str = "payload") -> "TeamWebhook":
+        _object(data, path)
+        return cls(
+            event_type=_string(_required(data, "event_type", path), f"{path}.event_type"),
+            payload=TeamWebhookPayload.from_dict(_required(data, "payload", path), f"{path}.payload"),
+            extra={k: v for k, v in data.items() if k not in cls._KEYS},
+        )
+
+
+Payload = Union["StageDelivery", "TeamWebhook"]
 
 
 def decode(raw: Union[bytes, str]) -> Any:
@@ -344,7 +408,7 @@ def decode(raw: Union[bytes, str]) -> Any:
 
 def parse(raw: Union[bytes, str]) -> Payload:
     """Decodes and checks a V7 Darwin payload; raises PayloadError naming the field at fault."""
-    return V7DarwinPayload.from_dict(decode(raw), "payload")
+    return _union([StageDelivery.from_dict, TeamWebhook.from_dict], "a StageDelivery object or a TeamWebhook object")(decode(raw), "payload")
 
 
 def load(input_name: str = "payload") -> Payload:

@@ -23,8 +23,10 @@ describe('template v7-train', () => {
 
   it('runs prepare → train on the labelled item and produces a model', async () => {
     const res = await deliver(fixture);
+    // V7 wants an empty 2xx; the run id is in a header.
     expect(res.status).toBe(200);
-    const { run_id } = (await res.json()) as { run_id: string };
+    expect(await res.text()).toBe('');
+    const run_id = res.headers.get('x-hooklaunch-run-id')!;
     await t.service.settled();
     const run = (await t.service.store.getRun(run_id))!;
     expect(run.pipelines[0]).toMatchObject({ status: 'complete', spec: { pipeline: 'train-on-labels' } });
@@ -47,7 +49,9 @@ describe('template v7-train', () => {
     const item = fixture.item as { source_info: Record<string, unknown> };
     const bikes = { ...fixture, item: { ...item, source_info: { ...item.source_info, dataset: { name: 'Bikes', slug: 'bikes' } } } };
     const ignored = await deliver(bikes);
-    expect(await ignored.json()).toEqual({ triggered: false, reason: 'dataset bikes is not one of cars' });
+    expect(ignored.status).toBe(200);
+    expect(await ignored.text()).toBe('');
+    expect((await t.service.store.listLog({ triggerId: TRIGGER, limit: 1 }))[0]).toMatchObject({ outcome: 'ignored', message: 'dataset bikes is not one of cars' });
     await t.service.settled();
   });
 });

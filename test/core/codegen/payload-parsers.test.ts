@@ -24,6 +24,8 @@ interface Fixture {
 
 const githubExamples = createRequire(import.meta.url)('@octokit/webhooks-examples') as Array<{ name: string; examples: unknown[] }>;
 const v7Fixture = readFileSync(join(import.meta.dirname, '../../fixtures/v7/labeling-complete.json'), 'utf8');
+const v7Team = readFileSync(join(import.meta.dirname, '../../fixtures/v7/team-workflow-complete.json'), 'utf8');
+const v7MetadataOnly = readFileSync(join(import.meta.dirname, '../../fixtures/v7/stage-metadata-only.json'), 'utf8');
 
 const fixtures: Record<string, Fixture[]> = {
   slack: [
@@ -43,6 +45,10 @@ const fixtures: Record<string, Fixture[]> = {
   v7: [
     { name: 'labeling complete', body: v7Fixture, contentType: 'application/json' },
     { name: 'missing item_id', body: v7Fixture.replace('"item_id": "0185d2a1-3c6c-4a5e-8c0e-7a1b2c3d4e5f",', ''), contentType: 'application/json' },
+    { name: 'team webhook', body: v7Team, contentType: 'application/json' },
+    { name: 'stage, metadata only, nulls', body: v7MetadataOnly, contentType: 'application/json' },
+    { name: 'team webhook missing filename', body: v7Team.replace('"filename": "letter.png",', ''), contentType: 'application/json' },
+    { name: 'team webhook with a dataset id of the wrong type', body: v7Team.replace('"dataset_id": 1', '"dataset_id": [1]'), contentType: 'application/json' },
   ],
 };
 
@@ -83,13 +89,15 @@ describe.each(Object.keys(TEMPLATE_OF))('%s payload parsers', (connectorId) => {
       '    except parser.PayloadError as error:',
       '        print(json.dumps({"ok": False, "error": str(error)}))',
     ].join('\n');
-    const out = execFileSync('python3', ['-I', '-c', script, ...files], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const out = execFileSync('python3', ['-I', '-B', '-c', script, ...files], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
     const results = out.trim().split('\n').map((line) => JSON.parse(line) as { ok: boolean; type?: string; error?: string });
     expect(results).toHaveLength(cases.length);
     results.forEach((result, i) => expect(result.ok, `${cases[i]!.name}: ${result.error ?? ''}`).toBe(expected(connectorId, cases[i]!).ok));
     if (connectorId === 'slack') expect(results.slice(0, 4).map((r) => r.type)).toEqual(['SlashCommand', 'Interaction', 'EventCallback', 'UrlVerification']);
     if (connectorId === 'slack') expect(results[5]!.error).toContain('payload.user_id: required field is missing');
-    if (connectorId === 'v7') expect(results[1]!.error).toBe('payload.item.source_info.item_id: required field is missing');
+    if (connectorId === 'v7') expect(results.map((r) => r.type ?? 'refused')).toEqual(['StageDelivery', 'refused', 'TeamWebhook', 'StageDelivery', 'refused', 'refused']);
+    if (connectorId === 'v7') expect(results[1]!.error).toContain('payload.item.source_info.item_id: required field is missing');
+    if (connectorId === 'v7') expect(results[4]!.error).toContain('payload.payload.filename: required field is missing');
   });
 
   it('the TypeScript parser agrees with the connector on every fixture', async () => {
@@ -116,7 +124,7 @@ it('the Python parser finds its input through inputs.json, as in a Valohai execu
   const payload = join(scratch, 'v7-payload.json');
   writeFileSync(payload, v7Fixture);
   writeFileSync(join(config, 'inputs.json'), JSON.stringify({ annotations: { files: [{ name: 'payload.json', path: payload }] } }));
-  const out = execFileSync('python3', ['-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(join(templates, 'v7-train'))}); import v7_payload; p = v7_payload.load("annotations"); print(p.item.source_info.dataset.slug, len(p.annotations))`], {
+  const out = execFileSync('python3', ['-I', '-B', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(join(templates, 'v7-train'))}); import v7_payload; p = v7_payload.load("annotations"); print(p.item.source_info.dataset.slug, len(p.annotations))`], {
     encoding: 'utf8',
     env: { ...process.env, VH_CONFIG_DIR: config },
   });
