@@ -19,6 +19,7 @@ export const v7 = defineConnector<V7Params, V7Payload>({
   // The stage retries 5 times; a day covers them and a rework loop brings new annotations anyway.
   dedupeWindowSeconds: 86_400,
   sensitiveHeaders: ['authorization', 'v7-signature'],
+  credentialHeaders: (params) => (params.mode === 'token' ? [params.header] : []),
   verify: verifyV7,
   sign: signV7,
   sample: sampleV7,
