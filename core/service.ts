@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import type { LoadedConfig } from './config/load-config.js';
+import { createInflightBudget, type InflightBudget } from './http/inflight-budget.js';
 import { createHttpServer } from './http/server.js';
 import type { LaunchBackend } from './launch/launch-backend.js';
 import { createLocalBackend, type LocalBackend } from './launchers/local/local-backend.js';
@@ -48,6 +49,8 @@ export interface Service {
   readonly runner?: LocalRunner | undefined;
   readonly payloadUrls: PayloadUrlSigner;
   readonly triggers: ReadonlyMap<string, CompiledTrigger>;
+  /** Request-body bytes held in memory (`server.limits`); tests read it to see it return to zero. */
+  readonly inflight: InflightBudget;
   /** Resolves when queued launches and executions have all finished (tests). */
   settled(): Promise<void>;
   close(): Promise<void>;
@@ -68,7 +71,9 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     config.launcher.kind === 'valohai' ? config.launcher.payload_url_ttl : 7 * 86_400,
   );
   const notifier = createRunNotifier(store, triggers, logger);
-  const metrics = createMetrics(store, clock);
+  const { limits } = config.server;
+  const inflight = createInflightBudget({ maxBytes: limits.max_inflight_bytes, maxBytesPerTrigger: limits.max_inflight_bytes_per_trigger });
+  const metrics = createMetrics(store, clock, () => inflight.bytes);
   const alerts = createFailureNotifier({ config, clock, logger, metrics });
   const titleOf = (triggerId: string): string => triggers.get(triggerId)?.title ?? '';
   let local: LocalBackend | undefined;
@@ -103,6 +108,9 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     adminToken: config.server.admin_token,
     payloadUrls,
     metrics,
+    inflight,
+    maxConnections: limits.max_connections,
+    onOverloaded: (_triggerId, limit) => metrics.overloaded.inc({ limit }),
     publicUrl: loaded.publicUrl,
     selfUrl: () => self.url,
     onOutcome: (trigger, handled) => {
@@ -153,6 +161,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     runner: local?.runner,
     payloadUrls,
     triggers,
+    inflight,
     async settled() {
       for (;;) {
         await worker.idle();

@@ -15,11 +15,14 @@ export interface Metrics {
   readonly launches: Counter<'action' | 'result'>;
   readonly launchLatencySeconds: Histogram<'action'>;
   readonly notifications: Counter<'target' | 'result'>;
+  /** Requests refused with 503 because a `server.limits` limit was reached. */
+  readonly overloaded: Counter<'limit'>;
 }
 
 const FAST = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-export function createMetrics(store: Store, clock: Clock): Metrics {
+/** `inflightBytes`: request-body bytes held in memory now (the HTTP server's in-flight budget). */
+export function createMetrics(store: Store, clock: Clock, inflightBytes?: () => number): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'hooklaunch_process_' });
   const metrics: Metrics = {
@@ -30,7 +33,18 @@ export function createMetrics(store: Store, clock: Clock): Metrics {
     launches: new Counter({ name: 'hooklaunch_launches_total', help: 'Launch attempts by action and result (launched, retry, failed)', labelNames: ['action', 'result'], registers: [registry] }),
     launchLatencySeconds: new Histogram({ name: 'hooklaunch_launch_latency_seconds', help: 'Time from a run being accepted to its action being launched', labelNames: ['action'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800], registers: [registry] }),
     notifications: new Counter({ name: 'hooklaunch_notifications_total', help: 'Failure notifications by target kind and result', labelNames: ['target', 'result'], registers: [registry] }),
+    overloaded: new Counter({ name: 'hooklaunch_overloaded_total', help: 'Requests refused with 503 by the limit reached (connections, inflight_bytes, inflight_bytes_per_trigger)', labelNames: ['limit'], registers: [registry] }),
   };
+  if (inflightBytes) {
+    new Gauge({
+      name: 'hooklaunch_inflight_body_bytes',
+      help: 'Request-body bytes held in memory now (bounded by server.limits.max_inflight_bytes)',
+      registers: [registry],
+      collect() {
+        this.set(inflightBytes());
+      },
+    });
+  }
   new Gauge({
     name: 'hooklaunch_launch_queue_depth',
     help: 'Launch jobs waiting or being launched',
