@@ -37,13 +37,13 @@ export async function handleRunInfo(ctx: HttpContext, triggerId: string, req: In
   }
 }
 
-async function answerRunInfo(ctx: HttpContext, trigger: CompiledTrigger, req: IncomingMessage, res: ServerResponse, url: URL, body: Buffer): Promise<void> {
-  const raw = toRawRequest(req, url, body, ctx.clock.now());
+async function answerRunInfo(ctx: HttpContext, trigger: CompiledTrigger, req: IncomingMessage, res: ServerResponse, url: URL, bodyBytes: Buffer): Promise<void> {
+  const raw = toRawRequest(req, url, bodyBytes, ctx.clock.now());
   const failed = await runChecks(trigger.authChecks, raw, ctx.clock);
   if (failed && !failed.ok) return sendRejection(res, failed.rejection);
 
   let runId = url.searchParams.get('run_id') ?? undefined;
-  if (runId === undefined && body.length > 0) {
+  if (runId === undefined && bodyBytes.length > 0) {
     const body = parseBody(raw);
     if (!body.ok) return sendRejection(res, body.rejection);
     const found = lookupDotPath(body.value.value, ['run_id']);
