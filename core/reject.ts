@@ -28,6 +28,8 @@ export const REJECT_STATUS = {
   url_signature_invalid: 403,
   url_expired: 403,
   unauthorized: 401,
+  /** Past `server.limits` (connections or body bytes in flight); answered with Retry-After, body unread. */
+  overloaded: 503,
   internal_error: 500,
 } as const;
 

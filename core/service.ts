@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import type { LoadedConfig } from './config/load-config.js';
+import { createInflightBudget, type InflightBudget } from './http/inflight-budget.js';
 import { createHttpServer } from './http/server.js';
 import type { LaunchBackend } from './launch/launch-backend.js';
 import { createLocalBackend, type LocalBackend } from './launchers/local/local-backend.js';
@@ -50,6 +51,8 @@ export interface Service {
   readonly runner?: LocalRunner | undefined;
   readonly payloadUrls: PayloadUrlSigner;
   readonly triggers: ReadonlyMap<string, CompiledTrigger>;
+  /** Request-body bytes held in memory (`server.limits`); tests read it to see it return to zero. */
+  readonly inflight: InflightBudget;
   /** Resolves when queued launches and executions have all finished (tests). */
   settled(): Promise<void>;
   close(): Promise<void>;
@@ -62,7 +65,9 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   // Instances sharing a PostgreSQL store need distinct names: they own the executions they run.
   const store = await openStore(loaded.storeUrl, options.instance ?? process.env.HOOKLAUNCH_INSTANCE ?? `${hostname()}:${options.port ?? config.server.port}`);
   const triggers = new Map(config.triggers.map((t) => [t.id, compileTrigger(t, loaded.project, loaded.connectors.get(t.id), loaded.sensitiveHeaders)]));
-  const metrics = createMetrics(store, clock);
+  const { limits } = config.server;
+  const inflight = createInflightBudget({ maxBytes: limits.max_inflight_bytes, maxBytesPerTrigger: limits.max_inflight_bytes_per_trigger });
+  const metrics = createMetrics(store, clock, () => inflight.bytes);
   const rejections = await createRejectionLog({
     store,
     clock,
@@ -116,6 +121,9 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     adminToken: config.server.admin_token,
     payloadUrls,
     metrics,
+    inflight,
+    maxConnections: limits.max_connections,
+    onOverloaded: (_triggerId, limit) => metrics.overloaded.inc({ limit }),
     publicUrl: loaded.publicUrl,
     selfUrl: () => self.url,
     onOutcome: (trigger, handled) => {
@@ -166,6 +174,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     runner: local?.runner,
     payloadUrls,
     triggers,
+    inflight,
     async settled() {
       for (;;) {
         await worker.idle();

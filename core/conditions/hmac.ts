@@ -135,3 +135,62 @@ function decodeSignature(value: string, encoding: SignatureEncoding): Buffer | u
   if (!BASE64.test(value)) return undefined;
   return Buffer.from(value, value.includes('-') || value.includes('_') ? 'base64url' : 'base64');
 }
+
+/** An HMAC fed the body as it arrives; `verdict` once the last chunk is in. */
+export interface StreamingHmac {
+  update(chunk: Buffer): void;
+  verdict(): Verdict<void>;
+}
+
+/**
+ * The same check as `compileHmac`, computed chunk by chunk so an unauthenticated body need not be
+ * held whole (issue #11). Only where it can be decided from the headers plus the streamed body:
+ * the signature (and `{timestamp}`) sit in a header or the query, and `{body}` is the message's
+ * last part, once — every byte before it is known before the body starts. Undefined otherwise;
+ * such triggers keep the buffered path. Kept beside `compileHmac` (not folded into it) so both
+ * read as one rule each; a verdict here is the same verdict `compileHmac` gives the whole request.
+ */
+export function compileStreamingHmac(config: HmacConfig, timestampLocator: LocatorConfig | undefined): ((req: RawRequest) => Verdict<StreamingHmac>) | undefined {
+  const parts = compileMessageTemplate(config.message);
+  const bodyParts = parts.filter((p) => p.kind === 'body').length;
+  if (bodyParts !== 1 || parts.at(-1)?.kind !== 'body') return undefined;
+  const needsTimestamp = parts.some((p) => p.kind === 'timestamp');
+  const fromHeadersOrQuery = (locator: LocatorConfig | undefined): boolean => locator === undefined || locator.lookup === 'header' || locator.lookup === 'query';
+  if (!fromHeadersOrQuery(config) || (needsTimestamp && !fromHeadersOrQuery(timestampLocator))) return undefined;
+  const where = describeLocation(config);
+  const prefixParts = parts.slice(0, -1);
+  const headerNames = prefixParts.flatMap((p) => (p.kind === 'header' ? [p.name.toLowerCase()] : []));
+  const keys = config.secret.map((s) => secretKey(s, config.secret_encoding));
+  const digestBytes = DIGEST_BYTES[config.algorithm];
+
+  return (req) => {
+    const candidates = locateValues(req, config, 'malformed_signature');
+    if (!candidates.ok) return candidates;
+    const decoded: Buffer[] = [];
+    for (const candidate of candidates.value) {
+      const bytes = decodeSignature(candidate, config.encoding);
+      if (bytes?.length === digestBytes) decoded.push(bytes);
+    }
+    if (decoded.length === 0) {
+      return refuse('malformed_signature', `${where} is not a ${config.encoding} ${config.algorithm} signature (${digestBytes} bytes expected)`);
+    }
+    const input = signatureInput(req, headerNames, needsTimestamp ? timestampLocator : undefined);
+    if (!input.ok) return input;
+    const prefix = buildSignedMessage(prefixParts, input.value);
+    if (!prefix.ok) return prefix;
+    const hmacs = keys.map((key) => createHmac(config.algorithm, key).update(prefix.value));
+    return accept({
+      update: (chunk) => {
+        for (const hmac of hmacs) hmac.update(chunk);
+      },
+      verdict: () => {
+        let matched = false;
+        for (const hmac of hmacs) {
+          const expected = hmac.digest();
+          for (const signature of decoded) matched = bytesEqual(signature, expected) || matched;
+        }
+        return matched ? PASS : refuse('signature_mismatch', `${where} does not match the request body`);
+      },
+    });
+  };
+}

@@ -201,6 +201,26 @@ const triggerSchema = z.strictObject({
   notify: z.array(notifyTarget).default([]),
 });
 
+/**
+ * What the launch route may hold at once (issue #11). Memory grows with connections × body size,
+ * so both are capped; past a cap the answer is 503 + Retry-After and the body is not read.
+ * Defaults are sized for a small host (2 cores, a few GiB free for hooklaunch): 256 MiB of
+ * bodies in flight is ~50 bodies at the default 5 MiB `max_body_bytes`, and a parsed JSON body
+ * costs a few times its size again, so the worst case stays near 1 GiB; one trigger may take a
+ * quarter of it, so a flood on one URL leaves room for the others. 256 connections is far more
+ * than webhook senders use (they deliver one request at a time per hook) and cheap to hold.
+ */
+export const SERVER_LIMIT_DEFAULTS = { max_connections: 256, max_inflight_bytes: 256 * MiB, max_inflight_bytes_per_trigger: 64 * MiB };
+
+const serverLimits = z.strictObject({
+  /** Open connections past which launch requests get 503; twice this many are closed unanswered. */
+  max_connections: positiveInt.default(SERVER_LIMIT_DEFAULTS.max_connections),
+  /** Request-body bytes held in memory at once across all triggers. */
+  max_inflight_bytes: positiveInt.default(SERVER_LIMIT_DEFAULTS.max_inflight_bytes),
+  /** Request-body bytes held in memory at once for one trigger. */
+  max_inflight_bytes_per_trigger: positiveInt.default(SERVER_LIMIT_DEFAULTS.max_inflight_bytes_per_trigger),
+});
+
 const serverSchema = z.strictObject({
   host: nonEmpty.default('127.0.0.1'),
   port: z.number().int().min(0).max(65_535).default(8080),
@@ -209,6 +229,7 @@ const serverSchema = z.strictObject({
   admin_token: z.union([z.literal('').transform(() => undefined), z.string().min(16, 'must be at least 16 characters')]).optional(),
   /** Key for signing payload URLs handed to remote executions; generated and kept in the store when absent. */
   url_signing_key: z.string().min(32, 'must be at least 32 characters').optional(),
+  limits: serverLimits.default(SERVER_LIMIT_DEFAULTS),
 });
 
 const localLauncher = z.strictObject({
@@ -242,7 +263,7 @@ const valohaiLauncher = z.strictObject({
 
 export const configSchema = z
   .strictObject({
-    server: serverSchema.default({ host: '127.0.0.1', port: 8080 }),
+    server: serverSchema.default({ host: '127.0.0.1', port: 8080, limits: SERVER_LIMIT_DEFAULTS }),
     store: z.strictObject({ url: nonEmpty.default('sqlite:.hooklaunch/state.db') }).default({ url: 'sqlite:.hooklaunch/state.db' }),
     project: z
       .strictObject({
@@ -282,8 +303,16 @@ export const configSchema = z
     if (config.launcher.kind === 'valohai' && config.server.public_url === undefined) {
       ctx.addIssue({ code: 'custom', path: ['server', 'public_url'], message: 'the valohai launcher hands payloads to remote executions as URLs of this service; set the https URL it is reached at' });
     }
+    const limits = config.server.limits;
+    if (limits.max_inflight_bytes_per_trigger > limits.max_inflight_bytes) {
+      ctx.addIssue({ code: 'custom', path: ['server', 'limits', 'max_inflight_bytes_per_trigger'], message: `must not exceed max_inflight_bytes (${limits.max_inflight_bytes})` });
+    }
     const seen = new Map<string, number>();
     config.triggers.forEach((trigger, index) => {
+      // A body larger than the trigger's in-flight budget could never be read: every try would get 503.
+      if (trigger.max_body_bytes > limits.max_inflight_bytes_per_trigger) {
+        ctx.addIssue({ code: 'custom', path: ['triggers', index, 'max_body_bytes'], message: `exceeds server.limits.max_inflight_bytes_per_trigger (${limits.max_inflight_bytes_per_trigger}); raise that limit too` });
+      }
       const first = seen.get(trigger.id);
       if (first !== undefined) {
         ctx.addIssue({ code: 'custom', path: ['triggers', index, 'id'], message: `duplicates the id of triggers[${first}]` });
@@ -307,4 +336,5 @@ export type TimestampConfig = z.output<typeof timestampCondition>;
 export type PayloadFilterConfig = z.output<typeof payloadFilter>;
 export type RateLimitConfig = z.output<typeof rateLimit>;
 export type DeduplicateConfig = z.output<typeof deduplicate>;
+export type ServerLimitsConfig = z.output<typeof serverLimits>;
 export type LocatorConfig = { lookup: 'header' | 'query' | 'form' | 'json'; key: string; prefix?: string | undefined; separator?: string | undefined };

@@ -1,5 +1,7 @@
 import type { Clock } from '../clock.js';
 import type { Metrics } from '../metrics/metrics.js';
+import type { InflightBudget } from './inflight-budget.js';
+import type { OverloadedLimit } from './refuse-overloaded.js';
 import type { PayloadUrlSigner } from '../payloads/payload-url-signer.js';
 import type { DeliveryContext } from '../triggers/handle-delivery.js';
 import type { CompiledTrigger } from '../triggers/compile-trigger.js';
@@ -16,6 +18,12 @@ export interface HttpContext extends DeliveryContext {
   /** Told how long a request took from arrival to answer (metrics). */
   readonly onAnswered?: (trigger: CompiledTrigger, outcome: string, seconds: number) => void;
   readonly metrics?: Metrics | undefined;
+  /** Request-body bytes held in memory, server-wide and per trigger (`server.limits`). */
+  readonly inflight: InflightBudget;
+  /** Open connections past which launch and run-info requests get 503 (`server.limits.max_connections`). */
+  readonly maxConnections: number;
+  /** Told of requests refused with 503 because a limit was reached (metrics). */
+  readonly onOverloaded?: (triggerId: string, limit: OverloadedLimit) => void;
   /** Where senders reach the service (trigger URLs on the web page). */
   readonly publicUrl?: string | undefined;
   /** This process's own listening URL, for test requests sent from the web page. */

@@ -9,7 +9,9 @@ import { parseBody } from '../request/raw-request.js';
 import { reject } from '../reject.js';
 import type { HttpContext } from './context.js';
 import { readBody } from './read-body.js';
+import { refuseOverloaded } from './refuse-overloaded.js';
 import { sendJson, sendRejection } from './respond.js';
+import type { CompiledTrigger } from '../triggers/compile-trigger.js';
 import { runChecks } from '../triggers/run-checks.js';
 import { toRawRequest } from './to-raw-request.js';
 
@@ -21,17 +23,27 @@ export async function handleRunInfo(ctx: HttpContext, triggerId: string, req: In
   if (req.method !== 'GET' && req.method !== 'POST') {
     return sendRejection(res, reject('method_not_allowed', `${req.method} is not allowed here; use GET or POST`, { allow: 'GET, POST' }), { connection: 'close' });
   }
-  const read = await readBody(req, MAX_RUN_INFO_BODY);
-  if (!read.ok) {
-    if (read.reason === 'too_large') sendRejection(res, reject('body_too_large', `run info requests are at most ${MAX_RUN_INFO_BODY} bytes`), { connection: 'close' });
-    return;
+  const hold = ctx.inflight.open(trigger.id);
+  try {
+    const read = await readBody(req, MAX_RUN_INFO_BODY, hold);
+    if (!read.ok) {
+      if (read.reason === 'too_large') sendRejection(res, reject('body_too_large', `run info requests are at most ${MAX_RUN_INFO_BODY} bytes`), { connection: 'close' });
+      if (read.reason === 'overloaded') refuseOverloaded(ctx, res, trigger.id, hold.refusedBy ?? 'inflight_bytes');
+      return;
+    }
+    await answerRunInfo(ctx, trigger, req, res, url, read.body);
+  } finally {
+    hold.release();
   }
-  const raw = toRawRequest(req, url, read.body, ctx.clock.now());
+}
+
+async function answerRunInfo(ctx: HttpContext, trigger: CompiledTrigger, req: IncomingMessage, res: ServerResponse, url: URL, bodyBytes: Buffer): Promise<void> {
+  const raw = toRawRequest(req, url, bodyBytes, ctx.clock.now());
   const failed = await runChecks(trigger.authChecks, raw, ctx.clock);
   if (failed && !failed.ok) return sendRejection(res, failed.rejection);
 
   let runId = url.searchParams.get('run_id') ?? undefined;
-  if (runId === undefined && read.body.length > 0) {
+  if (runId === undefined && bodyBytes.length > 0) {
     const body = parseBody(raw);
     if (!body.ok) return sendRejection(res, body.rejection);
     const found = lookupDotPath(body.value.value, ['run_id']);

@@ -16,11 +16,14 @@ export interface Metrics {
   readonly launchLatencySeconds: Histogram<'action'>;
   readonly notifications: Counter<'target' | 'result'>;
   readonly triggerLogDropped: Counter<'trigger'>;
+  /** Requests refused with 503 because a `server.limits` limit was reached. */
+  readonly overloaded: Counter<'limit'>;
 }
 
 const FAST = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-export function createMetrics(store: Store, clock: Clock): Metrics {
+/** `inflightBytes`: request-body bytes held in memory now (the HTTP server's in-flight budget). */
+export function createMetrics(store: Store, clock: Clock, inflightBytes?: () => number): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'hooklaunch_process_' });
   const metrics: Metrics = {
@@ -37,7 +40,18 @@ export function createMetrics(store: Store, clock: Clock): Metrics {
       labelNames: ['trigger'],
       registers: [registry],
     }),
+    overloaded: new Counter({ name: 'hooklaunch_overloaded_total', help: 'Requests refused with 503 by the limit reached (connections, inflight_bytes, inflight_bytes_per_trigger)', labelNames: ['limit'], registers: [registry] }),
   };
+  if (inflightBytes) {
+    new Gauge({
+      name: 'hooklaunch_inflight_body_bytes',
+      help: 'Request-body bytes held in memory now (bounded by server.limits.max_inflight_bytes)',
+      registers: [registry],
+      collect() {
+        this.set(inflightBytes());
+      },
+    });
+  }
   new Gauge({
     name: 'hooklaunch_launch_queue_depth',
     help: 'Launch jobs waiting or being launched',

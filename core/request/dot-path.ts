@@ -1,3 +1,5 @@
+import { jsonNestsDeeperThan } from './json-depth.js';
+
 /**
  * Dot paths into a payload, as Valohai's payload filters write them: `data.kind`, `items.0.id`,
  * and `\.` for a dot inside a key (`data.valohai\.execution-step`).
@@ -45,7 +47,8 @@ export function lookupDotPath(root: unknown, segments: readonly string[]): Looku
 
 function tryParseJson(text: string): unknown {
   const start = text.trimStart()[0];
-  if (start !== '{' && start !== '[') return text;
+  // Too deep to be a real payload: left as the string it is rather than parsed (issue #11).
+  if ((start !== '{' && start !== '[') || jsonNestsDeeperThan(text)) return text;
   try {
     return JSON.parse(text) as unknown;
   } catch {

@@ -1,5 +1,6 @@
 import { parse as parseQueryString } from 'node:querystring';
 import { accept, refuse, type Verdict } from '../reject.js';
+import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './json-depth.js';
 
 /** A request as received: raw body bytes (signatures are computed over these), nothing parsed yet. */
 export interface RawRequest {
@@ -43,15 +44,16 @@ export function parseBody(req: RawRequest): Verdict<ParsedBody> {
 function parseByContentType(req: RawRequest): Verdict<ParsedBody> {
   const type = contentTypeOf(req);
   const text = req.body.toString('utf8');
-  if (isJsonContentType(type)) return parseJson(text, type);
+  if (isJsonContentType(type)) return parseJson(req.body, text, type);
   if (type === 'application/x-www-form-urlencoded') return accept({ kind: 'form', value: parseForm(text) });
   const trimmed = text.trimStart();
-  if (trimmed.startsWith('{') || trimmed.startsWith('[')) return parseJson(text, type || 'no content type');
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) return parseJson(req.body, text, type || 'no content type');
   if (/^[^=&\s]+=[^&\s]*(&[^=&\s]+=[^&\s]*)*$/.test(text.trim())) return accept({ kind: 'form', value: parseForm(text) });
   return refuse('unparseable_body', `body (${type || 'no content type'}, ${req.body.length} bytes) is neither JSON nor form-encoded`);
 }
 
-function parseJson(text: string, type: string): Verdict<ParsedBody> {
+function parseJson(bytes: Buffer, text: string, type: string): Verdict<ParsedBody> {
+  if (jsonNestsDeeperThan(bytes)) return refuse('unparseable_body', `body (${type}) nests deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     return accept({ kind: 'json', value: JSON.parse(text) as unknown });
   } catch (error) {

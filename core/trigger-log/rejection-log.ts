@@ -11,8 +11,11 @@ import type { Clock } from '../clock.js';
 import type { RepeatCount, Store, UnlaunchedRequest } from '../store/store.js';
 import { boundedRecord, type CaptureLimits } from './request-record.js';
 
-/** Who could have sent the request: decides how much of it the log keeps. */
-export type Sender = 'authenticated' | 'anonymous' | 'unknown-trigger';
+/**
+ * Who could have sent the request: decides how much of it the log keeps. `failure`: the service
+ * failed on it (a 5xx) — bounded like an anonymous one, but every one gets its own line.
+ */
+export type Sender = 'authenticated' | 'anonymous' | 'unknown-trigger' | 'failure';
 
 export type Logged = 'logged' | 'aggregated' | 'dropped';
 
@@ -106,7 +109,7 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
       const now = clock.now();
       // Unknown ids are one bucket per sender: random ids must not each open a line of their own.
       const key = `${sender === 'unknown-trigger' ? '' : entry.triggerId}\0${entry.code ?? entry.outcome}\0${entry.remoteAddress}`;
-      const aggregate = open.get(key);
+      const aggregate = sender === 'failure' ? undefined : open.get(key);
       if (aggregate && aggregate.untilMs > now) {
         aggregate.repeats++;
         aggregate.lastAtMs = entry.receivedAtMs;
@@ -120,6 +123,10 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
       const cost = bounded.unauthenticatedBytes ?? 0;
       if (spent + cost > options.budgetBytes) return dropped(entry);
       spent += cost;
+      if (sender === 'failure') {
+        await store.recordUnlaunched(bounded);
+        return 'logged';
+      }
       if (open.size >= MAX_OPEN) {
         const [oldestKey, oldest] = open.entries().next().value as [string, Aggregate];
         take(oldest);

@@ -18,6 +18,7 @@ import { coerceParameter, type ParameterValue } from '../valohai-yaml/coerce-par
 import type { ValohaiProject } from '../valohai-yaml/load-valohai-yaml.js';
 import type { ParameterDef } from '../valohai-yaml/schema.js';
 import { isTemplated, renderTemplate } from './payload-template.js';
+import { compileStreamingAuth, type StreamingAuth } from './streaming-auth.js';
 
 export interface RateLimit {
   readonly periodMs: number;
@@ -46,6 +47,8 @@ export interface CompiledTrigger {
   readonly maxBodyBytes: number;
   /** Timestamp and web-request-auth checks, cheapest and safest first; they also guard run info. */
   readonly authChecks: readonly Check[];
+  /** Set when the auth checks can be decided as the body streams in (large bodies are then not held unverified). */
+  readonly streamingAuth?: StreamingAuth | undefined;
   /** Payload filters: run only once the request is authenticated. */
   readonly filterChecks: readonly Check[];
   /** Decided in the store's accept transaction, after every check has passed. */
@@ -73,7 +76,7 @@ const RANK: Record<string, number> = { timestamp: 0, static_token: 1, hmac: 2, j
  */
 export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, binding?: ConnectorBinding, knownSensitive: Iterable<string> = []): CompiledTrigger {
   const timestamp = trigger.conditions.find((c) => c.type === 'timestamp');
-  const ranked: Array<{ rank: number; check: Check }> = [];
+  const ranked: Array<{ rank: number; check: Check; condition?: ConditionConfig }> = [];
   const sensitiveHeaders = new Set(knownSensitive);
   const sensitiveQuery = new Set<string>();
   const credentialHeaders = new Set<string>();
@@ -108,7 +111,7 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, 
     markSensitive(condition, credentialHeaders, sensitiveQuery);
     switch (condition.type) {
       case 'timestamp':
-        ranked.push({ rank: RANK.timestamp!, check: compileTimestamp(condition) });
+        ranked.push({ rank: RANK.timestamp!, check: compileTimestamp(condition), condition });
         break;
       case 'web-request-auth':
         ranked.push({
@@ -119,6 +122,7 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, 
               : condition.auth_type === 'hmac'
                 ? compileHmac(condition, timestamp)
                 : compileJwt(condition),
+          condition,
         });
         break;
       case 'payload-filter':
@@ -150,6 +154,7 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, 
   ranked.sort((a, b) => a.rank - b.rank);
   const authChecks = ranked.filter((r) => r.rank < RANK['payload-filter']!).map((r) => r.check);
   const filterChecks = ranked.filter((r) => r.rank >= RANK['payload-filter']!).map((r) => r.check);
+  const streamingAuth = compileStreamingAuth(ranked.filter((r) => r.rank < RANK['payload-filter']!), timestamp);
   const actionResolvers = trigger.actions.map((action, index) => compileAction(action, index, project, payloadOf));
 
   return {
@@ -158,6 +163,7 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, 
     title: trigger.title,
     maxBodyBytes: trigger.max_body_bytes,
     authChecks,
+    streamingAuth,
     filterChecks,
     dedupe,
     rateLimits,

@@ -4,6 +4,7 @@
  * shell-quoted; nothing in a payload is ever evaluated.
  */
 import { lookupDotPath, splitDotPath } from '../request/dot-path.js';
+import { MAX_JSON_DEPTH, valueNestsDeeperThan } from '../request/json-depth.js';
 import { accept, refuse, type Verdict } from '../reject.js';
 
 const PLACEHOLDER = /\{payload((?:\.(?:\\\.|[^{}.\\])+)*)\}|\{run_id\}/g;
@@ -47,9 +48,15 @@ export function renderTemplate(template: string, context: TemplateContext, label
 function lookup(path: string, context: TemplateContext, label: string): Verdict<unknown> {
   const payload = context.payload();
   if (!payload.ok) return refuse(payload.rejection.code, `${payload.rejection.message} (${label} is taken from the payload)`);
-  if (path === '') return accept(payload.value);
+  if (path === '') {
+    if (valueNestsDeeperThan(payload.value)) return refuse('payload_invalid', `${label}: the payload nests deeper than ${MAX_JSON_DEPTH} levels`);
+    return accept(payload.value);
+  }
   const dotted = path.slice(1);
   const found = lookupDotPath(payload.value, splitDotPath(dotted));
   if (!found.found) return refuse('payload_invalid', `${label}: the payload has no field ${dotted}`);
+  // What a template yields is stringified, type-checked and stored by recursive code: bounded here
+  // whatever decoded the payload (parseBody bounds its own JSON; a connector's decoder may not).
+  if (valueNestsDeeperThan(found.value)) return refuse('payload_invalid', `${label}: the payload's field ${dotted} nests deeper than ${MAX_JSON_DEPTH} levels`);
   return accept(found.value);
 }

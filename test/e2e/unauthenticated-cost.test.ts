@@ -92,13 +92,15 @@ describe('the cost of unauthenticated requests', () => {
   it('stops logging unauthenticated rejections past the budget, counts them, and still accepts signed work', async () => {
     const clock = fixedClock(Date.UTC(2026, 10, 28, 12));
     t = await startTestService(VALOHAI, `server: {admin_token: ${ADMIN}}\ntrigger_log: {unauthenticated_max_bytes: 300000, aggregate_seconds: 1}\n${TRIGGERS}`, { clock });
-    const forged = Buffer.alloc(100_000, 'b');
+    // Under 64 KiB, so each is read whole and kept whole (larger ones are checked as they stream
+    // and not kept at all).
+    const forged = Buffer.alloc(60_000, 'b');
     for (let i = 0; i < 10; i++) {
       clock.advance(1_001); // a new aggregation window each time: each would be a line of its own
       expect((await post(t, HMAC, forged, { 'x-signature': 'e'.repeat(64) })).status).toBe(400);
     }
     const log = await logOf(t, HMAC);
-    // Each line costs a 64 KiB sample and its headers: four fit in 300,000 bytes.
+    // Each line costs its 60,000-byte body and its headers: four fit in 300,000 bytes.
     expect(log.length).toBe(4);
     const metrics = await (await fetch(`${t.service.url}/metrics`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
     expect(metrics).toMatch(new RegExp(`hooklaunch_trigger_log_dropped_total\\{trigger="${HMAC}"\\} 6`));

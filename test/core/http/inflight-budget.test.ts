@@ -1,0 +1,36 @@
+import { describe, expect, it } from 'vitest';
+import { createInflightBudget } from '../../../core/http/inflight-budget.js';
+import { tempProject } from '../../helpers/project.js';
+
+describe('in-flight budget', () => {
+  it('refuses a reservation past either limit whole, names which, and releases exactly what it held', () => {
+    const budget = createInflightBudget({ maxBytes: 100, maxBytesPerTrigger: 60 });
+    const a = budget.open('a');
+    expect(a.grow(50)).toBe(true);
+    expect(a.grow(20)).toBe(false);
+    expect(a.refusedBy).toBe('inflight_bytes_per_trigger');
+    expect(budget.bytesOf('a')).toBe(50);
+    const b = budget.open('b');
+    expect(b.grow(50)).toBe(true);
+    expect(budget.open('c').grow(1)).toBe(false);
+    expect(budget.peakBytes).toBe(100);
+    a.release();
+    a.release();
+    expect(budget.bytes).toBe(50);
+    expect(budget.bytesOf('a')).toBe(0);
+    b.release();
+    expect(budget.bytes).toBe(0);
+    expect(() => b.grow(1)).toThrow(/after its release/);
+  });
+
+  it('a trigger whose max_body_bytes exceeds the per-trigger limit is a config error naming both', () => {
+    const project = tempProject('- step: {name: ok, image: x, command: "true"}\n');
+    try {
+      expect(() =>
+        project.load(`server: {limits: {max_inflight_bytes_per_trigger: 1000}}\ntriggers:\n  - id: 0190fe82-0000-7000-8000-0000000000f9\n    max_body_bytes: 2000\n    actions: [{type: run-execution, step: ok}]\n`),
+      ).toThrow(/triggers\[0\]\.max_body_bytes.*max_inflight_bytes_per_trigger/);
+    } finally {
+      project.remove();
+    }
+  });
+});

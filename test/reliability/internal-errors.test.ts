@@ -1,0 +1,85 @@
+/**
+ * Issue #11 point 8 through the real server: a payload nested 10,000 deep that reaches a title
+ * template is a 4xx with a code and a trigger-log entry (it was a 500 with no trace), and a real
+ * internal failure is a 500 that carries X-Request-Id, is logged with that id and, when the store
+ * still answers, appears in the trigger log.
+ */
+import { pino } from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestService, type TestService } from '../helpers/service.js';
+
+const TITLED = '0190fe82-0000-7000-8000-0000000000c1';
+const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+
+describe('failures leave a trace', () => {
+  let t: TestService;
+  const lines: Array<Record<string, unknown>> = [];
+  beforeAll(async () => {
+    const logger = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+    t = await startTestService(
+      '- step: {name: ok, image: x, command: "true"}\n',
+      `
+triggers:
+  - id: ${TITLED}
+    actions: [{type: run-execution, step: ok, title: "build {payload.a.0}"}]
+`,
+      { service: { logger } },
+    );
+  });
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  const post = async (body: string, contentType: string) => {
+    const res = await fetch(t.url(TITLED), { method: 'POST', headers: { 'content-type': contentType }, body });
+    return { status: res.status, requestId: res.headers.get('x-request-id'), body: (await res.json()) as { error?: { code: string; message: string } } };
+  };
+  const logged = async (requestId: string | null) => (await t.service.store.listLog({ triggerId: TITLED, limit: 100 })).find((e) => e.requestId === requestId);
+
+  it.each([
+    ['JSON 10,000 deep', `{"a":${nested(10_000)}}`, 'application/json', 'unparseable_body'],
+    // A form field holding JSON the dot path walks into (as Slack's `payload=`): too deep, it is left a string.
+    ['a form field holding JSON 10,000 deep', `a=${encodeURIComponent(nested(10_000))}`, 'application/x-www-form-urlencoded', 'payload_invalid'],
+  ])('%s reaching a title template: 4xx with a code, logged with its request id', async (_name, body, type, code) => {
+    const answer = await post(body, type);
+    expect(answer.status).toBe(400);
+    expect(answer.body.error?.code).toBe(code);
+    expect(answer.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await logged(answer.requestId)).toMatchObject({ outcome: 'rejected', status: 400, code });
+  });
+
+  it('a failing store: 500 with X-Request-Id, a log line with that id, and a trigger-log entry', async () => {
+    const store = t.service.store;
+    const accept = store.accept.bind(store);
+    store.accept = () => Promise.reject(new Error('disk full (test)'));
+    try {
+      const answer = await post('{"a":["x"]}', 'application/json');
+      expect(answer.status).toBe(500);
+      expect(answer.body.error?.code).toBe('internal_error');
+      expect(answer.requestId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(answer.body.error?.message).toContain(answer.requestId);
+      const line = lines.find((l) => l.requestId === answer.requestId && l.level === 50);
+      expect(line).toMatchObject({ triggerId: TITLED, msg: 'request failed', err: expect.objectContaining({ message: 'disk full (test)' }) });
+      expect(await logged(answer.requestId)).toMatchObject({ outcome: 'rejected', status: 500, code: 'internal_error' });
+    } finally {
+      store.accept = accept;
+    }
+  });
+
+  it('a store failing even to log: still a 500 with X-Request-Id and two log lines with that id', async () => {
+    const store = t.service.store;
+    const accept = store.accept.bind(store);
+    const recordUnlaunched = store.recordUnlaunched.bind(store);
+    store.accept = () => Promise.reject(new Error('store down (test)'));
+    store.recordUnlaunched = () => Promise.reject(new Error('store down (test)'));
+    try {
+      const answer = await post('{"a":["x"]}', 'application/json');
+      expect(answer.status).toBe(500);
+      expect(answer.requestId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(lines.filter((l) => l.requestId === answer.requestId && l.level === 50)).toHaveLength(2);
+    } finally {
+      store.accept = accept;
+      store.recordUnlaunched = recordUnlaunched;
+    }
+  });
+});
