@@ -13,10 +13,10 @@ interface ExampleGroup {
 }
 export const githubExamples = createRequire(import.meta.url)('@octokit/webhooks-examples') as ExampleGroup[];
 
-const params = (extra: Record<string, unknown> = {}) => github.params.parse({ secret: 'webhook-secret', ...extra });
+const params = (extra: Record<string, unknown> = {}) => github.params.parse({ secret: 'webhook-secret-0123', ...extra });
 
 async function delivered(payload: unknown, event: string, extra: Record<string, unknown> = {}, form = false) {
-  const signed = await githubRequest(payload, 'webhook-secret', event, `d-${Math.random()}`, form);
+  const signed = await githubRequest(payload, 'webhook-secret-0123', event, `d-${Math.random()}`, form);
   const req = rawRequest({ headers: signed.headers, body: signed.body });
   const verified = await github.verify(req, params(extra), fixedClock(0));
   if (!verified.ok) throw new Error(verified.rejection.message);
