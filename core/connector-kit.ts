@@ -18,6 +18,8 @@ export { fixedClock } from './clock.js';
 export type { Connector, Delivery, ResponseSpec, RunProgress } from './connector.js';
 export { defineConnector } from './connector.js';
 export { secrets as secretsSchema } from './config/schema.js';
+/** For params whose secret becomes an HMAC key: fewer than 16 key bytes are refused at start-up. */
+export { hmacSecrets as hmacSecretsSchema, refineHmacSecrets } from './config/schema.js';
 export { signHmac } from './conditions/hmac.js';
 export { bytesEqual, secretEqual } from './conditions/constant-time.js';
 export type { Check } from './conditions/check.js';

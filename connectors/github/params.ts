@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { secretsSchema } from '../../core/connector-kit.js';
+import { hmacSecretsSchema } from '../../core/connector-kit.js';
 
 const names = z.array(z.string().min(1)).min(1);
 
 /** The `connector:` block of a GitHub trigger. */
 export const githubParams = z.strictObject({
   /** The webhook's secret; a list, newest first, while rotating. */
-  secret: secretsSchema,
+  secret: hmacSecretsSchema('utf8'),
   /** Events that launch (`push`, `pull_request`, or `pull_request.opened` for one action). */
   events: names.default(['push']),
   /** Branch names or globs (`main`, `release/*`); any branch when absent. */

@@ -1,6 +1,5 @@
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { Webhooks } from '@octokit/webhooks';
-import { header, perParams, refuse, type RawRequest, type Verdict } from '../../core/connector-kit.js';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { header, hmacCheck, perParams, refuse, signHmac, type Clock, type RawRequest, type Verdict } from '../../core/connector-kit.js';
 import type { GithubParams } from './params.js';
 
 const SIGNATURE = 'x-hub-signature-256';
@@ -8,11 +7,14 @@ export const EVENT = 'x-github-event';
 export const DELIVERY = 'x-github-delivery';
 const SHA256_SIGNATURE = /^sha256=[0-9a-f]{64}$/;
 
-// @octokit/webhooks does the HMAC and the constant-time compare. Its verify() checks only the
-// main secret, so rotation keeps one instance per secret.
-const webhooksFor = perParams((params: GithubParams) => params.secret.map((secret) => new Webhooks({ secret })));
+// GitHub signs the raw bytes it sends: hex(HMAC-SHA256(secret, body)). @octokit/webhooks-methods'
+// verify() takes the body as a string, so a body that is not valid UTF-8 would be checked after
+// decoding (0xFF becomes U+FFFD) and a signature over other bytes would pass. The kit's HMAC
+// check works on the raw Buffer, compares in constant time and tries every secret (rotation);
+// the tests keep octokit's sign() as the oracle for valid UTF-8 bodies.
+const checkFor = perParams((params: GithubParams) => hmacCheck({ key: SIGNATURE, prefix: 'sha256=', secret: params.secret, message: '{body}' }));
 
-export async function verifyGithub(req: RawRequest, params: GithubParams): Promise<Verdict<void>> {
+export async function verifyGithub(req: RawRequest, params: GithubParams, clock: Clock): Promise<Verdict<void>> {
   for (const name of [SIGNATURE, EVENT, DELIVERY]) {
     const values = req.headers[name] ?? [];
     if (values.length === 0) return refuse('missing_header', `header ${name} is missing${name === SIGNATURE ? ' (set a secret on the GitHub webhook)' : ''}`);
@@ -21,16 +23,13 @@ export async function verifyGithub(req: RawRequest, params: GithubParams): Promi
   const signature = header(req, SIGNATURE)!;
   if (!SHA256_SIGNATURE.test(signature)) return refuse('malformed_signature', `header ${SIGNATURE} is not "sha256=" and 64 hex digits`);
   if (req.body.length === 0) return refuse('signature_mismatch', 'the body is empty; GitHub always delivers a payload');
-  // GitHub signs the UTF-8 text of the body; octokit takes it as a string.
-  const text = req.body.toString('utf8');
-  const results = await Promise.all(webhooksFor(params).map((webhooks) => webhooks.verify(text, signature)));
-  const valid = results.includes(true);
-  return valid ? { ok: true, value: undefined } : refuse('signature_mismatch', `header ${SIGNATURE} does not match the request body`);
+  const verified = await checkFor(params)(req, clock);
+  return verified.ok ? verified : refuse('signature_mismatch', `header ${SIGNATURE} does not match the request body`);
 }
 
 /** Signs a body as GitHub does (hooklaunch send, test requests); a fresh delivery id each time. */
 export function signGithub(body: Buffer, contentType: string, params: GithubParams): Record<string, string> {
-  const signature = createHmac('sha256', params.secret[0]!).update(body).digest('hex');
+  const signature = signHmac({ secret: params.secret[0]!, message: '{body}' }, { body });
   const event = params.events[0]!.split('.')[0]!;
   return { 'content-type': contentType, [EVENT]: event, [DELIVERY]: randomUUID(), [SIGNATURE]: `sha256=${signature}`, 'user-agent': 'GitHub-Hookshot/hooklaunch-test' };
 }

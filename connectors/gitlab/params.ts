@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { secretsSchema } from '../../core/connector-kit.js';
+import { refineHmacSecrets, secretsSchema } from '../../core/connector-kit.js';
 
 const names = z.array(z.string().min(1)).min(1);
 
@@ -17,6 +17,8 @@ export const gitlabParams = z.strictObject({
   projects: names.optional(),
   include_deletions: z.boolean().default(false),
   tolerance: z.number().int().positive().default(300),
+}).superRefine((p, ctx) => {
+  if (p.mode === 'signed') refineHmacSecrets(p.secret, 'base64', ctx, ['secret']);
 });
 
 export type GitlabParams = z.output<typeof gitlabParams>;

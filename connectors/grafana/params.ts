@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { secretsSchema } from '../../core/connector-kit.js';
+import { refineHmacSecrets, secretsSchema } from '../../core/connector-kit.js';
 
 /** The `connector:` block of a Grafana alerting trigger (webhook contact point). */
 export const grafanaParams = z.strictObject({
@@ -16,6 +16,10 @@ export const grafanaParams = z.strictObject({
   /** Labels that must all match (commonLabels, or every alert's labels). */
   labels: z.record(z.string(), z.string()).optional(),
   tolerance: z.number().int().positive().default(300),
-}).refine((p) => p.auth !== 'basic' || p.user !== undefined, { message: 'auth: basic needs user', path: ['user'] });
+})
+  .refine((p) => p.auth !== 'basic' || p.user !== undefined, { message: 'auth: basic needs user', path: ['user'] })
+  .superRefine((p, ctx) => {
+    if (p.auth === 'hmac') refineHmacSecrets(p.secret, 'utf8', ctx, ['secret']);
+  });
 
 export type GrafanaParams = z.output<typeof grafanaParams>;

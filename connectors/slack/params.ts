@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { secretsSchema } from '../../core/connector-kit.js';
+import { hmacSecretsSchema } from '../../core/connector-kit.js';
 
 const ids = z.array(z.string().min(1)).min(1).optional();
 
 /** The `connector:` block of a Slack trigger. */
 export const slackParams = z.strictObject({
   /** The app's Signing Secret (Basic Information → App Credentials); a list, newest first, while rotating. */
-  secret: secretsSchema,
+  secret: hmacSecretsSchema('utf8'),
   /** Slash commands this trigger runs, e.g. [/predict]; any when absent. */
   commands: z.array(z.string().regex(/^\/\S+$/, 'a slash command starts with "/", e.g. /predict')).min(1).optional(),
   user_ids: ids,

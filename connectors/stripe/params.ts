@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { secretsSchema } from '../../core/connector-kit.js';
+import { hmacSecretsSchema } from '../../core/connector-kit.js';
 
 /** The `connector:` block of a Stripe trigger. */
 export const stripeParams = z.strictObject({
   /** The endpoint's signing secret (`whsec_…`, used as is); a list, newest first, while rolling it. */
-  secret: secretsSchema,
+  secret: hmacSecretsSchema('utf8'),
   /** Event types or globs that launch (`checkout.session.completed`, `invoice.*`); any when absent. */
   events: z.array(z.string().min(1)).min(1).optional(),
   /** Launch for test-mode events too. */

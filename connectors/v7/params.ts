@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { secretsSchema } from '../../core/connector-kit.js';
+import { refineHmacSecrets, secretsSchema } from '../../core/connector-kit.js';
 
 const names = z.array(z.string().min(1)).min(1);
 
@@ -18,6 +18,8 @@ export const v7Params = z.strictObject({
   stages: names.optional(),
   /** Signed mode: seconds either side of now the signature's t= may be. */
   tolerance: z.number().int().positive().default(300),
+}).superRefine((p, ctx) => {
+  if (p.mode === 'signed') refineHmacSecrets(p.secret, 'utf8', ctx, ['secret']);
 });
 
 export type V7Params = z.output<typeof v7Params>;

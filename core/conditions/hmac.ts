@@ -5,6 +5,7 @@ import type { RawRequest } from '../request/raw-request.js';
 import { accept, refuse, type Verdict } from '../reject.js';
 import { PASS, type Check } from './check.js';
 import { bytesEqual } from './constant-time.js';
+import { secretKey } from './hmac-key.js';
 
 export type HmacAlgorithm = HmacConfig['algorithm'];
 export type SignatureEncoding = HmacConfig['encoding'];
@@ -53,11 +54,7 @@ export function buildSignedMessage(parts: readonly MessagePart[], input: Signatu
   return accept(Buffer.concat(chunks));
 }
 
-/** Secret string → key bytes. `base64` keys may carry Standard Webhooks' `whsec_` prefix. */
-export function secretKey(secret: string, encoding: HmacConfig['secret_encoding']): Buffer {
-  if (encoding === 'utf8') return Buffer.from(secret, 'utf8');
-  return Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
-}
+export { secretKey } from './hmac-key.js';
 
 export interface SignOptions {
   readonly secret: string;

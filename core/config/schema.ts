@@ -3,6 +3,7 @@
  * Keys are snake_case as users write them; unknown keys are errors so typos never pass silently.
  */
 import { z } from 'zod';
+import { weakHmacKey, type SecretEncoding } from '../conditions/hmac-key.js';
 
 const MiB = 1024 * 1024;
 
@@ -11,6 +12,19 @@ const positiveInt = z.number().int().positive();
 
 /** One secret, or a list (newest first) so old and new overlap during rotation. */
 export const secrets = z.union([nonEmpty, z.array(nonEmpty).min(1)]).transform((v) => (Array.isArray(v) ? v : [v]));
+
+/** One issue per secret that makes a weak HMAC key (see weakHmacKey), at `path` (and its index in a list). */
+export function refineHmacSecrets(list: readonly string[], encoding: SecretEncoding, ctx: z.RefinementCtx, path: PropertyKey[] = []): void {
+  list.forEach((secret, index) => {
+    const problem = weakHmacKey(secret, encoding);
+    if (problem) ctx.addIssue({ code: 'custom', path: list.length > 1 ? [...path, index] : path, message: problem });
+  });
+}
+
+/** Secrets that become HMAC keys: each must give at least 16 key bytes, checked at start-up. */
+export function hmacSecrets(encoding: SecretEncoding) {
+  return secrets.superRefine((list, ctx) => refineHmacSecrets(list, encoding, ctx));
+}
 
 /** Where a value sits in the request: a header, query parameter, form field or JSON dot path. */
 const locatorFields = {
@@ -42,7 +56,7 @@ export const hmacAuth = z.strictObject({
   secret_encoding: z.enum(['utf8', 'base64']).default('utf8'),
   /** Signed message template over {body}, {timestamp} and {header:Name}. */
   message: nonEmpty.default('{body}'),
-});
+}).superRefine((c, ctx) => refineHmacSecrets(c.secret, c.secret_encoding, ctx, ['secret']));
 
 export const JWT_ALGORITHMS = [
   'HS256', 'HS384', 'HS512',

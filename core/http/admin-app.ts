@@ -11,6 +11,7 @@ import { describeActions, describeConditions, requestDetail, runDetail } from '.
 import { readTriggerLog } from '../trigger-log/read-trigger-log.js';
 import { replayRequest } from '../triggers/replay-request.js';
 import type { HttpContext } from './context.js';
+import { createCsrfGuard, CSRF_HEADER } from './csrf-guard.js';
 import { sendTestRequest } from './test-request.js';
 import { createUiRouter } from '../ui/ui-router.js';
 
@@ -20,6 +21,7 @@ export function createAdminApp(ctx: HttpContext): express.Express {
   const app = express();
   app.disable('x-powered-by');
   const session = ctx.adminToken ? createHmac('sha256', ctx.adminToken).update('hooklaunch-ui-session').digest('hex') : undefined;
+  const csrf = createCsrfGuard(session, ctx.publicUrl);
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
@@ -29,20 +31,29 @@ export function createAdminApp(ctx: HttpContext): express.Express {
     res.status(ready.ok ? 200 : 503).json(ready);
   });
 
-  const isAdmin = (req: Request): boolean => {
-    if (!ctx.adminToken) return false;
+  /** How the request is authenticated: a bearer token, the web page's session cookie, or not at all. */
+  const authOf = (req: Request): 'bearer' | 'cookie' | undefined => {
+    if (!ctx.adminToken) return undefined;
     const header = req.get('authorization') ?? '';
-    if (header.startsWith('Bearer ')) return secretEqual(header.slice('Bearer '.length), ctx.adminToken);
+    if (header.startsWith('Bearer ')) return secretEqual(header.slice('Bearer '.length), ctx.adminToken) ? 'bearer' : undefined;
     const cookie = /(?:^|;\s*)hooklaunch_session=([0-9a-f]{64})/.exec(req.get('cookie') ?? '')?.[1];
-    return cookie !== undefined && session !== undefined && secretEqual(cookie, session);
+    return cookie !== undefined && session !== undefined && secretEqual(cookie, session) ? 'cookie' : undefined;
   };
+  const isAdmin = (req: Request): boolean => authOf(req) !== undefined;
   const requireAdmin = (req: Request, res: Response, next: NextFunction): void => {
-    if (isAdmin(req)) return next();
+    const auth = authOf(req);
+    if (auth === 'bearer' || (auth === 'cookie' && (req.method === 'GET' || req.method === 'HEAD'))) return next();
+    if (auth === 'cookie') {
+      // The browser sends the cookie whoever made the page; a write needs the token and this origin too.
+      const refusal = csrf.refusal(req, req.get(CSRF_HEADER));
+      if (refusal === undefined) return next();
+      return void res.status(403).json({ error: { code: 'cross_site_request', message: `${refusal}; API clients send Authorization: Bearer <server.admin_token>` } });
+    }
     const message = ctx.adminToken ? 'send Authorization: Bearer <server.admin_token>' : 'the admin API is disabled: set server.admin_token in the config';
     res.status(401).set('www-authenticate', 'Bearer').json({ error: { code: 'unauthorized', message } });
   };
 
-  app.use('/ui', createUiRouter(ctx, { isAdmin, session }));
+  app.use('/ui', createUiRouter(ctx, { isAdmin, session, csrf }));
 
   app.get('/metrics', requireAdmin, async (_req, res) => {
     const metrics = ctx.metrics;

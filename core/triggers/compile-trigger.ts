@@ -14,7 +14,7 @@ import { contentTypeOf, type RawRequest } from '../request/raw-request.js';
 import { accept, type Verdict } from '../reject.js';
 import type { Deduplicate } from '../store/store.js';
 import { createRedaction, type Redaction } from '../trigger-log/redaction.js';
-import { coerceParameter, type ParameterValue } from '../valohai-yaml/coerce-parameter.js';
+import { argumentProblem, coerceParameter, type ParameterValue } from '../valohai-yaml/coerce-parameter.js';
 import type { ValohaiProject } from '../valohai-yaml/load-valohai-yaml.js';
 import type { ParameterDef } from '../valohai-yaml/schema.js';
 import { isTemplated, renderTemplate } from './payload-template.js';
@@ -245,6 +245,9 @@ function compileAction(action: ActionConfig, index: number, project: ValohaiProj
         if (!coerced.ok) return { ok: false, rejection: { code: 'payload_invalid', status: 400, message: `${label}: ${coerced.message}` } };
         value = coerced.value;
       }
+      // Refused here, not left for the runner: a spawn that cannot start would strand the run.
+      const problem = argumentProblem(name, value as ParameterValue);
+      if (problem) return { ok: false, rejection: { code: 'payload_invalid', status: 400, message: `${label}: ${problem}` } };
       parameters[name] = value as ParameterValue;
     }
     const title = action.title === undefined ? defaultTitle : renderTemplate(action.title, context, `actions[${index}].title`);

@@ -3,10 +3,10 @@
  * replay, and test requests. Server-rendered HTML (see html.ts for why); a session cookie
  * (HttpOnly, SameSite=Strict) after logging in with the admin token, and a form token on POSTs.
  */
-import { createHmac } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import { secretEqual } from '../conditions/constant-time.js';
 import type { HttpContext } from '../http/context.js';
+import type { CsrfGuard } from '../http/csrf-guard.js';
 import { sendTestRequest } from '../http/test-request.js';
 import type { LogOutcome } from '../store/store.js';
 import { describeActions, describeConditions, requestDetail, type RunDetail } from '../trigger-log/describe.js';
@@ -20,13 +20,14 @@ export interface UiAuth {
   readonly isAdmin: (req: Request) => boolean;
   /** The session cookie's value, when an admin token is configured. */
   readonly session?: string | undefined;
+  /** Form token and origin check for the page's POSTs (shared with the admin API). */
+  readonly csrf: CsrfGuard;
 }
 
 export function createUiRouter(ctx: HttpContext, auth: UiAuth): Router {
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: '5mb' });
-  const csrf = auth.session ? createHmac('sha256', auth.session).update('csrf').digest('hex') : '';
-  const csrfField = html`<input type="hidden" name="csrf" value="${csrf}">`;
+  const csrfField = html`<input type="hidden" name="csrf" value="${auth.csrf.token}">`;
   const send = (res: Response, title: string, body: Html, status = 200): void => {
     res.status(status).type('html').set('cache-control', 'no-store').send(page(title, body));
   };
@@ -59,8 +60,8 @@ export function createUiRouter(ctx: HttpContext, auth: UiAuth): Router {
     res.redirect(303, '/ui/login');
   });
   router.post('/{*rest}', form, (req, res, next) => {
-    const token = typeof req.body?.csrf === 'string' ? (req.body.csrf as string) : '';
-    if (!csrf || !secretEqual(token, csrf)) return void send(res, 'Refused', html`<h1>Refused</h1><p>The form token is missing or stale; go back and try again.</p>`, 403);
+    const refusal = auth.csrf.refusal(req, typeof req.body?.csrf === 'string' ? (req.body.csrf as string) : undefined);
+    if (refusal !== undefined) return void send(res, 'Refused', html`<h1>Refused</h1><p>${refusal}.</p>`, 403);
     next();
   });
 

@@ -3,6 +3,24 @@ import type { ParameterDef } from './schema.js';
 export type ParameterValue = string | number | boolean | ReadonlyArray<string | number>;
 export type Coerced = { ok: true; value: ParameterValue } | { ok: false; message: string };
 
+/**
+ * Linux refuses any single argument or environment string longer than MAX_ARG_STRLEN (32 pages:
+ * 131072 bytes) with E2BIG, and no argument can hold a NUL byte (it ends a C string): such a
+ * value can never reach the command, so it is refused when the request arrives.
+ */
+export const MAX_ARGUMENT_BYTES = 131_072;
+
+/** Why this value cannot be passed on a command line, or undefined when it can. */
+export function argumentProblem(name: string, value: ParameterValue): string | undefined {
+  for (const item of Array.isArray(value) ? value : [value]) {
+    if (typeof item !== 'string') continue;
+    if (item.includes('\0')) return `parameter ${name} contains a NUL byte (\\0), which no command-line argument can carry`;
+    const bytes = Buffer.byteLength(item, 'utf8');
+    if (bytes > MAX_ARGUMENT_BYTES) return `parameter ${name} is ${bytes} bytes; a command-line argument holds at most ${MAX_ARGUMENT_BYTES} bytes (128 KiB, Linux's MAX_ARG_STRLEN)`;
+  }
+  return undefined;
+}
+
 const TRUE = new Set(['true', '1', 'yes', 'on']);
 const FALSE = new Set(['false', '0', 'no', 'off', '']);
 

@@ -143,19 +143,19 @@ it('covers every registered connector', () => {
 describe.each(cases)('$name conformance', (c) => {
   const clock = fixedClock(NOW_S * 1000);
   const params = (secret: string | string[]) => c.connector.params.parse(c.params(secret));
-  const check = async (signed: SignedRequest, secret: string | string[] = 'current-secret') => {
+  const check = async (signed: SignedRequest, secret: string | string[] = 'current-secret-0123') => {
     const req = rawRequest({ headers: signed.headers, body: signed.body });
     const verdict = await c.connector.verify(req, params(secret), clock);
     return verdict.ok ? c.connector.parse(req, params(secret)) : verdict;
   };
 
   it('accepts a correctly signed request and decodes it', async () => {
-    const verdict = await check(await c.sign('current-secret', NOW_S));
+    const verdict = await check(await c.sign('current-secret-0123', NOW_S));
     expect(verdict).toMatchObject({ ok: true, value: { kind: expect.any(String) } });
   });
 
   it.skipIf(c.bodyUnsigned)(`rejects one flipped body byte as signature_mismatch${c.bodyUnsigned ? ` (skipped: ${c.bodyUnsigned})` : ''}`, async () => {
-    const signed = await c.sign('current-secret', NOW_S);
+    const signed = await c.sign('current-secret-0123', NOW_S);
     const bytes = Buffer.from(signed.body);
     const middle = Math.floor(bytes.length / 2);
     bytes[middle] = bytes[middle]! ^ 0x01;
@@ -164,7 +164,7 @@ describe.each(cases)('$name conformance', (c) => {
   });
 
   it.each(c.requiredHeaders)('names the missing header %s', async (name) => {
-    const signed = await c.sign('current-secret', NOW_S);
+    const signed = await c.sign('current-secret-0123', NOW_S);
     const headers = Object.fromEntries(Object.entries(signed.headers).filter(([k]) => k !== name));
     const verdict = await check({ headers, body: signed.body });
     expect(verdict.ok).toBe(false);
@@ -173,25 +173,25 @@ describe.each(cases)('$name conformance', (c) => {
 
   it.skipIf(c.noTimestamp)(`rejects timestamps outside the window on both sides${c.noTimestamp ? ` (skipped: ${c.noTimestamp})` : ''}`, async () => {
     const tolerance = c.connector.toleranceSeconds ?? 300;
-    expect(await check(await c.sign('current-secret', NOW_S - tolerance - 5))).toMatchObject({ ok: false, rejection: { code: 'timestamp_too_old' } });
-    expect(await check(await c.sign('current-secret', NOW_S + tolerance + 5))).toMatchObject({ ok: false, rejection: { code: 'timestamp_too_new' } });
-    expect(await check(await c.sign('current-secret', NOW_S - tolerance + 5))).toMatchObject({ ok: true });
+    expect(await check(await c.sign('current-secret-0123', NOW_S - tolerance - 5))).toMatchObject({ ok: false, rejection: { code: 'timestamp_too_old' } });
+    expect(await check(await c.sign('current-secret-0123', NOW_S + tolerance + 5))).toMatchObject({ ok: false, rejection: { code: 'timestamp_too_new' } });
+    expect(await check(await c.sign('current-secret-0123', NOW_S - tolerance + 5))).toMatchObject({ ok: true });
   });
 
   it('accepts the previous secret during rotation, and no other', async () => {
-    const signedWithOld = await c.sign('previous-secret', NOW_S);
-    expect(await check(signedWithOld, ['current-secret', 'previous-secret'])).toMatchObject({ ok: true });
-    expect((await check(signedWithOld, ['current-secret'])).ok).toBe(false);
+    const signedWithOld = await c.sign('previous-secret-0123', NOW_S);
+    expect(await check(signedWithOld, ['current-secret-0123', 'previous-secret-0123'])).toMatchObject({ ok: true });
+    expect((await check(signedWithOld, ['current-secret-0123'])).ok).toBe(false);
   });
 
   it('never throws on random bytes, empty bodies or stray headers', async () => {
-    const signed = await c.sign('current-secret', NOW_S);
+    const signed = await c.sign('current-secret-0123', NOW_S);
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 512 }), fc.boolean(), async (bytes, keepHeaders) => {
         const req = rawRequest({ headers: keepHeaders ? signed.headers : { 'content-type': 'application/json' }, body: Buffer.from(bytes) });
-        const verdict = await c.connector.verify(req, params('current-secret'), clock);
+        const verdict = await c.connector.verify(req, params('current-secret-0123'), clock);
         expect(typeof verdict.ok).toBe('boolean');
-        const parsed = c.connector.parse(req, params('current-secret'));
+        const parsed = c.connector.parse(req, params('current-secret-0123'));
         expect(typeof parsed.ok).toBe('boolean');
       }),
       { numRuns: 150 },

@@ -46,10 +46,10 @@ describe('operations', () => {
   });
 
   it('counts requests, launches and timings in /metrics, and answers with the logged request id', async () => {
-    t = await startTestService(VALOHAI, config('right'));
+    t = await startTestService(VALOHAI, config('right-secret-0123456789'));
     const post = (token: string) => fetch(t!.url(TRIGGER), { method: 'POST', headers: { 'x-token': token }, body: '{}' });
-    const first = await post('right');
-    await post('right');
+    const first = await post('right-secret-0123456789');
+    await post('right-secret-0123456789');
     await post('wrong');
     await fetch(`${t.service.url}/api/v0/launch/0190fe82-0000-7000-8000-00000000dead/`, { method: 'POST', body: '{}' });
     await t.service.settled();
@@ -84,16 +84,16 @@ describe('replay and retention on one store', () => {
 
   it('replays a rejected request after the secret is fixed, judging its timestamp as of arrival', async () => {
     const clock = fixedClock(Date.now());
-    t = await startTestService(VALOHAI, config('old-secret'), { clock });
+    t = await startTestService(VALOHAI, config('old-secret-0123456789'), { clock });
     const body = '{"n":1}';
     const ts = String(Math.floor(clock.now() / 1000));
-    const signature = signHmac({ secret: 'new-secret', message: '{timestamp}.{body}' }, { body: Buffer.from(body), timestamp: ts });
+    const signature = signHmac({ secret: 'new-secret-0123456789', message: '{timestamp}.{body}' }, { body: Buffer.from(body), timestamp: ts });
     const res = await fetch(t.url(SIGNED), { method: 'POST', headers: { 'x-sig': signature, 'x-ts': ts, 'content-type': 'application/json' }, body });
     expect(await res.json()).toMatchObject({ error: { code: 'signature_mismatch' } });
     const rejectedId = res.headers.get('x-request-id')!;
 
     // The sender had the new secret all along: the operator fixes the config an hour later.
-    t.project.write('hooklaunch.yaml', readFileSync(join(t.project.dir, 'hooklaunch.yaml'), 'utf8').replaceAll('old-secret', 'new-secret'));
+    t.project.write('hooklaunch.yaml', readFileSync(join(t.project.dir, 'hooklaunch.yaml'), 'utf8').replaceAll('old-secret-0123456789', 'new-secret-0123456789'));
     clock.advance(3_600_000);
     await t.service.close();
     const { loadConfig } = await import('../../core/config/load-config.js');
@@ -121,15 +121,15 @@ describe('replay and retention on one store', () => {
 
   it('purges old log entries and finished runs, never a pending one', async () => {
     const clock = fixedClock(Date.now());
-    t = await startTestService(VALOHAI, config('s'), { clock });
-    const done = (await (await fetch(t.url(TRIGGER), { method: 'POST', headers: { 'x-token': 's' }, body: '{}' })).json()) as { run_id: string };
+    t = await startTestService(VALOHAI, config('ops-secret-0123456789'), { clock });
+    const done = (await (await fetch(t.url(TRIGGER), { method: 'POST', headers: { 'x-token': 'ops-secret-0123456789' }, body: '{}' })).json()) as { run_id: string };
     await fetch(t.url(TRIGGER), { method: 'POST', headers: { 'x-token': 'bad' }, body: '{}' });
     await t.service.settled();
     const execution = (await t.service.store.getRun(done.run_id))!.executions[0]!;
     const workdir = join(t.project.dir, 'executions', execution.id);
     expect(existsSync(workdir)).toBe(true);
     await t.service.worker.stop();
-    const pending = (await (await fetch(t.url(TRIGGER), { method: 'POST', headers: { 'x-token': 's' }, body: '{}' })).json()) as { run_id: string };
+    const pending = (await (await fetch(t.url(TRIGGER), { method: 'POST', headers: { 'x-token': 'ops-secret-0123456789' }, body: '{}' })).json()) as { run_id: string };
 
     clock.advance(3 * 86_400_000);
     const retention = startRetention(t.service.store, 2, clock, silentLogger, join(t.project.dir, 'executions'));

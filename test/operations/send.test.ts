@@ -35,13 +35,13 @@ triggers:
     ${action}
   - id: ${ids.hmac}
     conditions:
-      - {type: web-request-auth, auth_type: hmac, key: X-Signature, prefix: "sha256=", secret: [new-secret, old-secret], message: "{timestamp}.{body}"}
+      - {type: web-request-auth, auth_type: hmac, key: X-Signature, prefix: "sha256=", secret: [new-secret-0123456789, old-secret-0123456789], message: "{timestamp}.{body}"}
       - {type: timestamp, key: X-Timestamp, format: unix_ms, tolerance: 60}
       - {type: payload-filter, lookup: kind, operation: equals, value: csv}
     ${action}
   - id: ${ids.stripe}
     conditions:
-      - {type: web-request-auth, auth_type: hmac, key: Stripe-Signature, prefix: "v1=", separator: ",", secret: whsec_abc, message: "{timestamp}.{body}"}
+      - {type: web-request-auth, auth_type: hmac, key: Stripe-Signature, prefix: "v1=", separator: ",", secret: whsec_abc_0123456789, message: "{timestamp}.{body}"}
       - {type: timestamp, key: Stripe-Signature, prefix: "t=", separator: ","}
     ${action}
   - id: ${ids.standard}
@@ -55,20 +55,20 @@ triggers:
     ${action}
   - id: ${ids.isoTimestamp}
     conditions:
-      - {type: web-request-auth, auth_type: hmac, key: X-Sig, secret: s, message: "{timestamp}:{body}", encoding: base64, algorithm: sha512}
+      - {type: web-request-auth, auth_type: hmac, key: X-Sig, secret: sha512-secret-0123456789, message: "{timestamp}:{body}", encoding: base64, algorithm: sha512}
       - {type: timestamp, key: X-Sent-At, format: iso8601}
     ${action}
   - id: ${ids.slack}
-    connector: {type: slack, secret: slack-secret, commands: [/predict]}
+    connector: {type: slack, secret: slack-secret-0123456789, commands: [/predict]}
     ${action}
   - id: ${ids.github}
-    connector: {type: github, secret: gh-secret, branches: [main]}
+    connector: {type: github, secret: gh-secret-0123456789, branches: [main]}
     ${action}
   - id: ${ids.v7}
     connector: {type: v7, secret: v7-token, prefix: "Bearer ", datasets: [cars]}
     ${action}
   - id: ${ids.v7signed}
-    connector: {type: v7, secret: v7-key, mode: signed}
+    connector: {type: v7, secret: v7-key-0123456789, mode: signed}
     ${action}
 `;
 

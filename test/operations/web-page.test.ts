@@ -1,8 +1,11 @@
 /**
  * The web page in a real browser (playwright-core driving Debian's chromium): log in, find a
- * rejected request and its reason, fix the config, replay it, watch its run complete.
+ * rejected request and its reason, fix the config, replay it, watch its run complete; then a page
+ * on another port of the same host forges a replay through the admin API and is refused.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -86,5 +89,28 @@ describe.skipIf(missing)(`web page in chromium${missing ? ` (skipped: no ${CHROM
     mkdirSync(OUTPUT, { recursive: true });
     await page.screenshot({ path: join(OUTPUT, 'web-page-replay.png'), fullPage: true });
     expect(existsSync(join(OUTPUT, 'web-page-replay.png'))).toBe(true);
+
+    // A page on another port of the same host (the same site: chromium sends the SameSite=Strict
+    // cookie) auto-submits a form to the admin API. It is refused as cross-site, and nothing runs.
+    const requestId = /\/ui\/requests\/([^/?]+)/.exec(page.url())![1]!;
+    const target = `${fixed.url}/api/v0/requests/${requestId}/replay/`;
+    const evil = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html');
+      res.end(`<form method="post" action="${target}"><input name="x" value="1"></form><script>document.forms[0].submit()</script>`);
+    });
+    await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
+    try {
+      const before = (await fixed.store.listLog({ triggerId: TRIGGER, limit: 100 })).length;
+      const answered = page.waitForResponse((r) => r.url() === target);
+      await page.goto(`http://127.0.0.1:${(evil.address() as AddressInfo).port}/`);
+      const response = await answered;
+      expect(response.status()).toBe(403);
+      // cross_site_request (not unauthorized): the browser did send the session cookie.
+      expect(await response.json()).toMatchObject({ error: { code: 'cross_site_request' } });
+      await fixed.settled();
+      expect((await fixed.store.listLog({ triggerId: TRIGGER, limit: 100 })).length).toBe(before);
+    } finally {
+      await new Promise((resolve) => evil.close(resolve));
+    }
   });
 });

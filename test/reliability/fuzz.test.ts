@@ -34,7 +34,7 @@ triggers:
     ${action}
   - id: ${TRIGGERS.hmac}
     conditions:
-      - {type: web-request-auth, auth_type: hmac, key: X-Sig, separator: ",", prefix: "v1=", secret: fuzz, message: "{header:X-Id}.{timestamp}.{body}"}
+      - {type: web-request-auth, auth_type: hmac, key: X-Sig, separator: ",", prefix: "v1=", secret: fuzz-hmac-secret-0123, message: "{header:X-Id}.{timestamp}.{body}"}
       - {type: timestamp, key: X-Sig, prefix: "t=", separator: ",", format: unix_ms}
     ${action}
   - id: ${TRIGGERS.jwt}
@@ -48,13 +48,13 @@ triggers:
       - {type: rate-limit, period: 60, quota: 1000}
     actions: [{type: run-execution, step: noop, parameters: {}}]
   - id: ${TRIGGERS.slack}
-    connector: {type: slack, secret: fuzz}
+    connector: {type: slack, secret: fuzz-slack-secret-0123}
     ${action}
   - id: ${TRIGGERS.github}
-    connector: {type: github, secret: fuzz}
+    connector: {type: github, secret: fuzz-github-secret-0123}
     ${action}
   - id: ${TRIGGERS.v7}
-    connector: {type: v7, secret: fuzz, mode: signed}
+    connector: {type: v7, secret: fuzz-v7-secret-0123, mode: signed}
     ${action}
 `,
     );

@@ -4,9 +4,10 @@
  * After a restart, queued executions start and ones that were running are marked interrupted
  * (never started twice).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
+import type { Readable } from 'node:stream';
 import type { Clock } from '../../clock.js';
 import type { ExecutionRecord, LogChunk, Store } from '../../store/store.js';
 import { effectiveParameters, interpolateCommands } from '../../valohai-yaml/interpolate-command.js';
@@ -68,7 +69,16 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
       const id = queue.shift()!;
       active++;
       void runOne(id)
-        .catch((error: unknown) => logger.error({ err: error, executionId: id }, 'local execution crashed the runner'))
+        .catch(async (error: unknown) => {
+          logger.error({ err: error, executionId: id }, 'local execution crashed the runner');
+          // Whatever failed, the execution ends as an error with the reason, not left until a restart.
+          const execution = await store.getExecution(id);
+          if (execution && (execution.status === 'queued' || execution.status === 'started')) {
+            await fail(execution, `could not run the command: ${(error as Error).message}`);
+            await finished(id);
+          }
+        })
+        .catch((error: unknown) => logger.error({ err: error, executionId: id }, 'could not record the failure of a local execution'))
         .finally(() => {
           active--;
           pump();
@@ -164,9 +174,15 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
       PYTHONUNBUFFERED: '1',
     });
 
+    const script = ['set -e', ...commands.commands].join('\n');
+    let child: ChildProcessByStdio<null, Readable, Readable>;
+    try {
+      child = spawn('/bin/sh', ['-c', script], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    } catch (error) {
+      // Node throws at once for what it cannot pass (a NUL byte, E2BIG): the execution ends here.
+      return void (await fail(execution, `could not start the command: ${(error as Error).message}`), await finished(id));
+    }
     await new Promise<void>((resolve) => {
-      const script = ['set -e', ...commands.commands].join('\n');
-      const child = spawn('/bin/sh', ['-c', script], { cwd, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
       const output: LogChunk[] = [];
       const flush = (): Promise<void> => store.appendExecutionLog(id, output.splice(0));
       const flusher = setInterval(() => void flush(), FLUSH_MS);
@@ -191,10 +207,10 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
       const limit = step.step['time-limit'];
       const limitTimer = limit ? setTimeout(() => kill(`time limit of ${limit} s exceeded`), limit * 1000) : undefined;
       let spawnError: Error | undefined;
-      child.on('error', (error) => {
-        spawnError = error;
-      });
-      child.on('close', (code, signal) => {
+      let settled = false;
+      const settle = (code: number | null, signal: NodeJS.Signals | null): void => {
+        if (settled) return;
+        settled = true;
         clearInterval(flusher);
         clearTimeout(limitTimer);
         children.delete(id);
@@ -216,7 +232,13 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
           if (!stopping) await finished(id);
           resolve();
         })();
+      };
+      child.on('error', (error) => {
+        spawnError = error;
+        // A process that never started (no pid) is not waited for on 'close': settle on the error.
+        if (child.pid === undefined) settle(null, null);
       });
+      child.on('close', (code, signal) => settle(code, signal));
     });
   };
 

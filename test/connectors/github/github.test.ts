@@ -1,9 +1,11 @@
 import { createRequire } from 'node:module';
+import { sign as octokitSign } from '@octokit/webhooks-methods';
 import { describe, expect, it } from 'vitest';
 import { github } from '../../../connectors/github/index.js';
 import { fixedClock } from '../../../core/clock.js';
 import { rawRequest } from '../../helpers/raw-request.js';
 import { githubRequest } from '../../helpers/provider-requests.js';
+import { startTestService } from '../../helpers/service.js';
 
 interface ExampleGroup {
   name: string;
@@ -11,10 +13,10 @@ interface ExampleGroup {
 }
 export const githubExamples = createRequire(import.meta.url)('@octokit/webhooks-examples') as ExampleGroup[];
 
-const params = (extra: Record<string, unknown> = {}) => github.params.parse({ secret: 'webhook-secret', ...extra });
+const params = (extra: Record<string, unknown> = {}) => github.params.parse({ secret: 'webhook-secret-0123', ...extra });
 
 async function delivered(payload: unknown, event: string, extra: Record<string, unknown> = {}, form = false) {
-  const signed = await githubRequest(payload, 'webhook-secret', event, `d-${Math.random()}`, form);
+  const signed = await githubRequest(payload, 'webhook-secret-0123', event, `d-${Math.random()}`, form);
   const req = rawRequest({ headers: signed.headers, body: signed.body });
   const verified = await github.verify(req, params(extra), fixedClock(0));
   if (!verified.ok) throw new Error(verified.rejection.message);
@@ -81,5 +83,37 @@ describe('GitHub connector', () => {
     const d = await delivered(ping, 'ping');
     expect(github.handshake!(d, params())).toMatchObject({ status: 200, json: { pong: true } });
     expect(github.ignored('branch x does not match main', d, params())).toEqual({ status: 200, json: { triggered: false, reason: 'branch x does not match main' } });
+  });
+});
+
+describe('GitHub signatures over the raw bytes, through the server', () => {
+  const TRIGGER = '0190fe82-0000-7000-8000-00000000a7f1';
+  const SECRET = 'github-raw-bytes-secret';
+
+  it('refuses a body signed over U+FFFD but sent with byte 0xFF; the same text sent as UTF-8 passes', async () => {
+    const t = await startTestService('- step: {name: noop, image: x, command: "true"}\n', `
+triggers:
+  - {id: ${TRIGGER}, connector: {type: github, secret: ${SECRET}}, actions: [{type: run-execution, step: noop}]}
+`);
+    try {
+      // octokit signs the UTF-8 encoding of the string: U+FFFD is EF BF BD on the wire.
+      const text = '{"ref": "refs/heads/main", "after": "' + 'c'.repeat(40) + '", "repository": {"id": 1, "name": "r", "full_name": "o/r"}, "note": "\uFFFD"}';
+      const signature = await octokitSign(SECRET, text);
+      const headers = { 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': signature };
+      const raw = Buffer.from(text.replace('\uFFFD', '\u0000'), 'utf8');
+      raw[raw.indexOf(0)] = 0xff; // the same body with the lone byte 0xFF, which decodes to U+FFFD
+      expect(raw.toString('utf8')).toBe(text);
+
+      const forged = await fetch(t.url(TRIGGER), { method: 'POST', headers: { ...headers, 'x-github-delivery': 'raw-ff' }, body: raw });
+      expect(forged.status).toBe(400);
+      expect(await forged.json()).toMatchObject({ error: { code: 'signature_mismatch' } });
+
+      const genuine = await fetch(t.url(TRIGGER), { method: 'POST', headers: { ...headers, 'x-github-delivery': 'utf8-fffd' }, body: Buffer.from(text, 'utf8') });
+      expect(genuine.status).toBe(200);
+      await t.service.settled();
+      expect((await t.service.store.listLog({ triggerId: TRIGGER, limit: 10 })).map((e) => e.outcome)).toEqual(['accepted', 'rejected']);
+    } finally {
+      await t.close();
+    }
   });
 });

@@ -66,17 +66,17 @@ const providers: Provider[] = [
   {
     name: 'Grafana',
     id: ID(6),
-    good: () => grafanaSigned(grafanaBody.replace('"f1"', `"f-${Math.random()}"`), 'grafana-secret'),
+    good: () => grafanaSigned(grafanaBody.replace('"f1"', `"f-${Math.random()}"`), 'grafana-secret-0123'),
     forged: () => grafanaSigned(grafanaBody, 'nope'),
-    filtered: () => grafanaSigned(grafanaBody.replaceAll('firing', 'resolved'), 'grafana-secret'),
+    filtered: () => grafanaSigned(grafanaBody.replaceAll('firing', 'resolved'), 'grafana-secret-0123'),
   },
   {
     name: 'Stripe',
     id: ID(7),
-    good: () => stripeSigned(stripeBody.replace('evt_1', `evt_${Math.random()}`), 'whsec_stripe'),
+    good: () => stripeSigned(stripeBody.replace('evt_1', `evt_${Math.random()}`), 'whsec_stripe_0123456789'),
     forged: () => stripeSigned(stripeBody, 'whsec_other'),
-    stale: () => stripeSigned(stripeBody, 'whsec_stripe', now() - 3600),
-    filtered: () => stripeSigned(stripeBody.replace('checkout.session.completed', 'invoice.created'), 'whsec_stripe'),
+    stale: () => stripeSigned(stripeBody, 'whsec_stripe_0123456789', now() - 3600),
+    filtered: () => stripeSigned(stripeBody.replace('checkout.session.completed', 'invoice.created'), 'whsec_stripe_0123456789'),
   },
   {
     name: 'Standard Webhooks',
@@ -102,8 +102,8 @@ triggers:
   - {id: ${ID(3)}, connector: {type: discord, public_key: ${discordKey('discord-app').publicHex}, commands: [predict], api_base: "${discordApi.url}/api"}, ${action}}
   - {id: ${ID(4)}, connector: {type: label-studio, secret: ls-token, actions: [ANNOTATION_CREATED], when_all_tasks_finished: true}, ${action}}
   - {id: ${ID(5)}, connector: {type: datadog, secret: dd-token, tags: ["env:prod"]}, ${action}}
-  - {id: ${ID(6)}, connector: {type: grafana, secret: grafana-secret, labels: {team: ml}}, ${action}}
-  - {id: ${ID(7)}, connector: {type: stripe, secret: whsec_stripe, events: ["checkout.session.*"]}, ${action}}
+  - {id: ${ID(6)}, connector: {type: grafana, secret: grafana-secret-0123, labels: {team: ml}}, ${action}}
+  - {id: ${ID(7)}, connector: {type: stripe, secret: whsec_stripe_0123456789, events: ["checkout.session.*"]}, ${action}}
   - {id: ${ID(8)}, connector: {type: standard-webhooks, secret: "${whsec}", types: [model.published]}, ${action}}
 `,
     );

@@ -38,7 +38,7 @@ describe('generated parsers for every connector', () => {
     const connector = connectors.get(id)!;
     const python = generateParser(connector, 'python');
     writeFileSync(join(dir, python.filename), python.content);
-    const params = connector.params.parse(id === 'discord' ? { public_key: 'a'.repeat(64) } : id === 'grafana' ? { secret: 's' } : { secret: id === 'standard-webhooks' ? 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' : 's' });
+    const params = connector.params.parse(id === 'discord' ? { public_key: 'a'.repeat(64) } : id === 'grafana' ? { secret: 'parser-secret-0123456789' } : { secret: id === 'standard-webhooks' ? 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' : 'parser-secret-0123456789' });
     const sample = connector.sample!(params);
     const file = join(dir, `${id}.sample`);
     writeFileSync(file, sample.body);

@@ -129,7 +129,7 @@ describe('Slack trigger templates', () => {
     const project = tempProject('- step: {name: s, image: x, command: "run {parameters}", parameters: [{name: url, type: string}, {name: mode, type: string}]}\n');
     try {
       const loaded = project.load(
-        `triggers:\n  - id: 0190fe82-c984-7f66-8302-0000000000f1\n    connector: {type: slack, secret: s}\n    actions: [{type: run-execution, step: s, parameters: {url: "{payload.args.0}", mode: "{payload.args.1}"}}]\n`,
+        `triggers:\n  - id: 0190fe82-c984-7f66-8302-0000000000f1\n    connector: {type: slack, secret: slack-signing-secret-0123}\n    actions: [{type: run-execution, step: s, parameters: {url: "{payload.args.0}", mode: "{payload.args.1}"}}]\n`,
       );
       const trigger = loaded.config.triggers[0]!;
       const compiled = compileTrigger(trigger, loaded.project, loaded.connectors.get(trigger.id));

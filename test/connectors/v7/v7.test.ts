@@ -29,8 +29,8 @@ describe('V7 connector', () => {
   });
 
   it('verifies signed team webhooks (t=,v1=)', async () => {
-    const signed = v7SignedRequest(fixture, 'signing-key', 1_795_000_000);
-    const p = v7.params.parse({ secret: 'signing-key', mode: 'signed' });
+    const signed = v7SignedRequest(fixture, 'signing-key-0123456789', 1_795_000_000);
+    const p = v7.params.parse({ secret: 'signing-key-0123456789', mode: 'signed' });
     expect(await v7.verify(rawRequest({ headers: signed.headers, body: signed.body }), p, fixedClock(1_795_000_000_000))).toMatchObject({ ok: true });
   });
 

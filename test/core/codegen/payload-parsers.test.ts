@@ -54,7 +54,7 @@ const fixtures: Record<string, Fixture[]> = {
 
 function expected(connectorId: string, fixture: Fixture): { ok: boolean } {
   const connector = connectors.get(connectorId)!;
-  return { ok: connector.parse(rawRequest({ headers: { 'content-type': fixture.contentType, 'x-github-event': 'push', 'x-github-delivery': 'd' }, body: fixture.body }), connector.params.parse({ secret: 's' })).ok };
+  return { ok: connector.parse(rawRequest({ headers: { 'content-type': fixture.contentType, 'x-github-event': 'push', 'x-github-delivery': 'd' }, body: fixture.body }), connector.params.parse({ secret: 'parser-secret-0123456789' })).ok };
 }
 
 const scratch = mkdtempSync(join(tmpdir(), 'hooklaunch-codegen-'));

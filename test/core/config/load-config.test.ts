@@ -7,7 +7,7 @@ import { loadConfig, parseConfig } from '../../../core/config/load-config.js';
 import { tempProject, type TempProject } from '../../helpers/project.js';
 
 const fixtures = join(import.meta.dirname, '../../fixtures/config');
-const exampleEnv = { HOOKLAUNCH_ADMIN_TOKEN: 'admin-token-0123456789', DATA_DROP_SECRET: 'drop', LABELING_TOKEN: 'label' };
+const exampleEnv = { HOOKLAUNCH_ADMIN_TOKEN: 'admin-token-0123456789', DATA_DROP_SECRET: 'drop-secret-0123456789', LABELING_TOKEN: 'label' };
 
 const VALOHAI = `
 - step:
@@ -53,7 +53,7 @@ describe('loadConfig', () => {
       'c7b1f0e2-93a4-4d85-a6e7-0f1e2d3c4b5a',
     ]);
     const [hmac, timestamp, filter, rate, dedupe] = loaded.config.triggers[0]!.conditions;
-    expect(hmac).toMatchObject({ auth_type: 'hmac', secret: ['drop'], prefix: 'sha256=', message: '{timestamp}.{body}' });
+    expect(hmac).toMatchObject({ auth_type: 'hmac', secret: ['drop-secret-0123456789'], prefix: 'sha256=', message: '{timestamp}.{body}' });
     expect(timestamp).toMatchObject({ type: 'timestamp', tolerance: 60, format: 'unix_s' });
     expect(filter).toMatchObject({ lookup: 'data.kind', operation: 'equals', value: 'csv' });
     expect(rate).toMatchObject({ period: 3600, quota: 10 });
@@ -65,18 +65,18 @@ describe('loadConfig', () => {
   });
 
   it('loads the connector example as written, each connector checking its own block', () => {
-    const loaded = loadConfig(join(fixtures, 'connectors.example.yaml'), { SLACK_SIGNING_SECRET: 's', GITHUB_WEBHOOK_SECRET: 'g', V7_TOKEN: 'v' }, connectors);
+    const loaded = loadConfig(join(fixtures, 'connectors.example.yaml'), { SLACK_SIGNING_SECRET: 'slack-signing-secret-0123', GITHUB_WEBHOOK_SECRET: 'github-webhook-secret-0123', V7_TOKEN: 'v' }, connectors);
     expect([...loaded.connectors.values()].map((b) => b.connector.id)).toEqual(['slack', 'github', 'v7']);
-    expect(loaded.connectors.get('5b8f0a3c-2d4e-4f61-8a7b-9c0d1e2f3a4b')!.params).toMatchObject({ secret: ['s'], commands: ['/predict'], tolerance: 300 });
-    expect(loaded.connectors.get('1e2d3c4b-5a69-4788-97a6-b5c4d3e2f1a0')!.params).toMatchObject({ secret: ['g'], events: ['push'], branches: ['main'], include_deletions: false });
+    expect(loaded.connectors.get('5b8f0a3c-2d4e-4f61-8a7b-9c0d1e2f3a4b')!.params).toMatchObject({ secret: ['slack-signing-secret-0123'], commands: ['/predict'], tolerance: 300 });
+    expect(loaded.connectors.get('1e2d3c4b-5a69-4788-97a6-b5c4d3e2f1a0')!.params).toMatchObject({ secret: ['github-webhook-secret-0123'], events: ['push'], branches: ['main'], include_deletions: false });
   });
 
   it("reports a connector's own config errors with path and line", () => {
     project = tempProject(VALOHAI);
     const bad = (connector: string) => expectConfigError(() => project!.load(`triggers:\n  - id: ${ID}\n    connector:\n${connector}    actions: [{type: run-execution, step: train, parameters: {lr: 1}}]\n`));
     expect(bad('      type: slak\n      secret: s\n').issues[0]).toMatchObject({ path: 'triggers[0].connector.type', line: 4, message: expect.stringMatching(/^unknown connector "slak"; known: slack, github, v7, gitlab, discord/) });
-    expect(bad('      type: slack\n      secret: s\n      commands: [predict]\n').issues[0]).toMatchObject({ path: 'triggers[0].connector.commands[0]', line: 6, message: expect.stringMatching(/starts with "\/"/) });
-    expect(bad('      type: github\n      secret: s\n      branch: main\n').issues[0]).toMatchObject({ path: 'triggers[0].connector.branch', line: 6, message: 'unknown key branch' });
+    expect(bad('      type: slack\n      secret: slack-signing-secret-0123\n      commands: [predict]\n').issues[0]).toMatchObject({ path: 'triggers[0].connector.commands[0]', line: 6, message: expect.stringMatching(/starts with "\/"/) });
+    expect(bad('      type: github\n      secret: github-webhook-secret-0123\n      branch: main\n').issues[0]).toMatchObject({ path: 'triggers[0].connector.branch', line: 6, message: 'unknown key branch' });
     expect(bad('      type: v7\n').issues[0]).toMatchObject({ path: 'triggers[0].connector.secret', line: 3 });
   });
 
@@ -147,12 +147,12 @@ describe('loadConfig', () => {
     ],
     [
       'an HMAC message using {timestamp} without a timestamp condition',
-      `triggers:\n  - id: ${ID}\n    conditions:\n      - type: web-request-auth\n        auth_type: hmac\n        key: X-Sig\n        secret: s\n        message: "{timestamp}.{body}"\n    actions: [{type: run-execution, step: train}]\n`,
+      `triggers:\n  - id: ${ID}\n    conditions:\n      - type: web-request-auth\n        auth_type: hmac\n        key: X-Sig\n        secret: hmac-secret-0123456789\n        message: "{timestamp}.{body}"\n    actions: [{type: run-execution, step: train}]\n`,
       { path: 'triggers[0].conditions[0].message', line: 8, message: /needs a timestamp condition/ },
     ],
     [
       'an HMAC message without the body',
-      `triggers:\n  - id: ${ID}\n    conditions:\n      - {type: web-request-auth, auth_type: hmac, key: X-Sig, secret: s, message: "{header:X-Id}"}\n    actions: [{type: run-execution, step: train}]\n`,
+      `triggers:\n  - id: ${ID}\n    conditions:\n      - {type: web-request-auth, auth_type: hmac, key: X-Sig, secret: hmac-secret-0123456789, message: "{header:X-Id}"}\n    actions: [{type: run-execution, step: train}]\n`,
       { path: 'triggers[0].conditions[0].message', line: 4, message: /must include \{body\}/ },
     ],
     [
@@ -220,5 +220,60 @@ describe('loadConfig', () => {
   it('reports a missing config file clearly', () => {
     const error = expectConfigError(() => loadConfig('/nonexistent/hooklaunch.yaml'));
     expect(error.message).toMatch(/cannot read the config file/);
+  });
+});
+
+describe('HMAC keys shorter than 16 bytes are refused at start-up', () => {
+  let project: TempProject | undefined;
+  afterEach(() => project?.remove());
+
+  const hmacTrigger = (secret: string, encoding: string) =>
+    `triggers:\n  - id: ${ID}\n    conditions:\n      - type: web-request-auth\n        auth_type: hmac\n        key: X-Sig\n        secret_encoding: ${encoding}\n        secret: "${secret}"\n    actions: [{type: run-execution, step: train, parameters: {lr: 1}}]\n`;
+  const connectorTrigger = (block: string) => `triggers:\n  - id: ${ID}\n    connector:\n${block}    actions: [{type: run-execution, step: train, parameters: {lr: 1}}]\n`;
+
+  it.each([
+    ['whsec_', 'base64', /decodes \(base64, after the whsec_ prefix\) to 0 bytes .*an empty key is a public key/],
+    ['!!!!', 'base64', /decodes \(base64\) to 0 bytes of HMAC key; at least 16 are needed/],
+    ['whsec_!!!!', 'base64', /after the whsec_ prefix\) to 0 bytes/],
+    ['fifteen-bytes!!', 'utf8', /is 15 bytes of HMAC key; at least 16 are needed \(a shorter key can be brute-forced/],
+  ])('refuses secret %j (%s) on an hmac condition, naming the path and line', (secret, encoding, message) => {
+    project = tempProject(VALOHAI);
+    const error = expectConfigError(() => project!.load(hmacTrigger(secret, encoding)));
+    expect(error.issues).toEqual([{ path: 'triggers[0].conditions[0].secret', line: 8, message: expect.stringMatching(message) }]);
+    expect(error.message).toContain('hooklaunch.yaml:8: triggers[0].conditions[0].secret: the secret');
+  });
+
+  it('accepts 16 bytes, in utf8 or base64, and names the weak one in a rotation list', () => {
+    project = tempProject(VALOHAI);
+    expect(project.load(hmacTrigger('sixteen-bytes!!!', 'utf8')).config.triggers[0]!.conditions[0]).toMatchObject({ secret: ['sixteen-bytes!!!'] });
+    const whsec = `whsec_${Buffer.alloc(16, 7).toString('base64')}`;
+    expect(project.load(hmacTrigger(whsec, 'base64')).config.triggers).toHaveLength(1);
+    const list = `triggers:\n  - id: ${ID}\n    conditions:\n      - type: web-request-auth\n        auth_type: hmac\n        key: X-Sig\n        secret:\n          - sixteen-bytes!!!\n          - short\n    actions: [{type: run-execution, step: train, parameters: {lr: 1}}]\n`;
+    expect(expectConfigError(() => project!.load(list)).issues).toEqual([{ path: 'triggers[0].conditions[0].secret[1]', line: 9, message: expect.stringMatching(/is 5 bytes/) }]);
+    // Static tokens are not HMAC keys: they are compared, not keyed with.
+    const token = `triggers:\n  - id: ${ID}\n    conditions: [{type: web-request-auth, auth_type: static_token, key: X-Token, secret: short}]\n    actions: [{type: run-execution, step: train, parameters: {lr: 1}}]\n`;
+    expect(project.load(token).config.triggers).toHaveLength(1);
+  });
+
+  it.each([
+    ['slack', '      type: slack\n      secret: "fifteen-bytes!!"\n', /is 15 bytes/],
+    ['github', '      type: github\n      secret: "fifteen-bytes!!"\n', /is 15 bytes/],
+    ['stripe', '      type: stripe\n      secret: whsec_short\n', /is 11 bytes/],
+    ['standard-webhooks', '      type: standard-webhooks\n      secret: "whsec_!!!!"\n', /after the whsec_ prefix\) to 0 bytes/],
+    ['gitlab (signed)', '      type: gitlab\n      mode: signed\n      secret: whsec_\n', /to 0 bytes .*an empty key is a public key/],
+    ['grafana (hmac)', '      type: grafana\n      secret: "fifteen-bytes!!"\n', /is 15 bytes/],
+    ['v7 (signed)', '      type: v7\n      mode: signed\n      secret: "fifteen-bytes!!"\n', /is 15 bytes/],
+  ])('refuses a short %s signing secret with its path and line', (_name, block, message) => {
+    project = tempProject(VALOHAI);
+    const error = expectConfigError(() => project!.load(connectorTrigger(block)));
+    const line = 4 + block.split('\n').findIndex((l) => l.trimStart().startsWith('secret:'));
+    expect(error.issues).toEqual([{ path: 'triggers[0].connector.secret', line, message: expect.stringMatching(message) }]);
+  });
+
+  it('leaves connector tokens that are not HMAC keys alone', () => {
+    project = tempProject(VALOHAI);
+    for (const block of ['      type: gitlab\n      secret: tok\n', '      type: v7\n      secret: tok\n', '      type: grafana\n      auth: bearer\n      secret: tok\n', '      type: datadog\n      secret: tok\n', '      type: label-studio\n      secret: tok\n']) {
+      expect(project.load(connectorTrigger(block)).connectors.size, block).toBe(1);
+    }
   });
 });

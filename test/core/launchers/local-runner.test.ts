@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
+import { summariseRun } from '../../../core/launch/run-status.js';
 import type { ExecutionRecord } from '../../../core/store/store.js';
 import { startTestService, type TestService } from '../../helpers/service.js';
 
@@ -87,6 +88,22 @@ describe('local runner', () => {
     const log = await t.service.store.executionLog(execution.id);
     expect(log.filter((c) => c.stream === 'stdout').map((c) => c.text).join('')).toBe('old\n');
     expect(log.find((c) => c.stream === 'system')!.text).toBe(`commit HEAD~1 = ${oldSha}\n`);
+  });
+
+  // Node refuses to spawn with a NUL byte in an environment string, and the kernel refuses one
+  // over MAX_ARG_STRLEN (131072 bytes) with E2BIG: both throw from spawn() itself.
+  it.each([
+    ['a NUL byte in an environment variable', '"a\\0b"', /could not start the command: .*must be a string without null bytes/],
+    ['an environment variable over 128 KiB', `"${'x'.repeat(200 * 1024)}"`, /could not start the command: spawn E2BIG/],
+  ])('ends the execution as an error with the reason when the spawn fails (%s)', async (_name, value, reason) => {
+    t = await startTestService(`- step: {name: env, image: x, command: "echo never", environment-variables: [{name: BAD_VALUE, default: ${value}}]}\n`, trigger('env').replace('CONCURRENCY', '1'));
+    const execution = await launch(t);
+    expect(execution).toMatchObject({ status: 'error', error: expect.stringMatching(reason), endedAtMs: expect.any(Number) });
+    const log = await t.service.store.executionLog(execution.id);
+    expect(log.filter((c) => c.stream === 'system').map((c) => c.text).join('')).toMatch(reason);
+    const run = (await t.service.store.getRun(execution.runId))!;
+    expect(summariseRun(run).status).toBe('error');
+    expect(t.service.runner!.isIdle()).toBe(true);
   });
 
   it('fails the launch clearly, without retrying, when the commit does not exist', async () => {
