@@ -55,6 +55,11 @@ export interface Connector<Params = unknown, Payload = unknown> {
   readonly dedupeWindowSeconds: number;
   /** Header names (lower case) that carry credentials and never reach the trigger log. */
   readonly sensitiveHeaders: readonly string[];
+  /**
+   * The largest body the provider documents sending; a trigger's `max_body_bytes` defaults to it
+   * (5 MiB when absent). Set it where the provider sends more than 5 MiB, or its deliveries get 413.
+   */
+  readonly maxBodyBytes?: number | undefined;
 
   /** Authenticates the raw bytes. Pure: no I/O, the clock injected, secrets from params. */
   verify(req: RawRequest, params: Params, clock: Clock): Verdict<void> | Promise<Verdict<void>>;

@@ -6,6 +6,9 @@ import { z } from 'zod';
 
 const MiB = 1024 * 1024;
 
+/** A trigger's body limit when neither it (`max_body_bytes`) nor its connector (`maxBodyBytes`) sets one. */
+export const DEFAULT_MAX_BODY_BYTES = 5 * MiB;
+
 const nonEmpty = z.string().min(1, 'must not be empty');
 const positiveInt = z.number().int().positive();
 
@@ -196,7 +199,8 @@ const triggerSchema = z.strictObject({
   conditions: z.array(conditionSchema).default([]),
   actions: z.array(actionSchema).min(1, 'a trigger needs at least one action'),
   response: responseSchema.optional(),
-  max_body_bytes: positiveInt.default(5 * MiB),
+  /** Unset: the connector's provider limit, else DEFAULT_MAX_BODY_BYTES (resolved in compileTrigger). */
+  max_body_bytes: positiveInt.optional(),
   /** Notification targets for this trigger, besides the global ones. */
   notify: z.array(notifyTarget).default([]),
 });
