@@ -72,7 +72,9 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
         .finally(() => {
           active--;
           pump();
-          if (active === 0 && queue.length === 0) {
+          // While stopping, queued executions never start (the next start picks them up): the
+          // last running one finishing is idle enough, or close() would wait forever.
+          if (active === 0 && (queue.length === 0 || stopping)) {
             const waiters = idleWaiters;
             idleWaiters = [];
             for (const wake of waiters) wake();
