@@ -4,6 +4,7 @@
  * Datadog's default payload. Payloads follow the providers' own documentation, cited per case.
  */
 import { createHmac } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { discordKey, discordRequest, githubRequest, slackRequest, type SignedRequest } from '../../helpers/provider-requests.js';
@@ -61,6 +62,21 @@ const grafanaAlert = (status: 'firing' | 'resolved', startsAt: string, endsAt = 
   state: status === 'firing' ? 'alerting' : 'ok',
 });
 
+/** A POST that declares `length` bytes and sends none; the answer, then the socket is dropped. */
+function declareOnly(url: string, length: number): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method: 'POST', headers: { 'content-type': 'text/plain', 'content-length': String(length) } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => {
+        req.destroy();
+        resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown });
+      });
+    });
+    req.on('error', reject);
+    req.flushHeaders();
+  });
+}
+
 describe('provider fidelity through the real server', () => {
   let t: TestService;
   beforeAll(async () => {
@@ -89,6 +105,74 @@ triggers:
   };
   const latest = async (id: string) => (await t.service.store.listLog({ triggerId: id, limit: 1 }))[0]!;
 
+  describe('Label Studio bulk events (point 11)', () => {
+    it('launches a second, different import into the same project; a repeat of one launches nothing', async () => {
+      const first = await send(LABEL_STUDIO, labelStudio(tasksCreated([21, 22, 23])));
+      const second = await send(LABEL_STUDIO, labelStudio(tasksCreated([24, 25])));
+      expect(first.status).toBe(200);
+      expect(second.status).toBe(200);
+      expect(second.body!.run_id).not.toBe(first.body!.run_id);
+      expect(await latest(LABEL_STUDIO)).toMatchObject({ outcome: 'accepted' });
+      const again = await send(LABEL_STUDIO, labelStudio(tasksCreated([23, 21, 22])));
+      expect(again.body!.run_id).toBe(first.body!.run_id);
+      expect(await latest(LABEL_STUDIO)).toMatchObject({ outcome: 'duplicate' });
+    });
+
+    it('decodes ANNOTATIONS_CREATED (lists under annotation and task) and keys it on the annotations it carries', async () => {
+      const first = await send(LABEL_STUDIO, labelStudio(annotationsCreated([17, 18])));
+      expect(first.status).toBe(200);
+      expect(await latest(LABEL_STUDIO)).toMatchObject({ outcome: 'accepted' });
+      await send(LABEL_STUDIO, labelStudio(annotationsCreated([19])));
+      expect(await latest(LABEL_STUDIO)).toMatchObject({ outcome: 'accepted' });
+    });
+
+    it('launches each bulk delete of different tasks or annotations', async () => {
+      // TASKS_DELETED and ANNOTATIONS_DELETED carry only ids (labelstud.io/guide/webhook_reference).
+      for (const [key, action] of [['tasks', 'TASKS_DELETED'], ['annotations', 'ANNOTATIONS_DELETED']] as const) {
+        await send(LABEL_STUDIO, labelStudio({ action, [key]: [{ id: 18 }, { id: 19 }], project }));
+        expect(await latest(LABEL_STUDIO)).toMatchObject({ outcome: 'accepted' });
+        await send(LABEL_STUDIO, labelStudio({ action, [key]: [{ id: 20 }], project }));
+        expect(await latest(LABEL_STUDIO)).toMatchObject({ outcome: 'accepted' });
+      }
+    });
+  });
+
+  describe('Grafana re-fires (point 12)', () => {
+    it('launches an alert that fires again after resolving; the repeat interval re-send launches nothing', async () => {
+      const firing = await send(GRAFANA, grafana(grafanaAlert('firing', '2026-11-28T09:51:03.157076+02:00')));
+      expect(await latest(GRAFANA)).toMatchObject({ outcome: 'accepted', runId: firing.body!.run_id });
+      await send(GRAFANA, grafana(grafanaAlert('firing', '2026-11-28T09:51:03.157076+02:00')));
+      expect(await latest(GRAFANA)).toMatchObject({ outcome: 'duplicate' });
+      await send(GRAFANA, grafana(grafanaAlert('resolved', '2026-11-28T09:51:03.157076+02:00', '2026-11-28T10:06:03+02:00')));
+      expect(await latest(GRAFANA)).toMatchObject({ outcome: 'accepted' });
+      const refire = await send(GRAFANA, grafana(grafanaAlert('firing', '2026-11-28T11:20:03.157076+02:00')));
+      expect(refire.status).toBe(200);
+      expect(refire.body!.run_id).not.toBe(firing.body!.run_id);
+      expect(await latest(GRAFANA)).toMatchObject({ outcome: 'accepted' });
+    });
+  });
+
+  describe('Slack app_rate_limited and Discord autocomplete (point 13)', () => {
+    it('answers Slack app_rate_limited 200 as a handshake and launches nothing', async () => {
+      // The payload from api.slack.com/events/app_rate_limited, signed like every Events API delivery.
+      const body = JSON.stringify({ token: 'Jhj5dZrVaK7ZwHHjRyZWjbDl', type: 'app_rate_limited', team_id: 'T123456', minute_rate_limited: 1518467820, api_app_id: 'A123456' });
+      const answer = await send(SLACK, slackRequest(body, 'slack-secret', now(), 'application/json'));
+      expect(answer.status).toBe(200);
+      expect(await latest(SLACK)).toMatchObject({ outcome: 'handshake', status: 200, message: expect.stringContaining('app_rate_limited') });
+      expect(await t.service.store.listLog({ triggerId: SLACK, outcome: 'accepted', limit: 1 })).toEqual([]);
+    });
+
+    it('answers a Discord autocomplete interaction with an autocomplete result (type 8), never a deferred message, and launches nothing', async () => {
+      // Interaction type 4 = APPLICATION_COMMAND_AUTOCOMPLETE; its only valid callback is type 8,
+      // APPLICATION_COMMAND_AUTOCOMPLETE_RESULT with data.choices (discord-interactions InteractionResponseType).
+      const interaction = { id: 'ac-1', application_id: 'app1', type: 4, token: 'tok', version: 1, guild_id: 'g1', member: { user: { id: 'u1' } }, data: { name: 'predict', type: 1, options: [{ name: 'model', type: 3, value: 'res', focused: true }] } };
+      const answer = await send(DISCORD, discordRequest(interaction, discordKey('fidelity-app'), now()));
+      expect(answer).toEqual({ status: 200, body: { type: 8, data: { choices: [] } } });
+      expect(await latest(DISCORD)).toMatchObject({ outcome: 'handshake' });
+      expect(await t.service.store.listLog({ triggerId: DISCORD, outcome: 'accepted', limit: 1 })).toEqual([]);
+    });
+  });
+
   describe("body limits follow the provider's (point 14)", () => {
     // GitHub: "Payloads are capped at 25 MB" (docs.github.com, webhook events and payloads). A push
     // of 20 commits touching 3,000 files each (GitHub's per-array cap) passes 5 MiB.
@@ -111,7 +195,9 @@ triggers:
     it("keeps a trigger's own max_body_bytes, and 5 MiB for a trigger without a connector", async () => {
       const limited = await send(GITHUB_LIMITED, await githubRequest(push, 'gh-secret', 'push', 'small-push-1'));
       expect(limited).toMatchObject({ status: 413, body: { error: { code: 'body_too_large', message: expect.stringContaining('limit of 1000 bytes') } } });
-      const generic = await send(GENERIC, { body: 'x'.repeat(5 * MiB + 1), headers: { 'content-type': 'text/plain' } });
+      // Declared, not sent: the limit is checked on Content-Length before any byte is read, and an
+      // unread 5 MiB upload would keep the connection (and the server's close) busy.
+      const generic = await declareOnly(t.url(GENERIC), 5 * MiB + 1);
       expect(generic).toMatchObject({ status: 413, body: { error: { code: 'body_too_large', message: expect.stringContaining(`limit of ${5 * MiB} bytes`) } } });
     });
   });
