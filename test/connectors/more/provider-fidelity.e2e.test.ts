@@ -201,4 +201,30 @@ triggers:
       expect(generic).toMatchObject({ status: 413, body: { error: { code: 'body_too_large', message: expect.stringContaining(`limit of ${5 * MiB} bytes`) } } });
     });
   });
+
+  describe("Datadog's default payload (point 15)", () => {
+    // What Datadog posts when the webhook's payload is left empty (docs.datadoghq.com/integrations/webhooks).
+    const defaultPayload = { body: '%%%\nModel drift above threshold\n%%%', last_updated: '1795000000000', event_type: 'query_alert_monitor', title: '[Triggered] Model drift', date: '1795000000000', org: { id: '123', name: 'Acme' }, id: '7571536720113209999' };
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const triggersJson = async () => ((await (await fetch(`${t.service.url}/api/v0/triggers/`, { headers: admin })).json()) as { triggers: Array<{ id: string; sender_problem: unknown }> }).triggers.find((x) => x.id === DATADOG)!;
+    const pageHtml = async () => (await fetch(`${t.service.url}/ui/triggers/${DATADOG}`, { headers: admin })).text();
+
+    it('answers it with the reason instead of a quiet 200, and flags the trigger in the admin API and on the page until a templated delivery passes', async () => {
+      expect((await triggersJson()).sender_problem).toBeNull();
+      const answer = await send(DATADOG, datadog(defaultPayload));
+      expect(answer).toEqual({ status: 422, body: { error: { code: 'sender_misconfigured', message: expect.stringContaining("receives Datadog's default payload; set the template") } } });
+      expect(await latest(DATADOG)).toMatchObject({ outcome: 'rejected', code: 'sender_misconfigured' });
+
+      expect((await triggersJson()).sender_problem).toEqual({ message: expect.stringContaining("receives Datadog's default payload; set the template"), last_at: expect.any(Number) });
+      expect(await pageHtml()).toMatch(/<p class="notice bad" role="alert">This trigger receives Datadog&#39;s default payload; set the template/);
+      const index = await (await fetch(`${t.service.url}/ui/`, { headers: admin })).text();
+      expect(index).toContain('⚠ receives Datadog&#39;s default payload; set the template');
+
+      // The README's template: the flag goes once such a delivery arrives.
+      const templated = await send(DATADOG, datadog({ id: '7571536720113210000', alert_id: '123', transition: 'Triggered', title: '[Triggered] Model drift', priority: 'P2', tags: 'env:prod', link: 'https://app.datadoghq.com/event/1', date: '1795000000000', query: 'avg(last_5m):avg:model.drift{env:prod} > 0.3' }));
+      expect(templated.status).toBe(200);
+      expect((await triggersJson()).sender_problem).toBeNull();
+      expect(await pageHtml()).not.toContain('role="alert"');
+    });
+  });
 });
