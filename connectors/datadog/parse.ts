@@ -7,7 +7,7 @@ import { datadogPayload, type DatadogPayload } from './payload.js';
  * transition, so it could never launch: refused with the fix, never a quiet 200.
  */
 const DEFAULT_PAYLOAD_KEYS = ['body', 'last_updated', 'event_type', 'org'];
-const DEFAULT_PAYLOAD_MESSAGE = "receives Datadog's default payload; set the template (README: Datadog)";
+const DEFAULT_PAYLOAD_MESSAGE = "receives Datadog's default payload; set the template given in the README's Datadog section";
 
 export function parseDatadog(req: RawRequest): Verdict<Delivery<DatadogPayload>> {
   const payload = parseJsonPayload(req, datadogPayload, 'Datadog webhook (see the payload template)');
