@@ -57,6 +57,11 @@ export interface Connector<Params = unknown, Payload = unknown> {
   readonly sensitiveHeaders: readonly string[];
   /** Headers a trigger's params name as carrying its credential (a configurable token header). */
   credentialHeaders?(params: Params): readonly string[];
+  /**
+   * The largest body the provider documents sending; a trigger's `max_body_bytes` defaults to it
+   * (5 MiB when absent). Set it where the provider sends more than 5 MiB, or its deliveries get 413.
+   */
+  readonly maxBodyBytes?: number | undefined;
 
   /** Authenticates the raw bytes. Pure: no I/O, the clock injected, secrets from params. */
   verify(req: RawRequest, params: Params, clock: Clock): Verdict<void> | Promise<Verdict<void>>;

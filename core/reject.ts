@@ -23,6 +23,8 @@ export const REJECT_STATUS = {
   unparseable_body: 400,
   payload_invalid: 400,
   filtered_out: 400,
+  /** The sender is set up so that nothing it sends can launch (Datadog's default payload); the page and `check` flag the trigger. */
+  sender_misconfigured: 422,
   rate_limited: 400,
   run_not_found: 404,
   url_signature_invalid: 403,

@@ -4,9 +4,20 @@ import type { DiscordPayload } from './payload.js';
 
 const EPHEMERAL = 64;
 
-/** PING → PONG: Discord checks the endpoint with it. */
+const PING = 1;
+const PONG = 1;
+const APPLICATION_COMMAND_AUTOCOMPLETE = 4;
+const APPLICATION_COMMAND_AUTOCOMPLETE_RESULT = 8;
+
+/**
+ * PING → PONG: Discord checks the endpoint with it. Autocomplete (sent as the user types an
+ * option) may only be answered with an autocomplete result, never a deferred message (Discord:
+ * "Receiving and Responding", interaction callback types); it launches nothing, so no choices.
+ */
 export function handshakeDiscord({ payload }: Delivery<DiscordPayload>): ResponseSpec | undefined {
-  return payload.type === 1 ? { status: 200, json: { type: 1 } } : undefined;
+  if (payload.type === PING) return { status: 200, json: { type: PONG } };
+  if (payload.type === APPLICATION_COMMAND_AUTOCOMPLETE) return { status: 200, json: { type: APPLICATION_COMMAND_AUTOCOMPLETE_RESULT, data: { choices: [] } } };
+  return undefined;
 }
 
 /** A deferred answer ("thinking…") inside Discord's 3 s; the message follows as the run goes. */

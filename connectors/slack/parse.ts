@@ -1,5 +1,5 @@
 import { parseBody, refuse, type Delivery, type RawRequest, type Verdict } from '../../core/connector-kit.js';
-import { isEventCallback, isSlashCommand, isSslCheck, isUrlVerification, slackPayload, type Interaction, type SlackPayload } from './payload.js';
+import { isAppRateLimited, isEventCallback, isSlashCommand, isSslCheck, isUrlVerification, slackPayload, type Interaction, type SlackPayload } from './payload.js';
 
 /** What filters and `{payload.x}` templates see: the payload, plus the command text split into words. */
 export type SlackView = SlackPayload & { args?: string[] };
@@ -35,6 +35,7 @@ export function parseSlack(req: RawRequest): Verdict<Delivery<SlackPayload>> {
   if (isEventCallback(payload)) return { ok: true, value: { payload, kind: 'event_callback', deliveryId: payload.event_id } };
   if (isUrlVerification(payload)) return { ok: true, value: { payload, kind: 'url_verification' } };
   if (isSslCheck(payload)) return { ok: true, value: { payload, kind: 'ssl_check' } };
+  if (isAppRateLimited(payload)) return { ok: true, value: { payload, kind: 'app_rate_limited' } };
   const interaction = payload as Interaction;
   return { ok: true, value: { payload, kind: interaction.type, deliveryId: interaction.trigger_id } };
 }

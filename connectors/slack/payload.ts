@@ -52,6 +52,18 @@ export const urlVerification = z.looseObject({
   challenge: z.string(),
 });
 
+/**
+ * Sent to the Events API Request URL when the app is rate limited (over 30,000 events an hour from
+ * one workspace). Slack disables apps that answer under 95 % of deliveries with 200, so it is
+ * answered 200 like a handshake (api.slack.com/events/app_rate_limited).
+ */
+export const appRateLimited = z.looseObject({
+  type: z.literal('app_rate_limited'),
+  team_id: z.string(),
+  minute_rate_limited: z.number(),
+  api_app_id: z.string().optional(),
+});
+
 /** Slack's unsigned SSL probe for slash command URLs; answered, never launched. */
 export const sslCheck = z.looseObject({
   ssl_check: z.literal('1'),
@@ -62,6 +74,7 @@ export const slackPayload = z.union([
   interaction.meta({ title: 'Interaction' }),
   eventCallback.meta({ title: 'EventCallback' }),
   urlVerification.meta({ title: 'UrlVerification' }),
+  appRateLimited.meta({ title: 'AppRateLimited' }),
   sslCheck.meta({ title: 'SslCheck' }),
 ]);
 
@@ -79,6 +92,9 @@ export function isEventCallback(payload: SlackPayload): payload is EventCallback
 }
 export function isUrlVerification(payload: SlackPayload): payload is z.output<typeof urlVerification> {
   return payload.type === 'url_verification';
+}
+export function isAppRateLimited(payload: SlackPayload): payload is z.output<typeof appRateLimited> {
+  return payload.type === 'app_rate_limited';
 }
 export function isInteraction(payload: SlackPayload): payload is Interaction {
   return (INTERACTION_TYPES as readonly unknown[]).includes(payload.type);

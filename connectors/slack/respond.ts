@@ -4,9 +4,12 @@ import { isSlashCommand, isUrlVerification, type SlackPayload } from './payload.
 
 const EMPTY: ResponseSpec = { status: 200 };
 
-/** url_verification is echoed (Events API setup); the SSL probe gets an empty 200. */
+/**
+ * url_verification is echoed (Events API setup); the SSL probe and app_rate_limited (Slack's
+ * notice that events are being dropped; it is in the trigger log as a handshake) get an empty 200.
+ */
 export function handshakeSlack(delivery: Delivery<SlackPayload>): ResponseSpec | undefined {
-  if (delivery.kind === 'ssl_check') return EMPTY;
+  if (delivery.kind === 'ssl_check' || delivery.kind === 'app_rate_limited') return EMPTY;
   const { payload } = delivery;
   if (isUrlVerification(payload)) return { status: 200, json: { challenge: payload.challenge } };
   return undefined;

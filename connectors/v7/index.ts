@@ -20,6 +20,7 @@ export const v7 = defineConnector<V7Params, V7Payload>({
   dedupeWindowSeconds: 86_400,
   sensitiveHeaders: ['authorization', 'v7-signature'],
   credentialHeaders: (params) => (params.mode === 'token' ? [params.header] : []),
+  maxBodyBytes: 50 * 1024 * 1024, // no cap stated, but V7 warns video items make large payloads (docs.v7labs.com "Webhook Payload Format"); = the README's proxy limit
   verify: verifyV7,
   sign: signV7,
   sample: sampleV7,

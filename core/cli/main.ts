@@ -15,8 +15,9 @@ import { uuidv7 } from '../ids.js';
 import { summariseRun } from '../launch/run-status.js';
 import { startService } from '../service.js';
 import { openStore } from '../store/open-store.js';
-import type { LogOutcome } from '../store/store.js';
+import type { LogOutcome, Store } from '../store/store.js';
 import { formatTriggerLogLine, readTriggerLog, type TriggerLogLine } from '../trigger-log/read-trigger-log.js';
+import { senderProblem, type SenderProblem } from '../trigger-log/sender-problem.js';
 import { signTriggerRequest } from '../triggers/sign-request.js';
 
 const DEFAULT_CONFIG = process.env.HOOKLAUNCH_CONFIG ?? 'hooklaunch.yaml';
@@ -41,6 +42,31 @@ async function load(file: string): Promise<LoadedConfig> {
   const loaded = loadConfig(file, process.env, connectors);
   await preflight(loaded);
   return loaded;
+}
+
+/**
+ * Triggers whose sender is set up so that nothing it sends launches, from the trigger log. `check`
+ * runs before the first `serve` too: no store yet means nothing logged, and it is not created here.
+ */
+async function senderProblems(loaded: LoadedConfig): Promise<Map<string, SenderProblem>> {
+  const problems = new Map<string, SenderProblem>();
+  if (loaded.storeUrl.startsWith('sqlite:') && !existsSync(loaded.storeUrl.slice('sqlite:'.length))) return problems;
+  let store: Store;
+  try {
+    store = await openStore(loaded.storeUrl);
+  } catch (error) {
+    process.stderr.write(`note: the trigger log (${loaded.storeUrl}) could not be read, so deliveries were not checked: ${error instanceof Error ? error.message : String(error)}\n`);
+    return problems;
+  }
+  try {
+    for (const trigger of loaded.config.triggers) {
+      const problem = await senderProblem(store, trigger.id);
+      if (problem) problems.set(trigger.id, problem);
+    }
+  } finally {
+    await store.close();
+  }
+  return problems;
 }
 
 export function describeTrigger(trigger: TriggerConfig, publicUrl: string): string {
@@ -80,8 +106,15 @@ program
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
   .action(async (options: { config: string }) => {
     const loaded = await load(options.config);
+    const problems = await senderProblems(loaded);
     process.stdout.write(`${loaded.file}: ok, ${loaded.config.triggers.length} trigger(s)\n`);
-    for (const trigger of loaded.config.triggers) process.stdout.write(`\n${describeTrigger(trigger, loaded.publicUrl)}\n`);
+    for (const trigger of loaded.config.triggers) {
+      const problem = problems.get(trigger.id);
+      const warning = problem ? `\n  warning:    ${problem.message} (last ${new Date(problem.lastAtMs).toISOString()})` : '';
+      process.stdout.write(`\n${describeTrigger(trigger, loaded.publicUrl)}${warning}\n`);
+    }
+    // A warning, not a failure: the config is valid and the fix is on the sender's side.
+    if (problems.size > 0) process.stderr.write(`${problems.size} trigger(s) receive deliveries that can never launch: see "warning:" above\n`);
   });
 
 program

@@ -93,6 +93,15 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv =
       for (const issue of params.error.issues) connectorIssues.push(toIssue(doc, lines, { ...issue, path: [...at, ...issue.path] }));
       return;
     }
+    const perTrigger = config.server.limits.max_inflight_bytes_per_trigger;
+    if (trigger.max_body_bytes === undefined && connector.maxBodyBytes !== undefined && connector.maxBodyBytes > perTrigger) {
+      connectorIssues.push({
+        path: formatPath([...at, 'type']),
+        line: lineOf(doc, lines, [...at, 'type']),
+        message: `${type} deliveries may be up to ${connector.maxBodyBytes} bytes, more than server.limits.max_inflight_bytes_per_trigger (${perTrigger}); raise that limit, or set this trigger's max_body_bytes`,
+      });
+      return;
+    }
     connectors.set(trigger.id, { connector, params: params.data });
   });
   if (connectorIssues.length > 0) throw new ConfigError(file, connectorIssues);

@@ -7,6 +7,9 @@ import { weakHmacKey, type SecretEncoding } from '../conditions/hmac-key.js';
 
 const MiB = 1024 * 1024;
 
+/** A trigger's body limit when neither it (`max_body_bytes`) nor its connector (`maxBodyBytes`) sets one. */
+export const DEFAULT_MAX_BODY_BYTES = 5 * MiB;
+
 const nonEmpty = z.string().min(1, 'must not be empty');
 const positiveInt = z.number().int().positive();
 
@@ -210,7 +213,8 @@ const triggerSchema = z.strictObject({
   conditions: z.array(conditionSchema).default([]),
   actions: z.array(actionSchema).min(1, 'a trigger needs at least one action'),
   response: responseSchema.optional(),
-  max_body_bytes: positiveInt.default(5 * MiB),
+  /** Unset: the connector's provider limit, else DEFAULT_MAX_BODY_BYTES (resolved in compileTrigger). */
+  max_body_bytes: positiveInt.optional(),
   /** Notification targets for this trigger, besides the global ones. */
   notify: z.array(notifyTarget).default([]),
 });
@@ -324,7 +328,7 @@ export const configSchema = z
     const seen = new Map<string, number>();
     config.triggers.forEach((trigger, index) => {
       // A body larger than the trigger's in-flight budget could never be read: every try would get 503.
-      if (trigger.max_body_bytes > limits.max_inflight_bytes_per_trigger) {
+      if (trigger.max_body_bytes !== undefined && trigger.max_body_bytes > limits.max_inflight_bytes_per_trigger) {
         ctx.addIssue({ code: 'custom', path: ['triggers', index, 'max_body_bytes'], message: `exceeds server.limits.max_inflight_bytes_per_trigger (${limits.max_inflight_bytes_per_trigger}); raise that limit too` });
       }
       const first = seen.get(trigger.id);

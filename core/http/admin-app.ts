@@ -9,6 +9,7 @@ import { secretEqual } from '../conditions/constant-time.js';
 import type { LogOutcome } from '../store/store.js';
 import { describeActions, describeConditions, requestDetail, runDetail } from '../trigger-log/describe.js';
 import { readTriggerLog } from '../trigger-log/read-trigger-log.js';
+import { senderProblem } from '../trigger-log/sender-problem.js';
 import { replayRequest } from '../triggers/replay-request.js';
 import type { HttpContext } from './context.js';
 import { createCsrfGuard, CSRF_HEADER } from './csrf-guard.js';
@@ -63,8 +64,10 @@ export function createAdminApp(ctx: HttpContext): express.Express {
 
   app.get('/api/v0/triggers{/}', requireAdmin, async (_req, res) => {
     const stats = new Map((await ctx.store.triggerStats(ctx.clock.now() - 86_400_000)).map((s) => [s.triggerId, s]));
+    const triggers = [...ctx.triggers.values()];
+    const problems = await Promise.all(triggers.map((t) => senderProblem(ctx.store, t.id)));
     res.json({
-      triggers: [...ctx.triggers.values()].map((t) => ({
+      triggers: triggers.map((t, i) => ({
         id: t.id,
         title: t.title,
         url: `${ctx.publicUrl ?? ''}/api/v0/launch/${t.id}/`,
@@ -73,6 +76,8 @@ export function createAdminApp(ctx: HttpContext): express.Express {
         actions: describeActions(t.config),
         last_request_at: stats.get(t.id)?.lastAtMs ?? null,
         last_24h: stats.get(t.id)?.counts ?? null,
+        // Set while the sender is set up so that nothing it sends can launch (e.g. Datadog's default payload).
+        sender_problem: problems[i] ? { message: problems[i].message, last_at: problems[i].lastAtMs } : null,
       })),
     });
   });

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ConnectorBinding } from '../config/load-config.js';
-import type { ActionConfig, ConditionConfig, LocatorConfig, ResponseConfig, TriggerConfig } from '../config/schema.js';
+import { DEFAULT_MAX_BODY_BYTES, type ActionConfig, type ConditionConfig, type LocatorConfig, type ResponseConfig, type TriggerConfig } from '../config/schema.js';
 import type { Connector, Delivery } from '../connector.js';
 import type { Check } from '../conditions/check.js';
 import { compileHmac } from '../conditions/hmac.js';
@@ -161,7 +161,7 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, 
     id: trigger.id,
     config: trigger,
     title: trigger.title,
-    maxBodyBytes: trigger.max_body_bytes,
+    maxBodyBytes: trigger.max_body_bytes ?? connector?.connector.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     authChecks,
     streamingAuth,
     filterChecks,

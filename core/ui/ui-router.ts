@@ -11,6 +11,7 @@ import { sendTestRequest } from '../http/test-request.js';
 import type { LogOutcome } from '../store/store.js';
 import { describeActions, describeConditions, requestDetail, type RunDetail } from '../trigger-log/describe.js';
 import { readTriggerLog, repeated } from '../trigger-log/read-trigger-log.js';
+import { senderProblem, type SenderProblem } from '../trigger-log/sender-problem.js';
 import { replayRequest } from '../triggers/replay-request.js';
 import { html, outcomeBadge, page, time, type Html } from './html.js';
 
@@ -72,11 +73,14 @@ export function createUiRouter(ctx: HttpContext, auth: UiAuth): Router {
 
   router.get('/', async (_req, res) => {
     const stats = new Map((await ctx.store.triggerStats(ctx.clock.now() - 86_400_000)).map((s) => [s.triggerId, s]));
-    const rows = [...ctx.triggers.values()].map((t) => {
+    const triggers = [...ctx.triggers.values()];
+    const problems = await Promise.all(triggers.map((t) => senderProblem(ctx.store, t.id)));
+    const rows = triggers.map((t, i) => {
       const url = `${ctx.publicUrl ?? ''}/api/v0/launch/${t.id}/`;
       const counts = stats.get(t.id)?.counts;
+      const problem = problems[i];
       return html`<tr>
-        <td><a href="/ui/triggers/${t.id}">${t.title || t.id}</a></td>
+        <td><a href="/ui/triggers/${t.id}">${t.title || t.id}</a>${problem ? html`<br><span class="bad" role="note">⚠ ${problem.message}</span>` : ''}</td>
         <td><code>${url}</code> <button type="button" data-copy="${url}" aria-label="Copy the URL of ${t.title || t.id}">Copy</button></td>
         <td>${t.connector?.connector.title ?? html`<span class="muted">generic</span>`}</td>
         <td>${describeConditions(t.config).join('; ')}</td>
@@ -103,11 +107,13 @@ export function createUiRouter(ctx: HttpContext, auth: UiAuth): Router {
     const entries = await readTriggerLog(ctx.store, ctx.rejections, { triggerId: trigger.id, limit: 200, outcome, code });
     const sample = trigger.connector?.connector.sample?.(trigger.connector.params);
     const notice = typeof req.query.notice === 'string' ? req.query.notice : undefined;
+    const problem = await senderProblem(ctx.store, trigger.id);
     send(
       res,
       trigger.title || trigger.id,
       html`<h1>${trigger.title || trigger.id}</h1>
         ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
+        ${problem ? problemNotice(problem) : ''}
         <dl>
           <dt>URL</dt><dd><code>${ctx.publicUrl ?? ''}/api/v0/launch/${trigger.id}/</code></dd>
           <dt>Conditions</dt><dd>${describeConditions(trigger.config).join('; ')}</dd>
@@ -191,6 +197,11 @@ export function createUiRouter(ctx: HttpContext, auth: UiAuth): Router {
   });
 
   return router;
+}
+
+/** The sender is set up so that nothing it sends can launch: said first, until a delivery passes. */
+function problemNotice(problem: SenderProblem): Html {
+  return html`<p class="notice bad" role="alert">This trigger ${problem.message} (last ${time(problem.lastAtMs)}). Nothing it receives can launch until then.</p>`;
 }
 
 function renderRun(detail: RunDetail): Html {

@@ -272,6 +272,26 @@ function toUrlVerification(value: unknown, path: string): UrlVerification {
   };
 }
 
+/** AppRateLimited part of the payload. Unknown keys are kept. */
+export interface AppRateLimited {
+  type: "app_rate_limited";
+  team_id: string;
+  minute_rate_limited: number;
+  api_app_id?: string | undefined;
+  [key: string]: unknown;
+}
+
+function toAppRateLimited(value: unknown, path: string): AppRateLimited {
+  const data = isObject(value, path);
+  return {
+    ...data,
+    type: isLiteral(["app_rate_limited"])(required(data, "type", path), `${path}.type`),
+    team_id: isString(required(data, "team_id", path), `${path}.team_id`),
+    minute_rate_limited: isNumber(required(data, "minute_rate_limited", path), `${path}.minute_rate_limited`),
+    api_app_id: optional(data, "api_app_id", path, isString),
+  };
+}
+
 /** SslCheck part of the payload. Unknown keys are kept. */
 export interface SslCheck {
   ssl_check: "1";
@@ -286,7 +306,7 @@ function toSslCheck(value: unknown, path: string): SslCheck {
   };
 }
 
-export type Payload = SlashCommand | Interaction | EventCallback | UrlVerification | SslCheck;
+export type Payload = SlashCommand | Interaction | EventCallback | UrlVerification | AppRateLimited | SslCheck;
 
 /**
  * The stored body as the provider sent it: JSON, or form fields (one value each) whose `payload`
@@ -310,7 +330,7 @@ export function decode(raw: Uint8Array | string): unknown {
 
 /** Decodes and checks a Slack payload; throws PayloadError naming the field at fault. */
 export function parsePayload(raw: Uint8Array | string): Payload {
-  return isUnion([toSlashCommand, toInteraction, toEventCallback, toUrlVerification, toSslCheck])(decode(raw), 'payload');
+  return isUnion([toSlashCommand, toInteraction, toEventCallback, toUrlVerification, toAppRateLimited, toSslCheck])(decode(raw), 'payload');
 }
 
 /**

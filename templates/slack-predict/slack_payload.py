@@ -333,6 +333,30 @@ class UrlVerification:
 
 
 @dataclass
+class AppRateLimited:
+    """AppRateLimited part of the payload. Unknown keys are kept in `extra`."""
+
+    type: Literal["app_rate_limited"]
+    team_id: str
+    minute_rate_limited: float
+    api_app_id: Optional[str] = None
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+    _KEYS = ("type", "team_id", "minute_rate_limited", "api_app_id")
+
+    @classmethod
+    def from_dict(cls, data: Any, path: str = "payload") -> "AppRateLimited":
+        _object(data, path)
+        return cls(
+            type=_literal(("app_rate_limited",))(_required(data, "type", path), f"{path}.type"),
+            team_id=_string(_required(data, "team_id", path), f"{path}.team_id"),
+            minute_rate_limited=_number(_required(data, "minute_rate_limited", path), f"{path}.minute_rate_limited"),
+            api_app_id=_optional(data, "api_app_id", path, _string),
+            extra={k: v for k, v in data.items() if k not in cls._KEYS},
+        )
+
+
+@dataclass
 class SslCheck:
     """SslCheck part of the payload. Unknown keys are kept in `extra`."""
 
@@ -350,7 +374,7 @@ class SslCheck:
         )
 
 
-Payload = Union["SlashCommand", "Interaction", "EventCallback", "UrlVerification", "SslCheck"]
+Payload = Union["SlashCommand", "Interaction", "EventCallback", "UrlVerification", "AppRateLimited", "SslCheck"]
 
 
 def decode(raw: Union[bytes, str]) -> Any:
@@ -373,7 +397,7 @@ def decode(raw: Union[bytes, str]) -> Any:
 
 def parse(raw: Union[bytes, str]) -> Payload:
     """Decodes and checks a Slack payload; raises PayloadError naming the field at fault."""
-    return _union([SlashCommand.from_dict, Interaction.from_dict, EventCallback.from_dict, UrlVerification.from_dict, SslCheck.from_dict], "a SlashCommand object or a Interaction object or a EventCallback object or a UrlVerification object or a SslCheck object")(decode(raw), "payload")
+    return _union([SlashCommand.from_dict, Interaction.from_dict, EventCallback.from_dict, UrlVerification.from_dict, AppRateLimited.from_dict, SslCheck.from_dict], "a SlashCommand object or a Interaction object or a EventCallback object or a UrlVerification object or a AppRateLimited object or a SslCheck object")(decode(raw), "payload")
 
 
 def load(input_name: str = "payload") -> Payload:

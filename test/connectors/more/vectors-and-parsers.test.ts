@@ -52,6 +52,9 @@ describe('generated parsers for every connector', () => {
     ['gitlab', 'gitlab/push.json'],
     ['discord', 'discord/application-command.json'],
     ['label-studio', 'label-studio/annotation-created.json'],
+    // Bulk shapes from labelstud.io/guide/webhook_reference and label_studio/webhooks/models.py (lists under annotation and task).
+    ['label-studio', 'label-studio/tasks-created.json'],
+    ['label-studio', 'label-studio/annotations-created.json'],
     ['datadog', 'datadog/triggered.json'],
     ['grafana', 'grafana/firing.json'],
     ['stripe', 'stripe/checkout-session-completed.json'],

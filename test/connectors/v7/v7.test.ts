@@ -89,7 +89,7 @@ describe('V7 connector', () => {
   });
 
   it('samples a team webhook in signed mode unless a dataset is named by slug', () => {
-    const signed = (extra: Record<string, unknown>) => JSON.parse(v7.sample!(v7.params.parse({ secret: 'k', mode: 'signed', ...extra })).body) as Record<string, unknown>;
+    const signed = (extra: Record<string, unknown>) => JSON.parse(v7.sample!(v7.params.parse({ secret: 'v7-signing-key-0123', mode: 'signed', ...extra })).body) as Record<string, unknown>;
     expect(signed({})).toMatchObject({ event_type: 'workflow_complete', payload: { dataset_id: 1 } });
     expect(signed({ datasets: ['42'] })).toMatchObject({ payload: { dataset_id: 42 } });
     expect(signed({ datasets: ['cars'] })).toMatchObject({ item: { source_info: { dataset: { slug: 'cars' } } } });

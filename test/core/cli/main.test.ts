@@ -54,6 +54,29 @@ describe('hooklaunch CLI', () => {
     expect(stdout).toContain('run-execution train');
   });
 
+  it("check flags a trigger that receives Datadog's default payload, until a templated delivery arrives", async () => {
+    const id = '0190fe82-c984-7f66-8302-69874914e1d0';
+    const t = await startTestService(VALOHAI, `triggers:\n  - id: ${id}\n    connector: {type: datadog, secret: dd-token}\n    actions: [{type: run-execution, step: train}]\n`);
+    try {
+      const config = join(t.project.dir, 'hooklaunch.yaml');
+      const before = await hooklaunch(['check', '--config', config]);
+      expect(before.code).toBe(0);
+      expect(before.stdout).not.toContain('warning:');
+      // What Datadog posts when the webhook's payload is left empty (docs.datadoghq.com/integrations/webhooks).
+      const defaultPayload = { body: 'drift', last_updated: '1795000000000', event_type: 'query_alert_monitor', title: '[Triggered] drift', date: '1795000000000', org: { id: '1', name: 'Acme' }, id: '42' };
+      const headers = { 'content-type': 'application/json', authorization: 'Bearer dd-token' };
+      expect((await fetch(t.url(id), { method: 'POST', headers, body: JSON.stringify(defaultPayload) })).status).toBe(422);
+      const flagged = await hooklaunch(['check', '--config', config]);
+      expect(flagged.code).toBe(0);
+      expect(flagged.stdout).toMatch(new RegExp(`/api/v0/launch/${id}/\\n(?:  .*\\n)*  warning:    receives Datadog's default payload; set the template .*\\(last \\d{4}-`));
+      expect(flagged.stderr).toContain('1 trigger(s) receive deliveries that can never launch');
+      await fetch(t.url(id), { method: 'POST', headers, body: JSON.stringify({ id: '43', transition: 'Triggered' }) });
+      expect((await hooklaunch(['check', '--config', config])).stdout).not.toContain('warning:');
+    } finally {
+      await t.close();
+    }
+  });
+
   it('check exits 2 naming the file, line and config path of an error', async () => {
     project = tempProject(VALOHAI);
     const config = project.write('hooklaunch.yaml', 'triggers:\n  - id: 0190fe82-c984-7f66-8302-69874914e1c9\n    actions:\n      - type: run-execution\n        step: tain\n');

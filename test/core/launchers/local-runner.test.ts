@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { summariseRun } from '../../../core/launch/run-status.js';
 import type { ExecutionRecord } from '../../../core/store/store.js';
 import { startTestService, type TestService } from '../../helpers/service.js';
@@ -35,6 +35,19 @@ describe('local runner', () => {
     const execution = await launch(t);
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(execution).toMatchObject({ status: 'error', error: 'stopped: time limit of 1 s exceeded' });
+  });
+
+  it('closes while one execution runs and another waits its turn', async () => {
+    t = await startTestService('- step: {name: slow, image: x, command: sleep 20}\n', trigger('slow').replace('CONCURRENCY', '1'));
+    const service = t;
+    const send = () => fetch(service.url(TRIGGER), { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    await Promise.all([send(), send()]);
+    await vi.waitFor(async () => expect(await service.service.store.executionsWithStatus('started')).toHaveLength(1), { timeout: 10_000, interval: 50 });
+    let timer: NodeJS.Timeout | undefined;
+    const closed = await Promise.race([service.close().then(() => 'closed'), new Promise((resolve) => (timer = setTimeout(resolve, 10_000, 'still closing after 10 s')))]);
+    clearTimeout(timer);
+    t = undefined;
+    expect(closed).toBe('closed');
   });
 
   it.each([
