@@ -216,18 +216,18 @@ describe('Valohai launcher', () => {
     const sent = JSON.parse(request!.text) as { inputs: { payload: string[] } };
     const url = sent.inputs.payload[0]!;
     expect(url).toMatch(payloadUrl(runId, 'payload.json'));
-    // valohai-cli's body (valohai_cli/commands/execution/run/dynamic_run_command.py execute():
-    // commit, inputs, parameters, project, step, title, tags) with `commit` resolved to an
-    // identifier first (valohai_cli/utils/commits.py resolve_commit): the ref "release" is
-    // never sent as is.
+    // valohai/valohai-cli valohai_cli/commands/execution/run/dynamic_run_command.py execute():
+    // {commit, inputs, parameters, project, step} then title and tags; every step parameter with
+    // its default unless given (threshold 0.5), every input; `commit` resolved to an identifier
+    // first (valohai_cli/utils/commits.py resolve_commit): the ref "release" is never sent as is.
     expect(request!.text).toBe(
       JSON.stringify({
-        project: PROJECT,
         commit: RELEASE_SHA,
+        inputs: { payload: [url] },
+        parameters: { url: 'https://example.test/cat.jpg', threshold: 0.5 },
+        project: PROJECT,
         step: 'predict',
         title: 'predict ada',
-        parameters: { url: 'https://example.test/cat.jpg' },
-        inputs: { payload: [url] },
         tags: [`hooklaunch-${runId}.0`],
       }),
     );
@@ -446,6 +446,7 @@ describe('Valohai launcher: the pipeline definition comes from the commit the ru
     edges: []
 `;
   const FLOW = '0190fe82-c984-7f66-8302-0000000000f1';
+  const WORK = '0190fe82-c984-7f66-8302-0000000000f2';
   let t: TestService;
   let committed = '';
   const git = (...args: string[]): string =>
@@ -458,7 +459,7 @@ describe('Valohai launcher: the pipeline definition comes from the commit the ru
         print.error();
       },
     });
-    t = await startTestService(CURRENT, `${CONFIG.split('triggers:')[0]}triggers:\n  - id: ${FLOW}\n    actions:\n      - type: run-pipeline\n        pipeline: flow\n`, {
+    t = await startTestService(CURRENT, `${CONFIG.split('triggers:')[0]}triggers:\n  - id: ${FLOW}\n    actions:\n      - type: run-pipeline\n        pipeline: flow\n  - id: ${WORK}\n    actions:\n      - type: run-execution\n        step: work\n`, {
       env: { VALOHAI_API_TOKEN: TOKEN },
     });
     // A repository whose commit has another valohai.yaml than the working copy.
@@ -496,6 +497,24 @@ describe('Valohai launcher: the pipeline definition comes from the commit the ru
     ]);
     const info = (await (await fetch(`${t.url(FLOW, 'run/')}?run_id=${runId}`)).json()) as { result: Array<{ pipeline_definition: string }> };
     expect(info.result[0]!.pipeline_definition).toBe(`valohai.yaml at commit ${committed}`);
+  });
+
+  it('sends an execution with the step as it is at that commit', async () => {
+    commits = [commitEntry(committed, 'main', '2026-11-26T16:36:06Z')];
+    await fetch(t.url(WORK), { method: 'POST', body: '{}' });
+    await t.service.settled();
+    // dynamic_run_command.py execute() for the commit's step; time_limit from its time-limit
+    // (valohai-cli tests/commands/execution/run/test_run.py test_run_time_limit).
+    expect(JSON.parse(seen.find((s) => s.method === 'POST')!.text)).toEqual({
+      commit: committed,
+      inputs: {},
+      parameters: {},
+      project: PROJECT,
+      step: 'work',
+      title: 'work',
+      time_limit: 60,
+      tags: [expect.stringMatching(/^hooklaunch-/)],
+    });
   });
 
   it('falls back to the working copy when the commit is not in the local repository, and says so', async () => {

@@ -14,6 +14,7 @@ import type { ValohaiProject } from '../../valohai-yaml/load-valohai-yaml.js';
 import type { ProjectVersions } from '../local/project-versions.js';
 import type { ValohaiApi } from './valohai-api.js';
 import { convertPipeline } from './convert-pipeline.js';
+import { executionBody } from './execution-body.js';
 import { resolveCommit } from './resolve-commit.js';
 
 interface Created {
@@ -68,6 +69,14 @@ export function createValohaiLauncher({ config, api, project, versions, payloadU
     return resolved.ok ? { ok: true, value: resolved.identifier } : { ok: false, outcome: { ok: false, failure: resolved.failure } };
   };
 
+  // `vh pipeline run --commit X` reads valohai.yaml at X from the local checkout
+  // (valohai_cli/models/project.py get_config(commit_identifier)); so does this, falling back to
+  // the working copy, and a pipeline's run says which one it used.
+  const definitionAt = async (commit: string): Promise<{ project: ValohaiProject; said: string }> => {
+    const atCommit = await versions.at(commit);
+    return atCommit.ok ? { project: atCommit.value, said: `valohai.yaml at commit ${commit}` } : { project, said: `valohai.yaml of the working copy: ${atCommit.message}` };
+  };
+
   const create = async (collection: 'executions' | 'pipelines', body: Record<string, unknown>): Promise<Step<Created>> => {
     const created = await api.request<Created>('POST', `/api/v0/${collection}/`, { body });
     if (!created.ok) return { ok: false, outcome: { ok: false, failure: created.failure } };
@@ -93,17 +102,11 @@ export function createValohaiLauncher({ config, api, project, versions, payloadU
           if (existing.value) return launched({ kind: 'execution', executionId: existing.value.id, step: spec.step, ...remote(existing.value) });
           const commit = await commitOf(spec.commit ?? config.commit);
           if (!commit.ok) return commit.outcome;
-          const inputs = spec.payloadInput === undefined ? {} : { [spec.payloadInput]: [payloadUrls.sign(job.runId, spec.payloadFilename, clock.now())] };
-          const body = {
-            project: config.project,
-            commit: commit.value,
-            step: spec.step,
-            title: spec.title,
-            parameters: spec.parameters,
-            inputs,
-            tags,
-            ...(config.environment !== undefined && { environment: config.environment }),
-          };
+          const definition = await definitionAt(commit.value);
+          const step = definition.project.steps.get(spec.step);
+          if (!step) return launchFailed('step_not_found', `step "${spec.step}" is not in ${definition.said}`, false);
+          const payload = spec.payloadInput === undefined ? undefined : { input: spec.payloadInput, url: payloadUrls.sign(job.runId, spec.payloadFilename, clock.now()) };
+          const body = executionBody({ project: config.project, commit: commit.value, step, title: spec.title, parameters: spec.parameters, payload, environment: config.environment, tags });
           const result = await create('executions', body);
           if (!result.ok) return result.outcome;
           return launched({ kind: 'execution', executionId: result.value.id, step: spec.step, ...remote(result.value) });
@@ -114,13 +117,7 @@ export function createValohaiLauncher({ config, api, project, versions, payloadU
           if (existing.value) return launched({ kind: 'pipeline', pipelineId: existing.value.id, pipeline: spec.pipeline, ...remote(existing.value) });
           const commit = await commitOf(spec.commit ?? config.commit);
           if (!commit.ok) return commit.outcome;
-          // `vh pipeline run --commit X` reads valohai.yaml at X from the local checkout
-          // (models/project.py get_config(commit_identifier)); so does this, falling back to the
-          // working copy, and the run says which one it used.
-          const atCommit = await versions.at(commit.value);
-          const definition = atCommit.ok
-            ? { project: atCommit.value, said: `valohai.yaml at commit ${commit.value}` }
-            : { project, said: `valohai.yaml of the working copy: ${atCommit.message}` };
+          const definition = await definitionAt(commit.value);
           const def = definition.project.pipelines.get(spec.pipeline);
           if (!def) return launchFailed('pipeline_not_found', `pipeline "${spec.pipeline}" is not in ${definition.said}`, false);
           const dot = spec.payloadInput?.indexOf('.') ?? -1;
