@@ -14,6 +14,7 @@ const TOKEN = 'vh-token-for-tests';
 const EXECUTION = '0190fe82-c984-7f66-8302-0000000000e1';
 const PIPELINE = '0190fe82-c984-7f66-8302-0000000000e2';
 const FETCH = '0190fe82-c984-7f66-8302-0000000000e3';
+const SHORT = '0190fe82-c984-7f66-8302-0000000000e4';
 const RELEASE_SHA = 'b5b50f5d183ebc645460dba1329ee48798f31482';
 const MAIN_OLD_SHA = 'a9f10d48ed9ece3997b40d2432c64eb08bd11e45';
 const MAIN_SHA = 'c243d40ff7feb63aa7e15e8eda1d8859010ebc53';
@@ -112,6 +113,11 @@ triggers:
   - id: ${FETCH}
     actions:
       - type: fetch-repository
+  - id: ${SHORT}
+    actions:
+      - type: run-execution
+        step: prepare
+        commit: c243d40
 `;
 
 interface Seen {
@@ -412,11 +418,17 @@ describe('Valohai launcher', () => {
     expect(job.result).toMatchObject({ kind: 'execution', executionId: 'executions-2' });
   });
 
-  it('resolves a short identifier like valohai-cli, and retries a commit Valohai does not know yet', async () => {
-    // valohai_cli/models/project.py resolve_commits: an identifier prefix matches (newest first).
-    commits = [commitEntry(RELEASE_SHA, 'main', '2026-11-21T13:33:03Z')];
-    await launch(PIPELINE, {});
-    expect((JSON.parse(seen[1]!.text) as { nodes: Array<{ template: { commit: string } }> }).nodes.map((n) => n.template.commit)).toEqual([RELEASE_SHA, RELEASE_SHA]);
+  it('resolves a short identifier like valohai-cli, a ref before it, and retries a commit Valohai does not know yet', async () => {
+    // valohai/valohai-cli valohai_cli/models/project.py resolve_commits: an identifier prefix
+    // matches, newest first (tests/test_utils_commits.py: 'c243d40' → 'c243d40ff7fe...').
+    await launch(SHORT, {});
+    expect((JSON.parse(seen[1]!.text) as { commit: string }).commit).toBe(MAIN_SHA);
+
+    // A branch whose name is hex is a branch, not an abbreviated identifier.
+    seen.length = 0;
+    commits = [...defaultCommits, commitEntry(RELEASE_SHA, 'c243d40', '2026-11-27T10:00:00Z')];
+    await launch(SHORT, {});
+    expect((JSON.parse(seen[1]!.text) as { commit: string }).commit).toBe(RELEASE_SHA);
 
     seen.length = 0;
     commits = [commitEntry(MAIN_SHA, 'main', '2026-11-26T16:36:06Z')];

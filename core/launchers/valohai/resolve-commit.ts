@@ -29,14 +29,16 @@ export async function resolveCommit(api: ValohaiApi, project: string, reference:
   commits.sort((a, b) => String(b.commit_time ?? '').localeCompare(String(a.commit_time ?? '')));
   const exact = commits.find((c) => c.identifier === reference);
   if (exact) return { ok: true, identifier: exact.identifier };
-  const prefixed = commits.find((c) => c.identifier.startsWith(reference));
-  if (prefixed) return { ok: true, identifier: prefixed.identifier };
-  // valohai-cli stops here: it only ever resolves a sha read from the local checkout. A trigger
-  // names a branch instead, and each commit Valohai fetched carries the `ref` it came from
-  // (the fetch answer and execution details show `{identifier, ref, commit_time}`), so the
-  // branch's newest fetched commit is the branch's head as Valohai knows it.
+  // valohai-cli only ever resolves a sha read from the local checkout. A trigger names a branch
+  // instead, and each commit Valohai fetched carries the `ref` it came from (the fetch answer and
+  // execution details show `{identifier, ref, commit_time}`), so the branch's newest fetched
+  // commit is its head as Valohai knows it. A ref wins over an abbreviated identifier, as in git,
+  // so a branch named like hex (`cafe`) is not taken for a short sha.
   const onRef = commits.find((c) => c.ref === reference);
   if (onRef) return { ok: true, identifier: onRef.identifier };
+  // resolve_commits' partial match: the newest identifier starting with it.
+  const prefixed = commits.find((c) => c.identifier.startsWith(reference));
+  if (prefixed) return { ok: true, identifier: prefixed.identifier };
   return {
     ok: false,
     failure: {
