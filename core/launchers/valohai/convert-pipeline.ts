@@ -62,7 +62,7 @@ function convertNode(node: PipelineNodeDef, steps: ReadonlyMap<string, StepDef>,
   const head = { ...rest, ...(Array.isArray(actions) && actions.length > 0 && { actions }), 'on-error': onError, type: node.type };
   if (node.type === 'deployment') {
     // convert_deployment_node: the run's commit, whatever the node says.
-    return { ...head, ...(stepName !== undefined && { step: stepName }), commit: conversion.commit };
+    return { ...head, commit: conversion.commit };
   }
   const step = stepName === undefined ? undefined : steps.get(stepName);
   // convert_executionlike_node: a node on another commit is a remote step reference, of which
