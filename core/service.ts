@@ -93,7 +93,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     local = createLocalBackend({ loaded, launcher: config.launcher, store, clock, logger, workRoot, killGraceMs: options.killGraceMs, onRunChanged: (id) => notifier.runChanged(id) });
     backend = local;
   } else {
-    backend = createValohaiBackend(config.launcher, loaded.project, payloadUrls, clock);
+    backend = createValohaiBackend(config.launcher, loaded, payloadUrls, clock);
   }
   const worker = createLaunchWorker({
     store,

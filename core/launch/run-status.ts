@@ -4,7 +4,7 @@ export type RunStatus = 'pending' | 'completed' | 'error' | 'complete_with_error
 
 export type RunResultItem =
   | { action: 'run_execution'; execution_step: string; execution_id: string; execution_status?: string; execution_counter?: number; execution_url?: string }
-  | { action: 'run_pipeline'; pipeline: string; pipeline_id: string; pipeline_status?: string; pipeline_counter?: number; pipeline_url?: string }
+  | { action: 'run_pipeline'; pipeline: string; pipeline_id: string; pipeline_status?: string; pipeline_counter?: number; pipeline_url?: string; pipeline_definition?: string }
   | { action: 'fetch_repository'; commits: ReadonlyArray<{ ref: string; identifier: string }>; errors: readonly string[] };
 
 export interface RunSummary {
@@ -57,7 +57,12 @@ export function summariseRun(run: RunRecord): RunSummary {
       const pipeline = pipelines.get(launched.pipelineId);
       const item = { action: 'run_pipeline' as const, pipeline: launched.pipeline, pipeline_id: launched.pipelineId };
       if (!pipeline) {
-        result.push({ ...item, ...(launched.counter !== undefined && { pipeline_counter: launched.counter }), ...(launched.url !== undefined && { pipeline_url: launched.url }) });
+        result.push({
+          ...item,
+          ...(launched.counter !== undefined && { pipeline_counter: launched.counter }),
+          ...(launched.url !== undefined && { pipeline_url: launched.url }),
+          ...(launched.definition !== undefined && { pipeline_definition: launched.definition }),
+        });
         continue;
       }
       result.push({ ...item, pipeline_status: pipeline.status });

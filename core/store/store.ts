@@ -93,7 +93,15 @@ export type JobState = 'pending' | 'running' | 'done' | 'failed';
 /** What a launch created. `counter` and `url` come from a remote engine (Valohai's `counter`, `urls.display`). */
 export type LaunchResult =
   | { readonly kind: 'execution'; readonly executionId: string; readonly step: string; readonly counter?: number; readonly url?: string }
-  | { readonly kind: 'pipeline'; readonly pipelineId: string; readonly pipeline: string; readonly counter?: number; readonly url?: string }
+  | {
+      readonly kind: 'pipeline';
+      readonly pipelineId: string;
+      readonly pipeline: string;
+      readonly counter?: number;
+      readonly url?: string;
+      /** Which valohai.yaml the pipeline was built from, when the launcher had to choose (remote engine). */
+      readonly definition?: string;
+    }
   | { readonly kind: 'fetch'; readonly commits: ReadonlyArray<{ ref: string; identifier: string }>; readonly errors: readonly string[] };
 
 export interface JobError {

@@ -40,16 +40,27 @@ const durationSchema = z.union([z.number().int().nonnegative(), z.string()]).tra
   return seconds;
 });
 
-const stepSchema = z.looseObject({
-  name,
-  image: z.string().min(1),
-  command: z.union([z.string(), z.array(z.string())]).transform((c) => (Array.isArray(c) ? c : [c])),
-  parameters: z.array(parameterSchema).default([]),
-  inputs: z.array(inputSchema).default([]),
-  outputs: z.array(z.looseObject({ name: fileSafeName })).default([]),
-  'environment-variables': z.array(z.looseObject({ name, default: z.unknown().optional() })).default([]),
-  'time-limit': durationSchema.optional(),
-});
+const commandSchema = z.union([z.string(), z.array(z.string())]);
+
+/**
+ * `command` becomes a list for the local runner; `commandAsWritten` keeps it as the file has it,
+ * because valohai-yaml's Step.serialize() (what `vh pipeline run` sends in node templates) does.
+ */
+const stepSchema = z.preprocess(
+  (raw) => (raw !== null && typeof raw === 'object' && !Array.isArray(raw) ? { ...raw, commandAsWritten: (raw as { command?: unknown }).command } : raw),
+  z.looseObject({
+    name,
+    image: z.string().min(1),
+    command: commandSchema.transform((c) => (Array.isArray(c) ? c : [c])),
+    // Optional so a step without `command` gets one error, about `command`.
+    commandAsWritten: commandSchema.optional(),
+    parameters: z.array(parameterSchema).default([]),
+    inputs: z.array(inputSchema).default([]),
+    outputs: z.array(z.looseObject({ name: fileSafeName })).default([]),
+    'environment-variables': z.array(z.looseObject({ name, default: z.unknown().optional() })).default([]),
+    'time-limit': durationSchema.optional(),
+  }),
+);
 
 const nodeSchema = z.looseObject({
   name,

@@ -1,4 +1,8 @@
-/** The Valohai launcher against msw standing in for the Valohai REST API. */
+/**
+ * The Valohai launcher against msw standing in for the Valohai REST API. Expected request bodies
+ * are written from valohai-cli's and valohai-yaml's code for the same step (cited at each one).
+ */
+import { execFileSync } from 'node:child_process';
 import { http, HttpResponse } from 'msw';
 import { setupServer } from 'msw/node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -10,6 +14,26 @@ const TOKEN = 'vh-token-for-tests';
 const EXECUTION = '0190fe82-c984-7f66-8302-0000000000e1';
 const PIPELINE = '0190fe82-c984-7f66-8302-0000000000e2';
 const FETCH = '0190fe82-c984-7f66-8302-0000000000e3';
+const SHORT = '0190fe82-c984-7f66-8302-0000000000e4';
+const RELEASE_SHA = 'b5b50f5d183ebc645460dba1329ee48798f31482';
+const MAIN_OLD_SHA = 'a9f10d48ed9ece3997b40d2432c64eb08bd11e45';
+const MAIN_SHA = 'c243d40ff7feb63aa7e15e8eda1d8859010ebc53';
+
+/**
+ * `GET /api/v0/commits/` answers as valohai-cli reads it: `{"results": [...]}`
+ * (valohai/valohai-cli valohai_cli/models/project.py load_commit_list; the mock in
+ * tests/commands/run_test_utils.py handle_commits_list), each commit shaped like the commit of
+ * EXECUTION_DATA in tests/fixture_data.py: repository, identifier, ref, commit_time, url.
+ */
+function commitEntry(identifier: string, ref: string, commitTime: string) {
+  return { repository: 8, identifier, ref, commit_time: commitTime, url: `${API}/api/v0/commits/${identifier}/` };
+}
+let commits = [
+  commitEntry(MAIN_OLD_SHA, 'main', '2026-11-20T12:32:02Z'),
+  commitEntry(RELEASE_SHA, 'release', '2026-11-21T13:33:03Z'),
+  commitEntry(MAIN_SHA, 'main', '2026-11-26T16:36:06Z'),
+];
+const defaultCommits = commits;
 
 const VALOHAI = `
 - step:
@@ -30,9 +54,16 @@ const VALOHAI = `
 - step:
     name: train
     image: python:3.12
+    description: Train on the labels
     command:
       - pip install -r requirements.txt
       - python3 train.py {parameters}
+    time-limit: 1h 30m
+    no-output-timeout: 30m
+    mounts:
+      - /mnt/data:/data
+    environment-variables:
+      - {name: LOG_LEVEL, default: info}
     parameters:
       - {name: epochs, type: integer, default: 1}
       - {name: learning-rate, type: float, default: 0.1}
@@ -82,6 +113,11 @@ triggers:
   - id: ${FETCH}
     actions:
       - type: fetch-repository
+  - id: ${SHORT}
+    actions:
+      - type: run-execution
+        step: prepare
+        commit: c243d40
 `;
 
 interface Seen {
@@ -95,6 +131,8 @@ interface Seen {
 const seen: Seen[] = [];
 const created: Array<{ collection: string; tags: string[]; id: string }> = [];
 let script: Array<() => Response | undefined> = [];
+/** Stands in for a server that ignores `?tag=` and lists the project's executions, newest first. */
+let ignoreTagFilter = false;
 
 async function record(request: Request): Promise<Seen> {
   const url = new URL(request.url);
@@ -110,7 +148,7 @@ function create(collection: string, counter: number) {
     if (scripted) return scripted;
     const body = JSON.parse(entry.text) as { tags: string[] };
     const id = `${collection}-${created.length + 1}`;
-    created.push({ collection, tags: body.tags, id });
+    created.unshift({ collection, tags: body.tags, id });
     return HttpResponse.json({ id, counter, urls: { display: `${API}/p/org/proj/${collection}/${id}/` } }, { status: 201 });
   };
 }
@@ -119,12 +157,16 @@ function list(collection: string) {
   return async ({ request }: { request: Request }) => {
     await record(request);
     const tag = new URL(request.url).searchParams.get('tag');
-    const results = created.filter((c) => c.collection === collection && c.tags.includes(tag ?? '')).map((c) => ({ id: c.id, counter: 1 }));
+    const results = created.filter((c) => c.collection === collection && (ignoreTagFilter || c.tags.includes(tag ?? ''))).map((c) => ({ id: c.id, counter: 1, tags: c.tags }));
     return HttpResponse.json({ count: results.length, next: null, previous: null, results });
   };
 }
 
 const api = setupServer(
+  http.get(`${API}/api/v0/commits/`, async ({ request }) => {
+    await record(request);
+    return HttpResponse.json({ count: commits.length, next: null, previous: null, results: commits });
+  }),
   http.post(`${API}/api/v0/executions/`, create('executions', 42)),
   http.get(`${API}/api/v0/executions/`, list('executions')),
   http.post(`${API}/api/v0/pipelines/`, create('pipelines', 7)),
@@ -150,6 +192,8 @@ describe('Valohai launcher', () => {
     seen.length = 0;
     created.length = 0;
     script = [];
+    ignoreTagFilter = false;
+    commits = defaultCommits;
   });
   afterEach(() => api.resetHandlers());
   afterAll(async () => {
@@ -170,20 +214,26 @@ describe('Valohai launcher', () => {
   it('creates an execution with exactly the expected request, and reports it in run info', async () => {
     const payload = { user: 'ada', text: 'https://example.test/cat.jpg' };
     const runId = await launch(EXECUTION, payload);
-    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual(['POST /api/v0/executions/']);
-    const [request] = seen;
+    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual(['GET /api/v0/commits/', 'POST /api/v0/executions/']);
+    // The commit list valohai-cli asks for (valohai_cli/models/project.py load_commit_list).
+    expect(seen[0]!.search).toBe(`?project=${PROJECT}&adhoc=false&limit=9000`);
+    const request = seen[1];
     expect(request!.authorization).toBe(`Token ${TOKEN}`);
     const sent = JSON.parse(request!.text) as { inputs: { payload: string[] } };
     const url = sent.inputs.payload[0]!;
     expect(url).toMatch(payloadUrl(runId, 'payload.json'));
+    // valohai/valohai-cli valohai_cli/commands/execution/run/dynamic_run_command.py execute():
+    // {commit, inputs, parameters, project, step} then title and tags; every step parameter with
+    // its default unless given (threshold 0.5), every input; `commit` resolved to an identifier
+    // first (valohai_cli/utils/commits.py resolve_commit): the ref "release" is never sent as is.
     expect(request!.text).toBe(
       JSON.stringify({
+        commit: RELEASE_SHA,
+        inputs: { payload: [url] },
+        parameters: { url: 'https://example.test/cat.jpg', threshold: 0.5 },
         project: PROJECT,
-        commit: 'release',
         step: 'predict',
         title: 'predict ada',
-        parameters: { url: 'https://example.test/cat.jpg' },
-        inputs: { payload: [url] },
         tags: [`hooklaunch-${runId}.0`],
       }),
     );
@@ -211,49 +261,84 @@ describe('Valohai launcher', () => {
     expect((await fetch(`${t.service.url}/api/v0/payloads/${runId}/payload.json`)).status).toBe(403);
   });
 
-  it('creates a pipeline converted from valohai.yaml with the payload on the right node', async () => {
+  it('creates a pipeline converted as valohai-yaml converts it, at the commit the ref resolves to', async () => {
     const runId = await launch(PIPELINE, { items: ['a'] });
-    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual(['POST /api/v0/pipelines/']);
-    const text = seen[0]!.text;
-    const url = (JSON.parse(text) as { nodes: Array<{ template: { inputs: { labels?: string[] } } }> }).nodes[0]!.template.inputs.labels![0]!;
+    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual(['GET /api/v0/commits/', 'POST /api/v0/pipelines/']);
+    const sent = JSON.parse(seen[1]!.text) as { nodes: Array<{ template: { inputs: { labels?: string[] } } }> };
+    const url = sent.nodes[0]!.template.inputs.labels![0]!;
     expect(url).toMatch(payloadUrl(runId, 'payload.json'));
-    expect(text).toBe(
-      JSON.stringify({
-        project: PROJECT,
-        title: 'train-on-labels',
-        tags: [`hooklaunch-${runId}.0`],
-        edges: [
-          { source_node: 'prepare', source_type: 'output', source_key: '*.csv', target_node: 'train', target_type: 'input', target_key: 'dataset' },
-          { source_node: 'prepare', source_type: 'metadata', source_key: 'item_count', target_node: 'train', target_type: 'parameter', target_key: 'epochs' },
-        ],
-        nodes: [
-          {
+    // Written from valohai/valohai-yaml valohai_yaml/pipelines/conversion.py convert_pipeline /
+    // convert_executionlike_node: node = Node.serialize() (objs/pipelines/node.py get_data puts
+    // `on_error`, objs/base.py Item.serialize turns it into `on-error`; the default `stop-all`
+    // is not left out there), template = {commit, step, **Step.serialize()} (objs/step.py:
+    // name, image, command as written, mounts, description, time-limit in seconds; empty lists
+    // left out) with `no-output-timeout` moved to runtime_config.no_output_timeout (always a
+    // runtime_config), then Override.serialize_to_template (objs/pipelines/override.py):
+    // environment-variables merged and serialised as EnvironmentVariable items
+    // (objs/environment_variable.py, `optional` defaults to true), parameters and inputs as
+    // {name: default} / {name: [defaults]}. Mounts "src:dst" are parsed (objs/mount.py) and
+    // serialised with `readonly`. `commit` is what "main" resolves to: the newest commit on that
+    // ref. hooklaunch adds the payload input and the trigger's `train.learning-rate`.
+    expect(JSON.parse(seen[1]!.text)).toEqual({
+      project: PROJECT,
+      title: 'train-on-labels',
+      tags: [`hooklaunch-${runId}.0`],
+      edges: [
+        { source_node: 'prepare', source_type: 'output', source_key: '*.csv', target_node: 'train', target_type: 'input', target_key: 'dataset' },
+        { source_node: 'prepare', source_type: 'metadata', source_key: 'item_count', target_node: 'train', target_type: 'parameter', target_key: 'epochs' },
+      ],
+      nodes: [
+        {
+          name: 'prepare',
+          'on-error': 'stop-all',
+          type: 'execution',
+          template: {
+            commit: MAIN_SHA,
+            step: 'prepare',
             name: 'prepare',
-            type: 'execution',
-            on_error: 'stop-all',
-            template: { commit: 'main', step: 'prepare', image: 'python:3.12', command: ['python3 prepare.py'], inputs: { labels: [url] }, parameters: {} },
+            image: 'python:3.12',
+            command: 'python3 prepare.py',
+            runtime_config: {},
+            parameters: {},
+            inputs: { labels: [url] },
           },
-          {
+        },
+        {
+          name: 'train',
+          'on-error': 'continue',
+          type: 'execution',
+          template: {
+            commit: MAIN_SHA,
+            step: 'train',
             name: 'train',
-            type: 'execution',
-            on_error: 'continue',
-            template: {
-              commit: 'main',
-              step: 'train',
-              image: 'python:3.12',
-              command: ['pip install -r requirements.txt', 'python3 train.py {parameters}'],
-              inputs: { dataset: ['s3://bucket/base.csv'] },
-              parameters: { epochs: 1, 'learning-rate': 0.25 },
-            },
+            image: 'python:3.12',
+            command: ['pip install -r requirements.txt', 'python3 train.py {parameters}'],
+            mounts: [{ destination: '/data', readonly: false, source: '/mnt/data' }],
+            description: 'Train on the labels',
+            'time-limit': 5400,
+            runtime_config: { no_output_timeout: 1800 },
+            'environment-variables': [{ name: 'LOG_LEVEL', default: 'info', optional: true }],
+            parameters: { epochs: 1, 'learning-rate': 0.25 },
+            inputs: { dataset: ['s3://bucket/base.csv'] },
           },
-        ],
-        parameters: { epochs: { config: { name: 'epochs', targets: ['train.parameter.epochs'], default: 5 }, expression: 9 } },
-      }),
-    );
+        },
+      ],
+      // conversion.py convert_parameter: {config: parameter.serialize(), expression}.
+      parameters: { epochs: { config: { name: 'epochs', targets: ['train.parameter.epochs'], default: 5 }, expression: 9 } },
+    });
     const info = await (await fetch(`${t.url(PIPELINE, 'run/')}?run_id=${runId}`)).json();
     expect(info).toEqual({
       status: 'completed',
-      result: [{ action: 'run_pipeline', pipeline: 'train-on-labels', pipeline_id: 'pipelines-1', pipeline_counter: 7, pipeline_url: `${API}/p/org/proj/pipelines/pipelines-1/` }],
+      result: [
+        {
+          action: 'run_pipeline',
+          pipeline: 'train-on-labels',
+          pipeline_id: 'pipelines-1',
+          pipeline_counter: 7,
+          pipeline_url: `${API}/p/org/proj/pipelines/pipelines-1/`,
+          pipeline_definition: expect.stringMatching(new RegExp(`^valohai\\.yaml of the working copy: cannot read valohai\\.yaml at ${MAIN_SHA}`)),
+        },
+      ],
     });
   });
 
@@ -267,8 +352,14 @@ describe('Valohai launcher', () => {
   it('retries a 503 and creates exactly one execution', async () => {
     script = [() => HttpResponse.json({ detail: 'Service unavailable' }, { status: 503 })];
     const runId = await launch(EXECUTION, { user: 'x', text: 't' });
-    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual(['POST /api/v0/executions/', 'GET /api/v0/executions/', 'POST /api/v0/executions/']);
-    expect(seen[1]!.search).toBe(`?project=${PROJECT}&tag=hooklaunch-${runId}.0`);
+    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual([
+      'GET /api/v0/commits/',
+      'POST /api/v0/executions/',
+      'GET /api/v0/executions/',
+      'GET /api/v0/commits/',
+      'POST /api/v0/executions/',
+    ]);
+    expect(seen[2]!.search).toBe(`?project=${PROJECT}&tag=hooklaunch-${runId}.0`);
     expect(created).toHaveLength(1);
     const job = (await t.service.store.getRun(runId))!.jobs[0]!;
     expect(job).toMatchObject({ state: 'done', attempts: 2, result: { executionId: 'executions-1' } });
@@ -287,7 +378,7 @@ describe('Valohai launcher', () => {
     pendingRunId = ((await res.json()) as { run_id: string }).run_id;
     t.service.worker.start();
     await t.service.settled();
-    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual(['POST /api/v0/executions/', 'GET /api/v0/executions/']);
+    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual(['GET /api/v0/commits/', 'POST /api/v0/executions/', 'GET /api/v0/executions/']);
     expect(created.map((c) => c.id)).toEqual(['executions-lost']);
     expect((await t.service.store.getRun(pendingRunId))!.jobs[0]!.result).toMatchObject({ kind: 'execution', executionId: 'executions-lost' });
   });
@@ -295,7 +386,7 @@ describe('Valohai launcher', () => {
   it('records a permanent API error with its message and does not retry it', async () => {
     script = [() => HttpResponse.json({ step: [{ message: 'Step "predict" not found in commit release', code: 'does_not_exist' }] }, { status: 400 })];
     const runId = await launch(EXECUTION, { user: 'x', text: 't' });
-    expect(seen).toHaveLength(1);
+    expect(seen.filter((s) => s.method === 'POST')).toHaveLength(1);
     const job = (await t.service.store.getRun(runId))!.jobs[0]!;
     expect(job).toMatchObject({
       state: 'failed',
@@ -312,5 +403,147 @@ describe('Valohai launcher', () => {
     const job = (await t.service.store.getRun(runId))!.jobs[0]!;
     expect(job).toMatchObject({ state: 'failed', attempts: 4, lastError: { code: 'valohai_502' } });
     expect(seen.filter((s) => s.method === 'POST')).toHaveLength(4);
+  });
+  it('adopts only an execution that carries the job tag, even when the API ignores the tag filter', async () => {
+    // Someone else's execution, newest in the project, and a server that lists it for any tag.
+    created.push({ collection: 'executions', tags: ['nightly'], id: 'executions-someone-else' });
+    ignoreTagFilter = true;
+    script = [() => HttpResponse.error()];
+    const runId = await launch(EXECUTION, { user: 'x', text: 't' });
+    const posts = seen.filter((s) => s.method === 'POST');
+    expect(posts).toHaveLength(2);
+    expect(created.filter((c) => c.tags.includes(`hooklaunch-${runId}.0`))).toHaveLength(1);
+    const job = (await t.service.store.getRun(runId))!.jobs[0]!;
+    expect(job).toMatchObject({ state: 'done', attempts: 2 });
+    expect(job.result).toMatchObject({ kind: 'execution', executionId: 'executions-2' });
+  });
+
+  it('resolves a short identifier like valohai-cli, a ref before it, and retries a commit Valohai does not know yet', async () => {
+    // valohai/valohai-cli valohai_cli/models/project.py resolve_commits: an identifier prefix
+    // matches, newest first (tests/test_utils_commits.py: 'c243d40' → 'c243d40ff7fe...').
+    await launch(SHORT, {});
+    expect((JSON.parse(seen[1]!.text) as { commit: string }).commit).toBe(MAIN_SHA);
+
+    // A branch whose name is hex is a branch, not an abbreviated identifier.
+    seen.length = 0;
+    commits = [...defaultCommits, commitEntry(RELEASE_SHA, 'c243d40', '2026-11-27T10:00:00Z')];
+    await launch(SHORT, {});
+    expect((JSON.parse(seen[1]!.text) as { commit: string }).commit).toBe(RELEASE_SHA);
+
+    seen.length = 0;
+    commits = [commitEntry(MAIN_SHA, 'main', '2026-11-26T16:36:06Z')];
+    const runId = await launch(EXECUTION, { user: 'x', text: 't' });
+    expect(seen.filter((s) => s.method === 'POST')).toHaveLength(0);
+    const job = (await t.service.store.getRun(runId))!.jobs[0]!;
+    expect(job).toMatchObject({ state: 'failed', attempts: 4, lastError: { code: 'valohai_commit_unknown' } });
+    expect(job.lastError!.message).toContain('commit "release" is not known');
+  });
+});
+
+describe('Valohai launcher: the pipeline definition comes from the commit the run targets', () => {
+  const CURRENT = `
+- step: {name: work, image: python:3.13, command: python3 work.py}
+- pipeline:
+    name: flow
+    nodes:
+      - {name: only, type: execution, step: work}
+    edges: []
+`;
+  const AT_COMMIT = `
+- step: {name: work, image: python:3.11, command: [python3 old.py], time-limit: 60}
+- pipeline:
+    name: flow
+    nodes:
+      - {name: only, type: execution, step: work, on-error: stop-next}
+    edges: []
+`;
+  const FLOW = '0190fe82-c984-7f66-8302-0000000000f1';
+  const WORK = '0190fe82-c984-7f66-8302-0000000000f2';
+  let t: TestService;
+  let committed = '';
+  const git = (...args: string[]): string =>
+    execFileSync('git', ['-C', t.project.dir, '-c', 'user.name=dev', '-c', 'user.email=dev@example.test', ...args], { encoding: 'utf8' }).trim();
+
+  beforeAll(async () => {
+    api.listen({
+      onUnhandledRequest(request, print) {
+        if (['127.0.0.1', 'localhost'].includes(new URL(request.url).hostname)) return;
+        print.error();
+      },
+    });
+    t = await startTestService(CURRENT, `${CONFIG.split('triggers:')[0]}triggers:\n  - id: ${FLOW}\n    actions:\n      - type: run-pipeline\n        pipeline: flow\n  - id: ${WORK}\n    actions:\n      - type: run-execution\n        step: work\n`, {
+      env: { VALOHAI_API_TOKEN: TOKEN },
+    });
+    // A repository whose commit has another valohai.yaml than the working copy.
+    execFileSync('git', ['init', '-q', '-b', 'main', t.project.dir]);
+    t.project.write('valohai.yaml', AT_COMMIT);
+    git('add', 'valohai.yaml');
+    git('commit', '-q', '-m', 'older definition');
+    committed = git('rev-parse', 'HEAD');
+    t.project.write('valohai.yaml', CURRENT);
+  });
+  beforeEach(() => {
+    seen.length = 0;
+    created.length = 0;
+    script = [];
+    ignoreTagFilter = false;
+  });
+  afterAll(async () => {
+    api.close();
+    await t.close();
+  });
+
+  it('builds the nodes from valohai.yaml at that commit when the local repository has it', async () => {
+    commits = [commitEntry(committed, 'main', '2026-11-26T16:36:06Z')];
+    const res = await fetch(t.url(FLOW), { method: 'POST', body: '{}' });
+    const { run_id: runId } = (await res.json()) as { run_id: string };
+    await t.service.settled();
+    // valohai-yaml conversion.py on the commit's step: command as written (a list there), time-limit 60.
+    expect(JSON.parse(seen.find((s) => s.method === 'POST')!.text).nodes).toEqual([
+      {
+        name: 'only',
+        'on-error': 'stop-next',
+        type: 'execution',
+        template: { commit: committed, step: 'work', name: 'work', image: 'python:3.11', command: ['python3 old.py'], 'time-limit': 60, runtime_config: {}, parameters: {}, inputs: {} },
+      },
+    ]);
+    const info = (await (await fetch(`${t.url(FLOW, 'run/')}?run_id=${runId}`)).json()) as { result: Array<{ pipeline_definition: string }> };
+    expect(info.result[0]!.pipeline_definition).toBe(`valohai.yaml at commit ${committed}`);
+  });
+
+  it('sends an execution with the step as it is at that commit', async () => {
+    commits = [commitEntry(committed, 'main', '2026-11-26T16:36:06Z')];
+    await fetch(t.url(WORK), { method: 'POST', body: '{}' });
+    await t.service.settled();
+    // dynamic_run_command.py execute() for the commit's step; time_limit from its time-limit
+    // (valohai-cli tests/commands/execution/run/test_run.py test_run_time_limit).
+    expect(JSON.parse(seen.find((s) => s.method === 'POST')!.text)).toEqual({
+      commit: committed,
+      inputs: {},
+      parameters: {},
+      project: PROJECT,
+      step: 'work',
+      title: 'work',
+      time_limit: 60,
+      tags: [expect.stringMatching(/^hooklaunch-/)],
+    });
+  });
+
+  it('falls back to the working copy when the commit is not in the local repository, and says so', async () => {
+    const unknown = 'f'.repeat(40);
+    commits = [commitEntry(unknown, 'main', '2026-11-27T16:36:06Z')];
+    const res = await fetch(t.url(FLOW), { method: 'POST', body: '{}' });
+    const { run_id: runId } = (await res.json()) as { run_id: string };
+    await t.service.settled();
+    expect(JSON.parse(seen.find((s) => s.method === 'POST')!.text).nodes).toEqual([
+      {
+        name: 'only',
+        'on-error': 'stop-all',
+        type: 'execution',
+        template: { commit: unknown, step: 'work', name: 'work', image: 'python:3.13', command: 'python3 work.py', runtime_config: {}, parameters: {}, inputs: {} },
+      },
+    ]);
+    const info = (await (await fetch(`${t.url(FLOW, 'run/')}?run_id=${runId}`)).json()) as { result: Array<{ pipeline_definition: string }> };
+    expect(info.result[0]!.pipeline_definition).toMatch(new RegExp(`^valohai\\.yaml of the working copy: cannot read valohai\\.yaml at ${unknown}: `));
   });
 });

@@ -109,8 +109,12 @@ triggers:
             if (!answer) return void hanging++;
             const url = new URL(req.url ?? '/', 'http://x');
             res.setHeader('content-type', 'application/json');
+            if (req.method === 'GET' && url.pathname === '/api/v0/commits/') {
+              // The launcher resolves `main` to an identifier first (valohai-cli's resolve_commit).
+              return void res.end(JSON.stringify({ results: [{ identifier: 'a'.repeat(40), ref: 'main', commit_time: '2026-11-26T00:00:00Z' }] }));
+            }
             if (req.method === 'GET') {
-              const results = created.filter((c) => c.tag === url.searchParams.get('tag'));
+              const results = created.filter((c) => c.tag === url.searchParams.get('tag')).map((c) => ({ ...c, tags: [c.tag] }));
               return void res.end(JSON.stringify({ count: results.length, results }));
             }
             const tag = (JSON.parse(body) as { tags: string[] }).tags[0]!;

@@ -2,7 +2,8 @@
  * The remote-engine launcher: each action becomes a Valohai REST API call. The payload reaches
  * the execution as a signed, expiring URL of this service. Every creation is tagged with the job
  * id; a retried launch first looks the tag up, so a response lost in transit never creates a
- * second execution or pipeline.
+ * second execution or pipeline. The commit is resolved to Valohai's identifier first, and a
+ * pipeline is built from that commit's valohai.yaml when the local repository has it.
  */
 import type { Clock } from '../../clock.js';
 import type { ValohaiLauncherConfig } from '../../config/schema.js';
@@ -10,13 +11,17 @@ import { launched, launchFailed, type Launcher, type LaunchOutcome } from '../..
 import type { PayloadUrlSigner } from '../../payloads/payload-url-signer.js';
 import type { JobRecord } from '../../store/store.js';
 import type { ValohaiProject } from '../../valohai-yaml/load-valohai-yaml.js';
+import type { ProjectVersions } from '../local/project-versions.js';
 import type { ValohaiApi } from './valohai-api.js';
 import { convertPipeline } from './convert-pipeline.js';
+import { executionBody } from './execution-body.js';
+import { resolveCommit } from './resolve-commit.js';
 
 interface Created {
   readonly id: string;
   readonly counter?: number;
   readonly urls?: { readonly display?: string };
+  readonly tags?: unknown;
 }
 
 interface Page<T> {
@@ -26,7 +31,9 @@ interface Page<T> {
 export interface ValohaiLauncherOptions {
   readonly config: ValohaiLauncherConfig;
   readonly api: ValohaiApi;
+  /** valohai.yaml of the working copy, and as it is at a commit of the local repository. */
   readonly project: ValohaiProject;
+  readonly versions: ProjectVersions;
   readonly payloadUrls: PayloadUrlSigner;
   readonly clock: Clock;
 }
@@ -35,22 +42,48 @@ export function jobTag(jobId: string): string {
   return `hooklaunch-${jobId}`;
 }
 
-export function createValohaiLauncher({ config, api, project, payloadUrls, clock }: ValohaiLauncherOptions): Launcher {
-  const createOnce = async (collection: 'executions' | 'pipelines', job: JobRecord, body: Record<string, unknown>): Promise<{ ok: true; created: Created } | { ok: false; outcome: LaunchOutcome }> => {
+/**
+ * Whether a listed execution or pipeline carries `tag`. The list call filters by tag, but nothing
+ * in valohai-cli relies on that filter, so a server that ignores it must not make a retry adopt
+ * the project's newest unrelated work. Tags are matched as the strings they are sent as.
+ */
+function carriesTag(item: Created, tag: string): boolean {
+  return Array.isArray(item.tags) && item.tags.includes(tag);
+}
+
+export function createValohaiLauncher({ config, api, project, versions, payloadUrls, clock }: ValohaiLauncherOptions): Launcher {
+  type Step<T> = { ok: true; value: T } | { ok: false; outcome: LaunchOutcome };
+
+  const findExisting = async (collection: 'executions' | 'pipelines', job: JobRecord): Promise<Step<Created | undefined>> => {
+    // Only a retry can find one: an earlier attempt may have been created with its answer lost.
+    if (job.attempts <= 1) return { ok: true, value: undefined };
     const tag = jobTag(job.id);
-    if (job.attempts > 1) {
-      // An earlier attempt may have been created with its answer lost: find it before creating again.
-      const found = await api.request<Page<Created>>('GET', `/api/v0/${collection}/`, { query: { project: config.project, tag } });
-      if (!found.ok) return { ok: false, outcome: { ok: false, failure: found.failure } };
-      const existing = found.body?.results?.[0];
-      if (existing) return { ok: true, created: existing };
-    }
+    const found = await api.request<Page<Created>>('GET', `/api/v0/${collection}/`, { query: { project: config.project, tag } });
+    if (!found.ok) return { ok: false, outcome: { ok: false, failure: found.failure } };
+    const results = Array.isArray(found.body?.results) ? found.body.results : [];
+    return { ok: true, value: results.find((item) => typeof item?.id === 'string' && carriesTag(item, tag)) };
+  };
+
+  const commitOf = async (reference: string): Promise<Step<string>> => {
+    const resolved = await resolveCommit(api, config.project, reference);
+    return resolved.ok ? { ok: true, value: resolved.identifier } : { ok: false, outcome: { ok: false, failure: resolved.failure } };
+  };
+
+  // `vh pipeline run --commit X` reads valohai.yaml at X from the local checkout
+  // (valohai_cli/models/project.py get_config(commit_identifier)); so does this, falling back to
+  // the working copy, and a pipeline's run says which one it used.
+  const definitionAt = async (commit: string): Promise<{ project: ValohaiProject; said: string }> => {
+    const atCommit = await versions.at(commit);
+    return atCommit.ok ? { project: atCommit.value, said: `valohai.yaml at commit ${commit}` } : { project, said: `valohai.yaml of the working copy: ${atCommit.message}` };
+  };
+
+  const create = async (collection: 'executions' | 'pipelines', body: Record<string, unknown>): Promise<Step<Created>> => {
     const created = await api.request<Created>('POST', `/api/v0/${collection}/`, { body });
     if (!created.ok) return { ok: false, outcome: { ok: false, failure: created.failure } };
     if (typeof created.body?.id !== 'string') {
       return { ok: false, outcome: launchFailed('valohai_bad_response', `Valohai API POST /api/v0/${collection}/ answered ${created.status} without an id`, true) };
     }
-    return { ok: true, created: created.body };
+    return { ok: true, value: created.body };
   };
 
   const remote = (created: Created): { counter?: number; url?: string } => ({
@@ -64,24 +97,29 @@ export function createValohaiLauncher({ config, api, project, payloadUrls, clock
       const tags = [jobTag(job.id)];
       switch (spec.type) {
         case 'run-execution': {
-          const inputs = spec.payloadInput === undefined ? {} : { [spec.payloadInput]: [payloadUrls.sign(job.runId, spec.payloadFilename, clock.now())] };
-          const body = {
-            project: config.project,
-            commit: spec.commit ?? config.commit,
-            step: spec.step,
-            title: spec.title,
-            parameters: spec.parameters,
-            inputs,
-            tags,
-            ...(config.environment !== undefined && { environment: config.environment }),
-          };
-          const result = await createOnce('executions', job, body);
+          const existing = await findExisting('executions', job);
+          if (!existing.ok) return existing.outcome;
+          if (existing.value) return launched({ kind: 'execution', executionId: existing.value.id, step: spec.step, ...remote(existing.value) });
+          const commit = await commitOf(spec.commit ?? config.commit);
+          if (!commit.ok) return commit.outcome;
+          const definition = await definitionAt(commit.value);
+          const step = definition.project.steps.get(spec.step);
+          if (!step) return launchFailed('step_not_found', `step "${spec.step}" is not in ${definition.said}`, false);
+          const payload = spec.payloadInput === undefined ? undefined : { input: spec.payloadInput, url: payloadUrls.sign(job.runId, spec.payloadFilename, clock.now()) };
+          const body = executionBody({ project: config.project, commit: commit.value, step, title: spec.title, parameters: spec.parameters, payload, environment: config.environment, tags });
+          const result = await create('executions', body);
           if (!result.ok) return result.outcome;
-          return launched({ kind: 'execution', executionId: result.created.id, step: spec.step, ...remote(result.created) });
+          return launched({ kind: 'execution', executionId: result.value.id, step: spec.step, ...remote(result.value) });
         }
         case 'run-pipeline': {
-          const def = project.pipelines.get(spec.pipeline);
-          if (!def) return launchFailed('pipeline_not_found', `pipeline "${spec.pipeline}" is not in valohai.yaml`, false);
+          const existing = await findExisting('pipelines', job);
+          if (!existing.ok) return existing.outcome;
+          if (existing.value) return launched({ kind: 'pipeline', pipelineId: existing.value.id, pipeline: spec.pipeline, ...remote(existing.value) });
+          const commit = await commitOf(spec.commit ?? config.commit);
+          if (!commit.ok) return commit.outcome;
+          const definition = await definitionAt(commit.value);
+          const def = definition.project.pipelines.get(spec.pipeline);
+          if (!def) return launchFailed('pipeline_not_found', `pipeline "${spec.pipeline}" is not in ${definition.said}`, false);
           const dot = spec.payloadInput?.indexOf('.') ?? -1;
           const payload =
             spec.payloadInput === undefined
@@ -91,11 +129,11 @@ export function createValohaiLauncher({ config, api, project, payloadUrls, clock
             project: config.project,
             title: spec.title,
             tags,
-            ...convertPipeline(def, project.steps, { commit: spec.commit ?? config.commit, parameters: spec.parameters, payload, environment: config.environment }),
+            ...convertPipeline(def, definition.project.steps, { commit: commit.value, parameters: spec.parameters, payload, environment: config.environment }),
           };
-          const result = await createOnce('pipelines', job, body);
+          const result = await create('pipelines', body);
           if (!result.ok) return result.outcome;
-          return launched({ kind: 'pipeline', pipelineId: result.created.id, pipeline: spec.pipeline, ...remote(result.created) });
+          return launched({ kind: 'pipeline', pipelineId: result.value.id, pipeline: spec.pipeline, definition: definition.said, ...remote(result.value) });
         }
         case 'fetch-repository': {
           const fetched = await api.request<{ commits?: Array<{ ref?: string; identifier?: string }>; errors?: unknown[] }>('POST', `/api/v0/projects/${config.project}/fetch/`);
