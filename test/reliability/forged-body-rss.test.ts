@@ -45,10 +45,10 @@ server:
   limits: {max_inflight_bytes: ${1024 * MiB}, max_inflight_bytes_per_trigger: ${512 * MiB}}
 triggers:
   - id: ${STREAMED}
-    conditions: [{type: web-request-auth, auth_type: hmac, key: X-Signature, secret: rss-secret, message: "{header:X-Id}.{body}"}]
+    conditions: [{type: web-request-auth, auth_type: hmac, key: X-Signature, secret: rss-secret-0123456, message: "{header:X-Id}.{body}"}]
     actions: [{type: run-execution, step: ok}]
   - id: ${BUFFERED}
-    conditions: [{type: web-request-auth, auth_type: hmac, key: X-Signature, secret: rss-secret, message: "{body}.{header:X-Id}"}]
+    conditions: [{type: web-request-auth, auth_type: hmac, key: X-Signature, secret: rss-secret-0123456, message: "{body}.{header:X-Id}"}]
     actions: [{type: run-execution, step: ok}]
 `,
     );
@@ -61,7 +61,7 @@ triggers:
 
   const flood = async (id: string): Promise<number> => {
     const body = Buffer.alloc(4 * MiB, 'x');
-    const headers = { 'x-id': 'd-1', 'x-signature': signHmac({ secret: 'rss-secret' }, { body: Buffer.from('not this body') }) };
+    const headers = { 'x-id': 'd-1', 'x-signature': signHmac({ secret: 'rss-secret-0123456' }, { body: Buffer.from('not this body') }) };
     // One request first, so code loading and first-use allocations are not counted as the flood's.
     await (await fetch(`${server.url}/api/v0/launch/${id}/`, { method: 'POST', headers, body })).text();
     const before = peakRssMiB(server.child.pid!);
