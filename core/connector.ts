@@ -58,6 +58,12 @@ export interface Connector<Params = unknown, Payload = unknown> {
   /** Headers a trigger's params name as carrying its credential (a configurable token header). */
   credentialHeaders?(params: Params): readonly string[];
   /**
+   * Whether the provider's signature covers the delivery id (Standard Webhooks' `webhook-id`).
+   * When it does not (GitHub's `X-GitHub-Delivery`), deliveries are deduplicated on their body
+   * too, so a captured one sent again under a new id launches nothing.
+   */
+  signsDeliveryId?(params: Params): boolean;
+  /**
    * The largest body the provider documents sending; a trigger's `max_body_bytes` defaults to it
    * (5 MiB when absent). Set it where the provider sends more than 5 MiB, or its deliveries get 413.
    */

@@ -48,8 +48,16 @@ export interface Rejection {
 
 export type Verdict<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly rejection: Rejection };
 
+/** A message may quote what the sender sent; it is answered, logged and stored, so it is bounded. */
+export const MAX_MESSAGE_CHARS = 500;
+
+export function boundedMessage(message: string): string {
+  return message.length > MAX_MESSAGE_CHARS ? `${message.slice(0, MAX_MESSAGE_CHARS)}… (${message.length} characters)` : message;
+}
+
 export function reject(code: RejectCode, message: string, headers?: Record<string, string>): Rejection {
-  return headers ? { code, message, status: REJECT_STATUS[code], headers } : { code, message, status: REJECT_STATUS[code] };
+  const bounded = boundedMessage(message);
+  return headers ? { code, message: bounded, status: REJECT_STATUS[code], headers } : { code, message: bounded, status: REJECT_STATUS[code] };
 }
 
 export function accept<T>(value: T): Verdict<T> {

@@ -25,7 +25,7 @@ import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
 import { compileTrigger, type CompiledTrigger } from './triggers/compile-trigger.js';
 import { createRedaction } from './trigger-log/redaction.js';
-import { createRejectionLog } from './trigger-log/rejection-log.js';
+import { createRejectionLog, type RejectionLog } from './trigger-log/rejection-log.js';
 
 export interface ServiceOptions {
   readonly clock?: Clock;
@@ -46,6 +46,8 @@ export interface Service {
   readonly url: string;
   readonly server: Server;
   readonly store: Store;
+  /** Where requests that launched nothing are logged; `flush()` writes the repeat counts gathered so far. */
+  readonly rejections: RejectionLog;
   readonly worker: LaunchWorker;
   /** The local runner, when the launcher is local. */
   readonly runner?: LocalRunner | undefined;
@@ -64,7 +66,8 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   const logger = options.logger ?? pino({ name: 'hooklaunch' });
   // Instances sharing a PostgreSQL store need distinct names: they own the executions they run.
   const store = await openStore(loaded.storeUrl, options.instance ?? process.env.HOOKLAUNCH_INSTANCE ?? `${hostname()}:${options.port ?? config.server.port}`);
-  const triggers = new Map(config.triggers.map((t) => [t.id, compileTrigger(t, loaded.project, loaded.connectors.get(t.id), loaded.sensitiveHeaders)]));
+  const triggers = new Map(config.triggers.map((t) => [t.id, compileTrigger(t, loaded.project, loaded.connectors.get(t.id))]));
+  const redaction = createRedaction([...triggers.values()].map((t) => t.credentials), loaded.sensitiveHeaders);
   const { limits } = config.server;
   const inflight = createInflightBudget({ maxBytes: limits.max_inflight_bytes, maxBytesPerTrigger: limits.max_inflight_bytes_per_trigger });
   const metrics = createMetrics(store, clock, () => inflight.bytes);
@@ -112,7 +115,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   });
   const server = createHttpServer({
     triggers,
-    redaction: createRedaction(loaded.sensitiveHeaders),
+    redaction,
     store,
     rejections,
     clock,
@@ -170,6 +173,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     url,
     server,
     store,
+    rejections,
     worker,
     runner: local?.runner,
     payloadUrls,

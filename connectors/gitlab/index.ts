@@ -18,6 +18,8 @@ export const gitlab = defineConnector<GitlabParams, GitlabPayload>({
   // Only manual resends (same Idempotency-Key); keep keys a few days like GitHub's.
   dedupeWindowSeconds: 3 * 86_400,
   sensitiveHeaders: ['x-gitlab-token', 'webhook-signature'],
+  // Signed mode is Standard Webhooks: webhook-id is in the signed string.
+  signsDeliveryId: (params) => params.mode === 'signed',
   // GitLab does not send a hook whose JSON exceeds 25 MB (gitlab-org/gitlab!38687, Gitlab::Json::LimitedEncoder).
   maxBodyBytes: 25 * 1024 * 1024,
   verify: verifyGitlab,

@@ -18,6 +18,7 @@ export const standardWebhooks = defineConnector<StandardWebhooksParams, Standard
   // Senders retry with backoff for hours to days.
   dedupeWindowSeconds: 3 * 86_400,
   sensitiveHeaders: ['webhook-signature'],
+  signsDeliveryId: () => true,
   verify: verifyStandardWebhooks,
   parse: parseStandardWebhooks,
   filter: filterStandardWebhooks,

@@ -105,7 +105,7 @@ export function createAdminApp(ctx: HttpContext): express.Express {
   });
 
   app.get('/api/v0/requests/:id{/}', requireAdmin, async (req, res) => {
-    const detail = await requestDetail(ctx.store, ctx.rejections, String(req.params.id));
+    const detail = await requestDetail(ctx.store, ctx.rejections, ctx.redaction, String(req.params.id));
     if (!detail) return void res.status(404).json({ error: { code: 'not_found', message: 'no such request in the trigger log' } });
     res.json(detail);
   });

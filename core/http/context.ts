@@ -5,13 +5,10 @@ import type { OverloadedLimit } from './refuse-overloaded.js';
 import type { PayloadUrlSigner } from '../payloads/payload-url-signer.js';
 import type { DeliveryContext } from '../triggers/handle-delivery.js';
 import type { CompiledTrigger } from '../triggers/compile-trigger.js';
-import type { Redaction } from '../trigger-log/redaction.js';
 
 /** What the HTTP layer needs from the rest of the service. */
 export interface HttpContext extends DeliveryContext {
   readonly triggers: ReadonlyMap<string, CompiledTrigger>;
-  /** What is never logged of a request whose trigger id is unknown (every connector's credential headers). */
-  readonly redaction: Redaction;
   readonly clock: Clock;
   /** Told of requests refused before their body was read (metrics). */
   readonly onRefusedEarly?: (triggerId: string, code: string) => void;

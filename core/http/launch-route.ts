@@ -26,7 +26,7 @@ export async function handleLaunch(ctx: HttpContext, triggerId: string, req: Inc
     // The body is not kept (or not read: Connection: close stops Node from draining it).
     const raw = toRawRequest(req, url, Buffer.alloc(0), receivedAtMs);
     // Nothing to replay without a body or a trigger: the raw request is not kept.
-    const { raw: _capture, ...unsized } = requestRecord(triggerId.slice(0, 128), raw, trigger?.redaction ?? ctx.redaction);
+    const { raw: _capture, ...unsized } = requestRecord(triggerId.slice(0, 128), raw, ctx.redaction);
     const record = { ...unsized, sizeBytes };
     await logRefusal(ctx, record, rejection, trigger ? 'anonymous' : 'unknown-trigger');
     ctx.onRefusedEarly?.(trigger?.id ?? 'unknown', rejection.code);
@@ -45,7 +45,7 @@ export async function handleLaunch(ctx: HttpContext, triggerId: string, req: Inc
       return refuseEarly(reject('body_too_large', `body is larger than this trigger's limit of ${trigger.maxBodyBytes} bytes`));
     }
     const raw = toRawRequest(req, url, read.body, receivedAtMs);
-    const record = requestRecord(trigger.id, raw, trigger.redaction);
+    const record = requestRecord(trigger.id, raw, ctx.redaction);
     let handled: HandledOutcome;
     try {
       handled = await handleDelivery(ctx, trigger, raw, record, ctx.clock);

@@ -11,3 +11,8 @@ export function rateLimited(limit: RateLimitSpec, nthNewest: number, nowMs: numb
   const message = `rate limit of ${limit.quota} launches per ${limit.periodMs / 1000} s reached; retry in ${retryAfterSeconds} s`;
   return { kind: 'rate_limited', retryAfterSeconds, message };
 }
+
+/** An accepted request's body is its run's payload, a duplicate's is the run it repeats: only the others keep their own. */
+export function keepsOwnBody(outcome: string): boolean {
+  return outcome !== 'accepted' && outcome !== 'duplicate';
+}

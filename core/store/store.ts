@@ -47,12 +47,13 @@ export interface StoredRequest {
   readonly raw: RawCapture;
 }
 
-/** A request that launched nothing, with why. */
+/** A request that launched nothing, with why. A duplicate names the run it repeats. */
 export interface UnlaunchedRequest extends RequestRecord {
-  readonly outcome: 'rejected' | 'handshake' | 'ignored';
+  readonly outcome: 'rejected' | 'handshake' | 'ignored' | 'duplicate';
   readonly status: number;
   readonly code?: RejectCode | undefined;
   readonly message: string;
+  readonly runId?: string | undefined;
 }
 
 export interface RateLimitSpec {
@@ -85,7 +86,7 @@ export interface RepeatCount {
 
 export type AcceptOutcome =
   | { readonly kind: 'accepted'; readonly runId: string }
-  | { readonly kind: 'duplicate'; readonly runId: string }
+  | { readonly kind: 'duplicate'; readonly runId: string; /** Which dedupe key matched ("delivery id"). */ readonly what: string }
   | { readonly kind: 'rate_limited'; readonly retryAfterSeconds: number; readonly message: string };
 
 export type JobState = 'pending' | 'running' | 'done' | 'failed';
@@ -260,7 +261,7 @@ export interface Store {
   /**
    * Dedupe, rate limits, the run, its payload, its jobs and the log line, in one transaction that
    * is durable before the promise resolves. Requests that arrive together share a commit. A
-   * rate-limited request writes nothing: the caller logs it as a rejection.
+   * duplicate or rate-limited request writes nothing: the caller logs it (recordUnlaunched).
    */
   accept(input: AcceptRequest): Promise<AcceptOutcome>;
   /** Logs a request that launched nothing (a rate-limited accept is logged this way by its caller). */

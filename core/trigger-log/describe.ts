@@ -1,6 +1,8 @@
 /** The views the admin API and the web page share: triggers in words, a request in full, a run in full. */
 import type { TriggerConfig } from '../config/schema.js';
 import { summariseRun, type RunSummary } from '../launch/run-status.js';
+import { jsonNestsDeeperThan } from '../request/json-depth.js';
+import { isCredentialQuery, REDACTED, redactBodyFields, type Redaction } from './redaction.js';
 import type { RejectionLog } from './rejection-log.js';
 import type { ExecutionRecord, LogChunk, LogEntry, PipelineRecord, RunRecord, Store } from '../store/store.js';
 
@@ -57,7 +59,8 @@ export interface RequestDetail {
   readonly run?: RunDetail | undefined;
 }
 
-export async function requestDetail(store: Store, rejections: Pick<RejectionLog, 'flush'>, requestId: string): Promise<RequestDetail | undefined> {
+/** A logged request as the page and the admin API show it, credential fields of its body redacted. */
+export async function requestDetail(store: Store, rejections: Pick<RejectionLog, 'flush'>, redaction: Redaction, requestId: string): Promise<RequestDetail | undefined> {
   await rejections.flush();
   const stored = await store.getRequest(requestId);
   if (!stored) return undefined;
@@ -65,27 +68,34 @@ export async function requestDetail(store: Store, rejections: Pick<RejectionLog,
   const contentType = (stored.entry.headers['content-type'] ?? '').split(';')[0]!.trim();
   return {
     entry: stored.entry,
-    payload: body === undefined || body.length === 0 ? undefined : prettyBody(body, contentType),
+    payload: body === undefined || body.length === 0 ? undefined : prettyBody(body, contentType, redaction),
     run: stored.entry.runId === undefined ? undefined : await runDetail(store, stored.entry.runId),
   };
 }
 
-export function prettyBody(body: Buffer, contentType: string): string {
+export function prettyBody(body: Buffer, contentType: string, redaction: Redaction): string {
   const text = body.toString('utf8');
   if (contentType === 'application/x-www-form-urlencoded') {
-    const fields = Object.fromEntries(new URLSearchParams(text));
-    if (typeof fields.payload === 'string') {
+    const fields: Record<string, unknown> = {};
+    for (const [key, value] of new URLSearchParams(text)) {
+      fields[key] = isCredentialQuery(redaction, key) || redaction.fields.has(key) ? REDACTED : value;
+    }
+    if (typeof fields.payload === 'string' && !jsonNestsDeeperThan(fields.payload)) {
       try {
         fields.payload = JSON.parse(fields.payload) as never;
       } catch {
         // leave it as text
       }
     }
-    return JSON.stringify(fields, null, 2);
+    return JSON.stringify(redactBodyFields(fields, redaction), null, 2);
   }
+  // Too deep to walk safely (a refused hostile body): shown as the text it is.
+  if (jsonNestsDeeperThan(text)) return text;
+  let parsed: unknown;
   try {
-    return JSON.stringify(JSON.parse(text), null, 2);
+    parsed = JSON.parse(text);
   } catch {
     return text;
   }
+  return JSON.stringify(redactBodyFields(parsed, redaction), null, 2);
 }

@@ -14,8 +14,11 @@ import { boundedRecord, type CaptureLimits } from './request-record.js';
 /**
  * Who could have sent the request: decides how much of it the log keeps. `failure`: the service
  * failed on it (a 5xx) — bounded like an anonymous one, but every one gets its own line.
+ * `duplicate`: a repeat of a delivery already launched (its body is the run's payload) — bounded
+ * and aggregated per run like an anonymous one, whoever sent it: a captured delivery sent again
+ * and again must not grow the store either.
  */
-export type Sender = 'authenticated' | 'anonymous' | 'unknown-trigger' | 'failure';
+export type Sender = 'authenticated' | 'anonymous' | 'unknown-trigger' | 'failure' | 'duplicate';
 
 export type Logged = 'logged' | 'aggregated' | 'dropped';
 
@@ -108,7 +111,7 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
       }
       const now = clock.now();
       // Unknown ids are one bucket per sender: random ids must not each open a line of their own.
-      const key = `${sender === 'unknown-trigger' ? '' : entry.triggerId}\0${entry.code ?? entry.outcome}\0${entry.remoteAddress}`;
+      const key = `${sender === 'unknown-trigger' ? '' : entry.triggerId}\0${entry.code ?? entry.outcome}\0${entry.runId ?? ''}\0${entry.remoteAddress}`;
       const aggregate = sender === 'failure' ? undefined : open.get(key);
       if (aggregate && aggregate.untilMs > now) {
         aggregate.repeats++;

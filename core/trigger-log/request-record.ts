@@ -36,7 +36,7 @@ const MAX_TEXT = 1024;
  * server can send these, so each may cost only a body sample and capped headers. The bytes it
  * costs are counted against the trigger log's budget for unauthenticated requests.
  */
-export function boundedRecord(record: RequestRecord, limits: CaptureLimits): RequestRecord {
+export function boundedRecord(record: RequestRecord & { readonly message?: string }, limits: CaptureLimits): RequestRecord {
   const headers = capHeaders(Object.entries(record.headers).map(([name, value]) => [name, [value]]), limits.headerBytes);
   const logged = Object.fromEntries(headers.kept.map(([name, values]) => [name, values[0]!]));
   let raw: RawCapture | undefined;
@@ -51,12 +51,17 @@ export function boundedRecord(record: RequestRecord, limits: CaptureLimits): Req
     };
   }
   const path = cut(record.path);
+  const bytes = (text: string): number => Buffer.byteLength(text);
   const cost =
-    path.length +
-    JSON.stringify(logged).length +
-    (raw ? raw.target.length + JSON.stringify(raw.headers).length + (raw.body?.length ?? 0) : 0) +
-    // Fixed columns, the message and the row's share of the indexes.
-    256;
+    bytes(path) +
+    bytes(JSON.stringify(logged)) +
+    (raw ? bytes(raw.target) + bytes(JSON.stringify(raw.headers)) + (raw.body?.length ?? 0) : 0) +
+    bytes(record.message ?? '') +
+    // The trigger id sits in the row and two indexes, the request id in the row, an index and the
+    // raw copy; the rest is fixed columns, row headers and b-tree slack (measured on SQLite).
+    3 * bytes(record.triggerId) +
+    3 * bytes(record.requestId) +
+    400;
   return { ...record, path, headers: logged, raw, unauthenticatedBytes: cost };
 }
 
@@ -71,7 +76,7 @@ function capHeaders(entries: Array<[string, readonly string[]]>, maxBytes: numbe
   for (const [name, values] of entries) {
     const cutValues = values.map(cut);
     if (cutValues.some((v, i) => v !== values[i])) wasCut = true;
-    const size = name.length + cutValues.reduce((sum, v) => sum + v.length, 0);
+    const size = Buffer.byteLength(name) + cutValues.reduce((sum, v) => sum + Buffer.byteLength(v), 0);
     if (used + size > maxBytes) {
       wasCut = true;
       continue;

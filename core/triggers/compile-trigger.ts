@@ -11,9 +11,9 @@ import { compileTimestamp } from '../conditions/timestamp.js';
 import { payloadFilenameFor, type ActionSpec } from '../launch/action-spec.js';
 import { locateRaw } from '../request/locate-value.js';
 import { contentTypeOf, type RawRequest } from '../request/raw-request.js';
-import { accept, type Verdict } from '../reject.js';
+import { accept, refuse, type Verdict } from '../reject.js';
 import type { Deduplicate } from '../store/store.js';
-import { createRedaction, type Redaction } from '../trigger-log/redaction.js';
+import type { Credentials } from '../trigger-log/redaction.js';
 import { argumentProblem, coerceParameter, type ParameterValue } from '../valohai-yaml/coerce-parameter.js';
 import type { ValohaiProject } from '../valohai-yaml/load-valohai-yaml.js';
 import type { ParameterDef } from '../valohai-yaml/schema.js';
@@ -57,8 +57,8 @@ export interface CompiledTrigger {
   readonly response?: ResponseConfig | undefined;
   readonly resolveActions: (req: RawRequest, runId: string) => Verdict<ActionSpec[]>;
   readonly connector?: CompiledConnector | undefined;
-  /** Headers and query parameters never written to the trigger log. */
-  readonly redaction: Redaction;
+  /** Where this trigger reads credentials; the service redacts the union of every trigger's, on every request. */
+  readonly credentials: Credentials;
   /**
    * Whether passing `authChecks` proves who sent the request. Rejections of a trigger without
    * authentication are treated as anonymous (bounded in the trigger log), whatever their stage.
@@ -70,16 +70,10 @@ export interface CompiledTrigger {
 // may fetch keys; filters parse the body, so they run only for authenticated requests.
 const RANK: Record<string, number> = { timestamp: 0, static_token: 1, hmac: 2, jwt: 3, 'payload-filter': 4 };
 
-/**
- * `knownSensitive`: credential headers of every registered connector, redacted even on triggers
- * without a connector (a provider may be pointed at a generic trigger).
- */
-export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, binding?: ConnectorBinding, knownSensitive: Iterable<string> = []): CompiledTrigger {
+export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, binding?: ConnectorBinding): CompiledTrigger {
   const timestamp = trigger.conditions.find((c) => c.type === 'timestamp');
   const ranked: Array<{ rank: number; check: Check; condition?: ConditionConfig }> = [];
-  const sensitiveHeaders = new Set(knownSensitive);
-  const sensitiveQuery = new Set<string>();
-  const credentialHeaders = new Set<string>();
+  const credentials = { headers: new Set<string>(), query: new Set<string>(), fields: new Set<string>() };
   const rateLimits: RateLimit[] = [];
   let dedupe: Deduplication | undefined;
   const connector = binding && compileConnector(binding);
@@ -92,15 +86,20 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, 
   if (connector) {
     // The provider's own signature comes first: nothing else runs for an unauthenticated request.
     ranked.push({ rank: -1, check: (req, clock) => connector.connector.verify(req, connector.params, clock) });
-    for (const name of [...connector.connector.sensitiveHeaders, ...(connector.connector.credentialHeaders?.(connector.params) ?? [])]) credentialHeaders.add(name.toLowerCase());
+    for (const name of [...connector.connector.sensitiveHeaders, ...(connector.connector.credentialHeaders?.(connector.params) ?? [])]) credentials.headers.add(name.toLowerCase());
+    // A delivery id the provider does not sign (GitHub's X-GitHub-Delivery) can be changed by
+    // whoever captured the request, so the body is a second key a replay cannot change. Only
+    // headers are left out of it: an unverified one (X-Hub-Signature) could be varied at will.
+    // Where the signature covers the id (Standard Webhooks' webhook-id), two deliveries with the
+    // same body are distinct, and the id alone decides.
+    const idIsSigned = connector.connector.signsDeliveryId?.(connector.params) ?? false;
     dedupe = {
       locate: (req) => {
         const delivery = connector.delivery(req);
         if (!delivery.ok) return delivery;
-        // A delivery id a provider does not sign (GitHub's X-GitHub-Delivery) can be changed by
-        // whoever captured the request: the signed bytes are a second key a replay cannot change.
-        const keys = [{ key: signedBytesKey(req, credentialHeaders), what: 'signed bytes' }];
-        if (delivery.value.deliveryId !== undefined) keys.unshift({ key: delivery.value.deliveryId, what: 'delivery id' });
+        const keys: Array<{ key: string; what: string }> = [];
+        if (delivery.value.deliveryId !== undefined) keys.push({ key: delivery.value.deliveryId, what: 'delivery id' });
+        if (!idIsSigned || delivery.value.deliveryId === undefined) keys.push({ key: `body:${createHash('sha256').update(req.body).digest('hex')}`, what: 'body' });
         return accept(keys);
       },
       windowMs: connector.connector.dedupeWindowSeconds * 1000,
@@ -108,7 +107,7 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, 
   }
 
   for (const condition of trigger.conditions) {
-    markSensitive(condition, credentialHeaders, sensitiveQuery);
+    markCredential(condition, credentials);
     switch (condition.type) {
       case 'timestamp':
         ranked.push({ rank: RANK.timestamp!, check: compileTimestamp(condition), condition });
@@ -134,16 +133,16 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, 
       case 'deduplicate': {
         const locator: LocatorConfig = { lookup: condition.lookup, key: condition.key };
         // An explicit deduplicate condition takes the place of the connector's delivery id (its
-        // signed-bytes key stays: it is what stops a captured delivery sent again with a new id).
+        // body key stays: it is what stops a captured delivery sent again with a new id).
         const connectorKeys = dedupe?.locate;
         dedupe = {
           locate: (req) => {
             const located = locateRaw(req, locator);
             if (!located.ok) return located;
             const keys = located.value === undefined ? [] : [{ key: located.value, what: `${condition.lookup} ${condition.key}` }];
-            const signed = connectorKeys?.(req);
-            if (signed && !signed.ok) return signed;
-            return accept([...keys, ...(signed?.value.filter((k) => k.what === 'signed bytes') ?? [])]);
+            const fromConnector = connectorKeys?.(req);
+            if (fromConnector && !fromConnector.ok) return fromConnector;
+            return accept([...keys, ...(fromConnector?.value.filter((k) => k.what === 'body') ?? [])]);
           },
           windowMs: condition.window * 1000,
         };
@@ -168,8 +167,9 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, 
     dedupe,
     rateLimits,
     response: trigger.response,
-    redaction: createRedaction([...sensitiveHeaders, ...credentialHeaders], sensitiveQuery),
-    authenticates: authChecks.length > 0,
+    credentials,
+    // A timestamp alone proves nothing about the sender.
+    authenticates: connector !== undefined || trigger.conditions.some((c) => c.type === 'web-request-auth'),
     connector,
     resolveActions: (req, runId) => {
       const specs: ActionSpec[] = [];
@@ -183,19 +183,10 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, 
   };
 }
 
-function markSensitive(condition: ConditionConfig, headers: Set<string>, query: Set<string>): void {
+function markCredential(condition: ConditionConfig, credentials: { headers: Set<string>; query: Set<string>; fields: Set<string> }): void {
   if (condition.type !== 'web-request-auth') return;
-  if (condition.lookup === 'header') headers.add(condition.key.toLowerCase());
-  if (condition.lookup === 'query') query.add(condition.key.toLowerCase());
-}
-
-/** A hash over the body and the credential headers the request carries (signatures, tokens). */
-function signedBytesKey(req: RawRequest, credentialHeaders: ReadonlySet<string>): string {
-  const hash = createHash('sha256');
-  for (const name of [...credentialHeaders].sort()) {
-    for (const value of req.headers[name] ?? []) hash.update(`${name}:${value}\n`);
-  }
-  return `signed:${hash.update('\n').update(req.body).digest('hex')}`;
+  const where = condition.lookup === 'header' ? credentials.headers : condition.lookup === 'query' ? credentials.query : credentials.fields;
+  where.add(condition.lookup === 'header' || condition.lookup === 'query' ? condition.key.toLowerCase() : condition.key);
 }
 
 type ActionResolver = (req: RawRequest, runId: string) => Verdict<ActionSpec>;
@@ -242,12 +233,12 @@ function compileAction(action: ActionConfig, index: number, project: ValohaiProj
       const def = parameterDef(name);
       if (def) {
         const coerced = coerceParameter(def, value);
-        if (!coerced.ok) return { ok: false, rejection: { code: 'payload_invalid', status: 400, message: `${label}: ${coerced.message}` } };
+        if (!coerced.ok) return refuse('payload_invalid', `${label}: ${coerced.message}`);
         value = coerced.value;
       }
       // Refused here, not left for the runner: a spawn that cannot start would strand the run.
       const problem = argumentProblem(name, value as ParameterValue);
-      if (problem) return { ok: false, rejection: { code: 'payload_invalid', status: 400, message: `${label}: ${problem}` } };
+      if (problem) return refuse('payload_invalid', `${label}: ${problem}`);
       parameters[name] = value as ParameterValue;
     }
     const title = action.title === undefined ? defaultTitle : renderTemplate(action.title, context, `actions[${index}].title`);
@@ -257,7 +248,7 @@ function compileAction(action: ActionConfig, index: number, project: ValohaiProj
     if (typeof commit === 'object' && !commit.ok) return commit;
     const commitRef = typeof commit === 'object' ? String(commit.value) : commit;
     if (commitRef !== undefined && !/^[\w./@^~-]{1,200}$/.test(commitRef)) {
-      return { ok: false, rejection: { code: 'payload_invalid', status: 400, message: `actions[${index}].commit: ${JSON.stringify(commitRef.slice(0, 60))} is not a git ref or sha` } };
+      return refuse('payload_invalid', `actions[${index}].commit: ${JSON.stringify(commitRef.slice(0, 60))} is not a git ref or sha`);
     }
     const common = {
       title: typeof title === 'string' ? title : String(title.value),

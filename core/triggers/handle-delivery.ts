@@ -8,8 +8,10 @@ import type { Clock } from '../clock.js';
 import type { Delivery, ResponseSpec } from '../connector.js';
 import { uuidv7 } from '../ids.js';
 import { contentTypeOf, type RawRequest } from '../request/raw-request.js';
-import { reject, type Rejection } from '../reject.js';
+import { boundedMessage, reject, type Rejection } from '../reject.js';
+import { duplicateMessage } from '../store/accept-rules.js';
 import type { Deduplicate, RequestRecord, Store, UnlaunchedRequest } from '../store/store.js';
+import type { Redaction } from '../trigger-log/redaction.js';
 import type { RejectionLog, Sender } from '../trigger-log/rejection-log.js';
 import { launchAnswer, rejectionAnswer } from './answers.js';
 import type { CompiledTrigger } from './compile-trigger.js';
@@ -19,6 +21,8 @@ export interface DeliveryContext {
   readonly store: Store;
   /** Where requests that launched nothing are logged, at a bounded cost for anonymous ones. */
   readonly rejections: RejectionLog;
+  /** What of any request is never logged: every trigger's and connector's credentials. */
+  readonly redaction: Redaction;
   readonly logger: Logger;
   /** Called after a run is committed, to wake the launch worker. */
   readonly onAccepted: () => void;
@@ -100,6 +104,11 @@ export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrig
   });
   if (accepted.kind === 'rate_limited') return refuse(reject('rate_limited', accepted.message, { 'retry-after': String(accepted.retryAfterSeconds) }));
   if (accepted.kind === 'accepted') ctx.onAccepted();
+  else {
+    // Its body is the payload of the run it repeats: not kept again.
+    const raw = record.raw && { ...record.raw, body: undefined };
+    await logUnlaunched(ctx, { ...record, raw, outcome: 'duplicate', status: 200, message: duplicateMessage(accepted.what), runId: accepted.runId }, 'duplicate', 'duplicate delivery');
+  }
   const status = accepted.kind === 'duplicate' ? 200 : undefined;
   let answer: ResponseSpec;
   if (trigger.response || !binding || !delivery) answer = launchAnswer(trigger.response, accepted.runId, status);
@@ -118,7 +127,9 @@ export async function logRefusal(ctx: Pick<DeliveryContext, 'rejections' | 'logg
   await logUnlaunched(ctx, { ...record, outcome: 'rejected', status: rejection.status, code: rejection.code, message: rejection.message }, sender, 'request rejected');
 }
 
-async function logUnlaunched(ctx: Pick<DeliveryContext, 'rejections' | 'logger'>, entry: UnlaunchedRequest, sender: Sender, what: string): Promise<void> {
+async function logUnlaunched(ctx: Pick<DeliveryContext, 'rejections' | 'logger'>, unbounded: UnlaunchedRequest, sender: Sender, what: string): Promise<void> {
+  // Filter reasons quote payload values: bounded like rejection messages.
+  const entry = { ...unbounded, message: boundedMessage(unbounded.message) };
   const logged = await ctx.rejections.record(entry, sender);
   // Aggregated repeats and rows past the budget stay out of the service log too: a flood of
   // forged requests must not become a flood of log lines.

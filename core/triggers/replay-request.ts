@@ -47,7 +47,7 @@ export async function replayRequest(ctx: ReplayContext, requestId: string): Prom
     remoteAddress: entry.remoteAddress,
     receivedAtMs: ctx.clock.now(),
   };
-  const record = { ...requestRecord(trigger.id, request, trigger.redaction), replayOf: requestId };
+  const record = { ...requestRecord(trigger.id, request, ctx.redaction), replayOf: requestId };
   const handled = await handleDelivery(ctx, trigger, request, record, fixedClock(entry.receivedAtMs));
   return { ok: true, requestId: record.requestId, replayOf: requestId, handled };
 }

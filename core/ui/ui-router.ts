@@ -157,7 +157,7 @@ export function createUiRouter(ctx: HttpContext, auth: UiAuth): Router {
   });
 
   router.get('/requests/:id', async (req, res) => {
-    const detail = await requestDetail(ctx.store, ctx.rejections, String(req.params.id));
+    const detail = await requestDetail(ctx.store, ctx.rejections, ctx.redaction, String(req.params.id));
     if (!detail) return void send(res, 'Not found', html`<h1>No such request</h1><p>It may have been purged by the retention setting.</p>`, 404);
     const { entry } = detail;
     const trigger = ctx.triggers.get(entry.triggerId);

@@ -45,7 +45,9 @@ export function coerceParameter(def: ParameterDef, value: unknown): Coerced {
 }
 
 function coerceOne(def: ParameterDef, value: unknown): Coerced {
-  const shown = JSON.stringify(value);
+  // Quoted back to the sender and logged: a short preview of what was sent, never all of it.
+  const json = JSON.stringify(value) ?? String(value);
+  const shown = json.length > 80 ? `${json.slice(0, 80)}… (${json.length} characters)` : json;
   let out: string | number | boolean;
   switch (def.type) {
     case 'integer': {

@@ -10,6 +10,8 @@ import { startTestService, type TestService } from '../helpers/service.js';
 
 const DATADOG = '0190fe82-0000-7000-8000-00000000d0d0';
 const LABEL_STUDIO = '0190fe82-0000-7000-8000-00000000d0d1';
+const BODY_TOKEN = '0190fe82-0000-7000-8000-00000000d0d2';
+const QUERY_TOKEN = '0190fe82-0000-7000-8000-00000000d0d3';
 const ADMIN = 'admin-token-for-the-redaction-tests';
 const DD_TOKEN = 'dd-token-value-0123456789';
 const LS_TOKEN = 'ls-token-value-0123456789';
@@ -40,6 +42,14 @@ triggers:
   - id: ${LABEL_STUDIO}
     connector: {type: label-studio, secret: ${LS_TOKEN}, header: X-Monitor-Key, prefix: ""}
     actions: [{type: run-execution, step: ok}]
+  - id: ${BODY_TOKEN}
+    conditions:
+      - {type: web-request-auth, auth_type: static_token, lookup: json, key: auth.value, secret: body-secret-value-0123456789}
+      - {type: payload-filter, lookup: kind, operation: equals, value: csv}
+    actions: [{type: run-execution, step: ok}]
+  - id: ${QUERY_TOKEN}
+    conditions: [{type: web-request-auth, auth_type: static_token, lookup: query, key: t, secret: query-t-value-0123456789}]
+    actions: [{type: run-execution, step: ok}]
 `,
       { service: { logger } },
     );
@@ -64,7 +74,7 @@ triggers:
     expect(statuses).toEqual([400, 400, 404]);
 
     const get = async (path: string) => (await fetch(`${t.service.url}${path}`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
-    const entries = await t.service.store.listLog({ limit: 100 });
+    const entries = (await t.service.store.listLog({ limit: 100 })).filter((e) => e.triggerId !== BODY_TOKEN && e.triggerId !== QUERY_TOKEN);
     expect(entries).toHaveLength(3);
     const surfaces: Record<string, string> = {
       'logs --json (the stored rows)': JSON.stringify(entries),
@@ -87,5 +97,36 @@ triggers:
     expect(entries.find((e) => e.triggerId === DATADOG)!.headers['x-dd-token']).toBe('[redacted]');
     // Named only by the trigger's params, not by any naming convention.
     expect(entries.find((e) => e.triggerId === LABEL_STUDIO)!.headers['x-monitor-key']).toBe('[redacted]');
+  });
+
+  // Found by attacking the server from outside (issue #11).
+  it("redacts one trigger's credential headers and query parameters on every other trigger and on unknown ids", async () => {
+    const sent = await Promise.all([
+      fetch(`${t.service.url}/api/v0/launch/no-such-trigger-abcdefghij/?t=query-t-value-0123456789`, { method: 'POST', headers: { 'x-monitor-key': 'custom-header-value-0123456789' }, body: '{}' }),
+      fetch(`${t.url(DATADOG)}?t=query-t-value-0123456789`, { method: 'POST', headers: { 'x-monitor-key': 'custom-header-value-0123456789', 'x-dd-token': 'wrong' }, body: '{}' }),
+    ]);
+    expect(sent.map((r) => r.status)).toEqual([404, 400]);
+    const text = JSON.stringify(await t.service.store.listLog({ limit: 100 }));
+    expect(text).not.toContain('custom-header-value');
+    expect(text).not.toContain('query-t-value');
+  });
+
+  it('redacts credential fields of a body on the page and in the API, and more credential-looking names', async () => {
+    const body = JSON.stringify({ kind: 'parquet', auth: { value: 'body-secret-value-0123456789' }, nested: [{ token: 'nested-token-0123456789' }] });
+    const headers = { 'content-type': 'application/json', 'x-shopify-hmac-sha256': 'shopify-value-0123456789', 'x-key': 'x-key-value-0123456789', 'x-jwt': 'jwt-value-0123456789', 'idempotency-key': 'kept-idempotency' };
+    const query = '?jwt=q1-0123456789&hmac=q2-0123456789&bearer=q3-0123456789&pw=q4-0123456789&key%20=q5-0123456789&key[]=q6-0123456789&sig_=q7-0123456789&a=1;token=q8-0123456789&s3cr3t0123456789abcdef&page=2';
+    const response = await fetch(`${t.url(BODY_TOKEN)}${query}`, { method: 'POST', headers, body });
+    expect(response.status).toBe(400); // authenticated, then filtered out: the body is kept for replay
+    const requestId = response.headers.get('x-request-id')!;
+    const get = async (path: string) => (await fetch(`${t.service.url}${path}`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
+    const shown = (await get(`/api/v0/requests/${requestId}/`)) + (await get(`/ui/requests/${requestId}`));
+    for (const secret of ['body-secret-value', 'nested-token', 'shopify-value', 'x-key-value', 'jwt-value', 's3cr3t0123456789abcdef', ...Array.from({ length: 8 }, (_, i) => `q${i + 1}-0123456789`)]) {
+      expect(shown, secret).not.toContain(secret);
+    }
+    expect(shown).toContain('kept-idempotency');
+    expect(shown).toContain('page=2');
+    expect(shown).toContain('parquet');
+    // The stored request is still whole, so a replay judges what was sent.
+    expect((await t.service.store.getRequest(requestId))!.raw.body!.toString()).toBe(body);
   });
 });

@@ -51,10 +51,27 @@ describe('a GitHub delivery captured and sent again under a new delivery id', ()
     }
     const log = await t.service.store.listLog({ triggerId: GITHUB, limit: 10 });
     expect(log.filter((e) => e.outcome === 'accepted')).toHaveLength(genuine.length);
-    expect(log.find((e) => e.outcome === 'duplicate')).toMatchObject({ runId: first.body.run_id, message: 'repeat of an earlier delivery (same signed bytes); nothing launched' });
+    expect(log.find((e) => e.outcome === 'duplicate')).toMatchObject({ runId: first.body.run_id, message: 'repeat of an earlier delivery (same body); nothing launched' });
     // GitHub's own redelivery keeps its id: still caught, and said so.
-    expect(await send(genuine[0], 'delivery-1')).toEqual({ status: 200, body: { triggered: true, run_id: first.body.run_id } });
-    expect((await t.service.store.listLog({ triggerId: GITHUB, limit: 1 }))[0]!.message).toBe('repeat of an earlier delivery (same delivery id); nothing launched');
+    const second = await send(genuine[1], 'delivery-2');
+    expect(second.status).toBe(200);
+    const [redelivery] = await t.service.store.listLog({ triggerId: GITHUB, limit: 1 });
+    expect(redelivery).toMatchObject({ outcome: 'duplicate', runId: second.body.run_id, message: 'repeat of an earlier delivery (same delivery id); nothing launched' });
+    // Repeats of one run from one sender share a line: a replayed capture does not grow the log.
+    for (let i = 0; i < 5; i++) await send(genuine[0], `delivery-replayed-${i}`);
+    await t.service.rejections.flush();
+    const replays = (await t.service.store.listLog({ triggerId: GITHUB, limit: 20 })).filter((e) => e.outcome === 'duplicate' && e.runId === first.body.run_id);
+    expect(replays).toHaveLength(1);
+    expect(replays[0]!.repeats).toBe(5);
+
+    // GitHub also sends an X-Hub-Signature (sha1) nothing verifies: varying or dropping it must not make a replay new.
+    const captured = await githubRequest(genuine[0], SECRET, 'push', 'delivery-sha1');
+    const variants = [{ ...captured.headers, 'x-hub-signature': 'sha1=0000' }, { ...captured.headers, 'x-hub-signature': 'sha1=1111' }, captured.headers];
+    for (const [i, headers] of variants.entries()) {
+      const response = await fetch(t.url(GITHUB), { method: 'POST', headers: { ...headers, 'x-github-delivery': `delivery-sha1-${i}` }, body: captured.body });
+      expect(((await response.json()) as { run_id: string }).run_id).toBe(first.body.run_id);
+    }
+    expect((await t.service.store.listLog({ triggerId: GITHUB, outcome: 'accepted', limit: 20 })).length).toBe(genuine.length);
   });
 });
 

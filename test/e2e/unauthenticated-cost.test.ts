@@ -14,9 +14,11 @@ import { startTestService, type TestService } from '../helpers/service.js';
 const HMAC = '0190fe82-0000-7000-8000-00000000c051';
 const FILTERED = '0190fe82-0000-7000-8000-00000000c052';
 const OPEN = '0190fe82-0000-7000-8000-00000000c053';
+const OPEN_DEDUPE = '0190fe82-0000-7000-8000-00000000c054';
+const TIMESTAMP_ONLY = '0190fe82-0000-7000-8000-00000000c055';
 const SECRET = 'unauthenticated-cost-secret';
 const ADMIN = 'admin-token-for-the-cost-tests';
-const VALOHAI = '- step: {name: ok, image: x, command: "true"}\n';
+const VALOHAI = '- step: {name: ok, image: x, command: "true", parameters: [{name: name, type: string, optional: true}]}\n';
 const TRIGGERS = `
 triggers:
   - id: ${HMAC}
@@ -29,6 +31,14 @@ triggers:
     actions: [{type: run-execution, step: ok}]
   - id: ${OPEN}
     conditions: [{type: payload-filter, lookup: kind, operation: equals, value: csv}]
+    actions: [{type: run-execution, step: ok, parameters: {name: "{payload.name}"}}]
+  - id: ${OPEN_DEDUPE}
+    conditions: [{type: deduplicate, key: X-Id}]
+    actions: [{type: run-execution, step: ok}]
+  - id: ${TIMESTAMP_ONLY}
+    conditions:
+      - {type: timestamp, key: X-Timestamp}
+      - {type: payload-filter, lookup: kind, operation: equals, value: csv}
     actions: [{type: run-execution, step: ok}]
 `;
 const MiB = 1024 * 1024;
@@ -133,6 +143,53 @@ describe('the cost of unauthenticated requests', () => {
     expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/only a sample of it was kept \(65536 of \d+ body bytes/);
     const replayed = await replay(authenticated!.requestId);
     expect(((await replayed.json()) as { outcome: string; code: string }).code).toBe('filtered_out');
+  });
+
+  // Found by attacking the server from outside (issue #11): each of these once escaped the bounds.
+  it('bounds a rejection message that quotes the payload, in the answer and the log', async () => {
+    t = await startTestService(VALOHAI, `server: {admin_token: ${ADMIN}}\n${TRIGGERS}`);
+    const response = await post(t, OPEN, JSON.stringify({ kind: 'csv', name: { x: 'A'.repeat(2_000_000) } }));
+    expect(response.status).toBe(400);
+    const answer = (await response.json()) as { error: { code: string; message: string } };
+    expect(answer.error.code).toBe('payload_invalid');
+    expect(answer.error.message.length).toBeLessThan(600);
+    const [line] = await logOf(t, OPEN);
+    expect(JSON.stringify(line).length).toBeLessThan(4000);
+  });
+
+  it('keeps no body of repeated deliveries and aggregates them on a trigger anyone may send to', async () => {
+    t = await startTestService(VALOHAI, `server: {admin_token: ${ADMIN}}\n${TRIGGERS}`);
+    const before = storeBytes(t);
+    const big = JSON.stringify({ filler: 'f'.repeat(2 * MiB) });
+    for (let i = 0; i < 30; i++) expect((await post(t, OPEN_DEDUPE, big, { 'x-id': 'same' })).status).toBe(200);
+    const log = await logOf(t, OPEN_DEDUPE);
+    expect(log.map((e) => [e.outcome, e.repeats])).toEqual([['duplicate', 28], ['accepted', 0]]);
+    // One 2 MiB payload for the run; 29 repeats add next to nothing.
+    expect(storeBytes(t) - before).toBeLessThan(3 * MiB);
+    const duplicate = await t.service.store.getRequest(log[0]!.requestId);
+    expect(duplicate!.raw.body!.length).toBe(big.length); // replays read the run's payload
+  });
+
+  it('treats a trigger that checks only a timestamp as anyone-may-send', async () => {
+    t = await startTestService(VALOHAI, `server: {admin_token: ${ADMIN}}\n${TRIGGERS}`);
+    const before = storeBytes(t);
+    const body = JSON.stringify({ kind: 'parquet', filler: 'f'.repeat(MiB) });
+    for (let i = 0; i < 20; i++) {
+      expect((await post(t, TIMESTAMP_ONLY, body, { 'x-timestamp': String(Math.floor(Date.now() / 1000)) })).status).toBe(400);
+    }
+    const log = await logOf(t, TIMESTAMP_ONLY);
+    expect(log).toHaveLength(1);
+    expect(log[0]).toMatchObject({ code: 'filtered_out', repeats: 19 });
+    expect(storeBytes(t) - before).toBeLessThan(MiB);
+  });
+
+  it('answers JSON nested 20,000 deep with a 400 it logs, not a 500', async () => {
+    t = await startTestService(VALOHAI, `server: {admin_token: ${ADMIN}}\n${TRIGGERS}`);
+    const deep = `{"kind": ${'['.repeat(20_000)}${']'.repeat(20_000)}}`;
+    const response = await post(t, OPEN, deep);
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('unparseable_body');
+    expect((await logOf(t, OPEN))[0]).toMatchObject({ code: 'unparseable_body' });
   });
 
   it('purges after 30 days unless told otherwise', () => {

@@ -7,7 +7,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { duplicateMessage, rateLimited } from '../accept-rules.js';
+import { keepsOwnBody, rateLimited } from '../accept-rules.js';
 import { createGroupCommit } from '../group-commit.js';
 import { optional, toExecution, toJob, toLogEntry, toPipeline, toTriggerStats, type Row } from '../row-mappers.js';
 import type {
@@ -52,7 +52,7 @@ export async function openPostgresStore(url: string, instance: string): Promise<
         request.requestId,
         request.raw.target,
         JSON.stringify(request.raw.headers),
-        outcome === 'accepted' ? null : (request.raw.body ?? null),
+        keepsOwnBody(outcome) ? (request.raw.body ?? null) : null,
         request.raw.truncated ? 1 : 0,
       ]);
     }
@@ -65,11 +65,7 @@ export async function openPostgresStore(url: string, instance: string): Promise<
     if (dedupeKeys.length > 0) {
       const found = await q('SELECT dedupe_key, run_id FROM dedupe WHERE trigger_id = $1 AND dedupe_key = ANY($2) AND expires_at > $3', [request.triggerId, dedupeKeys.map((k) => k.key), now], client);
       const existing = dedupeKeys.map((k) => ({ what: k.what, row: found.find((row) => row.dedupe_key === k.key) })).find((k) => k.row);
-      if (existing) {
-        const runId = String(existing.row!.run_id);
-        await insertRequest(client, request, 'duplicate', 200, null, duplicateMessage(existing.what), runId);
-        return { kind: 'duplicate', runId };
-      }
+      if (existing) return { kind: 'duplicate', runId: String(existing.row!.run_id), what: existing.what };
     }
     for (const limit of input.rateLimits) {
       const nth = await one('SELECT accepted_at FROM runs WHERE trigger_id = $1 AND accepted_at > $2 ORDER BY accepted_at DESC LIMIT 1 OFFSET $3', [request.triggerId, now - limit.periodMs, limit.quota - 1], client);
@@ -108,8 +104,8 @@ export async function openPostgresStore(url: string, instance: string): Promise<
       for (const item of items) {
         if (item.kind === 'accept') results.push(await acceptOne(client, item.input));
         else {
-          const { outcome, status, code, message, ...request } = item.entry;
-          await insertRequest(client, request, outcome, status, code ?? null, message, null);
+          const { outcome, status, code, message, runId, ...request } = item.entry;
+          await insertRequest(client, request, outcome, status, code ?? null, message, runId ?? null);
           results.push(undefined);
         }
       }
@@ -271,7 +267,7 @@ export async function openPostgresStore(url: string, instance: string): Promise<
     getRequest: async (requestId) => {
       const row = await one(
         `SELECT r.*, w.target AS raw_target, w.headers AS raw_headers, w.truncated AS raw_truncated, COALESCE(w.body, p.payload) AS raw_body
-         FROM requests r LEFT JOIN request_raw w ON w.request_id = r.request_id LEFT JOIN runs p ON p.run_id = r.run_id AND r.outcome = 'accepted'
+         FROM requests r LEFT JOIN request_raw w ON w.request_id = r.request_id LEFT JOIN runs p ON p.run_id = r.run_id AND r.outcome IN ('accepted', 'duplicate')
          WHERE r.request_id = $1`,
         [requestId],
       );

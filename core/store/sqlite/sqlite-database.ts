@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { duplicateMessage, rateLimited } from '../accept-rules.js';
+import { keepsOwnBody, rateLimited } from '../accept-rules.js';
 import { optional, toExecution, toJob, toLogEntry, toPipeline, toTriggerStats, type Row } from '../row-mappers.js';
 import { acquireServeLock, type ServeLock } from './serve-lock.js';
 import type {
@@ -169,7 +169,7 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     insertRaw: db.prepare('INSERT OR REPLACE INTO request_raw (request_id, target, headers, body, truncated) VALUES (?, ?, ?, ?, ?)'),
     addRepeats: db.prepare('UPDATE requests SET repeats = repeats + ?, last_at = MAX(COALESCE(last_at, 0), ?) WHERE request_id = ?'),
     unauthenticatedBytes: db.prepare('SELECT COALESCE(SUM(unauthenticated_bytes), 0) AS n FROM requests'),
-    getRequest: db.prepare('SELECT r.*, w.target AS raw_target, w.headers AS raw_headers, w.truncated AS raw_truncated, COALESCE(w.body, p.payload) AS raw_body FROM requests r LEFT JOIN request_raw w ON w.request_id = r.request_id LEFT JOIN runs p ON p.run_id = r.run_id AND r.outcome = \'accepted\' WHERE r.request_id = ?'),
+    getRequest: db.prepare('SELECT r.*, w.target AS raw_target, w.headers AS raw_headers, w.truncated AS raw_truncated, COALESCE(w.body, p.payload) AS raw_body FROM requests r LEFT JOIN request_raw w ON w.request_id = r.request_id LEFT JOIN runs p ON p.run_id = r.run_id AND r.outcome IN (\'accepted\', \'duplicate\') WHERE r.request_id = ?'),
     findDedupe: db.prepare('SELECT run_id FROM dedupe WHERE trigger_id = ? AND dedupe_key = ? AND expires_at > ?'),
     upsertDedupe: db.prepare('INSERT OR REPLACE INTO dedupe (trigger_id, dedupe_key, run_id, expires_at) VALUES (?, ?, ?, ?)'),
     purgeDedupe: db.prepare('DELETE FROM dedupe WHERE expires_at <= ?'),
@@ -216,8 +216,7 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
   const insertRequest = (request: RequestRecord, outcome: string, status: number, code: string | null, message: string | null, runId: string | null): void => {
     const { raw, replayOf, unauthenticatedBytes, ...fields } = request;
     stmt.insertRequest.run({ ...fields, headers: JSON.stringify(request.headers), outcome, status, code, message, runId, replayOf: replayOf ?? null, unauthenticatedBytes: unauthenticatedBytes ?? 0 });
-    // An accepted request's body is its run's payload already; only refused ones keep their own.
-    if (raw) stmt.insertRaw.run(request.requestId, raw.target, JSON.stringify(raw.headers), outcome === 'accepted' ? null : (raw.body ?? null), raw.truncated ? 1 : 0);
+    if (raw) stmt.insertRaw.run(request.requestId, raw.target, JSON.stringify(raw.headers), keepsOwnBody(outcome) ? (raw.body ?? null) : null, raw.truncated ? 1 : 0);
   };
 
   // Rate limits: the launches inside each window, in memory (this process is the only writer), so a
@@ -241,11 +240,7 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     const now = request.receivedAtMs;
     for (const { key, what } of input.dedupe?.keys ?? []) {
       const existing = stmt.findDedupe.get(request.triggerId, key, now) as Row | undefined;
-      if (existing) {
-        const runId = String(existing.run_id);
-        insertRequest(request, 'duplicate', 200, null, duplicateMessage(what), runId);
-        return { kind: 'duplicate', runId };
-      }
+      if (existing) return { kind: 'duplicate', runId: String(existing.run_id), what };
     }
     const windows = input.rateLimits.map((limit) => ({ limit, window: rateWindow(request.triggerId, limit, now) }));
     for (const { limit, window } of windows) {
@@ -266,8 +261,8 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     if (++batches % 256 === 0) stmt.purgeDedupe.run(Date.now());
     return items.map((item) => {
       if (item.kind === 'accept') return acceptOne(item.input);
-      const { outcome, status, code, message, ...request } = item.entry;
-      insertRequest(request, outcome, status, code ?? null, message, null);
+      const { outcome, status, code, message, runId, ...request } = item.entry;
+      insertRequest(request, outcome, status, code ?? null, message, runId ?? null);
       return undefined;
     });
   });

@@ -89,7 +89,7 @@ describe.each(factories)('$name store', (factory) => {
   it('deduplicates within the window only', async () => {
     const dedupe = { keys: [{ key: 'delivery-1', what: 'delivery id' }], windowMs: 1000 };
     const first = await store.accept(acceptRequest({ dedupe }, 0));
-    expect(await store.accept(acceptRequest({ dedupe }, 999))).toEqual({ kind: 'duplicate', runId: (first as { runId: string }).runId });
+    expect(await store.accept(acceptRequest({ dedupe }, 999))).toEqual({ kind: 'duplicate', runId: (first as { runId: string }).runId, what: 'delivery id' });
     expect((await store.accept(acceptRequest({ dedupe }, 1000))).kind).toBe('accepted');
   });
 
