@@ -211,7 +211,7 @@ function renderRun(detail: RunDetail): Html {
     <tbody>${detail.run.jobs.map(
       (j) => html`<tr><td>${j.spec.type}</td><td>${j.state}</td><td>${j.attempts}</td><td><code>${j.result ? JSON.stringify(j.result) : (j.lastError?.message ?? '')}</code></td></tr>`,
     )}</tbody></table>
-    ${detail.pipelines.map((p) => html`<p>Pipeline <code>${p.spec.pipeline}</code>: ${p.status}${p.error ? html` — <span class="bad">${p.error}</span>` : ''}</p>`)}
+    ${detail.pipelines.map((p) => html`<p>Pipeline <code>${p.spec.pipeline}</code>: ${executionStatusBadge(p.status)}${p.error ? html` — <span class="bad">${p.error}</span>` : ''}</p>`)}
     ${detail.executions.map(
       (e) => html`<h2>Execution ${e.spec.node ? html`node <code>${e.spec.node}</code> ` : ''}of <code>${e.spec.step}</code>: ${executionStatusBadge(e.status)}</h2>
         <p class="muted">${e.startedAtMs ? html`started ${time(e.startedAtMs)}` : 'not started'}${e.endedAtMs && e.startedAtMs ? `, took ${((e.endedAtMs - e.startedAtMs) / 1000).toFixed(1)} s` : ''}${e.exitCode !== undefined ? `, exit code ${e.exitCode}` : ''}</p>
