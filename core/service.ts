@@ -11,7 +11,9 @@ import { systemClock, type Clock } from './clock.js';
 import type { LoadedConfig } from './config/load-config.js';
 import { createInflightBudget, type InflightBudget } from './http/inflight-budget.js';
 import { createHttpServer } from './http/server.js';
+import type { OnExecutionEnded } from './launch/execution-ended.js';
 import type { LaunchBackend } from './launch/launch-backend.js';
+import { createQueueDepths } from './launch/queue-depths.js';
 import { createLocalBackend, type LocalBackend } from './launchers/local/local-backend.js';
 import type { LocalRunner } from './launchers/local/local-runner.js';
 import { createValohaiBackend } from './launchers/valohai/valohai-backend.js';
@@ -70,7 +72,8 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   const redaction = createRedaction([...triggers.values()].map((t) => t.credentials), loaded.sensitiveHeaders);
   const { limits } = config.server;
   const inflight = createInflightBudget({ maxBytes: limits.max_inflight_bytes, maxBytesPerTrigger: limits.max_inflight_bytes_per_trigger });
-  const metrics = createMetrics(store, clock, () => inflight.bytes);
+  const queueDepths = createQueueDepths(store, config.launcher.kind);
+  const metrics = createMetrics(store, clock, () => inflight.bytes, queueDepths);
   const rejections = await createRejectionLog({
     store,
     clock,
@@ -90,10 +93,16 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   const notifier = createRunNotifier(store, triggers, logger);
   const alerts = createFailureNotifier({ config, clock, logger, metrics });
   const titleOf = (triggerId: string): string => triggers.get(triggerId)?.title ?? '';
+  // The one place launched work's end is counted and alerted on, local or remote. A failed pipeline
+  // node is counted, but its pipeline's end is what is notified (once, with the node's output).
+  const onExecutionEnded: OnExecutionEnded = (ended) => {
+    (ended.kind === 'pipeline' ? metrics.pipelines : metrics.executions).inc({ status: ended.status, launcher: ended.launcher });
+    if (ended.status === 'error' && ended.pipelineId === undefined) alerts.executionFailed(ended, titleOf(ended.triggerId));
+  };
   let local: LocalBackend | undefined;
   let backend: LaunchBackend;
   if (config.launcher.kind === 'local') {
-    local = createLocalBackend({ loaded, launcher: config.launcher, store, clock, logger, workRoot, killGraceMs: options.killGraceMs, onRunChanged: (id) => notifier.runChanged(id) });
+    local = createLocalBackend({ loaded, launcher: config.launcher, store, clock, logger, workRoot, killGraceMs: options.killGraceMs, onRunChanged: (id) => notifier.runChanged(id), onExecutionEnded });
     backend = local;
   } else {
     backend = createValohaiBackend(config.launcher, loaded, payloadUrls, clock);
@@ -129,6 +138,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     onOverloaded: (_triggerId, limit) => metrics.overloaded.inc({ limit }),
     publicUrl: loaded.publicUrl,
     selfUrl: () => self.url,
+    queueDepths,
     onOutcome: (trigger, handled) => {
       metrics.requests.inc({ trigger: trigger.id, outcome: handled.outcome, code: handled.code ?? '' });
       alerts.observe(trigger.id, trigger.title, handled.outcome, handled.code);

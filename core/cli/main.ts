@@ -175,7 +175,11 @@ program
     try {
       if (runId === undefined) {
         const accepted = await readTriggerLog(store, undefined, { outcome: 'accepted', limit: 50 });
-        for (const line of accepted) process.stdout.write(`${new Date(line.receivedAtMs).toISOString()}  ${line.runId}  ${line.triggerId}  ${line.launch?.status ?? '?'}\n`);
+        for (const line of accepted) {
+          const failed = line.launch?.status === 'error' || line.launch?.status === 'complete_with_error';
+          const reason = failed && line.launch!.errors.length ? `  ${line.launch!.errors.join('; ')}` : '';
+          process.stdout.write(`${new Date(line.receivedAtMs).toISOString()}  ${line.runId}  ${line.triggerId}  ${line.launch?.status ?? '?'}${reason}\n`);
+        }
         if (accepted.length === 0) process.stderr.write('no runs yet\n');
         return;
       }

@@ -199,8 +199,11 @@ const notifyTarget = z.strictObject({
   url: z.url({ protocol: /^https?$/ }),
   /** slack: `{"text"}` for incoming webhooks; http: a JSON event. Default: slack for hooks.slack.com. */
   kind: z.enum(['slack', 'http']).optional(),
-  /** launch_failed: an action failed for good; rejecting: a trigger refuses most of its requests. */
-  on: z.array(z.enum(['launch_failed', 'rejecting'])).min(1).default(['launch_failed']),
+  /**
+   * launch_failed: an action failed for good; execution_failed: a launched execution or pipeline
+   * ended in error; rejecting: a trigger refuses most of its requests.
+   */
+  on: z.array(z.enum(['launch_failed', 'execution_failed', 'rejecting'])).min(1).default(['launch_failed', 'execution_failed']),
 });
 
 export const TRIGGER_ID_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { QueueDepths } from '../launch/queue-depths.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { InflightBudget } from './inflight-budget.js';
 import type { OverloadedLimit } from './refuse-overloaded.js';
@@ -25,6 +26,8 @@ export interface HttpContext extends DeliveryContext {
   readonly publicUrl?: string | undefined;
   /** This process's own listening URL, for test requests sent from the web page. */
   readonly selfUrl?: () => string;
+  /** Launch jobs and launched executions waiting and running (the web page's overview, like /metrics). */
+  readonly queueDepths?: () => Promise<QueueDepths>;
   /** Whether the service can take work: the store answers and the launch worker runs. */
   readonly ready?: () => Promise<{ ok: boolean; detail: string }>;
   readonly adminToken?: string | undefined;

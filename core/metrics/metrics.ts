@@ -5,6 +5,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Clock } from '../clock.js';
+import type { QueueDepths } from '../launch/queue-depths.js';
 import type { Store } from '../store/store.js';
 
 export interface Metrics {
@@ -18,12 +19,18 @@ export interface Metrics {
   readonly triggerLogDropped: Counter<'trigger'>;
   /** Requests refused with 503 because a `server.limits` limit was reached. */
   readonly overloaded: Counter<'limit'>;
+  /** Launched executions (pipeline nodes included) that reached an end, by status and engine. */
+  readonly executions: Counter<'status' | 'launcher'>;
+  readonly pipelines: Counter<'status' | 'launcher'>;
 }
 
 const FAST = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 
-/** `inflightBytes`: request-body bytes held in memory now (the HTTP server's in-flight budget). */
-export function createMetrics(store: Store, clock: Clock, inflightBytes?: () => number): Metrics {
+/**
+ * `inflightBytes`: request-body bytes held in memory now (the HTTP server's in-flight budget).
+ * `queueDepths`: launched work waiting and running (the same numbers as the web page shows).
+ */
+export function createMetrics(store: Store, clock: Clock, inflightBytes?: () => number, queueDepths?: () => Promise<QueueDepths>): Metrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'hooklaunch_process_' });
   const metrics: Metrics = {
@@ -41,7 +48,36 @@ export function createMetrics(store: Store, clock: Clock, inflightBytes?: () => 
       registers: [registry],
     }),
     overloaded: new Counter({ name: 'hooklaunch_overloaded_total', help: 'Requests refused with 503 by the limit reached (connections, inflight_bytes, inflight_bytes_per_trigger)', labelNames: ['limit'], registers: [registry] }),
+    executions: new Counter({
+      name: 'hooklaunch_executions_total',
+      help: 'Launched executions that ended, by status (complete, error, cancelled, stopped) and launcher (local, valohai)',
+      labelNames: ['status', 'launcher'],
+      registers: [registry],
+    }),
+    pipelines: new Counter({ name: 'hooklaunch_pipelines_total', help: 'Launched pipelines that ended, by status and launcher', labelNames: ['status', 'launcher'], registers: [registry] }),
   };
+  if (queueDepths) {
+    new Gauge({
+      name: 'hooklaunch_executions_queued',
+      help: 'Launched executions waiting for the engine to start them (local runner queue, or Valohai executions in queued state)',
+      labelNames: ['launcher'],
+      registers: [registry],
+      async collect() {
+        const depths = await queueDepths();
+        this.set({ launcher: depths.launcher }, depths.executionsQueued);
+      },
+    });
+    new Gauge({
+      name: 'hooklaunch_executions_running',
+      help: 'Launched executions running now',
+      labelNames: ['launcher'],
+      registers: [registry],
+      async collect() {
+        const depths = await queueDepths();
+        this.set({ launcher: depths.launcher }, depths.executionsRunning);
+      },
+    });
+  }
   if (inflightBytes) {
     new Gauge({
       name: 'hooklaunch_inflight_body_bytes',

@@ -1,16 +1,19 @@
 /**
  * Tells operators when something needs them: an action that failed for good after its retries,
- * or a trigger that suddenly refuses most requests (a rotated secret, a changed payload). Sent
+ * launched work (an execution or a pipeline) that ended in error, or a trigger that suddenly refuses most requests (a rotated secret, a changed payload). Sent
  * off the request path, retried with backoff, rate-limited per target, and logged.
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Config, NotifyTarget } from '../config/schema.js';
+import type { ExecutionEnded } from '../launch/execution-ended.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { JobRecord } from '../store/store.js';
 
 export interface FailureNotifier {
   launchFailed(job: JobRecord, triggerTitle: string, failure: { code: string; message: string }): void;
+  /** An execution or pipeline that was launched and ended in error, with its last output lines. */
+  executionFailed(ended: ExecutionEnded, triggerTitle: string): void;
   /** Every request's outcome, to watch for a trigger that starts rejecting. */
   observe(triggerId: string, triggerTitle: string, outcome: string, code: string | undefined): void;
   idle(): Promise<void>;
@@ -28,11 +31,13 @@ export interface NotifierOptions {
 }
 
 interface Notice {
-  readonly event: 'launch_failed' | 'rejecting';
+  readonly event: NotifyTarget['on'][number];
   readonly triggerId: string;
   readonly triggerTitle: string;
   readonly text: string;
   readonly details: Record<string, unknown>;
+  /** Slack's text when it should carry more than `text` (output lines in a code block). */
+  readonly slackText?: string | undefined;
 }
 
 export function createFailureNotifier({ config, clock, logger, metrics, retryDelaysMs = [1000, 4000, 15000], perMinute = 20 }: NotifierOptions): FailureNotifier {
@@ -56,7 +61,7 @@ export function createFailureNotifier({ config, clock, logger, metrics, retryDel
     sentAt.set(target.url, [...recent, clock.now()]);
     const body =
       kind === 'slack'
-        ? { text: notice.text }
+        ? { text: notice.slackText ?? notice.text }
         : { event: notice.event, trigger_id: notice.triggerId, trigger_title: notice.triggerTitle, message: notice.text, ...notice.details };
     for (let attempt = 0; attempt <= retryDelaysMs.length; attempt++) {
       try {
@@ -98,6 +103,30 @@ export function createFailureNotifier({ config, clock, logger, metrics, retryDel
         triggerTitle,
         text: `hooklaunch: ${job.spec.type} (action ${job.actionIndex}) of run ${job.runId} on trigger "${triggerTitle || job.triggerId}" failed after ${job.attempts} attempt(s): ${failure.code}: ${failure.message}`,
         details: { run_id: job.runId, action_index: job.actionIndex, action: job.spec.type, attempts: job.attempts, code: failure.code, reason: failure.message },
+      });
+    },
+    executionFailed(ended, triggerTitle) {
+      const what = ended.kind === 'pipeline' ? `pipeline ${ended.name}` : `execution of ${ended.name}`;
+      const text = `hooklaunch: ${what} (${ended.id}) of run ${ended.runId} on trigger "${triggerTitle || ended.triggerId}" ended in ${ended.status}${ended.error ? `: ${ended.error}` : ''}${ended.url ? ` ${ended.url}` : ''}`;
+      const lines = ended.lastOutput ?? [];
+      send({
+        event: 'execution_failed',
+        triggerId: ended.triggerId,
+        triggerTitle,
+        text,
+        // Backticks inside the output would end Slack's code block early.
+        slackText: lines.length ? `${text}\n\`\`\`\n${lines.join('\n').replaceAll('```', "'''")}\n\`\`\`` : text,
+        details: {
+          run_id: ended.runId,
+          kind: ended.kind,
+          [ended.kind === 'pipeline' ? 'pipeline_id' : 'execution_id']: ended.id,
+          [ended.kind === 'pipeline' ? 'pipeline' : 'step']: ended.name,
+          launcher: ended.launcher,
+          status: ended.status,
+          reason: ended.error ?? '',
+          last_output: lines,
+          ...(ended.url !== undefined && { url: ended.url }),
+        },
       });
     },
     observe(triggerId, triggerTitle, outcome, code) {

@@ -54,6 +54,8 @@ button.primary { background: var(--accent); color: #fff; border-color: var(--acc
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; } dt { color: var(--muted); } dd { margin: 0; }
 textarea { width: 100%; min-height: 8rem; }
 .notice { padding: .6rem .8rem; border: 1px solid var(--line); border-radius: 6px; margin: .75rem 0; }
+.notice.bad { border-color: var(--bad); border-left-width: 4px; } .notice pre { color: var(--fg); margin: .5rem 0 0; }
+.stats { display: flex; gap: 1.5rem; margin: 0 0 1rem; } .stats div { display: flex; flex-direction: column; } .stats b { font-size: 1.2rem; }
 `;
 
 export function page(title: string, body: Html): string {
@@ -69,6 +71,19 @@ const OUTCOME_CLASS: Record<string, string> = { accepted: 'ok', duplicate: 'mute
 
 export function outcomeBadge(outcome: string): Html {
   return html`<span class="badge ${OUTCOME_CLASS[outcome] ?? ''}">${outcome}</span>`;
+}
+
+const RUN_CLASS: Record<string, string> = { completed: 'ok', pending: 'warn', error: 'bad', complete_with_error: 'bad' };
+
+/** A run's status (run-status.ts): red when any of its work failed, amber while it is pending. */
+export function runStatusBadge(status: string, id?: string): Html {
+  return html`<span class="badge ${RUN_CLASS[status] ?? ''}"${id ? html` id="${id}"` : ''}>${status}</span>`;
+}
+
+const EXECUTION_CLASS: Record<string, string> = { complete: 'ok', queued: 'muted', started: 'warn', error: 'bad', cancelled: 'bad', stopped: 'bad' };
+
+export function executionStatusBadge(status: string): Html {
+  return html`<span class="badge ${EXECUTION_CLASS[status] ?? ''}">${status}</span>`;
 }
 
 export function time(ms: number | undefined): Html {

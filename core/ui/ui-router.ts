@@ -13,7 +13,8 @@ import { describeActions, describeConditions, requestDetail, type RunDetail } fr
 import { readTriggerLog, repeated } from '../trigger-log/read-trigger-log.js';
 import { senderProblem, type SenderProblem } from '../trigger-log/sender-problem.js';
 import { replayRequest } from '../triggers/replay-request.js';
-import { html, outcomeBadge, page, time, type Html } from './html.js';
+import { lastOutputLines } from '../launch/execution-ended.js';
+import { executionStatusBadge, html, outcomeBadge, page, runStatusBadge, time, type Html } from './html.js';
 
 const OUTCOMES: LogOutcome[] = ['accepted', 'rejected', 'ignored', 'duplicate', 'handshake'];
 
@@ -73,6 +74,7 @@ export function createUiRouter(ctx: HttpContext, auth: UiAuth): Router {
 
   router.get('/', async (_req, res) => {
     const stats = new Map((await ctx.store.triggerStats(ctx.clock.now() - 86_400_000)).map((s) => [s.triggerId, s]));
+    const depths = await ctx.queueDepths?.();
     const triggers = [...ctx.triggers.values()];
     const problems = await Promise.all(triggers.map((t) => senderProblem(ctx.store, t.id)));
     const rows = triggers.map((t, i) => {
@@ -92,6 +94,13 @@ export function createUiRouter(ctx: HttpContext, auth: UiAuth): Router {
       res,
       'Triggers',
       html`<h1>Triggers</h1>
+        ${depths
+          ? html`<section class="stats" aria-label="Queues">
+              <div><span class="muted">Launches waiting</span><b id="launch-queue-depth">${depths.launchQueue}</b></div>
+              <div><span class="muted">Executions queued</span><b id="executions-queued">${depths.executionsQueued}</b></div>
+              <div><span class="muted">Executions running</span><b id="executions-running">${depths.executionsRunning}</b></div>
+            </section>`
+          : ''}
         <table><thead><tr><th scope="col">Trigger</th><th scope="col">URL</th><th scope="col">Connector</th><th scope="col">Conditions</th><th scope="col">Last request</th><th scope="col">24 h accepted / rejected</th></tr></thead>
         <tbody>${rows}</tbody></table>
         <form method="post" action="/ui/logout" class="inline">${csrfField}<p><button type="submit">Log out</button></p></form>
@@ -132,7 +141,7 @@ export function createUiRouter(ctx: HttpContext, auth: UiAuth): Router {
             <td>${outcomeBadge(e.outcome)}</td>
             <td>${e.code ? html`<code>${e.code}</code> ` : ''}${e.message ?? ''}${repeated(e)}</td>
             <td>${e.remoteAddress}</td><td>${e.sizeBytes} B</td>
-            <td>${e.runId ? html`<code>${e.runId}</code> ${e.launch ? html`<span class="muted">${e.launch.status}</span>` : ''}` : ''}</td>
+            <td>${e.runId ? html`<code>${e.runId}</code> ${e.launch ? runStatusBadge(e.launch.status) : ''}` : ''}</td>
           </tr>`,
         )}</tbody></table>
         ${entries.length === 0 ? html`<p class="muted">No requests${outcome || code ? ' match these filters' : ' yet'}.</p>` : ''}
@@ -166,8 +175,9 @@ export function createUiRouter(ctx: HttpContext, auth: UiAuth): Router {
       res,
       `Request ${entry.requestId}`,
       html`<p><a href="/ui/triggers/${entry.triggerId}">← ${trigger?.title || entry.triggerId}</a></p>
-        <h1>Request ${outcomeBadge(entry.outcome)}</h1>
+        <h1>Request ${outcomeBadge(entry.outcome)}${detail.run ? html` <span class="muted">run</span> ${runStatusBadge(detail.run.summary.status)}` : ''}</h1>
         ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
+        ${detail.run && (detail.run.summary.status === 'error' || detail.run.summary.status === 'complete_with_error') ? failureSummary(detail.run) : ''}
         <dl>
           <dt>Received</dt><dd>${time(entry.receivedAtMs)}</dd>
           <dt>Answer</dt><dd>${entry.status}${entry.code ? html` <code>${entry.code}</code>` : ''}</dd>
@@ -206,17 +216,29 @@ function problemNotice(problem: SenderProblem): Html {
 
 function renderRun(detail: RunDetail): Html {
   const { summary } = detail;
-  const statusClass = summary.status === 'completed' ? 'ok' : summary.status === 'pending' ? 'warn' : 'bad';
-  return html`<h2>Run <span class="badge ${statusClass}" id="run-status">${summary.status}</span></h2>
+  return html`<h2>Run ${runStatusBadge(summary.status, 'run-status')}</h2>
     ${summary.errors.length ? html`<ul>${summary.errors.map((e) => html`<li class="bad">${e}</li>`)}</ul>` : ''}
     <table><thead><tr><th scope="col">Action</th><th scope="col">State</th><th scope="col">Attempts</th><th scope="col">Result</th></tr></thead>
     <tbody>${detail.run.jobs.map(
       (j) => html`<tr><td>${j.spec.type}</td><td>${j.state}</td><td>${j.attempts}</td><td><code>${j.result ? JSON.stringify(j.result) : (j.lastError?.message ?? '')}</code></td></tr>`,
     )}</tbody></table>
-    ${detail.pipelines.map((p) => html`<p>Pipeline <code>${p.spec.pipeline}</code>: ${p.status}${p.error ? html` — <span class="bad">${p.error}</span>` : ''}</p>`)}
+    ${detail.pipelines.map((p) => html`<p>Pipeline <code>${p.spec.pipeline}</code>: ${executionStatusBadge(p.status)}${p.error ? html` — <span class="bad">${p.error}</span>` : ''}</p>`)}
     ${detail.executions.map(
-      (e) => html`<h2>Execution ${e.spec.node ? html`node <code>${e.spec.node}</code> ` : ''}of <code>${e.spec.step}</code>: ${e.status}</h2>
+      (e) => html`<h2>Execution ${e.spec.node ? html`node <code>${e.spec.node}</code> ` : ''}of <code>${e.spec.step}</code>: ${executionStatusBadge(e.status)}</h2>
         <p class="muted">${e.startedAtMs ? html`started ${time(e.startedAtMs)}` : 'not started'}${e.endedAtMs && e.startedAtMs ? `, took ${((e.endedAtMs - e.startedAtMs) / 1000).toFixed(1)} s` : ''}${e.exitCode !== undefined ? `, exit code ${e.exitCode}` : ''}</p>
         <pre>${e.log.map((c) => (c.stream === 'stdout' ? c.text : c.stream === 'stderr' ? `[stderr] ${c.text}` : `[hooklaunch] ${c.text}`)).join('')}</pre>`,
     )}`;
+}
+
+/** At the top of a failed run's request: why, and the failed executions' last output lines (stderr preferred). */
+function failureSummary(detail: RunDetail): Html {
+  const failed = detail.executions.filter((e) => e.status === 'error');
+  return html`<section class="notice bad" role="alert" id="run-failure">
+    <strong class="bad">This run failed.</strong>
+    ${detail.summary.errors.map((e) => html`<div>${e}</div>`)}
+    ${failed.map((e) => {
+      const lines = lastOutputLines(e.log);
+      return lines.length ? html`<pre aria-label="Last output of ${e.spec.node ?? e.spec.step}">${lines.join('\n')}</pre>` : '';
+    })}
+  </section>`;
 }

@@ -89,4 +89,25 @@ describe('failure notifications', () => {
     await notifier.idle();
     expect(sink.received).toHaveLength(2);
   });
+
+  it('sends a failed execution with its last output lines to targets that want execution_failed (the default)', async () => {
+    sink = await startSink();
+    const notifier = notifierFor([
+      { url: `${sink.url}/services/T/B/default`, kind: 'slack' },
+      { url: `${sink.url}/services/T/B/launches-only`, kind: 'slack', on: ['launch_failed'] },
+    ]);
+    notifier.executionFailed(
+      { runId: 'run-2', triggerId: TRIGGER, kind: 'execution', id: 'exec-1', name: 'train', status: 'error', launcher: 'local', error: 'command exited with code 3', lastOutput: ['Traceback:', 'x = ```y```'] },
+      'Nightly',
+    );
+    await notifier.idle();
+    expect(sink.received).toEqual([
+      {
+        path: '/services/T/B/default',
+        body: JSON.stringify({
+          text: 'hooklaunch: execution of train (exec-1) of run run-2 on trigger "Nightly" ended in error: command exited with code 3\n```\nTraceback:\nx = \'\'\'y\'\'\'\n```',
+        }),
+      },
+    ]);
+  });
 });

@@ -1,13 +1,14 @@
 /**
  * The web page in a real browser (playwright-core driving Debian's chromium): log in, find a
  * rejected request and its reason, fix the config, replay it, watch its run complete; then a page
- * on another port of the same host forges a replay through the admin API and is refused.
+ * on another port of the same host forges a replay through the admin API and is refused. A run
+ * whose step fails is shown red, its reason and last output at the top.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectors } from '../../connectors/index.js';
 import { loadConfig } from '../../core/config/load-config.js';
@@ -28,6 +29,21 @@ triggers:
     conditions: [{type: web-request-auth, auth_type: static_token, key: Authorization, prefix: "Bearer ", secret: ${secret}}]
     actions: [{type: run-execution, step: ingest}]
 `;
+
+const FAILING = '0190fe82-0000-7000-8000-0000000000d2';
+// The failing step of issue #12: a message on stderr, then a non-zero exit.
+const FAILING_VALOHAI = `- step:
+    name: import
+    image: python:3.12
+    command: python3 -c "import sys; print('x', file=sys.stderr); sys.exit(3)"
+`;
+
+async function logIn(page: Page, url: string): Promise<void> {
+  await page.goto(`${url}/ui/login`);
+  await page.getByLabel('Admin token').fill(ADMIN);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await expect.poll(() => page.url()).toBe(`${url}/ui/`);
+}
 
 describe.skipIf(missing)(`web page in chromium${missing ? ` (skipped: no ${CHROMIUM}; apt-get install -y chromium)` : ''}`, () => {
   let browser: Browser;
@@ -111,6 +127,44 @@ describe.skipIf(missing)(`web page in chromium${missing ? ` (skipped: no ${CHROM
       expect((await fixed.store.listLog({ triggerId: TRIGGER, limit: 100 })).length).toBe(before);
     } finally {
       await new Promise((resolve) => evil.close(resolve));
+    }
+  });
+
+  it('shows a run whose step failed in red, with its reason and output at the top', async () => {
+    const failing = await startTestService(FAILING_VALOHAI, `server: {admin_token: ${ADMIN}}\ntriggers:\n  - {id: ${FAILING}, title: Import, actions: [{type: run-execution, step: import}]}\n`);
+    try {
+      expect((await fetch(failing.url(FAILING), { method: 'POST', body: '{}' })).status).toBe(200);
+      await failing.service.settled();
+      const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+      await logIn(page, failing.service.url);
+      await page.getByRole('link', { name: 'Import' }).click();
+      const run = page.locator('tbody tr', { hasText: 'accepted' }).locator('.badge', { hasText: 'error' });
+      expect(await run.count()).toBe(1);
+      // Runs in the browser; typed by hand because this project's TypeScript has no DOM types.
+      const colourOf = (el: unknown): string => (globalThis as unknown as { getComputedStyle(e: unknown): { color: string } }).getComputedStyle(el).color;
+      const red = await run.evaluate(colourOf);
+      await page.locator('tbody tr', { hasText: 'accepted' }).getByRole('link').click();
+
+      // Red, like every failure on the page (the --bad colour), not the muted grey of before.
+      const status = page.locator('#run-status');
+      expect(await status.textContent()).toBe('error');
+      expect(await status.evaluate(colourOf)).toBe(red);
+      // --bad of the light scheme (#b42318), which headless chromium uses.
+      expect(red).toBe('rgb(180, 35, 24)');
+      expect(red).not.toBe(await page.locator('.badge.ok').first().evaluate(colourOf));
+      const failure = page.getByRole('alert');
+      expect(await failure.textContent()).toContain('command exited with code 3');
+      expect(await failure.locator('pre').textContent()).toBe('x');
+      // At the top: above the request's headers and payload, not at the bottom with the run.
+      const [alertBox, headersBox] = await Promise.all([failure.boundingBox(), page.getByRole('heading', { name: 'Headers' }).boundingBox()]);
+      expect(alertBox!.y).toBeLessThan(headersBox!.y);
+
+      mkdirSync(OUTPUT, { recursive: true });
+      await page.screenshot({ path: join(OUTPUT, 'web-page-failed-run.png'), fullPage: true });
+      expect(existsSync(join(OUTPUT, 'web-page-failed-run.png'))).toBe(true);
+      await page.close();
+    } finally {
+      await failing.close();
     }
   });
 });

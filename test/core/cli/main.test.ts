@@ -108,7 +108,8 @@ describe('hooklaunch CLI', () => {
       const rejectedOnly = await hooklaunch(['logs', '--config', config, '--json', '--outcome', 'rejected']);
       expect(rejectedOnly.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { outcome: string }).outcome)).toEqual(['rejected']);
       const runs = await hooklaunch(['runs', '--config', config]);
-      expect(runs.stdout).toContain(`${run_id}  ${id}  error`);
+      // A failed run says so, with why, on its line.
+      expect(runs.stdout).toMatch(new RegExp(`${run_id}  ${id}  error  action 0: execution \\S+ failed: command exited with code 2\n`));
 
       // --follow prints entries as they arrive.
       const follower = spawn(process.execPath, ['--import', 'tsx', CLI, 'logs', '--config', config, '--json', '--follow', '--limit', '1']);
