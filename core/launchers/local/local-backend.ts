@@ -23,12 +23,14 @@ export interface LocalBackendOptions {
   readonly logger: Logger;
   readonly workRoot: string;
   readonly killGraceMs?: number | undefined;
+  /** Overrides `launcher.grace` (tests). */
+  readonly shutdownGraceMs?: number | undefined;
   /** Told when an execution or a pipeline of a run ended. */
   readonly onRunChanged?: (runId: string) => void;
 }
 
 /** The embedded default: executions and pipelines run on this machine, code from the project's git repository. */
-export function createLocalBackend({ loaded, launcher, store, clock, logger, workRoot, killGraceMs, onRunChanged }: LocalBackendOptions): LocalBackend {
+export function createLocalBackend({ loaded, launcher, store, clock, logger, workRoot, killGraceMs, shutdownGraceMs, onRunChanged }: LocalBackendOptions): LocalBackend {
   const { project } = loaded.config;
   const repository = openGitRepository(loaded.projectPath, project.remote);
   const versions = createProjectVersions(loaded.project, repository, project.valohai_yaml);
@@ -48,6 +50,7 @@ export function createLocalBackend({ loaded, launcher, store, clock, logger, wor
       else onRunChanged?.(execution.runId);
     },
     ...(killGraceMs !== undefined && { killGraceMs }),
+    shutdownGraceMs: shutdownGraceMs ?? launcher.grace * 1000,
   });
   const pipelines = createLocalPipelineRunner({ store, runner, versions, clock, logger, ...(onRunChanged && { onEnded: (pipeline) => onRunChanged(pipeline.runId) }) });
   advance.pipeline = (id) => pipelines.advance(id);
@@ -67,6 +70,11 @@ export function createLocalBackend({ loaded, launcher, store, clock, logger, wor
       }
     },
     isIdle: () => runner.isIdle() && pipelines.isIdle(),
-    stop: () => runner.stop(),
+    async stop() {
+      await runner.stop();
+      // Executions that ended during the grace may still be advancing their pipelines.
+      await pipelines.idle();
+    },
+    abort: () => runner.killAll(),
   };
 }
