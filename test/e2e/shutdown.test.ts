@@ -27,6 +27,7 @@ interface Serving {
   readonly child: ChildProcess;
   readonly url: string;
   readonly exited: Promise<{ code: number | null; atMs: number }>;
+  readonly stderr: () => string;
 }
 
 function serve(config: string): Promise<Serving> {
@@ -34,12 +35,13 @@ function serve(config: string): Promise<Serving> {
     const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--config', config, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<{ code: number | null; atMs: number }>((done) => child.once('exit', (code) => done({ code, atMs: Date.now() })));
     let out = '';
+    let err = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (match) resolve({ child, url: match[1]!, exited });
+      if (match) resolve({ child, url: match[1]!, exited, stderr: () => err });
     });
-    child.stderr!.resume();
+    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
     void exited.then(({ code }) => reject(new Error(`serve exited with ${code} before listening: ${out}`)));
   });
 }
@@ -90,6 +92,10 @@ describe('shutdown', () => {
       await expect.poll(() => statuses(db), { timeout: 15_000, interval: 50 }).toEqual(['started', 'queued', 'queued', 'queued', 'queued', 'queued']);
       const signalledAtMs = Date.now();
       first.child.kill('SIGTERM');
+      // Once it says it is stopping, it accepts nothing more, while the running execution has its grace.
+      await expect.poll(first.stderr, { timeout: 5_000, interval: 20 }).toContain('SIGTERM: finishing requests in flight and stopping');
+      const late = await fetch(`${first.url}/api/v0/launch/${TRIGGER}/`, { method: 'POST', body: '{}' }).then((r) => `answered ${r.status}`, () => 'refused');
+      expect(late).toBe('refused');
       const { code, atMs } = await first.exited;
       expect(code).toBe(0);
       expect(atMs - signalledAtMs).toBeLessThan((GRACE_SECONDS + 5) * 1000);
