@@ -2,8 +2,8 @@
  * Runs executions on this machine as child processes, within a concurrency limit. Each gets its
  * own folder in Valohai's layout; output is captured to the store line by line; `time-limit` is
  * enforced. On shutdown running executions get a grace period, then are stopped and queued again;
- * after a restart queued executions start, and ones a crash left running are re-run (up to
- * MAX_CRASH_RERUNS times).
+ * after a restart queued executions start, and ones a crash left running run again (unless crashes
+ * cut them off MAX_CRASHED_RUNS times).
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { join } from 'node:path';
@@ -215,6 +215,7 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
       let writing = Promise.resolve();
       const flush = (partialBeforeMs?: number): Promise<void> => {
         const chunks = output.take(partialBeforeMs);
+        if (chunks.length === 0) return writing;
         writing = writing.then(() => store.appendExecutionLog(id, chunks)).catch((error: unknown) => logger.error({ err: error, executionId: id }, 'could not store execution output'));
         return writing;
       };
@@ -266,7 +267,7 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
                 ? code === null ? `killed by ${signal}` : `command exited with code ${code}`
                 : undefined;
           if (interrupted) {
-            // Not an outcome: queued again (attempts and log kept) to run afresh on the next start.
+            // Not an outcome: queued again (its log kept) to run afresh on the next start.
             await store.appendExecutionLog(id, [{ stream: 'system', text: `${SHUTDOWN_NOTE}\n`, atMs: clock.now() }]);
             await store.updateExecution(id, { status: 'queued' });
             logger.info({ executionId: id, runId: execution.runId }, 'execution stopped by the shutdown; queued again');
