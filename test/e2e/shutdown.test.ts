@@ -55,12 +55,12 @@ describe('shutdown', () => {
     running = project = undefined;
   });
 
-  const setUp = (): { config: string } => {
+  const setUp = (graceSeconds = GRACE_SECONDS): { config: string } => {
     project = tempProject(VALOHAI);
     const config = join(project.dir, 'hooklaunch.yaml');
     writeFileSync(
       config,
-      `store: {url: "sqlite:${join(project.dir, 'state.db')}"}\nlauncher: {kind: local, concurrency: 1, grace: ${GRACE_SECONDS}}\ntriggers:\n  - id: ${TRIGGER}\n    actions: [{type: run-execution, step: wait-then-record}]\n`,
+      `store: {url: "sqlite:${join(project.dir, 'state.db')}"}\nlauncher: {kind: local, concurrency: 1, grace: ${graceSeconds}}\ntriggers:\n  - id: ${TRIGGER}\n    actions: [{type: run-execution, step: wait-then-record}]\n`,
     );
     return { config };
   };
@@ -136,6 +136,36 @@ describe('shutdown', () => {
       await expect.poll(() => statuses(db), { timeout: 15_000, interval: 50 }).toEqual(['complete']);
       const [{ execution_id }] = db.prepare('SELECT execution_id FROM executions').all() as [{ execution_id: string }];
       expect(done()).toEqual([execution_id]);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('exits at once on a second signal, killing the running execution, which runs again (once) after a restart', async () => {
+    const { config } = setUp(60);
+    const first = await start(config);
+    await launch(first.url);
+    const db = new Database(join(project!.dir, 'state.db'), { readonly: true });
+    try {
+      await expect.poll(() => statuses(db), { timeout: 15_000, interval: 50 }).toEqual(['started']);
+      first.child.kill('SIGTERM');
+      await expect.poll(first.stderr, { timeout: 5_000, interval: 20 }).toContain('SIGTERM: finishing requests in flight');
+      const signalledAtMs = Date.now();
+      first.child.kill('SIGINT');
+      const { code, atMs } = await first.exited;
+      expect(code).toBe(1);
+      // Far inside the 60 s grace.
+      expect(atMs - signalledAtMs).toBeLessThan(5_000);
+      expect(statuses(db)).toEqual(['started']);
+
+      await start(config);
+      // The killed run left nothing behind to kill: only the crash note, then it runs again.
+      await expect
+        .poll(() => db.prepare(`SELECT text FROM execution_logs WHERE stream = 'system' AND text LIKE 'interrupted%'`).all(), { timeout: 15_000, interval: 50 })
+        .toEqual([{ text: 'interrupted: hooklaunch stopped without shutting down while this execution was running (1 of at most 3 times); re-run\n' }]);
+      writeFileSync(join(project!.dir, 'go'), '');
+      await expect.poll(() => statuses(db), { timeout: 15_000, interval: 50 }).toEqual(['complete']);
+      expect(done()).toHaveLength(1);
     } finally {
       db.close();
     }
