@@ -151,6 +151,7 @@ program
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
   .option('-f, --follow', "with a run id: print its executions' output as it comes, until the run ends")
   .action(async (runId: string | undefined, options: { config: string; follow?: boolean }) => {
+    if (options.follow && runId === undefined) throw new InvalidArgumentError('--follow needs a run id: hooklaunch runs <run-id> --follow');
     const loaded = loadConfig(options.config, process.env, connectors);
     const store = await openStore(loaded.storeUrl);
     try {
