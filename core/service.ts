@@ -37,6 +37,8 @@ export interface ServiceOptions {
   /** Folder for execution work directories; default `.hooklaunch/executions` beside the store. */
   readonly workRoot?: string;
   readonly killGraceMs?: number;
+  /** Override `launcher.grace` (tests). */
+  readonly shutdownGraceMs?: number;
   /** How long a claimed launch job is reserved before another claimer may take it over. */
   readonly leaseMs?: number;
   readonly backoff?: (attempt: number) => number;
@@ -59,7 +61,14 @@ export interface Service {
   readonly inflight: InflightBudget;
   /** Resolves when queued launches and executions have all finished (tests). */
   settled(): Promise<void>;
+  /**
+   * Shuts down in bounded time: stops accepting and lets requests in flight finish (their commits
+   * included), stops claiming launches, gives running executions the launcher's grace, then closes
+   * the store. Queued work stays queued for the next start.
+   */
   close(): Promise<void>;
+  /** Kills running executions at once (a second signal while closing; the process exits next). */
+  abort(): void;
 }
 
 export async function startService(loaded: LoadedConfig, options: ServiceOptions = {}): Promise<Service> {
@@ -102,7 +111,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   let local: LocalBackend | undefined;
   let backend: LaunchBackend;
   if (config.launcher.kind === 'local') {
-    local = createLocalBackend({ loaded, launcher: config.launcher, store, clock, logger, workRoot, killGraceMs: options.killGraceMs, onRunChanged: (id) => notifier.runChanged(id), onExecutionEnded });
+    local = createLocalBackend({ loaded, launcher: config.launcher, store, clock, logger, workRoot, killGraceMs: options.killGraceMs, shutdownGraceMs: options.shutdownGraceMs, onRunChanged: (id) => notifier.runChanged(id), onExecutionEnded });
     backend = local;
   } else {
     backend = createValohaiBackend(config.launcher, loaded, payloadUrls, clock);
@@ -199,11 +208,19 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
         await new Promise((resolve) => setTimeout(resolve, Math.max(10, Math.min(200, (due ?? clock.now()) - clock.now()))));
       }
     },
+    abort() {
+      backend.abort?.();
+    },
     async close() {
       if (closed) return;
       closed = true;
       await new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        // A keep-alive connection goes idle once its last response is sent: close it then, not after keepAliveTimeout.
+        const idleSweep = setInterval(() => server.closeIdleConnections(), 50);
+        server.close(() => {
+          clearInterval(idleSweep);
+          resolve();
+        });
         server.closeIdleConnections();
       });
       await worker.stop();

@@ -15,7 +15,8 @@ import { uuidv7 } from '../ids.js';
 import { summariseRun } from '../launch/run-status.js';
 import { startService } from '../service.js';
 import { openStore } from '../store/open-store.js';
-import type { LogOutcome, Store } from '../store/store.js';
+import { isFinished, type LogOutcome, type RunRecord, type Store } from '../store/store.js';
+import { createOutputRenderer, renderExecutionOutput, type OutputRenderer } from '../trigger-log/execution-output.js';
 import { formatTriggerLogLine, readTriggerLog, type TriggerLogLine } from '../trigger-log/read-trigger-log.js';
 import { senderProblem, type SenderProblem } from '../trigger-log/sender-problem.js';
 import { signTriggerRequest } from '../triggers/sign-request.js';
@@ -91,10 +92,22 @@ program
     for (const trigger of loaded.config.triggers) process.stderr.write(`${describeTrigger(trigger, loaded.publicUrl)}\n`);
     let closing = false;
     const shutdown = (signal: string): void => {
-      if (closing) process.exit(1);
+      if (closing) {
+        // A second signal: no more waiting. Running executions are killed and re-run on the next start.
+        process.stderr.write(`${signal} again: stopping now\n`);
+        service.abort();
+        process.exit(1);
+      }
       closing = true;
-      process.stderr.write(`${signal}: finishing accepted requests and stopping\n`);
-      void service.close().then(() => process.exit(0));
+      const grace = loaded.config.launcher.kind === 'local' ? ` (running executions get ${loaded.config.launcher.grace} s, then run again on the next start)` : '';
+      process.stderr.write(`${signal}: finishing requests in flight and stopping${grace}; queued work stays queued\n`);
+      service.close().then(
+        () => process.exit(0),
+        (error: unknown) => {
+          process.stderr.write(`shutdown failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+          process.exit(1);
+        },
+      );
     };
     process.on('SIGINT', () => shutdown('SIGINT'));
     process.on('SIGTERM', () => shutdown('SIGTERM'));
@@ -169,7 +182,9 @@ program
   .description("recent runs with their status, or one run: its actions' results and its executions' output")
   .argument('[run-id]', 'the run_id a launch answered with')
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
-  .action(async (runId: string | undefined, options: { config: string }) => {
+  .option('-f, --follow', "with a run id: print its executions' output as it comes, until the run ends")
+  .action(async (runId: string | undefined, options: { config: string; follow?: boolean }) => {
+    if (options.follow && runId === undefined) throw new InvalidArgumentError('--follow needs a run id: hooklaunch runs <run-id> --follow');
     const loaded = loadConfig(options.config, process.env, connectors);
     const store = await openStore(loaded.storeUrl);
     try {
@@ -191,19 +206,73 @@ program
       }
       const summary = summariseRun(run);
       process.stdout.write(`run ${run.runId}  trigger ${run.triggerId}  accepted ${new Date(run.acceptedAtMs).toISOString()}  status ${summary.status}\n`);
+      if (options.follow) return void (await followRun(store, run));
       for (const item of summary.result) process.stdout.write(`  ${JSON.stringify(item)}\n`);
       for (const error of summary.errors) process.stdout.write(`  ! ${error}\n`);
       for (const execution of run.executions) {
         process.stdout.write(`\nexecution ${execution.id}  step ${execution.spec.step}  ${execution.status}${execution.error ? ` (${execution.error})` : ''}\n`);
-        for (const chunk of await store.executionLog(execution.id)) {
-          const prefix = chunk.stream === 'stdout' ? '  ' : chunk.stream === 'stderr' ? '  [stderr] ' : '  [hooklaunch] ';
-          process.stdout.write(chunk.text.replace(/\n$/, '').split('\n').map((line) => `${prefix}${line}`).join('\n') + '\n');
-        }
+        process.stdout.write(renderExecutionOutput(await store.executionLog(execution.id)));
       }
     } finally {
       await store.close();
     }
   });
+
+const FOLLOW_POLL_MS = 250;
+
+/**
+ * Prints a run's executions' output as it is stored (read by sequence, so each chunk once) until
+ * the run is no longer pending and every execution's output is out; then its outcome.
+ */
+async function followRun(store: Store, first: RunRecord): Promise<void> {
+  const seen = new Map<string, { after: number; renderer: OutputRenderer; ended: boolean }>();
+  let printing: string | undefined;
+  let stop = false;
+  const interrupt = (): void => {
+    stop = true;
+  };
+  process.once('SIGINT', interrupt);
+  try {
+    for (let run = first; ; ) {
+      for (const execution of run.executions) {
+        let state = seen.get(execution.id);
+        if (!state) {
+          state = { after: 0, renderer: createOutputRenderer(), ended: false };
+          seen.set(execution.id, state);
+        }
+        if (state.ended) continue;
+        const chunks = await store.executionLog(execution.id, state.after);
+        if (chunks.length > 0) {
+          // Several executions print in turns: say whose output follows whenever it changes.
+          if (printing !== execution.id) {
+            if (printing !== undefined) process.stdout.write(seen.get(printing)!.renderer.end());
+            process.stdout.write(`\nexecution ${execution.id}  step ${execution.spec.step}\n`);
+            printing = execution.id;
+          }
+          process.stdout.write(state.renderer.render(chunks));
+          state.after = chunks.at(-1)!.seq ?? state.after;
+        }
+        // Its status was read before its log, and the runner stores the output before the status: all of it is out.
+        if (isFinished(execution.status)) {
+          state.ended = true;
+          process.stdout.write(`${state.renderer.end()}execution ${execution.id}: ${execution.status}${execution.error ? ` (${execution.error})` : ''}\n`);
+          printing = undefined;
+        }
+      }
+      const summary = summariseRun(run);
+      if (summary.status !== 'pending' && run.executions.every((e) => seen.get(e.id)?.ended)) {
+        for (const error of summary.errors) process.stdout.write(`  ! ${error}\n`);
+        process.stdout.write(`run ${run.runId}: ${summary.status}\n`);
+        return;
+      }
+      if (stop) return;
+      await new Promise((resolve) => setTimeout(resolve, FOLLOW_POLL_MS));
+      run = (await store.getRun(run.runId)) ?? run;
+    }
+  } finally {
+    process.off('SIGINT', interrupt);
+  }
+}
 
 program
   .command('send')

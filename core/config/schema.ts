@@ -260,6 +260,8 @@ const localLauncher = z.strictObject({
   max_attempts: positiveInt.default(5),
   /** Seconds a claimed launch is reserved before another instance may take it over. */
   lease: positiveInt.default(60),
+  /** Seconds a shutdown lets running executions finish before stopping them (they run again on the next start). */
+  grace: z.number().int().min(0).default(10),
 });
 
 const valohaiLauncher = z.strictObject({
@@ -294,7 +296,7 @@ export const configSchema = z
         remote: nonEmpty.default('origin'),
       })
       .default({ path: '.', valohai_yaml: 'valohai.yaml', remote: 'origin' }),
-    launcher: z.discriminatedUnion('kind', [localLauncher, valohaiLauncher]).default({ kind: 'local', concurrency: 2, max_attempts: 5, lease: 60 }),
+    launcher: z.discriminatedUnion('kind', [localLauncher, valohaiLauncher]).default({ kind: 'local', concurrency: 2, max_attempts: 5, lease: 60, grace: 10 }),
     triggers: z.array(triggerSchema).default([]),
     notify: z.array(notifyTarget).default([]),
     /** When a trigger counts as "rejecting most of its requests". */

@@ -8,5 +8,8 @@ export interface LaunchBackend {
   /** Resolves when nothing is running in this process (tests, shutdown). */
   idle(): Promise<void>;
   isIdle(): boolean;
+  /** Stops what runs in this process, within the configured grace; queued work stays queued. */
   stop(): Promise<void>;
+  /** Ends what runs in this process at once, synchronously (exiting on a second signal). */
+  abort?(): void;
 }

@@ -208,10 +208,16 @@ export interface ExecutionUpdate {
   readonly error?: string;
 }
 
+/**
+ * A piece of an execution's output: whole lines of one stream (the local runner reassembles them),
+ * or the start of a line that has no newline yet (its continuation follows in a later chunk).
+ */
 export interface LogChunk {
   readonly stream: 'stdout' | 'stderr' | 'system';
   readonly text: string;
   readonly atMs: number;
+  /** Its position in the execution's log, set when read from the store (for following it). */
+  readonly seq?: number | undefined;
 }
 
 export interface RunRecord {
@@ -299,7 +305,8 @@ export interface Store {
   executionsWithStatus(status: ExecutionStatus): Promise<ExecutionRecord[]>;
   getExecution(id: string): Promise<ExecutionRecord | undefined>;
   appendExecutionLog(id: string, chunks: readonly LogChunk[]): Promise<void>;
-  executionLog(id: string): Promise<LogChunk[]>;
+  /** In the order written; with `afterSeq`, only the chunks after that one (following a running execution). */
+  executionLog(id: string, afterSeq?: number): Promise<LogChunk[]>;
 
   getRun(runId: string): Promise<RunRecord | undefined>;
   getPayload(runId: string): Promise<{ body: Buffer; contentType: string } | undefined>;

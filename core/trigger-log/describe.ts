@@ -3,6 +3,7 @@ import type { TriggerConfig } from '../config/schema.js';
 import { summariseRun, type RunSummary } from '../launch/run-status.js';
 import { jsonNestsDeeperThan } from '../request/json-depth.js';
 import { isCredentialQuery, REDACTED, redactBodyFields, type Redaction } from './redaction.js';
+import { renderExecutionOutput } from './execution-output.js';
 import type { RejectionLog } from './rejection-log.js';
 import type { ExecutionRecord, LogChunk, LogEntry, PipelineRecord, RunRecord, Store } from '../store/store.js';
 
@@ -41,14 +42,20 @@ export function describeActions(trigger: TriggerConfig): string[] {
 export interface RunDetail {
   readonly run: RunRecord;
   readonly summary: RunSummary;
-  readonly executions: ReadonlyArray<ExecutionRecord & { readonly log: LogChunk[] }>;
+  /** `output` is the log rendered as `hooklaunch runs` and the web page show it. */
+  readonly executions: ReadonlyArray<ExecutionRecord & { readonly log: LogChunk[]; readonly output: string }>;
   readonly pipelines: readonly PipelineRecord[];
 }
 
 export async function runDetail(store: Store, runId: string): Promise<RunDetail | undefined> {
   const run = await store.getRun(runId);
   if (!run) return undefined;
-  const executions = await Promise.all(run.executions.map(async (e) => ({ ...e, log: await store.executionLog(e.id) })));
+  const executions = await Promise.all(
+    run.executions.map(async (e) => {
+      const log = await store.executionLog(e.id);
+      return { ...e, log, output: renderExecutionOutput(log) };
+    }),
+  );
   return { run, summary: summariseRun(run), executions, pipelines: run.pipelines };
 }
 

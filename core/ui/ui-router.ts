@@ -226,7 +226,7 @@ function renderRun(detail: RunDetail): Html {
     ${detail.executions.map(
       (e) => html`<h2>Execution ${e.spec.node ? html`node <code>${e.spec.node}</code> ` : ''}of <code>${e.spec.step}</code>: ${executionStatusBadge(e.status)}</h2>
         <p class="muted">${e.startedAtMs ? html`started ${time(e.startedAtMs)}` : 'not started'}${e.endedAtMs && e.startedAtMs ? `, took ${((e.endedAtMs - e.startedAtMs) / 1000).toFixed(1)} s` : ''}${e.exitCode !== undefined ? `, exit code ${e.exitCode}` : ''}</p>
-        <pre>${e.log.map((c) => (c.stream === 'stdout' ? c.text : c.stream === 'stderr' ? `[stderr] ${c.text}` : `[hooklaunch] ${c.text}`)).join('')}</pre>`,
+        <pre>${e.output}</pre>`,
     )}`;
 }
 

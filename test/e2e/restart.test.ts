@@ -77,20 +77,34 @@ describe('restart', () => {
     expect(run.executions).toHaveLength(1);
   });
 
-  it('marks an execution that was running when the process died as interrupted, never re-running it', async () => {
-    t = await startTestService(VALOHAI, CONFIG.replace('step: record', 'step: slow').replace('parameters: { tag: "{payload.tag}" }', ''));
-    const { run_id } = (await (await fetch(t.url(TRIGGER), { method: 'POST', body: '{}' })).json()) as { run_id: string };
-    await t.service.worker.idle();
+  it('re-runs an execution a crash left running, and fails it with the reason after its third crashed run', async () => {
+    t = await startTestService(VALOHAI, CONFIG);
+    const { run_id } = (await (await fetch(t.url(TRIGGER), { method: 'POST', body: '{"tag":"again"}' })).json()) as { run_id: string };
+    await t.service.settled();
     const [execution] = (await t.service.store.getRun(run_id))!.executions;
-    // Simulate a crash: the store still says "started" when the next process opens it.
-    await t.service.runner!.stop();
-    await t.service.store.updateExecution(execution!.id, { status: 'started' });
-    await t.restart();
-    const after = (await t.service.store.getExecution(execution!.id))!;
-    expect(after.status).toBe('error');
-    expect(after.error).toMatch(/interrupted/);
-    const log = await t.service.store.executionLog(execution!.id);
-    expect(log.at(-1)!.text).toMatch(/not restarted automatically/);
+    expect(launches(t)).toEqual(['again']);
+    // A crash: the next process finds the execution still "started" in the store.
+    const crash = async (): Promise<void> => {
+      await t!.service.store.updateExecution(execution!.id, { status: 'started' });
+      await t!.restart();
+      await t!.service.settled();
+    };
+    await crash();
+    expect(await t.service.store.getExecution(execution!.id)).toMatchObject({ status: 'complete' });
+    expect(launches(t)).toEqual(['again', 'again']);
+    await crash();
+    expect(launches(t)).toEqual(['again', 'again', 'again']);
+    const notes = (await t.service.store.executionLog(execution!.id)).filter((c) => c.stream === 'system' && c.text.startsWith('interrupted'));
+    expect(notes.map((c) => c.text)).toEqual([
+      'interrupted: hooklaunch stopped without shutting down while this execution was running (1 of at most 3 times); re-run\n',
+      'interrupted: hooklaunch stopped without shutting down while this execution was running (2 of at most 3 times); re-run\n',
+    ]);
+    await crash();
+    expect(launches(t)).toHaveLength(3);
+    expect(await t.service.store.getExecution(execution!.id)).toMatchObject({
+      status: 'error',
+      error: 'interrupted: hooklaunch stopped without shutting down while this execution was running, 3 times; not run again',
+    });
   });
 });
 
@@ -146,13 +160,12 @@ describe('crash (SIGKILL) right after the acknowledgement', () => {
         for (const run of runs) expect(run!.executions.length).toBeLessThanOrEqual(1);
         // Executions that finished before the kill and those launched after restart: each tag at most once.
         const tags = launches({ project });
-        expect(new Set(tags).size).toBe(tags.length);
-        const completed = runs.filter((run) => run!.executions[0]?.status === 'complete').length;
-        const interrupted = runs.filter((run) => run!.executions[0]?.error?.includes('interrupted')).length;
-        expect(completed + interrupted).toBe(20);
-        // A command cut off by the kill may or may not have written its line; it never runs twice.
-        expect(tags.length).toBeGreaterThanOrEqual(completed);
-        expect(tags.length).toBeLessThanOrEqual(20);
+        expect(new Set(tags).size).toBe(20);
+        // One cut off by the kill runs again after the restart: every execution completes.
+        expect(runs.map((run) => run!.executions[0]?.status)).toEqual(Array(20).fill('complete'));
+        // A command cut off by the kill may have written its line before it and again when re-run:
+        // at most the executions running at the kill (concurrency 2) show twice.
+        expect(tags.length).toBeLessThanOrEqual(20 + 2);
       } finally {
         await store.close();
       }

@@ -32,6 +32,8 @@ export async function startTestService(
     port: 0,
     logger: silentLogger,
     killGraceMs: 200,
+    // Closing between tests need not wait `launcher.grace` for executions still running.
+    shutdownGraceMs: 100,
     backoff: () => 20,
     ...(options.clock && { clock: options.clock }),
     ...options.service,

@@ -19,7 +19,7 @@ export async function startTemplate(name: string, env: NodeJS.ProcessEnv, prepar
   cpSync(resolve(import.meta.dirname, '../../templates', name), dir, { recursive: true });
   prepare?.(dir);
   const loaded = loadConfig(join(dir, 'hooklaunch.yaml'), env, connectors);
-  const service = await startService(loaded, { port: 0, logger: silentLogger, backoff: () => 20, killGraceMs: 200 });
+  const service = await startService(loaded, { port: 0, logger: silentLogger, backoff: () => 20, killGraceMs: 200, shutdownGraceMs: 100 });
   return {
     dir,
     service,

@@ -24,6 +24,8 @@ export interface LocalBackendOptions {
   readonly logger: Logger;
   readonly workRoot: string;
   readonly killGraceMs?: number | undefined;
+  /** Overrides `launcher.grace` (tests). */
+  readonly shutdownGraceMs?: number | undefined;
   /** Told when an execution or a pipeline of a run ended. */
   readonly onRunChanged?: (runId: string) => void;
   /** Told of every execution and pipeline that ended, with its status and, on error, its last output. */
@@ -31,7 +33,7 @@ export interface LocalBackendOptions {
 }
 
 /** The embedded default: executions and pipelines run on this machine, code from the project's git repository. */
-export function createLocalBackend({ loaded, launcher, store, clock, logger, workRoot, killGraceMs, onRunChanged, onExecutionEnded }: LocalBackendOptions): LocalBackend {
+export function createLocalBackend({ loaded, launcher, store, clock, logger, workRoot, killGraceMs, shutdownGraceMs, onRunChanged, onExecutionEnded }: LocalBackendOptions): LocalBackend {
   const { project } = loaded.config;
   const repository = openGitRepository(loaded.projectPath, project.remote);
   const versions = createProjectVersions(loaded.project, repository, project.valohai_yaml);
@@ -62,6 +64,7 @@ export function createLocalBackend({ loaded, launcher, store, clock, logger, wor
       else onRunChanged?.(execution.runId);
     },
     ...(killGraceMs !== undefined && { killGraceMs }),
+    shutdownGraceMs: shutdownGraceMs ?? launcher.grace * 1000,
   });
   const pipelines = createLocalPipelineRunner({
     store,
@@ -92,7 +95,12 @@ export function createLocalBackend({ loaded, launcher, store, clock, logger, wor
       }
     },
     isIdle: () => runner.isIdle() && pipelines.isIdle() && reporting.size === 0,
-    stop: () => runner.stop(),
+    async stop() {
+      await runner.stop();
+      // Executions that ended during the grace may still be advancing their pipelines.
+      await pipelines.idle();
+    },
+    abort: () => runner.killAll(),
   };
 }
 

@@ -1,13 +1,16 @@
 /**
  * Runs executions on this machine as child processes, within a concurrency limit. Each gets its
- * own folder in Valohai's layout; output is captured to the store; `time-limit` is enforced.
- * After a restart, queued executions start and ones that were running are marked interrupted
- * (never started twice).
+ * own folder in Valohai's layout; output is captured to the store line by line; `time-limit` is
+ * enforced. On shutdown running executions get a grace period, then are stopped and queued again;
+ * after a restart queued executions start, and ones a crash left running run again (unless crashes
+ * cut them off MAX_CRASHED_RUNS times).
  */
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { Readable } from 'node:stream';
+import { killLeftovers } from './kill-leftovers.js';
+import { createOutputLines } from './output-lines.js';
 import type { Clock } from '../../clock.js';
 import type { ExecutionRecord, LogChunk, Store } from '../../store/store.js';
 import { effectiveParameters, interpolateCommands } from '../../valohai-yaml/interpolate-command.js';
@@ -28,8 +31,10 @@ export interface LocalRunnerOptions {
   readonly logger: Logger;
   /** Variables the config reads secrets from; executions do not inherit them. */
   readonly secretEnvNames: ReadonlySet<string>;
-  /** Grace between SIGTERM and SIGKILL when a time limit or shutdown stops an execution. */
+  /** Grace between SIGTERM and SIGKILL when a time limit or a cancel stops an execution. */
   readonly killGraceMs?: number;
+  /** How long a shutdown lets running executions go on before stopping them (`launcher.grace`). */
+  readonly shutdownGraceMs?: number;
   /** Told of every execution that reached an end (complete, error, cancelled). */
   readonly onFinished?: (execution: ExecutionRecord) => void;
 }
@@ -45,18 +50,40 @@ export interface LocalRunner {
   /** Resolves when nothing is queued or running. */
   idle(): Promise<void>;
   isIdle(): boolean;
+  /**
+   * Starts nothing more; queued executions stay queued. Running ones get the shutdown grace to
+   * end on their own, then are stopped and queued again, to run afresh on the next start.
+   */
   stop(): Promise<void>;
+  /** Kills every running execution's process group at once (a second signal: exiting now). */
+  killAll(): void;
 }
 
 const FLUSH_MS = 250;
+/** A line without its newline yet is stored after this long (progress dots), then continued. */
+const PARTIAL_LINE_MS = 2_000;
+/** One stored line at most; the rest of a longer line is counted, not stored. */
+const MAX_LINE_BYTES = 64 * 1024;
+/** SIGTERM to SIGKILL when a shutdown stops an execution: the grace already went by. */
+const SHUTDOWN_KILL_MS = 2_000;
+/**
+ * An execution a crash of hooklaunch cut off runs again, unless crashes cut it off this many times:
+ * one that takes the host (or hooklaunch) down each time it runs would otherwise do so forever.
+ */
+const MAX_CRASHED_RUNS = 3;
+const CRASH_NOTE = 'interrupted: hooklaunch stopped without shutting down while this execution was running';
+const SHUTDOWN_NOTE = 'interrupted by shutdown; it runs again from the start on the next start';
 
 export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
   const { store, clock, logger } = options;
   const killGraceMs = options.killGraceMs ?? 10_000;
+  const shutdownGraceMs = options.shutdownGraceMs ?? 10_000;
   const queue: string[] = [];
-  const children = new Map<string, { kill: (reason: string, cancel?: boolean) => void }>();
+  const children = new Map<string, { kill: (reason: string, cancel?: boolean) => void; interrupt: () => void; killNow: () => void }>();
   let active = 0;
   let stopping = false;
+  /** The shutdown grace is over: whatever still runs (or is about to) is stopped. */
+  let graceOver = false;
   let idleWaiters: Array<() => void> = [];
 
   const finished = async (id: string): Promise<void> => {
@@ -183,13 +210,21 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
       return void (await fail(execution, `could not start the command: ${(error as Error).message}`), await finished(id));
     }
     await new Promise<void>((resolve) => {
-      const output: LogChunk[] = [];
-      const flush = (): Promise<void> => store.appendExecutionLog(id, output.splice(0));
-      const flusher = setInterval(() => void flush(), FLUSH_MS);
-      child.stdout.setEncoding('utf8').on('data', (text: string) => output.push({ stream: 'stdout', text, atMs: clock.now() }));
-      child.stderr.setEncoding('utf8').on('data', (text: string) => output.push({ stream: 'stderr', text, atMs: clock.now() }));
+      const output = createOutputLines(MAX_LINE_BYTES);
+      // One write at a time, so chunks reach the store (and get their seq) in the order they were taken.
+      let writing = Promise.resolve();
+      const flush = (partialBeforeMs?: number): Promise<void> => {
+        const chunks = output.take(partialBeforeMs);
+        if (chunks.length === 0) return writing;
+        writing = writing.then(() => store.appendExecutionLog(id, chunks)).catch((error: unknown) => logger.error({ err: error, executionId: id }, 'could not store execution output'));
+        return writing;
+      };
+      const flusher = setInterval(() => void flush(clock.now() - PARTIAL_LINE_MS), FLUSH_MS);
+      child.stdout.setEncoding('utf8').on('data', (text: string) => output.write('stdout', text, clock.now()));
+      child.stderr.setEncoding('utf8').on('data', (text: string) => output.write('stderr', text, clock.now()));
       let killedFor: string | undefined;
       let cancelled = false;
+      let interrupted = false;
       const killGroup = (signal: NodeJS.Signals): void => {
         try {
           if (child.pid !== undefined) process.kill(-child.pid, signal);
@@ -203,7 +238,15 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
         killGroup('SIGTERM');
         setTimeout(() => killGroup('SIGKILL'), killGraceMs).unref();
       };
-      children.set(id, { kill });
+      const interrupt = (): void => {
+        if (killedFor !== undefined) return;
+        interrupted = true;
+        killedFor = 'hooklaunch is shutting down';
+        killGroup('SIGTERM');
+        setTimeout(() => killGroup('SIGKILL'), Math.min(killGraceMs, SHUTDOWN_KILL_MS)).unref();
+      };
+      children.set(id, { kill, interrupt, killNow: () => killGroup('SIGKILL') });
+      if (graceOver) interrupt();
       const limit = step.step['time-limit'];
       const limitTimer = limit ? setTimeout(() => kill(`time limit of ${limit} s exceeded`), limit * 1000) : undefined;
       let spawnError: Error | undefined;
@@ -215,7 +258,7 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
         clearTimeout(limitTimer);
         children.delete(id);
         void (async () => {
-          await flush();
+          await flush(undefined);
           const problem = spawnError
             ? `could not start the command: ${spawnError.message}`
             : killedFor
@@ -223,13 +266,19 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
               : code !== 0
                 ? code === null ? `killed by ${signal}` : `command exited with code ${code}`
                 : undefined;
+          if (interrupted) {
+            // Not an outcome: queued again (its log kept) to run afresh on the next start.
+            await store.appendExecutionLog(id, [{ stream: 'system', text: `${SHUTDOWN_NOTE}\n`, atMs: clock.now() }]);
+            await store.updateExecution(id, { status: 'queued' });
+            logger.info({ executionId: id, runId: execution.runId }, 'execution stopped by the shutdown; queued again');
+            return resolve();
+          }
           if (cancelled) {
             await store.appendExecutionLog(id, [{ stream: 'system', text: `cancelled: ${killedFor}\n`, atMs: clock.now() }]);
             await store.updateExecution(id, { status: 'cancelled', endedAtMs: clock.now(), error: `cancelled: ${killedFor}` });
           } else if (problem) await fail(execution, problem, code ?? undefined);
           else await store.updateExecution(id, { status: 'complete', endedAtMs: clock.now(), exitCode: 0 });
-          // A shutdown kill is not an outcome: the next process reports it as interrupted.
-          if (!stopping) await finished(id);
+          await finished(id);
           resolve();
         })();
       };
@@ -244,9 +293,21 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
 
   return {
     async start() {
+      // A clean shutdown queued its executions again; these were running when hooklaunch died.
       for (const execution of await store.executionsWithStatus('started')) {
-        await fail(execution, 'interrupted: hooklaunch stopped while this execution was running; it is not restarted automatically');
-        await finished(execution.id);
+        // The process group of a detached execution outlives hooklaunch: end it before running it again.
+        const killed = await killLeftovers(execution.id);
+        // The log is the durable count of earlier crashed runs (one note each).
+        const crashes = (await store.executionLog(execution.id)).filter((c) => c.stream === 'system' && c.text.startsWith(CRASH_NOTE)).length + 1;
+        const leftovers = killed > 0 ? `; ${killed} process(es) it left behind were killed` : '';
+        if (crashes >= MAX_CRASHED_RUNS) {
+          await fail(execution, `${CRASH_NOTE}, ${crashes} times; not run again${leftovers}`);
+          await finished(execution.id);
+          continue;
+        }
+        await store.appendExecutionLog(execution.id, [{ stream: 'system', text: `${CRASH_NOTE} (${crashes} of at most ${MAX_CRASHED_RUNS} times); re-run${leftovers}\n`, atMs: clock.now() }]);
+        await store.updateExecution(execution.id, { status: 'queued' });
+        logger.warn({ executionId: execution.id, runId: execution.runId, crashes }, 'execution left running by a crash; re-run');
       }
       for (const execution of await store.executionsWithStatus('queued')) this.enqueue(execution.id);
     },
@@ -273,8 +334,19 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
     },
     async stop() {
       stopping = true;
-      for (const child of children.values()) child.kill('hooklaunch is shutting down');
-      if (active > 0) await new Promise<void>((resolve) => idleWaiters.push(resolve));
+      if (active === 0) return;
+      const ended = new Promise<void>((resolve) => idleWaiters.push(resolve));
+      const graceTimer = setTimeout(() => {
+        graceOver = true;
+        for (const child of children.values()) child.interrupt();
+      }, shutdownGraceMs);
+      await ended;
+      clearTimeout(graceTimer);
+    },
+    killAll() {
+      stopping = true;
+      graceOver = true;
+      for (const child of children.values()) child.killNow();
     },
   };
 }

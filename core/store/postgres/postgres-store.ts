@@ -14,6 +14,7 @@ import type {
   AcceptOutcome,
   AcceptRequest,
   ExecutionStatus,
+  LogChunk,
   LogQuery,
   PipelineStatus,
   RequestRecord,
@@ -213,7 +214,13 @@ export async function openPostgresStore(url: string, instance: string): Promise<
         [id, chunks.map((c) => c.atMs), chunks.map((c) => c.stream), chunks.map((c) => c.text)],
       );
     },
-    executionLog: async (id) => (await q('SELECT at, stream, text FROM execution_logs WHERE execution_id = $1 ORDER BY seq', [id])).map((row) => ({ atMs: Number(row.at), stream: row.stream as 'stdout', text: String(row.text) })),
+    executionLog: async (id, afterSeq = 0) =>
+      (await q('SELECT seq, at, stream, text FROM execution_logs WHERE execution_id = $1 AND seq > $2 ORDER BY seq', [id, afterSeq])).map((row) => ({
+        seq: Number(row.seq),
+        atMs: Number(row.at),
+        stream: row.stream as LogChunk['stream'],
+        text: String(row.text),
+      })),
     createPipeline: async ({ id, jobId, runId, spec, createdAtMs }) => {
       await pool.query(`INSERT INTO pipelines (pipeline_id, job_id, run_id, spec, status, created_at, owner) VALUES ($1, $2, $3, $4, 'started', $5, $6) ON CONFLICT (pipeline_id) DO NOTHING`, [
         id,

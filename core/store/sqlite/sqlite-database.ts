@@ -203,7 +203,7 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     executionsWithStatus: db.prepare('SELECT * FROM executions WHERE status = ? ORDER BY created_at'),
     executionsOfRun: db.prepare('SELECT * FROM executions WHERE run_id = ? ORDER BY created_at'),
     appendLog: db.prepare('INSERT INTO execution_logs (execution_id, at, stream, text) VALUES (?, ?, ?, ?)'),
-    executionLog: db.prepare('SELECT at, stream, text FROM execution_logs WHERE execution_id = ? ORDER BY seq'),
+    executionLog: db.prepare('SELECT seq, at, stream, text FROM execution_logs WHERE execution_id = ? AND seq > ? ORDER BY seq'),
     getRun: db.prepare('SELECT run_id, trigger_id, accepted_at FROM runs WHERE run_id = ?'),
     getPayload: db.prepare('SELECT payload, content_type FROM runs WHERE run_id = ?'),
     ...purgeStatements(db),
@@ -358,8 +358,8 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     appendExecutionLog: (id, chunks) => {
       if (chunks.length > 0) appendLogs(id, chunks);
     },
-    executionLog: (id) =>
-      (stmt.executionLog.all(id) as Row[]).map((row) => ({ atMs: Number(row.at), stream: row.stream as LogChunk['stream'], text: String(row.text) })),
+    executionLog: (id, afterSeq = 0) =>
+      (stmt.executionLog.all(id, afterSeq) as Row[]).map((row) => ({ seq: Number(row.seq), atMs: Number(row.at), stream: row.stream as LogChunk['stream'], text: String(row.text) })),
     getRun: (runId): RunRecord | undefined => {
       const run = stmt.getRun.get(runId) as Row | undefined;
       if (!run) return undefined;

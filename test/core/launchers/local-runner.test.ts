@@ -1,6 +1,8 @@
 import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { summariseRun } from '../../../core/launch/run-status.js';
+import { openSqliteStore } from '../../../core/store/sqlite/sqlite-store.js';
 import type { ExecutionRecord } from '../../../core/store/store.js';
 import { startTestService, type TestService } from '../../helpers/service.js';
 
@@ -117,6 +119,29 @@ describe('local runner', () => {
     const run = (await t.service.store.getRun(execution.runId))!;
     expect(summariseRun(run).status).toBe('error');
     expect(t.service.runner!.isIdle()).toBe(true);
+  });
+
+  it('lets an execution that ends within the shutdown grace complete, and stops one that does not (queued again)', async () => {
+    const valohai = '- step: {name: short, image: x, command: "sleep 0.5; echo finished"}\n- step: {name: long, image: x, command: "sleep 30"}\n';
+    const config = trigger('short').replace('CONCURRENCY', '2') + `  - id: ${TRIGGER.replace('b1', 'b2')}\n    actions: [{type: run-execution, step: long}]\n`;
+    t = await startTestService(valohai, config, { service: { shutdownGraceMs: 2_000 } });
+    const ids: string[] = [];
+    for (const id of [TRIGGER, TRIGGER.replace('b1', 'b2')]) ids.push(((await (await fetch(t.url(id), { method: 'POST', body: '{}' })).json()) as { run_id: string }).run_id);
+    await t.service.worker.idle();
+    const executions = async (): Promise<ExecutionRecord[]> => Promise.all(ids.map(async (id) => (await t!.service.store.getRun(id))!.executions[0]!));
+    await expect.poll(async () => (await executions()).map((e) => e.status), { timeout: 10_000, interval: 20 }).toEqual(['started', 'started']);
+    const closing = Date.now();
+    await t.service.close();
+    expect(Date.now() - closing).toBeLessThan(2_000 + 5_000);
+    const store = await openSqliteStore(join(t.project.dir, 'state.db'));
+    try {
+      const [short, long] = await Promise.all(ids.map(async (id) => (await store.getRun(id))!.executions[0]!));
+      expect(short).toMatchObject({ status: 'complete', exitCode: 0 });
+      expect(long!.status).toBe('queued');
+      expect((await store.executionLog(long!.id)).at(-1)).toMatchObject({ stream: 'system', text: 'interrupted by shutdown; it runs again from the start on the next start\n' });
+    } finally {
+      await store.close();
+    }
   });
 
   it('fails the launch clearly, without retrying, when the commit does not exist', async () => {

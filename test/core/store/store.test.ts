@@ -126,6 +126,24 @@ describe.each(factories)('$name store', (factory) => {
     expect(b).toMatchObject({ status: 'complete', createdAtMs: 1, exitCode: 0 });
   });
 
+  it('returns an execution log in order with its sequence, and only what follows a sequence when asked', async () => {
+    await store.appendExecutionLog('e1', [
+      { stream: 'system', text: '$ run\n', atMs: 1 },
+      { stream: 'stdout', text: 'one\ntwo\n', atMs: 2 },
+    ]);
+    await store.appendExecutionLog('e2', [{ stream: 'stdout', text: 'other\n', atMs: 2 }]);
+    await store.appendExecutionLog('e1', [{ stream: 'stderr', text: 'oops', atMs: 3 }]);
+    const all = await store.executionLog('e1');
+    expect(all.map(({ stream, text, atMs }) => ({ stream, text, atMs }))).toEqual([
+      { stream: 'system', text: '$ run\n', atMs: 1 },
+      { stream: 'stdout', text: 'one\ntwo\n', atMs: 2 },
+      { stream: 'stderr', text: 'oops', atMs: 3 },
+    ]);
+    expect(all.every((c, i) => i === 0 || c.seq! > all[i - 1]!.seq!)).toBe(true);
+    expect(await store.executionLog('e1', all[1]!.seq)).toEqual([all[2]]);
+    expect(await store.executionLog('e1', all[2]!.seq)).toEqual([]);
+  });
+
   it('keeps a refused request for replay and drops it at purge', async () => {
     const request = acceptRequest({}, 0).request;
     await store.recordUnlaunched({ ...request, raw: { target: '/x?token=t', headers: { 'x-token': ['t'] }, body: Buffer.from('body') }, outcome: 'rejected', status: 400, code: 'token_mismatch', message: 'm' });
