@@ -16,7 +16,8 @@ import type { LaunchBackend } from './launch/launch-backend.js';
 import { createQueueDepths } from './launch/queue-depths.js';
 import { createLocalBackend, type LocalBackend } from './launchers/local/local-backend.js';
 import type { LocalRunner } from './launchers/local/local-runner.js';
-import { createValohaiBackend } from './launchers/valohai/valohai-backend.js';
+import { createValohaiBackend, type ValohaiBackend } from './launchers/valohai/valohai-backend.js';
+import type { StatusFollower } from './launchers/valohai/status-follower.js';
 import { createPayloadUrlSigner, type PayloadUrlSigner } from './payloads/payload-url-signer.js';
 import { createLaunchWorker, type LaunchWorker } from './launch/launch-worker.js';
 import { createMetrics } from './metrics/metrics.js';
@@ -55,6 +56,8 @@ export interface Service {
   readonly worker: LaunchWorker;
   /** The local runner, when the launcher is local. */
   readonly runner?: LocalRunner | undefined;
+  /** Follows what the Valohai launcher created, when the launcher is Valohai. */
+  readonly follower?: StatusFollower | undefined;
   readonly payloadUrls: PayloadUrlSigner;
   readonly triggers: ReadonlyMap<string, CompiledTrigger>;
   /** Request-body bytes held in memory (`server.limits`); tests read it to see it return to zero. */
@@ -109,12 +112,14 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     if (ended.status === 'error' && ended.pipelineId === undefined) alerts.executionFailed(ended, titleOf(ended.triggerId));
   };
   let local: LocalBackend | undefined;
+  let remote: ValohaiBackend | undefined;
   let backend: LaunchBackend;
   if (config.launcher.kind === 'local') {
     local = createLocalBackend({ loaded, launcher: config.launcher, store, clock, logger, workRoot, killGraceMs: options.killGraceMs, shutdownGraceMs: options.shutdownGraceMs, onRunChanged: (id) => notifier.runChanged(id), onExecutionEnded });
     backend = local;
   } else {
-    backend = createValohaiBackend(config.launcher, loaded, payloadUrls, clock);
+    remote = createValohaiBackend({ config: config.launcher, loaded, store, payloadUrls, clock, logger, onExecutionEnded, onRunChanged: (id) => notifier.runChanged(id) });
+    backend = remote;
   }
   const worker = createLaunchWorker({
     store,
@@ -195,6 +200,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     rejections,
     worker,
     runner: local?.runner,
+    follower: remote?.follower,
     payloadUrls,
     triggers,
     inflight,

@@ -41,33 +41,41 @@ export function summariseRun(run: RunRecord): RunSummary {
     if (!launched) continue;
     if (launched.kind === 'execution') {
       const execution = executions.get(launched.executionId);
-      const item = { action: 'run_execution' as const, execution_step: launched.step, execution_id: launched.executionId };
+      const item = {
+        action: 'run_execution' as const,
+        execution_step: launched.step,
+        execution_id: launched.executionId,
+        ...(launched.counter !== undefined && { execution_counter: launched.counter }),
+        ...(launched.url !== undefined && { execution_url: launched.url }),
+      };
+      // Local executions, and remote ones the status follower records as the engine reports them.
       if (!execution) {
-        // Launched on a remote engine, which reports its progress itself.
-        result.push({ ...item, ...(launched.counter !== undefined && { execution_counter: launched.counter }), ...(launched.url !== undefined && { execution_url: launched.url }) });
+        result.push(item);
         continue;
       }
       result.push({ ...item, execution_status: execution.status });
       if (execution.status === 'queued' || execution.status === 'started') pending++;
-      else if (execution.status === 'error' || execution.status === 'cancelled') {
+      else if (execution.status === 'error' || execution.status === 'cancelled' || execution.status === 'stopped') {
         failed++;
         errors.push(`action ${job.actionIndex}: execution ${launched.executionId} failed: ${execution.error ?? 'error'}`);
       }
     } else if (launched.kind === 'pipeline') {
       const pipeline = pipelines.get(launched.pipelineId);
-      const item = { action: 'run_pipeline' as const, pipeline: launched.pipeline, pipeline_id: launched.pipelineId };
+      const item = {
+        action: 'run_pipeline' as const,
+        pipeline: launched.pipeline,
+        pipeline_id: launched.pipelineId,
+        ...(launched.counter !== undefined && { pipeline_counter: launched.counter }),
+        ...(launched.url !== undefined && { pipeline_url: launched.url }),
+        ...(launched.definition !== undefined && { pipeline_definition: launched.definition }),
+      };
       if (!pipeline) {
-        result.push({
-          ...item,
-          ...(launched.counter !== undefined && { pipeline_counter: launched.counter }),
-          ...(launched.url !== undefined && { pipeline_url: launched.url }),
-          ...(launched.definition !== undefined && { pipeline_definition: launched.definition }),
-        });
+        result.push(item);
         continue;
       }
       result.push({ ...item, pipeline_status: pipeline.status });
       if (pipeline.status === 'started') pending++;
-      else if (pipeline.status === 'error') {
+      else if (pipeline.status === 'error' || pipeline.status === 'stopped') {
         failed++;
         errors.push(`action ${job.actionIndex}: pipeline ${launched.pipelineId} failed: ${pipeline.error ?? 'error'}`);
       }

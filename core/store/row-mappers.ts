@@ -1,6 +1,6 @@
 /** Rows of the store's tables (the same columns in SQLite and PostgreSQL) turned into records. */
 import type { ActionSpec } from '../launch/action-spec.js';
-import type { ExecutionRecord, ExecutionSpec, ExecutionStatus, JobError, JobRecord, LaunchResult, LogEntry, PipelineRecord, PipelineSpec, PipelineStatus, TriggerStats } from './store.js';
+import type { ExecutionRecord, ExecutionSpec, ExecutionStatus, FollowRecord, JobError, JobRecord, LaunchResult, LogEntry, PipelineRecord, PipelineSpec, PipelineStatus, TriggerStats } from './store.js';
 
 export type Row = Record<string, unknown>;
 
@@ -89,4 +89,8 @@ export function toTriggerStats(lastRows: Row[], countRows: Row[]): TriggerStats[
   for (const row of lastRows) entry(String(row.trigger_id)).lastAtMs = Number(row.last);
   for (const row of countRows) entry(String(row.trigger_id)).counts[String(row.outcome)] = Number(row.n);
   return [...stats].map(([triggerId, s]) => ({ triggerId, counts: s.counts as TriggerStats['counts'], lastAtMs: s.lastAtMs }));
+}
+
+export function toFollow(row: Row): FollowRecord {
+  return { remoteId: String(row.remote_id), kind: row.kind as FollowRecord['kind'], runId: String(row.run_id), triggerId: String(row.trigger_id), checks: Number(row.checks) };
 }

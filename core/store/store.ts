@@ -138,13 +138,16 @@ export interface QueueStats {
   readonly oldestAcceptedAtMs?: number | undefined;
 }
 
-export type ExecutionStatus = 'queued' | 'started' | 'complete' | 'error' | 'cancelled';
+/** `stopped`: stopped on a remote engine (Valohai's word); the local runner says `cancelled`. */
+export type ExecutionStatus = 'queued' | 'started' | 'complete' | 'error' | 'cancelled' | 'stopped';
 
 export function isFinished(status: ExecutionStatus): boolean {
-  return status === 'complete' || status === 'error' || status === 'cancelled';
+  return status === 'complete' || status === 'error' || status === 'cancelled' || status === 'stopped';
 }
 
 export interface ExecutionSpec {
+  /** Set on an execution a remote engine runs: this process only mirrors its status. */
+  readonly remote?: 'valohai' | undefined;
   readonly step: string;
   readonly title: string;
   readonly parameters: Readonly<Record<string, ParameterValue>>;
@@ -174,7 +177,7 @@ export interface PipelineSpec {
   readonly commitRef?: string | undefined;
 }
 
-export type PipelineStatus = 'started' | 'complete' | 'error';
+export type PipelineStatus = 'started' | 'complete' | 'error' | 'stopped';
 
 export interface PipelineRecord {
   readonly id: string;
@@ -218,6 +221,16 @@ export interface LogChunk {
   readonly atMs: number;
   /** Its position in the execution's log, set when read from the store (for following it). */
   readonly seq?: number | undefined;
+}
+
+/** Work launched on a remote engine (a Valohai execution or pipeline), followed until it ends. */
+export interface FollowRecord {
+  readonly remoteId: string;
+  readonly kind: 'execution' | 'pipeline';
+  readonly runId: string;
+  readonly triggerId: string;
+  /** Checks made so far, this one included (later checks are spaced further apart). */
+  readonly checks: number;
 }
 
 export interface RunRecord {
@@ -277,6 +290,16 @@ export interface Store {
   /** What the logged unauthenticated rejections cost, in bytes (their `unauthenticatedBytes`). */
   unauthenticatedLogBytes(): Promise<number>;
 
+  /** Starts following work launched on a remote engine; idempotent on `remoteId`. */
+  followRemote(follow: { remoteId: string; kind: FollowRecord['kind']; runId: string; triggerId: string; nextCheckAtMs: number }): Promise<void>;
+  /**
+   * Follows due for a check, leased to the caller for `leaseMs`: exactly one instance checks a
+   * given one at a time, and one whose checker died is checked again when its lease runs out.
+   */
+  claimFollows(nowMs: number, limit: number, leaseMs: number): Promise<FollowRecord[]>;
+  rescheduleFollow(remoteId: string, nextCheckAtMs: number): Promise<void>;
+  endFollow(remoteId: string): Promise<void>;
+
   /** Pending jobs that are due, and running jobs whose lease ran out (their claimer died). */
   claimJobs(nowMs: number, limit: number, leaseMs: number): Promise<JobRecord[]>;
   completeJob(jobId: string, result: LaunchResult): Promise<void>;
@@ -299,7 +322,7 @@ export interface Store {
   /** Idempotent on `id`, like createExecution. */
   createPipeline(pipeline: { id: string; jobId: string; runId: string; spec: PipelineSpec; createdAtMs: number }): Promise<PipelineRecord>;
   getPipeline(id: string): Promise<PipelineRecord | undefined>;
-  finishPipeline(id: string, update: { status: 'complete' | 'error'; endedAtMs: number; error?: string }): Promise<void>;
+  finishPipeline(id: string, update: { status: 'complete' | 'error' | 'stopped'; endedAtMs: number; error?: string }): Promise<void>;
   pipelinesWithStatus(status: PipelineStatus): Promise<PipelineRecord[]>;
   updateExecution(id: string, update: ExecutionUpdate): Promise<void>;
   executionsWithStatus(status: ExecutionStatus): Promise<ExecutionRecord[]>;

@@ -238,9 +238,10 @@ describe('Valohai launcher', () => {
       }),
     );
     const info = await (await fetch(`${t.url(EXECUTION, 'run/')}?run_id=${runId}`)).json();
+    // Created is not done: pending until the status follower hears Valohai say how it ended (issue #12).
     expect(info).toEqual({
-      status: 'completed',
-      result: [{ action: 'run_execution', execution_step: 'predict', execution_id: 'executions-1', execution_counter: 42, execution_url: `${API}/p/org/proj/executions/executions-1/` }],
+      status: 'pending',
+      result: [{ action: 'run_execution', execution_step: 'predict', execution_id: 'executions-1', execution_status: 'queued', execution_counter: 42, execution_url: `${API}/p/org/proj/executions/executions-1/` }],
     });
 
     // The payload URL serves the exact bytes; a tampered or expired one is refused.
@@ -328,12 +329,13 @@ describe('Valohai launcher', () => {
     });
     const info = await (await fetch(`${t.url(PIPELINE, 'run/')}?run_id=${runId}`)).json();
     expect(info).toEqual({
-      status: 'completed',
+      status: 'pending',
       result: [
         {
           action: 'run_pipeline',
           pipeline: 'train-on-labels',
           pipeline_id: 'pipelines-1',
+          pipeline_status: 'started',
           pipeline_counter: 7,
           pipeline_url: `${API}/p/org/proj/pipelines/pipelines-1/`,
           pipeline_definition: expect.stringMatching(new RegExp(`^valohai\\.yaml of the working copy: cannot read valohai\\.yaml at ${MAIN_SHA}`)),

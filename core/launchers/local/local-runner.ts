@@ -295,6 +295,7 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
     async start() {
       // A clean shutdown queued its executions again; these were running when hooklaunch died.
       for (const execution of await store.executionsWithStatus('started')) {
+        if (execution.spec.remote) continue; // followed, not run, here
         // The process group of a detached execution outlives hooklaunch: end it before running it again.
         const killed = await killLeftovers(execution.id);
         // The log is the durable count of earlier crashed runs (one note each).
@@ -309,7 +310,7 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
         await store.updateExecution(execution.id, { status: 'queued' });
         logger.warn({ executionId: execution.id, runId: execution.runId, crashes }, 'execution left running by a crash; re-run');
       }
-      for (const execution of await store.executionsWithStatus('queued')) this.enqueue(execution.id);
+      for (const execution of await store.executionsWithStatus('queued')) if (!execution.spec.remote) this.enqueue(execution.id);
     },
     enqueue(id) {
       if (queue.includes(id) || children.has(id)) return;

@@ -9,13 +9,14 @@ import type { Clock } from '../../clock.js';
 import type { ValohaiLauncherConfig } from '../../config/schema.js';
 import { launched, launchFailed, type Launcher, type LaunchOutcome } from '../../launch/launcher.js';
 import type { PayloadUrlSigner } from '../../payloads/payload-url-signer.js';
-import type { JobRecord } from '../../store/store.js';
+import type { JobRecord, Store } from '../../store/store.js';
 import type { ValohaiProject } from '../../valohai-yaml/load-valohai-yaml.js';
 import type { ProjectVersions } from '../local/project-versions.js';
 import type { ValohaiApi } from './valohai-api.js';
 import { convertPipeline } from './convert-pipeline.js';
 import { executionBody } from './execution-body.js';
 import { resolveCommit } from './resolve-commit.js';
+import { FIRST_CHECK_MS } from './status-follower.js';
 
 interface Created {
   readonly id: string;
@@ -30,6 +31,8 @@ interface Page<T> {
 
 export interface ValohaiLauncherOptions {
   readonly config: ValohaiLauncherConfig;
+  /** Where launched work is recorded and queued for the status follower. */
+  readonly store: Store;
   readonly api: ValohaiApi;
   /** valohai.yaml of the working copy, and as it is at a commit of the local repository. */
   readonly project: ValohaiProject;
@@ -51,7 +54,7 @@ function carriesTag(item: Created, tag: string): boolean {
   return Array.isArray(item.tags) && item.tags.includes(tag);
 }
 
-export function createValohaiLauncher({ config, api, project, versions, payloadUrls, clock }: ValohaiLauncherOptions): Launcher {
+export function createValohaiLauncher({ config, store, api, project, versions, payloadUrls, clock }: ValohaiLauncherOptions): Launcher {
   type Step<T> = { ok: true; value: T } | { ok: false; outcome: LaunchOutcome };
 
   const findExisting = async (collection: 'executions' | 'pipelines', job: JobRecord): Promise<Step<Created | undefined>> => {
@@ -86,6 +89,19 @@ export function createValohaiLauncher({ config, api, project, versions, payloadU
     return { ok: true, value: created.body };
   };
 
+  // Recorded before the job completes, idempotent on the id: a retry that adopts the same work
+  // records nothing twice, and the follower picks it up even after a restart.
+  const followExecution = async (job: JobRecord, spec: Extract<JobRecord['spec'], { type: 'run-execution' }>, id: string): Promise<void> => {
+    const { type: _type, ...fields } = spec;
+    await store.createExecution({ id, jobId: job.id, runId: job.runId, spec: { ...fields, remote: 'valohai', commitRef: spec.commit }, createdAtMs: clock.now() });
+    await store.followRemote({ remoteId: id, kind: 'execution', runId: job.runId, triggerId: job.triggerId, nextCheckAtMs: clock.now() + FIRST_CHECK_MS });
+  };
+  const followPipeline = async (job: JobRecord, spec: Extract<JobRecord['spec'], { type: 'run-pipeline' }>, id: string): Promise<void> => {
+    const { type: _type, ...fields } = spec;
+    await store.createPipeline({ id, jobId: job.id, runId: job.runId, spec: { ...fields, commitRef: spec.commit }, createdAtMs: clock.now() });
+    await store.followRemote({ remoteId: id, kind: 'pipeline', runId: job.runId, triggerId: job.triggerId, nextCheckAtMs: clock.now() + FIRST_CHECK_MS });
+  };
+
   const remote = (created: Created): { counter?: number; url?: string } => ({
     ...(typeof created.counter === 'number' && { counter: created.counter }),
     ...(typeof created.urls?.display === 'string' && { url: created.urls.display }),
@@ -99,7 +115,10 @@ export function createValohaiLauncher({ config, api, project, versions, payloadU
         case 'run-execution': {
           const existing = await findExisting('executions', job);
           if (!existing.ok) return existing.outcome;
-          if (existing.value) return launched({ kind: 'execution', executionId: existing.value.id, step: spec.step, ...remote(existing.value) });
+          if (existing.value) {
+            await followExecution(job, spec, existing.value.id);
+            return launched({ kind: 'execution', executionId: existing.value.id, step: spec.step, ...remote(existing.value) });
+          }
           const commit = await commitOf(spec.commit ?? config.commit);
           if (!commit.ok) return commit.outcome;
           const definition = await definitionAt(commit.value);
@@ -109,12 +128,16 @@ export function createValohaiLauncher({ config, api, project, versions, payloadU
           const body = executionBody({ project: config.project, commit: commit.value, step, title: spec.title, parameters: spec.parameters, payload, environment: config.environment, tags });
           const result = await create('executions', body);
           if (!result.ok) return result.outcome;
+          await followExecution(job, spec, result.value.id);
           return launched({ kind: 'execution', executionId: result.value.id, step: spec.step, ...remote(result.value) });
         }
         case 'run-pipeline': {
           const existing = await findExisting('pipelines', job);
           if (!existing.ok) return existing.outcome;
-          if (existing.value) return launched({ kind: 'pipeline', pipelineId: existing.value.id, pipeline: spec.pipeline, ...remote(existing.value) });
+          if (existing.value) {
+            await followPipeline(job, spec, existing.value.id);
+            return launched({ kind: 'pipeline', pipelineId: existing.value.id, pipeline: spec.pipeline, ...remote(existing.value) });
+          }
           const commit = await commitOf(spec.commit ?? config.commit);
           if (!commit.ok) return commit.outcome;
           const definition = await definitionAt(commit.value);
@@ -133,6 +156,7 @@ export function createValohaiLauncher({ config, api, project, versions, payloadU
           };
           const result = await create('pipelines', body);
           if (!result.ok) return result.outcome;
+          await followPipeline(job, spec, result.value.id);
           return launched({ kind: 'pipeline', pipelineId: result.value.id, pipeline: spec.pipeline, definition: definition.said, ...remote(result.value) });
         }
         case 'fetch-repository': {

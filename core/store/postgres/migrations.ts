@@ -115,4 +115,16 @@ ALTER TABLE requests ADD COLUMN last_at BIGINT;
 ALTER TABLE requests ADD COLUMN unauthenticated_bytes INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE request_raw ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0;
 `,
+  `
+CREATE TABLE follows (
+  remote_id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  trigger_id TEXT NOT NULL,
+  next_check_at BIGINT NOT NULL,
+  checks INTEGER NOT NULL DEFAULT 0,
+  lease_until BIGINT
+);
+CREATE INDEX follows_due ON follows (next_check_at);
+`,
 ];

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { keepsOwnBody, rateLimited } from '../accept-rules.js';
 import { createGroupCommit } from '../group-commit.js';
-import { optional, toExecution, toJob, toLogEntry, toPipeline, toTriggerStats, type Row } from '../row-mappers.js';
+import { optional, toExecution, toFollow, toJob, toLogEntry, toPipeline, toTriggerStats, type Row } from '../row-mappers.js';
 import type {
   AcceptOutcome,
   AcceptRequest,
@@ -160,6 +160,26 @@ export async function openPostgresStore(url: string, instance: string): Promise<
       );
     },
     unauthenticatedLogBytes: async () => Number((await one('SELECT COALESCE(SUM(unauthenticated_bytes), 0) AS n FROM requests'))!.n),
+    followRemote: async ({ remoteId, kind, runId, triggerId, nextCheckAtMs }) => {
+      await pool.query('INSERT INTO follows (remote_id, kind, run_id, trigger_id, next_check_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (remote_id) DO NOTHING', [remoteId, kind, runId, triggerId, nextCheckAtMs]);
+    },
+    // SKIP LOCKED and the lease: two instances never check the same follow at once.
+    claimFollows: async (now, limit, leaseMs) =>
+      (
+        await q(
+          `WITH due AS (
+             SELECT remote_id FROM follows WHERE next_check_at <= $1 AND (lease_until IS NULL OR lease_until <= $1)
+             ORDER BY next_check_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+           UPDATE follows f SET lease_until = $3, checks = f.checks + 1 FROM due WHERE f.remote_id = due.remote_id RETURNING f.*`,
+          [now, limit, now + leaseMs],
+        )
+      ).map(toFollow),
+    rescheduleFollow: async (remoteId, nextCheckAtMs) => {
+      await pool.query('UPDATE follows SET next_check_at = $1, lease_until = NULL WHERE remote_id = $2', [nextCheckAtMs, remoteId]);
+    },
+    endFollow: async (remoteId) => {
+      await pool.query('DELETE FROM follows WHERE remote_id = $1', [remoteId]);
+    },
     claimJobs: async (now, limit, leaseMs) =>
       (
         await q(

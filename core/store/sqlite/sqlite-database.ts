@@ -8,13 +8,14 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { keepsOwnBody, rateLimited } from '../accept-rules.js';
-import { optional, toExecution, toJob, toLogEntry, toPipeline, toTriggerStats, type Row } from '../row-mappers.js';
+import { optional, toExecution, toFollow, toJob, toLogEntry, toPipeline, toTriggerStats, type Row } from '../row-mappers.js';
 import { acquireServeLock, type ServeLock } from './serve-lock.js';
 import type {
   AcceptOutcome,
   AcceptRequest,
   ExecutionStatus,
   ExecutionUpdate,
+  FollowRecord,
   JobRecord,
   LogChunk,
   LogQuery,
@@ -141,6 +142,18 @@ ALTER TABLE requests ADD COLUMN last_at INTEGER;
 ALTER TABLE requests ADD COLUMN unauthenticated_bytes INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE request_raw ADD COLUMN truncated INTEGER NOT NULL DEFAULT 0;
 `,
+  `
+CREATE TABLE follows (
+  remote_id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  trigger_id TEXT NOT NULL,
+  next_check_at INTEGER NOT NULL,
+  checks INTEGER NOT NULL DEFAULT 0,
+  lease_until INTEGER
+);
+CREATE INDEX follows_due ON follows (next_check_at);
+`,
 ];
 
 
@@ -209,6 +222,11 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     ...purgeStatements(db),
     insertMeta: db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)'),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+    insertFollow: db.prepare('INSERT OR IGNORE INTO follows (remote_id, kind, run_id, trigger_id, next_check_at) VALUES (?, ?, ?, ?, ?)'),
+    dueFollows: db.prepare('SELECT * FROM follows WHERE next_check_at <= @now AND (lease_until IS NULL OR lease_until <= @now) ORDER BY next_check_at LIMIT @limit'),
+    leaseFollow: db.prepare('UPDATE follows SET lease_until = ?, checks = checks + 1 WHERE remote_id = ?'),
+    rescheduleFollow: db.prepare('UPDATE follows SET next_check_at = ?, lease_until = NULL WHERE remote_id = ?'),
+    endFollow: db.prepare('DELETE FROM follows WHERE remote_id = ?'),
     triggerStats: db.prepare(`SELECT trigger_id, outcome, COUNT(*) AS n FROM requests WHERE received_at >= ? GROUP BY trigger_id, outcome`),
     lastOfTriggers: db.prepare('SELECT trigger_id, MAX(received_at) AS last FROM requests GROUP BY trigger_id'),
   };
@@ -283,6 +301,12 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     return rows.map((row) => toJob({ ...row, state: 'running', attempts: Number(row.attempts) + 1 }));
   });
 
+  const claimFollows = db.transaction((now: number, limit: number, leaseMs: number): FollowRecord[] => {
+    const rows = stmt.dueFollows.all({ now, limit }) as Row[];
+    for (const row of rows) stmt.leaseFollow.run(now + leaseMs, row.remote_id);
+    return rows.map((row) => toFollow({ ...row, checks: Number(row.checks) + 1 }));
+  });
+
   const addRepeats = db.transaction((counts: readonly RepeatCount[]) => {
     for (const count of counts) stmt.addRepeats.run(count.repeats, count.lastAtMs, count.requestId);
   });
@@ -304,6 +328,16 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     },
     unauthenticatedLogBytes: () => Number((stmt.unauthenticatedBytes.get() as Row).n),
     claimJobs: (now, limit, leaseMs) => claim(now, limit, leaseMs),
+    followRemote: ({ remoteId, kind, runId, triggerId, nextCheckAtMs }) => {
+      stmt.insertFollow.run(remoteId, kind, runId, triggerId, nextCheckAtMs);
+    },
+    claimFollows: (now, limit, leaseMs) => claimFollows(now, limit, leaseMs),
+    rescheduleFollow: (remoteId, nextCheckAtMs) => {
+      stmt.rescheduleFollow.run(nextCheckAtMs, remoteId);
+    },
+    endFollow: (remoteId) => {
+      stmt.endFollow.run(remoteId);
+    },
     completeJob: (jobId, result) => {
       stmt.completeJob.run(JSON.stringify(result), jobId);
     },

@@ -86,6 +86,23 @@ describe.each(factories)('$name store', (factory) => {
     expect(daily).toMatchObject({ kind: 'rate_limited', message: expect.stringMatching(/6 launches per 86400 s/) });
   });
 
+  it('leases each due follow of remote work to one claimer at a time, and takes it over when the lease runs out', async () => {
+    for (let i = 0; i < 6; i++) await store.followRemote({ remoteId: `remote-${i}`, kind: 'execution', runId: 'run-1', triggerId: 'trigger-1', nextCheckAtMs: 1000 });
+    await store.followRemote({ remoteId: 'remote-0', kind: 'execution', runId: 'run-1', triggerId: 'trigger-1', nextCheckAtMs: 1 }); // idempotent
+    expect(await store.claimFollows(999, 10, 60_000)).toEqual([]);
+    const [a, b] = await Promise.all([store.claimFollows(1000, 4, 60_000), store.claimFollows(1000, 4, 60_000)]);
+    const ids = [...a, ...b].map((f) => f.remoteId).sort();
+    expect(ids).toEqual(['remote-0', 'remote-1', 'remote-2', 'remote-3', 'remote-4', 'remote-5']);
+    expect(await store.claimFollows(30_000, 10, 60_000)).toEqual([]); // leased
+    await store.rescheduleFollow('remote-0', 500_000);
+    await store.endFollow('remote-1');
+    const taken = await store.claimFollows(61_000, 10, 60_000);
+    expect(taken.map((f) => f.remoteId).sort()).toEqual(['remote-2', 'remote-3', 'remote-4', 'remote-5']);
+    expect(taken[0]).toMatchObject({ kind: 'execution', runId: 'run-1', triggerId: 'trigger-1', checks: 2 });
+    for (const f of taken) await store.rescheduleFollow(f.remoteId, 900_000);
+    expect((await store.claimFollows(500_000, 10, 60_000)).map((f) => f.remoteId)).toEqual(['remote-0']);
+  });
+
   it('deduplicates within the window only', async () => {
     const dedupe = { keys: [{ key: 'delivery-1', what: 'delivery id' }], windowMs: 1000 };
     const first = await store.accept(acceptRequest({ dedupe }, 0));
