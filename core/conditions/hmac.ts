@@ -91,16 +91,9 @@ export function compileHmac(config: HmacConfig, timestampLocator: LocatorConfig 
   const needsTimestamp = parts.some((p) => p.kind === 'timestamp');
 
   return (req) => {
-    const candidates = locateValues(req, config, 'malformed_signature');
-    if (!candidates.ok) return candidates;
-    const decoded: Buffer[] = [];
-    for (const candidate of candidates.value) {
-      const bytes = decodeSignature(candidate, config.encoding);
-      if (bytes?.length === digestBytes) decoded.push(bytes);
-    }
-    if (decoded.length === 0) {
-      return refuse('malformed_signature', `${where} is not a ${config.encoding} ${config.algorithm} signature (${digestBytes} bytes expected)`);
-    }
+    const signatures = signaturesOf(req, config, digestBytes, where);
+    if (!signatures.ok) return signatures;
+    const decoded = signatures.value;
     const input = signatureInput(req, headerNames, needsTimestamp ? timestampLocator : undefined);
     if (!input.ok) return input;
     const message = buildSignedMessage(parts, input.value);
@@ -161,16 +154,9 @@ export function compileStreamingHmac(config: HmacConfig, timestampLocator: Locat
   const digestBytes = DIGEST_BYTES[config.algorithm];
 
   return (req) => {
-    const candidates = locateValues(req, config, 'malformed_signature');
-    if (!candidates.ok) return candidates;
-    const decoded: Buffer[] = [];
-    for (const candidate of candidates.value) {
-      const bytes = decodeSignature(candidate, config.encoding);
-      if (bytes?.length === digestBytes) decoded.push(bytes);
-    }
-    if (decoded.length === 0) {
-      return refuse('malformed_signature', `${where} is not a ${config.encoding} ${config.algorithm} signature (${digestBytes} bytes expected)`);
-    }
+    const signatures = signaturesOf(req, config, digestBytes, where);
+    if (!signatures.ok) return signatures;
+    const decoded = signatures.value;
     const input = signatureInput(req, headerNames, needsTimestamp ? timestampLocator : undefined);
     if (!input.ok) return input;
     const prefix = buildSignedMessage(prefixParts, input.value);
@@ -190,4 +176,19 @@ export function compileStreamingHmac(config: HmacConfig, timestampLocator: Locat
       },
     });
   };
+}
+
+/** The request's candidate signatures of the right length, decoded; none is `malformed_signature`. */
+function signaturesOf(req: RawRequest, config: HmacConfig, digestBytes: number, where: string): Verdict<Buffer[]> {
+  const candidates = locateValues(req, config, 'malformed_signature');
+  if (!candidates.ok) return candidates;
+  const decoded: Buffer[] = [];
+  for (const candidate of candidates.value) {
+    const bytes = decodeSignature(candidate, config.encoding);
+    if (bytes?.length === digestBytes) decoded.push(bytes);
+  }
+  if (decoded.length === 0) {
+    return refuse('malformed_signature', `${where} is not a ${config.encoding} ${config.algorithm} signature (${digestBytes} bytes expected)`);
+  }
+  return accept(decoded);
 }

@@ -124,21 +124,7 @@ export function createStatusFollower({ store, api, clock, logger, onEnded, onRun
     const current = await store.getExecution(follow.remoteId);
     if (output.length > 0) await store.appendExecutionLog(follow.remoteId, [{ stream: 'system', text: `last output on Valohai:\n${output.join('\n')}\n`, atMs: clock.now() }]);
     await store.updateExecution(follow.remoteId, { status, endedAtMs: clock.now(), ...(reason !== undefined && { error: reason }) });
-    await store.endFollow(follow.remoteId);
-    onEnded?.({
-      runId: follow.runId,
-      triggerId: follow.triggerId,
-      kind: 'execution',
-      id: follow.remoteId,
-      name: step ?? current?.spec.step ?? 'execution',
-      status: status === 'complete' ? 'complete' : status === 'stopped' ? 'stopped' : 'error',
-      launcher: 'valohai',
-      ...(reason !== undefined && { error: reason }),
-      ...(output.length > 0 && { lastOutput: output }),
-      ...(url !== undefined && { url }),
-    });
-    onRunChanged?.(follow.runId);
-    return 'ended';
+    return ended(follow, step ?? current?.spec.step ?? 'execution', status === 'complete' ? 'complete' : status === 'stopped' ? 'stopped' : 'error', reason, output, url);
   };
 
   const checkPipeline = async (follow: FollowRecord): Promise<'ended' | 'running'> => {
@@ -162,14 +148,19 @@ export function createStatusFollower({ store, api, clock, logger, onEnded, onRun
     const pipeline = await store.getPipeline(follow.remoteId);
     const stored = status === 'complete' ? 'complete' : status === 'stopped' || status === 'cancelled' ? 'stopped' : 'error';
     await store.finishPipeline(follow.remoteId, { status: stored, endedAtMs: clock.now(), ...(reason !== undefined && { error: output.length > 0 ? `${reason}\n${output.join('\n')}` : reason }) });
+    return ended(follow, pipeline?.spec.pipeline ?? 'pipeline', stored, reason, output, url);
+  };
+
+  /** The follow is over: reported once, like local work that ended (metrics, notifications, follow-ups). */
+  const ended = async (follow: FollowRecord, name: string, status: EndedStatus, reason: string | undefined, output: string[], url: string | undefined): Promise<'ended'> => {
     await store.endFollow(follow.remoteId);
     onEnded?.({
       runId: follow.runId,
       triggerId: follow.triggerId,
-      kind: 'pipeline',
+      kind: follow.kind,
       id: follow.remoteId,
-      name: pipeline?.spec.pipeline ?? 'pipeline',
-      status: stored,
+      name,
+      status,
       launcher: 'valohai',
       ...(reason !== undefined && { error: reason }),
       ...(output.length > 0 && { lastOutput: output }),
