@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The `hooklaunch` command: serve, check, new-id, logs, runs, send, replay, codegen, init. The composition root: it hands the connector registry to the core. */
+/** The `hooklaunch` command: serve, check, new-id, logs, runs, send, replay, codegen, init, schema. The composition root: it hands the connector registry to the core. */
 import { existsSync, readdirSync } from 'node:fs';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -9,6 +9,7 @@ import { connectors } from '../../connectors/index.js';
 import { generateParser } from '../codegen/generate-parser.js';
 import { preflight } from '../config/preflight.js';
 import { ConfigError } from '../config/config-error.js';
+import { CONFIG_SCHEMA_FILE, configJsonSchema } from '../config/config-json-schema.js';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
 import type { TriggerConfig } from '../config/schema.js';
 import { uuidv7 } from '../ids.js';
@@ -367,7 +368,20 @@ program
     const target = resolve(dir ?? template);
     if (existsSync(target) && readdirSync(target).length > 0) throw new InvalidArgumentError(`${target} exists and is not empty`);
     await cp(join(templatesRoot(), template), target, { recursive: true });
+    // The template's first line points editors at this file (yaml-language-server resolves it beside the config).
+    await writeFile(join(target, CONFIG_SCHEMA_FILE), configSchemaText());
     process.stdout.write(`${template} copied to ${target}\nnext: read ${join(target, 'README.md')}, then: cd ${target} && hooklaunch check\n`);
+  });
+
+function configSchemaText(): string {
+  return `${JSON.stringify(configJsonSchema(connectors), null, 2)}\n`;
+}
+
+program
+  .command('schema')
+  .description(`print the JSON Schema of hooklaunch.yaml for editors (save it as ${CONFIG_SCHEMA_FILE} beside the config)`)
+  .action(() => {
+    process.stdout.write(configSchemaText());
   });
 
 program.parseAsync(process.argv).catch((error: unknown) => {

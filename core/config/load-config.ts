@@ -5,6 +5,7 @@ import type { Connector } from '../connector.js';
 import { loadValohaiYaml, type ValohaiProject } from '../valohai-yaml/load-valohai-yaml.js';
 import { ConfigError, formatPath, type ConfigIssue } from './config-error.js';
 import { resolveEnvRefs, type MissingEnv } from './env-refs.js';
+import { parseWithEnvScalars } from './parse-with-env-scalars.js';
 import { configSchema, type Config } from './schema.js';
 import { crossCheckActions } from './cross-check-actions.js';
 import { lineOf } from './yaml-lines.js';
@@ -63,7 +64,8 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv =
   }
   const missing: MissingEnv[] = [];
   const envNames = new Set<string>();
-  const resolved = resolveEnvRefs(doc.toJS() ?? {}, env, missing, envNames);
+  const wholeRefs: PropertyKey[][] = [];
+  const resolved = resolveEnvRefs(doc.toJS() ?? {}, env, missing, envNames, [], wholeRefs);
   if (missing.length > 0) {
     throw new ConfigError(
       file,
@@ -74,7 +76,7 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv =
       })),
     );
   }
-  const parsed = configSchema.safeParse(resolved);
+  const parsed = parseWithEnvScalars(configSchema, resolved, wholeRefs);
   if (!parsed.success) throw new ConfigError(file, parsed.error.issues.map((issue) => toIssue(doc, lines, issue)));
   const config = parsed.data;
   const connectors = new Map<string, ConnectorBinding>();
@@ -88,7 +90,8 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv =
       connectorIssues.push({ path: formatPath([...at, 'type']), line: lineOf(doc, lines, [...at, 'type']), message: `unknown connector "${type}"; known: ${[...registry.keys()].join(', ') || '(none)'}` });
       return;
     }
-    const params = connector.params.safeParse(rest);
+    const inBlock = wholeRefs.filter((path) => at.every((key, i) => path[i] === key)).map((path) => path.slice(at.length));
+    const params = parseWithEnvScalars(connector.params, rest, inBlock);
     if (!params.success) {
       for (const issue of params.error.issues) connectorIssues.push(toIssue(doc, lines, { ...issue, path: [...at, ...issue.path] }));
       return;

@@ -1,7 +1,10 @@
 import { execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
+import { connectors } from '../../../connectors/index.js';
+import { CONFIG_SCHEMA_FILE, configJsonSchema, SCHEMA_MODELINE } from '../../../core/config/config-json-schema.js';
 import { tempProject, type TempProject } from '../../helpers/project.js';
 import { startTestService } from '../../helpers/service.js';
 
@@ -43,6 +46,17 @@ describe('hooklaunch CLI', () => {
     expect((await hooklaunch(['init', 'nope'])).stderr).toContain('unknown template "nope"; known: slack-predict, github-autofetch, v7-train');
     const codegen = await hooklaunch(['codegen', '--connector', 'v7', '--lang', 'typescript', '--out', join(project.dir, 'gen')]);
     expect(codegen.stdout.trim()).toBe(join(project.dir, 'gen', 'v7-payload.ts'));
+  });
+
+  it('schema prints the JSON Schema of the config, and init writes it beside the config its first line points to', async () => {
+    const schema = await hooklaunch(['schema']);
+    expect(schema.code).toBe(0);
+    expect(JSON.parse(schema.stdout)).toEqual(configJsonSchema(connectors));
+    project = tempProject(VALOHAI);
+    const target = join(project.dir, 'my-v7');
+    expect((await hooklaunch(['init', 'v7-train', target])).code).toBe(0);
+    expect(readFileSync(join(target, CONFIG_SCHEMA_FILE), 'utf8')).toBe(schema.stdout);
+    expect(readFileSync(join(target, 'hooklaunch.yaml'), 'utf8').split('\n')[0]).toBe(SCHEMA_MODELINE);
   });
 
   it('check prints each trigger with its URL', async () => {

@@ -196,6 +196,24 @@ describe('loadConfig', () => {
     expect(issue!.message).toMatch(expected.message);
   });
 
+  it('types a value that is exactly one ${env:…} reference where the schema wants a number or boolean, and only there', () => {
+    project = tempProject(VALOHAI);
+    const config = (port: string) =>
+      `server: {port: ${port}}\ntriggers:\n  - id: ${ID}\n    connector: {type: github, secret: "\${env:SECRET}", include_deletions: "\${env:DELETIONS}"}\n    conditions:\n      - {type: web-request-auth, auth_type: static_token, key: X-Token, secret: "\${env:TOKEN}"}\n    actions: [{type: run-execution, step: train, parameters: {lr: 0.1}}]\n`;
+    const env = { PORT: '9000', SECRET: 'github-webhook-secret-0123', DELETIONS: 'true', TOKEN: '12345678901234567890' };
+    const loaded = project.load(config('"${env:PORT}"'), env);
+    expect(loaded.config.server.port).toBe(9000);
+    expect(loaded.connectors.get(ID)!.params).toMatchObject({ include_deletions: true });
+    // A secret made of digits stays the string it is: the schema wants a string there.
+    expect(loaded.config.triggers[0]!.conditions[0]).toMatchObject({ secret: ['12345678901234567890'] });
+    expect(expectConfigError(() => project!.load(config('"${env:PORT}"'), { ...env, PORT: 'eighty' })).issues).toEqual([
+      { path: 'server.port', line: 1, message: 'Invalid input: expected number, received string' },
+    ]);
+    // Only a whole reference is typed: text around it keeps the value a string.
+    expect(expectConfigError(() => project!.load(config('"80${env:PORT}"'), { ...env, PORT: '0' })).issues[0]).toMatchObject({ path: 'server.port' });
+    expect(expectConfigError(() => project!.load(config('"${env:PORT}"'), { ...env, DELETIONS: 'yes' })).issues[0]).toMatchObject({ path: 'triggers[0].connector.include_deletions', line: 4 });
+  });
+
   it('reports malformed YAML with its line', () => {
     project = tempProject(VALOHAI);
     const error = expectConfigError(() => project!.load('server:\n  port: 8080\n  host: [unclosed\n'));
