@@ -11,6 +11,10 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 
+const AUTHORIZATION = 'authorization';
+const CONTENT_TYPE = 'content-type';
+const RETRY_AFTER = 'retry-after';
+
 export const CHAT_POST_MESSAGE_URL = 'https://slack.com/api/chat.postMessage';
 /** Longer waits are not worth holding a follow-up for: it is reported as rate limited instead. */
 const MAX_RETRY_AFTER_SECONDS = 10;
@@ -23,7 +27,7 @@ export async function postMessage(botToken: string, message: { channel: string; 
   for (let attempt = 1; ; attempt++) {
     const response = await fetch(CHAT_POST_MESSAGE_URL, {
       method: 'POST',
-      headers: { authorization: `Bearer ${botToken}`, 'content-type': 'application/json; charset=utf-8' },
+      headers: { [AUTHORIZATION]: `Bearer ${botToken}`, [CONTENT_TYPE]: 'application/json; charset=utf-8' },
       body: JSON.stringify(message),
       redirect: 'error',
       signal: AbortSignal.timeout(5000),
@@ -31,7 +35,7 @@ export async function postMessage(botToken: string, message: { channel: string; 
     // Bodies are read to the end rather than cancelled; they are small JSON, and msw (the tests' Slack) never settles a cancel.
     const text = await response.text();
     if (response.status === 429) {
-      const retryAfterSeconds = Number(response.headers.get('retry-after'));
+      const retryAfterSeconds = Number(response.headers.get(RETRY_AFTER));
       const valid = Number.isInteger(retryAfterSeconds) && retryAfterSeconds >= 0;
       if (attempt === 1 && valid && retryAfterSeconds <= MAX_RETRY_AFTER_SECONDS) {
         await wait(retryAfterSeconds * 1000);
