@@ -35,7 +35,17 @@ export interface RunProgress {
   readonly phase: 'started' | 'failed' | 'completed';
   /** One line per launched action (with a link where the launcher has one) or per failure. */
   readonly details: readonly string[];
+  /** When the delivery that started the run was received (Slack's response_url lives 30 minutes from then). */
+  readonly acceptedAtMs: number;
+  /** Now, from the service's clock: when this progress is being reported. */
+  readonly atMs: number;
 }
+
+/**
+ * What became of a follow-up: sent, and by which route; or dropped, with a reason the run's info
+ * shows ("response_url expired (after 30 min) and no bot_token configured"). Never a credential.
+ */
+export type FollowUpResult = { readonly sent: string } | { readonly dropped: string };
 
 export interface Connector<Params = unknown, Payload = unknown> {
   /** = folder name = registry key = `connector.type` in the config. */
@@ -88,8 +98,8 @@ export interface Connector<Params = unknown, Payload = unknown> {
   sign?(body: Buffer, contentType: string, params: Params, nowMs: number): Record<string, string>;
   /** A realistic body for a test request, matching the connector's own filters. */
   sample?(params: Params): { readonly body: string; readonly contentType: string };
-  /** Reports a run's progress back to the sender, best effort. */
-  followUp?(progress: RunProgress, delivery: Delivery<Payload>, params: Params): Promise<void>;
+  /** Reports a run's progress back to the sender, best effort; throws only on an unexpected failure. */
+  followUp?(progress: RunProgress, delivery: Delivery<Payload>, params: Params): Promise<FollowUpResult | void>;
 }
 
 /** Erases a connector's own types so the registry can hold them together. */

@@ -102,7 +102,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     loaded.publicUrl,
     config.launcher.kind === 'valohai' ? config.launcher.payload_url_ttl : 7 * 86_400,
   );
-  const notifier = createRunNotifier(store, triggers, logger);
+  const notifier = createRunNotifier(store, triggers, logger, clock);
   const alerts = createFailureNotifier({ config, clock, logger, metrics });
   const titleOf = (triggerId: string): string => triggers.get(triggerId)?.title ?? '';
   // The one place launched work's end is counted and alerted on, local or remote. A failed pipeline

@@ -22,6 +22,13 @@ export const slackParams = z.strictObject({
   response_url_hosts: z
     .union([z.array(z.string().min(1)).min(1), z.string().min(1).transform((list) => list.split(',').map((h) => h.trim()).filter(Boolean))])
     .default(['hooks.slack.com']),
+  /**
+   * The app's bot token (`xoxb-…`, OAuth & Permissions), for follow-ups once the response_url has
+   * expired (30 minutes) or been used 5 times: they go to the command's channel through
+   * chat.postMessage. Needs the `chat:write` scope and the bot in the channel (or `chat:write.public`).
+   * A credential: never logged, never shown.
+   */
+  bot_token: z.string().regex(/^xoxb-\S+$/, 'a bot token starts with "xoxb-" (OAuth & Permissions → Bot User OAuth Token)').optional(),
   /** Seconds either side of now a request timestamp may be; Slack documents 5 minutes. */
   tolerance: z.number().int().positive().default(300),
 });

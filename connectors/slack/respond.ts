@@ -1,6 +1,8 @@
-import type { Delivery, ResponseSpec, RunProgress } from '../../core/connector-kit.js';
+import type { Delivery, FollowUpResult, ResponseSpec, RunProgress } from '../../core/connector-kit.js';
 import type { SlackParams } from './params.js';
-import { isSlashCommand, isUrlVerification, type SlackPayload } from './payload.js';
+import { isInteraction, isSlashCommand, isUrlVerification, type SlackPayload } from './payload.js';
+import { postMessage } from './post-message.js';
+import { createResponseUrlBudget, RESPONSE_URL_MAX_USES } from './response-url-budget.js';
 
 const EMPTY: ResponseSpec = { status: 200 };
 
@@ -33,23 +35,78 @@ const PHASE_TEXT: Record<RunProgress['phase'], string> = {
   completed: ':white_check_mark: Run {run_id} completed',
 };
 
+/** Only this process's count: see response-url-budget.ts for what happens across restarts. */
+const responseUrls = createResponseUrlBudget();
+
+/** What Slack's chat.postMessage errors mean for the operator (docs.slack.dev/reference/methods/chat.postMessage). */
+const POST_ERROR_HINTS: Readonly<Record<string, string>> = {
+  not_in_channel: 'the bot is not in the channel: invite it, or give the app the chat:write.public scope',
+  channel_not_found: 'the bot cannot see the channel (a private channel or DM it is not in)',
+  missing_scope: 'the bot token lacks the chat:write scope',
+  invalid_auth: 'bot_token is not valid',
+  not_authed: 'bot_token is not valid',
+  token_revoked: 'bot_token was revoked',
+  account_inactive: 'bot_token belongs to a deleted app or workspace',
+};
+
 /**
- * Posts progress to the command's response_url. Only hosts in `response_url_hosts` are called,
- * so a payload cannot make hooklaunch send requests elsewhere; the URL itself is never logged.
+ * Posts progress to the command's response_url while Slack still honours it (30 minutes, 5 uses),
+ * then, with a `bot_token`, to the command's channel through chat.postMessage; without one the
+ * follow-up is dropped and the reason returned for the run's info. Only hosts in
+ * `response_url_hosts` are called, so a payload cannot make hooklaunch send requests elsewhere;
+ * neither the URL nor the token is ever logged.
  */
-export async function followUpSlack(progress: RunProgress, { payload }: Delivery<SlackPayload>, params: SlackParams): Promise<void> {
+export async function followUpSlack(progress: RunProgress, { payload }: Delivery<SlackPayload>, params: SlackParams): Promise<FollowUpResult | void> {
   if (!params.follow_up) return;
   const target = typeof payload.response_url === 'string' ? payload.response_url : undefined;
   if (!target || !isAllowedResponseUrl(target, params.response_url_hosts)) return;
   const text = [PHASE_TEXT[progress.phase].replace('{run_id}', progress.runId), ...progress.details.map((d) => `• ${d}`)].join('\n');
-  const response = await fetch(target, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }),
-    signal: AbortSignal.timeout(5000),
-  });
-  await response.body?.cancel();
-  if (!response.ok) throw new Error(`Slack answered ${response.status} to a follow-up message`);
+
+  let why: string;
+  const verdict = responseUrls.take(progress.runId, progress.acceptedAtMs, progress.atMs);
+  if (verdict === 'usable') {
+    const response = await fetch(target, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ response_type: 'ephemeral', replace_original: false, text }),
+      signal: AbortSignal.timeout(5000),
+    });
+    // Read, not cancelled: Slack's answer is a word ("ok", "expired_url", "used_url") worth reporting.
+    const said = slackWord(await response.text());
+    if (response.ok) return { sent: 'response_url' };
+    // A 4xx is Slack refusing the URL (used up before a restart, or by another instance): the bot can still answer.
+    if (response.status >= 500 || response.status < 400 || !params.bot_token) throw new Error(`Slack answered ${response.status}${said} to a follow-up message`);
+    why = `response_url refused (HTTP ${response.status}${said})`;
+  } else {
+    why = verdict === 'expired' ? 'response_url expired (after 30 min)' : `response_url used ${RESPONSE_URL_MAX_USES} times`;
+  }
+
+  if (!params.bot_token) return { dropped: `${why} and no bot_token configured` };
+  const channel = channelOf(payload);
+  if (!channel) return { dropped: `${why} and the delivery names no channel to post to` };
+  const user = userOf(payload);
+  const posted = await postMessage(params.bot_token, { channel, text: user ? `<@${user}> ${text}` : text });
+  if (posted.ok) return { sent: 'chat.postMessage' };
+  const hint = posted.error === 'ratelimited' ? `rate limited${posted.retryAfterSeconds !== undefined ? `, retry after ${posted.retryAfterSeconds} s` : ''}` : POST_ERROR_HINTS[posted.error];
+  return { dropped: `${why}; chat.postMessage failed: ${posted.error}${hint ? ` (${hint})` : ''}` };
+}
+
+/** Slack's short answer, when it is one word; anything else (an HTML error page) is left out. */
+function slackWord(text: string): string {
+  const word = text.trim();
+  return /^[a-z_]{1,40}$/.test(word) ? ` ${word}` : '';
+}
+
+function channelOf(payload: SlackPayload): string | undefined {
+  if (isSlashCommand(payload)) return payload.channel_id;
+  if (isInteraction(payload)) return payload.channel?.id;
+  return undefined;
+}
+
+function userOf(payload: SlackPayload): string | undefined {
+  if (isSlashCommand(payload)) return payload.user_id;
+  if (isInteraction(payload)) return payload.user.id;
+  return undefined;
 }
 
 export function isAllowedResponseUrl(url: string, hosts: readonly string[]): boolean {

@@ -4,6 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { summariseRun } from '../launch/run-status.js';
+import { runNotes } from '../notify/run-notes.js';
 import { lookupDotPath } from '../request/dot-path.js';
 import { parseBody } from '../request/raw-request.js';
 import { reject } from '../reject.js';
@@ -53,5 +54,7 @@ async function answerRunInfo(ctx: HttpContext, trigger: CompiledTrigger, req: In
   const run = await ctx.store.getRun(runId);
   if (!run || run.triggerId !== trigger.id) return sendRejection(res, reject('run_not_found', `no run ${JSON.stringify(runId.slice(0, 64))} for this trigger`));
   const { status, result } = summariseRun(run);
-  sendJson(res, 200, { status, result });
+  // `notes` is hooklaunch's own addition to Valohai's answer (a follow-up that was dropped), present only when there are some.
+  const notes = await runNotes(ctx.store, run.runId);
+  sendJson(res, 200, { status, result, ...(notes.length > 0 && { notes }) });
 }

@@ -1,13 +1,17 @@
 /**
  * Tells senders how their runs are getting on, for connectors that report back (Slack posts to
  * the command's response_url). Each phase — started, failed, completed — is sent at most once
- * per run by this process; a failed post is logged, never retried into the sender's face.
+ * per run by this process; a failed post is logged, never retried into the sender's face. A
+ * follow-up the connector had to drop (Slack's response_url expired and no bot token) is logged and
+ * noted on the run, where run info shows it.
  */
 import type { Logger } from 'pino';
-import type { RunProgress } from '../connector.js';
+import type { Clock } from '../clock.js';
+import type { FollowUpResult, RunProgress } from '../connector.js';
 import { summariseRun, type RunSummary } from '../launch/run-status.js';
 import type { Store } from '../store/store.js';
 import type { CompiledTrigger } from '../triggers/compile-trigger.js';
+import { addRunNote } from './run-notes.js';
 
 export interface RunNotifier {
   /** Something about the run changed (a launch, an execution or pipeline ending). */
@@ -16,7 +20,7 @@ export interface RunNotifier {
   isIdle(): boolean;
 }
 
-export function createRunNotifier(store: Store, triggers: ReadonlyMap<string, CompiledTrigger>, logger: Logger): RunNotifier {
+export function createRunNotifier(store: Store, triggers: ReadonlyMap<string, CompiledTrigger>, logger: Logger, clock: Clock): RunNotifier {
   const sent = new Map<string, Set<RunProgress['phase']>>();
   const chains = new Map<string, Promise<void>>();
 
@@ -40,10 +44,17 @@ export function createRunNotifier(store: Store, triggers: ReadonlyMap<string, Co
       binding.params,
     );
     if (!delivery.ok) return;
+    const progress: RunProgress = { runId, phase, details: detailsOf(summary, phase), acceptedAtMs: run.acceptedAtMs, atMs: clock.now() };
+    let outcome: FollowUpResult | void;
     try {
-      await binding.connector.followUp({ runId, phase, details: detailsOf(summary, phase) }, delivery.value, binding.params);
+      outcome = await binding.connector.followUp(progress, delivery.value, binding.params);
     } catch (error) {
       logger.warn({ runId, phase, connector: binding.connector.id, err: error }, 'could not report run progress to the sender');
+      return;
+    }
+    if (outcome && 'dropped' in outcome) {
+      logger.warn({ runId, phase, connector: binding.connector.id, reason: outcome.dropped }, 'run progress not reported to the sender');
+      await addRunNote(store, runId, `follow-up dropped: ${outcome.dropped}`, clock.now());
     }
   };
 

@@ -314,7 +314,8 @@ export async function openPostgresStore(url: string, instance: string): Promise<
         await client.query('DELETE FROM dedupe WHERE expires_at <= $1', [Date.now()]);
         const runs = (await q(`SELECT run_id FROM runs WHERE accepted_at < $1 AND run_id NOT IN ${PENDING_RUNS}`, [beforeMs], client)).map((r) => String(r.run_id));
         const executionIds = (await q('SELECT execution_id FROM executions WHERE run_id = ANY($1)', [runs], client)).map((r) => String(r.execution_id));
-        await client.query('DELETE FROM execution_logs WHERE execution_id = ANY($1)', [executionIds]);
+        // Run notes are filed under the run id itself (core/notify/run-notes.ts).
+        await client.query('DELETE FROM execution_logs WHERE execution_id = ANY($1)', [[...executionIds, ...runs]]);
         for (const table of ['executions', 'pipelines', 'jobs', 'runs']) await client.query(`DELETE FROM ${table} WHERE run_id = ANY($1)`, [runs]);
         await client.query(`DELETE FROM request_raw WHERE request_id IN (SELECT request_id FROM requests WHERE received_at < $1 AND (run_id IS NULL OR run_id NOT IN ${PENDING_RUNS}))`, [beforeMs]);
         const requests = (await client.query(`DELETE FROM requests WHERE received_at < $1 AND (run_id IS NULL OR run_id NOT IN ${PENDING_RUNS})`, [beforeMs])).rowCount ?? 0;

@@ -513,7 +513,8 @@ function purgeStatements(db: Database.Database) {
     markPurgeableRuns: db.prepare('DELETE FROM purge_runs'),
     collectPurgeableRuns: db.prepare(`INSERT INTO purge_runs SELECT run_id FROM runs WHERE accepted_at < ? AND run_id NOT IN ${pending}`),
     purgeableExecutions: db.prepare('SELECT execution_id FROM executions WHERE run_id IN (SELECT run_id FROM purge_runs)'),
-    purgeLogsOfRuns: db.prepare('DELETE FROM execution_logs WHERE execution_id IN (SELECT execution_id FROM executions WHERE run_id IN (SELECT run_id FROM purge_runs))'),
+    // Run notes are filed under the run id itself (core/notify/run-notes.ts).
+    purgeLogsOfRuns: db.prepare('DELETE FROM execution_logs WHERE execution_id IN (SELECT execution_id FROM executions WHERE run_id IN (SELECT run_id FROM purge_runs)) OR execution_id IN (SELECT run_id FROM purge_runs)'),
     purgeExecutionsOfRuns: db.prepare('DELETE FROM executions WHERE run_id IN (SELECT run_id FROM purge_runs)'),
     purgePipelinesOfRuns: db.prepare('DELETE FROM pipelines WHERE run_id IN (SELECT run_id FROM purge_runs)'),
     purgeJobsOfRuns: db.prepare('DELETE FROM jobs WHERE run_id IN (SELECT run_id FROM purge_runs)'),

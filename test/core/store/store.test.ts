@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { addRunNote, runNotes } from '../../../core/notify/run-notes.js';
 import { openSqliteStore } from '../../../core/store/sqlite/sqlite-store.js';
 import type { AcceptRequest, Store } from '../../../core/store/store.js';
 import { openPostgresStore } from '../../../core/store/postgres/postgres-store.js';
@@ -169,6 +170,22 @@ describe.each(factories)('$name store', (factory) => {
     expect(stored!.raw.body!.toString()).toBe('body');
     expect(await store.purge(1)).toMatchObject({ requests: 1 });
     expect(await store.getRequest(request.requestId)).toBeUndefined();
+  });
+
+  it('keeps run notes with their run and purges them with it', async () => {
+    const finished = acceptRequest({}, 1_000);
+    const pending = acceptRequest({}, 1_000);
+    await store.accept(finished);
+    await store.accept(pending);
+    const [job] = (await store.claimJobs(2_000, 10, 60_000)).filter((j) => j.runId === finished.runId);
+    await store.completeJob(job!.id, { kind: 'fetch', commits: [], errors: [] });
+    await addRunNote(store, finished.runId, 'follow-up dropped: finished', 3_000);
+    await addRunNote(store, pending.runId, 'follow-up dropped: pending', 3_000);
+    expect(await runNotes(store, finished.runId)).toEqual(['follow-up dropped: finished']);
+    await store.purge(5_000);
+    expect(await store.getRun(finished.runId)).toBeUndefined();
+    expect(await runNotes(store, finished.runId)).toEqual([]);
+    expect(await runNotes(store, pending.runId)).toEqual(['follow-up dropped: pending']);
   });
 
   it('counts requests per trigger and outcome', async () => {
