@@ -30,7 +30,7 @@ export interface Rotation {
   /** Newest first: the new secret, then the previous ones still valid. */
   readonly secrets: readonly DatedSecret[];
   /** When the replaced secrets stop being accepted; undefined when none remains (overlap 0 or a first secret). */
-  readonly previousExpireAtMs?: number | undefined;
+  readonly previousExpiresAtMs?: number | undefined;
 }
 
 /**
@@ -50,7 +50,7 @@ export function rotateSecrets(current: readonly DatedSecret[], next: string, clo
     .map((s) => ({ value: s.value, expiresAtMs: Math.min(s.expiresAtMs ?? endMs, endMs) }))
     .filter((s) => s.expiresAtMs > nowMs);
   const latest = previous.reduce<number | undefined>((max, s) => Math.max(max ?? 0, s.expiresAtMs), undefined);
-  return { secrets: [{ value: next }, ...previous], previousExpireAtMs: latest };
+  return { secrets: [{ value: next }, ...previous], previousExpiresAtMs: latest };
 }
 
 /** The list as it stands at `atMs`: the current secret always, previous ones not yet expired. */

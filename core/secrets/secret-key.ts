@@ -4,7 +4,7 @@
  * created on first start. With PostgreSQL every instance opens the others' sealed secrets, so all
  * need one key, and a file made on one host is on no other: there the variable is required.
  */
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { randomBytes, createSecretKey, type KeyObject } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import { keyId } from './secret-box.js';
@@ -103,31 +103,35 @@ function createKeyFileOnce(path: string): boolean {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new SecretKeyError(`cannot read ${path}: ${(error as Error).message}`);
   }
   const dir = dirname(path);
-  mkdirSync(dir, { recursive: true });
   const temporary = join(dir, `.${SECRET_KEY_FILE}.${process.pid}.${randomBytes(4).toString('hex')}`);
-  const fd = openSync(temporary, 'wx', 0o600);
   try {
-    writeSync(fd, `${randomBytes(SECRET_KEY_BYTES).toString('hex')}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  try {
-    linkSync(temporary, path);
+    mkdirSync(dir, { recursive: true });
+    const fd = openSync(temporary, 'wx', 0o600);
+    try {
+      writeSync(fd, `${randomBytes(SECRET_KEY_BYTES).toString('hex')}\n`);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      linkSync(temporary, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    }
+    // The directory entry too: a key lost in a crash after secrets were sealed with it loses them.
+    const dirFd = openSync(dir, 'r');
+    try {
+      fsyncSync(dirFd);
+    } finally {
+      closeSync(dirFd);
+    }
+    return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
-    throw new SecretKeyError(`cannot create ${path}: ${(error as Error).message}`);
+    throw new SecretKeyError(`cannot create ${path}: ${(error as Error).message} (or set ${SECRET_KEY_ENV})`);
   } finally {
-    unlinkSync(temporary);
+    rmSync(temporary, { force: true });
   }
-  // The directory entry too: a key lost in a crash after secrets were sealed with it loses them.
-  const dirFd = openSync(dir, 'r');
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
-  }
-  return true;
 }
 
 function readKeyFile(path: string): Buffer {

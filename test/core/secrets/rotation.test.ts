@@ -22,7 +22,7 @@ describe('rotateSecrets', () => {
     expect(DEFAULT_OVERLAP_SECONDS).toBe(86_400);
     expect(rotation).toEqual({
       secrets: [{ value: 'new-secret-0123456789' }, { value: 'old-secret-0123456789', expiresAtMs: T0 + 24 * HOUR }],
-      previousExpireAtMs: T0 + 24 * HOUR,
+      previousExpiresAtMs: T0 + 24 * HOUR,
     });
     expect(nextExpiryMs(rotation.secrets)).toBe(T0 + 24 * HOUR);
   });
@@ -33,9 +33,9 @@ describe('rotateSecrets', () => {
     clock.advance(HOUR / 2);
     const second = rotateSecrets(first, 'c', clock, 7200);
     expect(second.secrets).toEqual([{ value: 'c' }, { value: 'b', expiresAtMs: T0 + 2.5 * HOUR }, { value: 'a', expiresAtMs: T0 + HOUR }]);
-    expect(second.previousExpireAtMs).toBe(T0 + 2.5 * HOUR);
+    expect(second.previousExpiresAtMs).toBe(T0 + 2.5 * HOUR);
     expect(nextExpiryMs(second.secrets)).toBe(T0 + HOUR);
-    expect(rotateSecrets(second.secrets, 'd', clock, 0)).toEqual({ secrets: [{ value: 'd' }], previousExpireAtMs: undefined });
+    expect(rotateSecrets(second.secrets, 'd', clock, 0)).toEqual({ secrets: [{ value: 'd' }], previousExpiresAtMs: undefined });
   });
 
   it('drops secrets already expired, and rotating to a listed secret moves it first', () => {

@@ -150,6 +150,14 @@ describe('secret.key beside a SQLite store', () => {
     expect(readFileSync(path, 'utf8')).toBe(content);
   });
 
+  it('that cannot be made stops start-up with a message naming it', () => {
+    const dir = stateDir();
+    writeFileSync(join(dir, 'state'), 'a file where the state directory should be');
+    const message = refusal(() => loadSecretKey(`sqlite:${join(dir, 'state', 'state.db')}`, {}));
+    expect(message).toMatch(new RegExp(`^cannot (read|create) ${join(dir, 'state', 'secret.key')}: `));
+    expect(readdirSync(dir)).toEqual(['state']);
+  });
+
   it('is not made for an in-memory store, whose key lives as long as the process', () => {
     const memory = loadSecretKey('sqlite::memory:', {});
     expect(memory.source).toEqual({ kind: 'ephemeral' });
