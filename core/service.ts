@@ -29,6 +29,7 @@ import type { Store } from './store/store.js';
 import { compileTrigger, type CompiledTrigger } from './triggers/compile-trigger.js';
 import { createRedaction } from './trigger-log/redaction.js';
 import { createRejectionLog, type RejectionLog } from './trigger-log/rejection-log.js';
+import { describeSecretKey, loadSecretKey, type SecretKey } from './secrets/secret-key.js';
 
 export interface ServiceOptions {
   readonly clock?: Clock;
@@ -45,6 +46,8 @@ export interface ServiceOptions {
   readonly backoff?: (attempt: number) => number;
   /** This instance's name in a shared store (default: host:port). */
   readonly instance?: string;
+  /** Where HOOKLAUNCH_SECRET_KEY is read from (default: process.env). */
+  readonly env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface Service {
@@ -60,6 +63,8 @@ export interface Service {
   readonly follower?: StatusFollower | undefined;
   readonly payloadUrls: PayloadUrlSigner;
   readonly triggers: ReadonlyMap<string, CompiledTrigger>;
+  /** Seals and opens secrets set through the admin API or page (core/secrets/secret-box.ts). */
+  readonly secretKey: SecretKey;
   /** Request-body bytes held in memory (`server.limits`); tests read it to see it return to zero. */
   readonly inflight: InflightBudget;
   /** Resolves when queued launches and executions have all finished (tests). */
@@ -78,6 +83,9 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   const { config } = loaded;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? pino({ name: 'hooklaunch' });
+  // Before the store is opened: a missing or unusable key fails start-up with nothing touched.
+  const secretKey = loadSecretKey(loaded.storeUrl, options.env ?? process.env);
+  logger.info({ secretKey: describeSecretKey(secretKey) }, 'secret key loaded');
   // Instances sharing a PostgreSQL store need distinct names: they own the executions they run.
   const store = await openStore(loaded.storeUrl, options.instance ?? process.env.HOOKLAUNCH_INSTANCE ?? `${hostname()}:${options.port ?? config.server.port}`);
   const triggers = new Map(config.triggers.map((t) => [t.id, compileTrigger(t, loaded.project, loaded.connectors.get(t.id))]));
@@ -203,6 +211,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     follower: remote?.follower,
     payloadUrls,
     triggers,
+    secretKey,
     inflight,
     async settled() {
       for (;;) {

@@ -14,6 +14,7 @@ import { loadConfig, type LoadedConfig } from '../config/load-config.js';
 import type { TriggerConfig } from '../config/schema.js';
 import { uuidv7 } from '../ids.js';
 import { summariseRun } from '../launch/run-status.js';
+import { SecretKeyError } from '../secrets/secret-key.js';
 import { startService } from '../service.js';
 import { openStore } from '../store/open-store.js';
 import { isFinished, type LogOutcome, type RunRecord, type Store } from '../store/store.js';
@@ -387,6 +388,10 @@ program
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof InvalidArgumentError) {
     process.stderr.write(`hooklaunch: ${error.message}\n`);
+    process.exit(2);
+  }
+  if (error instanceof SecretKeyError) {
+    process.stderr.write(`hooklaunch: cannot start: ${error.message}\n`);
     process.exit(2);
   }
   if (error instanceof ConfigError) {

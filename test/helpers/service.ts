@@ -35,6 +35,9 @@ export async function startTestService(
     // Closing between tests need not wait `launcher.grace` for executions still running.
     shutdownGraceMs: 100,
     backoff: () => 20,
+    // The same environment the config was read with, not the developer's: the secret key then
+    // comes from secret.key in the temp project, unless a test sets HOOKLAUNCH_SECRET_KEY.
+    env: options.env ?? {},
     ...(options.clock && { clock: options.clock }),
     ...options.service,
     ...extra,

@@ -13,15 +13,17 @@ import { POSTGRES_SKIP, freshDatabase } from '../helpers/postgres.js';
 
 const CLI = join(import.meta.dirname, '../../core/cli/main.ts');
 const TRIGGER = '0190fe82-0000-7000-8000-0000000000e1';
+// Instances sharing a PostgreSQL store share one secret key, from the environment (README "Secrets at rest").
+const SECRET_KEY = 'c0ffee00'.repeat(8);
 
-function serve(config: string, instance: string, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string }> {
+function serve(config: string, instance: string, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string; startLog: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--config', config, '--port', '0', '--instance', instance], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--config', config, '--port', '0', '--instance', instance], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOOKLAUNCH_SECRET_KEY: SECRET_KEY, ...env } });
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (match) resolve({ child, url: match[1]! });
+      if (match) resolve({ child, url: match[1]!, startLog: out });
     });
     child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('exit', (code) => reject(new Error(`serve ${instance} exited with ${code}: ${out}`)));
@@ -64,6 +66,9 @@ triggers:
 `,
     );
     const [a, b] = await Promise.all([start(config, 'a'), start(config, 'b')]);
+    const keyIds = [a, b].map((s) => /"secretKey":\{"source":"HOOKLAUNCH_SECRET_KEY","id":"([0-9a-f]{16})"\}/.exec(s.startLog)?.[1]);
+    expect(keyIds[0]).toBeDefined();
+    expect(keyIds[1]).toBe(keyIds[0]);
     const send = (i: number) =>
       fetch(`${(i % 2 ? a : b).url}/api/v0/launch/${TRIGGER}/`, { method: 'POST', headers: { 'x-token': 'scale', 'x-delivery': `delivery-${i}` }, body: JSON.stringify({ i }) });
     const first = await Promise.all(Array.from({ length: 200 }, (_, i) => send(i)));
