@@ -18,8 +18,9 @@ export type VerifiedBodyRead = BodyRead | { ok: false; reason: 'rejected'; rejec
 /**
  * Reads the body while feeding `hmac`, holding at most `inMemoryBytes` of it in memory until the
  * last chunk is in. A forged body is then dropped (and its spool removed) having cost
- * `inMemoryBytes` of memory, not its size. An authentic one is reserved in `hold` in full and
- * read back, byte for byte as received. Memory held is reserved in `hold` as in `readBody`.
+ * `inMemoryBytes` of memory, not its size. Every byte read, in memory or spooled, is reserved in
+ * `hold` as it arrives, so spooled bytes count against the same in-flight budget; an authentic
+ * body is read back byte for byte as received.
  */
 export async function readBodyVerifying(req: IncomingMessage, maxBytes: number, hold: BudgetHold, hmac: StreamingHmac, inMemoryBytes = IN_MEMORY_UNVERIFIED_BYTES): Promise<VerifiedBodyRead> {
   const declared = declaredLength(req);
@@ -35,8 +36,10 @@ export async function readBodyVerifying(req: IncomingMessage, maxBytes: number, 
         size += chunk.length;
         if (size > maxBytes) return { ok: false, reason: 'too_large' };
         hmac.update(chunk);
+        // Spooled bytes are in flight too: the temp dir may be a tmpfs (RAM), and a flood of
+        // held forged bodies must not fill it either.
+        if (!hold.grow(chunk.length)) return { ok: false, reason: 'overloaded' };
         if (!spool && inMemory + chunk.length <= inMemoryBytes) {
-          if (!hold.grow(chunk.length)) return { ok: false, reason: 'overloaded' };
           chunks.push(chunk);
           inMemory += chunk.length;
           continue;
@@ -50,8 +53,7 @@ export async function readBodyVerifying(req: IncomingMessage, maxBytes: number, 
     const verdict = hmac.verdict();
     if (!verdict.ok) return { ok: false, reason: 'rejected', rejection: verdict.rejection, sizeBytes: size };
     if (!spool) return { ok: true, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) };
-    // Authentic: now the whole body is held, so the whole body is reserved.
-    if (!hold.grow(size - inMemory)) return { ok: false, reason: 'overloaded' };
+    // Authentic: read back into memory, still within what was reserved as it arrived.
     const rest = await spool.readAll();
     return { ok: true, body: Buffer.concat([...chunks, rest], size) };
   } finally {

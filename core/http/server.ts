@@ -19,8 +19,8 @@ const RUN_INFO = /^\/api\/v0\/launch\/([^/]+)\/run\/?$/;
 
 export function createHttpServer(ctx: HttpContext): Server {
   const admin = createAdminApp(ctx);
-  let openConnections = 0;
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  let activeRequests = 0;
+  const server = createServer({ connectionsCheckingInterval: 1_000 }, (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://hooklaunch.invalid');
     const launch = LAUNCH.exec(url.pathname);
     const runInfo = launch ? null : RUN_INFO.exec(url.pathname);
@@ -31,7 +31,11 @@ export function createHttpServer(ctx: HttpContext): Server {
     }
     const id = decodeURIComponentSafe((launch ?? runInfo)?.[1] ?? '');
     // Payload downloads are not shed: a remote execution fetching its input would fail for good.
-    if (!payload && openConnections > ctx.maxConnections) {
+    // Requests in progress are counted, not sockets: idle ones (which the timeouts below close)
+    // must not shut out every sender.
+    activeRequests++;
+    res.once('close', () => activeRequests--);
+    if (!payload && activeRequests > ctx.maxConnections) {
       refuseOverloaded(ctx, res, ctx.triggers.has(id) ? id : 'unknown', 'connections');
       return;
     }
@@ -48,16 +52,15 @@ export function createHttpServer(ctx: HttpContext): Server {
       }
     });
   });
-  // Memory grows with connections × body size (issue #11). Past max_connections, launch requests
-  // get 503 unread; past twice that, Node closes new sockets unanswered — a flood is not worth a parser.
-  server.on('connection', (socket) => {
-    openConnections++;
-    socket.once('close', () => openConnections--);
-  });
-  server.maxConnections = ctx.maxConnections * 2;
-  // Slow-loris protection: a sender has 30 s to deliver headers and body.
+  // Memory grows with requests × body size (issue #11). Past max_connections requests in
+  // progress, launch requests get 503 unread. Sockets themselves are cheap; past a generous cap
+  // Node closes new ones unanswered, and idle ones are reaped by the timeouts below. No cap per
+  // address: behind a proxy every sender shares one.
+  server.maxConnections = Math.max(1024, ctx.maxConnections * 8);
+  // Slow-loris protection: a sender has 10 s to deliver headers and 30 s for the whole request;
+  // idle sockets are checked every second (Node's default is 30 s).
   server.requestTimeout = 30_000;
-  server.headersTimeout = 20_000;
+  server.headersTimeout = 10_000;
   server.keepAliveTimeout = 5_000;
   return server;
 }

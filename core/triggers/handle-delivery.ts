@@ -72,13 +72,13 @@ export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrig
     const handshake = binding.connector.handshake?.(delivery, binding.params);
     if (handshake) return answered('handshake', `${binding.connector.id} ${delivery.kind} answered`, handshake);
     const reason = binding.connector.filter?.(delivery, binding.params);
-    if (reason !== undefined) return answered('ignored', reason, binding.connector.ignored(reason, delivery, binding.params));
+    if (reason !== undefined) return answered('ignored', reason, binding.connector.ignored(boundedMessage(reason), delivery, binding.params));
   }
   const filtered = await runChecks(trigger.filterChecks, raw, clock);
   if (filtered && !filtered.ok) {
     // Providers retry (or disable the hook) on 4xx: a connector answers a filtered delivery with 2xx.
     if (binding && delivery && filtered.rejection.code === 'filtered_out') {
-      return answered('ignored', filtered.rejection.message, binding.connector.ignored(filtered.rejection.message, delivery, binding.params));
+      return answered('ignored', filtered.rejection.message, binding.connector.ignored(boundedMessage(filtered.rejection.message), delivery, binding.params));
     }
     return refuse(filtered.rejection);
   }

@@ -75,6 +75,27 @@ describe('a GitHub delivery captured and sent again under a new delivery id', ()
   });
 });
 
+describe('a filtered delivery whose reason quotes the payload', () => {
+  let t: TestService;
+  beforeAll(async () => {
+    t = await startTestService(
+      '- step: {name: ok, image: x, command: "true"}\n',
+      `triggers:\n  - id: ${GITHUB}\n    connector: {type: github, secret: ${SECRET}}\n    actions: [{type: run-execution, step: ok}]\n`,
+    );
+  });
+  afterAll(() => t.close());
+
+  it('answers with the reason cut short (found by attacking the server: a 100 KB tag name came back whole)', async () => {
+    const push = { ...pushes.find((p) => p.deleted !== true)!, ref: `refs/tags/${'v'.repeat(100_000)}` };
+    const signed = await githubRequest(push, SECRET, 'push', 'delivery-long-tag');
+    const response = await fetch(t.url(GITHUB), { method: 'POST', headers: signed.headers, body: signed.body });
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    expect(text.length).toBeLessThan(1000);
+    expect(JSON.parse(text)).toMatchObject({ triggered: false, reason: expect.stringContaining('characters)') });
+  });
+});
+
 describe("the quickstart's signed recipe", () => {
   let project: TempProject;
   let service: Service;

@@ -59,6 +59,8 @@ export interface LocalRunner {
   killAll(): void;
 }
 
+/** Tries at recording an execution's end before giving up (1 + 2 + 4 + 8 s apart: a lock held ~15 s). */
+const RECORD_ATTEMPTS = 5;
 const FLUSH_MS = 250;
 /** A line without its newline yet is stored after this long (progress dots), then continued. */
 const PARTIAL_LINE_MS = 2_000;
@@ -257,7 +259,7 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
         clearInterval(flusher);
         clearTimeout(limitTimer);
         children.delete(id);
-        void (async () => {
+        const record = async (): Promise<void> => {
           await flush(undefined);
           const problem = spawnError
             ? `could not start the command: ${spawnError.message}`
@@ -280,6 +282,22 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
           else await store.updateExecution(id, { status: 'complete', endedAtMs: clock.now(), exitCode: 0 });
           await finished(id);
           resolve();
+        };
+        // The store may be briefly unwritable (a lock held elsewhere): try again, and never let
+        // the failure escape as an unhandled rejection that would end the process.
+        void (async () => {
+          for (let attempt = 1; ; attempt++) {
+            try {
+              return await record();
+            } catch (error) {
+              if (attempt >= RECORD_ATTEMPTS) {
+                logger.error({ err: error, executionId: id }, 'could not record how the execution ended; it is re-run on the next start');
+                return resolve();
+              }
+              logger.warn({ err: error, executionId: id, attempt }, 'could not record how the execution ended; trying again');
+              await new Promise((wait) => setTimeout(wait, 1000 * 2 ** (attempt - 1)));
+            }
+          }
         })();
       };
       child.on('error', (error) => {

@@ -39,6 +39,21 @@ describe('local runner', () => {
     expect(execution).toMatchObject({ status: 'error', error: 'stopped: time limit of 1 s exceeded' });
   });
 
+  it('records how an execution ended even when the store refuses the first writes (a lock held elsewhere)', async () => {
+    t = await startTestService('- step: {name: quick, image: x, command: "true"}\n', trigger('quick').replace('CONCURRENCY', '1'));
+    const store = t.service.store;
+    const update = store.updateExecution.bind(store);
+    let refusals = 0;
+    // The first write of the execution's end fails as SQLite does when another process holds the lock.
+    store.updateExecution = async (id, change) => {
+      if (change.status === 'complete' && refusals++ < 1) throw new Error('database is locked');
+      return update(id, change);
+    };
+    const execution = await launch(t);
+    expect(refusals).toBe(2);
+    expect(execution.status).toBe('complete');
+  });
+
   it('closes while one execution runs and another waits its turn', async () => {
     t = await startTestService('- step: {name: slow, image: x, command: sleep 20}\n', trigger('slow').replace('CONCURRENCY', '1'));
     const service = t;
