@@ -54,6 +54,20 @@ describe('hooklaunch CLI', () => {
     expect(stdout).toContain('run-execution train');
   });
 
+  it('check lists the admin tokens by name and role, never the tokens', async () => {
+    project = tempProject(VALOHAI);
+    const config = project.write(
+      'hooklaunch.yaml',
+      'server:\n  admin_token: check-admin-token-0123456789\n  admin_tokens:\n    - {name: ci, token: check-ci-token-0123456789, role: viewer}\n    - {name: oncall, token: check-oncall-token-0123456789, role: operator}\n',
+    );
+    const { code, stdout } = await hooklaunch(['check', '--config', config]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('admin tokens: admin (admin), ci (viewer), oncall (operator)');
+    expect(stdout).not.toContain('-token-0123456789');
+    const none = await hooklaunch(['check', '--config', project.write('empty.yaml', 'triggers: []\n')]);
+    expect(none.stdout).toContain('admin tokens: none (the admin API and the web page are disabled)');
+  });
+
   it("check flags a trigger that receives Datadog's default payload, until a templated delivery arrives", async () => {
     const id = '0190fe82-c984-7f66-8302-69874914e1d0';
     const t = await startTestService(VALOHAI, `triggers:\n  - id: ${id}\n    connector: {type: datadog, secret: dd-token}\n    actions: [{type: run-execution, step: train}]\n`);
