@@ -125,7 +125,8 @@ export function createAdminAuth(tokens: readonly AdminTokenConfig[], options: { 
         }
         res.locals.admin = identity;
         if (!READS.has(req.method)) {
-          res.once('finish', () => options.logger.info({ token: identity!.name, role: identity!.role, ...audit, status: res.statusCode }, 'admin action'));
+          // 'close' comes after 'finish', and also when the client went away first: every write is audited.
+          res.once('close', () => options.logger.info({ token: identity!.name, role: identity!.role, ...audit, status: res.statusCode }, 'admin action'));
         }
         next();
       };

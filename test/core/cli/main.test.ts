@@ -91,6 +91,22 @@ describe('hooklaunch CLI', () => {
     }
   });
 
+  it('replay calls the admin API with an operator token of the config, not a viewer one', async () => {
+    const id = '0190fe82-c984-7f66-8302-69874914e1d1';
+    const tokens = 'server:\n  admin_tokens:\n    - {name: ci, token: replay-ci-token-0123456789, role: viewer}\n    - {name: oncall, token: replay-oncall-token-0123456789, role: operator}\n';
+    const t = await startTestService(VALOHAI, `${tokens}triggers:\n  - id: ${id}\n    actions: [{type: run-execution, step: train}]\n`);
+    try {
+      const requestId = (await fetch(t.url(id), { method: 'POST', body: '{}' })).headers.get('x-request-id')!;
+      const replay = await hooklaunch(['replay', requestId, '--config', join(t.project.dir, 'hooklaunch.yaml'), '--url', t.service.url]);
+      expect(replay.stdout).toMatch(new RegExp(`^${requestId}: replayed as \\S+: accepted, run `));
+      expect(replay.code).toBe(0);
+      const viewerOnly = t.project.write('viewer.yaml', 'server:\n  admin_tokens: [{name: ci, token: replay-ci-token-0123456789, role: viewer}]\n');
+      expect((await hooklaunch(['replay', requestId, '--config', viewerOnly, '--url', t.service.url])).stderr).toContain('with the operator or admin role');
+    } finally {
+      await t.close();
+    }
+  });
+
   it('check exits 2 naming the file, line and config path of an error', async () => {
     project = tempProject(VALOHAI);
     const config = project.write('hooklaunch.yaml', 'triggers:\n  - id: 0190fe82-c984-7f66-8302-69874914e1c9\n    actions:\n      - type: run-execution\n        step: tain\n');
