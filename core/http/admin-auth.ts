@@ -92,8 +92,8 @@ export function createAdminAuth(tokens: readonly AdminTokenConfig[], options: { 
   };
 
   const refusalOf = (req: Request, identity: AdminIdentity | undefined, role: AdminRole, route: string): AuthRefusal | undefined => {
-    if (sessions.length === 0) return { status: 401, code: 'unauthorized', message: 'the admin API is disabled: set server.admin_token or server.admin_tokens in the config' };
-    if (!identity) return { status: 401, code: 'unauthorized', message: 'send Authorization: Bearer <an admin token from server.admin_token or server.admin_tokens>' };
+    if (sessions.length === 0) return { status: REJECT_STATUS.unauthorized, code: 'unauthorized', message: 'the admin API is disabled: set server.admin_token or server.admin_tokens in the config' };
+    if (!identity) return { status: REJECT_STATUS.unauthorized, code: 'unauthorized', message: 'send Authorization: Bearer <an admin token from server.admin_token or server.admin_tokens>' };
     if (identity.session !== undefined && !READS.has(req.method)) {
       // The browser sends the cookie whoever made the page; a write needs the form token and this origin too.
       const body = req.body as { csrf?: unknown } | undefined;
