@@ -30,6 +30,8 @@ export const REJECT_STATUS = {
   url_signature_invalid: 403,
   url_expired: 403,
   unauthorized: 401,
+  /** An admin token whose role is below the route's (a viewer asking to replay). */
+  forbidden: 403,
   /** Past `server.limits` (connections or body bytes in flight); answered with Retry-After, body unread. */
   overloaded: 503,
   internal_error: 500,

@@ -8,6 +8,7 @@ import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
+import { adminTokensOf } from './config/admin-tokens.js';
 import type { LoadedConfig } from './config/load-config.js';
 import { createInflightBudget, type InflightBudget } from './http/inflight-budget.js';
 import { createHttpServer } from './http/server.js';
@@ -152,7 +153,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     clock,
     logger,
     onAccepted: () => worker.notify(),
-    adminToken: config.server.admin_token,
+    adminTokens: adminTokensOf(config.server),
     payloadUrls,
     metrics,
     inflight,

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { connectors } from '../../connectors/index.js';
 import { generateParser } from '../codegen/generate-parser.js';
+import { adminTokensOf } from '../config/admin-tokens.js';
 import { preflight } from '../config/preflight.js';
 import { ConfigError } from '../config/config-error.js';
 import { CONFIG_SCHEMA_FILE, configJsonSchema } from '../config/config-json-schema.js';
@@ -17,6 +18,7 @@ import { summariseRun } from '../launch/run-status.js';
 import { SecretKeyError } from '../secrets/secret-key.js';
 import { startService } from '../service.js';
 import { openStore } from '../store/open-store.js';
+import { hasRole } from '../http/admin-auth.js';
 import { isFinished, type LogOutcome, type RunRecord, type Store } from '../store/store.js';
 import { createOutputRenderer, renderExecutionOutput, type OutputRenderer } from '../trigger-log/execution-output.js';
 import { formatTriggerLogLine, readTriggerLog, type TriggerLogLine } from '../trigger-log/read-trigger-log.js';
@@ -123,6 +125,9 @@ program
     const loaded = await load(options.config);
     const problems = await senderProblems(loaded);
     process.stdout.write(`${loaded.file}: ok, ${loaded.config.triggers.length} trigger(s)\n`);
+    // Names and roles only: the tokens themselves are secrets.
+    const tokens = adminTokensOf(loaded.config.server);
+    process.stdout.write(tokens.length ? `admin tokens: ${tokens.map((t) => `${t.name} (${t.role})`).join(', ')}\n` : 'admin tokens: none (the admin API and the web page are disabled)\n');
     for (const trigger of loaded.config.triggers) {
       const problem = problems.get(trigger.id);
       const warning = problem ? `\n  warning:    ${problem.message} (last ${new Date(problem.lastAtMs).toISOString()})` : '';
@@ -324,8 +329,8 @@ program
   .option('-u, --url <base>', 'where the service is (default: server.public_url)')
   .action(async (requestIds: string[], options: { config: string; url?: string }) => {
     const loaded = loadConfig(options.config, process.env, connectors);
-    const token = loaded.config.server.admin_token;
-    if (!token) throw new InvalidArgumentError('replay goes through the admin API: set server.admin_token');
+    const token = adminTokensOf(loaded.config.server).find((t) => hasRole(t, 'operator'))?.token;
+    if (!token) throw new InvalidArgumentError('replay goes through the admin API: set server.admin_token, or a server.admin_tokens entry with the operator or admin role');
     const base = (options.url ?? loaded.publicUrl).replace(/\/+$/, '');
     let failed = 0;
     for (const [index, requestId] of requestIds.entries()) {

@@ -242,16 +242,47 @@ const serverLimits = z.strictObject({
   max_inflight_bytes_per_trigger: positiveInt.default(SERVER_LIMIT_DEFAULTS.max_inflight_bytes_per_trigger),
 });
 
-const serverSchema = z.strictObject({
-  host: nonEmpty.default('127.0.0.1'),
-  port: z.number().int().min(0).max(65_535).default(8080),
-  public_url: z.url({ protocol: /^https?$/ }).optional(),
-  /** Bearer token for the admin API; empty or absent disables it. */
-  admin_token: z.union([z.literal('').transform(() => undefined), z.string().min(16, 'must be at least 16 characters')]).optional(),
-  /** Key for signing payload URLs handed to remote executions; generated and kept in the store when absent. */
-  url_signing_key: z.string().min(32, 'must be at least 32 characters').optional(),
-  limits: serverLimits.default(SERVER_LIMIT_DEFAULTS),
+/** What an admin token may do, each role including the ones before it: read; replay, pause, test; change triggers. */
+export const ADMIN_ROLES = ['viewer', 'operator', 'admin'] as const;
+export type AdminRole = (typeof ADMIN_ROLES)[number];
+
+/** The name `server.admin_token` goes by in the audit log and on the page. */
+export const SINGLE_ADMIN_TOKEN_NAME = 'admin';
+
+const adminTokenSchema = z.strictObject({
+  /** Named in the audit log, the page and revision history; never the token itself. */
+  name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, "-" or "_"'),
+  token: z.string().min(16, 'must be at least 16 characters'),
+  role: z.enum(ADMIN_ROLES),
 });
+
+const serverSchema = z
+  .strictObject({
+    host: nonEmpty.default('127.0.0.1'),
+    port: z.number().int().min(0).max(65_535).default(8080),
+    public_url: z.url({ protocol: /^https?$/ }).optional(),
+    /** Bearer token for the admin API with the admin role, named "admin"; empty or absent: none. */
+    admin_token: z.union([z.literal('').transform(() => undefined), z.string().min(16, 'must be at least 16 characters')]).optional(),
+    /** Further named tokens with a role each; with no token at all the admin API and page are disabled. */
+    admin_tokens: z.array(adminTokenSchema).default([]),
+    /** Key for signing payload URLs handed to remote executions; generated and kept in the store when absent. */
+    url_signing_key: z.string().min(32, 'must be at least 32 characters').optional(),
+    limits: serverLimits.default(SERVER_LIMIT_DEFAULTS),
+  })
+  .superRefine((server, ctx) => {
+    // A request is resolved to one token, so names and tokens must each name one entry.
+    const names = new Set(server.admin_token === undefined ? [] : [SINGLE_ADMIN_TOKEN_NAME]);
+    const tokens = new Set(server.admin_token === undefined ? [] : [server.admin_token]);
+    server.admin_tokens.forEach((entry, index) => {
+      if (names.has(entry.name)) {
+        const taken = entry.name === SINGLE_ADMIN_TOKEN_NAME && server.admin_token !== undefined ? ' (server.admin_token goes by it)' : '';
+        ctx.addIssue({ code: 'custom', path: ['admin_tokens', index, 'name'], message: `name ${entry.name} is already taken${taken}` });
+      }
+      if (tokens.has(entry.token)) ctx.addIssue({ code: 'custom', path: ['admin_tokens', index, 'token'], message: 'the same token is configured twice; give each name its own token' });
+      names.add(entry.name);
+      tokens.add(entry.token);
+    });
+  });
 
 const localLauncher = z.strictObject({
   kind: z.literal('local'),
@@ -286,7 +317,7 @@ const valohaiLauncher = z.strictObject({
 
 export const configSchema = z
   .strictObject({
-    server: serverSchema.default({ host: '127.0.0.1', port: 8080, limits: SERVER_LIMIT_DEFAULTS }),
+    server: serverSchema.default({ host: '127.0.0.1', port: 8080, admin_tokens: [], limits: SERVER_LIMIT_DEFAULTS }),
     store: z.strictObject({ url: nonEmpty.default('sqlite:.hooklaunch/state.db') }).default({ url: 'sqlite:.hooklaunch/state.db' }),
     project: z
       .strictObject({
@@ -360,4 +391,5 @@ export type PayloadFilterConfig = z.output<typeof payloadFilter>;
 export type RateLimitConfig = z.output<typeof rateLimit>;
 export type DeduplicateConfig = z.output<typeof deduplicate>;
 export type ServerLimitsConfig = z.output<typeof serverLimits>;
+export type AdminTokenConfig = z.output<typeof adminTokenSchema>;
 export type LocatorConfig = { lookup: 'header' | 'query' | 'form' | 'json'; key: string; prefix?: string | undefined; separator?: string | undefined };

@@ -1,18 +1,17 @@
 /**
  * Admin and operator routes (not the webhook hot path), on express: health, metrics, the
- * trigger-log API, replay, test requests and the web page. Everything but health needs the
- * admin token (`Authorization: Bearer <server.admin_token>`, or the web page's session).
+ * trigger-log API, replay, test requests and the web page. Everything but health needs an admin
+ * token (`Authorization: Bearer <token>`, or the web page's session) with the route's role:
+ * reads need viewer, replay and test requests operator (see admin-auth.ts).
  */
-import { createHmac } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { secretEqual } from '../conditions/constant-time.js';
 import type { LogOutcome } from '../store/store.js';
 import { describeActions, describeConditions, requestDetail, runDetail } from '../trigger-log/describe.js';
 import { readTriggerLog } from '../trigger-log/read-trigger-log.js';
 import { senderProblem } from '../trigger-log/sender-problem.js';
 import { replayRequest } from '../triggers/replay-request.js';
+import { createAdminAuth } from './admin-auth.js';
 import type { HttpContext } from './context.js';
-import { createCsrfGuard, CSRF_HEADER } from './csrf-guard.js';
 import { sendTestRequest } from './test-request.js';
 import { createUiRouter } from '../ui/ui-router.js';
 
@@ -21,8 +20,8 @@ const OUTCOMES = new Set(['accepted', 'rejected', 'duplicate', 'handshake', 'ign
 export function createAdminApp(ctx: HttpContext): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  const session = ctx.adminToken ? createHmac('sha256', ctx.adminToken).update('hooklaunch-ui-session').digest('hex') : undefined;
-  const csrf = createCsrfGuard(session, ctx.publicUrl);
+  const auth = createAdminAuth(ctx.adminTokens, { publicUrl: ctx.publicUrl, logger: ctx.logger });
+  const { requireRole } = auth;
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true });
@@ -32,37 +31,15 @@ export function createAdminApp(ctx: HttpContext): express.Express {
     res.status(ready.ok ? 200 : 503).json(ready);
   });
 
-  /** How the request is authenticated: a bearer token, the web page's session cookie, or not at all. */
-  const authOf = (req: Request): 'bearer' | 'cookie' | undefined => {
-    if (!ctx.adminToken) return undefined;
-    const header = req.get('authorization') ?? '';
-    if (header.startsWith('Bearer ')) return secretEqual(header.slice('Bearer '.length), ctx.adminToken) ? 'bearer' : undefined;
-    const cookie = /(?:^|;\s*)hooklaunch_session=([0-9a-f]{64})/.exec(req.get('cookie') ?? '')?.[1];
-    return cookie !== undefined && session !== undefined && secretEqual(cookie, session) ? 'cookie' : undefined;
-  };
-  const isAdmin = (req: Request): boolean => authOf(req) !== undefined;
-  const requireAdmin = (req: Request, res: Response, next: NextFunction): void => {
-    const auth = authOf(req);
-    if (auth === 'bearer' || (auth === 'cookie' && (req.method === 'GET' || req.method === 'HEAD'))) return next();
-    if (auth === 'cookie') {
-      // The browser sends the cookie whoever made the page; a write needs the token and this origin too.
-      const refusal = csrf.refusal(req, req.get(CSRF_HEADER));
-      if (refusal === undefined) return next();
-      return void res.status(403).json({ error: { code: 'cross_site_request', message: `${refusal}; API clients send Authorization: Bearer <server.admin_token>` } });
-    }
-    const message = ctx.adminToken ? 'send Authorization: Bearer <server.admin_token>' : 'the admin API is disabled: set server.admin_token in the config';
-    res.status(401).set('www-authenticate', 'Bearer').json({ error: { code: 'unauthorized', message } });
-  };
+  app.use('/ui', createUiRouter(ctx, auth));
 
-  app.use('/ui', createUiRouter(ctx, { isAdmin, session, csrf }));
-
-  app.get('/metrics', requireAdmin, async (_req, res) => {
+  app.get('/metrics', requireRole('viewer'), async (_req, res) => {
     const metrics = ctx.metrics;
     if (!metrics) return void res.status(404).end();
     res.set('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
-  app.get('/api/v0/triggers{/}', requireAdmin, async (_req, res) => {
+  app.get('/api/v0/triggers{/}', requireRole('viewer'), async (_req, res) => {
     const stats = new Map((await ctx.store.triggerStats(ctx.clock.now() - 86_400_000)).map((s) => [s.triggerId, s]));
     const triggers = [...ctx.triggers.values()];
     const problems = await Promise.all(triggers.map((t) => senderProblem(ctx.store, t.id)));
@@ -82,7 +59,7 @@ export function createAdminApp(ctx: HttpContext): express.Express {
     });
   });
 
-  app.get('/api/v0/triggers/:id/logs{/}', requireAdmin, async (req, res) => {
+  app.get('/api/v0/triggers/:id/logs{/}', requireRole('viewer'), async (req, res) => {
     const id = String(req.params.id);
     if (!ctx.triggers.has(id)) return void res.status(404).json({ error: { code: 'trigger_not_found', message: `no trigger with id ${JSON.stringify(id)}` } });
     const limit = Number(req.query.limit ?? 100);
@@ -95,7 +72,7 @@ export function createAdminApp(ctx: HttpContext): express.Express {
     res.json({ entries: await readTriggerLog(ctx.store, ctx.rejections, { triggerId: id, limit, outcome: outcome as LogOutcome | undefined, code, afterSeq: after }) });
   });
 
-  app.get('/api/v0/logs{/}', requireAdmin, async (req, res) => {
+  app.get('/api/v0/logs{/}', requireRole('viewer'), async (req, res) => {
     const limit = Math.min(10_000, Math.max(1, Number(req.query.limit ?? 100) || 100));
     const outcome = req.query.outcome === undefined ? undefined : String(req.query.outcome);
     if (outcome !== undefined && !OUTCOMES.has(outcome)) return void res.status(400).json({ error: { code: 'payload_invalid', message: `outcome must be one of ${[...OUTCOMES].join(', ')}` } });
@@ -104,25 +81,25 @@ export function createAdminApp(ctx: HttpContext): express.Express {
     res.json({ entries: await readTriggerLog(ctx.store, ctx.rejections, { triggerId, limit, outcome: outcome as LogOutcome | undefined, afterSeq: Number.isInteger(after) ? after : undefined }) });
   });
 
-  app.get('/api/v0/requests/:id{/}', requireAdmin, async (req, res) => {
+  app.get('/api/v0/requests/:id{/}', requireRole('viewer'), async (req, res) => {
     const detail = await requestDetail(ctx.store, ctx.rejections, ctx.redaction, String(req.params.id));
     if (!detail) return void res.status(404).json({ error: { code: 'not_found', message: 'no such request in the trigger log' } });
     res.json(detail);
   });
 
-  app.post('/api/v0/requests/:id/replay{/}', requireAdmin, async (req, res) => {
+  app.post('/api/v0/requests/:id/replay{/}', requireRole('operator'), async (req, res) => {
     const result = await replayRequest(ctx, String(req.params.id));
     if (!result.ok) return void res.status(result.status).json({ error: { code: 'not_replayable', message: result.message } });
     res.json({ request_id: result.requestId, replay_of: result.replayOf, outcome: result.handled.outcome, code: result.handled.code ?? null, run_id: result.handled.runId ?? null, answer: result.handled.answer });
   });
 
-  app.get('/api/v0/runs/:id{/}', requireAdmin, async (req, res) => {
+  app.get('/api/v0/runs/:id{/}', requireRole('viewer'), async (req, res) => {
     const detail = await runDetail(ctx.store, String(req.params.id));
     if (!detail) return void res.status(404).json({ error: { code: 'run_not_found', message: 'no such run' } });
     res.json(detail);
   });
 
-  app.post('/api/v0/triggers/:id/test{/}', requireAdmin, express.json({ limit: '5mb' }), async (req, res) => {
+  app.post('/api/v0/triggers/:id/test{/}', requireRole('operator'), express.json({ limit: '5mb' }), async (req, res) => {
     const trigger = ctx.triggers.get(String(req.params.id));
     if (!trigger) return void res.status(404).json({ error: { code: 'trigger_not_found', message: 'no such trigger' } });
     const body = req.body as { body?: unknown; content_type?: unknown } | undefined;

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { AdminTokenConfig } from '../config/schema.js';
 import type { QueueDepths } from '../launch/queue-depths.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { InflightBudget } from './inflight-budget.js';
@@ -30,6 +31,7 @@ export interface HttpContext extends DeliveryContext {
   readonly queueDepths?: () => Promise<QueueDepths>;
   /** Whether the service can take work: the store answers and the launch worker runs. */
   readonly ready?: () => Promise<{ ok: boolean; detail: string }>;
-  readonly adminToken?: string | undefined;
+  /** `server.admin_token` (as "admin") and `server.admin_tokens`; none disables the admin API and page. */
+  readonly adminTokens: readonly AdminTokenConfig[];
   readonly payloadUrls: PayloadUrlSigner;
 }

@@ -14,25 +14,25 @@ import { secretEqual } from '../conditions/constant-time.js';
 export const CSRF_HEADER = 'x-csrf-token';
 
 export interface CsrfGuard {
-  /** The form token of the current session ('' when the admin API is disabled). */
-  readonly token: string;
-  /** Why this write is refused, or undefined when it may go on. */
-  refusal(req: Request, sentToken: string | undefined): string | undefined;
+  /** The form token of a session: the page puts it in its forms, API clients of the page send it as a header. */
+  tokenFor(session: string): string;
+  /** Why this write under `session` is refused, or undefined when it may go on. */
+  refusal(req: Request, session: string, sentToken: string | undefined): string | undefined;
 }
 
-export function createCsrfGuard(session: string | undefined, publicUrl: string | undefined): CsrfGuard {
-  const token = session ? createHmac('sha256', session).update('csrf').digest('hex') : '';
+export function createCsrfGuard(publicUrl: string | undefined): CsrfGuard {
+  const tokenFor = (session: string): string => createHmac('sha256', session).update('csrf').digest('hex');
   const publicOrigin = publicUrl ? new URL(publicUrl).origin : undefined;
   return {
-    token,
-    refusal(req, sentToken) {
+    tokenFor,
+    refusal(req, session, sentToken) {
       const site = req.get('sec-fetch-site');
       if (site !== undefined && site !== 'same-origin') return `cross-origin request refused (Sec-Fetch-Site: ${site})`;
       const origin = req.get('origin');
       // Browsers send Origin on every POST; a cookie-authenticated write without one is not from this page.
       if (origin === undefined && site === undefined) return 'cross-origin request refused (no Origin header)';
       if (origin !== undefined && !isSameOrigin(origin, req.get('host'), publicOrigin)) return `cross-origin request refused (Origin: ${origin})`;
-      if (!token || sentToken === undefined || !secretEqual(sentToken, token)) return 'the form token is missing or stale; reload the page and try again';
+      if (sentToken === undefined || !secretEqual(sentToken, tokenFor(session))) return 'the form token is missing or stale; reload the page and try again';
       return undefined;
     },
   };

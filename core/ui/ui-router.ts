@@ -1,12 +1,12 @@
 /**
  * The web page under /ui/: triggers, their requests with reasons, a request in full with its run,
  * replay, and test requests. Server-rendered HTML (see html.ts for why); a session cookie
- * (HttpOnly, SameSite=Strict) after logging in with the admin token, and a form token on POSTs.
+ * (HttpOnly, SameSite=Strict) after logging in with any admin token, a form token on POSTs, and
+ * the token's role deciding which actions the page offers and which POSTs it takes.
  */
-import express, { type Request, type Response, type Router } from 'express';
-import { secretEqual } from '../conditions/constant-time.js';
+import express, { type Response, type Router } from 'express';
 import type { HttpContext } from '../http/context.js';
-import type { CsrfGuard } from '../http/csrf-guard.js';
+import { adminIdentity, hasRole, SESSION_COOKIE, type AdminAuth, type AdminRole, type RefusalAnswer } from '../http/admin-auth.js';
 import { sendTestRequest } from '../http/test-request.js';
 import type { LogOutcome } from '../store/store.js';
 import { describeActions, describeConditions, requestDetail, type RunDetail } from '../trigger-log/describe.js';
@@ -18,21 +18,20 @@ import { executionStatusBadge, html, outcomeBadge, page, runStatusBadge, time, t
 
 const OUTCOMES: LogOutcome[] = ['accepted', 'rejected', 'ignored', 'duplicate', 'handshake'];
 
-export interface UiAuth {
-  readonly isAdmin: (req: Request) => boolean;
-  /** The session cookie's value, when an admin token is configured. */
-  readonly session?: string | undefined;
-  /** Form token and origin check for the page's POSTs (shared with the admin API). */
-  readonly csrf: CsrfGuard;
-}
-
-export function createUiRouter(ctx: HttpContext, auth: UiAuth): Router {
+export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
   const router = express.Router();
   const form = express.urlencoded({ extended: false, limit: '5mb' });
-  const csrfField = html`<input type="hidden" name="csrf" value="${auth.csrf.token}">`;
+  const csrfField = (res: Response): Html => html`<input type="hidden" name="csrf" value="${auth.formToken(adminIdentity(res))}">`;
+  /** Replay and test requests are offered to operators and admins only; a viewer's page just reads. */
+  const mayOperate = (res: Response): boolean => hasRole(adminIdentity(res), 'operator');
   const send = (res: Response, title: string, body: Html, status = 200): void => {
     res.status(status).type('html').set('cache-control', 'no-store').send(page(title, body));
   };
+  const answerPage: RefusalAnswer = (_req, res, refusal) => {
+    if (refusal.status === 401) return void res.redirect(303, '/ui/login');
+    send(res, 'Refused', html`<h1>Refused</h1><p role="alert">${refusal.message}.</p>`, refusal.status);
+  };
+  const need = (role: AdminRole) => auth.requireRole(role, answerPage);
 
   router.get('/login', (req, res) => {
     const failed = req.query.failed !== undefined;
@@ -40,8 +39,8 @@ export function createUiRouter(ctx: HttpContext, auth: UiAuth): Router {
       res,
       'Log in',
       html`<h1>Log in</h1>
-        ${ctx.adminToken ? '' : html`<p class="notice bad">The web page is disabled: set <code>server.admin_token</code> in the config.</p>`}
-        ${failed ? html`<p class="notice bad" role="alert">That is not the admin token.</p>` : ''}
+        ${auth.enabled ? '' : html`<p class="notice bad">The web page is disabled: set <code>server.admin_token</code> or <code>server.admin_tokens</code> in the config.</p>`}
+        ${failed ? html`<p class="notice bad" role="alert">That is not the admin token, nor one of server.admin_tokens.</p>` : ''}
         <form method="post" action="/ui/login" class="stack">
           <label>Admin token <input type="password" name="token" autocomplete="current-password" required autofocus></label>
           <p><button class="primary" type="submit">Log in</button></p>
@@ -52,27 +51,25 @@ export function createUiRouter(ctx: HttpContext, auth: UiAuth): Router {
 
   router.post('/login', form, (req, res) => {
     const token = typeof req.body?.token === 'string' ? (req.body.token as string) : '';
-    if (!ctx.adminToken || !auth.session || !secretEqual(token, ctx.adminToken)) return void res.redirect(303, '/ui/login?failed');
-    res.cookie('hooklaunch_session', auth.session, { httpOnly: true, sameSite: 'strict', path: '/', secure: (ctx.publicUrl ?? '').startsWith('https:') });
+    const identity = auth.logIn(token);
+    if (!identity) return void res.redirect(303, '/ui/login?failed');
+    res.cookie(SESSION_COOKIE, identity.session, { httpOnly: true, sameSite: 'strict', path: '/', secure: (ctx.publicUrl ?? '').startsWith('https:') });
     res.redirect(303, '/ui/');
   });
 
   router.use((req, res, next) => {
-    if (auth.isAdmin(req)) return next();
+    if (auth.identify(req)) return next();
     res.redirect(303, '/ui/login');
   });
-  router.post('/{*rest}', form, (req, res, next) => {
-    const refusal = auth.csrf.refusal(req, typeof req.body?.csrf === 'string' ? (req.body.csrf as string) : undefined);
-    if (refusal !== undefined) return void send(res, 'Refused', html`<h1>Refused</h1><p>${refusal}.</p>`, 403);
-    next();
-  });
+  // Parsed before the routes' requireRole, which reads the form token from the `csrf` field.
+  router.post('/{*rest}', form);
 
-  router.post('/logout', (_req, res) => {
-    res.clearCookie('hooklaunch_session', { path: '/' });
+  router.post('/logout', need('viewer'), (_req, res) => {
+    res.clearCookie(SESSION_COOKIE, { path: '/' });
     res.redirect(303, '/ui/login');
   });
 
-  router.get('/', async (_req, res) => {
+  router.get('/', need('viewer'), async (_req, res) => {
     const stats = new Map((await ctx.store.triggerStats(ctx.clock.now() - 86_400_000)).map((s) => [s.triggerId, s]));
     const depths = await ctx.queueDepths?.();
     const triggers = [...ctx.triggers.values()];
@@ -103,12 +100,12 @@ export function createUiRouter(ctx: HttpContext, auth: UiAuth): Router {
           : ''}
         <table><thead><tr><th scope="col">Trigger</th><th scope="col">URL</th><th scope="col">Connector</th><th scope="col">Conditions</th><th scope="col">Last request</th><th scope="col">24 h accepted / rejected</th></tr></thead>
         <tbody>${rows}</tbody></table>
-        <form method="post" action="/ui/logout" class="inline">${csrfField}<p><button type="submit">Log out</button></p></form>
+        <form method="post" action="/ui/logout" class="inline">${csrfField(res)}<p><span class="muted" id="signed-in">Logged in as ${adminIdentity(res).name} (${adminIdentity(res).role})</span> <button type="submit">Log out</button></p></form>
         <script>document.addEventListener('click', (e) => { const b = e.target.closest('[data-copy]'); if (b) navigator.clipboard.writeText(b.dataset.copy).then(() => { b.textContent = 'Copied'; }); });</script>`,
     );
   });
 
-  router.get('/triggers/:id', async (req, res) => {
+  router.get('/triggers/:id', need('viewer'), async (req, res) => {
     const trigger = ctx.triggers.get(String(req.params.id));
     if (!trigger) return void send(res, 'Not found', html`<h1>No such trigger</h1>`, 404);
     const outcome = OUTCOMES.find((o) => o === req.query.outcome);
@@ -145,17 +142,19 @@ export function createUiRouter(ctx: HttpContext, auth: UiAuth): Router {
           </tr>`,
         )}</tbody></table>
         ${entries.length === 0 ? html`<p class="muted">No requests${outcome || code ? ' match these filters' : ' yet'}.</p>` : ''}
-        <h2>Send a test request</h2>
-        <form method="post" action="/ui/triggers/${trigger.id}/test" class="stack">${csrfField}
-          <p class="muted">Signed with this trigger's own scheme and secrets, then sent to this service like any webhook.</p>
-          <label>Content type <input name="content_type" value="${sample?.contentType ?? 'application/json'}"></label>
-          <label>Body <textarea name="body">${sample?.body ?? '{}'}</textarea></label>
-          <p><button class="primary" type="submit">Send test request</button></p>
-        </form>`,
+        ${mayOperate(res)
+          ? html`<h2>Send a test request</h2>
+            <form method="post" action="/ui/triggers/${trigger.id}/test" class="stack">${csrfField(res)}
+              <p class="muted">Signed with this trigger's own scheme and secrets, then sent to this service like any webhook.</p>
+              <label>Content type <input name="content_type" value="${sample?.contentType ?? 'application/json'}"></label>
+              <label>Body <textarea name="body">${sample?.body ?? '{}'}</textarea></label>
+              <p><button class="primary" type="submit">Send test request</button></p>
+            </form>`
+          : ''}`,
     );
   });
 
-  router.post('/triggers/:id/test', async (req, res) => {
+  router.post('/triggers/:id/test', need('operator'), async (req, res) => {
     const trigger = ctx.triggers.get(String(req.params.id));
     if (!trigger) return void send(res, 'Not found', html`<h1>No such trigger</h1>`, 404);
     const body = typeof req.body?.body === 'string' ? (req.body.body as string) : undefined;
@@ -165,7 +164,7 @@ export function createUiRouter(ctx: HttpContext, auth: UiAuth): Router {
     res.redirect(303, `/ui/triggers/${trigger.id}?notice=${encodeURIComponent(`Test request not sent: ${result.error ?? `answered ${result.status}`}`)}`);
   });
 
-  router.get('/requests/:id', async (req, res) => {
+  router.get('/requests/:id', need('viewer'), async (req, res) => {
     const detail = await requestDetail(ctx.store, ctx.rejections, ctx.redaction, String(req.params.id));
     if (!detail) return void send(res, 'Not found', html`<h1>No such request</h1><p>It may have been purged by the retention setting.</p>`, 404);
     const { entry } = detail;
@@ -187,10 +186,12 @@ export function createUiRouter(ctx: HttpContext, auth: UiAuth): Router {
           <dt>Request id</dt><dd><code>${entry.requestId}</code>${entry.replayOf ? html` — a replay of <a href="/ui/requests/${entry.replayOf}">${entry.replayOf}</a>` : ''}</dd>
           ${entry.runId ? html`<dt>Run</dt><dd><code>${entry.runId}</code></dd>` : ''}
         </dl>
-        <form method="post" action="/ui/requests/${entry.requestId}/replay" class="inline">${csrfField}
-          <p><button class="primary" type="submit">Replay against the current config</button>
-          <span class="muted">Evaluated as of its arrival time, launched if it passes now.</span></p>
-        </form>
+        ${mayOperate(res)
+          ? html`<form method="post" action="/ui/requests/${entry.requestId}/replay" class="inline">${csrfField(res)}
+              <p><button class="primary" type="submit">Replay against the current config</button>
+              <span class="muted">Evaluated as of its arrival time, launched if it passes now.</span></p>
+            </form>`
+          : ''}
         <h2>Headers</h2>
         <pre>${Object.entries(entry.headers).map(([k, v]) => `${k}: ${v}\n`).join('')}</pre>
         <h2>Payload</h2>
@@ -199,7 +200,7 @@ export function createUiRouter(ctx: HttpContext, auth: UiAuth): Router {
     );
   });
 
-  router.post('/requests/:id/replay', async (req, res) => {
+  router.post('/requests/:id/replay', need('operator'), async (req, res) => {
     const result = await replayRequest(ctx, String(req.params.id));
     if (!result.ok) return void res.redirect(303, `/ui/requests/${encodeURIComponent(String(req.params.id))}?notice=${encodeURIComponent(result.message)}`);
     const summary = `Replayed: ${result.handled.outcome}${result.handled.code ? ` (${result.handled.code})` : ''}`;

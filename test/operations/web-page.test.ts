@@ -38,9 +38,9 @@ const FAILING_VALOHAI = `- step:
     command: python3 -c "import sys; print('x', file=sys.stderr); sys.exit(3)"
 `;
 
-async function logIn(page: Page, url: string): Promise<void> {
+async function logIn(page: Page, url: string, token = ADMIN): Promise<void> {
   await page.goto(`${url}/ui/login`);
-  await page.getByLabel('Admin token').fill(ADMIN);
+  await page.getByLabel('Admin token').fill(token);
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect.poll(() => page.url()).toBe(`${url}/ui/`);
 }
@@ -127,6 +127,30 @@ describe.skipIf(missing)(`web page in chromium${missing ? ` (skipped: no ${CHROM
       expect((await fixed.store.listLog({ triggerId: TRIGGER, limit: 100 })).length).toBe(before);
     } finally {
       await new Promise((resolve) => evil.close(resolve));
+    }
+  });
+
+  it("logs a viewer token in and offers it no replay or test request (issue #13 point 5)", async () => {
+    const viewerToken = 'web-page-viewer-token-0123';
+    const roles = await startTestService(
+      '- step: {name: ingest, image: x, command: "echo ok"}\n',
+      `server:\n  admin_token: ${ADMIN}\n  admin_tokens: [{name: ci, token: ${viewerToken}, role: viewer}]\ntriggers:\n  - {id: ${TRIGGER}, title: Nightly data drop, actions: [{type: run-execution, step: ingest}]}\n`,
+    );
+    try {
+      expect((await fetch(roles.url(TRIGGER), { method: 'POST', body: '{}' })).status).toBe(200);
+      await roles.service.settled();
+      const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
+      await logIn(page, roles.service.url, viewerToken);
+      expect(await page.locator('#signed-in').textContent()).toBe('Logged in as ci (viewer)');
+      await page.getByRole('link', { name: 'Nightly data drop' }).click();
+      expect(await page.getByRole('button', { name: 'Send test request' }).count()).toBe(0);
+      await page.locator('tbody tr', { hasText: 'accepted' }).getByRole('link').click();
+      await expect.poll(() => page.url()).toContain('/ui/requests/');
+      expect(await page.getByRole('heading', { name: 'Headers' }).count()).toBe(1);
+      expect(await page.getByRole('button', { name: 'Replay against the current config' }).count()).toBe(0);
+      await page.close();
+    } finally {
+      await roles.close();
     }
   });
 

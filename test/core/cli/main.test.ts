@@ -68,6 +68,20 @@ describe('hooklaunch CLI', () => {
     expect(stdout).toContain('run-execution train');
   });
 
+  it('check lists the admin tokens by name and role, never the tokens', async () => {
+    project = tempProject(VALOHAI);
+    const config = project.write(
+      'hooklaunch.yaml',
+      'server:\n  admin_token: check-admin-token-0123456789\n  admin_tokens:\n    - {name: ci, token: check-ci-token-0123456789, role: viewer}\n    - {name: oncall, token: check-oncall-token-0123456789, role: operator}\n',
+    );
+    const { code, stdout } = await hooklaunch(['check', '--config', config]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('admin tokens: admin (admin), ci (viewer), oncall (operator)');
+    expect(stdout).not.toContain('-token-0123456789');
+    const none = await hooklaunch(['check', '--config', project.write('empty.yaml', 'triggers: []\n')]);
+    expect(none.stdout).toContain('admin tokens: none (the admin API and the web page are disabled)');
+  });
+
   it("check flags a trigger that receives Datadog's default payload, until a templated delivery arrives", async () => {
     const id = '0190fe82-c984-7f66-8302-69874914e1d0';
     const t = await startTestService(VALOHAI, `triggers:\n  - id: ${id}\n    connector: {type: datadog, secret: dd-token}\n    actions: [{type: run-execution, step: train}]\n`);
@@ -86,6 +100,22 @@ describe('hooklaunch CLI', () => {
       expect(flagged.stderr).toContain('1 trigger(s) receive deliveries that can never launch');
       await fetch(t.url(id), { method: 'POST', headers, body: JSON.stringify({ id: '43', transition: 'Triggered' }) });
       expect((await hooklaunch(['check', '--config', config])).stdout).not.toContain('warning:');
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('replay calls the admin API with an operator token of the config, not a viewer one', async () => {
+    const id = '0190fe82-c984-7f66-8302-69874914e1d1';
+    const tokens = 'server:\n  admin_tokens:\n    - {name: ci, token: replay-ci-token-0123456789, role: viewer}\n    - {name: oncall, token: replay-oncall-token-0123456789, role: operator}\n';
+    const t = await startTestService(VALOHAI, `${tokens}triggers:\n  - id: ${id}\n    actions: [{type: run-execution, step: train}]\n`);
+    try {
+      const requestId = (await fetch(t.url(id), { method: 'POST', body: '{}' })).headers.get('x-request-id')!;
+      const replay = await hooklaunch(['replay', requestId, '--config', join(t.project.dir, 'hooklaunch.yaml'), '--url', t.service.url]);
+      expect(replay.stdout).toMatch(new RegExp(`^${requestId}: replayed as \\S+: accepted, run `));
+      expect(replay.code).toBe(0);
+      const viewerOnly = t.project.write('viewer.yaml', 'server:\n  admin_tokens: [{name: ci, token: replay-ci-token-0123456789, role: viewer}]\n');
+      expect((await hooklaunch(['replay', requestId, '--config', viewerOnly, '--url', t.service.url])).stderr).toContain('with the operator or admin role');
     } finally {
       await t.close();
     }

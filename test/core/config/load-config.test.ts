@@ -181,6 +181,31 @@ describe('loadConfig', () => {
       { path: 'launcher.token', line: 2, message: /expected string/ },
     ],
     [
+      'two admin tokens with one name',
+      `server:\n  admin_tokens:\n    - {name: ci, token: ci-token-0123456789ab, role: viewer}\n    - {name: ci, token: ci-token-ba9876543210, role: admin}\n`,
+      { path: 'server.admin_tokens[1].name', line: 4, message: /name ci is already taken/ },
+    ],
+    [
+      'an admin token named like server.admin_token',
+      `server:\n  admin_token: admin-token-0123456789\n  admin_tokens:\n    - {name: admin, token: other-token-0123456789, role: viewer}\n`,
+      { path: 'server.admin_tokens[0].name', line: 4, message: /server.admin_token goes by it/ },
+    ],
+    [
+      'one token under two names',
+      `server:\n  admin_token: admin-token-0123456789\n  admin_tokens:\n    - {name: ci, token: admin-token-0123456789, role: viewer}\n`,
+      { path: 'server.admin_tokens[0].token', line: 4, message: /same token is configured twice/ },
+    ],
+    [
+      'a short admin token',
+      `server:\n  admin_tokens:\n    - name: ci\n      token: short\n      role: viewer\n`,
+      { path: 'server.admin_tokens[0].token', line: 4, message: /at least 16 characters/ },
+    ],
+    [
+      'an unknown admin role',
+      `server:\n  admin_tokens:\n    - name: ci\n      token: ci-token-0123456789ab\n      role: reader\n`,
+      { path: 'server.admin_tokens[0].role', line: 5, message: /viewer.*operator.*admin/ },
+    ],
+    [
       'a required parameter left unset',
       `triggers:\n  - id: ${ID}\n    actions:\n      - type: run-execution\n        step: train\n`,
       { path: 'triggers[0].actions[0].parameters', line: 4, message: /needs parameter "lr"/ },
