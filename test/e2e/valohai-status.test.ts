@@ -101,10 +101,13 @@ describe('Valohai status following', () => {
     const runId = await launch(EXECUTION);
     const id = (await runInfo(EXECUTION, runId)).result[0]!.execution_id as string;
     expect(await runInfo(EXECUTION, runId)).toMatchObject({ status: 'pending', result: [{ execution_status: 'queued', execution_url: `${API}/p/org/proj/${id}/` }] });
+    expect(await metrics()).toMatch(/hooklaunch_executions_queued\{launcher="valohai"\} 1/);
 
     status.set(id, { status: 'started' });
     expect(await check()).toBe(1);
     expect(await runInfo(EXECUTION, runId)).toMatchObject({ status: 'pending', result: [{ execution_status: 'started' }] });
+    expect(await metrics()).toMatch(/hooklaunch_executions_queued\{launcher="valohai"\} 0/);
+    expect(await metrics()).toMatch(/hooklaunch_executions_running\{launcher="valohai"\} 1/);
 
     status.set(id, { status: 'complete' });
     expect(await check()).toBe(1);
