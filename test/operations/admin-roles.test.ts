@@ -6,7 +6,6 @@
  * (not fetch, which adds headers of its own) so the page's own headers are exactly what is sent.
  */
 import { join } from 'node:path';
-import { request } from 'node:http';
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +15,7 @@ import { createAdminApp } from '../../core/http/admin-app.js';
 import type { HttpContext } from '../../core/http/context.js';
 import { startService } from '../../core/service.js';
 import { silentLogger, startTestService, type TestService } from '../helpers/service.js';
+import { sendRaw as send, type RawAnswer as Answer } from '../helpers/raw-http.js';
 
 const TRIGGER = '0190fe82-0000-7000-8000-0000000000e1';
 const TOKENS = {
@@ -39,24 +39,6 @@ triggers:
     actions: [{type: run-execution, step: ok}]
 `;
 
-interface Answer {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: string;
-}
-
-function send(url: string, method: string, headers: Record<string, string>, body = ''): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 type Who = 'viewer' | 'operator' | 'admin' | 'platform' | 'none';
 const WHO: Who[] = ['viewer', 'operator', 'admin', 'platform', 'none'];

@@ -5,9 +5,9 @@
  * page and `Sec-Fetch-Site: same-site` (Fetch Metadata). These requests are built by hand with
  * exactly those headers: node:http, because fetch adds headers of its own.
  */
-import { request } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../helpers/service.js';
+import { sendRaw as send, type RawAnswer as Answer } from '../helpers/raw-http.js';
 
 const TRIGGER = '0190fe82-0000-7000-8000-0000000000c5';
 const ADMIN = 'csrf-admin-token-0123456789';
@@ -20,24 +20,6 @@ triggers:
     actions: [{type: run-execution, step: ok}]
 `;
 
-interface Answer {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: string;
-}
-
-function send(url: string, method: string, headers: Record<string, string>, body = ''): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method, headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-    req.end(body);
-  });
-}
 
 describe('cookie-authenticated writes need the form token and this origin', () => {
   let t: TestService;
