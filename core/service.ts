@@ -26,7 +26,8 @@ import { createRunNotifier } from './notify/run-notifier.js';
 import { startRetention } from './store/retention.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
-import { compileTrigger, type CompiledTrigger } from './triggers/compile-trigger.js';
+import { createLiveTriggers, type LiveTriggers } from './triggers/live-triggers.js';
+import type { TriggerSet } from './triggers/trigger-set.js';
 import { createRedaction } from './trigger-log/redaction.js';
 import { createRejectionLog, type RejectionLog } from './trigger-log/rejection-log.js';
 
@@ -45,6 +46,8 @@ export interface ServiceOptions {
   readonly backoff?: (attempt: number) => number;
   /** This instance's name in a shared store (default: host:port). */
   readonly instance?: string;
+  /** How often the store is asked for trigger changes made by other instances (default 1000 ms). */
+  readonly triggerPollMs?: number;
 }
 
 export interface Service {
@@ -59,7 +62,9 @@ export interface Service {
   /** Follows what the Valohai launcher created, when the launcher is Valohai. */
   readonly follower?: StatusFollower | undefined;
   readonly payloadUrls: PayloadUrlSigner;
-  readonly triggers: ReadonlyMap<string, CompiledTrigger>;
+  readonly triggers: TriggerSet;
+  /** Reloads hooklaunch.yaml (SIGHUP), follows the store's trigger revisions. */
+  readonly liveTriggers: LiveTriggers;
   /** Request-body bytes held in memory (`server.limits`); tests read it to see it return to zero. */
   readonly inflight: InflightBudget;
   /** Resolves when queued launches and executions have all finished (tests). */
@@ -80,8 +85,10 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   const logger = options.logger ?? pino({ name: 'hooklaunch' });
   // Instances sharing a PostgreSQL store need distinct names: they own the executions they run.
   const store = await openStore(loaded.storeUrl, options.instance ?? process.env.HOOKLAUNCH_INSTANCE ?? `${hostname()}:${options.port ?? config.server.port}`);
-  const triggers = new Map(config.triggers.map((t) => [t.id, compileTrigger(t, loaded.project, loaded.connectors.get(t.id))]));
-  const redaction = createRedaction([...triggers.values()].map((t) => t.credentials), loaded.sensitiveHeaders);
+  // Every trigger's credential locations are added as it is compiled (live-triggers widens it).
+  const redaction = createRedaction([], loaded.sensitiveHeaders);
+  const live = await createLiveTriggers({ loaded, store, logger, redaction, ...(options.triggerPollMs !== undefined && { pollMs: options.triggerPollMs }) });
+  const triggers = live.set;
   const { limits } = config.server;
   const inflight = createInflightBudget({ maxBytes: limits.max_inflight_bytes, maxBytesPerTrigger: limits.max_inflight_bytes_per_trigger });
   const queueDepths = createQueueDepths(store, config.launcher.kind);
@@ -138,6 +145,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   });
   const server = createHttpServer({
     triggers,
+    liveTriggers: live,
     redaction,
     store,
     rejections,
@@ -177,6 +185,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
 
   await store.takeOver();
   await backend.start();
+  live.start();
   // HOOKLAUNCH_PAUSE_LAUNCHES=1 accepts and queues durably without launching (maintenance, benchmarks).
   if (process.env.HOOKLAUNCH_PAUSE_LAUNCHES !== '1') worker.start();
   await new Promise<void>((resolve, reject) => {
@@ -203,6 +212,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     follower: remote?.follower,
     payloadUrls,
     triggers,
+    liveTriggers: live,
     inflight,
     async settled() {
       for (;;) {
@@ -229,6 +239,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
         });
         server.closeIdleConnections();
       });
+      live.stop();
       await worker.stop();
       await backend.stop();
       await notifier.idle();

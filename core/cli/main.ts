@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /** The `hooklaunch` command: serve, check, new-id, logs, runs, send, replay, codegen, init. The composition root: it hands the connector registry to the core. */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -111,6 +111,32 @@ program
     };
     process.on('SIGINT', () => shutdown('SIGINT'));
     process.on('SIGTERM', () => shutdown('SIGTERM'));
+    // SIGHUP re-reads hooklaunch.yaml's triggers; an invalid file keeps the running ones (each issue is logged with its line).
+    process.on('SIGHUP', () => {
+      if (!closing) service.liveTriggers.reloadFile();
+    });
+  });
+
+program
+  .command('reload')
+  .description('make the running `serve` re-read hooklaunch.yaml (SIGHUP); an invalid file keeps the running triggers')
+  .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
+  .action((options: { config: string }) => {
+    const loaded = loadConfig(options.config, process.env, connectors);
+    if (!loaded.storeUrl.startsWith('sqlite:')) {
+      throw new InvalidArgumentError('with a PostgreSQL store several instances may serve: send SIGHUP to each (kill -HUP <pid>)');
+    }
+    // `serve` holds this lock file for as long as it runs, with its pid in it.
+    const lock = `${loaded.storeUrl.slice('sqlite:'.length)}.serve.lock`;
+    let pid: number;
+    try {
+      pid = Number(readFileSync(lock, 'utf8'));
+    } catch {
+      throw new InvalidArgumentError(`no hooklaunch is serving ${loaded.storeUrl} (no ${lock})`);
+    }
+    if (!Number.isInteger(pid) || pid <= 0) throw new InvalidArgumentError(`${lock} holds no pid`);
+    process.kill(pid, 'SIGHUP');
+    process.stdout.write(`asked hooklaunch (pid ${pid}) to reload ${loaded.file}; its log says whether the file was taken\n`);
   });
 
 program

@@ -15,6 +15,7 @@ import type { HttpContext } from './context.js';
 import { createCsrfGuard, CSRF_HEADER } from './csrf-guard.js';
 import { sendTestRequest } from './test-request.js';
 import { createUiRouter } from '../ui/ui-router.js';
+import { createTriggerRoutes } from './trigger-routes.js';
 
 const OUTCOMES = new Set(['accepted', 'rejected', 'duplicate', 'handshake', 'ignored']);
 
@@ -64,7 +65,7 @@ export function createAdminApp(ctx: HttpContext): express.Express {
 
   app.get('/api/v0/triggers{/}', requireAdmin, async (_req, res) => {
     const stats = new Map((await ctx.store.triggerStats(ctx.clock.now() - 86_400_000)).map((s) => [s.triggerId, s]));
-    const triggers = [...ctx.triggers.values()];
+    const triggers = ctx.triggers.all();
     const problems = await Promise.all(triggers.map((t) => senderProblem(ctx.store, t.id)));
     res.json({
       triggers: triggers.map((t, i) => ({
@@ -78,9 +79,15 @@ export function createAdminApp(ctx: HttpContext): express.Express {
         last_24h: stats.get(t.id)?.counts ?? null,
         // Set while the sender is set up so that nothing it sends can launch (e.g. Datadog's default payload).
         sender_problem: problems[i] ? { message: problems[i].message, last_at: problems[i].lastAtMs } : null,
+        managed_by: t.source.kind,
+        ...(t.source.kind === 'file' && { file: t.source.file, line: t.source.line ?? null }),
+        revision: t.revision,
+        paused: t.paused,
       })),
     });
   });
+
+  if (ctx.liveTriggers) app.use(createTriggerRoutes(ctx, ctx.liveTriggers, requireAdmin));
 
   app.get('/api/v0/triggers/:id/logs{/}', requireAdmin, async (req, res) => {
     const id = String(req.params.id);

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { RunProgress } from '../connector.js';
 import { summariseRun, type RunSummary } from '../launch/run-status.js';
 import type { Store } from '../store/store.js';
-import type { CompiledTrigger } from '../triggers/compile-trigger.js';
+import type { TriggerSet } from '../triggers/trigger-set.js';
 
 export interface RunNotifier {
   /** Something about the run changed (a launch, an execution or pipeline ending). */
@@ -16,7 +16,7 @@ export interface RunNotifier {
   isIdle(): boolean;
 }
 
-export function createRunNotifier(store: Store, triggers: ReadonlyMap<string, CompiledTrigger>, logger: Logger): RunNotifier {
+export function createRunNotifier(store: Store, triggers: Pick<TriggerSet, 'get'>, logger: Logger): RunNotifier {
   const sent = new Map<string, Set<RunProgress['phase']>>();
   const chains = new Map<string, Promise<void>>();
 

@@ -75,7 +75,7 @@ export function createUiRouter(ctx: HttpContext, auth: UiAuth): Router {
   router.get('/', async (_req, res) => {
     const stats = new Map((await ctx.store.triggerStats(ctx.clock.now() - 86_400_000)).map((s) => [s.triggerId, s]));
     const depths = await ctx.queueDepths?.();
-    const triggers = [...ctx.triggers.values()];
+    const triggers = ctx.triggers.all();
     const problems = await Promise.all(triggers.map((t) => senderProblem(ctx.store, t.id)));
     const rows = triggers.map((t, i) => {
       const url = `${ctx.publicUrl ?? ''}/api/v0/launch/${t.id}/`;

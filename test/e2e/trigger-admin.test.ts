@@ -1,0 +1,114 @@
+/**
+ * Triggers managed through the admin API while the service runs (issue #13 points 1–3), through
+ * the real HTTP server: create, change, pause and delete apply to the next request, no restart.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signHmac } from '../../core/conditions/hmac.js';
+import { startTestService, type TestService } from '../helpers/service.js';
+
+const ADMIN = 'an-admin-token-for-tests';
+const API_ID = '0190fe82-0000-7000-8000-00000000a001';
+const FILE_ID = '0190fe82-0000-7000-8000-00000000f001';
+const SECRET = 'trigger-admin-signing-secret';
+
+const CONFIG = `
+server:
+  admin_token: ${ADMIN}
+triggers:
+  - id: ${FILE_ID}
+    title: From the file
+    actions: [{type: run-execution, step: noop}]
+`;
+
+const hmac = { type: 'web-request-auth', auth_type: 'hmac', key: 'X-Signature', prefix: 'sha256=', secret: '${env:HOOK_SECRET}' };
+const filterOn = (value: string) => ({ type: 'payload-filter', lookup: 'action', operation: 'equals', value });
+
+describe('triggers managed through the admin API', () => {
+  let t: TestService;
+  beforeAll(async () => {
+    t = await startTestService('- step: {name: noop, image: x, command: "true"}\n', CONFIG, { env: { HOOK_SECRET: SECRET } });
+  });
+  afterAll(() => t.close());
+
+  const api = (method: string, path: string, body?: unknown) =>
+    fetch(`${t.service.url}/api/v0/triggers/${path}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
+    });
+  const send = (action: string) => {
+    const body = JSON.stringify({ action });
+    return fetch(t.url(API_ID), { method: 'POST', headers: { 'content-type': 'application/json', 'x-signature': `sha256=${signHmac({ secret: SECRET }, { body: Buffer.from(body) })}` }, body });
+  };
+  const lastLogLine = async () =>
+    (((await (await fetch(`${t.service.url}/api/v0/triggers/${API_ID}/logs/?limit=1`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { entries: Array<Record<string, unknown>> }).entries[0]);
+  const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; message: string; path: string; file?: string; line?: number } }).error;
+
+  it('refuses a secret in clear, and names the field', async () => {
+    const res = await api('POST', '', { id: API_ID, conditions: [{ ...hmac, secret: 'in-clear-secret-value' }], actions: [{ type: 'run-execution', step: 'noop' }] });
+    expect(res.status).toBe(422);
+    expect(await errorOf(res)).toMatchObject({ code: 'secret_not_supported', path: 'conditions[0].secret', message: expect.stringContaining('${env:NAME}') });
+  });
+
+  it('checks a body as hooklaunch.yaml is checked, naming the field at fault', async () => {
+    const res = await api('POST', '', { id: API_ID, conditions: [hmac], actions: [{ type: 'run-execution', step: 'nope' }] });
+    expect(res.status).toBe(422);
+    expect(await errorOf(res)).toMatchObject({ code: 'config_invalid', path: 'actions[0].step', message: expect.stringContaining('no step "nope"') });
+  });
+
+  it('creates, changes, pauses, resumes and deletes a trigger, each applied to the next request', async () => {
+    expect((await send('go')).status).toBe(404);
+
+    const created = await api('POST', '', { id: API_ID, title: 'Made by API', conditions: [hmac, filterOn('go')], actions: [{ type: 'run-execution', step: 'noop' }] });
+    expect(created.status).toBe(201);
+    const made = (await created.json()) as { revision: number; managed_by: string; config: unknown };
+    expect(made).toMatchObject({ managed_by: 'api', paused: false, config: { id: API_ID, conditions: [hmac, filterOn('go')] } });
+
+    const accepted = await send('go');
+    expect(accepted.status).toBe(200);
+    expect(((await accepted.json()) as { run_id?: string }).run_id).toBeDefined();
+    expect(await lastLogLine()).toMatchObject({ outcome: 'accepted', revision: made.revision });
+
+    // A merge patch replaces a list whole (RFC 7386): the new filter wants "stop".
+    const patched = await api('PATCH', `${API_ID}/`, { conditions: [hmac, filterOn('stop')], title: null });
+    expect(patched.status).toBe(200);
+    const changed = (await patched.json()) as { revision: number; config: Record<string, unknown> };
+    expect(changed.revision).toBeGreaterThan(made.revision);
+    expect(changed.config).not.toHaveProperty('title');
+    const filtered = await send('go');
+    expect(filtered.status).toBe(400);
+    expect((await errorOf(filtered)).code).toBe('filtered_out');
+
+    expect((await api('POST', `${API_ID}/pause/`)).status).toBe(200);
+    const paused = await send('stop');
+    expect(paused.status).toBe(409);
+    expect((await errorOf(paused)).code).toBe('trigger_paused');
+    expect(await lastLogLine()).toMatchObject({ outcome: 'rejected', code: 'trigger_paused' });
+
+    expect((await api('POST', `${API_ID}/resume/`)).status).toBe(200);
+    expect((await send('stop')).status).toBe(200);
+
+    const history = (await (await api('GET', `${API_ID}/revisions/`)).json()) as { revisions: Array<{ revision: number; by: string; at: number; diff: Array<{ path: string; before?: unknown; after?: unknown }> }> };
+    expect(history.revisions.map((r) => r.diff.map((d) => d.path))).toEqual([['paused'], ['paused'], ['conditions', 'title'], ['actions', 'conditions', 'id', 'title']]);
+    expect(history.revisions.every((r) => r.by === 'admin' && r.at > 0)).toBe(true);
+    expect(history.revisions[2]!.diff[0]).toEqual({ path: 'conditions', before: [hmac, filterOn('go')], after: [hmac, filterOn('stop')] });
+    expect(history.revisions[0]!.diff[0]).toEqual({ path: 'paused', before: true, after: false });
+
+    expect((await api('DELETE', `${API_ID}/`)).status).toBe(200);
+    expect((await send('stop')).status).toBe(404);
+  });
+
+  it('keeps hooklaunch.yaml\'s triggers read-only, naming their file and line', async () => {
+    const file = join(t.project.dir, 'hooklaunch.yaml');
+    const line = readFileSync(file, 'utf8').split('\n').findIndex((l) => l.includes(`id: ${FILE_ID}`)) + 1;
+    const res = await api('PATCH', `${FILE_ID}/`, { title: 'changed' });
+    expect(res.status).toBe(409);
+    expect(await errorOf(res)).toMatchObject({ code: 'trigger_file_managed', file, line, message: expect.stringContaining(`${file}:${line}`) });
+    expect((await api('POST', `${FILE_ID}/pause/`)).status).toBe(409);
+    expect((await api('POST', '', { id: FILE_ID, actions: [{ type: 'run-execution', step: 'noop' }] })).status).toBe(409);
+    const shown = (await (await api('GET', `${FILE_ID}/`)).json()) as { managed_by: string; config: { title: string } };
+    expect(shown).toMatchObject({ managed_by: 'file', line, config: { title: 'From the file' } });
+  });
+});
