@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signHmac } from '../../core/conditions/hmac.js';
+import { slackRequest, slashCommandBody } from '../helpers/provider-requests.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 
 const ADMIN = 'an-admin-token-for-tests';
@@ -28,7 +29,7 @@ const filterOn = (value: string) => ({ type: 'payload-filter', lookup: 'action',
 describe('triggers managed through the admin API', () => {
   let t: TestService;
   beforeAll(async () => {
-    t = await startTestService('- step: {name: noop, image: x, command: "true"}\n', CONFIG, { env: { HOOK_SECRET: SECRET } });
+    t = await startTestService('- step: {name: noop, image: x, command: "true"}\n', CONFIG, { env: { HOOK_SECRET: SECRET, SLACK_SECRET: 'slack-signing-secret-0123' } });
   });
   afterAll(() => t.close());
 
@@ -42,8 +43,9 @@ describe('triggers managed through the admin API', () => {
     const body = JSON.stringify({ action });
     return fetch(t.url(API_ID), { method: 'POST', headers: { 'content-type': 'application/json', 'x-signature': `sha256=${signHmac({ secret: SECRET }, { body: Buffer.from(body) })}` }, body });
   };
-  const lastLogLine = async () =>
-    (((await (await fetch(`${t.service.url}/api/v0/triggers/${API_ID}/logs/?limit=1`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { entries: Array<Record<string, unknown>> }).entries[0]);
+  const lastLogLineOf = async (id: string) =>
+    ((await (await fetch(`${t.service.url}/api/v0/triggers/${id}/logs/?limit=1`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { entries: Array<Record<string, unknown>> }).entries[0];
+  const lastLogLine = () => lastLogLineOf(API_ID);
   const errorOf = async (res: Response) => ((await res.json()) as { error: { code: string; message: string; path: string; file?: string; line?: number } }).error;
 
   it('refuses a secret in clear, and names the field', async () => {
@@ -110,5 +112,17 @@ describe('triggers managed through the admin API', () => {
     expect((await api('POST', '', { id: FILE_ID, actions: [{ type: 'run-execution', step: 'noop' }] })).status).toBe(409);
     const shown = (await (await api('GET', `${FILE_ID}/`)).json()) as { managed_by: string; config: { title: string } };
     expect(shown).toMatchObject({ managed_by: 'file', line, config: { title: 'From the file' } });
+  });
+
+  it('answers a paused Slack slash command with an ephemeral 200 that says so', async () => {
+    const SLACK_ID = '0190fe82-0000-7000-8000-00000000a002';
+    const created = await api('POST', '', { id: SLACK_ID, connector: { type: 'slack', secret: '${env:SLACK_SECRET}' }, actions: [{ type: 'run-execution', step: 'noop' }] });
+    expect(created.status).toBe(201);
+    expect((await api('POST', `${SLACK_ID}/pause/`)).status).toBe(200);
+    const signed = slackRequest(slashCommandBody({}), 'slack-signing-secret-0123', Math.floor(Date.now() / 1000));
+    const res = await fetch(t.url(SLACK_ID), { method: 'POST', headers: signed.headers, body: signed.body });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ response_type: 'ephemeral', text: 'Not run: this trigger is paused in hooklaunch.' });
+    expect(await lastLogLineOf(SLACK_ID)).toMatchObject({ outcome: 'rejected', code: 'trigger_paused', status: 200 });
   });
 });
