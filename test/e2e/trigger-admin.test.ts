@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signHmac } from '../../core/conditions/hmac.js';
-import { slackRequest, slashCommandBody } from '../helpers/provider-requests.js';
+import { randomUUID } from 'node:crypto';
+import { connectors } from '../../connectors/index.js';
+import { githubRequest, gitlabRequest, slackRequest, slashCommandBody } from '../helpers/provider-requests.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 
 const ADMIN = 'an-admin-token-for-tests';
@@ -29,7 +31,7 @@ const filterOn = (value: string) => ({ type: 'payload-filter', lookup: 'action',
 describe('triggers managed through the admin API', () => {
   let t: TestService;
   beforeAll(async () => {
-    t = await startTestService('- step: {name: noop, image: x, command: "true"}\n', CONFIG, { env: { HOOK_SECRET: SECRET, SLACK_SECRET: 'slack-signing-secret-0123' } });
+    t = await startTestService('- step: {name: noop, image: x, command: "true"}\n', CONFIG, { env: { HOOK_SECRET: SECRET, SLACK_SECRET: 'slack-signing-secret-0123', GITHUB_SECRET: 'github-webhook-secret-0123', GITLAB_SECRET: 'gitlab-webhook-token' } });
   });
   afterAll(() => t.close());
 
@@ -124,5 +126,23 @@ describe('triggers managed through the admin API', () => {
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ response_type: 'ephemeral', text: 'Not run: this trigger is paused in hooklaunch.' });
     expect(await lastLogLineOf(SLACK_ID)).toMatchObject({ outcome: 'rejected', code: 'trigger_paused', status: 200 });
+  });
+
+  // GitHub shows a failed delivery to redeliver; GitLab disables hooks for good on repeated 4xx in some releases, so it gets 503.
+  it.each([
+    { type: 'github', id: '0190fe82-0000-7000-8000-00000000a003', status: 409, request: async () => {
+      const sample = connectors.get('github')!.sample!(connectors.get('github')!.params.parse({ secret: 'github-webhook-secret-0123' }));
+      return githubRequest(JSON.parse(sample.body), 'github-webhook-secret-0123', 'push', randomUUID());
+    } },
+    { type: 'gitlab', id: '0190fe82-0000-7000-8000-00000000a004', status: 503, request: async () => gitlabRequest('gitlab-webhook-token') },
+  ])('answers a paused $type delivery with $status trigger_paused, so it can be delivered again', async ({ type, id, status, request }) => {
+    const secret = type === 'github' ? '${env:GITHUB_SECRET}' : '${env:GITLAB_SECRET}';
+    expect((await api('POST', '', { id, connector: { type, secret }, actions: [{ type: 'run-execution', step: 'noop' }] })).status).toBe(201);
+    expect((await api('POST', `${id}/pause/`)).status).toBe(200);
+    const signed = await request();
+    const res = await fetch(t.url(id), { method: 'POST', headers: signed.headers, body: signed.body });
+    expect(res.status).toBe(status);
+    expect((await errorOf(res)).code).toBe('trigger_paused');
+    expect(await lastLogLineOf(id)).toMatchObject({ outcome: 'rejected', code: 'trigger_paused', status });
   });
 });
