@@ -114,6 +114,8 @@ describe('triggers managed through the admin API', () => {
     expect((await api('POST', '', { id: FILE_ID, actions: [{ type: 'run-execution', step: 'noop' }] })).status).toBe(409);
     const shown = (await (await api('GET', `${FILE_ID}/`)).json()) as { managed_by: string; config: { title: string } };
     expect(shown).toMatchObject({ managed_by: 'file', line, config: { title: 'From the file' } });
+    const page = await (await fetch(`${t.service.url}/ui/triggers/${FILE_ID}`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
+    expect(page).toContain(`${file}:${line}`);
   });
 
   it('answers a paused Slack slash command with an ephemeral 200 that says so', async () => {
