@@ -38,7 +38,7 @@ describe('triggers managed through the admin API', () => {
   const api = (method: string, path: string, body?: unknown) =>
     fetch(`${t.service.url}/api/v0/triggers/${path}`, {
       method,
-      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${ADMIN}`, 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' },
       ...(body !== undefined && { body: JSON.stringify(body) }),
     });
   const send = (action: string) => {
