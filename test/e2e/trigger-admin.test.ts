@@ -56,6 +56,13 @@ describe('triggers managed through the admin API', () => {
     expect(await errorOf(res)).toMatchObject({ code: 'secret_not_supported', path: 'conditions[0].secret', message: expect.stringContaining('${env:NAME}') });
   });
 
+  it('needs the admin token, and says when a body is not JSON', async () => {
+    expect((await fetch(`${t.service.url}/api/v0/triggers/${FILE_ID}/`)).status).toBe(401);
+    const res = await fetch(`${t.service.url}/api/v0/triggers/`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: '{"id": ' });
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).code).toBe('unparseable_body');
+  });
+
   it('checks a body as hooklaunch.yaml is checked, naming the field at fault', async () => {
     const res = await api('POST', '', { id: API_ID, conditions: [hmac], actions: [{ type: 'run-execution', step: 'nope' }] });
     expect(res.status).toBe(422);
