@@ -13,7 +13,6 @@ import type { LiveTriggers } from '../triggers/live-triggers.js';
 import { mergePatch } from '../triggers/merge-patch.js';
 import { plainSecretPaths } from '../triggers/plain-secrets.js';
 import { triggerDiff } from '../triggers/trigger-diff.js';
-import type { LiveTrigger } from '../triggers/trigger-set.js';
 import type { HttpContext } from './context.js';
 
 type ErrorCode = 'payload_invalid' | 'unparseable_body' | 'config_invalid' | 'secret_not_supported' | 'trigger_not_found' | 'trigger_file_managed' | 'trigger_exists' | 'revision_conflict';
@@ -29,13 +28,25 @@ const STATUS: Record<ErrorCode, number> = {
   revision_conflict: 409,
 };
 
-class RouteError {
-  constructor(
-    readonly code: ErrorCode,
-    readonly message: string,
-    readonly path = '',
-    readonly extra: Record<string, unknown> = {},
-  ) {}
+/** Why a trigger route refuses: answered as `{error: {code, message, path, ...extra}}`. */
+interface Refusal {
+  readonly refused: true;
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly path: string;
+  readonly extra?: Record<string, unknown>;
+}
+
+function refusal(code: ErrorCode, message: string, path = '', extra?: Record<string, unknown>): Refusal {
+  return { refused: true, code, message, path, ...(extra && { extra }) };
+}
+
+function isRefusal(value: unknown): value is Refusal {
+  return typeof value === 'object' && value !== null && (value as { refused?: unknown }).refused === true;
+}
+
+function sendRefusal(res: Response, r: Refusal): void {
+  res.status(STATUS[r.code]).json({ error: { code: r.code, message: r.message, path: r.path, ...r.extra } });
 }
 
 /** The single `server.admin_token` is the `admin` token; named tokens (issue #13 point 5) will name themselves here. */
@@ -46,109 +57,107 @@ export function createTriggerRoutes(ctx: HttpContext, live: LiveTriggers, requir
   const json = express.json({ limit: '1mb', type: ['application/json', 'application/merge-patch+json'] });
 
   const storedDef = async (id: string): Promise<TriggerDef | undefined> => (await ctx.store.listTriggerDefs()).find((d) => d.id === id);
-  const fileManaged = (id: string): LiveTrigger | undefined => {
+  const fileManaged = (id: string): Refusal | undefined => {
     const trigger = ctx.triggers.get(id);
-    return trigger?.source.kind === 'file' ? trigger : undefined;
-  };
-  const refuseFileManaged = (trigger: LiveTrigger): never => {
-    const { file, line } = trigger.source as { file: string; line?: number };
+    if (trigger?.source.kind !== 'file') return undefined;
+    const { file, line } = trigger.source;
     const where = line === undefined ? file : `${file}:${line}`;
-    throw new RouteError('trigger_file_managed', `trigger ${trigger.id} is managed by ${where}; change it there and reload (SIGHUP or hooklaunch reload)`, '', { file, line: line ?? null });
+    return refusal('trigger_file_managed', `trigger ${id} is managed by ${where}; change it there and reload (SIGHUP or hooklaunch reload)`, '', { file, line: line ?? null });
   };
-  /** The API-managed trigger `id`, or the reason it cannot be changed here. */
-  const changeable = async (id: string): Promise<TriggerDef> => {
-    const file = fileManaged(id);
-    if (file) refuseFileManaged(file);
-    const def = await storedDef(id);
-    if (!def) throw new RouteError('trigger_not_found', `no trigger with id ${JSON.stringify(id)}`);
-    return def;
-  };
-  /** A body that may be stored: no secret in clear, and valid as a trigger of hooklaunch.yaml. */
-  const validated = (body: unknown): void => {
-    if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new RouteError('payload_invalid', 'the body must be a JSON object: a trigger as written in hooklaunch.yaml');
+  const notFound = (id: string): Refusal => refusal('trigger_not_found', `no trigger with id ${JSON.stringify(id)}`);
+  /** The API-managed trigger `id`, or why it cannot be changed here. */
+  const changeable = async (id: string): Promise<TriggerDef | Refusal> => fileManaged(id) ?? (await storedDef(id)) ?? notFound(id);
+  /** Why a body may not be stored: a secret in clear, or not valid as a trigger of hooklaunch.yaml. */
+  const invalid = (body: unknown): Refusal | undefined => {
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) return refusal('payload_invalid', 'the body must be a JSON object: a trigger as written in hooklaunch.yaml');
     const plain = plainSecretPaths(body);
     if (plain.length > 0) {
-      throw new RouteError('secret_not_supported', 'set secrets with ${env:NAME} references; stored secrets come with encryption at rest', formatPath(plain[0]!), { paths: plain.map(formatPath) });
+      return refusal('secret_not_supported', 'set secrets with ${env:NAME} references; stored secrets come with encryption at rest', formatPath(plain[0]!), { paths: plain.map(formatPath) });
     }
     const checked = checkTrigger(body, live.checkContext());
-    if (!checked.ok) {
-      const issues = checked.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
-      throw new RouteError('config_invalid', `${issues[0]!.path || 'trigger'}: ${issues[0]!.message}`, issues[0]!.path, { issues });
-    }
+    if (checked.ok) return undefined;
+    const issues = checked.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+    return refusal('config_invalid', `${issues[0]!.path || 'trigger'}: ${issues[0]!.message}`, issues[0]!.path, { issues });
   };
-  const write = async (id: string, config: unknown, paused: boolean, expectRevision: number, diff: readonly TriggerChange[], req: Request): Promise<number> => {
+  const write = async (id: string, config: unknown, paused: boolean, expectRevision: number, diff: readonly TriggerChange[], req: Request): Promise<number | Refusal> => {
     const outcome = await ctx.store.writeTriggerDef({ id, config, paused, expectRevision, atMs: ctx.clock.now(), by: actorOf(req), diff });
     if (outcome.kind === 'conflict') {
-      if (expectRevision === 0) throw new RouteError('trigger_exists', `a trigger with id ${id} already exists; change it with PATCH`, 'id');
-      throw new RouteError('revision_conflict', `trigger ${id} changed meanwhile (now at revision ${outcome.currentRevision}); read it again and retry`);
+      if (expectRevision === 0) return refusal('trigger_exists', `a trigger with id ${id} already exists; change it with PATCH`, 'id');
+      return refusal('revision_conflict', `trigger ${id} changed meanwhile (now at revision ${outcome.currentRevision}); read it again and retry`);
     }
     // This instance serves the change at once; the others see the revision on their next poll.
     await live.refresh();
     return outcome.revision;
   };
-  const view = async (id: string): Promise<Record<string, unknown>> => {
-    const file = fileManaged(id);
-    if (file && file.source.kind === 'file') {
-      return { id, managed_by: 'file', file: file.source.file, line: file.source.line ?? null, revision: 0, paused: false, url: urlOf(id), config: withoutPlainSecrets(file.source.written) };
+  const view = async (id: string): Promise<Record<string, unknown> | Refusal> => {
+    const trigger = ctx.triggers.get(id);
+    if (trigger?.source.kind === 'file') {
+      const { file, line, written } = trigger.source;
+      return { id, managed_by: 'file', file, line: line ?? null, revision: 0, paused: false, url: urlOf(id), config: withoutPlainSecrets(written) };
     }
     const def = await storedDef(id);
-    if (!def) throw new RouteError('trigger_not_found', `no trigger with id ${JSON.stringify(id)}`);
-    return { id, managed_by: 'api', revision: def.revision, paused: def.paused, updated_at: def.updatedAtMs, updated_by: def.updatedBy, url: urlOf(id), served: ctx.triggers.get(id)?.revision === def.revision, config: def.config };
+    if (!def) return notFound(id);
+    return { id, managed_by: 'api', revision: def.revision, paused: def.paused, updated_at: def.updatedAtMs, updated_by: def.updatedBy, url: urlOf(id), served: trigger?.revision === def.revision, config: def.config };
   };
   const urlOf = (id: string): string => `${ctx.publicUrl ?? ''}/api/v0/launch/${id}/`;
+  /** Runs a route; a refusal it returns is answered, anything else is the JSON answer. */
   const handle =
-    (work: (req: Request, res: Response) => Promise<void>): RequestHandler =>
+    (work: (req: Request) => Promise<{ status?: number; json: unknown } | Refusal>): RequestHandler =>
     (req, res, next) => {
-      work(req, res).catch(next);
+      work(req).then((result) => (isRefusal(result) ? sendRefusal(res, result) : void res.status(result.status ?? 200).json(result.json)), next);
     };
+  const answer = async (id: string, status?: number): Promise<{ status?: number; json: unknown } | Refusal> => {
+    const shown = await view(id);
+    return isRefusal(shown) ? shown : { ...(status !== undefined && { status }), json: shown };
+  };
   const idOf = (req: Request): string => String(req.params.id);
 
   router.post(
     '/api/v0/triggers{/}',
     requireAdmin,
     json,
-    handle(async (req, res) => {
+    handle(async (req) => {
       const body = req.body as { id?: unknown };
-      validated(body);
+      const refused = invalid(body) ?? fileManaged(String(body.id));
+      if (refused) return refused;
       const id = String(body.id);
-      const file = fileManaged(id);
-      if (file) refuseFileManaged(file);
-      const revision = await write(id, body, false, 0, triggerDiff({}, body), req);
-      res.status(201).set('location', `/api/v0/triggers/${id}/`).json({ ...(await view(id)), revision });
+      const written = await write(id, body, false, 0, triggerDiff({}, body), req);
+      return isRefusal(written) ? written : answer(id, 201);
     }),
   );
 
   router.get(
     '/api/v0/triggers/:id{/}',
     requireAdmin,
-    handle(async (req, res) => {
-      res.json(await view(idOf(req)));
-    }),
+    handle((req) => answer(idOf(req))),
   );
 
   router.patch(
     '/api/v0/triggers/:id{/}',
     requireAdmin,
     json,
-    handle(async (req, res) => {
+    handle(async (req) => {
       const def = await changeable(idOf(req));
-      if (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) throw new RouteError('payload_invalid', 'a merge patch is a JSON object (RFC 7386)');
+      if (isRefusal(def)) return def;
+      if (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) return refusal('payload_invalid', 'a merge patch is a JSON object (RFC 7386)');
       const next = mergePatch(def.config, req.body) as { id?: unknown };
-      if (next.id !== def.id) throw new RouteError('payload_invalid', 'the id cannot change: it is the trigger\'s URL; create a new trigger instead', 'id');
-      validated(next);
+      if (next.id !== def.id) return refusal('payload_invalid', "the id cannot change: it is the trigger's URL; create a new trigger instead", 'id');
+      const refused = invalid(next);
+      if (refused) return refused;
       const diff = triggerDiff(def.config, next);
-      if (diff.length > 0) await write(def.id, next, def.paused, def.revision, diff, req);
-      res.json(await view(def.id));
+      const written = diff.length > 0 ? await write(def.id, next, def.paused, def.revision, diff, req) : def.revision;
+      return isRefusal(written) ? written : answer(def.id);
     }),
   );
 
   router.delete(
     '/api/v0/triggers/:id{/}',
     requireAdmin,
-    handle(async (req, res) => {
+    handle(async (req) => {
       const def = await changeable(idOf(req));
-      const revision = await write(def.id, undefined, false, def.revision, triggerDiff(def.config, {}), req);
-      res.json({ id: def.id, deleted: true, revision });
+      if (isRefusal(def)) return def;
+      const written = await write(def.id, undefined, false, def.revision, triggerDiff(def.config, {}), req);
+      return isRefusal(written) ? written : { json: { id: def.id, deleted: true, revision: written } };
     }),
   );
 
@@ -156,10 +165,11 @@ export function createTriggerRoutes(ctx: HttpContext, live: LiveTriggers, requir
     router.post(
       `/api/v0/triggers/:id/${action}{/}`,
       requireAdmin,
-      handle(async (req, res) => {
+      handle(async (req) => {
         const def = await changeable(idOf(req));
-        if (def.paused !== paused) await write(def.id, def.config, paused, def.revision, [{ path: 'paused', before: def.paused, after: paused }], req);
-        res.json(await view(def.id));
+        if (isRefusal(def)) return def;
+        const written = def.paused === paused ? def.revision : await write(def.id, def.config, paused, def.revision, [{ path: 'paused', before: def.paused, after: paused }], req);
+        return isRefusal(written) ? written : answer(def.id);
       }),
     );
   }
@@ -167,21 +177,20 @@ export function createTriggerRoutes(ctx: HttpContext, live: LiveTriggers, requir
   router.get(
     '/api/v0/triggers/:id/revisions{/}',
     requireAdmin,
-    handle(async (req, res) => {
+    handle(async (req) => {
       const id = idOf(req);
       const file = fileManaged(id);
-      if (file) refuseFileManaged(file);
+      if (file) return file;
       const revisions = await ctx.store.triggerRevisions(id);
-      if (revisions.length === 0) throw new RouteError('trigger_not_found', `no trigger with id ${JSON.stringify(id)} was ever managed through the API`);
-      res.json({ revisions: revisions.map((r) => ({ revision: r.revision, at: r.atMs, by: r.by, diff: r.diff, paused: r.paused, deleted: r.config === undefined, config: r.config ?? null })) });
+      if (revisions.length === 0) return refusal('trigger_not_found', `no trigger with id ${JSON.stringify(id)} was ever managed through the API`);
+      return { json: { revisions: revisions.map((r) => ({ revision: r.revision, at: r.atMs, by: r.by, diff: r.diff, paused: r.paused, deleted: r.config === undefined, config: r.config ?? null })) } };
     }),
   );
 
+  // express.json's own refusals: a body that is not JSON, or too large.
   router.use('/api/v0/triggers', (error: unknown, _req: Request, res: Response, next: NextFunction) => {
-    if (error instanceof RouteError) return void res.status(STATUS[error.code]).json({ error: { code: error.code, message: error.message, path: error.path, ...error.extra } });
-    // express.json's own refusals: a body that is not JSON, or too large.
-    const status = (error as { status?: number; type?: string }).status;
-    if ((error as { type?: string }).type === 'entity.parse.failed') return void res.status(400).json({ error: { code: 'unparseable_body', message: 'the body is not valid JSON', path: '' } });
+    const { status, type } = error as { status?: number; type?: string };
+    if (type === 'entity.parse.failed') return sendRefusal(res, refusal('unparseable_body', 'the body is not valid JSON'));
     if (status === 413) return void res.status(413).json({ error: { code: 'body_too_large', message: 'a trigger body may be up to 1 MiB', path: '' } });
     next(error);
   });
