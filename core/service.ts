@@ -110,7 +110,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     config.launcher.kind === 'valohai' ? config.launcher.payload_url_ttl : 7 * 86_400,
   );
   const notifier = createRunNotifier(store, triggers, logger);
-  const alerts = createFailureNotifier({ config, clock, logger, metrics });
+  const alerts = createFailureNotifier({ config, clock, logger, metrics, triggerTargets: (id) => triggers.get(id)?.config.notify });
   const titleOf = (triggerId: string): string => triggers.get(triggerId)?.title ?? '';
   // The one place launched work's end is counted and alerted on, local or remote. A failed pipeline
   // node is counted, but its pipeline's end is what is notified (once, with the node's output).

@@ -3,6 +3,7 @@
  * the real HTTP server: create, change, pause and delete apply to the next request, no restart.
  */
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signHmac } from '../../core/conditions/hmac.js';
@@ -19,6 +20,7 @@ const SECRET = 'trigger-admin-signing-secret';
 const CONFIG = `
 server:
   admin_token: ${ADMIN}
+rejecting: {ratio: 0.5, min_requests: 2, window: 60}
 triggers:
   - id: ${FILE_ID}
     title: From the file
@@ -153,5 +155,28 @@ describe('triggers managed through the admin API', () => {
     expect(res.status).toBe(status);
     expect((await errorOf(res)).code).toBe('trigger_paused');
     expect(await lastLogLineOf(id)).toMatchObject({ outcome: 'rejected', code: 'trigger_paused', status });
+  });
+
+  it("notifies an API-managed trigger's own targets", async () => {
+    const received: string[] = [];
+    const sink = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        received.push(body);
+        res.end();
+      });
+    });
+    await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', resolve));
+    try {
+      const id = '0190fe82-0000-7000-8000-00000000a005';
+      const target = { url: `http://127.0.0.1:${(sink.address() as { port: number }).port}/alerts`, kind: 'http', on: ['rejecting'] };
+      expect((await api('POST', '', { id, title: 'Alerting', conditions: [hmac], notify: [target], actions: [{ type: 'run-execution', step: 'noop' }] })).status).toBe(201);
+      for (let i = 0; i < 2; i++) expect((await fetch(t.url(id), { method: 'POST', body: '{}' })).status).toBe(400);
+      await expect.poll(() => received.length, { timeout: 3000, interval: 50 }).toBe(1);
+      expect(JSON.parse(received[0]!)).toMatchObject({ event: 'rejecting', trigger_id: id, trigger_title: 'Alerting' });
+    } finally {
+      sink.close();
+    }
   });
 });
