@@ -122,10 +122,10 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   let remote: ValohaiBackend | undefined;
   let backend: LaunchBackend;
   if (config.launcher.kind === 'local') {
-    local = createLocalBackend({ loaded, launcher: config.launcher, store, clock, logger, workRoot, killGraceMs: options.killGraceMs, shutdownGraceMs: options.shutdownGraceMs, onRunChanged: (id) => notifier.runChanged(id), onExecutionEnded });
+    local = createLocalBackend({ loaded, currentProject: () => live.project(), launcher: config.launcher, store, clock, logger, workRoot, killGraceMs: options.killGraceMs, shutdownGraceMs: options.shutdownGraceMs, onRunChanged: (id) => notifier.runChanged(id), onExecutionEnded });
     backend = local;
   } else {
-    remote = createValohaiBackend({ config: config.launcher, loaded, store, payloadUrls, clock, logger, onExecutionEnded, onRunChanged: (id) => notifier.runChanged(id) });
+    remote = createValohaiBackend({ config: config.launcher, loaded, currentProject: () => live.project(), store, payloadUrls, clock, logger, onExecutionEnded, onRunChanged: (id) => notifier.runChanged(id) });
     backend = remote;
   }
   const worker = createLaunchWorker({

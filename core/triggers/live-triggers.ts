@@ -8,12 +8,15 @@ import { checkTrigger, type TriggerCheckContext } from '../config/check-trigger.
 import { ConfigError, formatIssue } from '../config/config-error.js';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
 import type { Store, TriggerDef } from '../store/store.js';
+import type { ValohaiProject } from '../valohai-yaml/load-valohai-yaml.js';
 import { widenRedaction, type Redaction } from '../trigger-log/redaction.js';
 import { compileTrigger } from './compile-trigger.js';
 import { createTriggerSet, type LiveTrigger, type TriggerSet } from './trigger-set.js';
 
 export interface LiveTriggers {
   readonly set: TriggerSet;
+  /** valohai.yaml as last (re)loaded: what launches run when an action names no commit. */
+  project(): ValohaiProject;
   /** How a trigger body sent to the admin API is checked (the loader's own checks). */
   checkContext(): TriggerCheckContext;
   /** Applies the store's triggers if its revision moved. */
@@ -96,6 +99,7 @@ export async function createLiveTriggers({ loaded: initial, store, logger, redac
   let timer: NodeJS.Timeout | undefined;
   return {
     set,
+    project: () => loaded.project,
     checkContext,
     refresh,
     reloadFile() {

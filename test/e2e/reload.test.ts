@@ -3,7 +3,7 @@
  * invalid file keeps the running triggers and logs every issue with its line (issue #13 point 2).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -13,9 +13,9 @@ const CLI = join(import.meta.dirname, '../../core/cli/main.ts');
 const FIRST = '0190fe82-0000-7000-8000-0000000000b1';
 const SECOND = '0190fe82-0000-7000-8000-0000000000b2';
 
-const config = (ids: string[], extra = '') => `store: {url: "sqlite:state.db"}
+const config = (ids: string[], extra = '', step = 'noop') => `store: {url: "sqlite:state.db"}
 triggers:
-${ids.map((id) => `  - id: ${id}\n    actions: [{type: run-execution, step: noop}]\n`).join('')}${extra}`;
+${ids.map((id) => `  - id: ${id}\n    actions: [{type: run-execution, step: ${step}}]\n`).join('')}${extra}`;
 
 describe('reloading hooklaunch.yaml while serving', () => {
   const cleanups: Array<() => void> = [];
@@ -47,9 +47,13 @@ describe('reloading hooklaunch.yaml while serving', () => {
     expect(await send(FIRST)).toBe(200);
     expect(await send(SECOND)).toBe(404);
 
-    writeFileSync(file, config([SECOND]));
+    // valohai.yaml is re-read too: the new trigger's new step runs.
+    const marker = join(dir, 'added-step-ran');
+    writeFileSync(join(dir, 'valohai.yaml'), `- step: {name: noop, image: x, command: "true"}\n- step: {name: added, image: x, command: "touch ${marker}"}\n`);
+    writeFileSync(file, config([SECOND], '', 'added'));
     await promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, 'reload', '--config', file]);
     await expect.poll(() => send(SECOND), { timeout: 3000, interval: 50 }).toBe(200);
     expect(await send(FIRST)).toBe(404);
+    await expect.poll(() => existsSync(marker), { timeout: 10_000, interval: 100 }).toBe(true);
   });
 });
