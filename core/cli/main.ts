@@ -8,8 +8,9 @@ import { Command, InvalidArgumentError } from 'commander';
 import { connectors } from '../../connectors/index.js';
 import { generateParser } from '../codegen/generate-parser.js';
 import { preflight } from '../config/preflight.js';
-import { ConfigError } from '../config/config-error.js';
-import { loadConfig, type LoadedConfig } from '../config/load-config.js';
+import { ConfigError, formatPath } from '../config/config-error.js';
+import { checkTrigger } from '../config/check-trigger.js';
+import { loadConfig, type ConnectorBinding, type LoadedConfig } from '../config/load-config.js';
 import type { TriggerConfig } from '../config/schema.js';
 import { uuidv7 } from '../ids.js';
 import { summariseRun } from '../launch/run-status.js';
@@ -300,6 +301,23 @@ async function followRun(store: Store, first: RunRecord): Promise<void> {
   }
 }
 
+/** A trigger of the file, or one managed through the admin API (its `${env:…}` secrets resolved from this environment). */
+async function findTrigger(loaded: LoadedConfig, triggerId: string): Promise<{ trigger: TriggerConfig; binding?: ConnectorBinding | undefined } | undefined> {
+  const inFile = loaded.config.triggers.find((t) => t.id === triggerId);
+  if (inFile) return { trigger: inFile, binding: loaded.connectors.get(triggerId) };
+  if (loaded.storeUrl.startsWith('sqlite:') && !existsSync(loaded.storeUrl.slice('sqlite:'.length))) return undefined;
+  const store = await openStore(loaded.storeUrl);
+  try {
+    const def = (await store.listTriggerDefs()).find((d) => d.id === triggerId);
+    if (!def) return undefined;
+    const checked = checkTrigger(def.config, { registry: loaded.registry, maxInflightBytesPerTrigger: loaded.config.server.limits.max_inflight_bytes_per_trigger, project: loaded.project, env: loaded.env });
+    if (!checked.ok) throw new InvalidArgumentError(`trigger ${triggerId} (revision ${def.revision}) does not compile here: ${checked.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`);
+    return { trigger: checked.trigger, binding: checked.binding };
+  } finally {
+    await store.close();
+  }
+}
+
 program
   .command('send')
   .description("send a request signed the way a trigger expects it (its connector's or its conditions' scheme) and print the answer")
@@ -313,9 +331,9 @@ program
   .option('--print-curl', 'print the equivalent curl command instead of sending')
   .action(async (triggerId: string, options: { config: string; data?: string; body?: string; contentType?: string; url?: string; header: string[]; printCurl?: boolean }) => {
     const loaded = loadConfig(options.config, process.env, connectors);
-    const trigger = loaded.config.triggers.find((t) => t.id === triggerId);
-    if (!trigger) throw new InvalidArgumentError(`no trigger ${triggerId} in ${loaded.file}`);
-    const binding = loaded.connectors.get(triggerId);
+    const found = await findTrigger(loaded, triggerId);
+    if (!found) throw new InvalidArgumentError(`no trigger ${triggerId} in ${loaded.file} or in the store`);
+    const { trigger, binding } = found;
     const sample = binding?.connector.sample?.(binding.params);
     const body = options.body !== undefined ? await readFile(options.body) : Buffer.from(options.data ?? sample?.body ?? '{}');
     const contentType = options.contentType ?? (options.data === undefined && options.body === undefined ? sample?.contentType : undefined) ?? 'application/json';

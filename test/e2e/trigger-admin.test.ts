@@ -4,6 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signHmac } from '../../core/conditions/hmac.js';
@@ -178,5 +180,13 @@ describe('triggers managed through the admin API', () => {
     } finally {
       sink.close();
     }
+  });
+
+  it('`hooklaunch send` signs a request for an API-managed trigger with the secret its reference names', async () => {
+    const id = '0190fe82-0000-7000-8000-00000000a006';
+    expect((await api('POST', '', { id, conditions: [hmac], actions: [{ type: 'run-execution', step: 'noop' }] })).status).toBe(201);
+    const cli = join(import.meta.dirname, '../../core/cli/main.ts');
+    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', cli, 'send', id, '--config', join(t.project.dir, 'hooklaunch.yaml'), '--url', t.service.url], { env: { ...process.env, HOOK_SECRET: SECRET } });
+    expect(stdout).toMatch(/^200 OK/);
   });
 });
