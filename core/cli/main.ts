@@ -114,7 +114,13 @@ program
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     // SIGHUP re-reads hooklaunch.yaml's triggers; an invalid file keeps the running ones (each issue is logged with its line).
     process.on('SIGHUP', () => {
-      if (!closing) service.liveTriggers.reloadFile();
+      if (closing) return;
+      try {
+        service.liveTriggers.reloadFile();
+      } catch (error) {
+        // A bug while reloading must not take the running service down with it.
+        process.stderr.write(`reload failed, the running triggers stay: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      }
     });
   });
 
