@@ -89,6 +89,11 @@ export interface Connector<Params = unknown, Payload = unknown> {
   filter?(delivery: Delivery<Payload>, params: Params): string | undefined;
   /** The answer to a delivery that is not launched because a filter said no (2xx, so providers do not retry). */
   ignored(reason: string, delivery: Delivery<Payload>, params: Params): ResponseSpec;
+  /**
+   * The answer to a delivery while its trigger is paused. Absent: 409 `trigger_paused`, a failed
+   * delivery the provider shows (and lets the user redeliver, or retries by itself).
+   */
+  paused?(delivery: Delivery<Payload>, params: Params): ResponseSpec;
   /** The answer to a launched (or repeated) delivery when the trigger sets no `response`. */
   accepted(runId: string, delivery: Delivery<Payload>, params: Params): ResponseSpec;
   /**

@@ -26,6 +26,8 @@ export const REJECT_STATUS = {
   /** The sender is set up so that nothing it sends can launch (Datadog's default payload); the page and `check` flag the trigger. */
   sender_misconfigured: 422,
   rate_limited: 400,
+  /** Paused through the admin API: nothing launches, every request is logged; connectors may answer in their provider's form. */
+  trigger_paused: 409,
   run_not_found: 404,
   url_signature_invalid: 403,
   url_expired: 403,

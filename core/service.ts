@@ -27,7 +27,8 @@ import { createRunNotifier } from './notify/run-notifier.js';
 import { startRetention } from './store/retention.js';
 import { openStore } from './store/open-store.js';
 import type { Store } from './store/store.js';
-import { compileTrigger, type CompiledTrigger } from './triggers/compile-trigger.js';
+import { createLiveTriggers, type LiveTriggers } from './triggers/live-triggers.js';
+import type { TriggerSet } from './triggers/trigger-set.js';
 import { createRedaction } from './trigger-log/redaction.js';
 import { createRejectionLog, type RejectionLog } from './trigger-log/rejection-log.js';
 import { describeSecretKey, loadSecretKey, type SecretKey } from './secrets/secret-key.js';
@@ -49,6 +50,8 @@ export interface ServiceOptions {
   readonly instance?: string;
   /** Where HOOKLAUNCH_SECRET_KEY is read from (default: process.env). */
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** How often the store is asked for trigger changes made by other instances (default 1000 ms). */
+  readonly triggerPollMs?: number;
 }
 
 export interface Service {
@@ -63,7 +66,9 @@ export interface Service {
   /** Follows what the Valohai launcher created, when the launcher is Valohai. */
   readonly follower?: StatusFollower | undefined;
   readonly payloadUrls: PayloadUrlSigner;
-  readonly triggers: ReadonlyMap<string, CompiledTrigger>;
+  readonly triggers: TriggerSet;
+  /** Reloads hooklaunch.yaml (SIGHUP), follows the store's trigger revisions. */
+  readonly liveTriggers: LiveTriggers;
   /** Seals and opens secrets set through the admin API or page (core/secrets/secret-box.ts). */
   readonly secretKey: SecretKey;
   /** Request-body bytes held in memory (`server.limits`); tests read it to see it return to zero. */
@@ -89,8 +94,10 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   logger.info({ secretKey: describeSecretKey(secretKey) }, 'secret key loaded');
   // Instances sharing a PostgreSQL store need distinct names: they own the executions they run.
   const store = await openStore(loaded.storeUrl, options.instance ?? process.env.HOOKLAUNCH_INSTANCE ?? `${hostname()}:${options.port ?? config.server.port}`);
-  const triggers = new Map(config.triggers.map((t) => [t.id, compileTrigger(t, loaded.project, loaded.connectors.get(t.id))]));
-  const redaction = createRedaction([...triggers.values()].map((t) => t.credentials), loaded.sensitiveHeaders);
+  // Every trigger's credential locations are added as it is compiled (live-triggers widens it).
+  const redaction = createRedaction([], loaded.sensitiveHeaders);
+  const live = await createLiveTriggers({ loaded, store, logger, redaction, ...(options.triggerPollMs !== undefined && { pollMs: options.triggerPollMs }) });
+  const triggers = live.set;
   const { limits } = config.server;
   const inflight = createInflightBudget({ maxBytes: limits.max_inflight_bytes, maxBytesPerTrigger: limits.max_inflight_bytes_per_trigger });
   const queueDepths = createQueueDepths(store, config.launcher.kind);
@@ -112,7 +119,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     config.launcher.kind === 'valohai' ? config.launcher.payload_url_ttl : 7 * 86_400,
   );
   const notifier = createRunNotifier(store, triggers, logger, clock);
-  const alerts = createFailureNotifier({ config, clock, logger, metrics });
+  const alerts = createFailureNotifier({ config, clock, logger, metrics, triggerTargets: (id) => triggers.get(id)?.config.notify });
   const titleOf = (triggerId: string): string => triggers.get(triggerId)?.title ?? '';
   // The one place launched work's end is counted and alerted on, local or remote. A failed pipeline
   // node is counted, but its pipeline's end is what is notified (once, with the node's output).
@@ -124,10 +131,10 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   let remote: ValohaiBackend | undefined;
   let backend: LaunchBackend;
   if (config.launcher.kind === 'local') {
-    local = createLocalBackend({ loaded, launcher: config.launcher, store, clock, logger, workRoot, killGraceMs: options.killGraceMs, shutdownGraceMs: options.shutdownGraceMs, onRunChanged: (id) => notifier.runChanged(id), onExecutionEnded });
+    local = createLocalBackend({ loaded, currentProject: () => live.project(), launcher: config.launcher, store, clock, logger, workRoot, killGraceMs: options.killGraceMs, shutdownGraceMs: options.shutdownGraceMs, onRunChanged: (id) => notifier.runChanged(id), onExecutionEnded });
     backend = local;
   } else {
-    remote = createValohaiBackend({ config: config.launcher, loaded, store, payloadUrls, clock, logger, onExecutionEnded, onRunChanged: (id) => notifier.runChanged(id) });
+    remote = createValohaiBackend({ config: config.launcher, loaded, currentProject: () => live.project(), store, payloadUrls, clock, logger, onExecutionEnded, onRunChanged: (id) => notifier.runChanged(id) });
     backend = remote;
   }
   const worker = createLaunchWorker({
@@ -147,6 +154,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   });
   const server = createHttpServer({
     triggers,
+    liveTriggers: live,
     redaction,
     store,
     rejections,
@@ -186,6 +194,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
 
   await store.takeOver();
   await backend.start();
+  live.start();
   // HOOKLAUNCH_PAUSE_LAUNCHES=1 accepts and queues durably without launching (maintenance, benchmarks).
   if (process.env.HOOKLAUNCH_PAUSE_LAUNCHES !== '1') worker.start();
   await new Promise<void>((resolve, reject) => {
@@ -213,6 +222,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     payloadUrls,
     triggers,
     secretKey,
+    liveTriggers: live,
     inflight,
     async settled() {
       for (;;) {
@@ -239,6 +249,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
         });
         server.closeIdleConnections();
       });
+      live.stop();
       await worker.stop();
       await backend.stop();
       await notifier.idle();

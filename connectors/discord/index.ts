@@ -4,7 +4,7 @@ import { filterDiscord } from './filters.js';
 import { discordParams, type DiscordParams } from './params.js';
 import { parseDiscord } from './parse.js';
 import { discordPayload, type DiscordPayload } from './payload.js';
-import { acceptedDiscord, followUpDiscord, handshakeDiscord, ignoredDiscord } from './respond.js';
+import { acceptedDiscord, followUpDiscord, handshakeDiscord, ignoredDiscord, pausedDiscord } from './respond.js';
 import { sampleDiscord, verifyDiscord } from './verify.js';
 
 export const discord = defineConnector<DiscordParams, DiscordPayload>({
@@ -24,6 +24,7 @@ export const discord = defineConnector<DiscordParams, DiscordPayload>({
   handshake: handshakeDiscord,
   filter: filterDiscord,
   ignored: ignoredDiscord,
+  paused: pausedDiscord,
   accepted: acceptedDiscord,
   sample: sampleDiscord,
   followUp: followUpDiscord,

@@ -29,6 +29,11 @@ export function ignoredDiscord(reason: string): ResponseSpec {
   return { status: 200, json: { type: 4, data: { content: `Not run: ${reason}`, flags: EPHEMERAL } } };
 }
 
+/** Paused: Discord needs an interaction answer within 3 s, else the user sees only "interaction failed". */
+export function pausedDiscord(): ResponseSpec {
+  return { status: 200, json: { type: 4, data: { content: 'Not run: this trigger is paused in hooklaunch.', flags: EPHEMERAL } } };
+}
+
 const PHASE: Record<RunProgress['phase'], string> = { started: '⏳ Run {run_id} started', failed: '❌ Run {run_id} failed', completed: '✅ Run {run_id} completed' };
 
 /** Edits the deferred message through the interaction's webhook (valid 15 minutes). */

@@ -4,7 +4,7 @@ import { filterGitlab } from './filters.js';
 import { gitlabParams, type GitlabParams } from './params.js';
 import { parseGitlab } from './parse.js';
 import { gitlabPayload, type GitlabPayload } from './payload.js';
-import { acceptedGitlab, ignoredGitlab } from './respond.js';
+import { acceptedGitlab, ignoredGitlab, pausedGitlab } from './respond.js';
 import { sampleGitlab, signGitlab, verifyGitlab } from './verify.js';
 
 export const gitlab = defineConnector<GitlabParams, GitlabPayload>({
@@ -26,6 +26,7 @@ export const gitlab = defineConnector<GitlabParams, GitlabPayload>({
   parse: parseGitlab,
   filter: filterGitlab,
   ignored: ignoredGitlab,
+  paused: pausedGitlab,
   accepted: acceptedGitlab,
   sign: signGitlab,
   sample: sampleGitlab,

@@ -4,7 +4,7 @@ import { filterSlack } from './filters.js';
 import { slackParams, type SlackParams } from './params.js';
 import { parseSlack } from './parse.js';
 import { slackPayload, type SlackPayload } from './payload.js';
-import { acceptedSlack, followUpSlack, handshakeSlack, ignoredSlack } from './respond.js';
+import { acceptedSlack, followUpSlack, handshakeSlack, ignoredSlack, pausedSlack } from './respond.js';
 import { sampleSlack, signSlack, verifySlack } from './verify.js';
 
 export const slack = defineConnector<SlackParams, SlackPayload>({
@@ -25,6 +25,7 @@ export const slack = defineConnector<SlackParams, SlackPayload>({
   handshake: handshakeSlack,
   filter: filterSlack,
   ignored: ignoredSlack,
+  paused: pausedSlack,
   accepted: acceptedSlack,
   followUp: followUpSlack,
 });

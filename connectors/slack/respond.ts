@@ -29,6 +29,15 @@ export function ignoredSlack(reason: string, { payload }: Delivery<SlackPayload>
   return isSlashCommand(payload) ? { status: 200, json: { response_type: 'ephemeral', text: `Not run: ${reason}` } } : EMPTY;
 }
 
+/**
+ * Paused: a slash command's user sees why in Slack (an ephemeral 200: Slack shows any other
+ * status as a bare "failed with the error http_client_error"); an event gets an empty 200, as
+ * Slack disables event subscriptions that keep failing and retries only three times anyway.
+ */
+export function pausedSlack({ payload }: Delivery<SlackPayload>): ResponseSpec {
+  return isSlashCommand(payload) ? { status: 200, json: { response_type: 'ephemeral', text: 'Not run: this trigger is paused in hooklaunch.' } } : EMPTY;
+}
+
 const PHASE_TEXT: Record<RunProgress['phase'], string> = {
   started: ':hourglass_flowing_sand: Run {run_id} started',
   failed: ':x: Run {run_id} failed',

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-/** The `hooklaunch` command: serve, check, new-id, logs, runs, send, replay, codegen, init, schema. The composition root: it hands the connector registry to the core. */
-import { existsSync, readdirSync } from 'node:fs';
+/** The `hooklaunch` command: serve, check, new-id, logs, runs, send, replay, reload, codegen, init, schema. The composition root: it hands the connector registry to the core. */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,9 +9,10 @@ import { connectors } from '../../connectors/index.js';
 import { generateParser } from '../codegen/generate-parser.js';
 import { adminTokensOf } from '../config/admin-tokens.js';
 import { preflight } from '../config/preflight.js';
-import { ConfigError } from '../config/config-error.js';
+import { ConfigError, formatPath } from '../config/config-error.js';
+import { checkTrigger } from '../config/check-trigger.js';
 import { CONFIG_SCHEMA_FILE, configJsonSchema } from '../config/config-json-schema.js';
-import { loadConfig, type LoadedConfig } from '../config/load-config.js';
+import { loadConfig, type ConnectorBinding, type LoadedConfig } from '../config/load-config.js';
 import type { TriggerConfig } from '../config/schema.js';
 import { uuidv7 } from '../ids.js';
 import { summariseRun } from '../launch/run-status.js';
@@ -115,6 +116,38 @@ program
     };
     process.on('SIGINT', () => shutdown('SIGINT'));
     process.on('SIGTERM', () => shutdown('SIGTERM'));
+    // SIGHUP re-reads hooklaunch.yaml's triggers; an invalid file keeps the running ones (each issue is logged with its line).
+    process.on('SIGHUP', () => {
+      if (closing) return;
+      try {
+        service.liveTriggers.reloadFile();
+      } catch (error) {
+        // A bug while reloading must not take the running service down with it.
+        process.stderr.write(`reload failed, the running triggers stay: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      }
+    });
+  });
+
+program
+  .command('reload')
+  .description('make the running `serve` re-read hooklaunch.yaml (SIGHUP); an invalid file keeps the running triggers')
+  .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
+  .action((options: { config: string }) => {
+    const loaded = loadConfig(options.config, process.env, connectors);
+    if (!loaded.storeUrl.startsWith('sqlite:')) {
+      throw new InvalidArgumentError('with a PostgreSQL store several instances may serve: send SIGHUP to each (kill -HUP <pid>)');
+    }
+    // `serve` holds this lock file for as long as it runs, with its pid in it.
+    const lock = `${loaded.storeUrl.slice('sqlite:'.length)}.serve.lock`;
+    let pid: number;
+    try {
+      pid = Number(readFileSync(lock, 'utf8'));
+    } catch {
+      throw new InvalidArgumentError(`no hooklaunch is serving ${loaded.storeUrl} (no ${lock})`);
+    }
+    if (!Number.isInteger(pid) || pid <= 0) throw new InvalidArgumentError(`${lock} holds no pid`);
+    process.kill(pid, 'SIGHUP');
+    process.stdout.write(`asked hooklaunch (pid ${pid}) to reload ${loaded.file}; its log says whether the file was taken\n`);
   });
 
 program
@@ -281,6 +314,23 @@ async function followRun(store: Store, first: RunRecord): Promise<void> {
   }
 }
 
+/** A trigger of the file, or one managed through the admin API (its `${env:…}` secrets resolved from this environment). */
+async function findTrigger(loaded: LoadedConfig, triggerId: string): Promise<{ trigger: TriggerConfig; binding?: ConnectorBinding | undefined } | undefined> {
+  const inFile = loaded.config.triggers.find((t) => t.id === triggerId);
+  if (inFile) return { trigger: inFile, binding: loaded.connectors.get(triggerId) };
+  if (loaded.storeUrl.startsWith('sqlite:') && !existsSync(loaded.storeUrl.slice('sqlite:'.length))) return undefined;
+  const store = await openStore(loaded.storeUrl);
+  try {
+    const def = (await store.listTriggerDefs()).find((d) => d.id === triggerId);
+    if (!def) return undefined;
+    const checked = checkTrigger(def.config, { registry: loaded.registry, maxInflightBytesPerTrigger: loaded.config.server.limits.max_inflight_bytes_per_trigger, project: loaded.project, env: loaded.env });
+    if (!checked.ok) throw new InvalidArgumentError(`trigger ${triggerId} (revision ${def.revision}) does not compile here: ${checked.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`);
+    return { trigger: checked.trigger, binding: checked.binding };
+  } finally {
+    await store.close();
+  }
+}
+
 program
   .command('send')
   .description("send a request signed the way a trigger expects it (its connector's or its conditions' scheme) and print the answer")
@@ -294,9 +344,9 @@ program
   .option('--print-curl', 'print the equivalent curl command instead of sending')
   .action(async (triggerId: string, options: { config: string; data?: string; body?: string; contentType?: string; url?: string; header: string[]; printCurl?: boolean }) => {
     const loaded = loadConfig(options.config, process.env, connectors);
-    const trigger = loaded.config.triggers.find((t) => t.id === triggerId);
-    if (!trigger) throw new InvalidArgumentError(`no trigger ${triggerId} in ${loaded.file}`);
-    const binding = loaded.connectors.get(triggerId);
+    const found = await findTrigger(loaded, triggerId);
+    if (!found) throw new InvalidArgumentError(`no trigger ${triggerId} in ${loaded.file} or in the store`);
+    const { trigger, binding } = found;
     const sample = binding?.connector.sample?.(binding.params);
     const body = options.body !== undefined ? await readFile(options.body) : Buffer.from(options.data ?? sample?.body ?? '{}');
     const contentType = options.contentType ?? (options.data === undefined && options.body === undefined ? sample?.contentType : undefined) ?? 'application/json';

@@ -13,10 +13,15 @@ export interface PathIssue {
 /** Checks what the schema alone cannot: names that must exist in valohai.yaml, and conditions that need each other. */
 export function crossCheckActions(config: Config, project: ValohaiProject): PathIssue[] {
   const issues: PathIssue[] = [];
-  config.triggers.forEach((trigger, t) => {
-    checkConditions(trigger, ['triggers', t], issues);
-    trigger.actions.forEach((action, a) => checkAction(action, project, ['triggers', t, 'actions', a], issues));
-  });
+  config.triggers.forEach((trigger, t) => issues.push(...crossCheckTrigger(trigger, project, ['triggers', t])));
+  return issues;
+}
+
+/** The same checks for one trigger, its issues' paths under `at`. */
+export function crossCheckTrigger(trigger: TriggerConfig, project: ValohaiProject, at: readonly PropertyKey[] = []): PathIssue[] {
+  const issues: PathIssue[] = [];
+  checkConditions(trigger, [...at], issues);
+  trigger.actions.forEach((action, a) => checkAction(action, project, [...at, 'actions', a], issues));
   return issues;
 }
 

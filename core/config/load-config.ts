@@ -7,6 +7,7 @@ import { ConfigError, formatPath, type ConfigIssue } from './config-error.js';
 import { resolveEnvRefs, type MissingEnv } from './env-refs.js';
 import { parseWithEnvScalars } from './parse-with-env-scalars.js';
 import { configSchema, type Config } from './schema.js';
+import { bindConnector } from './check-trigger.js';
 import { crossCheckActions } from './cross-check-actions.js';
 import { lineOf } from './yaml-lines.js';
 
@@ -26,6 +27,18 @@ export interface LoadedConfig {
   readonly connectors: ReadonlyMap<string, ConnectorBinding>;
   /** Credential headers of every registered connector (redacted on every trigger). */
   readonly sensitiveHeaders: ReadonlySet<string>;
+  /** The connectors a trigger may name (triggers created through the admin API are checked against them). */
+  readonly registry: ConnectorRegistry;
+  /** Where `${env:…}` references were resolved (and are, for triggers stored through the admin API). */
+  readonly env: NodeJS.ProcessEnv;
+  /** Each trigger as written (`${env:…}` references unresolved) and its line, for the admin API's read-only view. */
+  readonly fileTriggers: readonly FileTrigger[];
+}
+
+export interface FileTrigger {
+  readonly id: string;
+  readonly written: unknown;
+  readonly line?: number | undefined;
 }
 
 export interface ConnectorBinding {
@@ -64,8 +77,9 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv =
   }
   const missing: MissingEnv[] = [];
   const envNames = new Set<string>();
+  const written = (doc.toJS() ?? {}) as { triggers?: unknown };
   const wholeRefs: PropertyKey[][] = [];
-  const resolved = resolveEnvRefs(doc.toJS() ?? {}, env, missing, envNames, [], wholeRefs);
+  const resolved = resolveEnvRefs(written, env, missing, envNames, [], wholeRefs);
   if (missing.length > 0) {
     throw new ConfigError(
       file,
@@ -82,30 +96,13 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv =
   const connectors = new Map<string, ConnectorBinding>();
   const connectorIssues: ConfigIssue[] = [];
   config.triggers.forEach((trigger, index) => {
-    if (!trigger.connector) return;
-    const { type, ...rest } = trigger.connector;
-    const at = ['triggers', index, 'connector'];
-    const connector = registry.get(type);
-    if (!connector) {
-      connectorIssues.push({ path: formatPath([...at, 'type']), line: lineOf(doc, lines, [...at, 'type']), message: `unknown connector "${type}"; known: ${[...registry.keys()].join(', ') || '(none)'}` });
-      return;
-    }
-    const inBlock = wholeRefs.filter((path) => at.every((key, i) => path[i] === key)).map((path) => path.slice(at.length));
-    const params = parseWithEnvScalars(connector.params, rest, inBlock);
-    if (!params.success) {
-      for (const issue of params.error.issues) connectorIssues.push(toIssue(doc, lines, { ...issue, path: [...at, ...issue.path] }));
-      return;
-    }
-    const perTrigger = config.server.limits.max_inflight_bytes_per_trigger;
-    if (trigger.max_body_bytes === undefined && connector.maxBodyBytes !== undefined && connector.maxBodyBytes > perTrigger) {
-      connectorIssues.push({
-        path: formatPath([...at, 'type']),
-        line: lineOf(doc, lines, [...at, 'type']),
-        message: `${type} deliveries may be up to ${connector.maxBodyBytes} bytes, more than server.limits.max_inflight_bytes_per_trigger (${perTrigger}); raise that limit, or set this trigger's max_body_bytes`,
-      });
-      return;
-    }
-    connectors.set(trigger.id, { connector, params: params.data });
+    const bound = bindConnector(trigger, registry, config.server.limits.max_inflight_bytes_per_trigger, refsUnder(wholeRefs, ['triggers', index]));
+    if (!bound.ok) {
+      for (const issue of bound.issues) {
+        const path = ['triggers', index, ...issue.path];
+        connectorIssues.push({ path: formatPath(path), line: lineOf(doc, lines, path), message: issue.message });
+      }
+    } else if (bound.binding) connectors.set(trigger.id, bound.binding);
   });
   if (connectorIssues.length > 0) throw new ConfigError(file, connectorIssues);
 
@@ -129,7 +126,25 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv =
   if (actionIssues.length > 0) throw new ConfigError(file, actionIssues);
 
   const publicUrl = (config.server.public_url ?? `http://${config.server.host}:${config.server.port}`).replace(/\/+$/, '');
-  return { file: absolute, config, project, projectPath, storeUrl: absolutiseStoreUrl(config.store.url, baseDir), publicUrl, envNames, connectors, sensitiveHeaders: new Set([...registry.values()].flatMap((c) => c.sensitiveHeaders)) };
+  const fileTriggers = config.triggers.map((trigger, index) => ({
+    id: trigger.id,
+    written: (written.triggers as unknown[])[index],
+    line: lineOf(doc, lines, ['triggers', index]),
+  }));
+  return {
+    file: absolute,
+    config,
+    project,
+    projectPath,
+    storeUrl: absolutiseStoreUrl(config.store.url, baseDir),
+    publicUrl,
+    envNames,
+    connectors,
+    sensitiveHeaders: new Set([...registry.values()].flatMap((c) => c.sensitiveHeaders)),
+    registry,
+    env,
+    fileTriggers,
+  };
 }
 
 function toIssue(doc: Document, lines: LineCounter, issue: { path: PropertyKey[]; message: string; code: string; keys?: string[] }): ConfigIssue {
@@ -145,4 +160,9 @@ function absolutiseStoreUrl(url: string, baseDir: string): string {
   const path = url.slice('sqlite:'.length);
   if (path === ':memory:' || isAbsolute(path)) return url;
   return `sqlite:${resolve(baseDir, path)}`;
+}
+
+/** The whole-value `${env:…}` references under `at`, relative to it. */
+function refsUnder(refs: readonly (readonly PropertyKey[])[], at: readonly PropertyKey[]): PropertyKey[][] {
+  return refs.filter((path) => at.every((key, i) => path[i] === key)).map((path) => path.slice(at.length));
 }

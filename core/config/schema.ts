@@ -208,7 +208,8 @@ const notifyTarget = z.strictObject({
 
 export const TRIGGER_ID_PATTERN = /^[A-Za-z0-9_-]{16,128}$/;
 
-const triggerSchema = z.strictObject({
+/** One trigger as written in `triggers:` (the admin API validates its bodies with it too). */
+export const triggerSchema = z.strictObject({
   /** A provider connector (`type: slack | github | v7 ...`); its own keys are checked by the connector. */
   connector: z.looseObject({ type: nonEmpty }).optional(),
   id: z.string().regex(TRIGGER_ID_PATTERN, 'must be 16 to 128 letters, digits, "-" or "_" (it is the secret part of the URL; mint one with `hooklaunch new-id`)'),

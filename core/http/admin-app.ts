@@ -14,6 +14,7 @@ import { createAdminAuth } from './admin-auth.js';
 import type { HttpContext } from './context.js';
 import { sendTestRequest } from './test-request.js';
 import { createUiRouter } from '../ui/ui-router.js';
+import { createTriggerRoutes } from './trigger-routes.js';
 
 const OUTCOMES = new Set(['accepted', 'rejected', 'duplicate', 'handshake', 'ignored']);
 
@@ -41,7 +42,7 @@ export function createAdminApp(ctx: HttpContext): express.Express {
 
   app.get('/api/v0/triggers{/}', requireRole('viewer'), async (_req, res) => {
     const stats = new Map((await ctx.store.triggerStats(ctx.clock.now() - 86_400_000)).map((s) => [s.triggerId, s]));
-    const triggers = [...ctx.triggers.values()];
+    const triggers = ctx.triggers.all();
     const problems = await Promise.all(triggers.map((t) => senderProblem(ctx.store, t.id)));
     res.json({
       triggers: triggers.map((t, i) => ({
@@ -55,9 +56,15 @@ export function createAdminApp(ctx: HttpContext): express.Express {
         last_24h: stats.get(t.id)?.counts ?? null,
         // Set while the sender is set up so that nothing it sends can launch (e.g. Datadog's default payload).
         sender_problem: problems[i] ? { message: problems[i].message, last_at: problems[i].lastAtMs } : null,
+        managed_by: t.source.kind,
+        ...(t.source.kind === 'file' && { file: t.source.file, line: t.source.line ?? null }),
+        revision: t.revision,
+        paused: t.paused,
       })),
     });
   });
+
+  if (ctx.liveTriggers) app.use(createTriggerRoutes(ctx, ctx.liveTriggers, requireRole));
 
   app.get('/api/v0/triggers/:id/logs{/}', requireRole('viewer'), async (req, res) => {
     const id = String(req.params.id);

@@ -7,10 +7,14 @@ import type { OverloadedLimit } from './refuse-overloaded.js';
 import type { PayloadUrlSigner } from '../payloads/payload-url-signer.js';
 import type { DeliveryContext } from '../triggers/handle-delivery.js';
 import type { CompiledTrigger } from '../triggers/compile-trigger.js';
+import type { LiveTriggers } from '../triggers/live-triggers.js';
+import type { TriggerSet } from '../triggers/trigger-set.js';
 
 /** What the HTTP layer needs from the rest of the service. */
 export interface HttpContext extends DeliveryContext {
-  readonly triggers: ReadonlyMap<string, CompiledTrigger>;
+  readonly triggers: TriggerSet;
+  /** Creates, changes and reloads triggers while the service runs (the admin API's trigger routes). */
+  readonly liveTriggers?: LiveTriggers | undefined;
   readonly clock: Clock;
   /** Told of requests refused before their body was read (metrics). */
   readonly onRefusedEarly?: (triggerId: string, code: string) => void;

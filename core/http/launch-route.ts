@@ -27,7 +27,7 @@ export async function handleLaunch(ctx: HttpContext, triggerId: string, req: Inc
     const raw = toRawRequest(req, url, Buffer.alloc(0), receivedAtMs);
     // Nothing to replay without a body or a trigger: the raw request is not kept.
     const { raw: _capture, ...unsized } = requestRecord(triggerId.slice(0, 128), raw, ctx.redaction);
-    const record = { ...unsized, sizeBytes };
+    const record = { ...unsized, sizeBytes, revision: trigger?.revision };
     await logRefusal(ctx, record, rejection, trigger ? 'anonymous' : 'unknown-trigger');
     ctx.onRefusedEarly?.(trigger?.id ?? 'unknown', rejection.code);
     sendResponseSpec(res, { ...rejectionAnswer(rejection), headers: { ...rejection.headers, connection: 'close', 'x-request-id': record.requestId } });
@@ -45,7 +45,8 @@ export async function handleLaunch(ctx: HttpContext, triggerId: string, req: Inc
       return refuseEarly(reject('body_too_large', `body is larger than this trigger's limit of ${trigger.maxBodyBytes} bytes`));
     }
     const raw = toRawRequest(req, url, read.body, receivedAtMs);
-    const record = requestRecord(trigger.id, raw, ctx.redaction);
+    // The revision that judges this request, whatever changes while it is handled.
+    const record = { ...requestRecord(trigger.id, raw, ctx.redaction), revision: trigger.revision };
     let handled: HandledOutcome;
     try {
       handled = await handleDelivery(ctx, trigger, raw, record, ctx.clock);

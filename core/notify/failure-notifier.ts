@@ -28,6 +28,8 @@ export interface NotifierOptions {
   readonly retryDelaysMs?: readonly number[];
   /** At most this many messages per target per minute; more are dropped and logged. */
   readonly perMinute?: number;
+  /** A trigger's own targets, read when a notice is sent (the service passes its live triggers'); default: `config.triggers`. */
+  readonly triggerTargets?: (triggerId: string) => readonly NotifyTarget[] | undefined;
 }
 
 interface Notice {
@@ -40,14 +42,15 @@ interface Notice {
   readonly slackText?: string | undefined;
 }
 
-export function createFailureNotifier({ config, clock, logger, metrics, retryDelaysMs = [1000, 4000, 15000], perMinute = 20 }: NotifierOptions): FailureNotifier {
-  const perTrigger = new Map(config.triggers.map((t) => [t.id, t.notify]));
+export function createFailureNotifier({ config, clock, logger, metrics, retryDelaysMs = [1000, 4000, 15000], perMinute = 20, triggerTargets }: NotifierOptions): FailureNotifier {
+  const fromConfig = new Map(config.triggers.map((t) => [t.id, t.notify]));
+  const perTrigger = triggerTargets ?? ((triggerId: string) => fromConfig.get(triggerId));
   const sentAt = new Map<string, number[]>();
   const inFlight = new Set<Promise<void>>();
   const windows = new Map<string, RejectionWindow>();
 
   const targetsFor = (triggerId: string, event: Notice['event']): NotifyTarget[] =>
-    [...config.notify, ...(perTrigger.get(triggerId) ?? [])].filter((t) => t.on.includes(event));
+    [...config.notify, ...(perTrigger(triggerId) ?? [])].filter((t) => t.on.includes(event));
 
   const deliver = async (target: NotifyTarget, notice: Notice): Promise<void> => {
     const kind = target.kind ?? (new URL(target.url).hostname === 'hooks.slack.com' ? 'slack' : 'http');

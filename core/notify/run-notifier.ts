@@ -10,7 +10,7 @@ import type { Clock } from '../clock.js';
 import type { FollowUpResult, RunProgress } from '../connector.js';
 import { summariseRun, type RunSummary } from '../launch/run-status.js';
 import type { Store } from '../store/store.js';
-import type { CompiledTrigger } from '../triggers/compile-trigger.js';
+import type { TriggerSet } from '../triggers/trigger-set.js';
 import { addRunNote } from './run-notes.js';
 
 export interface RunNotifier {
@@ -20,7 +20,7 @@ export interface RunNotifier {
   isIdle(): boolean;
 }
 
-export function createRunNotifier(store: Store, triggers: ReadonlyMap<string, CompiledTrigger>, logger: Logger, clock: Clock): RunNotifier {
+export function createRunNotifier(store: Store, triggers: Pick<TriggerSet, 'get'>, logger: Logger, clock: Clock): RunNotifier {
   const sent = new Map<string, Set<RunProgress['phase']>>();
   const chains = new Map<string, Promise<void>>();
 

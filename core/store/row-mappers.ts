@@ -1,6 +1,6 @@
 /** Rows of the store's tables (the same columns in SQLite and PostgreSQL) turned into records. */
 import type { ActionSpec } from '../launch/action-spec.js';
-import type { ExecutionRecord, ExecutionSpec, ExecutionStatus, FollowRecord, JobError, JobRecord, LaunchResult, LogEntry, PipelineRecord, PipelineSpec, PipelineStatus, TriggerStats } from './store.js';
+import type { ExecutionRecord, ExecutionSpec, ExecutionStatus, FollowRecord, JobError, JobRecord, LaunchResult, LogEntry, PipelineRecord, PipelineSpec, PipelineStatus, TriggerChange, TriggerDef, TriggerRevision, TriggerStats } from './store.js';
 
 export type Row = Record<string, unknown>;
 
@@ -72,6 +72,30 @@ export function toLogEntry(row: Row): LogEntry {
     replayOf: optional(row.replay_of, String),
     repeats: Number(row.repeats ?? 0),
     lastAtMs: optional(row.last_at, Number),
+    revision: optional(row.revision, Number),
+  };
+}
+
+export function toTriggerDef(row: Row): TriggerDef {
+  return {
+    id: String(row.id),
+    config: JSON.parse(String(row.config)) as unknown,
+    paused: Number(row.paused) === 1,
+    revision: Number(row.revision),
+    updatedAtMs: Number(row.updated_at),
+    updatedBy: String(row.updated_by),
+  };
+}
+
+export function toTriggerRevision(row: Row): TriggerRevision {
+  return {
+    id: String(row.id),
+    revision: Number(row.revision),
+    atMs: Number(row.at),
+    by: String(row.by),
+    diff: JSON.parse(String(row.diff)) as TriggerChange[],
+    config: optional(row.config, (v) => JSON.parse(String(v)) as unknown),
+    paused: Number(row.paused) === 1,
   };
 }
 

@@ -29,6 +29,8 @@ export interface RequestRecord {
   readonly replayOf?: string | undefined;
   /** Set on an unauthenticated rejection: the bytes its row costs against the trigger log's budget. */
   readonly unauthenticatedBytes?: number | undefined;
+  /** The revision of the trigger that judged this request (0: file-managed; absent: no trigger known). */
+  readonly revision?: number | undefined;
 }
 
 /** Everything needed to evaluate a request again: unredacted path, headers and body. */
@@ -270,6 +272,49 @@ export interface LogEntry extends RequestRecord {
   readonly lastAtMs?: number | undefined;
 }
 
+/** A trigger managed through the admin API, in the config's own shape (`${env:…}` references unresolved). */
+export interface TriggerDef {
+  readonly id: string;
+  readonly config: unknown;
+  readonly paused: boolean;
+  /** The store-wide revision of its last change: revisions only grow, across all triggers. */
+  readonly revision: number;
+  readonly updatedAtMs: number;
+  /** Which admin token made the change. */
+  readonly updatedBy: string;
+}
+
+/** One changed path of a trigger: its value before and after (absent = not set). */
+export interface TriggerChange {
+  readonly path: string;
+  readonly before?: unknown;
+  readonly after?: unknown;
+}
+
+export interface TriggerRevision {
+  readonly id: string;
+  readonly revision: number;
+  readonly atMs: number;
+  readonly by: string;
+  readonly diff: readonly TriggerChange[];
+  /** The trigger as of this revision; absent when this revision deleted it. */
+  readonly config?: unknown;
+  readonly paused: boolean;
+}
+
+/** A create, update or delete (`config` absent), applied only when the trigger is still at `expectRevision` (0: does not exist). */
+export interface TriggerWrite {
+  readonly id: string;
+  readonly config?: unknown;
+  readonly paused: boolean;
+  readonly expectRevision: number;
+  readonly atMs: number;
+  readonly by: string;
+  readonly diff: readonly TriggerChange[];
+}
+
+export type TriggerWriteOutcome = { readonly kind: 'written'; readonly revision: number } | { readonly kind: 'conflict'; readonly currentRevision: number };
+
 export interface Store {
   /**
    * Called once by a serving process before it claims work. Recovers jobs that processes which
@@ -344,6 +389,15 @@ export interface Store {
    * executions and output logs) from before `beforeMs`. A run still pending is never touched.
    */
   purge(beforeMs: number): Promise<PurgeResult>;
+
+  /** Every trigger managed through the admin API. */
+  listTriggerDefs(): Promise<TriggerDef[]>;
+  /** The newest revision of any trigger (0: none yet); instances poll it to see changes made elsewhere. */
+  triggerRevision(): Promise<number>;
+  /** Writes a trigger and its revision row in one transaction, under the next store-wide revision. */
+  writeTriggerDef(write: TriggerWrite): Promise<TriggerWriteOutcome>;
+  /** A trigger's revisions, newest first (those of a deleted trigger included). */
+  triggerRevisions(id: string): Promise<TriggerRevision[]>;
 
   /** A random secret kept in the store under `name`, made on first use (e.g. the URL signing key). */
   secret(name: string): Promise<string>;

@@ -51,6 +51,17 @@ export function createRedaction(credentials: Iterable<Credentials>, connectorHea
   return { headers, query, fields };
 }
 
+/**
+ * Adds a trigger's credential locations to a redaction made by createRedaction (a trigger created
+ * or changed while the service runs). Never narrows: what was redacted stays redacted.
+ */
+export function widenRedaction(redaction: Redaction, credentials: Credentials): void {
+  const { headers, query, fields } = redaction as { headers: Set<string>; query: Set<string>; fields: Set<string> };
+  for (const h of credentials.headers) headers.add(h.toLowerCase());
+  for (const q of credentials.query) query.add(q.toLowerCase());
+  for (const f of credentials.fields) fields.add(f);
+}
+
 export function isCredentialHeader(redaction: Redaction, name: string): boolean {
   const lower = name.toLowerCase();
   return redaction.headers.has(lower) || CREDENTIAL_NAME.test(lower) || KEY_HEADER.test(lower);

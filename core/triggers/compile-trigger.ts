@@ -64,13 +64,23 @@ export interface CompiledTrigger {
    * authentication are treated as anonymous (bounded in the trigger log), whatever their stage.
    */
   readonly authenticates: boolean;
+  /** Which revision of the trigger this is (0: from hooklaunch.yaml); the trigger log records it per request. */
+  readonly revision: number;
+  /** Paused through the admin API: authenticated requests are logged and answered `trigger_paused`, nothing launches. */
+  readonly paused: boolean;
+}
+
+/** What the store says of a trigger besides its config. */
+export interface TriggerState {
+  readonly revision: number;
+  readonly paused: boolean;
 }
 
 // Timestamps are cheapest and need no secret; static tokens and HMACs come before JWTs, which
 // may fetch keys; filters parse the body, so they run only for authenticated requests.
 const RANK: Record<string, number> = { timestamp: 0, static_token: 1, hmac: 2, jwt: 3, 'payload-filter': 4 };
 
-export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, binding?: ConnectorBinding): CompiledTrigger {
+export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, binding?: ConnectorBinding, state: TriggerState = { revision: 0, paused: false }): CompiledTrigger {
   const timestamp = trigger.conditions.find((c) => c.type === 'timestamp');
   const ranked: Array<{ rank: number; check: Check; condition?: ConditionConfig }> = [];
   const credentials = { headers: new Set<string>(), query: new Set<string>(), fields: new Set<string>() };
@@ -171,6 +181,8 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, 
     // A timestamp alone proves nothing about the sender.
     authenticates: connector !== undefined || trigger.conditions.some((c) => c.type === 'web-request-auth'),
     connector,
+    revision: state.revision,
+    paused: state.paused,
     resolveActions: (req, runId) => {
       const specs: ActionSpec[] = [];
       for (const resolve of actionResolvers) {

@@ -71,6 +71,16 @@ export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrig
     delivery = decoded.value;
     const handshake = binding.connector.handshake?.(delivery, binding.params);
     if (handshake) return answered('handshake', `${binding.connector.id} ${delivery.kind} answered`, handshake);
+  }
+  // Only an authenticated sender learns that the trigger is paused; a handshake is still answered
+  // so a provider's setup check passes while paused.
+  if (trigger.paused) {
+    const rejection = reject('trigger_paused', 'this trigger is paused; nothing was launched');
+    const answer = binding && delivery ? (binding.connector.paused?.(delivery, binding.params) ?? rejectionAnswer(rejection)) : rejectionAnswer(rejection);
+    await logRefusal(ctx, record, { ...rejection, status: answer.status }, sender);
+    return done({ outcome: 'rejected', code: rejection.code, answer });
+  }
+  if (binding && delivery) {
     const reason = binding.connector.filter?.(delivery, binding.params);
     if (reason !== undefined) return answered('ignored', reason, binding.connector.ignored(boundedMessage(reason), delivery, binding.params));
   }

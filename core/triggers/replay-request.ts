@@ -7,10 +7,11 @@ import { fixedClock, type Clock } from '../clock.js';
 import { requestRecord } from '../trigger-log/request-record.js';
 import type { RawRequest } from '../request/raw-request.js';
 import type { CompiledTrigger } from './compile-trigger.js';
+import type { TriggerSet } from './trigger-set.js';
 import { handleDelivery, type DeliveryContext, type HandledOutcome } from './handle-delivery.js';
 
 export interface ReplayContext extends DeliveryContext {
-  readonly triggers: ReadonlyMap<string, CompiledTrigger>;
+  readonly triggers: TriggerSet;
   readonly clock: Clock;
 }
 
@@ -47,7 +48,7 @@ export async function replayRequest(ctx: ReplayContext, requestId: string): Prom
     remoteAddress: entry.remoteAddress,
     receivedAtMs: ctx.clock.now(),
   };
-  const record = { ...requestRecord(trigger.id, request, ctx.redaction), replayOf: requestId };
+  const record = { ...requestRecord(trigger.id, request, ctx.redaction), replayOf: requestId, revision: trigger.revision };
   const handled = await handleDelivery(ctx, trigger, request, record, fixedClock(entry.receivedAtMs));
   return { ok: true, requestId: record.requestId, replayOf: requestId, handled };
 }

@@ -72,7 +72,7 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
   router.get('/', need('viewer'), async (_req, res) => {
     const stats = new Map((await ctx.store.triggerStats(ctx.clock.now() - 86_400_000)).map((s) => [s.triggerId, s]));
     const depths = await ctx.queueDepths?.();
-    const triggers = [...ctx.triggers.values()];
+    const triggers = ctx.triggers.all();
     const problems = await Promise.all(triggers.map((t) => senderProblem(ctx.store, t.id)));
     const rows = triggers.map((t, i) => {
       const url = `${ctx.publicUrl ?? ''}/api/v0/launch/${t.id}/`;
@@ -124,6 +124,11 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
           <dt>URL</dt><dd><code>${ctx.publicUrl ?? ''}/api/v0/launch/${trigger.id}/</code></dd>
           <dt>Conditions</dt><dd>${describeConditions(trigger.config).join('; ')}</dd>
           <dt>Actions</dt><dd>${describeActions(trigger.config).join(', then ')}</dd>
+          <dt>Managed</dt><dd>${
+            trigger.source.kind === 'file'
+              ? html`in <code>${trigger.source.file}${trigger.source.line === undefined ? '' : `:${trigger.source.line}`}</code> (read-only here; edit the file, then reload)`
+              : html`through the admin API, revision ${trigger.revision}, by ${trigger.source.def.updatedBy} at ${time(trigger.source.def.updatedAtMs)}`
+          }${trigger.paused ? html` <span class="bad" role="note">paused: requests are logged and answered trigger_paused, nothing launches</span>` : ''}</dd>
         </dl>
         <h2>Requests</h2>
         <form method="get" class="filters" aria-label="Filter requests">
@@ -131,13 +136,13 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
           <label>Reason code <input name="code" value="${code ?? ''}" placeholder="e.g. signature_mismatch"></label>
           <button type="submit">Filter</button>
         </form>
-        <table><thead><tr><th scope="col">Time</th><th scope="col">Outcome</th><th scope="col">Reason</th><th scope="col">From</th><th scope="col">Size</th><th scope="col">Run</th></tr></thead>
+        <table><thead><tr><th scope="col">Time</th><th scope="col">Outcome</th><th scope="col">Reason</th><th scope="col">From</th><th scope="col">Size</th><th scope="col">Revision</th><th scope="col">Run</th></tr></thead>
         <tbody>${entries.map(
           (e) => html`<tr>
             <td><a href="/ui/requests/${e.requestId}">${time(e.receivedAtMs)}</a>${e.replayOf ? html` <span class="muted">(replay)</span>` : ''}</td>
             <td>${outcomeBadge(e.outcome)}</td>
             <td>${e.code ? html`<code>${e.code}</code> ` : ''}${e.message ?? ''}${repeated(e)}</td>
-            <td>${e.remoteAddress}</td><td>${e.sizeBytes} B</td>
+            <td>${e.remoteAddress}</td><td>${e.sizeBytes} B</td><td>${e.revision ?? ''}</td>
             <td>${e.runId ? html`<code>${e.runId}</code> ${e.launch ? runStatusBadge(e.launch.status) : ''}` : ''}</td>
           </tr>`,
         )}</tbody></table>

@@ -1,3 +1,4 @@
+import type { ValohaiProject } from '../../valohai-yaml/load-valohai-yaml.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { LoadedConfig } from '../../config/load-config.js';
@@ -30,13 +31,15 @@ export interface LocalBackendOptions {
   readonly onRunChanged?: (runId: string) => void;
   /** Told of every execution and pipeline that ended, with its status and, on error, its last output. */
   readonly onExecutionEnded?: OnExecutionEnded;
+  /** valohai.yaml as last reloaded (default: as loaded at start). */
+  readonly currentProject?: (() => ValohaiProject) | undefined;
 }
 
 /** The embedded default: executions and pipelines run on this machine, code from the project's git repository. */
-export function createLocalBackend({ loaded, launcher, store, clock, logger, workRoot, killGraceMs, shutdownGraceMs, onRunChanged, onExecutionEnded }: LocalBackendOptions): LocalBackend {
+export function createLocalBackend({ loaded, launcher, store, clock, logger, workRoot, killGraceMs, shutdownGraceMs, onRunChanged, onExecutionEnded, currentProject = () => loaded.project }: LocalBackendOptions): LocalBackend {
   const { project } = loaded.config;
   const repository = openGitRepository(loaded.projectPath, project.remote);
-  const versions = createProjectVersions(loaded.project, repository, project.valohai_yaml);
+  const versions = createProjectVersions(currentProject, repository, project.valohai_yaml);
   const advance = { pipeline: (_id: string): void => undefined };
   // Reports being read from the store; idle() waits for them so a settled service has counted them.
   const reporting = new Set<Promise<void>>();

@@ -9,11 +9,12 @@ export interface ProjectVersions {
   at(sha: string | undefined): Promise<GitResult<ValohaiProject>>;
 }
 
-export function createProjectVersions(current: ValohaiProject, repository: GitRepository, valohaiYaml: string): ProjectVersions {
+/** `current`: the working copy's valohai.yaml as last (re)loaded (`hooklaunch reload` re-reads it). */
+export function createProjectVersions(current: () => ValohaiProject, repository: GitRepository, valohaiYaml: string): ProjectVersions {
   const parsed = new Map<string, Promise<GitResult<ValohaiProject>>>();
   return {
     at(sha) {
-      if (sha === undefined) return Promise.resolve({ ok: true, value: current });
+      if (sha === undefined) return Promise.resolve({ ok: true, value: current() });
       let project = parsed.get(sha);
       if (!project) {
         project = repository.show(sha, valohaiYaml).then((text): GitResult<ValohaiProject> => {

@@ -1,3 +1,4 @@
+import type { ValohaiProject } from '../../valohai-yaml/load-valohai-yaml.js';
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import type { LoadedConfig } from '../../config/load-config.js';
@@ -25,21 +26,23 @@ export interface ValohaiBackendOptions {
   readonly logger: Logger;
   readonly onExecutionEnded?: OnExecutionEnded;
   readonly onRunChanged?: (runId: string) => void;
+  /** valohai.yaml as last reloaded (default: as loaded at start). */
+  readonly currentProject?: (() => ValohaiProject) | undefined;
 }
 
 /**
  * Launches on a Valohai installation and follows what it launched until it ends. Nothing runs in
  * this process, so there is nothing to wait for at shutdown but the follower's current check.
  */
-export function createValohaiBackend({ config, loaded, store, payloadUrls, clock, logger, onExecutionEnded, onRunChanged }: ValohaiBackendOptions): ValohaiBackend {
+export function createValohaiBackend({ config, loaded, store, payloadUrls, clock, logger, onExecutionEnded, onRunChanged, currentProject = () => loaded.project }: ValohaiBackendOptions): ValohaiBackend {
   const api = createValohaiApi({ host: config.host, token: config.token, timeoutMs: config.request_timeout * 1000 });
   // The project folder's git repository, read-only here: a pipeline is built from valohai.yaml
   // at the commit it runs when that commit is in it (never fetched from here).
   const { project } = loaded.config;
-  const versions = createProjectVersions(loaded.project, openGitRepository(loaded.projectPath, project.remote), project.valohai_yaml);
+  const versions = createProjectVersions(currentProject, openGitRepository(loaded.projectPath, project.remote), project.valohai_yaml);
   const follower = createStatusFollower({ store, api, clock, logger, ...(onExecutionEnded && { onEnded: onExecutionEnded }), ...(onRunChanged && { onRunChanged }) });
   return {
-    launcher: createValohaiLauncher({ config, store, api, project: loaded.project, versions, payloadUrls, clock }),
+    launcher: createValohaiLauncher({ config, store, api, project: currentProject, versions, payloadUrls, clock }),
     follower,
     start: async () => follower.start(),
     idle: async () => undefined,

@@ -35,7 +35,8 @@ export interface ValohaiLauncherOptions {
   readonly store: Store;
   readonly api: ValohaiApi;
   /** valohai.yaml of the working copy, and as it is at a commit of the local repository. */
-  readonly project: ValohaiProject;
+  /** The working copy's valohai.yaml as last (re)loaded. */
+  readonly project: () => ValohaiProject;
   readonly versions: ProjectVersions;
   readonly payloadUrls: PayloadUrlSigner;
   readonly clock: Clock;
@@ -77,7 +78,7 @@ export function createValohaiLauncher({ config, store, api, project, versions, p
   // the working copy, and a pipeline's run says which one it used.
   const definitionAt = async (commit: string): Promise<{ project: ValohaiProject; said: string }> => {
     const atCommit = await versions.at(commit);
-    return atCommit.ok ? { project: atCommit.value, said: `valohai.yaml at commit ${commit}` } : { project, said: `valohai.yaml of the working copy: ${atCommit.message}` };
+    return atCommit.ok ? { project: atCommit.value, said: `valohai.yaml at commit ${commit}` } : { project: project(), said: `valohai.yaml of the working copy: ${atCommit.message}` };
   };
 
   const create = async (collection: 'executions' | 'pipelines', body: Record<string, unknown>): Promise<Step<Created>> => {

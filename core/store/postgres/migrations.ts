@@ -127,4 +127,25 @@ CREATE TABLE follows (
 );
 CREATE INDEX follows_due ON follows (next_check_at);
 `,
+  `
+ALTER TABLE requests ADD COLUMN revision BIGINT;
+CREATE TABLE trigger_defs (
+  id TEXT PRIMARY KEY,
+  config TEXT NOT NULL,
+  paused INTEGER NOT NULL DEFAULT 0,
+  revision BIGINT NOT NULL,
+  updated_at BIGINT NOT NULL,
+  updated_by TEXT NOT NULL
+);
+CREATE TABLE trigger_revisions (
+  id TEXT NOT NULL,
+  revision BIGINT NOT NULL UNIQUE,
+  at BIGINT NOT NULL,
+  by TEXT NOT NULL,
+  diff TEXT NOT NULL,
+  config TEXT,
+  paused INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (id, revision)
+);
+`,
 ];

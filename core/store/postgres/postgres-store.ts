@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { keepsOwnBody, rateLimited } from '../accept-rules.js';
 import { createGroupCommit } from '../group-commit.js';
-import { optional, toExecution, toFollow, toJob, toLogEntry, toPipeline, toTriggerStats, type Row } from '../row-mappers.js';
+import { optional, toExecution, toFollow, toJob, toLogEntry, toPipeline, toTriggerDef, toTriggerRevision, toTriggerStats, type Row } from '../row-mappers.js';
 import type {
   AcceptOutcome,
   AcceptRequest,
@@ -19,6 +19,7 @@ import type {
   PipelineStatus,
   RequestRecord,
   Store,
+  TriggerWriteOutcome,
   UnlaunchedRequest,
 } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
@@ -28,6 +29,7 @@ type Client = pg.PoolClient | pg.Pool;
 
 // One advisory-lock key for migrations; per-trigger keys come from hashtext(trigger_id).
 const MIGRATION_LOCK = 0x686f6f6b;
+const TRIGGER_WRITE_LOCK = 0x686f6f6c;
 
 const PENDING_RUNS = `(SELECT run_id FROM jobs WHERE state IN ('pending', 'running')
   UNION SELECT run_id FROM executions WHERE status IN ('queued', 'started')
@@ -44,9 +46,9 @@ export async function openPostgresStore(url: string, instance: string): Promise<
 
   const insertRequest = async (client: Client, request: RequestRecord, outcome: string, status: number, code: string | null, message: string | null, runId: string | null): Promise<void> => {
     await client.query(
-      `INSERT INTO requests (request_id, trigger_id, received_at, method, path, remote_address, size_bytes, body_sha256, headers, outcome, status, code, message, run_id, replay_of, unauthenticated_bytes)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-      [request.requestId, request.triggerId, request.receivedAtMs, request.method, request.path, request.remoteAddress, request.sizeBytes, request.bodySha256, JSON.stringify(request.headers), outcome, status, code, message, runId, request.replayOf ?? null, request.unauthenticatedBytes ?? 0],
+      `INSERT INTO requests (request_id, trigger_id, received_at, method, path, remote_address, size_bytes, body_sha256, headers, outcome, status, code, message, run_id, replay_of, unauthenticated_bytes, revision)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+      [request.requestId, request.triggerId, request.receivedAtMs, request.method, request.path, request.remoteAddress, request.sizeBytes, request.bodySha256, JSON.stringify(request.headers), outcome, status, code, message, runId, request.replayOf ?? null, request.unauthenticatedBytes ?? 0, request.revision ?? null],
     );
     if (request.raw) {
       await client.query('INSERT INTO request_raw (request_id, target, headers, body, truncated) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (request_id) DO NOTHING', [
@@ -321,6 +323,36 @@ export async function openPostgresStore(url: string, instance: string): Promise<
         const requests = (await client.query(`DELETE FROM requests WHERE received_at < $1 AND (run_id IS NULL OR run_id NOT IN ${PENDING_RUNS})`, [beforeMs])).rowCount ?? 0;
         return { requests, runs: runs.length, executionIds };
       }),
+    listTriggerDefs: async () => (await q('SELECT * FROM trigger_defs ORDER BY id')).map(toTriggerDef),
+    triggerRevision: async () => Number((await one('SELECT COALESCE(MAX(revision), 0) AS revision FROM trigger_revisions'))!.revision),
+    writeTriggerDef: (write) =>
+      inTransaction(async (client): Promise<TriggerWriteOutcome> => {
+        // Writers from every instance take turns, so revisions are handed out one at a time.
+        await client.query('SELECT pg_advisory_xact_lock($1)', [TRIGGER_WRITE_LOCK]);
+        const current = Number((await one('SELECT revision FROM trigger_defs WHERE id = $1', [write.id], client))?.revision ?? 0);
+        if (current !== write.expectRevision) return { kind: 'conflict', currentRevision: current };
+        const revision = Number((await one('SELECT COALESCE(MAX(revision), 0) AS revision FROM trigger_revisions', [], client))!.revision) + 1;
+        const config = write.config === undefined ? null : JSON.stringify(write.config);
+        if (config === null) await client.query('DELETE FROM trigger_defs WHERE id = $1', [write.id]);
+        else {
+          await client.query(
+            `INSERT INTO trigger_defs (id, config, paused, revision, updated_at, updated_by) VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (id) DO UPDATE SET config = EXCLUDED.config, paused = EXCLUDED.paused, revision = EXCLUDED.revision, updated_at = EXCLUDED.updated_at, updated_by = EXCLUDED.updated_by`,
+            [write.id, config, write.paused ? 1 : 0, revision, write.atMs, write.by],
+          );
+        }
+        await client.query('INSERT INTO trigger_revisions (id, revision, at, by, diff, config, paused) VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+          write.id,
+          revision,
+          write.atMs,
+          write.by,
+          JSON.stringify(write.diff),
+          config,
+          write.paused ? 1 : 0,
+        ]);
+        return { kind: 'written', revision };
+      }),
+    triggerRevisions: async (id) => (await q('SELECT * FROM trigger_revisions WHERE id = $1 ORDER BY revision DESC', [id])).map(toTriggerRevision),
     secret: async (name) => {
       await pool.query('INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING', [`secret:${name}`, randomBytes(32).toString('hex')]);
       return String((await one('SELECT value FROM meta WHERE key = $1', [`secret:${name}`]))!.value);

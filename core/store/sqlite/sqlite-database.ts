@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { keepsOwnBody, rateLimited } from '../accept-rules.js';
-import { optional, toExecution, toFollow, toJob, toLogEntry, toPipeline, toTriggerStats, type Row } from '../row-mappers.js';
+import { optional, toExecution, toFollow, toJob, toLogEntry, toPipeline, toTriggerDef, toTriggerRevision, toTriggerStats, type Row } from '../row-mappers.js';
 import { acquireServeLock, type ServeLock } from './serve-lock.js';
 import type {
   AcceptOutcome,
@@ -23,6 +23,8 @@ import type {
   RequestRecord,
   RunRecord,
   Store,
+  TriggerWrite,
+  TriggerWriteOutcome,
   UnlaunchedRequest,
 } from '../store.js';
 
@@ -154,6 +156,27 @@ CREATE TABLE follows (
 );
 CREATE INDEX follows_due ON follows (next_check_at);
 `,
+  `
+ALTER TABLE requests ADD COLUMN revision INTEGER;
+CREATE TABLE trigger_defs (
+  id TEXT PRIMARY KEY,
+  config TEXT NOT NULL,
+  paused INTEGER NOT NULL DEFAULT 0,
+  revision INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  updated_by TEXT NOT NULL
+);
+CREATE TABLE trigger_revisions (
+  id TEXT NOT NULL,
+  revision INTEGER NOT NULL UNIQUE,
+  at INTEGER NOT NULL,
+  by TEXT NOT NULL,
+  diff TEXT NOT NULL,
+  config TEXT,
+  paused INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (id, revision)
+);
+`,
 ];
 
 
@@ -177,8 +200,8 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
   migrate(db);
 
   const stmt = {
-    insertRequest: db.prepare(`INSERT INTO requests (request_id, trigger_id, received_at, method, path, remote_address, size_bytes, body_sha256, headers, outcome, status, code, message, run_id, replay_of, unauthenticated_bytes)
-      VALUES (@requestId, @triggerId, @receivedAtMs, @method, @path, @remoteAddress, @sizeBytes, @bodySha256, @headers, @outcome, @status, @code, @message, @runId, @replayOf, @unauthenticatedBytes)`),
+    insertRequest: db.prepare(`INSERT INTO requests (request_id, trigger_id, received_at, method, path, remote_address, size_bytes, body_sha256, headers, outcome, status, code, message, run_id, replay_of, unauthenticated_bytes, revision)
+      VALUES (@requestId, @triggerId, @receivedAtMs, @method, @path, @remoteAddress, @sizeBytes, @bodySha256, @headers, @outcome, @status, @code, @message, @runId, @replayOf, @unauthenticatedBytes, @revision)`),
     insertRaw: db.prepare('INSERT OR REPLACE INTO request_raw (request_id, target, headers, body, truncated) VALUES (?, ?, ?, ?, ?)'),
     addRepeats: db.prepare('UPDATE requests SET repeats = repeats + ?, last_at = MAX(COALESCE(last_at, 0), ?) WHERE request_id = ?'),
     unauthenticatedBytes: db.prepare('SELECT COALESCE(SUM(unauthenticated_bytes), 0) AS n FROM requests'),
@@ -229,11 +252,19 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     endFollow: db.prepare('DELETE FROM follows WHERE remote_id = ?'),
     triggerStats: db.prepare(`SELECT trigger_id, outcome, COUNT(*) AS n FROM requests WHERE received_at >= ? GROUP BY trigger_id, outcome`),
     lastOfTriggers: db.prepare('SELECT trigger_id, MAX(received_at) AS last FROM requests GROUP BY trigger_id'),
+    listTriggerDefs: db.prepare('SELECT * FROM trigger_defs ORDER BY id'),
+    triggerRevision: db.prepare('SELECT COALESCE(MAX(revision), 0) AS revision FROM trigger_revisions'),
+    triggerDefRevision: db.prepare('SELECT revision FROM trigger_defs WHERE id = ?'),
+    upsertTriggerDef: db.prepare(`INSERT INTO trigger_defs (id, config, paused, revision, updated_at, updated_by) VALUES (@id, @config, @paused, @revision, @atMs, @by)
+      ON CONFLICT (id) DO UPDATE SET config = excluded.config, paused = excluded.paused, revision = excluded.revision, updated_at = excluded.updated_at, updated_by = excluded.updated_by`),
+    deleteTriggerDef: db.prepare('DELETE FROM trigger_defs WHERE id = ?'),
+    insertTriggerRevision: db.prepare('INSERT INTO trigger_revisions (id, revision, at, by, diff, config, paused) VALUES (@id, @revision, @atMs, @by, @diff, @config, @paused)'),
+    triggerRevisions: db.prepare('SELECT * FROM trigger_revisions WHERE id = ? ORDER BY revision DESC'),
   };
 
   const insertRequest = (request: RequestRecord, outcome: string, status: number, code: string | null, message: string | null, runId: string | null): void => {
-    const { raw, replayOf, unauthenticatedBytes, ...fields } = request;
-    stmt.insertRequest.run({ ...fields, headers: JSON.stringify(request.headers), outcome, status, code, message, runId, replayOf: replayOf ?? null, unauthenticatedBytes: unauthenticatedBytes ?? 0 });
+    const { raw, replayOf, unauthenticatedBytes, revision, ...fields } = request;
+    stmt.insertRequest.run({ ...fields, headers: JSON.stringify(request.headers), outcome, status, code, message, runId, replayOf: replayOf ?? null, unauthenticatedBytes: unauthenticatedBytes ?? 0, revision: revision ?? null });
     if (raw) stmt.insertRaw.run(request.requestId, raw.target, JSON.stringify(raw.headers), keepsOwnBody(outcome) ? (raw.body ?? null) : null, raw.truncated ? 1 : 0);
   };
 
@@ -313,6 +344,18 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
 
   const appendLogs = db.transaction((id: string, chunks: readonly LogChunk[]) => {
     for (const chunk of chunks) stmt.appendLog.run(id, chunk.atMs, chunk.stream, chunk.text);
+  });
+
+  const writeTriggerDef = db.transaction((write: TriggerWrite): TriggerWriteOutcome => {
+    const current = Number((stmt.triggerDefRevision.get(write.id) as Row | undefined)?.revision ?? 0);
+    if (current !== write.expectRevision) return { kind: 'conflict', currentRevision: current };
+    const revision = Number((stmt.triggerRevision.get() as Row).revision) + 1;
+    const config = write.config === undefined ? null : JSON.stringify(write.config);
+    const row = { id: write.id, config, paused: write.paused ? 1 : 0, revision, atMs: write.atMs, by: write.by, diff: JSON.stringify(write.diff) };
+    if (config === null) stmt.deleteTriggerDef.run(write.id);
+    else stmt.upsertTriggerDef.run(row);
+    stmt.insertTriggerRevision.run(row);
+    return { kind: 'written', revision };
   });
 
   let lock: ServeLock | undefined;
@@ -450,6 +493,10 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
       const requests = stmt.purgeRequests.run(beforeMs).changes;
       return { requests, runs, executionIds };
     }),
+    listTriggerDefs: () => (stmt.listTriggerDefs.all() as Row[]).map(toTriggerDef),
+    triggerRevision: () => Number((stmt.triggerRevision.get() as Row).revision),
+    writeTriggerDef: (write) => writeTriggerDef(write),
+    triggerRevisions: (id) => (stmt.triggerRevisions.all(id) as Row[]).map(toTriggerRevision),
     secret: (name) => {
       stmt.insertMeta.run(`secret:${name}`, randomBytes(32).toString('hex'));
       return String((stmt.getMeta.get(`secret:${name}`) as Row).value);

@@ -117,6 +117,10 @@ export async function openSqliteStore(path: string): Promise<Store> {
       const body = stored.raw.body;
       return { ...stored, raw: { ...stored.raw, body: Buffer.from(body.buffer, body.byteOffset, body.byteLength) } };
     },
+    listTriggerDefs: () => call('listTriggerDefs'),
+    triggerRevision: () => call('triggerRevision'),
+    writeTriggerDef: (...args) => call('writeTriggerDef', ...args),
+    triggerRevisions: (...args) => call('triggerRevisions', ...args),
     secret: (...args) => call('secret', ...args),
     purge: (...args) => call('purge', ...args),
     close: async () => {

@@ -207,6 +207,28 @@ describe.each(factories)('$name store', (factory) => {
     expect(first).toMatch(/^[0-9a-f]{64}$/);
     expect(await store.secret('k')).toBe(first);
   });
+
+  it('keeps triggers with store-wide revisions, refuses a write based on a stale one, and remembers deletions', async () => {
+    const base = { paused: false, atMs: 5000, by: 'admin', diff: [{ path: 'title', after: 'a' }] };
+    expect(await store.triggerRevision()).toBe(0);
+    expect(await store.writeTriggerDef({ ...base, id: 'one', config: { id: 'one', title: 'a' }, expectRevision: 0 })).toEqual({ kind: 'written', revision: 1 });
+    expect(await store.writeTriggerDef({ ...base, id: 'two', config: { id: 'two' }, expectRevision: 0 })).toEqual({ kind: 'written', revision: 2 });
+    // Created again, or changed from a revision it is no longer at: refused.
+    expect(await store.writeTriggerDef({ ...base, id: 'one', config: { id: 'one' }, expectRevision: 0 })).toEqual({ kind: 'conflict', currentRevision: 1 });
+    expect(await store.writeTriggerDef({ ...base, id: 'one', config: { id: 'one', title: 'b' }, paused: true, expectRevision: 1 })).toEqual({ kind: 'written', revision: 3 });
+    expect(await store.listTriggerDefs()).toEqual([
+      { id: 'one', config: { id: 'one', title: 'b' }, paused: true, revision: 3, updatedAtMs: 5000, updatedBy: 'admin' },
+      { id: 'two', config: { id: 'two' }, paused: false, revision: 2, updatedAtMs: 5000, updatedBy: 'admin' },
+    ]);
+    expect(await store.writeTriggerDef({ ...base, id: 'two', expectRevision: 2 })).toEqual({ kind: 'written', revision: 4 });
+    expect((await store.listTriggerDefs()).map((d) => d.id)).toEqual(['one']);
+    expect(await store.triggerRevision()).toBe(4);
+    expect((await store.triggerRevisions('one')).map((r) => [r.revision, r.paused, r.config])).toEqual([
+      [3, true, { id: 'one', title: 'b' }],
+      [1, false, { id: 'one', title: 'a' }],
+    ]);
+    expect(await store.triggerRevisions('two')).toMatchObject([{ revision: 4, config: undefined }, { revision: 2 }]);
+  });
 });
 
 describe('SQLite store only', () => {

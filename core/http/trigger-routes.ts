@@ -1,0 +1,211 @@
+/**
+ * The admin API's trigger routes: create, read, change (RFC 7386 merge patch), delete, pause and
+ * resume triggers while the service runs, with a revision history. Bodies are triggers in the
+ * config's own shape; every write is checked the way hooklaunch.yaml is (checkTrigger) and applies
+ * to the next request on every instance (live-triggers). hooklaunch.yaml's triggers are read-only
+ * here: they change in the file and are reloaded with SIGHUP or `hooklaunch reload`.
+ */
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { formatPath } from '../config/config-error.js';
+import type { TriggerChange, TriggerDef } from '../store/store.js';
+import { checkTrigger } from '../config/check-trigger.js';
+import type { LiveTriggers } from '../triggers/live-triggers.js';
+import { mergePatch } from '../triggers/merge-patch.js';
+import { plainSecretPaths } from '../triggers/plain-secrets.js';
+import { triggerDiff } from '../triggers/trigger-diff.js';
+import type { AdminRole } from '../config/schema.js';
+import { adminIdentity } from './admin-auth.js';
+import type { HttpContext } from './context.js';
+
+type ErrorCode = 'payload_invalid' | 'unparseable_body' | 'config_invalid' | 'secret_not_supported' | 'trigger_not_found' | 'trigger_file_managed' | 'trigger_exists' | 'revision_conflict';
+
+const STATUS: Record<ErrorCode, number> = {
+  payload_invalid: 400,
+  unparseable_body: 400,
+  config_invalid: 422,
+  secret_not_supported: 422,
+  trigger_not_found: 404,
+  trigger_file_managed: 409,
+  trigger_exists: 409,
+  revision_conflict: 409,
+};
+
+/** Why a trigger route refuses: answered as `{error: {code, message, path, ...extra}}`. */
+interface Refusal {
+  readonly refused: true;
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly path: string;
+  readonly extra?: Record<string, unknown>;
+}
+
+function refusal(code: ErrorCode, message: string, path = '', extra?: Record<string, unknown>): Refusal {
+  return { refused: true, code, message, path, ...(extra && { extra }) };
+}
+
+function isRefusal(value: unknown): value is Refusal {
+  return typeof value === 'object' && value !== null && (value as { refused?: unknown }).refused === true;
+}
+
+function sendRefusal(res: Response, r: Refusal): void {
+  res.status(STATUS[r.code]).json({ error: { code: r.code, message: r.message, path: r.path, ...r.extra } });
+}
+
+/** The admin token's name (`admin` for the single `server.admin_token`), for the revision history. */
+const actorOf = (req: Request): string => adminIdentity(req.res!).name;
+
+export function createTriggerRoutes(ctx: HttpContext, live: LiveTriggers, requireRole: (role: AdminRole) => RequestHandler): express.Router {
+  const router = express.Router();
+  const json = express.json({ limit: '1mb', type: ['application/json', 'application/merge-patch+json'] });
+
+  const storedDef = async (id: string): Promise<TriggerDef | undefined> => (await ctx.store.listTriggerDefs()).find((d) => d.id === id);
+  const fileManaged = (id: string): Refusal | undefined => {
+    const trigger = ctx.triggers.get(id);
+    if (trigger?.source.kind !== 'file') return undefined;
+    const { file, line } = trigger.source;
+    const where = line === undefined ? file : `${file}:${line}`;
+    return refusal('trigger_file_managed', `trigger ${id} is managed by ${where}; change it there and reload (SIGHUP or hooklaunch reload)`, '', { file, line: line ?? null });
+  };
+  const notFound = (id: string): Refusal => refusal('trigger_not_found', `no trigger with id ${JSON.stringify(id)}`);
+  /** The API-managed trigger `id`, or why it cannot be changed here. */
+  const changeable = async (id: string): Promise<TriggerDef | Refusal> => fileManaged(id) ?? (await storedDef(id)) ?? notFound(id);
+  /** Why a body may not be stored: a secret in clear, or not valid as a trigger of hooklaunch.yaml. */
+  const invalid = (body: unknown): Refusal | undefined => {
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) return refusal('payload_invalid', 'the body must be a JSON object: a trigger as written in hooklaunch.yaml');
+    const plain = plainSecretPaths(body);
+    if (plain.length > 0) {
+      return refusal('secret_not_supported', 'set secrets with ${env:NAME} references; stored secrets come with encryption at rest', formatPath(plain[0]!), { paths: plain.map(formatPath) });
+    }
+    const checked = checkTrigger(body, live.checkContext());
+    if (checked.ok) return undefined;
+    const issues = checked.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
+    return refusal('config_invalid', `${issues[0]!.path || 'trigger'}: ${issues[0]!.message}`, issues[0]!.path, { issues });
+  };
+  const write = async (id: string, config: unknown, paused: boolean, expectRevision: number, diff: readonly TriggerChange[], req: Request): Promise<number | Refusal> => {
+    const outcome = await ctx.store.writeTriggerDef({ id, config, paused, expectRevision, atMs: ctx.clock.now(), by: actorOf(req), diff });
+    if (outcome.kind === 'conflict') {
+      if (expectRevision === 0) return refusal('trigger_exists', `a trigger with id ${id} already exists; change it with PATCH`, 'id');
+      return refusal('revision_conflict', `trigger ${id} changed meanwhile (now at revision ${outcome.currentRevision}); read it again and retry`);
+    }
+    // This instance serves the change at once; the others see the revision on their next poll.
+    await live.refresh();
+    return outcome.revision;
+  };
+  const view = async (id: string): Promise<Record<string, unknown> | Refusal> => {
+    const trigger = ctx.triggers.get(id);
+    if (trigger?.source.kind === 'file') {
+      const { file, line, written } = trigger.source;
+      return { id, managed_by: 'file', file, line: line ?? null, revision: 0, paused: false, url: urlOf(id), config: withoutPlainSecrets(written) };
+    }
+    const def = await storedDef(id);
+    if (!def) return notFound(id);
+    return { id, managed_by: 'api', revision: def.revision, paused: def.paused, updated_at: def.updatedAtMs, updated_by: def.updatedBy, url: urlOf(id), served: trigger?.revision === def.revision, config: def.config };
+  };
+  const urlOf = (id: string): string => `${ctx.publicUrl ?? ''}/api/v0/launch/${id}/`;
+  /** Runs a route; a refusal it returns is answered, anything else is the JSON answer. */
+  const handle =
+    (work: (req: Request) => Promise<{ status?: number; json: unknown } | Refusal>): RequestHandler =>
+    (req, res, next) => {
+      work(req).then((result) => (isRefusal(result) ? sendRefusal(res, result) : void res.status(result.status ?? 200).json(result.json)), next);
+    };
+  const answer = async (id: string, status?: number): Promise<{ status?: number; json: unknown } | Refusal> => {
+    const shown = await view(id);
+    return isRefusal(shown) ? shown : { ...(status !== undefined && { status }), json: shown };
+  };
+  const idOf = (req: Request): string => String(req.params.id);
+
+  router.post(
+    '/api/v0/triggers{/}',
+    requireRole('admin'),
+    json,
+    handle(async (req) => {
+      const body = req.body as { id?: unknown };
+      const refused = invalid(body) ?? fileManaged(String(body.id));
+      if (refused) return refused;
+      const id = String(body.id);
+      const written = await write(id, body, false, 0, triggerDiff({}, body), req);
+      return isRefusal(written) ? written : answer(id, 201);
+    }),
+  );
+
+  router.get(
+    '/api/v0/triggers/:id{/}',
+    requireRole('viewer'),
+    handle((req) => answer(idOf(req))),
+  );
+
+  router.patch(
+    '/api/v0/triggers/:id{/}',
+    requireRole('admin'),
+    json,
+    handle(async (req) => {
+      const def = await changeable(idOf(req));
+      if (isRefusal(def)) return def;
+      if (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) return refusal('payload_invalid', 'a merge patch is a JSON object (RFC 7386)');
+      const next = mergePatch(def.config, req.body) as { id?: unknown };
+      if (next.id !== def.id) return refusal('payload_invalid', "the id cannot change: it is the trigger's URL; create a new trigger instead", 'id');
+      const refused = invalid(next);
+      if (refused) return refused;
+      const diff = triggerDiff(def.config, next);
+      const written = diff.length > 0 ? await write(def.id, next, def.paused, def.revision, diff, req) : def.revision;
+      return isRefusal(written) ? written : answer(def.id);
+    }),
+  );
+
+  router.delete(
+    '/api/v0/triggers/:id{/}',
+    requireRole('admin'),
+    handle(async (req) => {
+      const def = await changeable(idOf(req));
+      if (isRefusal(def)) return def;
+      const written = await write(def.id, undefined, false, def.revision, triggerDiff(def.config, {}), req);
+      return isRefusal(written) ? written : { json: { id: def.id, deleted: true, revision: written } };
+    }),
+  );
+
+  for (const [action, paused] of [['pause', true], ['resume', false]] as const) {
+    router.post(
+      `/api/v0/triggers/:id/${action}{/}`,
+      requireRole('operator'),
+      handle(async (req) => {
+        const def = await changeable(idOf(req));
+        if (isRefusal(def)) return def;
+        const written = def.paused === paused ? def.revision : await write(def.id, def.config, paused, def.revision, [{ path: 'paused', before: def.paused, after: paused }], req);
+        return isRefusal(written) ? written : answer(def.id);
+      }),
+    );
+  }
+
+  router.get(
+    '/api/v0/triggers/:id/revisions{/}',
+    requireRole('viewer'),
+    handle(async (req) => {
+      const id = idOf(req);
+      const file = fileManaged(id);
+      if (file) return file;
+      const revisions = await ctx.store.triggerRevisions(id);
+      if (revisions.length === 0) return refusal('trigger_not_found', `no trigger with id ${JSON.stringify(id)} was ever managed through the API`);
+      return { json: { revisions: revisions.map((r) => ({ revision: r.revision, at: r.atMs, by: r.by, diff: r.diff, paused: r.paused, deleted: r.config === undefined, config: r.config ?? null })) } };
+    }),
+  );
+
+  // express.json's own refusals: a body that is not JSON, or too large.
+  router.use('/api/v0/triggers', (error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    const { status, type } = error as { status?: number; type?: string };
+    if (type === 'entity.parse.failed') return sendRefusal(res, refusal('unparseable_body', 'the body is not valid JSON'));
+    if (status === 413) return void res.status(413).json({ error: { code: 'body_too_large', message: 'a trigger body may be up to 1 MiB', path: '' } });
+    next(error);
+  });
+  return router;
+}
+
+/** A file-managed trigger as written, with any secret written in clear replaced (references are shown). */
+function withoutPlainSecrets(written: unknown): unknown {
+  const copy = structuredClone(written);
+  for (const path of plainSecretPaths(copy)) {
+    let node = copy as Record<PropertyKey, unknown>;
+    for (const key of path.slice(0, -1)) node = node[key as string] as Record<PropertyKey, unknown>;
+    node[path.at(-1) as string] = '[redacted]';
+  }
+  return copy;
+}

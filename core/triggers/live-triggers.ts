@@ -1,0 +1,131 @@
+/**
+ * Keeps a process's trigger set current: compiles hooklaunch.yaml's triggers (again on reload) and
+ * the store's API-managed ones, and follows the store's revision so a change made on any instance
+ * applies here within one poll (`pollMs`, 1 s) — at once when it was made here.
+ */
+import type { Logger } from 'pino';
+import { checkTrigger, type TriggerCheckContext } from '../config/check-trigger.js';
+import { ConfigError, formatIssue } from '../config/config-error.js';
+import { loadConfig, type LoadedConfig } from '../config/load-config.js';
+import type { Store, TriggerDef } from '../store/store.js';
+import type { ValohaiProject } from '../valohai-yaml/load-valohai-yaml.js';
+import { widenRedaction, type Redaction } from '../trigger-log/redaction.js';
+import { compileTrigger } from './compile-trigger.js';
+import { createTriggerSet, type LiveTrigger, type TriggerSet } from './trigger-set.js';
+
+export interface LiveTriggers {
+  readonly set: TriggerSet;
+  /** valohai.yaml as last (re)loaded: what launches run when an action names no commit. */
+  project(): ValohaiProject;
+  /** How a trigger body sent to the admin API is checked (the loader's own checks). */
+  checkContext(): TriggerCheckContext;
+  /** Applies the store's triggers if its revision moved. */
+  refresh(): Promise<void>;
+  /** Re-reads hooklaunch.yaml; an invalid file changes nothing and its error lists every issue with its line. */
+  reloadFile(): { ok: true; count: number } | { ok: false; error: ConfigError };
+  /** Polls the store for changes made by other instances. */
+  start(): void;
+  stop(): void;
+}
+
+export interface LiveTriggersOptions {
+  readonly loaded: LoadedConfig;
+  readonly store: Store;
+  readonly logger: Logger;
+  readonly redaction: Redaction;
+  readonly pollMs?: number;
+}
+
+export async function createLiveTriggers({ loaded: initial, store, logger, redaction, pollMs = 1000 }: LiveTriggersOptions): Promise<LiveTriggers> {
+  let loaded = initial;
+  const set = createTriggerSet();
+  const compiledStored = new Map<string, LiveTrigger>();
+
+  const checkContext = (): TriggerCheckContext => ({
+    registry: loaded.registry,
+    maxInflightBytesPerTrigger: loaded.config.server.limits.max_inflight_bytes_per_trigger,
+    project: loaded.project,
+    env: loaded.env,
+    // The set the local runner was given at start: a stored trigger's variables are kept from executions too.
+    envNames: loaded.envNames as Set<string>,
+  });
+  const admit = (trigger: LiveTrigger): LiveTrigger => {
+    // Redaction only grows: a credential location of a changed or deleted trigger stays redacted.
+    widenRedaction(redaction, trigger.credentials);
+    return trigger;
+  };
+  const compileFile = (from: LoadedConfig): LiveTrigger[] =>
+    from.config.triggers.map((trigger, index) => {
+      const written = from.fileTriggers[index];
+      return admit({ ...compileTrigger(trigger, from.project, from.connectors.get(trigger.id)), source: { kind: 'file', file: from.file, line: written?.line, written: written?.written } });
+    });
+  const compileStored = (def: TriggerDef): LiveTrigger | undefined => {
+    const checked = checkTrigger(def.config, checkContext());
+    if (!checked.ok) {
+      // Valid when written; here an environment variable or a valohai.yaml step may be missing.
+      logger.error({ triggerId: def.id, revision: def.revision, issues: checked.issues.map((i) => `${i.path.join('.')}: ${i.message}`) }, 'stored trigger does not compile on this instance; it is not served here');
+      return undefined;
+    }
+    return admit({ ...compileTrigger(checked.trigger, loaded.project, checked.binding, { revision: def.revision, paused: def.paused }), source: { kind: 'api', def } });
+  };
+
+  let refreshing: Promise<void> | undefined;
+  const refreshOnce = async (): Promise<void> => {
+    const revision = await store.triggerRevision();
+    if (revision === set.revision) return;
+    const defs = await store.listTriggerDefs();
+    const seen = new Set<string>();
+    for (const def of defs) {
+      seen.add(def.id);
+      if (compiledStored.get(def.id)?.revision === def.revision) continue;
+      const compiled = compileStored(def);
+      if (compiled) compiledStored.set(def.id, compiled);
+      else compiledStored.delete(def.id);
+    }
+    for (const id of compiledStored.keys()) if (!seen.has(id)) compiledStored.delete(id);
+    set.setStored([...compiledStored.values()], revision);
+    logger.info({ revision, triggers: set.size }, 'triggers updated from the store');
+  };
+  // One refresh at a time; a caller arriving during one waits for it and runs another, so it sees its own write.
+  const refresh = async (): Promise<void> => {
+    while (refreshing) await refreshing.catch(() => undefined);
+    refreshing = refreshOnce().finally(() => (refreshing = undefined));
+    return refreshing;
+  };
+
+  set.setFile(compileFile(loaded));
+  await refresh();
+
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    set,
+    project: () => loaded.project,
+    checkContext,
+    refresh,
+    reloadFile() {
+      let next: LoadedConfig;
+      try {
+        next = loadConfig(loaded.file, loaded.env, loaded.registry);
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        for (const issue of error.issues) logger.error({ file: error.file, line: issue.line, path: issue.path }, `reload refused, the running triggers stay: ${formatIssue(error.file, issue)}`);
+        return { ok: false, error };
+      }
+      // Only triggers (and valohai.yaml) change live; server, store and launcher settings need a restart.
+      loaded = { ...loaded, project: next.project, fileTriggers: next.fileTriggers, connectors: next.connectors, config: { ...loaded.config, triggers: next.config.triggers } };
+      set.setFile(compileFile(loaded));
+      logger.info({ file: loaded.file, triggers: next.config.triggers.length }, 'hooklaunch.yaml reloaded');
+      return { ok: true, count: next.config.triggers.length };
+    },
+    start() {
+      timer = setInterval(() => {
+        refresh().catch((error: unknown) => logger.warn({ err: error }, 'could not read the triggers from the store; serving the ones last read'));
+      }, pollMs);
+      timer.unref();
+    },
+    stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+    },
+  };
+}

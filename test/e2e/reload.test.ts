@@ -1,0 +1,59 @@
+/**
+ * SIGHUP and `hooklaunch reload` re-read hooklaunch.yaml in a running `hooklaunch serve`; an
+ * invalid file keeps the running triggers and logs every issue with its line (issue #13 point 2).
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+
+const CLI = join(import.meta.dirname, '../../core/cli/main.ts');
+const FIRST = '0190fe82-0000-7000-8000-0000000000b1';
+const SECOND = '0190fe82-0000-7000-8000-0000000000b2';
+
+const config = (ids: string[], extra = '', step = 'noop') => `store: {url: "sqlite:state.db"}
+triggers:
+${ids.map((id) => `  - id: ${id}\n    actions: [{type: run-execution, step: ${step}}]\n`).join('')}${extra}`;
+
+describe('reloading hooklaunch.yaml while serving', () => {
+  const cleanups: Array<() => void> = [];
+  afterEach(() => {
+    for (const cleanup of cleanups.splice(0).reverse()) cleanup();
+  });
+
+  it('keeps serving on a broken file (logging its line), and takes a valid one on `hooklaunch reload`', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hooklaunch-reload-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'valohai.yaml'), '- step: {name: noop, image: x, command: "true"}\n');
+    const file = join(dir, 'hooklaunch.yaml');
+    writeFileSync(file, config([FIRST]));
+
+    let out = '';
+    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--config', file, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    cleanups.push(() => void child.kill('SIGKILL'));
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    await expect.poll(() => /"url":"(http:\/\/[^"]+)"/.exec(out)?.[1], { timeout: 20_000, interval: 100 }).toBeDefined();
+    const url = /"url":"(http:\/\/[^"]+)"/.exec(out)![1]!;
+    const send = (id: string) => fetch(`${url}/api/v0/launch/${id}/`, { method: 'POST', body: '{}' }).then((r) => r.status);
+    expect(await send(FIRST)).toBe(200);
+
+    // Line 7: an unknown key in the second trigger.
+    writeFileSync(file, config([FIRST, SECOND], '    colour: blue\n'));
+    child.kill('SIGHUP');
+    await expect.poll(() => out, { timeout: 3000, interval: 50 }).toMatch(/reload refused, the running triggers stay: [^"]*hooklaunch\.yaml:7: triggers\[1\]\.colour: unknown key colour/);
+    expect(await send(FIRST)).toBe(200);
+    expect(await send(SECOND)).toBe(404);
+
+    // valohai.yaml is re-read too: the new trigger's new step runs.
+    const marker = join(dir, 'added-step-ran');
+    writeFileSync(join(dir, 'valohai.yaml'), `- step: {name: noop, image: x, command: "true"}\n- step: {name: added, image: x, command: "touch ${marker}"}\n`);
+    writeFileSync(file, config([SECOND], '', 'added'));
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', CLI, 'reload', '--config', file]);
+    await expect.poll(() => send(SECOND), { timeout: 3000, interval: 50 }).toBe(200);
+    expect(await send(FIRST)).toBe(404);
+    await expect.poll(() => existsSync(marker), { timeout: 10_000, interval: 100 }).toBe(true);
+  });
+});

@@ -1,0 +1,70 @@
+/**
+ * A trigger changed through the admin API of one `hooklaunch serve` applies on another instance
+ * sharing the PostgreSQL store within 2 s (issue #13 point 2: each instance polls the revision every 1 s).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { POSTGRES_SKIP, freshDatabase } from '../helpers/postgres.js';
+
+const CLI = join(import.meta.dirname, '../../core/cli/main.ts');
+const TRIGGER = '0190fe82-0000-7000-8000-0000000000c1';
+const ADMIN = 'an-admin-token-for-scale-tests';
+
+function serve(config: string, instance: string): Promise<{ child: ChildProcess; url: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--config', config, '--port', '0', '--instance', instance], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SCALE_SECRET: 'scale-token', HOOKLAUNCH_SECRET_KEY: '7f'.repeat(32) } });
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /"url":"(http:\/\/[^"]+)"/.exec(out);
+      if (match) resolve({ child, url: match[1]! });
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('exit', (code) => reject(new Error(`serve ${instance} exited with ${code}: ${out}`)));
+  });
+}
+
+describe.skipIf(POSTGRES_SKIP)(`live trigger changes across instances${POSTGRES_SKIP ? ` (skipped: ${POSTGRES_SKIP})` : ''}`, () => {
+  const cleanups: Array<() => Promise<void> | void> = [];
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+  });
+
+  it('applies a change made on one instance to the next request on the other within 2 s', async () => {
+    const database = await freshDatabase();
+    cleanups.push(database.drop);
+    const dir = mkdtempSync(join(tmpdir(), 'hooklaunch-live-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'valohai.yaml'), '- step: {name: noop, image: x, command: "true"}\n');
+    const config = join(dir, 'hooklaunch.yaml');
+    writeFileSync(config, `store: {url: "${database.url}"}\nserver: {admin_token: ${ADMIN}}\n`);
+    const [a, b] = await Promise.all([serve(config, 'a'), serve(config, 'b')]);
+    cleanups.push(() => void a.child.kill('SIGKILL'), () => void b.child.kill('SIGKILL'));
+
+    const admin = (method: string, path: string, body?: unknown) =>
+      fetch(`${a.url}/api/v0/triggers/${path}`, { method, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, ...(body !== undefined && { body: JSON.stringify(body) }) });
+    const sendToB = (action: string) =>
+      fetch(`${b.url}/api/v0/launch/${TRIGGER}/`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-token': 'scale-token' }, body: JSON.stringify({ action }) }).then((r) => r.status);
+    expect(await sendToB('go')).toBe(404);
+
+    const created = await admin('POST', '', {
+      id: TRIGGER,
+      conditions: [
+        { type: 'web-request-auth', auth_type: 'static_token', key: 'X-Token', secret: '${env:SCALE_SECRET}' },
+        { type: 'payload-filter', lookup: 'action', operation: 'equals', value: 'go' },
+      ],
+      actions: [{ type: 'run-execution', step: 'noop' }],
+    });
+    expect(created.status).toBe(201);
+    await expect.poll(() => sendToB('go'), { timeout: 3000, interval: 100 }).toBe(200);
+
+    expect((await admin('POST', `${TRIGGER}/pause/`)).status).toBe(200);
+    await expect.poll(() => sendToB('go'), { timeout: 3000, interval: 100 }).toBe(409);
+
+    expect((await admin('DELETE', `${TRIGGER}/`)).status).toBe(200);
+    await expect.poll(() => sendToB('go'), { timeout: 3000, interval: 100 }).toBe(404);
+  });
+});
