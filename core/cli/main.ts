@@ -25,6 +25,7 @@ import { createOutputRenderer, renderExecutionOutput, type OutputRenderer } from
 import { formatTriggerLogLine, readTriggerLog, type TriggerLogLine } from '../trigger-log/read-trigger-log.js';
 import { senderProblem, type SenderProblem } from '../trigger-log/sender-problem.js';
 import { signTriggerRequest } from '../triggers/sign-request.js';
+import { describeConditions } from '../trigger-log/describe.js';
 
 const DEFAULT_CONFIG = process.env.HOOKLAUNCH_CONFIG ?? 'hooklaunch.yaml';
 const TEMPLATES = ['slack-predict', 'github-autofetch', 'v7-train'];
@@ -76,7 +77,8 @@ async function senderProblems(loaded: LoadedConfig): Promise<Map<string, SenderP
 }
 
 export function describeTrigger(trigger: TriggerConfig, publicUrl: string): string {
-  const conditions = trigger.conditions.map((c) => (c.type === 'web-request-auth' ? c.auth_type : c.type)).join(', ') || 'none (anyone with the URL)';
+  // The page's own words, so a connector trigger is never shown as unauthenticated.
+  const conditions = describeConditions(trigger).join('; ');
   const actions = trigger.actions
     .map((a) => (a.type === 'run-execution' ? `run-execution ${a.step}` : a.type === 'run-pipeline' ? `run-pipeline ${a.pipeline}` : a.type))
     .join(', ');

@@ -10,7 +10,7 @@ import type { ExecutionRecord, LogChunk, LogEntry, PipelineRecord, RunRecord, St
 /** Each condition (and the connector) in a few words: "HMAC-SHA256 in header X-Signature". */
 export function describeConditions(trigger: TriggerConfig): string[] {
   const words: string[] = [];
-  if (trigger.connector) words.push(`${trigger.connector.type} connector`);
+  if (trigger.connector) words.push(`${trigger.connector.type} connector (verifies the provider's signature or token)`);
   for (const c of trigger.conditions) {
     switch (c.type) {
       case 'web-request-auth':

@@ -66,6 +66,16 @@ describe('hooklaunch CLI', () => {
     expect(code).toBe(0);
     expect(stdout).toContain('https://hooks.example.test/api/v0/launch/0190fe82-c984-7f66-8302-69874914e1c9/');
     expect(stdout).toContain('run-execution train');
+    expect(stdout).toContain('conditions: none: anyone with the URL can launch');
+  });
+
+  it('check never shows a connector trigger as unauthenticated', async () => {
+    project = tempProject(VALOHAI);
+    const config = project.write('hooklaunch.yaml', 'triggers:\n  - id: 0190fe82-c984-7f66-8302-69874914e1c9\n    connector: {type: github, secret: check-github-secret-01}\n    actions: [{type: run-execution, step: train}]\n');
+    const { code, stdout } = await hooklaunch(['check', '--config', config]);
+    expect(code).toBe(0);
+    expect(stdout).toContain("conditions: github connector (verifies the provider's signature or token)");
+    expect(stdout).not.toContain('anyone with the URL');
   });
 
   it('check lists the admin tokens by name and role, never the tokens', async () => {
