@@ -268,6 +268,8 @@ function formatFor(config: unknown, field: string): SecretFormat {
   const node = getAt(config, owner) as { secret_encoding?: unknown; type?: unknown } | undefined;
   if (node?.secret_encoding === 'base64') return 'whsec';
   if (owner === 'connector' && typeof node?.type === 'string' && WHSEC_CONNECTORS.has(node.type)) return 'whsec';
+  // GitLab's signing tokens (mode: signed) are Standard Webhooks keys; its plain tokens are not.
+  if (owner === 'connector' && node?.type === 'gitlab' && (node as { mode?: unknown }).mode === 'signed') return 'whsec';
   return 'hex';
 }
 

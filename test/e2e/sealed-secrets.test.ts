@@ -9,15 +9,18 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../core/clock.js';
 import { signHmac } from '../../core/conditions/hmac.js';
+import { standardRequest, toWhsec } from '../helpers/provider-requests.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 
 const ADMIN = 'an-admin-token-for-sealed-secrets';
+const OPERATOR = 'an-operator-token-for-sealed-secrets';
 const ID = '0190fe82-0000-7000-8000-00000000c001';
 const TAMPERED_ID = '0190fe82-0000-7000-8000-00000000c002';
 const SECRET = 'sealed-secret-in-clear-0123456789';
 const CONFIG = `
 server:
   admin_token: ${ADMIN}
+  admin_tokens: [{name: ops, token: ${OPERATOR}, role: operator}]
 triggers: []
 `;
 
@@ -95,6 +98,12 @@ describe('secrets set through the admin API', () => {
     expect(await sendSigned(ID, rotated.secret)).toBe(200);
   });
 
+  it('lets only an admin rotate', async () => {
+    const res = await fetch(`${t.service.url}/api/v0/triggers/${ID}/rotate-secret/`, { method: 'POST', headers: { authorization: `Bearer ${OPERATOR}`, 'content-type': 'application/json' }, body: '{}' });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('forbidden');
+  });
+
   it('takes a given secret and names the choices when a trigger has several', async () => {
     const given = 'a-given-rotated-secret-0123456789';
     const res = await api('POST', `${ID}/rotate-secret/`, { overlap_seconds: 0, secret: given });
@@ -106,6 +115,24 @@ describe('secrets set through the admin API', () => {
     const several = await api('POST', `${ID}/rotate-secret/`, {});
     expect(several.status).toBe(422);
     expect(((await several.json()) as { error: { choices: string[] } }).error.choices).toEqual(['conditions[0].secret', 'conditions[1].secret']);
+  });
+
+  it('generates a whsec_ secret for a Standard Webhooks connector, and a request signed with it is accepted', async () => {
+    const id = '0190fe82-0000-7000-8000-00000000c004';
+    const first = toWhsec('standard-webhooks-first') as string;
+    expect((await api('POST', '', { id, connector: { type: 'standard-webhooks', secret: first }, actions: [{ type: 'run-execution', step: 'noop' }] })).status).toBe(201);
+    const res = await api('POST', `${id}/rotate-secret/`, {});
+    expect(res.status).toBe(200);
+    const rotated = (await res.json()) as { secret: string; path: string; previous_valid_until: number };
+    expect(rotated).toMatchObject({ path: 'connector.secret', secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/), previous_valid_until: clock.now() + 86_400_000 });
+    const deliver = async (whsec: string) => {
+      const signed = standardRequest({ type: 'invoice.paid', data: {} }, whsec, Math.floor(clock.now() / 1000));
+      return (await fetch(t.url(id), { method: 'POST', headers: signed.headers, body: signed.body })).status;
+    };
+    expect(await deliver(rotated.secret)).toBe(200);
+    expect(await deliver(first)).toBe(200);
+    const history = (await (await api('GET', `${id}/revisions/`)).json()) as { revisions: Array<{ diff: unknown[] }> };
+    expect(history.revisions[0]!.diff).toEqual([{ path: 'connector.secret', before: '[sealed]', after: ['[sealed]', '[sealed]'] }]);
   });
 
   it('`hooklaunch send` opens a sealed secret with the key the service uses, and signs with it', async () => {
