@@ -208,11 +208,11 @@ export function createTriggerRoutes(ctx: HttpContext, live: LiveTriggers, requir
       const fields = secretFields(def.config);
       const field = body.data.path ?? (fields.length === 1 ? fields[0] : undefined);
       if (field === undefined || !fields.includes(field)) {
-        const choices = fields.length === 0 ? 'this trigger has no secret' : `choose one of ${fields.join(', ')}`;
+        const choices = fields.length === 0 ? 'this trigger has no stored secret (one given as an ${env:…} reference rotates in the environment)' : `choose one of ${fields.join(', ')}`;
         return refusal('config_invalid', `name the secret to rotate with "path": ${choices}`, 'path', { choices: fields });
       }
       const current = datedSecretsOf(def.config, live.secretKey, def.id, field);
-      if (!current) return refusal('config_invalid', `${field} holds no secret stored here (an \${env:…} reference rotates in the environment), or one that does not open`, field);
+      if (!current) return refusal('config_invalid', `${field} holds a stored secret that does not open with this instance's key; set a new one with PATCH`, field);
       const secret = body.data.secret ?? generateSecret(formatFor(def.config, field));
       const rotated = rotateSecrets(current, secret, ctx.clock, body.data.overlap_seconds);
       const next = structuredClone(def.config) as Record<string, unknown>;

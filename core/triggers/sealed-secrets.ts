@@ -143,7 +143,7 @@ export function datedSecretsOf(config: unknown, key: KeyObject, triggerId: strin
   return dated.length > 0 ? dated : undefined;
 }
 
-/** The fields of a config holding secrets (sealed or in clear), by path, in order. */
+/** The fields of a config holding stored secrets (sealed, or in clear before sealing), by path; `${env:…}` references are not. */
 export function secretFields(config: unknown): string[] {
   return [...new Set(plainSecretPaths(config).map(secretFieldOf))];
 }

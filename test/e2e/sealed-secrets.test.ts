@@ -5,7 +5,9 @@
  */
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../core/clock.js';
 import { signHmac } from '../../core/conditions/hmac.js';
@@ -30,8 +32,12 @@ const trigger = (id: string, secret: unknown) => ({ id, conditions: [hmac(secret
 describe('secrets set through the admin API', () => {
   const clock = fixedClock(Date.parse('2026-11-28T12:00:00Z'));
   let t: TestService;
+  const serviceLog: string[] = [];
+  /** Every secret a test sent or was answered: none may reach the log. */
+  const plaintexts = new Set<string>([SECRET]);
   beforeAll(async () => {
-    t = await startTestService('- step: {name: noop, image: x, command: "true"}\n', CONFIG, { clock });
+    const logger = pino({ level: 'debug' }, new Writable({ write: (chunk, _enc, done) => (serviceLog.push(String(chunk)), done()) }));
+    t = await startTestService('- step: {name: noop, image: x, command: "true"}\n', CONFIG, { clock, service: { logger } });
   });
   afterAll(() => t.close());
 
@@ -73,6 +79,7 @@ describe('secrets set through the admin API', () => {
     const res = await api('POST', `${ID}/rotate-secret/`, { overlap_seconds: 3600 });
     expect(res.status).toBe(200);
     const rotated = (await res.json()) as { secret: string; previous_valid_until: number; path: string };
+    plaintexts.add(rotated.secret);
     expect(rotated.path).toBe('conditions[0].secret');
     expect(rotated.secret).toMatch(/^[0-9a-f]{64}$/);
     expect(rotated.previous_valid_until).toBe(clock.now() + 3_600_000);
@@ -106,6 +113,7 @@ describe('secrets set through the admin API', () => {
 
   it('takes a given secret and names the choices when a trigger has several', async () => {
     const given = 'a-given-rotated-secret-0123456789';
+    plaintexts.add(given).add('second-secret-0123456789abcdef');
     const res = await api('POST', `${ID}/rotate-secret/`, { overlap_seconds: 0, secret: given });
     expect(res.status).toBe(200);
     expect(await res.json()).not.toHaveProperty('secret');
@@ -124,6 +132,7 @@ describe('secrets set through the admin API', () => {
     const res = await api('POST', `${id}/rotate-secret/`, {});
     expect(res.status).toBe(200);
     const rotated = (await res.json()) as { secret: string; path: string; previous_valid_until: number };
+    plaintexts.add(first).add(rotated.secret);
     expect(rotated).toMatchObject({ path: 'connector.secret', secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/), previous_valid_until: clock.now() + 86_400_000 });
     const deliver = async (whsec: string) => {
       const signed = standardRequest({ type: 'invoice.paid', data: {} }, whsec, Math.floor(clock.now() / 1000));
@@ -159,9 +168,16 @@ describe('secrets set through the admin API', () => {
 
     expect(await sendSigned(TAMPERED_ID, SECRET)).toBe(404);
     expect(t.service.liveTriggers.problemOf(TAMPERED_ID)).toMatch(/conditions\[0\]\.secret: .*altered/);
+    const logged = serviceLog.map((line) => JSON.parse(line) as Record<string, unknown>).find((l) => l.triggerId === TAMPERED_ID && l.level === 50);
+    expect(logged).toMatchObject({ path: 'conditions[0].secret', problem: expect.stringContaining('altered'), msg: expect.stringContaining('not served') });
     const view = (await (await api('GET', `${TAMPERED_ID}/`)).json()) as { served: boolean; problem: string };
     expect(view).toMatchObject({ served: false, problem: expect.stringContaining('altered') });
     const list = (await (await fetch(`${t.service.url}/api/v0/triggers/`, { headers: { authorization: `Bearer ${ADMIN}` } })).json()) as { not_served: Array<{ id: string }> };
     expect(list.not_served.map((n) => n.id)).toEqual([TAMPERED_ID]);
+  });
+
+  it('never logs a secret in clear', () => {
+    expect(serviceLog.length).toBeGreaterThan(0);
+    for (const secret of plaintexts) expect(serviceLog.join('')).not.toContain(secret);
   });
 });
