@@ -96,7 +96,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   const store = await openStore(loaded.storeUrl, options.instance ?? process.env.HOOKLAUNCH_INSTANCE ?? `${hostname()}:${options.port ?? config.server.port}`);
   // Every trigger's credential locations are added as it is compiled (live-triggers widens it).
   const redaction = createRedaction([], loaded.sensitiveHeaders);
-  const live = await createLiveTriggers({ loaded, store, logger, redaction, ...(options.triggerPollMs !== undefined && { pollMs: options.triggerPollMs }) });
+  const live = await createLiveTriggers({ loaded, store, logger, redaction, secretKey: secretKey.key, clock, ...(options.triggerPollMs !== undefined && { pollMs: options.triggerPollMs }) });
   const triggers = live.set;
   const { limits } = config.server;
   const inflight = createInflightBudget({ maxBytes: limits.max_inflight_bytes, maxBytesPerTrigger: limits.max_inflight_bytes_per_trigger });

@@ -16,7 +16,9 @@ import { loadConfig, type ConnectorBinding, type LoadedConfig } from '../config/
 import type { TriggerConfig } from '../config/schema.js';
 import { uuidv7 } from '../ids.js';
 import { summariseRun } from '../launch/run-status.js';
-import { SecretKeyError } from '../secrets/secret-key.js';
+import { loadSecretKey, SecretKeyError } from '../secrets/secret-key.js';
+import { isSealed, openSecrets } from '../triggers/sealed-secrets.js';
+import { plainSecretPaths } from '../triggers/plain-secrets.js';
 import { startService } from '../service.js';
 import { openStore } from '../store/open-store.js';
 import { hasRole } from '../http/admin-auth.js';
@@ -316,7 +318,10 @@ async function followRun(store: Store, first: RunRecord): Promise<void> {
   }
 }
 
-/** A trigger of the file, or one managed through the admin API (its `${env:…}` secrets resolved from this environment). */
+/**
+ * A trigger of the file, or one managed through the admin API (its `${env:…}` secrets resolved from
+ * this environment, its sealed ones opened with this instance's key, which must be the service's).
+ */
 async function findTrigger(loaded: LoadedConfig, triggerId: string): Promise<{ trigger: TriggerConfig; binding?: ConnectorBinding | undefined } | undefined> {
   const inFile = loaded.config.triggers.find((t) => t.id === triggerId);
   if (inFile) return { trigger: inFile, binding: loaded.connectors.get(triggerId) };
@@ -325,7 +330,14 @@ async function findTrigger(loaded: LoadedConfig, triggerId: string): Promise<{ t
   try {
     const def = (await store.listTriggerDefs()).find((d) => d.id === triggerId);
     if (!def) return undefined;
-    const checked = checkTrigger(def.config, { registry: loaded.registry, maxInflightBytesPerTrigger: loaded.config.server.limits.max_inflight_bytes_per_trigger, project: loaded.project, env: loaded.env });
+    let config = def.config;
+    // Only a trigger with sealed secrets needs the key (with PostgreSQL, HOOKLAUNCH_SECRET_KEY set here too).
+    if (plainSecretPaths(config).some((path) => isSealed(path.reduce<unknown>((node, key) => (node as Record<string, unknown>)[key as string], config)))) {
+      const opened = openSecrets(config, loadSecretKey(loaded.storeUrl, process.env).key, triggerId, Date.now());
+      if (!opened.ok) throw new InvalidArgumentError(`trigger ${triggerId}: the sealed secret at ${opened.path} does not open here: ${opened.message}`);
+      config = opened.config;
+    }
+    const checked = checkTrigger(config, { registry: loaded.registry, maxInflightBytesPerTrigger: loaded.config.server.limits.max_inflight_bytes_per_trigger, project: loaded.project, env: loaded.env });
     if (!checked.ok) throw new InvalidArgumentError(`trigger ${triggerId} (revision ${def.revision}) does not compile here: ${checked.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`);
     return { trigger: checked.trigger, binding: checked.binding };
   } finally {

@@ -61,6 +61,8 @@ export function createAdminApp(ctx: HttpContext): express.Express {
         revision: t.revision,
         paused: t.paused,
       })),
+      // Stored triggers this instance cannot serve (a sealed secret that does not open, a missing variable), and why.
+      not_served: ctx.liveTriggers?.notServed() ?? [],
     });
   });
 

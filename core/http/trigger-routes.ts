@@ -3,7 +3,9 @@
  * resume triggers while the service runs, with a revision history. Bodies are triggers in the
  * config's own shape; every write is checked the way hooklaunch.yaml is (checkTrigger) and applies
  * to the next request on every instance (live-triggers). hooklaunch.yaml's triggers are read-only
- * here: they change in the file and are reloaded with SIGHUP or `hooklaunch reload`.
+ * here: they change in the file and are reloaded with SIGHUP or `hooklaunch reload`. Secrets sent in
+ * clear are sealed before they are stored and shown as `[sealed]` (sealed-secrets.ts); a secret is
+ * shown once, in the answer of the rotate-secret that generated it.
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { formatPath } from '../config/config-error.js';
@@ -12,18 +14,24 @@ import { checkTrigger } from '../config/check-trigger.js';
 import type { LiveTriggers } from '../triggers/live-triggers.js';
 import { mergePatch } from '../triggers/merge-patch.js';
 import { plainSecretPaths } from '../triggers/plain-secrets.js';
+import { datedSecretsOf, keepShownSecrets, maskSecrets, openSecrets, sealSecret, sealSecrets, secretFields } from '../triggers/sealed-secrets.js';
+import { overlapSeconds, rotateSecrets } from '../secrets/rotation.js';
+import { generateSecret, type SecretFormat } from '../secrets/generate-secret.js';
+import { z } from 'zod';
 import { triggerDiff } from '../triggers/trigger-diff.js';
 import type { AdminRole } from '../config/schema.js';
 import { adminIdentity } from './admin-auth.js';
 import type { HttpContext } from './context.js';
 
-type ErrorCode = 'payload_invalid' | 'unparseable_body' | 'config_invalid' | 'secret_not_supported' | 'trigger_not_found' | 'trigger_file_managed' | 'trigger_exists' | 'revision_conflict';
+type ErrorCode = 'payload_invalid' | 'unparseable_body' | 'config_invalid' | 'trigger_not_found' | 'trigger_file_managed' | 'trigger_exists' | 'revision_conflict';
+
+// A revision diff at a path naming a secret (`connector.secret`) holds the secret itself.
+const SECRET_PATH = /secret/i;
 
 const STATUS: Record<ErrorCode, number> = {
   payload_invalid: 400,
   unparseable_body: 400,
   config_invalid: 422,
-  secret_not_supported: 422,
   trigger_not_found: 404,
   trigger_file_managed: 409,
   trigger_exists: 409,
@@ -69,15 +77,21 @@ export function createTriggerRoutes(ctx: HttpContext, live: LiveTriggers, requir
   const notFound = (id: string): Refusal => refusal('trigger_not_found', `no trigger with id ${JSON.stringify(id)}`);
   /** The API-managed trigger `id`, or why it cannot be changed here. */
   const changeable = async (id: string): Promise<TriggerDef | Refusal> => fileManaged(id) ?? (await storedDef(id)) ?? notFound(id);
-  /** Why a body may not be stored: a secret in clear, or not valid as a trigger of hooklaunch.yaml. */
-  const invalid = (body: unknown): Refusal | undefined => {
+  /**
+   * The config to store for a body: its secrets in clear sealed, checked the way hooklaunch.yaml is
+   * (on the opened secrets, as the compiler will see them). `previous` is the stored config a
+   * `[sealed]` placeholder stands for (a body read back with GET and sent again).
+   */
+  const prepare = (body: unknown, previous?: unknown): { config: unknown } | Refusal => {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) return refusal('payload_invalid', 'the body must be a JSON object: a trigger as written in hooklaunch.yaml');
-    const plain = plainSecretPaths(body);
-    if (plain.length > 0) {
-      return refusal('secret_not_supported', 'set secrets with ${env:NAME} references; stored secrets come with encryption at rest', formatPath(plain[0]!), { paths: plain.map(formatPath) });
-    }
-    const checked = checkTrigger(body, live.checkContext());
-    if (checked.ok) return undefined;
+    const id = String((body as { id?: unknown }).id);
+    const kept = keepShownSecrets(body, previous);
+    if (!kept.ok) return refusal('config_invalid', `${kept.path}: ${kept.message}`, kept.path);
+    const config = sealSecrets(kept.config, live.secretKey, id);
+    const opened = openSecrets(config, live.secretKey, id, ctx.clock.now());
+    if (!opened.ok) return refusal('config_invalid', `${opened.path}: ${opened.message}`, opened.path);
+    const checked = checkTrigger(opened.config, live.checkContext());
+    if (checked.ok) return { config };
     const issues = checked.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
     return refusal('config_invalid', `${issues[0]!.path || 'trigger'}: ${issues[0]!.message}`, issues[0]!.path, { issues });
   };
@@ -99,7 +113,8 @@ export function createTriggerRoutes(ctx: HttpContext, live: LiveTriggers, requir
     }
     const def = await storedDef(id);
     if (!def) return notFound(id);
-    return { id, managed_by: 'api', revision: def.revision, paused: def.paused, updated_at: def.updatedAtMs, updated_by: def.updatedBy, url: urlOf(id), served: trigger?.revision === def.revision, config: def.config };
+    const served = trigger?.revision === def.revision;
+    return { id, managed_by: 'api', revision: def.revision, paused: def.paused, updated_at: def.updatedAtMs, updated_by: def.updatedBy, url: urlOf(id), served, ...(!served && { problem: live.problemOf(id) ?? null }), config: maskSecrets(def.config) };
   };
   const urlOf = (id: string): string => `${ctx.publicUrl ?? ''}/api/v0/launch/${id}/`;
   /** Runs a route; a refusal it returns is answered, anything else is the JSON answer. */
@@ -120,10 +135,12 @@ export function createTriggerRoutes(ctx: HttpContext, live: LiveTriggers, requir
     json,
     handle(async (req) => {
       const body = req.body as { id?: unknown };
-      const refused = invalid(body) ?? fileManaged(String(body.id));
-      if (refused) return refused;
+      const prepared = prepare(body);
+      if (isRefusal(prepared)) return prepared;
       const id = String(body.id);
-      const written = await write(id, body, false, 0, triggerDiff({}, body), req);
+      const refused = fileManaged(id);
+      if (refused) return refused;
+      const written = await write(id, prepared.config, false, 0, triggerDiff({}, prepared.config), req);
       return isRefusal(written) ? written : answer(id, 201);
     }),
   );
@@ -144,10 +161,10 @@ export function createTriggerRoutes(ctx: HttpContext, live: LiveTriggers, requir
       if (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) return refusal('payload_invalid', 'a merge patch is a JSON object (RFC 7386)');
       const next = mergePatch(def.config, req.body) as { id?: unknown };
       if (next.id !== def.id) return refusal('payload_invalid', "the id cannot change: it is the trigger's URL; create a new trigger instead", 'id');
-      const refused = invalid(next);
-      if (refused) return refused;
-      const diff = triggerDiff(def.config, next);
-      const written = diff.length > 0 ? await write(def.id, next, def.paused, def.revision, diff, req) : def.revision;
+      const prepared = prepare(next, def.config);
+      if (isRefusal(prepared)) return prepared;
+      const diff = triggerDiff(def.config, prepared.config);
+      const written = diff.length > 0 ? await write(def.id, prepared.config, def.paused, def.revision, diff, req) : def.revision;
       return isRefusal(written) ? written : answer(def.id);
     }),
   );
@@ -176,6 +193,39 @@ export function createTriggerRoutes(ctx: HttpContext, live: LiveTriggers, requir
     );
   }
 
+  router.post(
+    '/api/v0/triggers/:id/rotate-secret{/}',
+    requireRole('admin'),
+    json,
+    handle(async (req) => {
+      const def = await changeable(idOf(req));
+      if (isRefusal(def)) return def;
+      const body = rotateBody.safeParse(req.body ?? {});
+      if (!body.success) {
+        const issue = body.error.issues[0]!;
+        return refusal('payload_invalid', `${formatPath(issue.path) || 'body'}: ${issue.message}`, formatPath(issue.path));
+      }
+      const fields = secretFields(def.config);
+      const field = body.data.path ?? (fields.length === 1 ? fields[0] : undefined);
+      if (field === undefined || !fields.includes(field)) {
+        const choices = fields.length === 0 ? 'this trigger has no stored secret (one given as an ${env:…} reference rotates in the environment)' : `choose one of ${fields.join(', ')}`;
+        return refusal('config_invalid', `name the secret to rotate with "path": ${choices}`, 'path', { choices: fields });
+      }
+      const current = datedSecretsOf(def.config, live.secretKey, def.id, field);
+      if (!current) return refusal('config_invalid', `${field} holds a stored secret that does not open with this instance's key; set a new one with PATCH`, field);
+      const secret = body.data.secret ?? generateSecret(formatFor(def.config, field));
+      const rotated = rotateSecrets(current, secret, ctx.clock, body.data.overlap_seconds);
+      const next = structuredClone(def.config) as Record<string, unknown>;
+      setAt(next, field, rotated.secrets.map((s) => sealSecret(s, live.secretKey, def.id, field)));
+      const prepared = prepare(next, def.config);
+      if (isRefusal(prepared)) return prepared;
+      const written = await write(def.id, prepared.config, def.paused, def.revision, triggerDiff(def.config, prepared.config), req);
+      if (isRefusal(written)) return written;
+      // The only time the secret is shown: it is sealed in the store and `[sealed]` everywhere else.
+      return { json: { id: def.id, path: field, revision: written, ...(body.data.secret === undefined && { secret }), previous_valid_until: rotated.previousExpiresAtMs ?? null } };
+    }),
+  );
+
   router.get(
     '/api/v0/triggers/:id/revisions{/}',
     requireRole('viewer'),
@@ -185,7 +235,9 @@ export function createTriggerRoutes(ctx: HttpContext, live: LiveTriggers, requir
       if (file) return file;
       const revisions = await ctx.store.triggerRevisions(id);
       if (revisions.length === 0) return refusal('trigger_not_found', `no trigger with id ${JSON.stringify(id)} was ever managed through the API`);
-      return { json: { revisions: revisions.map((r) => ({ revision: r.revision, at: r.atMs, by: r.by, diff: r.diff, paused: r.paused, deleted: r.config === undefined, config: r.config ?? null })) } };
+      // Sealed values never leave the store: a changed secret shows as `[sealed]` on both sides.
+      const diffShown = (diff: readonly TriggerChange[]) => diff.map((c) => ({ ...c, ...('before' in c && { before: maskSecrets(c.before, SECRET_PATH.test(c.path)) }), ...('after' in c && { after: maskSecrets(c.after, SECRET_PATH.test(c.path)) }) }));
+      return { json: { revisions: revisions.map((r) => ({ revision: r.revision, at: r.atMs, by: r.by, diff: diffShown(r.diff), paused: r.paused, deleted: r.config === undefined, config: maskSecrets(r.config) ?? null })) } };
     }),
   );
 
@@ -197,6 +249,45 @@ export function createTriggerRoutes(ctx: HttpContext, live: LiveTriggers, requir
     next(error);
   });
   return router;
+}
+
+const rotateBody = z.strictObject({
+  overlap_seconds: overlapSeconds,
+  /** The secret field, as the config path names it (`conditions[0].secret`, `connector.secret`). */
+  path: z.string().optional(),
+  /** The new secret; generated (and answered once) when absent. */
+  secret: z.string().min(1).optional(),
+});
+
+// Senders that take a Standard Webhooks key (`whsec_` + base64): Stripe's endpoint secrets have the same form.
+const WHSEC_CONNECTORS = new Set(['standard-webhooks', 'stripe']);
+
+/** How a generated secret for `field` must look: `whsec_…` where the key is base64 (Standard Webhooks, Stripe), else hex. */
+function formatFor(config: unknown, field: string): SecretFormat {
+  const owner = field.replace(/\.[^.[\]]+$/, '');
+  const node = getAt(config, owner) as { secret_encoding?: unknown; type?: unknown } | undefined;
+  if (node?.secret_encoding === 'base64') return 'whsec';
+  if (owner === 'connector' && typeof node?.type === 'string' && WHSEC_CONNECTORS.has(node.type)) return 'whsec';
+  // GitLab's signing tokens (mode: signed) are Standard Webhooks keys; its plain tokens are not.
+  if (owner === 'connector' && node?.type === 'gitlab' && (node as { mode?: unknown }).mode === 'signed') return 'whsec';
+  return 'hex';
+}
+
+/** `conditions[0].secret` as keys: the paths secretFields gives. */
+function keysOf(path: string): string[] {
+  return path.match(/[^.[\]]+/g) ?? [];
+}
+
+function getAt(root: unknown, path: string): unknown {
+  let node = root;
+  for (const key of keysOf(path)) node = (node as Record<string, unknown> | undefined)?.[key];
+  return node;
+}
+
+function setAt(root: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = keysOf(path);
+  const parent = getAt(root, keys.slice(0, -1).join('.')) as Record<string, unknown>;
+  parent[keys.at(-1)!] = value;
 }
 
 /** A file-managed trigger as written, with any secret written in clear replaced (references are shown). */

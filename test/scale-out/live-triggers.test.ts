@@ -67,4 +67,33 @@ describe.skipIf(POSTGRES_SKIP)(`live trigger changes across instances${POSTGRES_
     expect((await admin('DELETE', `${TRIGGER}/`)).status).toBe(200);
     await expect.poll(() => sendToB('go'), { timeout: 3000, interval: 100 }).toBe(404);
   });
+
+  it('serves a secret sealed on one instance on the other, and ends a rotation overlap on each by itself', async () => {
+    const database = await freshDatabase();
+    cleanups.push(database.drop);
+    const dir = mkdtempSync(join(tmpdir(), 'hooklaunch-sealed-'));
+    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'valohai.yaml'), '- step: {name: noop, image: x, command: "true"}\n');
+    const config = join(dir, 'hooklaunch.yaml');
+    writeFileSync(config, `store: {url: "${database.url}"}\nserver: {admin_token: ${ADMIN}}\n`);
+    const [a, b] = await Promise.all([serve(config, 'a'), serve(config, 'b')]);
+    cleanups.push(() => void a.child.kill('SIGKILL'), () => void b.child.kill('SIGKILL'));
+
+    const id = '0190fe82-0000-7000-8000-0000000000c2';
+    const admin = (path: string, body: unknown) =>
+      fetch(`${a.url}/api/v0/triggers/${path}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const sendToB = (token: string) =>
+      fetch(`${b.url}/api/v0/launch/${id}/`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-token': token }, body: '{}' }).then((r) => r.status);
+
+    const first = 'first-stored-token-0123456789';
+    expect((await admin('', { id, conditions: [{ type: 'web-request-auth', auth_type: 'static_token', key: 'X-Token', secret: first }], actions: [{ type: 'run-execution', step: 'noop' }] })).status).toBe(201);
+    await expect.poll(() => sendToB(first), { timeout: 3000, interval: 100 }).toBe(200);
+
+    // No revision marks the end of the overlap: instance b drops the old token by itself (its expiry timer).
+    const rotated = (await (await admin(`${id}/rotate-secret/`, { overlap_seconds: 2 })).json()) as { secret: string };
+    await expect.poll(() => sendToB(rotated.secret), { timeout: 3000, interval: 100 }).toBe(200);
+    expect(await sendToB(first)).toBe(200);
+    await expect.poll(() => sendToB(first), { timeout: 5000, interval: 200 }).toBe(400);
+    expect(await sendToB(rotated.secret)).toBe(200);
+  });
 });
