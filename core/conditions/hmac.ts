@@ -103,7 +103,7 @@ export function compileHmac(config: HmacConfig, timestampLocator: LocatorConfig 
       const expected = createHmac(config.algorithm, key).update(message.value).digest();
       for (const signature of decoded) matched = bytesEqual(signature, expected) || matched;
     }
-    return matched ? PASS : refuse('signature_mismatch', `${where} does not match the request body`);
+    return matched ? PASS : refuse('signature_mismatch', mismatch(where, config.message));
   };
 }
 
@@ -172,7 +172,7 @@ export function compileStreamingHmac(config: HmacConfig, timestampLocator: Locat
           const expected = hmac.digest();
           for (const signature of decoded) matched = bytesEqual(signature, expected) || matched;
         }
-        return matched ? PASS : refuse('signature_mismatch', `${where} does not match the request body`);
+        return matched ? PASS : refuse('signature_mismatch', mismatch(where, config.message));
       },
     });
   };
@@ -191,4 +191,9 @@ function signaturesOf(req: RawRequest, config: HmacConfig, digestBytes: number, 
     return refuse('malformed_signature', `${where} is not a ${config.encoding} ${config.algorithm} signature (${digestBytes} bytes expected)`);
   }
   return accept(decoded);
+}
+
+/** Names what was signed when it is more than the body, so a changed header or timestamp is suspected too. */
+function mismatch(where: string, message: string): string {
+  return message === '{body}' ? `${where} does not match the request body` : `${where} does not match the signed message "${message}"`;
 }

@@ -9,7 +9,7 @@ import { crossCheckTrigger, type PathIssue } from './cross-check-actions.js';
 import type { ConnectorBinding, ConnectorRegistry } from './load-config.js';
 import { resolveEnvRefs, type MissingEnv } from './env-refs.js';
 import { parseWithEnvScalars } from './parse-with-env-scalars.js';
-import { triggerSchema, type TriggerConfig } from './schema.js';
+import { DEFAULT_MAX_BODY_BYTES, triggerSchema, type TriggerConfig } from './schema.js';
 
 export interface TriggerCheckContext {
   readonly registry: ConnectorRegistry;
@@ -69,13 +69,14 @@ export function bindConnector(
   const inBlock = wholeRefs.filter((path) => path[0] === 'connector').map((path) => path.slice(1));
   const params = parseWithEnvScalars(connector.params, rest, inBlock);
   if (!params.success) return { ok: false, issues: params.error.issues.map((issue) => zodIssue({ ...issue, path: ['connector', ...issue.path] })) };
-  if (trigger.max_body_bytes === undefined && connector.maxBodyBytes !== undefined && connector.maxBodyBytes > maxInflightBytesPerTrigger) {
+  const limit = connector.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  if (trigger.max_body_bytes === undefined && limit > maxInflightBytesPerTrigger) {
     return {
       ok: false,
       issues: [
         {
           path: ['connector', 'type'],
-          message: `${type} deliveries may be up to ${connector.maxBodyBytes} bytes, more than server.limits.max_inflight_bytes_per_trigger (${maxInflightBytesPerTrigger}); raise that limit, or set this trigger's max_body_bytes`,
+          message: `${type} deliveries may be up to ${limit} bytes, more than server.limits.max_inflight_bytes_per_trigger (${maxInflightBytesPerTrigger}); raise that limit, or set this trigger's max_body_bytes`,
         },
       ],
     };

@@ -367,6 +367,13 @@ export const configSchema = z
       // A body larger than the trigger's in-flight budget could never be read: every try would get 503.
       if (trigger.max_body_bytes !== undefined && trigger.max_body_bytes > limits.max_inflight_bytes_per_trigger) {
         ctx.addIssue({ code: 'custom', path: ['triggers', index, 'max_body_bytes'], message: `exceeds server.limits.max_inflight_bytes_per_trigger (${limits.max_inflight_bytes_per_trigger}); raise that limit too` });
+      } else if (trigger.max_body_bytes === undefined && trigger.connector === undefined && DEFAULT_MAX_BODY_BYTES > limits.max_inflight_bytes_per_trigger) {
+        // The default counts too: a body between the two limits could never be read (503 every time).
+        ctx.addIssue({
+          code: 'custom',
+          path: ['triggers', index, 'id'],
+          message: `its bodies may be up to ${DEFAULT_MAX_BODY_BYTES} bytes (the default max_body_bytes), more than server.limits.max_inflight_bytes_per_trigger (${limits.max_inflight_bytes_per_trigger}); set max_body_bytes or raise that limit`,
+        });
       }
       const first = seen.get(trigger.id);
       if (first !== undefined) {

@@ -21,8 +21,8 @@ export async function handleLaunch(ctx: HttpContext, triggerId: string, req: Inc
   const receivedAtMs = ctx.clock.now();
   const started = performance.now();
   const trigger = ctx.triggers.get(triggerId);
-  /** `sizeBytes`: what was read of the body before the refusal (a forged body checked as it streamed). */
-  const refuseEarly = async (rejection: Rejection, sizeBytes = 0): Promise<void> => {
+  /** `sizeBytes`: what was read of the body before the refusal (a forged body checked as it streamed), else its declared length. */
+  const refuseEarly = async (rejection: Rejection, sizeBytes = declaredLength(req) ?? 0): Promise<void> => {
     // The body is not kept (or not read: Connection: close stops Node from draining it).
     const raw = toRawRequest(req, url, Buffer.alloc(0), receivedAtMs);
     // Nothing to replay without a body or a trigger: the raw request is not kept.

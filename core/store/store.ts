@@ -71,6 +71,8 @@ export interface AcceptRequest {
   readonly actions: readonly ActionSpec[];
   readonly dedupe?: Deduplicate | undefined;
   readonly rateLimits: readonly RateLimitSpec[];
+  /** The status the sender is answered with when accepted (the trigger's `response.status`), for the log. */
+  readonly answerStatus?: number | undefined;
 }
 
 /** A delivery is a repeat when any of its keys was seen within the window; all of them are remembered. */

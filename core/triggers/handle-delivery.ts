@@ -111,6 +111,7 @@ export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrig
     actions: actions.value,
     dedupe,
     rateLimits: trigger.rateLimits,
+    answerStatus: trigger.response?.status,
   });
   if (accepted.kind === 'rate_limited') return refuse(reject('rate_limited', accepted.message, { 'retry-after': String(accepted.retryAfterSeconds) }));
   if (accepted.kind === 'accepted') ctx.onAccepted();

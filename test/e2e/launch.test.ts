@@ -146,6 +146,9 @@ describe('launch end to end', () => {
     expect(JSON.parse(stdout)).toEqual({ label: 'cat', payload_bytes: Buffer.byteLength(body) });
     const payload = await t.service.store.getPayload(runId);
     expect(payload?.body.toString()).toBe(body);
+    // The trigger log says what the sender got (a newcomer found 200 logged for this 202).
+    const [line] = await t.service.store.listLog({ triggerId: SIGNED, outcome: 'accepted', limit: 1 });
+    expect(line).toMatchObject({ runId, status: 202 });
   });
 
   it('answers run info over POST with a JSON run_id, and refuses it without auth', async () => {

@@ -76,8 +76,9 @@ triggers:
     const buffered = await flood(BUFFERED);
     console.log(`peak RSS growth: streamed ${streamed.toFixed(0)} MiB, buffered ${buffered.toFixed(0)} MiB`);
     // Measured on a 2-core runner: streamed ~35 MiB (mostly 64 KiB read chunks awaiting GC), buffered ~370.
-    // The bodies weigh 128 MiB; streamed must stay under half of that, and the control well above.
+    // The bodies weigh 128 MiB; streamed must stay under half of that, and the control above it
+    // (a ratio between the two flaked under a loaded machine: GC timing moves both).
     expect(streamed).toBeLessThan(64);
-    expect(buffered).toBeGreaterThan(streamed * 3);
+    expect(buffered).toBeGreaterThan(64);
   }, 60_000);
 });

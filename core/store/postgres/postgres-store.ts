@@ -92,7 +92,7 @@ export async function openPostgresStore(url: string, instance: string): Promise<
         now,
       ]);
     }
-    await insertRequest(client, request, 'accepted', 200, null, null, input.runId);
+    await insertRequest(client, request, 'accepted', input.answerStatus ?? 200, null, null, input.runId);
     return { kind: 'accepted', runId: input.runId };
   };
 

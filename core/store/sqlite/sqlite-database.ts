@@ -302,7 +302,7 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     input.actions.forEach((spec, index) => {
       stmt.insertJob.run(`${input.runId}.${index}`, input.runId, request.triggerId, index, JSON.stringify(spec), now);
     });
-    insertRequest(request, 'accepted', 200, null, null, input.runId);
+    insertRequest(request, 'accepted', input.answerStatus ?? 200, null, null, input.runId);
     return { kind: 'accepted', runId: input.runId };
   };
 

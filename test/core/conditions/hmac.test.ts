@@ -132,6 +132,9 @@ describe('HMAC verification', () => {
     const req = rawRequest({ headers: { 'Stripe-Signature': `t=1700000000,v1=${'0'.repeat(64)},v1=${signature}` }, body });
     expect(await c(req, fixedClock(0))).toMatchObject({ ok: true });
     expect(await compileTimestamp(ts)(req, fixedClock(1700000000_000))).toMatchObject({ ok: true });
+    // A changed timestamp (or signed header) is a mismatch of the signed message, not only of the body.
+    const moved = rawRequest({ headers: { 'Stripe-Signature': `t=1700000001,v1=${signature}` }, body });
+    expect(await c(moved, fixedClock(0))).toMatchObject({ ok: false, rejection: { code: 'signature_mismatch', message: 'header Stripe-Signature does not match the signed message "{timestamp}.{body}"' } });
   });
 
   it('reads the signature from a query parameter, a form field or a JSON path', async () => {

@@ -29,6 +29,13 @@ describe('in-flight budget', () => {
       expect(() =>
         project.load(`server: {limits: {max_inflight_bytes_per_trigger: 1000}}\ntriggers:\n  - id: 0190fe82-0000-7000-8000-0000000000f9\n    max_body_bytes: 2000\n    actions: [{type: run-execution, step: ok}]\n`),
       ).toThrow(/triggers\[0\]\.max_body_bytes.*max_inflight_bytes_per_trigger/);
+      // The default body limit counts too (found by a newcomer: a 600 KB body got 503 forever).
+      expect(() => project.load(`server: {limits: {max_inflight_bytes_per_trigger: 500000}}\ntriggers:\n  - id: 0190fe82-0000-7000-8000-0000000000f9\n    actions: [{type: run-execution, step: ok}]\n`)).toThrow(
+        /triggers\[0\]\.id: its bodies may be up to 5242880 bytes \(the default max_body_bytes\), more than server\.limits\.max_inflight_bytes_per_trigger \(500000\)/,
+      );
+      expect(() => project.load(`server: {limits: {max_inflight_bytes_per_trigger: 500000}}\ntriggers:\n  - id: 0190fe82-0000-7000-8000-0000000000f9\n    connector: {type: slack, secret: slack-secret-0123456}\n    actions: [{type: run-execution, step: ok}]\n`)).toThrow(
+        /slack deliveries may be up to 5242880 bytes/,
+      );
     } finally {
       project.remove();
     }
