@@ -33,7 +33,8 @@ describe.skipIf(POSTGRES_SKIP)(`live trigger changes across instances${POSTGRES_
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
   });
 
-  it('applies a change made on one instance to the next request on the other within 2 s', async () => {
+  /** Two `hooklaunch serve` processes over one fresh database, with no trigger in their file. */
+  const twoInstances = async () => {
     const database = await freshDatabase();
     cleanups.push(database.drop);
     const dir = mkdtempSync(join(tmpdir(), 'hooklaunch-live-'));
@@ -41,8 +42,13 @@ describe.skipIf(POSTGRES_SKIP)(`live trigger changes across instances${POSTGRES_
     writeFileSync(join(dir, 'valohai.yaml'), '- step: {name: noop, image: x, command: "true"}\n');
     const config = join(dir, 'hooklaunch.yaml');
     writeFileSync(config, `store: {url: "${database.url}"}\nserver: {admin_token: ${ADMIN}}\n`);
-    const [a, b] = await Promise.all([serve(config, 'a'), serve(config, 'b')]);
-    cleanups.push(() => void a.child.kill('SIGKILL'), () => void b.child.kill('SIGKILL'));
+    const instances = await Promise.all([serve(config, 'a'), serve(config, 'b')]);
+    cleanups.push(...instances.map((i) => () => void i.child.kill('SIGKILL')));
+    return instances;
+  };
+
+  it('applies a change made on one instance to the next request on the other within 2 s', async () => {
+    const [a, b] = await twoInstances();
 
     const admin = (method: string, path: string, body?: unknown) =>
       fetch(`${a.url}/api/v0/triggers/${path}`, { method, headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' }, ...(body !== undefined && { body: JSON.stringify(body) }) });
@@ -69,15 +75,7 @@ describe.skipIf(POSTGRES_SKIP)(`live trigger changes across instances${POSTGRES_
   });
 
   it('serves a secret sealed on one instance on the other, and ends a rotation overlap on each by itself', async () => {
-    const database = await freshDatabase();
-    cleanups.push(database.drop);
-    const dir = mkdtempSync(join(tmpdir(), 'hooklaunch-sealed-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    writeFileSync(join(dir, 'valohai.yaml'), '- step: {name: noop, image: x, command: "true"}\n');
-    const config = join(dir, 'hooklaunch.yaml');
-    writeFileSync(config, `store: {url: "${database.url}"}\nserver: {admin_token: ${ADMIN}}\n`);
-    const [a, b] = await Promise.all([serve(config, 'a'), serve(config, 'b')]);
-    cleanups.push(() => void a.child.kill('SIGKILL'), () => void b.child.kill('SIGKILL'));
+    const [a, b] = await twoInstances();
 
     const id = '0190fe82-0000-7000-8000-0000000000c2';
     const admin = (path: string, body: unknown) =>
