@@ -113,4 +113,11 @@ describe('hooklaunch apply and export', () => {
     expect(invalid.stderr).toContain(`${broken}:5: triggers[0].actions[0].step: no step "nope"`);
     expect((await api('GET', B)).status).toBe(404);
   });
+
+  it('leaves a trigger whose variables are not set here to the service, and says so', async () => {
+    const file = t.project.write('unset.yaml', `- id: ${B}\n  conditions: [{type: web-request-auth, auth_type: static_token, key: X-Token, secret: "\${env:APPLY_EXPORT_UNSET}"}]\n  actions: [{type: run-execution, step: noop}]\n`);
+    const dry = await hooklaunch('apply', '-f', file, '--dry-run');
+    expect(dry).toMatchObject({ code: 0, stdout: `create ${B}\n` });
+    expect(dry.stderr).toContain(`note: ${B} is checked by the service only: APPLY_EXPORT_UNSET not set here`);
+  });
 });
