@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The `hooklaunch` command: serve, check, new-id, logs, runs, send, replay, reload, codegen, init, schema. The composition root: it hands the connector registry to the core. */
+/** The `hooklaunch` command: serve, check, new-id, logs, runs, send, replay, apply, export, reload, codegen, init, schema. The composition root: it hands the connector registry to the core. */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -8,6 +8,10 @@ import { Command, InvalidArgumentError } from 'commander';
 import { connectors } from '../../connectors/index.js';
 import { generateParser } from '../codegen/generate-parser.js';
 import { adminTokensOf } from '../config/admin-tokens.js';
+import { createAdminClient, refusalMessage } from './admin-client.js';
+import { applyTriggers } from './apply-triggers.js';
+import { exportTriggers } from './export-triggers.js';
+import { readTriggersFile } from './read-triggers-file.js';
 import { preflight } from '../config/preflight.js';
 import { ConfigError, formatPath } from '../config/config-error.js';
 import { checkTrigger } from '../config/check-trigger.js';
@@ -21,7 +25,6 @@ import { isSealed, openSecrets } from '../triggers/sealed-secrets.js';
 import { plainSecretPaths } from '../triggers/plain-secrets.js';
 import { startService } from '../service.js';
 import { openStore } from '../store/open-store.js';
-import { hasRole } from '../http/admin-auth.js';
 import { isFinished, type LogOutcome, type RunRecord, type Store } from '../store/store.js';
 import { createOutputRenderer, renderExecutionOutput, type OutputRenderer } from '../trigger-log/execution-output.js';
 import { formatTriggerLogLine, readTriggerLog, type TriggerLogLine } from '../trigger-log/read-trigger-log.js';
@@ -393,22 +396,50 @@ program
   .option('-u, --url <base>', 'where the service is (default: server.public_url)')
   .action(async (requestIds: string[], options: { config: string; url?: string }) => {
     const loaded = loadConfig(options.config, process.env, connectors);
-    const token = adminTokensOf(loaded.config.server).find((t) => hasRole(t, 'operator'))?.token;
-    if (!token) throw new InvalidArgumentError('replay goes through the admin API: set server.admin_token, or a server.admin_tokens entry with the operator or admin role');
-    const base = (options.url ?? loaded.publicUrl).replace(/\/+$/, '');
+    const client = createAdminClient(loaded, 'operator', 'replay', options.url);
     let failed = 0;
     for (const [index, requestId] of requestIds.entries()) {
       if (requestIds.length > 1) process.stderr.write(`[${index + 1}/${requestIds.length}] `);
-      const response = await fetch(`${base}/api/v0/requests/${encodeURIComponent(requestId)}/replay/`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
-      const answer = (await response.json()) as { outcome?: string; code?: string | null; run_id?: string | null; request_id?: string; error?: { message: string } };
-      if (!response.ok) {
+      const replayed = await client.call('POST', `/api/v0/requests/${encodeURIComponent(requestId)}/replay/`);
+      const answer = replayed.body as { outcome?: string; code?: string | null; run_id?: string | null; request_id?: string };
+      if (replayed.status < 200 || replayed.status >= 300) {
         failed++;
-        process.stdout.write(`${requestId}: not replayed: ${answer.error?.message ?? response.status}\n`);
+        process.stdout.write(`${requestId}: not replayed: ${refusalMessage(replayed)}\n`);
       } else {
         process.stdout.write(`${requestId}: replayed as ${answer.request_id}: ${answer.outcome}${answer.code ? ` (${answer.code})` : ''}${answer.run_id ? `, run ${answer.run_id}` : ''}\n`);
       }
     }
     if (failed) process.exitCode = 1;
+  });
+
+program
+  .command('apply')
+  .description('make the running service\'s API-managed triggers what a file says: create or update each by id (GitOps)')
+  .requiredOption('-f, --file <file>', 'a YAML file with a `triggers:` list (hooklaunch.yaml\'s shape) or a bare list')
+  .option('-c, --config <file>', 'config file (for the admin token, valohai.yaml and the connectors)', DEFAULT_CONFIG)
+  .option('-u, --url <base>', 'where the service is (default: server.public_url)')
+  .option('--prune', 'also delete the API-managed triggers the file does not name')
+  .option('--dry-run', 'print what would change (create, update with the changed paths, unchanged, delete) and change nothing')
+  .action(async (options: { file: string; config: string; url?: string; prune?: boolean; dryRun?: boolean }) => {
+    const loaded = loadConfig(options.config, process.env, connectors);
+    // Checked against this environment only; sent as written, so `${env:…}` secrets never travel in clear.
+    const file = readTriggersFile(options.file, { registry: loaded.registry, maxInflightBytesPerTrigger: loaded.config.server.limits.max_inflight_bytes_per_trigger, project: loaded.project, env: process.env });
+    for (const { id, names } of file.unchecked) process.stderr.write(`note: ${id} is checked by the service only: ${names.join(', ')} not set here\n`);
+    const client = createAdminClient(loaded, options.dryRun ? 'viewer' : 'admin', 'apply', options.url);
+    const outcome = await applyTriggers(client, file.triggers, { prune: options.prune === true, dryRun: options.dryRun === true }, (line) => void process.stdout.write(`${line}\n`));
+    if (outcome.skipped > 0) process.stderr.write(`${outcome.skipped} file-managed trigger(s) skipped: change them in their file and reload\n`);
+    if (outcome.failed > 0 || outcome.skipped > 0) process.exitCode = 1;
+  });
+
+program
+  .command('export')
+  .description('print the running service\'s API-managed triggers as YAML that `apply -f` takes back (stored secrets show as [sealed])')
+  .option('-c, --config <file>', 'config file (for the admin token)', DEFAULT_CONFIG)
+  .option('-u, --url <base>', 'where the service is (default: server.public_url)')
+  .option('--all', 'include the file-managed triggers too, marked as such')
+  .action(async (options: { config: string; url?: string; all?: boolean }) => {
+    const loaded = loadConfig(options.config, process.env, connectors);
+    process.stdout.write(await exportTriggers(createAdminClient(loaded, 'viewer', 'export', options.url), { all: options.all === true }));
   });
 
 program
