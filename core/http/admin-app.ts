@@ -15,6 +15,7 @@ import type { HttpContext } from './context.js';
 import { sendTestRequest } from './test-request.js';
 import { createUiRouter } from '../ui/ui-router.js';
 import { createTriggerRoutes } from './trigger-routes.js';
+import type { ReloadStatus } from '../triggers/live-triggers.js';
 
 const OUTCOMES = new Set(['accepted', 'rejected', 'duplicate', 'handshake', 'ignored']);
 
@@ -63,6 +64,8 @@ export function createAdminApp(ctx: HttpContext): express.Express {
       })),
       // Stored triggers this instance cannot serve (a sealed secret that does not open, a missing variable), and why.
       not_served: ctx.liveTriggers?.notServed() ?? [],
+      // The last reload of hooklaunch.yaml (SIGHUP / hooklaunch reload): a refused one names every issue with its line.
+      reload: reloadJson(ctx.liveTriggers?.lastReload()),
     });
   });
 
@@ -124,4 +127,8 @@ export function createAdminApp(ctx: HttpContext): express.Express {
     res.status(500).json({ error: { code: 'internal_error', message: 'internal error; see the service log' } });
   });
   return app;
+}
+
+function reloadJson(status: ReloadStatus | undefined): { at: number; ok: boolean; issues: readonly string[] } | null {
+  return status ? { at: status.atMs, ok: status.ok, issues: status.issues } : null;
 }

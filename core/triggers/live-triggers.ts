@@ -32,9 +32,18 @@ export interface LiveTriggers {
   notServed(): Array<{ id: string; problem: string }>;
   /** Re-reads hooklaunch.yaml; an invalid file changes nothing and its error lists every issue with its line. */
   reloadFile(): { ok: true; count: number } | { ok: false; error: ConfigError };
+  /** How the last reload of hooklaunch.yaml went (for the page and the API); none before the first. */
+  lastReload(): ReloadStatus | undefined;
   /** Polls the store for changes made by other instances. */
   start(): void;
   stop(): void;
+}
+
+export interface ReloadStatus {
+  readonly atMs: number;
+  readonly ok: boolean;
+  /** `file:line: path: message`, one per issue of a refused file. */
+  readonly issues: readonly string[];
 }
 
 export interface LiveTriggersOptions {
@@ -56,6 +65,7 @@ export async function createLiveTriggers({ loaded: initial, store, logger, redac
   const set = createTriggerSet();
   const compiledStored = new Map<string, LiveTrigger>();
   const problems = new Map<string, string>();
+  let reloaded: ReloadStatus | undefined;
   /** When each compiled trigger's secret list next loses a previous secret (rotation overlap ended). */
   const expiries = new Map<string, number>();
 
@@ -152,6 +162,7 @@ export async function createLiveTriggers({ loaded: initial, store, logger, redac
     refresh,
     problemOf: (id) => problems.get(id),
     notServed: () => [...problems].map(([id, problem]) => ({ id, problem })),
+    lastReload: () => reloaded,
     reloadFile() {
       let next: LoadedConfig;
       try {
@@ -159,12 +170,14 @@ export async function createLiveTriggers({ loaded: initial, store, logger, redac
       } catch (error) {
         if (!(error instanceof ConfigError)) throw error;
         for (const issue of error.issues) logger.error({ file: error.file, line: issue.line, path: issue.path }, `reload refused, the running triggers stay: ${formatIssue(error.file, issue)}`);
+        reloaded = { atMs: Date.now(), ok: false, issues: error.issues.map((issue) => formatIssue(error.file, issue)) };
         return { ok: false, error };
       }
       // Only triggers (and valohai.yaml) change live; server, store and launcher settings need a restart.
       loaded = { ...loaded, project: next.project, fileTriggers: next.fileTriggers, connectors: next.connectors, config: { ...loaded.config, triggers: next.config.triggers } };
       set.setFile(compileFile(loaded));
       logger.info({ file: loaded.file, triggers: next.config.triggers.length }, 'hooklaunch.yaml reloaded');
+      reloaded = { atMs: Date.now(), ok: true, issues: [] };
       return { ok: true, count: next.config.triggers.length };
     },
     start() {

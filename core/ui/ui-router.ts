@@ -15,6 +15,7 @@ import { senderProblem, type SenderProblem } from '../trigger-log/sender-problem
 import { replayRequest } from '../triggers/replay-request.js';
 import { lastOutputLines } from '../launch/execution-ended.js';
 import { executionStatusBadge, html, outcomeBadge, page, runStatusBadge, time, type Html } from './html.js';
+import type { ReloadStatus } from '../triggers/live-triggers.js';
 
 const OUTCOMES: LogOutcome[] = ['accepted', 'rejected', 'ignored', 'duplicate', 'handshake'];
 
@@ -91,6 +92,7 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
       res,
       'Triggers',
       html`<h1>Triggers</h1>
+        ${reloadBanner(ctx.liveTriggers?.lastReload())}
         ${depths
           ? html`<section class="stats" aria-label="Queues">
               <div><span class="muted">Launches waiting</span><b id="launch-queue-depth">${depths.launchQueue}</b></div>
@@ -247,4 +249,11 @@ function failureSummary(detail: RunDetail): Html {
       return lines.length ? html`<pre aria-label="Last output of ${e.spec.node ?? e.spec.step}">${lines.join('\n')}</pre>` : '';
     })}
   </section>`;
+}
+
+/** A refused reload of hooklaunch.yaml stays on the overview until a reload succeeds. */
+function reloadBanner(status: ReloadStatus | undefined) {
+  if (!status || status.ok) return '';
+  return html`<section class="notice bad" role="alert" id="reload-refused"><b>hooklaunch.yaml was not reloaded</b> (${new Date(status.atMs).toISOString()}): the running triggers stay.
+    <ul>${status.issues.map((issue) => html`<li><code>${issue}</code></li>`)}</ul></section>`;
 }

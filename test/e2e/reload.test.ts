@@ -13,7 +13,9 @@ const CLI = join(import.meta.dirname, '../../core/cli/main.ts');
 const FIRST = '0190fe82-0000-7000-8000-0000000000b1';
 const SECOND = '0190fe82-0000-7000-8000-0000000000b2';
 
+const ADMIN = 'an-admin-token-for-reload-tests';
 const config = (ids: string[], extra = '', step = 'noop') => `store: {url: "sqlite:state.db"}
+server: {admin_token: ${ADMIN}}
 triggers:
 ${ids.map((id) => `  - id: ${id}\n    actions: [{type: run-execution, step: ${step}}]\n`).join('')}${extra}`;
 
@@ -40,12 +42,17 @@ describe('reloading hooklaunch.yaml while serving', () => {
     const send = (id: string) => fetch(`${url}/api/v0/launch/${id}/`, { method: 'POST', body: '{}' }).then((r) => r.status);
     expect(await send(FIRST)).toBe(200);
 
-    // Line 7: an unknown key in the second trigger.
+    // Line 8: an unknown key in the second trigger.
     writeFileSync(file, config([FIRST, SECOND], '    colour: blue\n'));
     child.kill('SIGHUP');
-    await expect.poll(() => out, { timeout: 3000, interval: 50 }).toMatch(/reload refused, the running triggers stay: [^"]*hooklaunch\.yaml:7: triggers\[1\]\.colour: unknown key colour/);
+    await expect.poll(() => out, { timeout: 3000, interval: 50 }).toMatch(/reload refused, the running triggers stay: [^"]*hooklaunch\.yaml:8: triggers\[1\]\.colour: unknown key colour/);
     expect(await send(FIRST)).toBe(200);
     expect(await send(SECOND)).toBe(404);
+    // …and on the page and in the API, until a reload succeeds.
+    const admin = (path: string) => fetch(`${url}${path}`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    const refused = ((await (await admin('/api/v0/triggers/')).json()) as { reload: { ok: boolean; issues: string[] } }).reload;
+    expect(refused).toMatchObject({ ok: false, issues: [expect.stringMatching(/hooklaunch\.yaml:8: triggers\[1\]\.colour: unknown key colour$/)] });
+    expect(await (await admin('/ui/')).text()).toMatch(/hooklaunch.yaml was not reloaded[\s\S]*hooklaunch\.yaml:8: triggers\[1\]\.colour: unknown key colour/);
 
     // valohai.yaml is re-read too: the new trigger's new step runs.
     const marker = join(dir, 'added-step-ran');
@@ -55,5 +62,7 @@ describe('reloading hooklaunch.yaml while serving', () => {
     await expect.poll(() => send(SECOND), { timeout: 3000, interval: 50 }).toBe(200);
     expect(await send(FIRST)).toBe(404);
     await expect.poll(() => existsSync(marker), { timeout: 10_000, interval: 100 }).toBe(true);
+    expect(((await (await admin('/api/v0/triggers/')).json()) as { reload: { ok: boolean } }).reload.ok).toBe(true);
+    expect(await (await admin('/ui/')).text()).not.toContain('was not reloaded');
   });
 });
