@@ -49,6 +49,10 @@ pre { background: color-mix(in srgb, var(--fg) 6%, transparent); padding: .75rem
 form.inline { display: inline; } button, input, select, textarea { font: inherit; }
 button { padding: .3rem .8rem; border: 1px solid var(--line); border-radius: 6px; background: transparent; color: inherit; cursor: pointer; }
 button.primary { background: var(--accent); color: #fff; border-color: var(--accent); }
+a.button { display: inline-block; padding: .3rem .8rem; border: 1px solid var(--line); border-radius: 6px; color: inherit; text-decoration: none; }
+.danger, a.button.danger { color: var(--bad); border-color: var(--bad); } button.danger { background: var(--bad); color: #fff; }
+.actions { display: flex; gap: .5rem; flex-wrap: wrap; align-items: center; } .actions form { display: flex; gap: .5rem; }
+ul.diff { margin: 0; padding-left: 1rem; }
 .filters { display: flex; gap: .75rem; align-items: end; margin: .5rem 0 1rem; flex-wrap: wrap; }
 .filters label, .stack label { display: flex; flex-direction: column; font-size: .85rem; color: var(--muted); gap: .2rem; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; } dt { color: var(--muted); } dd { margin: 0; }
