@@ -65,7 +65,7 @@ export function createTriggerConsole(ctx: HttpContext, deps: ConsoleDeps) {
     const fields = secretFields(trigger.source.def.config);
     const history = await admin.revisions(id);
     const revisions = isRefusal(history) ? [] : (history.json as { revisions: Revision[] }).revisions;
-    return html`<h2>Manage</h2>
+    return html`${hasRole(identity, 'operator') ? html`<h2>Manage</h2>` : ''}
       <div class="actions">
         ${hasRole(identity, 'operator')
           ? html`<form method="post" action="${path(id, trigger.paused ? 'resume' : 'pause')}" class="inline">${csrfField(res)}<button type="submit">${trigger.paused ? 'Resume' : 'Pause'}</button></form>`

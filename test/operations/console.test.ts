@@ -127,6 +127,7 @@ describe.skipIf(missing)(`trigger console in chromium${missing ? ` (skipped: no 
     expect(await viewer.page.getByRole('link', { name: 'New trigger' }).count()).toBe(0);
     await viewer.page.getByRole('link', { name: 'Deploys' }).click();
     expect(await viewer.page.getByRole('table', { name: 'Revisions' }).count()).toBe(1);
+    expect(await viewer.page.getByRole('heading', { name: 'Manage' }).count()).toBe(0);
     for (const name of ['Resume', 'Pause', 'Rotate secret', 'Send test request']) expect(await viewer.page.getByRole('button', { name }).count()).toBe(0);
     for (const name of ['Edit', 'Delete…']) expect(await viewer.page.getByRole('link', { name }).count()).toBe(0);
     expect((await viewer.page.goto(`${url}/ui/triggers/new`))!.status()).toBe(403);
