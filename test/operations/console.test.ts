@@ -131,6 +131,13 @@ describe.skipIf(missing)(`trigger console in chromium${missing ? ` (skipped: no 
     for (const name of ['Resume', 'Pause', 'Rotate secret', 'Send test request']) expect(await viewer.page.getByRole('button', { name }).count()).toBe(0);
     for (const name of ['Edit', 'Delete…']) expect(await viewer.page.getByRole('link', { name }).count()).toBe(0);
     expect((await viewer.page.goto(`${url}/ui/triggers/new`))!.status()).toBe(403);
+    // Posting anyway, with its own valid form token and same origin: refused for the role.
+    await viewer.page.goto(`${url}/ui/`);
+    const csrf = (await viewer.page.locator('input[name=csrf]').first().getAttribute('value'))!;
+    const posted = await viewer.page.request.post(`${url}/ui/triggers/${id}/resume`, { form: { csrf }, headers: { origin: url }, maxRedirects: 0 });
+    expect(posted.status()).toBe(403);
+    expect(await posted.text()).toContain('needs the operator role; token ci is a viewer');
+    expect(t.service.triggers.get(id)!.paused).toBe(true);
     await viewer.page.goto(`${url}/ui/triggers/${id}`);
     await shoot(viewer.page, 'trigger-viewer-phone-dark');
     await viewer.context.close();
