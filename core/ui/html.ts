@@ -53,8 +53,9 @@ a.button { display: inline-block; padding: .3rem .8rem; border: 1px solid var(--
 .danger, a.button.danger { color: var(--bad); border-color: var(--bad); } button.danger { background: var(--bad); color: #fff; }
 .actions { display: flex; gap: .5rem; flex-wrap: wrap; align-items: center; } .actions form { display: flex; gap: .5rem; }
 ul.diff { margin: 0; padding-left: 1rem; }
+.chart { margin: 0; max-width: 720px; } .chart > svg { width: 100%; height: auto; display: block; } .chart figcaption { font-size: .8rem; color: var(--muted); } .chart .key { margin-right: .75rem; }
 /* Phones: wide tables scroll sideways instead of pushing the page wider than the screen. */
-@media (max-width: 640px) { main { padding: .75rem; } table { display: block; overflow-x: auto; } }
+@media (max-width: 640px) { main { padding: .75rem; } table { display: block; overflow-x: auto; } dd { overflow-wrap: anywhere; } }
 .filters { display: flex; gap: .75rem; align-items: end; margin: .5rem 0 1rem; flex-wrap: wrap; }
 .filters label, .stack label { display: flex; flex-direction: column; font-size: .85rem; color: var(--muted); gap: .2rem; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; } dt { color: var(--muted); } dd { margin: 0; }

@@ -16,6 +16,7 @@ import { replayRequest } from '../triggers/replay-request.js';
 import { lastOutputLines } from '../launch/execution-ended.js';
 import { executionStatusBadge, html, outcomeBadge, page, runStatusBadge, time, type Html } from './html.js';
 import { createTriggerConsole } from './trigger-console.js';
+import { hourlyCounts, requestsChart } from './request-chart.js';
 
 const OUTCOMES: LogOutcome[] = ['accepted', 'rejected', 'ignored', 'duplicate', 'handshake'];
 
@@ -120,6 +121,8 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
     const sample = trigger.connector?.connector.sample?.(trigger.connector.params);
     const notice = typeof req.query.notice === 'string' ? req.query.notice : undefined;
     const problem = await senderProblem(ctx.store, trigger.id);
+    // The newest lines cover the last 24 h for any trigger short of a flood; past that the chart undercounts its oldest hours.
+    const lastDay = await ctx.store.listLog({ triggerId: trigger.id, limit: 10_000 });
     send(
       res,
       trigger.title || trigger.id,
@@ -136,6 +139,8 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
               : html`through the admin API, revision ${trigger.revision}, by ${trigger.source.def.updatedBy} at ${time(trigger.source.def.updatedAtMs)}`
           }${trigger.paused ? html` <span class="bad" role="note">paused: requests are logged and answered trigger_paused, nothing launches</span>` : ''}</dd>
         </dl>
+        <h2>Last 24 hours</h2>
+        ${requestsChart(hourlyCounts(lastDay, ctx.clock.now()))}
         ${await triggerConsole.section(trigger, res)}
         <h2>Requests</h2>
         <form method="get" class="filters" aria-label="Filter requests">

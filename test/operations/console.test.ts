@@ -120,6 +120,9 @@ describe.skipIf(missing)(`trigger console in chromium${missing ? ` (skipped: no 
     await page.getByRole('button', { name: 'Send test request' }).click();
     await expect.poll(() => page.locator('main dl').textContent()).toContain('trigger_paused');
     await page.goto(`${url}/ui/triggers/${id}`);
+    // The 24-hour chart: accepted, the replay (duplicate), filtered (ignored) and paused (rejected).
+    expect(await page.getByRole('img', { name: /Requests per hour/ }).getAttribute('aria-label')).toContain(': 4 in all');
+    for (const outcome of ['accepted', 'duplicate', 'ignored', 'rejected']) expect(await page.locator(`.chart rect[data-outcome=${outcome}]`).count()).toBe(1);
     await shoot(page, 'trigger');
 
     // A viewer sees the trigger and its history, and none of the write forms.
