@@ -44,7 +44,7 @@ export function requestsChart(bins: readonly HourCounts[]): Html {
   const scale = (n: number): number => (n / max) * plot;
   const total = totals.reduce((a, b) => a + b, 0);
   return html`<figure class="chart">
-    <svg viewBox="0 0 ${width} ${height}" role="img" aria-label="Requests per hour over the last 24 hours by outcome: ${total} in all">
+    <svg viewBox="0 0 ${width} ${height}" role="img" aria-label="Requests per hour over the last 24 hours, stacked by result: ${total} in all">
       <line x1="${left}" y1="${height - bottom}" x2="${width}" y2="${height - bottom}" stroke="var(--line)" />
       <text x="${left - 4}" y="14" text-anchor="end" font-size="11" fill="var(--muted)">${max}</text>
       <text x="${left - 4}" y="${height - bottom}" text-anchor="end" font-size="11" fill="var(--muted)">0</text>
