@@ -36,6 +36,10 @@ export function setupSteps(connectorId: string | undefined, url: string): string
   return ((connectorId && SETUP_STEPS[connectorId]) || GENERIC_SETUP).replaceAll('{url}', url);
 }
 
+/** Providers that issue the signing secret themselves (it is pasted from them, not chosen here). */
+const PROVIDER_ISSUED = new Set(['slack', 'stripe', 'standard-webhooks']);
+export const PROVIDER_SECRET = '<the signing secret the provider shows>';
+
 interface JsonSchema {
   readonly type?: string | string[];
   readonly properties?: Record<string, JsonSchema>;
@@ -47,7 +51,7 @@ interface JsonSchema {
 
 /**
  * The YAML a new trigger of `connectorId` starts from: its required params (a generated secret for
- * `secret`, a placeholder otherwise), its optional ones as comments, and the first step as the
+ * `secret` unless the provider issues it, a placeholder otherwise), its optional ones as comments, and the first step as the
  * action, with every step and pipeline of valohai.yaml listed to pick from.
  */
 export function triggerTemplate(connectorId: string | undefined, registry: ConnectorRegistry, project: ValohaiProject): string {
@@ -60,7 +64,7 @@ export function triggerTemplate(connectorId: string | undefined, registry: Conne
     const schema = paramsSchema(connector.params);
     for (const [name, field] of Object.entries(schema.properties ?? {})) {
       const required = schema.required?.includes(name) ?? false;
-      const value = name === 'secret' ? generateSecret(connector.id === 'stripe' || connector.id === 'standard-webhooks' ? 'whsec' : 'hex') : placeholder(field);
+      const value = name !== 'secret' ? placeholder(field) : PROVIDER_ISSUED.has(connector.id) ? PROVIDER_SECRET : generateSecret('hex');
       lines.push(required ? `  ${name}: ${value}` : `  # ${name}: ${field.default !== undefined ? JSON.stringify(field.default) : placeholder(field)}`);
     }
   } else {
