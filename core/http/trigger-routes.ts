@@ -39,7 +39,7 @@ const STATUS: Record<ErrorCode, number> = {
 };
 
 /** Why a trigger route refuses: answered as `{error: {code, message, path, ...extra}}`. */
-interface Refusal {
+export interface Refusal {
   readonly refused: true;
   readonly code: ErrorCode;
   readonly message: string;
@@ -51,7 +51,7 @@ function refusal(code: ErrorCode, message: string, path = '', extra?: Record<str
   return { refused: true, code, message, path, ...(extra && { extra }) };
 }
 
-function isRefusal(value: unknown): value is Refusal {
+export function isRefusal(value: unknown): value is Refusal {
   return typeof value === 'object' && value !== null && (value as { refused?: unknown }).refused === true;
 }
 
@@ -62,10 +62,25 @@ function sendRefusal(res: Response, r: Refusal): void {
 /** The admin token's name (`admin` for the single `server.admin_token`), for the revision history. */
 const actorOf = (req: Request): string => adminIdentity(req.res!).name;
 
-export function createTriggerRoutes(ctx: HttpContext, live: LiveTriggers, requireRole: (role: AdminRole) => RequestHandler): express.Router {
-  const router = express.Router();
-  const json = express.json({ limit: '1mb', type: ['application/json', 'application/merge-patch+json'] });
+/** What a trigger operation answers: the JSON to send (with its status), or why it refuses. */
+export type TriggerOutcome = { status?: number; json: unknown } | Refusal;
 
+/**
+ * The trigger operations behind both the admin API and the web page, so that the page does what
+ * the API does (same checks, same revisions, same sealing) without calling itself over HTTP.
+ * `actor` is the admin token's name, kept in the revision history.
+ */
+export interface TriggerAdmin {
+  create(body: unknown, actor: string): Promise<TriggerOutcome>;
+  get(id: string): Promise<TriggerOutcome>;
+  patch(id: string, patch: unknown, actor: string): Promise<TriggerOutcome>;
+  remove(id: string, actor: string): Promise<TriggerOutcome>;
+  setPaused(id: string, paused: boolean, actor: string): Promise<TriggerOutcome>;
+  rotateSecret(id: string, body: unknown, actor: string): Promise<TriggerOutcome>;
+  revisions(id: string): Promise<TriggerOutcome>;
+}
+
+export function createTriggerAdmin(ctx: HttpContext, live: LiveTriggers): TriggerAdmin {
   const storedDef = async (id: string): Promise<TriggerDef | undefined> => (await ctx.store.listTriggerDefs()).find((d) => d.id === id);
   const fileManaged = (id: string): Refusal | undefined => {
     const trigger = ctx.triggers.get(id);
@@ -95,8 +110,8 @@ export function createTriggerRoutes(ctx: HttpContext, live: LiveTriggers, requir
     const issues = checked.issues.map((i) => ({ path: formatPath(i.path), message: i.message }));
     return refusal('config_invalid', `${issues[0]!.path || 'trigger'}: ${issues[0]!.message}`, issues[0]!.path, { issues });
   };
-  const write = async (id: string, config: unknown, paused: boolean, expectRevision: number, diff: readonly TriggerChange[], req: Request): Promise<number | Refusal> => {
-    const outcome = await ctx.store.writeTriggerDef({ id, config, paused, expectRevision, atMs: ctx.clock.now(), by: actorOf(req), diff });
+  const write = async (id: string, config: unknown, paused: boolean, expectRevision: number, diff: readonly TriggerChange[], by: string): Promise<number | Refusal> => {
+    const outcome = await ctx.store.writeTriggerDef({ id, config, paused, expectRevision, atMs: ctx.clock.now(), by, diff });
     if (outcome.kind === 'conflict') {
       if (expectRevision === 0) return refusal('trigger_exists', `a trigger with id ${id} already exists; change it with PATCH`, 'id');
       return refusal('revision_conflict', `trigger ${id} changed meanwhile (now at revision ${outcome.currentRevision}); read it again and retry`);
@@ -105,6 +120,7 @@ export function createTriggerRoutes(ctx: HttpContext, live: LiveTriggers, requir
     await live.refresh();
     return outcome.revision;
   };
+  const urlOf = (id: string): string => `${ctx.publicUrl ?? ''}/api/v0/launch/${id}/`;
   const view = async (id: string): Promise<Record<string, unknown> | Refusal> => {
     const trigger = ctx.triggers.get(id);
     if (trigger?.source.kind === 'file') {
@@ -116,91 +132,55 @@ export function createTriggerRoutes(ctx: HttpContext, live: LiveTriggers, requir
     const served = trigger?.revision === def.revision;
     return { id, managed_by: 'api', revision: def.revision, paused: def.paused, updated_at: def.updatedAtMs, updated_by: def.updatedBy, url: urlOf(id), served, ...(!served && { problem: live.problemOf(id) ?? null }), config: maskSecrets(def.config) };
   };
-  const urlOf = (id: string): string => `${ctx.publicUrl ?? ''}/api/v0/launch/${id}/`;
-  /** Runs a route; a refusal it returns is answered, anything else is the JSON answer. */
-  const handle =
-    (work: (req: Request) => Promise<{ status?: number; json: unknown } | Refusal>): RequestHandler =>
-    (req, res, next) => {
-      work(req).then((result) => (isRefusal(result) ? sendRefusal(res, result) : void res.status(result.status ?? 200).json(result.json)), next);
-    };
-  const answer = async (id: string, status?: number): Promise<{ status?: number; json: unknown } | Refusal> => {
+  const answer = async (id: string, status?: number): Promise<TriggerOutcome> => {
     const shown = await view(id);
     return isRefusal(shown) ? shown : { ...(status !== undefined && { status }), json: shown };
   };
-  const idOf = (req: Request): string => String(req.params.id);
 
-  router.post(
-    '/api/v0/triggers{/}',
-    requireRole('admin'),
-    json,
-    handle(async (req) => {
-      const body = req.body as { id?: unknown };
+  return {
+    async create(body, actor) {
       const prepared = prepare(body);
       if (isRefusal(prepared)) return prepared;
-      const id = String(body.id);
+      const id = String((body as { id?: unknown }).id);
       const refused = fileManaged(id);
       if (refused) return refused;
-      const written = await write(id, prepared.config, false, 0, triggerDiff({}, prepared.config), req);
+      const written = await write(id, prepared.config, false, 0, triggerDiff({}, prepared.config), actor);
       return isRefusal(written) ? written : answer(id, 201);
-    }),
-  );
+    },
 
-  router.get(
-    '/api/v0/triggers/:id{/}',
-    requireRole('viewer'),
-    handle((req) => answer(idOf(req))),
-  );
+    get: (id) => answer(id),
 
-  router.patch(
-    '/api/v0/triggers/:id{/}',
-    requireRole('admin'),
-    json,
-    handle(async (req) => {
-      const def = await changeable(idOf(req));
+    async patch(id, patch, actor) {
+      const def = await changeable(id);
       if (isRefusal(def)) return def;
-      if (req.body === null || typeof req.body !== 'object' || Array.isArray(req.body)) return refusal('payload_invalid', 'a merge patch is a JSON object (RFC 7386)');
-      const next = mergePatch(def.config, req.body) as { id?: unknown };
+      if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return refusal('payload_invalid', 'a merge patch is a JSON object (RFC 7386)');
+      const next = mergePatch(def.config, patch) as { id?: unknown };
       if (next.id !== def.id) return refusal('payload_invalid', "the id cannot change: it is the trigger's URL; create a new trigger instead", 'id');
       const prepared = prepare(next, def.config);
       if (isRefusal(prepared)) return prepared;
       const diff = triggerDiff(def.config, prepared.config);
-      const written = diff.length > 0 ? await write(def.id, prepared.config, def.paused, def.revision, diff, req) : def.revision;
+      const written = diff.length > 0 ? await write(def.id, prepared.config, def.paused, def.revision, diff, actor) : def.revision;
       return isRefusal(written) ? written : answer(def.id);
-    }),
-  );
+    },
 
-  router.delete(
-    '/api/v0/triggers/:id{/}',
-    requireRole('admin'),
-    handle(async (req) => {
-      const def = await changeable(idOf(req));
+    async remove(id, actor) {
+      const def = await changeable(id);
       if (isRefusal(def)) return def;
-      const written = await write(def.id, undefined, false, def.revision, triggerDiff(def.config, {}), req);
+      const written = await write(def.id, undefined, false, def.revision, triggerDiff(def.config, {}), actor);
       return isRefusal(written) ? written : { json: { id: def.id, deleted: true, revision: written } };
-    }),
-  );
+    },
 
-  for (const [action, paused] of [['pause', true], ['resume', false]] as const) {
-    router.post(
-      `/api/v0/triggers/:id/${action}{/}`,
-      requireRole('operator'),
-      handle(async (req) => {
-        const def = await changeable(idOf(req));
-        if (isRefusal(def)) return def;
-        const written = def.paused === paused ? def.revision : await write(def.id, def.config, paused, def.revision, [{ path: 'paused', before: def.paused, after: paused }], req);
-        return isRefusal(written) ? written : answer(def.id);
-      }),
-    );
-  }
-
-  router.post(
-    '/api/v0/triggers/:id/rotate-secret{/}',
-    requireRole('admin'),
-    json,
-    handle(async (req) => {
-      const def = await changeable(idOf(req));
+    async setPaused(id, paused, actor) {
+      const def = await changeable(id);
       if (isRefusal(def)) return def;
-      const body = rotateBody.safeParse(req.body ?? {});
+      const written = def.paused === paused ? def.revision : await write(def.id, def.config, paused, def.revision, [{ path: 'paused', before: def.paused, after: paused }], actor);
+      return isRefusal(written) ? written : answer(def.id);
+    },
+
+    async rotateSecret(id, rawBody, actor) {
+      const def = await changeable(id);
+      if (isRefusal(def)) return def;
+      const body = rotateBody.safeParse(rawBody ?? {});
       if (!body.success) {
         const issue = body.error.issues[0]!;
         return refusal('payload_invalid', `${formatPath(issue.path) || 'body'}: ${issue.message}`, formatPath(issue.path));
@@ -219,18 +199,13 @@ export function createTriggerRoutes(ctx: HttpContext, live: LiveTriggers, requir
       setAt(next, field, rotated.secrets.map((s) => sealSecret(s, live.secretKey, def.id, field)));
       const prepared = prepare(next, def.config);
       if (isRefusal(prepared)) return prepared;
-      const written = await write(def.id, prepared.config, def.paused, def.revision, triggerDiff(def.config, prepared.config), req);
+      const written = await write(def.id, prepared.config, def.paused, def.revision, triggerDiff(def.config, prepared.config), actor);
       if (isRefusal(written)) return written;
       // The only time the secret is shown: it is sealed in the store and `[sealed]` everywhere else.
       return { json: { id: def.id, path: field, revision: written, ...(body.data.secret === undefined && { secret }), previous_valid_until: rotated.previousExpiresAtMs ?? null } };
-    }),
-  );
+    },
 
-  router.get(
-    '/api/v0/triggers/:id/revisions{/}',
-    requireRole('viewer'),
-    handle(async (req) => {
-      const id = idOf(req);
+    async revisions(id) {
       const file = fileManaged(id);
       if (file) return file;
       const revisions = await ctx.store.triggerRevisions(id);
@@ -238,8 +213,31 @@ export function createTriggerRoutes(ctx: HttpContext, live: LiveTriggers, requir
       // Sealed values never leave the store: a changed secret shows as `[sealed]` on both sides.
       const diffShown = (diff: readonly TriggerChange[]) => diff.map((c) => ({ ...c, ...('before' in c && { before: maskSecrets(c.before, SECRET_PATH.test(c.path)) }), ...('after' in c && { after: maskSecrets(c.after, SECRET_PATH.test(c.path)) }) }));
       return { json: { revisions: revisions.map((r) => ({ revision: r.revision, at: r.atMs, by: r.by, diff: diffShown(r.diff), paused: r.paused, deleted: r.config === undefined, config: maskSecrets(r.config) ?? null })) } };
-    }),
-  );
+    },
+  };
+}
+
+export function createTriggerRoutes(ctx: HttpContext, live: LiveTriggers, requireRole: (role: AdminRole) => RequestHandler): express.Router {
+  const router = express.Router();
+  const json = express.json({ limit: '1mb', type: ['application/json', 'application/merge-patch+json'] });
+  const admin = createTriggerAdmin(ctx, live);
+  /** Runs a route; a refusal it returns is answered, anything else is the JSON answer. */
+  const handle =
+    (work: (req: Request) => Promise<TriggerOutcome>): RequestHandler =>
+    (req, res, next) => {
+      work(req).then((result) => (isRefusal(result) ? sendRefusal(res, result) : void res.status(result.status ?? 200).json(result.json)), next);
+    };
+  const idOf = (req: Request): string => String(req.params.id);
+
+  router.post('/api/v0/triggers{/}', requireRole('admin'), json, handle((req) => admin.create(req.body, actorOf(req))));
+  router.get('/api/v0/triggers/:id{/}', requireRole('viewer'), handle((req) => admin.get(idOf(req))));
+  router.patch('/api/v0/triggers/:id{/}', requireRole('admin'), json, handle((req) => admin.patch(idOf(req), req.body, actorOf(req))));
+  router.delete('/api/v0/triggers/:id{/}', requireRole('admin'), handle((req) => admin.remove(idOf(req), actorOf(req))));
+  for (const [action, paused] of [['pause', true], ['resume', false]] as const) {
+    router.post(`/api/v0/triggers/:id/${action}{/}`, requireRole('operator'), handle((req) => admin.setPaused(idOf(req), paused, actorOf(req))));
+  }
+  router.post('/api/v0/triggers/:id/rotate-secret{/}', requireRole('admin'), json, handle((req) => admin.rotateSecret(idOf(req), req.body, actorOf(req))));
+  router.get('/api/v0/triggers/:id/revisions{/}', requireRole('viewer'), handle((req) => admin.revisions(idOf(req))));
 
   // express.json's own refusals: a body that is not JSON, or too large.
   router.use('/api/v0/triggers', (error: unknown, _req: Request, res: Response, next: NextFunction) => {

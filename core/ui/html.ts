@@ -49,10 +49,17 @@ pre { background: color-mix(in srgb, var(--fg) 6%, transparent); padding: .75rem
 form.inline { display: inline; } button, input, select, textarea { font: inherit; }
 button { padding: .3rem .8rem; border: 1px solid var(--line); border-radius: 6px; background: transparent; color: inherit; cursor: pointer; }
 button.primary { background: var(--accent); color: #fff; border-color: var(--accent); }
+a.button { display: inline-block; padding: .3rem .8rem; border: 1px solid var(--line); border-radius: 6px; color: inherit; text-decoration: none; }
+.danger, a.button.danger { color: var(--bad); border-color: var(--bad); } button.danger { background: var(--bad); color: #fff; }
+.actions { display: flex; gap: .5rem; flex-wrap: wrap; align-items: center; } .actions form { display: flex; gap: .5rem; }
+ul.diff { margin: 0; padding-left: 1rem; }
+.chart { margin: 0; max-width: 720px; } .chart > svg { width: 100%; height: auto; display: block; } .chart figcaption { font-size: .8rem; color: var(--muted); } .chart .key { margin-right: .75rem; }
+/* Phones: wide tables scroll sideways instead of pushing the page wider than the screen. */
+@media (max-width: 640px) { main { padding: .75rem; } table { display: block; overflow-x: auto; } dd { overflow-wrap: anywhere; } }
 .filters { display: flex; gap: .75rem; align-items: end; margin: .5rem 0 1rem; flex-wrap: wrap; }
 .filters label, .stack label { display: flex; flex-direction: column; font-size: .85rem; color: var(--muted); gap: .2rem; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; } dt { color: var(--muted); } dd { margin: 0; }
-textarea { width: 100%; min-height: 8rem; }
+textarea { width: 100%; min-height: 8rem; font: 13px/1.45 ui-monospace, SFMono-Regular, Menlo, monospace; }
 .notice { padding: .6rem .8rem; border: 1px solid var(--line); border-radius: 6px; margin: .75rem 0; }
 .notice.bad { border-color: var(--bad); border-left-width: 4px; } .notice pre { color: var(--fg); margin: .5rem 0 0; }
 .stats { display: flex; gap: 1.5rem; margin: 0 0 1rem; } .stats div { display: flex; flex-direction: column; } .stats b { font-size: 1.2rem; }

@@ -16,6 +16,8 @@ import { replayRequest } from '../triggers/replay-request.js';
 import { lastOutputLines } from '../launch/execution-ended.js';
 import { executionStatusBadge, html, outcomeBadge, page, runStatusBadge, time, type Html } from './html.js';
 import type { ReloadStatus } from '../triggers/live-triggers.js';
+import { createTriggerConsole } from './trigger-console.js';
+import { hourlyCounts, requestsChart } from './request-chart.js';
 
 const OUTCOMES: LogOutcome[] = ['accepted', 'rejected', 'ignored', 'duplicate', 'handshake'];
 
@@ -33,6 +35,7 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
     send(res, 'Refused', html`<h1>Refused</h1><p role="alert">${refusal.message}.</p>`, refusal.status);
   };
   const need = (role: AdminRole) => auth.requireRole(role, answerPage);
+  const triggerConsole = createTriggerConsole(ctx, { need, send, csrfField });
 
   router.get('/login', (req, res) => {
     const failed = req.query.failed !== undefined;
@@ -64,13 +67,15 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
   });
   // Parsed before the routes' requireRole, which reads the form token from the `csrf` field.
   router.post('/{*rest}', form);
+  triggerConsole.mount(router);
 
   router.post('/logout', need('viewer'), (_req, res) => {
     res.clearCookie(SESSION_COOKIE, { path: '/' });
     res.redirect(303, '/ui/login');
   });
 
-  router.get('/', need('viewer'), async (_req, res) => {
+  router.get('/', need('viewer'), async (req, res) => {
+    const notice = typeof req.query.notice === 'string' ? req.query.notice : undefined;
     const stats = new Map((await ctx.store.triggerStats(ctx.clock.now() - 86_400_000)).map((s) => [s.triggerId, s]));
     const depths = await ctx.queueDepths?.();
     const triggers = ctx.triggers.all();
@@ -93,6 +98,7 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
       'Triggers',
       html`<h1>Triggers</h1>
         ${reloadBanner(ctx.liveTriggers?.lastReload())}
+        ${notice ? html`<p class="notice" role="status">${notice}</p>` : ''}
         ${depths
           ? html`<section class="stats" aria-label="Queues">
               <div><span class="muted">Launches waiting</span><b id="launch-queue-depth">${depths.launchQueue}</b></div>
@@ -102,6 +108,7 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
           : ''}
         <table><thead><tr><th scope="col">Trigger</th><th scope="col">URL</th><th scope="col">Connector</th><th scope="col">Conditions</th><th scope="col">Last request</th><th scope="col">24 h accepted / rejected</th></tr></thead>
         <tbody>${rows}</tbody></table>
+        ${ctx.liveTriggers && hasRole(adminIdentity(res), 'admin') ? html`<p><a class="button" href="/ui/triggers/new">New trigger</a></p>` : ''}
         <form method="post" action="/ui/logout" class="inline">${csrfField(res)}<p><span class="muted" id="signed-in">Logged in as ${adminIdentity(res).name} (${adminIdentity(res).role})</span> <button type="submit">Log out</button></p></form>
         <script>document.addEventListener('click', (e) => { const b = e.target.closest('[data-copy]'); if (b) navigator.clipboard.writeText(b.dataset.copy).then(() => { b.textContent = 'Copied'; }); });</script>`,
     );
@@ -116,6 +123,8 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
     const sample = trigger.connector?.connector.sample?.(trigger.connector.params);
     const notice = typeof req.query.notice === 'string' ? req.query.notice : undefined;
     const problem = await senderProblem(ctx.store, trigger.id);
+    // The newest lines cover the last 24 h for any trigger short of a flood; past that the chart undercounts its oldest hours.
+    const lastDay = await ctx.store.listLog({ triggerId: trigger.id, limit: 10_000 });
     send(
       res,
       trigger.title || trigger.id,
@@ -132,6 +141,9 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
               : html`through the admin API, revision ${trigger.revision}, by ${trigger.source.def.updatedBy} at ${time(trigger.source.def.updatedAtMs)}`
           }${trigger.paused ? html` <span class="bad" role="note">paused: requests are logged and answered trigger_paused, nothing launches</span>` : ''}</dd>
         </dl>
+        <h2>Last 24 hours</h2>
+        ${requestsChart(hourlyCounts(lastDay, ctx.clock.now()))}
+        ${await triggerConsole.section(trigger, res)}
         <h2>Requests</h2>
         <form method="get" class="filters" aria-label="Filter requests">
           <label>Outcome <select name="outcome"><option value="">any</option>${OUTCOMES.map((o) => html`<option ${o === outcome ? 'selected' : ''}>${o}</option>`)}</select></label>
@@ -194,7 +206,7 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
           ${entry.runId ? html`<dt>Run</dt><dd><code>${entry.runId}</code></dd>` : ''}
         </dl>
         ${mayOperate(res)
-          ? html`<form method="post" action="/ui/requests/${entry.requestId}/replay" class="inline">${csrfField(res)}
+          ? html`<form method="${entry.outcome === 'accepted' ? 'get' : 'post'}" action="/ui/requests/${entry.requestId}/replay" class="inline">${entry.outcome === 'accepted' ? '' : csrfField(res)}
               <p><button class="primary" type="submit">Replay against the current config</button>
               <span class="muted">Evaluated as of its arrival time, launched if it passes now.</span></p>
             </form>`
@@ -204,6 +216,21 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
         <h2>Payload</h2>
         ${detail.payload === undefined ? html`<p class="muted">Not kept (refused before the body was read).</p>` : html`<pre>${detail.payload}</pre>`}
         ${detail.run ? renderRun(detail.run) : ''}`,
+    );
+  });
+
+  // An accepted request already launched once: replaying it launches again, so the page asks first.
+  router.get('/requests/:id/replay', need('operator'), async (req, res) => {
+    const detail = await requestDetail(ctx.store, ctx.rejections, ctx.redaction, String(req.params.id));
+    if (!detail) return void send(res, 'Not found', html`<h1>No such request</h1>`, 404);
+    const { entry } = detail;
+    send(
+      res,
+      'Replay?',
+      html`<p><a href="/ui/requests/${entry.requestId}">← the request</a></p><h1>Replay this accepted request?</h1>
+        <p>It was accepted ${time(entry.receivedAtMs)}${entry.runId ? html` and launched run <code>${entry.runId}</code>` : ''}. Replaying it launches again if it passes the current config.</p>
+        <form method="post" action="/ui/requests/${entry.requestId}/replay" class="inline">${csrfField(res)}<button class="primary" type="submit">Replay it again</button></form>
+        <a href="/ui/requests/${entry.requestId}">Cancel</a>`,
     );
   });
 
