@@ -8,7 +8,6 @@ import express, { type Response, type Router } from 'express';
 import type { HttpContext } from '../http/context.js';
 import { adminIdentity, hasRole, SESSION_COOKIE, type AdminAuth, type AdminRole, type RefusalAnswer } from '../http/admin-auth.js';
 import { sendTestRequest } from '../http/test-request.js';
-import type { LogOutcome } from '../store/store.js';
 import { describeActions, describeConditions, requestDetail, type RunDetail } from '../trigger-log/describe.js';
 import { readTriggerLog, repeated } from '../trigger-log/read-trigger-log.js';
 import { senderProblem, type SenderProblem } from '../trigger-log/sender-problem.js';
@@ -18,8 +17,7 @@ import { executionStatusBadge, html, outcomeBadge, page, runStatusBadge, time, t
 import type { ReloadStatus } from '../triggers/live-triggers.js';
 import { createTriggerConsole } from './trigger-console.js';
 import { hourlyCounts, requestsChart } from './request-chart.js';
-
-const OUTCOMES: LogOutcome[] = ['accepted', 'rejected', 'ignored', 'duplicate', 'handshake'];
+import { createLiveLog, liveLogScript, logFilters, logRow, matchesText, OUTCOMES } from './live-log.js';
 
 export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
   const router = express.Router();
@@ -36,6 +34,7 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
   };
   const need = (role: AdminRole) => auth.requireRole(role, answerPage);
   const triggerConsole = createTriggerConsole(ctx, { need, send, csrfField });
+  const liveLog = createLiveLog(ctx);
 
   router.get('/login', (req, res) => {
     const failed = req.query.failed !== undefined;
@@ -117,9 +116,9 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
   router.get('/triggers/:id', need('viewer'), async (req, res) => {
     const trigger = ctx.triggers.get(String(req.params.id));
     if (!trigger) return void send(res, 'Not found', html`<h1>No such trigger</h1>`, 404);
-    const outcome = OUTCOMES.find((o) => o === req.query.outcome);
-    const code = typeof req.query.code === 'string' && req.query.code ? req.query.code : undefined;
-    const entries = await readTriggerLog(ctx.store, ctx.rejections, { triggerId: trigger.id, limit: 200, outcome, code });
+    const filters = logFilters(req.query);
+    const { outcome, code, text } = filters;
+    const entries = (await readTriggerLog(ctx.store, ctx.rejections, { triggerId: trigger.id, limit: 200, outcome, code })).filter((e) => matchesText(e, text));
     const sample = trigger.connector?.connector.sample?.(trigger.connector.params);
     const notice = typeof req.query.notice === 'string' ? req.query.notice : undefined;
     const problem = await senderProblem(ctx.store, trigger.id);
@@ -148,19 +147,13 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
         <form method="get" class="filters" aria-label="Filter requests">
           <label>Outcome <select name="outcome"><option value="">any</option>${OUTCOMES.map((o) => html`<option ${o === outcome ? 'selected' : ''}>${o}</option>`)}</select></label>
           <label>Reason code <input name="code" value="${code ?? ''}" placeholder="e.g. signature_mismatch"></label>
+          <label>Text <input name="q" value="${text ?? ''}" placeholder="message, code, request id, address"></label>
           <button type="submit">Filter</button>
         </form>
         <table><thead><tr><th scope="col">Time</th><th scope="col">Outcome</th><th scope="col">Reason</th><th scope="col">From</th><th scope="col">Size</th><th scope="col">Revision</th><th scope="col">Run</th></tr></thead>
-        <tbody>${entries.map(
-          (e) => html`<tr>
-            <td><a href="/ui/requests/${e.requestId}">${time(e.receivedAtMs)}</a>${e.replayOf ? html` <span class="muted">(replay)</span>` : ''}</td>
-            <td>${outcomeBadge(e.outcome)}</td>
-            <td>${e.code ? html`<code>${e.code}</code> ` : ''}${e.message ?? ''}${repeated(e)}</td>
-            <td>${e.remoteAddress}</td><td>${e.sizeBytes} B</td><td>${e.revision ?? ''}</td>
-            <td>${e.runId ? html`<code>${e.runId}</code> ${e.launch ? runStatusBadge(e.launch.status) : ''}` : ''}</td>
-          </tr>`,
-        )}</tbody></table>
-        ${entries.length === 0 ? html`<p class="muted">No requests${outcome || code ? ' match these filters' : ' yet'}.</p>` : ''}
+        <tbody id="request-rows">${entries.map(logRow)}</tbody></table>
+        ${entries.length === 0 ? html`<p class="muted" id="no-requests">No requests${outcome || code || text ? ' match these filters' : ' yet'}.</p>` : ''}
+        ${liveLogScript(trigger.id, lastDay[0]?.seq ?? 0, filters)}
         ${mayOperate(res)
           ? html`<h2>Send a test request</h2>
             <form method="post" action="/ui/triggers/${trigger.id}/test" class="stack">${csrfField(res)}
@@ -172,6 +165,8 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
           : ''}`,
     );
   });
+
+  router.get('/triggers/:id/events', need('viewer'), (req, res) => liveLog.stream(req, res));
 
   router.post('/triggers/:id/test', need('operator'), async (req, res) => {
     const trigger = ctx.triggers.get(String(req.params.id));
