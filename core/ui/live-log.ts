@@ -64,6 +64,12 @@ export function liveLogScript(triggerId: string, afterSeq: number, filters: LogF
 })();</script>`;
 }
 
+/** net.Server sets `socket.server` on the sockets it accepts (Node's lib/net.js); it is not in @types/node. */
+function stoppedListening(req: Request): boolean {
+  const server = (req.socket as unknown as { server?: { listening?: boolean } }).server;
+  return server?.listening === false;
+}
+
 /** Open event streams, shared by every trigger page of this process. */
 export function createLiveLog(ctx: HttpContext) {
   let open = 0;
@@ -83,6 +89,10 @@ export function createLiveLog(ctx: HttpContext) {
       res.flushHeaders();
       let busy = false;
       const poll = setInterval(() => {
+        // A stream never goes idle, so the service's graceful close would wait on it forever: end it
+        // once the server stops listening (EventSource reconnects, with Last-Event-ID, to whichever
+        // process answers next).
+        if (stoppedListening(req)) return void res.end();
         if (busy) return;
         busy = true;
         readTriggerLog(ctx.store, ctx.rejections, { triggerId: trigger.id, afterSeq: seq, limit: 100, outcome: filters.outcome, code: filters.code })

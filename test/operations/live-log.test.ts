@@ -137,6 +137,28 @@ describe.skipIf(missing)(`live request list in chromium${missing ? ` (skipped: n
     }, { timeout: 5000 }).toBe(200);
   });
 
+  it('ends its open streams when the service closes, so a graceful shutdown does not wait on an open tab', async () => {
+    const other = await startTestService('- step: {name: ingest, image: x, command: "echo ingested"}\n', CONFIG);
+    let closed = false;
+    const client = new AbortController();
+    try {
+      const login = await fetch(`${other.service.url}/ui/login`, { method: 'POST', redirect: 'manual', body: new URLSearchParams({ token: ADMIN }) });
+      const cookie = login.headers.get('set-cookie')!.split(';')[0]!;
+      const open = await fetch(`${other.service.url}/ui/triggers/${TRIGGER}/events`, { headers: { cookie }, signal: client.signal });
+      expect(open.status).toBe(200);
+      const ended = open.text().catch((e: Error) => e.name);
+      await Promise.race([other.close(), new Promise((_, reject) => setTimeout(() => reject(new Error('close waited on the open stream')), 5000))]);
+      closed = true;
+      expect(await ended).toBe('');
+    } finally {
+      // After a failed race: end the stream from the client so the close can finish.
+      if (!closed) {
+        client.abort();
+        await other.close();
+      }
+    }
+  });
+
   it('renders every page at desktop and phone width, light and dark (screenshots in test-results/)', async () => {
     const requestId = (await t.service.store.listLog({ triggerId: TRIGGER, outcome: 'accepted', limit: 1 }))[0]!.requestId;
     const pages: { name: string; path: string; heading: RegExp }[] = [
