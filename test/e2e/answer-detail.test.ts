@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../helpers/service.js';
 
 const TRIGGER = '0190fe82-0000-7000-8000-0000000a5e01';
+const SLACK = '0190fe82-0000-7000-8000-0000000a5e02';
 const ADMIN = 'admin-token-for-the-answer-tests';
 
 describe('the answer on the request detail', () => {
@@ -17,6 +18,9 @@ describe('the answer on the request detail', () => {
 triggers:
   - id: ${TRIGGER}
     conditions: [{type: web-request-auth, auth_type: static_token, lookup: header, key: X-Token, secret: answer-token-0123456789}]
+    actions: [{type: run-execution, step: ok}]
+  - id: ${SLACK}
+    connector: {type: slack, secret: slack-secret-0123456789}
     actions: [{type: run-execution, step: ok}]
 `,
     );
@@ -48,5 +52,27 @@ triggers:
     expect(page).toContain(`x-request-id: ${requestId}`);
     // The body as the page escapes it.
     expect(page).toContain(body.replaceAll('"', '&quot;'));
+  });
+
+  it("charts answer latency per hour against the connector's deadline, and says a generic trigger has none", async () => {
+    // Unsigned: Slack's connector refuses it, and that answer is timed like any other.
+    const unsigned = await fetch(t.url(SLACK), { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'command=%2Fpredict' });
+    expect(unsigned.status).toBeGreaterThanOrEqual(400);
+    await unsigned.text();
+    const launched = await fetch(t.url(TRIGGER), { method: 'POST', headers: { 'x-token': 'answer-token-0123456789' }, body: '{}' });
+    expect(launched.ok).toBe(true);
+    await launched.text();
+    const get = async (path: string) => (await fetch(`${t.service.url}${path}`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
+
+    const slack = await get(`/ui/triggers/${SLACK}`);
+    // Slack's deadline, from connectors/slack (ackDeadlineMs: 3000).
+    expect(slack).toMatch(/<line [^>]*data-deadline-ms="3000"/);
+    expect(slack).toMatch(/<polyline points="[\d.]+,[\d.]+" [^>]*data-series="p50"/);
+    expect(slack).toMatch(/<circle [^>]*data-series="p99"/);
+
+    const generic = await get(`/ui/triggers/${TRIGGER}`);
+    expect(generic).not.toContain('data-deadline-ms');
+    expect(generic).toContain('No deadline line');
+    expect(generic).toMatch(/<polyline [^>]*data-series="p50"/);
   });
 });
