@@ -5,7 +5,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { reject, type Rejection } from '../reject.js';
 import { rejectionAnswer } from '../triggers/answers.js';
-import type { RequestRecord } from '../store/store.js';
+import type { RequestRecord, SentAnswer } from '../store/store.js';
+import { redactHeaders, type Redaction } from '../trigger-log/redaction.js';
 import type { CompiledTrigger } from '../triggers/compile-trigger.js';
 import { handleDelivery, logRefusal, type HandledOutcome } from '../triggers/handle-delivery.js';
 import type { HttpContext } from './context.js';
@@ -14,7 +15,7 @@ import { declaredLength, readBody } from './read-body.js';
 import { IN_MEMORY_UNVERIFIED_BYTES, readBodyVerifying, type VerifiedBodyRead } from './read-body-verifying.js';
 import { refuseOverloaded } from './refuse-overloaded.js';
 import { requestRecord } from '../trigger-log/request-record.js';
-import { sendResponseSpec } from './respond.js';
+import { sendResponseSpec, type SentResponse } from './respond.js';
 import { toRawRequest } from './to-raw-request.js';
 
 export async function handleLaunch(ctx: HttpContext, triggerId: string, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
@@ -53,12 +54,24 @@ export async function handleLaunch(ctx: HttpContext, triggerId: string, req: Inc
     } catch (error) {
       return failInternally(ctx, res, trigger, record, error);
     }
-    sendResponseSpec(res, { ...handled.answer, headers: { ...handled.answer.headers, 'x-request-id': record.requestId } });
-    ctx.onAnswered?.(trigger, handled.outcome, (performance.now() - started) / 1000);
+    const sent = sendResponseSpec(res, { ...handled.answer, headers: { ...handled.answer.headers, 'x-request-id': record.requestId } });
+    const totalMs = performance.now() - started;
+    ctx.onAnswered?.(trigger, handled.outcome, totalMs / 1000);
+    ctx.rejections.recordAnswer({ requestId: record.requestId, answeredMs: totalMs, answer: sentAnswer(sent, handled, totalMs, ctx.redaction) });
   } finally {
     hold.release();
   }
 }
+
+/** The answer as the trigger log keeps it: credential headers redacted, the body cut at 4 KiB. */
+function sentAnswer(sent: SentResponse, handled: HandledOutcome, totalMs: number, redaction: Redaction): SentAnswer {
+  const headers = redactHeaders(Object.fromEntries(Object.entries(sent.headers).map(([name, value]) => [name.toLowerCase(), [value]])), redaction);
+  const body = Buffer.byteLength(sent.body) > ANSWER_BODY_BYTES ? Buffer.from(sent.body).subarray(0, ANSWER_BODY_BYTES).toString('utf8') : sent.body;
+  return { status: sent.status, headers, body, stages: { ...handled.stages, total_ms: totalMs } };
+}
+
+/** The most of an answer's body the trigger log keeps. */
+const ANSWER_BODY_BYTES = 4096;
 
 /**
  * Large bodies for a trigger whose HMAC can be checked as they stream are not held whole while

@@ -15,10 +15,19 @@ export function sendRejection(res: ServerResponse, rejection: Rejection, extraHe
   sendResponseSpec(res, { ...answer, headers: { ...answer.headers, ...extraHeaders } });
 }
 
-/** A connector's answer: JSON, text, or an empty body. */
-export function sendResponseSpec(res: ServerResponse, spec: ResponseSpec): void {
-  if (spec.json !== undefined) return sendJson(res, spec.status, spec.json, { ...spec.headers });
-  const text = spec.text ?? '';
-  res.writeHead(spec.status, { ...(text && { 'content-type': 'text/plain; charset=utf-8' }), 'content-length': Buffer.byteLength(text), ...spec.headers });
-  res.end(text);
+/** What went out on the wire, for the trigger log. */
+export interface SentResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+/** A connector's answer: JSON, text, or an empty body. Returns what was sent. */
+export function sendResponseSpec(res: ServerResponse, spec: ResponseSpec): SentResponse {
+  const body = spec.json !== undefined ? JSON.stringify(spec.json) : (spec.text ?? '');
+  const type = spec.json !== undefined ? 'application/json; charset=utf-8' : body ? 'text/plain; charset=utf-8' : undefined;
+  const headers: Record<string, string> = { ...(type && { 'content-type': type }), 'content-length': String(Buffer.byteLength(body)), ...spec.headers };
+  res.writeHead(spec.status, headers);
+  res.end(body);
+  return { status: spec.status, headers, body };
 }

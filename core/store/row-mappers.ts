@@ -1,6 +1,6 @@
 /** Rows of the store's tables (the same columns in SQLite and PostgreSQL) turned into records. */
 import type { ActionSpec } from '../launch/action-spec.js';
-import type { ExecutionRecord, ExecutionSpec, ExecutionStatus, FollowRecord, JobError, JobRecord, LaunchResult, LogEntry, PipelineRecord, PipelineSpec, PipelineStatus, TriggerChange, TriggerDef, TriggerRevision, TriggerStats } from './store.js';
+import type { ExecutionRecord, ExecutionSpec, ExecutionStatus, FollowRecord, JobError, JobRecord, LaunchResult, LogEntry, PipelineRecord, SentAnswer, PipelineSpec, PipelineStatus, TriggerChange, TriggerDef, TriggerRevision, TriggerStats } from './store.js';
 
 export type Row = Record<string, unknown>;
 
@@ -73,6 +73,8 @@ export function toLogEntry(row: Row): LogEntry {
     repeats: Number(row.repeats ?? 0),
     lastAtMs: optional(row.last_at, Number),
     revision: optional(row.revision, Number),
+    answer: optional(row.answer, (v) => JSON.parse(String(v)) as SentAnswer),
+    answeredMs: optional(row.answer_ms, Number),
   };
 }
 

@@ -272,6 +272,31 @@ export interface LogEntry extends RequestRecord {
   /** Identical rejections aggregated into this line after it (same trigger, code and sender). */
   readonly repeats: number;
   readonly lastAtMs?: number | undefined;
+  /** What the sender got back, written shortly after it was sent (absent on rows logged before). */
+  readonly answer?: SentAnswer | undefined;
+  /** Milliseconds from arrival to the answer being sent. */
+  readonly answeredMs?: number | undefined;
+}
+
+/** How long each stage of handling took, in milliseconds; a stage not reached is absent. */
+export interface AnswerStages {
+  readonly verify_ms?: number | undefined;
+  readonly store_ms?: number | undefined;
+  readonly total_ms: number;
+}
+
+/** The answer as sent: credential headers redacted, the body text cut at 4 KiB. */
+export interface SentAnswer {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+  readonly stages: AnswerStages;
+}
+
+export interface RecordedAnswer {
+  readonly requestId: string;
+  readonly answer: SentAnswer;
+  readonly answeredMs: number;
 }
 
 /** A trigger managed through the admin API, in the config's own shape (`${env:…}` references unresolved). */
@@ -334,6 +359,8 @@ export interface Store {
   recordUnlaunched(entry: UnlaunchedRequest): Promise<void>;
   /** Adds aggregated repeats to logged rejections. */
   addRepeats(counts: readonly RepeatCount[]): Promise<void>;
+  /** Adds what the senders got back to their logged requests; gathered and written in batches, off the hot path. */
+  recordAnswers(answers: readonly RecordedAnswer[]): Promise<void>;
   /** What the logged unauthenticated rejections cost, in bytes (their `unauthenticatedBytes`). */
   unauthenticatedLogBytes(): Promise<number>;
 

@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
-import type { RepeatCount, Store, UnlaunchedRequest } from '../store/store.js';
+import type { RecordedAnswer, RepeatCount, Store, UnlaunchedRequest } from '../store/store.js';
 import { boundedRecord, type CaptureLimits } from './request-record.js';
 
 /**
@@ -39,7 +39,13 @@ export interface RejectionLogOptions {
 
 export interface RejectionLog {
   record(entry: UnlaunchedRequest, sender: Sender): Promise<Logged>;
-  /** Writes the repeat counts gathered so far; readers of the log in this process call it first. */
+  /**
+   * Remembers what a sender got back, for its logged request. Kept here with the repeat counts
+   * because it is written the same way: gathered in memory and written on the next flush, so the
+   * hot path pays no store write (and no fsync) per request.
+   */
+  recordAnswer(answer: RecordedAnswer): void;
+  /** Writes the repeat counts and answers gathered so far; readers of the log in this process call it first. */
   flush(): Promise<void>;
   /** Re-reads what the logged anonymous rejections cost (after a retention purge freed some). */
   resync(): Promise<void>;
@@ -56,12 +62,15 @@ interface Aggregate {
 /** Open aggregates kept at most; a flood from more senders than this evicts the oldest. */
 const MAX_OPEN = 10_000;
 const WARN_EVERY_MS = 60_000;
+/** Answers waiting for the next flush, at most. */
+const MAX_UNWRITTEN_ANSWERS = 50_000;
 
 export async function createRejectionLog(options: RejectionLogOptions): Promise<RejectionLog> {
   const { store, clock, logger } = options;
   let spent = await store.unauthenticatedLogBytes();
   const open = new Map<string, Aggregate>();
   let unwritten: RepeatCount[] = [];
+  let answers: RecordedAnswer[] = [];
   let droppedSinceWarning = 0;
   let lastWarningMs = -Infinity;
 
@@ -76,6 +85,11 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
     for (const [key, aggregate] of open) {
       take(aggregate);
       if (aggregate.untilMs <= now) open.delete(key);
+    }
+    if (answers.length > 0) {
+      const sent = answers;
+      answers = [];
+      await store.recordAnswers(sent);
     }
     if (unwritten.length === 0) return;
     const counts = unwritten;
@@ -138,6 +152,10 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
       open.set(key, { requestId: entry.requestId, untilMs: now + options.aggregateMs, repeats: 0, lastAtMs: entry.receivedAtMs });
       await store.recordUnlaunched(bounded);
       return 'logged';
+    },
+    recordAnswer(answer) {
+      // A store that stopped answering must not grow this without bound: past the cap, answers are not kept.
+      if (answers.length < MAX_UNWRITTEN_ANSWERS) answers.push(answer);
     },
     flush,
     async resync() {

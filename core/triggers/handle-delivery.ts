@@ -37,11 +37,15 @@ export interface HandledOutcome {
   readonly code?: string | undefined;
   readonly runId?: string | undefined;
   readonly answer: ResponseSpec;
+  /** Milliseconds spent in the checks and in the store's accept, for the ones reached. */
+  readonly stages?: { readonly verify_ms?: number | undefined; readonly store_ms?: number | undefined } | undefined;
 }
 
 /** `clock` decides the time windows (timestamps, JWT expiry); replays pass the original arrival time. */
 export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrigger, raw: RawRequest, record: RequestRecord, clock: Clock): Promise<HandledOutcome> {
-  const done = (outcome: HandledOutcome): HandledOutcome => {
+  const stages: { verify_ms?: number; store_ms?: number } = {};
+  const done = (handled: HandledOutcome): HandledOutcome => {
+    const outcome = { ...handled, stages };
     ctx.onOutcome?.(trigger, outcome);
     return outcome;
   };
@@ -59,7 +63,8 @@ export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrig
 
   const verifying = performance.now();
   const unauthenticated = await runChecks(trigger.authChecks, raw, clock);
-  ctx.onVerified?.(trigger, (performance.now() - verifying) / 1000);
+  stages.verify_ms = performance.now() - verifying;
+  ctx.onVerified?.(trigger, stages.verify_ms / 1000);
   if (unauthenticated && !unauthenticated.ok) return refuse(unauthenticated.rejection);
   if (trigger.authenticates) sender = 'authenticated';
 
@@ -103,6 +108,7 @@ export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrig
   const actions = trigger.resolveActions(raw, runId);
   if (!actions.ok) return refuse(actions.rejection);
 
+  const storing = performance.now();
   const accepted = await ctx.store.accept({
     request: record,
     runId,
@@ -113,6 +119,7 @@ export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrig
     rateLimits: trigger.rateLimits,
     answerStatus: trigger.response?.status,
   });
+  stages.store_ms = performance.now() - storing;
   if (accepted.kind === 'rate_limited') return refuse(reject('rate_limited', accepted.message, { 'retry-after': String(accepted.retryAfterSeconds) }));
   if (accepted.kind === 'accepted') ctx.onAccepted();
   else {

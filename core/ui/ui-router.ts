@@ -8,6 +8,8 @@ import express, { type Response, type Router } from 'express';
 import type { HttpContext } from '../http/context.js';
 import { adminIdentity, hasRole, SESSION_COOKIE, type AdminAuth, type AdminRole, type RefusalAnswer } from '../http/admin-auth.js';
 import { sendTestRequest } from '../http/test-request.js';
+import type { LogEntry, LogOutcome } from '../store/store.js';
+import { answerLatencyChart, hourlyLatency } from './answer-chart.js';
 import { describeActions, describeConditions, requestDetail, type RunDetail } from '../trigger-log/describe.js';
 import { readTriggerLog, repeated } from '../trigger-log/read-trigger-log.js';
 import { senderProblem, type SenderProblem } from '../trigger-log/sender-problem.js';
@@ -142,6 +144,8 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
         </dl>
         <h2>Last 24 hours</h2>
         ${requestsChart(hourlyCounts(lastDay, ctx.clock.now()))}
+        <h2>Answer latency, last 24 hours</h2>
+        ${answerLatencyChart(hourlyLatency(lastDay, ctx.clock.now()), trigger.connector?.connector.ackDeadlineMs)}
         ${await triggerConsole.section(trigger, res)}
         <h2>Requests</h2>
         <form method="get" class="filters" aria-label="Filter requests">
@@ -210,9 +214,25 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
         <pre>${Object.entries(entry.headers).map(([k, v]) => `${k}: ${v}\n`).join('')}</pre>
         <h2>Payload</h2>
         ${detail.payload === undefined ? html`<p class="muted">Not kept (refused before the body was read).</p>` : html`<pre>${detail.payload}</pre>`}
+        ${answerSection(entry)}
         ${detail.run ? renderRun(detail.run) : ''}`,
     );
   });
+
+  /** What the sender got back and how long each stage took; rows logged before answers were kept have none. */
+  const answerSection = (entry: LogEntry) => {
+    const answer = entry.answer;
+    if (!answer) return '';
+    const ms = (v: number | undefined): string => (v === undefined ? '—' : `${v.toFixed(1)} ms`);
+    return html`<h2 id="answer">Answered ${answer.status} in ${Math.round(entry.answeredMs ?? answer.stages.total_ms)} ms</h2>
+      <dl>
+        <dt>Checks</dt><dd>${ms(answer.stages.verify_ms)}</dd>
+        <dt>Store</dt><dd>${ms(answer.stages.store_ms)}</dd>
+        <dt>Total</dt><dd>${ms(answer.stages.total_ms)}</dd>
+      </dl>
+      <pre>${Object.entries(answer.headers).map(([k, v]) => `${k}: ${v}\n`).join('')}</pre>
+      ${answer.body ? html`<pre>${answer.body}</pre>` : html`<p class="muted">Empty body.</p>`}`;
+  };
 
   // An accepted request already launched once: replaying it launches again, so the page asks first.
   router.get('/requests/:id/replay', need('operator'), async (req, res) => {

@@ -147,5 +147,8 @@ CREATE TABLE trigger_revisions (
   paused INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY (id, revision)
 );
+`,  `
+ALTER TABLE requests ADD COLUMN answer TEXT;
+ALTER TABLE requests ADD COLUMN answer_ms BIGINT;
 `,
 ];

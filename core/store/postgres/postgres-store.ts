@@ -161,6 +161,14 @@ export async function openPostgresStore(url: string, instance: string): Promise<
         [counts.map((c) => c.requestId), counts.map((c) => c.repeats), counts.map((c) => c.lastAtMs)],
       );
     },
+    recordAnswers: async (answers) => {
+      if (answers.length === 0) return;
+      await pool.query(
+        `UPDATE requests r SET answer = a.answer, answer_ms = a.answer_ms
+         FROM UNNEST($1::text[], $2::text[], $3::bigint[]) AS a(request_id, answer, answer_ms) WHERE r.request_id = a.request_id`,
+        [answers.map((a) => a.requestId), answers.map((a) => JSON.stringify(a.answer)), answers.map((a) => Math.round(a.answeredMs))],
+      );
+    },
     unauthenticatedLogBytes: async () => Number((await one('SELECT COALESCE(SUM(unauthenticated_bytes), 0) AS n FROM requests'))!.n),
     followRemote: async ({ remoteId, kind, runId, triggerId, nextCheckAtMs }) => {
       await pool.query('INSERT INTO follows (remote_id, kind, run_id, trigger_id, next_check_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (remote_id) DO NOTHING', [remoteId, kind, runId, triggerId, nextCheckAtMs]);

@@ -19,6 +19,7 @@ import type {
   JobRecord,
   LogChunk,
   LogQuery,
+  RecordedAnswer,
   RepeatCount,
   RequestRecord,
   RunRecord,
@@ -177,6 +178,10 @@ CREATE TABLE trigger_revisions (
   PRIMARY KEY (id, revision)
 );
 `,
+  `
+ALTER TABLE requests ADD COLUMN answer TEXT;
+ALTER TABLE requests ADD COLUMN answer_ms INTEGER;
+`,
 ];
 
 
@@ -203,6 +208,7 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     insertRequest: db.prepare(`INSERT INTO requests (request_id, trigger_id, received_at, method, path, remote_address, size_bytes, body_sha256, headers, outcome, status, code, message, run_id, replay_of, unauthenticated_bytes, revision)
       VALUES (@requestId, @triggerId, @receivedAtMs, @method, @path, @remoteAddress, @sizeBytes, @bodySha256, @headers, @outcome, @status, @code, @message, @runId, @replayOf, @unauthenticatedBytes, @revision)`),
     insertRaw: db.prepare('INSERT OR REPLACE INTO request_raw (request_id, target, headers, body, truncated) VALUES (?, ?, ?, ?, ?)'),
+    recordAnswer: db.prepare('UPDATE requests SET answer = ?, answer_ms = ? WHERE request_id = ?'),
     addRepeats: db.prepare('UPDATE requests SET repeats = repeats + ?, last_at = MAX(COALESCE(last_at, 0), ?) WHERE request_id = ?'),
     unauthenticatedBytes: db.prepare('SELECT COALESCE(SUM(unauthenticated_bytes), 0) AS n FROM requests'),
     getRequest: db.prepare('SELECT r.*, w.target AS raw_target, w.headers AS raw_headers, w.truncated AS raw_truncated, COALESCE(w.body, p.payload) AS raw_body FROM requests r LEFT JOIN request_raw w ON w.request_id = r.request_id LEFT JOIN runs p ON p.run_id = r.run_id AND r.outcome IN (\'accepted\', \'duplicate\') WHERE r.request_id = ?'),
@@ -342,6 +348,10 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     for (const count of counts) stmt.addRepeats.run(count.repeats, count.lastAtMs, count.requestId);
   });
 
+  const recordAnswers = db.transaction((answers: readonly RecordedAnswer[]) => {
+    for (const a of answers) stmt.recordAnswer.run(JSON.stringify(a.answer), Math.round(a.answeredMs), a.requestId);
+  });
+
   const appendLogs = db.transaction((id: string, chunks: readonly LogChunk[]) => {
     for (const chunk of chunks) stmt.appendLog.run(id, chunk.atMs, chunk.stream, chunk.text);
   });
@@ -368,6 +378,9 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     commitBatch: (items) => commitBatch(items),
     addRepeats: (counts) => {
       if (counts.length > 0) addRepeats(counts);
+    },
+    recordAnswers: (answers) => {
+      if (answers.length > 0) recordAnswers(answers);
     },
     unauthenticatedLogBytes: () => Number((stmt.unauthenticatedBytes.get() as Row).n),
     claimJobs: (now, limit, leaseMs) => claim(now, limit, leaseMs),

@@ -82,6 +82,7 @@ export async function openSqliteStore(path: string): Promise<Store> {
       await group.submit({ kind: 'unlaunched', entry: raw ? { ...entry, raw } : entry });
     },
     addRepeats: (...args) => call('addRepeats', ...args),
+    recordAnswers: (...args) => call('recordAnswers', ...args),
     unauthenticatedLogBytes: () => call('unauthenticatedLogBytes'),
     claimJobs: (...args) => call('claimJobs', ...args),
     followRemote: (...args) => call('followRemote', ...args),

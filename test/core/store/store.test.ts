@@ -202,6 +202,21 @@ describe.each(factories)('$name store', (factory) => {
     expect(outcomes.filter((o) => o.kind === 'accepted')).toHaveLength(7);
   });
 
+  it('keeps what the sender got back with its logged request, and leaves older rows without one', async () => {
+    const answered = acceptRequest();
+    const unanswered = acceptRequest();
+    await store.accept(answered);
+    await store.accept(unanswered);
+    const answer = { status: 202, headers: { 'content-type': 'application/json; charset=utf-8', 'x-request-id': answered.request.requestId }, body: '{"run_id":"r"}', stages: { verify_ms: 0.2, store_ms: 3.5, total_ms: 4.1 } };
+    await store.recordAnswers([{ requestId: answered.request.requestId, answer, answeredMs: 4.1 }]);
+    const entry = (await store.getRequest(answered.request.requestId))!.entry;
+    expect(entry.answer).toEqual(answer);
+    expect(entry.answeredMs).toBe(4);
+    const listed = await store.listLog({ limit: 10 });
+    expect(listed.find((e) => e.requestId === answered.request.requestId)!.answer).toEqual(answer);
+    expect(listed.find((e) => e.requestId === unanswered.request.requestId)!.answer).toBeUndefined();
+  });
+
   it('keeps its generated secrets', async () => {
     const first = await store.secret('k');
     expect(first).toMatch(/^[0-9a-f]{64}$/);
