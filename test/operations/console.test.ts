@@ -118,7 +118,7 @@ describe.skipIf(missing)(`trigger console in chromium${missing ? ` (skipped: no 
     await page.getByRole('button', { name: 'Pause' }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toContain('Paused');
     await page.getByRole('button', { name: 'Send test request' }).click();
-    await expect.poll(() => page.locator('main dl').textContent()).toContain('trigger_paused');
+    await expect.poll(() => page.locator('main dl').first().textContent()).toContain('trigger_paused');
     await page.goto(`${url}/ui/triggers/${id}`);
     // The 24-hour chart: accepted, the replay (duplicate), filtered (ignored) and paused (rejected).
     expect(await page.getByRole('img', { name: /Requests per hour/ }).getAttribute('aria-label')).toContain(': 4 in all');
@@ -156,7 +156,7 @@ describe.skipIf(missing)(`trigger console in chromium${missing ? ` (skipped: no 
     // A file-managed trigger is read-only: no console, the file named.
     await page.goto(`${url}/ui/triggers/${FILE_ID}`);
     expect(await page.getByRole('link', { name: 'Edit' }).count()).toBe(0);
-    expect(await page.locator('main dl').textContent()).toContain('hooklaunch.yaml:');
+    expect(await page.locator('main dl').first().textContent()).toContain('hooklaunch.yaml:');
 
     // Delete asks first, then the trigger is gone.
     await page.goto(`${url}/ui/triggers/${id}`);
