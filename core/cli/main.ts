@@ -485,6 +485,12 @@ program
     process.stdout.write(configSchemaText());
   });
 
+// `hooklaunch runs | head`: a reader that went away is not an error worth a stack trace.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 program.parseAsync(process.argv).catch((error: unknown) => {
   if (error instanceof InvalidArgumentError) {
     process.stderr.write(`hooklaunch: ${error.message}\n`);

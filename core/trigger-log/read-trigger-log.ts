@@ -22,8 +22,12 @@ export async function readTriggerLog(store: Store, rejections: Pick<RejectionLog
   );
 }
 
-/** One human-readable line per request: when, which trigger, what happened and why. */
+/** One human-readable line per request: when, which trigger, what happened and why, and its request id (what `replay` takes). */
 export function formatTriggerLogLine(line: TriggerLogLine): string {
+  return `${describeOutcome(line)}  [request ${line.requestId}]`;
+}
+
+function describeOutcome(line: TriggerLogLine): string {
   const time = new Date(line.receivedAtMs).toISOString();
   const head = `${time}  ${line.triggerId}  ${line.method} from ${line.remoteAddress || '?'}  ${line.sizeBytes} B`;
   switch (line.outcome) {

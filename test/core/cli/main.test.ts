@@ -164,6 +164,12 @@ describe('hooklaunch CLI', () => {
       const runs = await hooklaunch(['runs', '--config', config]);
       // A failed run says so, with why, on its line.
       expect(runs.stdout).toMatch(new RegExp(`${run_id}  ${id}  error  action 0: execution \\S+ failed: command exited with code 2\n`));
+      // Text lines carry the request id `replay` takes.
+      expect((await hooklaunch(['logs', '--config', config, '--limit', '2'])).stdout).toContain(`rejected 400 token_mismatch: header X-Token does not carry a valid token  [request ${String(older!.requestId)}]`);
+      // A reader that closes early (`| head`) ends the command quietly, without a stack trace.
+      const piped = await run('bash', ['-c', `"${process.execPath}" --import tsx "${CLI}" runs --config "${config}" | head -c 0; echo "exit \${PIPESTATUS[0]}"`], { env: { ...process.env, HOOKLAUNCH_CONFIG: '' } });
+      expect(piped.stdout.trim()).toBe('exit 0');
+      expect(piped.stderr).not.toMatch(/EPIPE|Error/);
 
       // --follow prints entries as they arrive.
       const follower = spawn(process.execPath, ['--import', 'tsx', CLI, 'logs', '--config', config, '--json', '--follow', '--limit', '1']);
