@@ -65,6 +65,19 @@ export interface Connector<Params = unknown, Payload = unknown> {
   readonly dedupeWindowSeconds: number;
   /** Header names (lower case) that carry credentials and never reach the trigger log. */
   readonly sensitiveHeaders: readonly string[];
+  /** What the page shows someone setting the provider up. */
+  readonly setup?: {
+    /** Where to paste what on the provider, one paragraph; `{url}` is the trigger's URL. */
+    readonly steps: string;
+    /** The provider issues the signing secret (it is pasted from there), rather than taking one chosen here. */
+    readonly providerIssuesSecret?: boolean;
+  };
+  /**
+   * The form of a secret generated for this connector (rotation, the page's templates): `whsec`
+   * for a Standard Webhooks key (`whsec_` + base64), else `hex`. Given the `connector:` block as
+   * written, since a stored secret is not in clear when this is asked.
+   */
+  secretFormat?(block: Readonly<Record<string, unknown>>): 'hex' | 'whsec';
   /** Headers a trigger's params name as carrying its credential (a configurable token header). */
   credentialHeaders?(params: Params): readonly string[];
   /**

@@ -16,6 +16,9 @@ export const datadog = defineConnector<DatadogParams, DatadogPayload>({
   ackDeadlineMs: 15_000,
   dedupeWindowSeconds: 86_400,
   sensitiveHeaders: ['authorization'],
+  setup: {
+    steps: 'Integrations → Webhooks → New: URL = {url}, the payload from the README, custom headers {"Authorization": "Bearer <secret>"}; mention @webhook-<name> in the monitors that should launch.',
+  },
   credentialHeaders: (params) => [params.header],
   verify: verifyDatadog,
   parse: parseDatadog,

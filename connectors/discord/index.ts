@@ -19,6 +19,9 @@ export const discord = defineConnector<DiscordParams, DiscordPayload>({
   // No retries; an interaction id is unique. An hour outlives any replay of a captured request.
   dedupeWindowSeconds: 3600,
   sensitiveHeaders: ['x-signature-ed25519'],
+  setup: {
+    steps: 'Developer Portal → your application → Interactions Endpoint URL = {url}; connector.public_key = General Information → Public Key. Register the slash commands named in connector.commands.',
+  },
   verify: verifyDiscord,
   parse: parseDiscord,
   handshake: handshakeDiscord,

@@ -18,6 +18,9 @@ export const github = defineConnector<GithubParams, GithubPayload>({
   // No automatic retries, but manual redeliveries (same X-GitHub-Delivery) reach back 3 days.
   dedupeWindowSeconds: 3 * 86_400,
   sensitiveHeaders: ['x-hub-signature-256', 'x-hub-signature'],
+  setup: {
+    steps: 'Repository → Settings → Webhooks → Add webhook: Payload URL = {url}, Content type application/json, Secret = the trigger\'s secret, and the events the trigger lists (connector.events).',
+  },
   // "Payloads are capped at 25 MB" (docs.github.com, webhook events and payloads); read as MiB so
   // no delivery GitHub sends is ever refused.
   maxBodyBytes: 25 * 1024 * 1024,

@@ -18,6 +18,11 @@ export const gitlab = defineConnector<GitlabParams, GitlabPayload>({
   // Only manual resends (same Idempotency-Key); keep keys a few days like GitHub's.
   dedupeWindowSeconds: 3 * 86_400,
   sensitiveHeaders: ['x-gitlab-token', 'webhook-signature'],
+  setup: {
+    steps: 'Project → Settings → Webhooks → URL = {url}, Secret token = the trigger\'s secret (or a signing token whsec_… with mode: signed), and tick Push events (and what connector.events lists).',
+  },
+  // Signing tokens (mode: signed) are Standard Webhooks keys; plain tokens are not.
+  secretFormat: (block) => (block.mode === 'signed' ? 'whsec' : 'hex'),
   // Signed mode is Standard Webhooks: webhook-id is in the signed string.
   signsDeliveryId: (params) => params.mode === 'signed',
   // GitLab does not send a hook whose JSON exceeds 25 MB (gitlab-org/gitlab!38687, Gitlab::Json::LimitedEncoder).

@@ -18,6 +18,9 @@ export const grafana = defineConnector<GrafanaParams, GrafanaPayload>({
   // Alertmanager re-sends a group at its repeat interval (hours): a day keeps one launch per state.
   dedupeWindowSeconds: 86_400,
   sensitiveHeaders: ['x-grafana-alert-signature', 'x-grafana-alerting-signature'],
+  setup: {
+    steps: 'Alerting → Contact points → Webhook: URL = {url}, HMAC signature secret = the trigger\'s secret (header names matching signature_header and timestamp_header), or an Authorization header with auth: bearer | basic.',
+  },
   credentialHeaders: (params) => (params.signature_header === undefined ? [] : [params.signature_header]),
   verify: verifyGrafana,
   parse: parseGrafana,

@@ -17,6 +17,9 @@ export const labelStudio = defineConnector<LabelStudioParams, LabelStudioPayload
   ackDeadlineMs: 1000,
   dedupeWindowSeconds: 86_400,
   sensitiveHeaders: ['authorization'],
+  setup: {
+    steps: 'Project → Settings → Webhooks → URL = {url}, headers {"Authorization": "Token <secret>"}, send payload on, and the actions the trigger lists.',
+  },
   credentialHeaders: (params) => [params.header],
   verify: verifyLabelStudio,
   parse: parseLabelStudio,

@@ -18,6 +18,10 @@ export const slack = defineConnector<SlackParams, SlackPayload>({
   // Events API retries come at once, after 1 min and after 5 min: an hour covers them all.
   dedupeWindowSeconds: 3600,
   sensitiveHeaders: ['x-slack-signature'],
+  setup: {
+    steps: 'Slack app → Basic Information → copy the Signing Secret into the trigger (connector.secret). Slash Commands (or Interactivity, or Event Subscriptions) → Request URL = {url}.',
+    providerIssuesSecret: true,
+  },
   verify: verifySlack,
   sign: signSlack,
   sample: sampleSlack,

@@ -18,6 +18,11 @@ export const standardWebhooks = defineConnector<StandardWebhooksParams, Standard
   // Senders retry with backoff for hours to days.
   dedupeWindowSeconds: 3 * 86_400,
   sensitiveHeaders: ['webhook-signature'],
+  setup: {
+    steps: 'In the sender (Svix-based, Replicate, …) add an endpoint with URL = {url}; its endpoint secret whsec_… is the trigger\'s secret (public_keys for asymmetric v1a signing).',
+    providerIssuesSecret: true,
+  },
+  secretFormat: () => 'whsec',
   signsDeliveryId: () => true,
   verify: verifyStandardWebhooks,
   parse: parseStandardWebhooks,

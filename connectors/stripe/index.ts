@@ -18,6 +18,11 @@ export const stripe = defineConnector<StripeParams, StripePayload>({
   // Live-mode events are retried for up to 3 days.
   dedupeWindowSeconds: 3 * 86_400,
   sensitiveHeaders: ['stripe-signature'],
+  setup: {
+    steps: 'Developers → Webhooks → Add endpoint: URL = {url} and the events; its Signing secret (whsec_…) is the trigger\'s secret.',
+    providerIssuesSecret: true,
+  },
+  secretFormat: () => 'whsec',
   verify: verifyStripe,
   parse: parseStripe,
   filter: filterStripe,

@@ -19,6 +19,9 @@ export const v7 = defineConnector<V7Params, V7Payload>({
   // The stage retries 5 times; a day covers them and a rework loop brings new annotations anyway.
   dedupeWindowSeconds: 86_400,
   sensitiveHeaders: ['authorization', 'v7-signature'],
+  setup: {
+    steps: 'V7 workflow → add a Webhook stage with URL = {url} and Authorization = the prefix followed by the secret (mode: token). For team webhooks (mode: signed) the team\'s webhook_signing_key is the secret.',
+  },
   credentialHeaders: (params) => (params.mode === 'token' ? [params.header] : []),
   maxBodyBytes: 50 * 1024 * 1024, // no cap stated, but V7 warns video items make large payloads (docs.v7labs.com "Webhook Payload Format"); = the README's proxy limit
   verify: verifyV7,

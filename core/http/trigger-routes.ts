@@ -21,6 +21,7 @@ import { z } from 'zod';
 import { triggerDiff } from '../triggers/trigger-diff.js';
 import type { AdminRole } from '../config/schema.js';
 import { adminIdentity } from './admin-auth.js';
+import type { ConnectorRegistry } from '../config/load-config.js';
 import type { HttpContext } from './context.js';
 
 type ErrorCode = 'payload_invalid' | 'unparseable_body' | 'config_invalid' | 'trigger_not_found' | 'trigger_file_managed' | 'trigger_exists' | 'revision_conflict';
@@ -193,7 +194,7 @@ export function createTriggerAdmin(ctx: HttpContext, live: LiveTriggers): Trigge
       }
       const current = datedSecretsOf(def.config, live.secretKey, def.id, field);
       if (!current) return refusal('config_invalid', `${field} holds a stored secret that does not open with this instance's key; set a new one with PATCH`, field);
-      const secret = body.data.secret ?? generateSecret(formatFor(def.config, field));
+      const secret = body.data.secret ?? generateSecret(formatFor(def.config, field, live.checkContext().registry));
       const rotated = rotateSecrets(current, secret, ctx.clock, body.data.overlap_seconds);
       const next = structuredClone(def.config) as Record<string, unknown>;
       setAt(next, field, rotated.secrets.map((s) => sealSecret(s, live.secretKey, def.id, field)));
@@ -257,17 +258,12 @@ const rotateBody = z.strictObject({
   secret: z.string().min(1).optional(),
 });
 
-// Senders that take a Standard Webhooks key (`whsec_` + base64): Stripe's endpoint secrets have the same form.
-const WHSEC_CONNECTORS = new Set(['standard-webhooks', 'stripe']);
-
-/** How a generated secret for `field` must look: `whsec_…` where the key is base64 (Standard Webhooks, Stripe), else hex. */
-function formatFor(config: unknown, field: string): SecretFormat {
+/** How a generated secret for `field` must look: `whsec_…` where the key is base64, or where the connector says so (Connector.secretFormat), else hex. */
+function formatFor(config: unknown, field: string, registry: ConnectorRegistry): SecretFormat {
   const owner = field.replace(/\.[^.[\]]+$/, '');
-  const node = getAt(config, owner) as { secret_encoding?: unknown; type?: unknown } | undefined;
+  const node = getAt(config, owner) as ({ secret_encoding?: unknown; type?: unknown } & Record<string, unknown>) | undefined;
   if (node?.secret_encoding === 'base64') return 'whsec';
-  if (owner === 'connector' && typeof node?.type === 'string' && WHSEC_CONNECTORS.has(node.type)) return 'whsec';
-  // GitLab's signing tokens (mode: signed) are Standard Webhooks keys; its plain tokens are not.
-  if (owner === 'connector' && node?.type === 'gitlab' && (node as { mode?: unknown }).mode === 'signed') return 'whsec';
+  if (owner === 'connector' && typeof node?.type === 'string') return registry.get(node.type)?.secretFormat?.(node) ?? 'hex';
   return 'hex';
 }
 

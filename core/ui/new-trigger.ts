@@ -8,36 +8,19 @@ import type { Response } from 'express';
 import { z } from 'zod';
 import { parse as parseYaml } from 'yaml';
 import type { ConnectorRegistry } from '../config/load-config.js';
+import type { Connector } from '../connector.js';
 import type { ValohaiProject } from '../valohai-yaml/load-valohai-yaml.js';
 import { generateSecret } from '../secrets/generate-secret.js';
 import { uuidv7 } from '../ids.js';
 import { html, type Html } from './html.js';
 
-/**
- * Where to paste what on each provider: the README's connector sections, one paragraph each.
- * `{url}` is the trigger's URL.
- */
-export const SETUP_STEPS: Readonly<Record<string, string>> = {
-  slack: 'Slack app → Basic Information → copy the Signing Secret into the trigger (connector.secret). Slash Commands (or Interactivity, or Event Subscriptions) → Request URL = {url}.',
-  github: 'Repository → Settings → Webhooks → Add webhook: Payload URL = {url}, Content type application/json, Secret = the trigger\'s secret, and the events the trigger lists (connector.events).',
-  v7: 'V7 workflow → add a Webhook stage with URL = {url} and Authorization = the prefix followed by the secret (mode: token). For team webhooks (mode: signed) the team\'s webhook_signing_key is the secret.',
-  gitlab: 'Project → Settings → Webhooks → URL = {url}, Secret token = the trigger\'s secret (or a signing token whsec_… with mode: signed), and tick Push events (and what connector.events lists).',
-  discord: 'Developer Portal → your application → Interactions Endpoint URL = {url}; connector.public_key = General Information → Public Key. Register the slash commands named in connector.commands.',
-  'label-studio': 'Project → Settings → Webhooks → URL = {url}, headers {"Authorization": "Token <secret>"}, send payload on, and the actions the trigger lists.',
-  datadog: 'Integrations → Webhooks → New: URL = {url}, the payload from the README, custom headers {"Authorization": "Bearer <secret>"}; mention @webhook-<name> in the monitors that should launch.',
-  grafana: 'Alerting → Contact points → Webhook: URL = {url}, HMAC signature secret = the trigger\'s secret (header names matching signature_header and timestamp_header), or an Authorization header with auth: bearer | basic.',
-  stripe: 'Developers → Webhooks → Add endpoint: URL = {url} and the events; its Signing secret (whsec_…) is the trigger\'s secret.',
-  'standard-webhooks': 'In the sender (Svix-based, Replicate, …) add an endpoint with URL = {url}; its endpoint secret whsec_… is the trigger\'s secret (public_keys for asymmetric v1a signing).',
-};
 
 const GENERIC_SETUP = 'Send a POST to {url} with what the conditions ask for (the header or token they check).';
 
-export function setupSteps(connectorId: string | undefined, url: string): string {
-  return ((connectorId && SETUP_STEPS[connectorId]) || GENERIC_SETUP).replaceAll('{url}', url);
+/** Where to paste what on the provider (each connector says it: `Connector.setup`); `{url}` is the trigger's URL. */
+export function setupSteps(connector: Connector | undefined, url: string): string {
+  return (connector?.setup?.steps ?? GENERIC_SETUP).replaceAll('{url}', url);
 }
-
-/** Providers that issue the signing secret themselves (it is pasted from them, not chosen here). */
-const PROVIDER_ISSUED = new Set(['slack', 'stripe', 'standard-webhooks']);
 export const PROVIDER_SECRET = '<the signing secret the provider shows>';
 
 interface JsonSchema {
@@ -64,7 +47,7 @@ export function triggerTemplate(connectorId: string | undefined, registry: Conne
     const schema = paramsSchema(connector.params);
     for (const [name, field] of Object.entries(schema.properties ?? {})) {
       const required = schema.required?.includes(name) ?? false;
-      const value = name !== 'secret' ? placeholder(field) : PROVIDER_ISSUED.has(connector.id) ? PROVIDER_SECRET : generateSecret('hex');
+      const value = name !== 'secret' ? placeholder(field) : connector.setup?.providerIssuesSecret ? PROVIDER_SECRET : generateSecret('hex');
       lines.push(required ? `  ${name}: ${value}` : `  # ${name}: ${field.default !== undefined ? JSON.stringify(field.default) : placeholder(field)}`);
     }
   } else {

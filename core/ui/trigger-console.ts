@@ -122,7 +122,7 @@ export function createTriggerConsole(ctx: HttpContext, deps: ConsoleDeps) {
               ${secrets.map((s) => html`<p><code>${s.field}</code></p><pre class="new-secret">${s.value}</pre>`)}`
             : ''}
           <h2>Set up the sender</h2>
-          <p id="setup-steps">${setupSteps(trigger?.connector?.connector.id, url)}</p>
+          <p id="setup-steps">${setupSteps(trigger?.connector?.connector, url)}</p>
           <form method="post" action="${path(id, 'test')}" class="inline">${csrfField(res)}<button class="primary" type="submit">Send test request</button></form>`,
         201,
       );
