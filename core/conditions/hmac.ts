@@ -98,12 +98,7 @@ export function compileHmac(config: HmacConfig, timestampLocator: LocatorConfig 
     if (!input.ok) return input;
     const message = buildSignedMessage(parts, input.value);
     if (!message.ok) return message;
-    let matched = false;
-    for (const key of keys) {
-      const expected = createHmac(config.algorithm, key).update(message.value).digest();
-      for (const signature of decoded) matched = bytesEqual(signature, expected) || matched;
-    }
-    return matched ? PASS : refuse('signature_mismatch', mismatch(where, config.message));
+    return verdictOf(keys.map((key) => createHmac(config.algorithm, key).update(message.value).digest()), decoded, where, config.message);
   };
 }
 
@@ -166,14 +161,7 @@ export function compileStreamingHmac(config: HmacConfig, timestampLocator: Locat
       update: (chunk) => {
         for (const hmac of hmacs) hmac.update(chunk);
       },
-      verdict: () => {
-        let matched = false;
-        for (const hmac of hmacs) {
-          const expected = hmac.digest();
-          for (const signature of decoded) matched = bytesEqual(signature, expected) || matched;
-        }
-        return matched ? PASS : refuse('signature_mismatch', mismatch(where, config.message));
-      },
+      verdict: () => verdictOf(hmacs.map((hmac) => hmac.digest()), decoded, where, config.message),
     });
   };
 }
@@ -196,4 +184,11 @@ function signaturesOf(req: RawRequest, config: HmacConfig, digestBytes: number, 
 /** Names what was signed when it is more than the body, so a changed header or timestamp is suspected too. */
 function mismatch(where: string, message: string): string {
   return message === '{body}' ? `${where} does not match the request body` : `${where} does not match the signed message "${message}"`;
+}
+
+/** Every expected digest compared with every sent signature (none short-circuits, so timing says nothing of which secret matched). */
+function verdictOf(expected: readonly Buffer[], sent: readonly Buffer[], where: string, message: string): Verdict<void> {
+  let matched = false;
+  for (const digest of expected) for (const signature of sent) matched = bytesEqual(signature, digest) || matched;
+  return matched ? PASS : refuse('signature_mismatch', mismatch(where, message));
 }

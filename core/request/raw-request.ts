@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { parse as parseQueryString } from 'node:querystring';
 import { accept, refuse, type Verdict } from '../reject.js';
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './json-depth.js';
@@ -66,4 +67,16 @@ function parseForm(text: string): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   for (const [key, value] of Object.entries(parsed)) if (value !== undefined) out[key] = value;
   return out;
+}
+
+const bodyHashes = new WeakMap<RawRequest, string>();
+
+/** The body's SHA-256 (hex), once per request: the trigger log and the replay key share it. */
+export function bodySha256(req: RawRequest): string {
+  let hash = bodyHashes.get(req);
+  if (hash === undefined) {
+    hash = createHash('sha256').update(req.body).digest('hex');
+    bodyHashes.set(req, hash);
+  }
+  return hash;
 }

@@ -1,7 +1,6 @@
-import { createHash } from 'node:crypto';
 import { uuidv7 } from '../ids.js';
 import type { RawCapture, RequestRecord } from '../store/store.js';
-import type { RawRequest } from '../request/raw-request.js';
+import { bodySha256, type RawRequest } from '../request/raw-request.js';
 import { redactHeaders, redactTarget, type Redaction } from './redaction.js';
 
 /** What the trigger log keeps of a request: sizes, a body hash and headers, never a credential. */
@@ -14,7 +13,7 @@ export function requestRecord(triggerId: string, req: RawRequest, redaction: Red
     path: redactTarget(req.path, req.query, redaction),
     remoteAddress: req.remoteAddress,
     sizeBytes: req.body.length,
-    bodySha256: createHash('sha256').update(req.body).digest('hex'),
+    bodySha256: bodySha256(req),
     headers: redactHeaders(req.headers, redaction),
     raw: { target: req.query.size > 0 ? `${req.path}?${req.query.toString()}` : req.path, headers: req.headers, body: req.body },
   };

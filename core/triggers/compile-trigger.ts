@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { ConnectorBinding } from '../config/load-config.js';
 import { DEFAULT_MAX_BODY_BYTES, type ActionConfig, type ConditionConfig, type LocatorConfig, type ResponseConfig, type TriggerConfig } from '../config/schema.js';
 import type { Connector, Delivery } from '../connector.js';
@@ -10,7 +9,7 @@ import { compileStaticToken } from '../conditions/static-token.js';
 import { compileTimestamp } from '../conditions/timestamp.js';
 import { payloadFilenameFor, type ActionSpec } from '../launch/action-spec.js';
 import { locateRaw } from '../request/locate-value.js';
-import { contentTypeOf, type RawRequest } from '../request/raw-request.js';
+import { bodySha256, contentTypeOf, type RawRequest } from '../request/raw-request.js';
 import { accept, refuse, type Verdict } from '../reject.js';
 import type { Deduplicate } from '../store/store.js';
 import type { Credentials } from '../trigger-log/redaction.js';
@@ -109,7 +108,7 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, 
         if (!delivery.ok) return delivery;
         const keys: Array<{ key: string; what: string }> = [];
         if (delivery.value.deliveryId !== undefined) keys.push({ key: delivery.value.deliveryId, what: 'delivery id' });
-        if (!idIsSigned || delivery.value.deliveryId === undefined) keys.push({ key: `body:${createHash('sha256').update(req.body).digest('hex')}`, what: 'body' });
+        if (!idIsSigned || delivery.value.deliveryId === undefined) keys.push({ key: `body:${bodySha256(req)}`, what: 'body' });
         return accept(keys);
       },
       windowMs: connector.connector.dedupeWindowSeconds * 1000,
