@@ -2,12 +2,13 @@
  * SIGHUP and `hooklaunch reload` re-read hooklaunch.yaml in a running `hooklaunch serve`; an
  * invalid file keeps the running triggers and logs every issue with its line (issue #13 point 2).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
+import { serve } from '../helpers/serve-process.js';
 
 const CLI = join(import.meta.dirname, '../../core/cli/main.ts');
 const FIRST = '0190fe82-0000-7000-8000-0000000000b1';
@@ -32,20 +33,15 @@ describe('reloading hooklaunch.yaml while serving', () => {
     const file = join(dir, 'hooklaunch.yaml');
     writeFileSync(file, config([FIRST]));
 
-    let out = '';
-    const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--config', file, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const { child, url, output } = await serve(file);
     cleanups.push(() => void child.kill('SIGKILL'));
-    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    await expect.poll(() => /"url":"(http:\/\/[^"]+)"/.exec(out)?.[1], { timeout: 20_000, interval: 100 }).toBeDefined();
-    const url = /"url":"(http:\/\/[^"]+)"/.exec(out)![1]!;
     const send = (id: string) => fetch(`${url}/api/v0/launch/${id}/`, { method: 'POST', body: '{}' }).then((r) => r.status);
     expect(await send(FIRST)).toBe(200);
 
     // Line 8: an unknown key in the second trigger.
     writeFileSync(file, config([FIRST, SECOND], '    colour: blue\n'));
     child.kill('SIGHUP');
-    await expect.poll(() => out, { timeout: 3000, interval: 50 }).toMatch(/reload refused, the running triggers stay: [^"]*hooklaunch\.yaml:8: triggers\[1\]\.colour: unknown key colour/);
+    await expect.poll(output, { timeout: 3000, interval: 50 }).toMatch(/reload refused, the running triggers stay: [^"]*hooklaunch\.yaml:8: triggers\[1\]\.colour: unknown key colour/);
     expect(await send(FIRST)).toBe(200);
     expect(await send(SECOND)).toBe(404);
     // …and on the page and in the API, until a reload succeeds.

@@ -1,10 +1,12 @@
 /** Nothing accepted is lost and nothing is launched twice across restarts and crashes. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { fixedClock } from '../../core/clock.js';
 import { openSqliteStore } from '../../core/store/sqlite/sqlite-store.js';
 import { tempProject } from '../helpers/project.js';
+import { serve } from '../helpers/serve-process.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 
 const TRIGGER = '0190fe82-c984-7f66-8302-00000000000a';
@@ -60,15 +62,17 @@ describe('restart', () => {
   });
 
   it('re-launches a job whose claimer died mid-launch exactly once', async () => {
-    t = await startTestService(VALOHAI, CONFIG, { service: { leaseMs: 300 } });
+    // The lease runs out on the injected clock, not by waiting for it.
+    const clock = fixedClock(Date.UTC(2026, 10, 28, 12));
+    t = await startTestService(VALOHAI, CONFIG, { clock, service: { leaseMs: 300 } });
     await t.service.worker.stop();
     const res = await fetch(t.url(TRIGGER), { method: 'POST', body: '{"tag":"claimed-then-crashed"}' });
     const { run_id } = (await res.json()) as { run_id: string };
     // A claimer takes the job and dies before recording anything.
-    const [claimed] = await t.service.store.claimJobs(Date.now(), 10, 300);
+    const [claimed] = await t.service.store.claimJobs(clock.now(), 10, 300);
     expect(claimed!.runId).toBe(run_id);
     await t.restart({ leaseMs: 300 });
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    clock.advance(400);
     t.service.worker.notify();
     await t.service.settled();
     expect(launches(t)).toEqual(['claimed-then-crashed']);
@@ -114,20 +118,6 @@ describe('crash (SIGKILL) right after the acknowledgement', () => {
     child?.kill('SIGKILL');
   });
 
-  const serve = (config: string): Promise<{ child: ChildProcess; url: string }> =>
-    new Promise((resolve, reject) => {
-      const proc = spawn(process.execPath, ['--import', 'tsx', join(import.meta.dirname, '../../core/cli/main.ts'), 'serve', '--config', config, '--port', '0'], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      proc.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /"url":"(http:\/\/[^"]+)"/.exec(out);
-        if (match) resolve({ child: proc, url: match[1]! });
-      });
-      proc.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
-    });
-
   it('keeps every acknowledged request and launches each once after restart', async () => {
     const project = tempProject(VALOHAI);
     const config = join(project.dir, 'hooklaunch.yaml');
@@ -144,17 +134,16 @@ describe('crash (SIGKILL) right after the acknowledgement', () => {
         ),
       );
       first.child.kill('SIGKILL');
-      await new Promise((resolve) => first.child.once('exit', resolve));
+      await first.exited;
 
       const second = await serve(config);
       child = second.child;
       const store = await openSqliteStore(join(project.dir, 'state.db'));
       try {
-        for (let i = 0; i < 100; i++) {
-          const runs = await Promise.all(acknowledged.map((id) => store.getRun(id)));
-          if (runs.every((run) => run && run.jobs.every((j) => j.state === 'done') && run.executions.every((e) => e.status !== 'queued' && e.status !== 'started'))) break;
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
+        // A real child process: no clock to inject, so poll its store, and fail (not fall through) if it never settles.
+        const settled = async (): Promise<boolean> =>
+          (await Promise.all(acknowledged.map((id) => store.getRun(id)))).every((run) => run && run.jobs.every((j) => j.state === 'done') && run.executions.every((e) => e.status !== 'queued' && e.status !== 'started'));
+        await expect.poll(settled, { timeout: 15_000, interval: 50 }).toBe(true);
         const runs = await Promise.all(acknowledged.map((id) => store.getRun(id)));
         expect(runs.every((run) => run !== undefined)).toBe(true);
         for (const run of runs) expect(run!.executions.length).toBeLessThanOrEqual(1);

@@ -3,14 +3,14 @@
  * queued exits within `launcher.grace` + 5 s, and after a restart all six complete, each once; an
  * execution a SIGKILL cut off runs again (once) after the restart.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempProject, type TempProject } from '../helpers/project.js';
+import { serve, type ServeProcess } from '../helpers/serve-process.js';
 
-const CLI = join(import.meta.dirname, '../../core/cli/main.ts');
 const TRIGGER = '0190fe82-c984-7f66-8302-0000000000c1';
 const GRACE_SECONDS = 1;
 // Each execution waits for the test's go-ahead (a file), then records its id: one line per run.
@@ -22,29 +22,6 @@ const VALOHAI = `
       - while [ ! -e "$VH_REPOSITORY_DIR/go" ]; do sleep 0.05; done
       - echo "$VH_EXECUTION_ID" >> "$VH_REPOSITORY_DIR/done.txt"
 `;
-
-interface Serving {
-  readonly child: ChildProcess;
-  readonly url: string;
-  readonly exited: Promise<{ code: number | null; atMs: number }>;
-  readonly stderr: () => string;
-}
-
-function serve(config: string): Promise<Serving> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--config', config, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = new Promise<{ code: number | null; atMs: number }>((done) => child.once('exit', (code) => done({ code, atMs: Date.now() })));
-    let out = '';
-    let err = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (match) resolve({ child, url: match[1]!, exited, stderr: () => err });
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
-    void exited.then(({ code }) => reject(new Error(`serve exited with ${code} before listening: ${out}`)));
-  });
-}
 
 describe('shutdown', () => {
   let project: TempProject | undefined;
@@ -64,7 +41,7 @@ describe('shutdown', () => {
     );
     return { config };
   };
-  const start = async (config: string): Promise<Serving> => {
+  const start = async (config: string): Promise<ServeProcess> => {
     const serving = await serve(config);
     running = serving.child;
     return serving;

@@ -4,37 +4,23 @@
  * streams, they cost little; the same load on a trigger whose signed message puts the body first
  * (buffered path, the control) shows the measure does see buffered bodies.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signHmac } from '../../core/conditions/hmac.js';
 import { tempProject, type TempProject } from '../helpers/project.js';
+import { serve, type ServeProcess } from '../helpers/serve-process.js';
 
-const CLI = join(import.meta.dirname, '../../core/cli/main.ts');
 const STREAMED = '0190fe82-0000-7000-8000-0000000000e1';
 const BUFFERED = '0190fe82-0000-7000-8000-0000000000e2';
 const MiB = 1024 * 1024;
 const CONCURRENT = 32;
 
-function serve(config: string): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--config', config, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (match) resolve({ child, url: match[1]! });
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
-  });
-}
-
 const peakRssMiB = (pid: number): number => Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
 
 describe.skipIf(!existsSync('/proc/self/status'))('peak RSS under forged bodies (needs Linux /proc for VmHWM)', () => {
   let project: TempProject;
-  let server: { child: ChildProcess; url: string };
+  let server: ServeProcess;
   beforeAll(async () => {
     project = tempProject('- step: {name: ok, image: x, command: "true"}\n');
     const config = join(project.dir, 'hooklaunch.yaml');

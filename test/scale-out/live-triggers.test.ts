@@ -2,30 +2,15 @@
  * A trigger changed through the admin API of one `hooklaunch serve` applies on another instance
  * sharing the PostgreSQL store within 2 s (issue #13 point 2: each instance polls the revision every 1 s).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { POSTGRES_SKIP, freshDatabase } from '../helpers/postgres.js';
+import { serve } from '../helpers/serve-process.js';
 
-const CLI = join(import.meta.dirname, '../../core/cli/main.ts');
 const TRIGGER = '0190fe82-0000-7000-8000-0000000000c1';
 const ADMIN = 'an-admin-token-for-scale-tests';
-
-function serve(config: string, instance: string): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--config', config, '--port', '0', '--instance', instance], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, SCALE_SECRET: 'scale-token', HOOKLAUNCH_SECRET_KEY: '7f'.repeat(32) } });
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (match) resolve({ child, url: match[1]! });
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.on('exit', (code) => reject(new Error(`serve ${instance} exited with ${code}: ${out}`)));
-  });
-}
 
 describe.skipIf(POSTGRES_SKIP)(`live trigger changes across instances${POSTGRES_SKIP ? ` (skipped: ${POSTGRES_SKIP})` : ''}`, () => {
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -42,7 +27,8 @@ describe.skipIf(POSTGRES_SKIP)(`live trigger changes across instances${POSTGRES_
     writeFileSync(join(dir, 'valohai.yaml'), '- step: {name: noop, image: x, command: "true"}\n');
     const config = join(dir, 'hooklaunch.yaml');
     writeFileSync(config, `store: {url: "${database.url}"}\nserver: {admin_token: ${ADMIN}}\n`);
-    const instances = await Promise.all([serve(config, 'a'), serve(config, 'b')]);
+    const env = { SCALE_SECRET: 'scale-token', HOOKLAUNCH_SECRET_KEY: '7f'.repeat(32) };
+    const instances = await Promise.all([serve(config, { instance: 'a', env }), serve(config, { instance: 'b', env })]);
     cleanups.push(...instances.map((i) => () => void i.child.kill('SIGKILL')));
     return instances;
   };

@@ -2,7 +2,6 @@
  * Two `hooklaunch serve` processes sharing one PostgreSQL database behave as one: rate limits and
  * dedupe exact across them, and a killed instance's claimed launches finished by the other.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,25 +9,11 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../core/store/postgres/postgres-store.js';
 import { POSTGRES_SKIP, freshDatabase } from '../helpers/postgres.js';
+import { serve } from '../helpers/serve-process.js';
 
-const CLI = join(import.meta.dirname, '../../core/cli/main.ts');
 const TRIGGER = '0190fe82-0000-7000-8000-0000000000e1';
 // Instances sharing a PostgreSQL store share one secret key, from the environment (README "Secrets at rest").
 const SECRET_KEY = 'c0ffee00'.repeat(8);
-
-function serve(config: string, instance: string, env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; url: string; startLog: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--config', config, '--port', '0', '--instance', instance], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOOKLAUNCH_SECRET_KEY: SECRET_KEY, ...env } });
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (match) resolve({ child, url: match[1]!, startLog: out });
-    });
-    child.stderr!.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.on('exit', (code) => reject(new Error(`serve ${instance} exited with ${code}: ${out}`)));
-  });
-}
 
 describe.skipIf(POSTGRES_SKIP)(`several instances on one PostgreSQL store${POSTGRES_SKIP ? ` (skipped: ${POSTGRES_SKIP})` : ''}`, () => {
   const cleanups: Array<() => Promise<void> | void> = [];
@@ -48,7 +33,7 @@ describe.skipIf(POSTGRES_SKIP)(`several instances on one PostgreSQL store${POSTG
   }
 
   async function start(config: string, instance: string, env?: NodeJS.ProcessEnv) {
-    const server = await serve(config, instance, env);
+    const server = await serve(config, { instance, env: { HOOKLAUNCH_SECRET_KEY: SECRET_KEY, ...env } });
     cleanups.push(() => void server.child.kill('SIGKILL'));
     return server;
   }
