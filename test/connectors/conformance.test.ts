@@ -10,8 +10,24 @@ import { connectors } from '../../connectors/index.js';
 import { fixedClock } from '../../core/clock.js';
 import type { Connector } from '../../core/connector.js';
 import { rawRequest } from '../helpers/raw-request.js';
-import { createHmac } from 'node:crypto';
-import { discordKey, discordRequest, githubRequest, gitlabPush, gitlabRequest, grafanaBody, slackRequest, slashCommandBody, standardRequest, stripeBody, toWhsec, v7SignedRequest, v7TokenRequest, type SignedRequest } from '../helpers/provider-requests.js';
+import {
+  discordKey,
+  discordRequest,
+  githubRequest,
+  gitlabPush,
+  gitlabRequest,
+  grafanaBody,
+  grafanaRequest,
+  slackRequest,
+  slashCommandBody,
+  standardRequest,
+  stripeBody,
+  stripeRequest,
+  toWhsec,
+  v7SignedRequest,
+  v7TokenRequest,
+  type SignedRequest,
+} from '../helpers/provider-requests.js';
 
 const NOW_S = 1_795_000_000;
 const v7Payload = readFileSync(join(import.meta.dirname, '../fixtures/v7/labeling-complete.json'), 'utf8');
@@ -106,7 +122,7 @@ const cases: Case[] = [
     name: 'grafana (hmac)',
     connector: connectors.get('grafana')!,
     params: (secret) => ({ secret }),
-    sign: async (secret) => ({ body: grafanaBody, headers: { 'content-type': 'application/json', 'x-grafana-alert-signature': createHmac('sha256', secret).update(grafanaBody).digest('hex') } }),
+    sign: async (secret) => grafanaRequest(grafanaBody, secret),
     requiredHeaders: ['x-grafana-alert-signature'],
     noTimestamp: 'without timestamp_header Grafana signs the body only',
   },
@@ -114,17 +130,14 @@ const cases: Case[] = [
     name: 'grafana (hmac + timestamp)',
     connector: connectors.get('grafana')!,
     params: (secret) => ({ secret, timestamp_header: 'X-Grafana-Timestamp' }),
-    sign: async (secret, ts) => ({
-      body: grafanaBody,
-      headers: { 'content-type': 'application/json', 'x-grafana-timestamp': String(ts), 'x-grafana-alerting-signature': createHmac('sha256', secret).update(`${ts}:${grafanaBody}`).digest('hex') },
-    }),
+    sign: async (secret, ts) => grafanaRequest(grafanaBody, secret, { header: 'X-Grafana-Alerting-Signature', timestampHeader: 'X-Grafana-Timestamp', timestampS: ts }),
     requiredHeaders: ['x-grafana-alerting-signature', 'x-grafana-timestamp'],
   },
   {
     name: 'stripe',
     connector: connectors.get('stripe')!,
     params: (secret) => ({ secret }),
-    sign: async (secret, ts) => ({ body: stripeBody, headers: { 'content-type': 'application/json', 'stripe-signature': `t=${ts},v1=${createHmac('sha256', secret).update(`${ts}.${stripeBody}`).digest('hex')}` } }),
+    sign: async (secret, ts) => stripeRequest(stripeBody, secret, ts),
     requiredHeaders: ['stripe-signature'],
   },
   {

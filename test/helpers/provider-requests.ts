@@ -129,4 +129,27 @@ export const grafanaBody = JSON.stringify({
   title: '[FIRING:1] ModelDrift',
 });
 
+/**
+ * Grafana's webhook contact point with an HMAC (grafana/alerting http/hmac.go): hex HMAC-SHA256
+ * keyed with the secret as is, over the body, or over "{timestamp}:{body}" when a timestamp
+ * header is configured. Grafana's default header is X-Grafana-Alert-Signature; Terraform examples
+ * and many receivers name it X-Grafana-Alerting-Signature, so tests choose.
+ */
+export function grafanaRequest(body: string, secret: string, options: { header?: string; timestampHeader?: string; timestampS?: number } = {}): SignedRequest {
+  const { header = 'x-grafana-alert-signature', timestampHeader, timestampS } = options;
+  const stamped = timestampHeader !== undefined;
+  if (stamped && timestampS === undefined) throw new Error('grafanaRequest: a timestamp header needs timestampS');
+  const signature = createHmac('sha256', secret).update(stamped ? `${timestampS}:${body}` : body).digest('hex');
+  return {
+    body,
+    headers: { 'content-type': 'application/json', ...(stamped && { [timestampHeader.toLowerCase()]: String(timestampS) }), [header.toLowerCase()]: signature },
+  };
+}
+
+/** Stripe: Stripe-Signature: t=<unix s>,v1=<hex HMAC-SHA256 of "{t}.{body}"> keyed with the whsec_ string as is. */
+export function stripeRequest(body: string, secret: string, timestampS: number): SignedRequest {
+  const signature = createHmac('sha256', secret).update(`${timestampS}.${body}`).digest('hex');
+  return { body, headers: { 'content-type': 'application/json', 'stripe-signature': `t=${timestampS},v1=${signature}` } };
+}
+
 export const stripeBody = JSON.stringify({ id: 'evt_1', object: 'event', type: 'checkout.session.completed', created: 1, livemode: false, data: { object: { id: 'cs_1' } } });

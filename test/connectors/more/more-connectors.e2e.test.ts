@@ -1,7 +1,6 @@
 /** GitLab, Discord, Label Studio, Datadog, Grafana, Stripe and Standard Webhooks through the real server. */
-import { createHmac } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { discordKey, discordRequest, gitlabPush, gitlabRequest, grafanaBody, standardRequest, stripeBody, toWhsec, type SignedRequest } from '../../helpers/provider-requests.js';
+import { discordKey, discordRequest, gitlabPush, gitlabRequest, grafanaBody, grafanaRequest, standardRequest, stripeBody, stripeRequest, toWhsec, type SignedRequest } from '../../helpers/provider-requests.js';
 import { startTestService, type TestService } from '../../helpers/service.js';
 import { startSink } from '../../helpers/template.js';
 
@@ -21,8 +20,8 @@ interface Provider {
   readonly forgedStatus?: number;
 }
 
-const stripeSigned = (body: string, secret: string, ts = now()): SignedRequest => ({ body, headers: { 'content-type': 'application/json', 'stripe-signature': `t=${ts},v1=${createHmac('sha256', secret).update(`${ts}.${body}`).digest('hex')}` } });
-const grafanaSigned = (body: string, secret: string): SignedRequest => ({ body, headers: { 'content-type': 'application/json', 'x-grafana-alerting-signature': createHmac('sha256', secret).update(body).digest('hex') } });
+const stripeSigned = (body: string, secret: string, ts = now()): SignedRequest => stripeRequest(body, secret, ts);
+const grafanaSigned = (body: string, secret: string): SignedRequest => grafanaRequest(body, secret, { header: 'X-Grafana-Alerting-Signature' });
 
 const providers: Provider[] = [
   {

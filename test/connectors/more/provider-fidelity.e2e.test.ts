@@ -3,11 +3,10 @@
  * Grafana re-fires, Slack app_rate_limited, Discord autocomplete, provider body limits and
  * Datadog's default payload. Payloads follow the providers' own documentation, cited per case.
  */
-import { createHmac } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { discordKey, discordRequest, githubRequest, slackRequest, type SignedRequest } from '../../helpers/provider-requests.js';
+import { discordKey, discordRequest, githubRequest, grafanaRequest, slackRequest, type SignedRequest } from '../../helpers/provider-requests.js';
 import { startTestService, type TestService } from '../../helpers/service.js';
 
 const ID = (n: number) => `0190fe82-0000-7000-8000-00000000f1${n.toString(16).padStart(2, '0')}`;
@@ -25,10 +24,7 @@ const action = 'actions: [{type: run-execution, step: noop}]';
 const now = () => Math.floor(Date.now() / 1000);
 
 const labelStudio = (payload: unknown): SignedRequest => ({ body: JSON.stringify(payload), headers: { 'content-type': 'application/json', authorization: 'Token ls-token' } });
-const grafana = (payload: unknown): SignedRequest => {
-  const body = JSON.stringify(payload);
-  return { body, headers: { 'content-type': 'application/json', 'x-grafana-alerting-signature': createHmac('sha256', 'grafana-secret-0123').update(body).digest('hex') } };
-};
+const grafana = (payload: unknown): SignedRequest => grafanaRequest(JSON.stringify(payload), 'grafana-secret-0123', { header: 'X-Grafana-Alerting-Signature' });
 const datadog = (payload: unknown): SignedRequest => ({ body: JSON.stringify(payload), headers: { 'content-type': 'application/json', authorization: 'Bearer dd-token' } });
 
 // A project as Label Studio serialises it in webhooks (labelstud.io/guide/webhook_reference, trimmed).
