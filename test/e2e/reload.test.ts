@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import { serve } from '../helpers/serve-process.js';
+import { serveProcess as serve } from '../helpers/serve-process.js';
 
 const CLI = join(import.meta.dirname, '../../core/cli/main.ts');
 const FIRST = '0190fe82-0000-7000-8000-0000000000b1';

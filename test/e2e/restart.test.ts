@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../core/clock.js';
 import { openSqliteStore } from '../../core/store/sqlite/sqlite-store.js';
 import { tempProject } from '../helpers/project.js';
-import { serve } from '../helpers/serve-process.js';
+import { serveProcess as serve } from '../helpers/serve-process.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 
 const TRIGGER = '0190fe82-c984-7f66-8302-00000000000a';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempProject, type TempProject } from '../helpers/project.js';
-import { serve, type ServeProcess } from '../helpers/serve-process.js';
+import { serveProcess as serve, type ServeProcess } from '../helpers/serve-process.js';
 
 const TRIGGER = '0190fe82-c984-7f66-8302-0000000000c1';
 const GRACE_SECONDS = 1;

@@ -36,7 +36,7 @@ export interface ServeProcess {
  * Starts `hooklaunch serve --config <config> --port 0` and resolves once it logs its URL; rejects
  * with everything it printed if it exits or stays silent past `startTimeoutMs` first.
  */
-export function serve(config: string, options: ServeOptions = {}): Promise<ServeProcess> {
+export function serveProcess(config: string, options: ServeOptions = {}): Promise<ServeProcess> {
   const args = ['--import', 'tsx', CLI, 'serve', '--config', config, '--port', '0', ...(options.instance ? ['--instance', options.instance] : [])];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...options.env } });
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; atMs: number }>((done) => child.once('exit', (code, signal) => done({ code, signal, atMs: Date.now() })));
@@ -68,4 +68,12 @@ export function serve(config: string, options: ServeOptions = {}): Promise<Serve
       reject(new Error(`${name} exited (${signal ?? code}) before listening: ${both}`));
     });
   });
+}
+
+/** SIGKILL, resolved once the process is gone. */
+export async function killProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
 }

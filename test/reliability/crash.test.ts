@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { tempProject } from '../helpers/project.js';
-import { serve } from '../helpers/serve-process.js';
+import { serveProcess as serve } from '../helpers/serve-process.js';
 
 const TRIGGER = '0190fe82-0000-7000-8000-000000000201';
 

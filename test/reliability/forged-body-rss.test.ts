@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signHmac } from '../../core/conditions/hmac.js';
 import { tempProject, type TempProject } from '../helpers/project.js';
-import { serve, type ServeProcess } from '../helpers/serve-process.js';
+import { serveProcess as serve, type ServeProcess } from '../helpers/serve-process.js';
 
 const STREAMED = '0190fe82-0000-7000-8000-0000000000e1';
 const BUFFERED = '0190fe82-0000-7000-8000-0000000000e2';

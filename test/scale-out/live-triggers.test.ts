@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { POSTGRES_SKIP, freshDatabase } from '../helpers/postgres.js';
-import { serve } from '../helpers/serve-process.js';
+import { serveProcess as serve } from '../helpers/serve-process.js';
 
 const TRIGGER = '0190fe82-0000-7000-8000-0000000000c1';
 const ADMIN = 'an-admin-token-for-scale-tests';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../../core/store/postgres/postgres-store.js';
 import { POSTGRES_SKIP, freshDatabase } from '../helpers/postgres.js';
-import { serve } from '../helpers/serve-process.js';
+import { serveProcess as serve } from '../helpers/serve-process.js';
 
 const TRIGGER = '0190fe82-0000-7000-8000-0000000000e1';
 // Instances sharing a PostgreSQL store share one secret key, from the environment (README "Secrets at rest").
