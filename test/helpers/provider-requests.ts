@@ -1,7 +1,10 @@
-/** Requests signed the way each provider signs them, for tests and fixtures. */
+/**
+ * Requests signed the way each provider signs them, for tests and fixtures. Each signs with
+ * node:crypto (or the provider's own library), never with hooklaunch's HMAC code, so a test does
+ * not share a mistake with the code it checks.
+ */
 import { createHmac, generateKeyPairSync, randomUUID, sign as edSign, type KeyObject } from 'node:crypto';
 import { sign as signGithub } from '@octokit/webhooks-methods';
-import { signHmac } from '../../core/conditions/hmac.js';
 
 export interface SignedRequest {
   readonly headers: Record<string, string>;
@@ -10,7 +13,7 @@ export interface SignedRequest {
 
 /** Slack's v0 scheme: HMAC-SHA256 over "v0:{timestamp}:{body}". */
 export function slackRequest(body: string, secret: string, timestampS: number, contentType = 'application/x-www-form-urlencoded'): SignedRequest {
-  const signature = signHmac({ secret, message: 'v0:{timestamp}:{body}' }, { body: Buffer.from(body), timestamp: String(timestampS) });
+  const signature = createHmac('sha256', secret).update(`v0:${timestampS}:${body}`).digest('hex');
   return {
     body,
     headers: { 'content-type': contentType, 'x-slack-request-timestamp': String(timestampS), 'x-slack-signature': `v0=${signature}` },
@@ -58,10 +61,10 @@ export function v7TokenRequest(payload: unknown, token: string): SignedRequest {
   return { body: JSON.stringify(payload), headers: { 'content-type': 'application/json', authorization: token } };
 }
 
-/** V7's signed team webhooks: v7-signature: t=<unix s>,v1=<hex HMAC-SHA256 of "{t}.{body}">. */
+/** V7's signed team webhooks: v7-signature: t=<unix s>,v1=<hex HMAC-SHA256 of "{t}.{body}"> (the assumed, unverified string). */
 export function v7SignedRequest(payload: unknown, key: string, timestampS: number): SignedRequest {
-  const body = JSON.stringify(payload);
-  const signature = signHmac({ secret: key, message: '{timestamp}.{body}' }, { body: Buffer.from(body), timestamp: String(timestampS) });
+  const body = typeof payload === 'string' ? payload : JSON.stringify(payload);
+  const signature = createHmac('sha256', key).update(`${timestampS}.${body}`).digest('hex');
   return { body, headers: { 'content-type': 'application/json', 'v7-signature': `t=${timestampS},v1=${signature}` } };
 }
 

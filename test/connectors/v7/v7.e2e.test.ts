@@ -3,11 +3,11 @@
  * empty 2xx V7 asks for, and the generated Python parser reading what was launched.
  * Bodies: test/fixtures/v7 (see its README for the V7 doc pages they come from).
  */
-import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../../helpers/service.js';
+import { v7SignedRequest } from '../../helpers/provider-requests.js';
 
 const fixtures = join(import.meta.dirname, '../../fixtures/v7');
 const teamWebhook = readFileSync(join(fixtures, 'team-workflow-complete.json'), 'utf8');
@@ -38,9 +38,8 @@ with open(os.path.join(os.environ["VH_OUTPUTS_DIR"], "seen.json"), "w") as f:
 
 /** What V7 sends for a team webhook: v7-signature t=,v1= over "{t}.{body}" (the assumed, unverified string). */
 function signedTeamWebhook(body: string, key = SIGNING_KEY): RequestInit {
-  const t = Math.floor(Date.now() / 1000);
-  const v1 = createHmac('sha256', key).update(`${t}.${body}`).digest('hex');
-  return { method: 'POST', headers: { 'content-type': 'application/json', 'v7-signature': `t=${t},v1=${v1}` }, body };
+  const signed = v7SignedRequest(body, key, Math.floor(Date.now() / 1000));
+  return { method: 'POST', headers: signed.headers, body: signed.body };
 }
 
 function stageDelivery(body: string): RequestInit {
