@@ -3,28 +3,14 @@
  * pour in. After a restart, every request that got a 2xx is logged and launched exactly once,
  * and nothing is half-written (every run has its log line and jobs, every accepted line its run).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { tempProject } from '../helpers/project.js';
+import { serveProcess as serve } from '../helpers/serve-process.js';
 
-const CLI = join(import.meta.dirname, '../../core/cli/main.ts');
 const TRIGGER = '0190fe82-0000-7000-8000-000000000201';
-
-function serve(config: string): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', CLI, 'serve', '--config', config, '--port', '0'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /"url":"(http:\/\/[^"]+)"/.exec(out);
-      if (match) resolve({ child, url: match[1]! });
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
-  });
-}
 
 describe('crash under load', () => {
   it.each([40, 150, 400])('keeps every acknowledged request when killed %i ms into the load', async (killAfterMs) => {
