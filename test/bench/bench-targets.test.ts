@@ -15,6 +15,12 @@ describe('bench targets', () => {
     expect(rowProblem(given)).toBe(problem);
   });
 
+  it('takes ratios to the faster of the two bare measurements, so a starved reference meets nothing', () => {
+    const lines = targetLines([row('bare', 500), row('generic', 400), row('bare-end', 1000)], {});
+    expect(lines).toContain('  met     durable accept, generic HMAC trigger ≥ 0.40× bare: 0.40×');
+    expect(targetLines([row('bare', 1000), row('generic', 399), row('bare-end', 500)], {})).toContain('  MISSED  durable accept, generic HMAC trigger ≥ 0.40× bare: 0.40×');
+  });
+
   it('states each target met or missed against the same run, and counts them', () => {
     const lines = targetLines(
       [

@@ -40,12 +40,22 @@ export interface Extras {
 
 export const FLOOD_GROWTH_LIMIT_BYTES = 8 * 2 ** 20;
 
+/**
+ * The bare node:http req/s every ratio is taken to: the higher of its measurements at the start
+ * (`bare`) and at the end (`bare-end`) of the run, so a reference starved by other work on the
+ * machine cannot make a target look met.
+ */
+export function referenceRps(rows: readonly Row[]): number | undefined {
+  const bare = rows.filter((row) => row.key === 'bare' || row.key === 'bare-end').map((row) => row.rps);
+  return bare.length === 0 ? undefined : Math.max(...bare);
+}
+
 /** The Targets block and its closing `targets: N met, M missed` line. */
 export function targetLines(rows: readonly Row[], extras: Extras): string[] {
   const byKey = new Map(rows.map((row) => [row.key, row]));
   const results: Array<{ ok: boolean; text: string }> = [];
   const check = (ok: boolean, text: string): void => void results.push({ ok, text });
-  const bare = byKey.get('bare');
+  const bare = referenceRps(rows);
 
   // A target over an unsound row is missed: a benchmark of errors proves nothing.
   const sound = (row: Row, text: string): boolean => {
@@ -55,7 +65,7 @@ export function targetLines(rows: readonly Row[], extras: Extras): string[] {
   };
   const ratio = (key: string, min: number, of: string, label: string): void => {
     const row = byKey.get(key);
-    const reference = byKey.get(of);
+    const reference = of === 'bare' ? (bare === undefined ? undefined : { name: 'bare', rps: bare }) : byKey.get(of);
     if (!row || !reference) return;
     const value = row.rps / reference.rps;
     const text = `${label} ≥ ${min.toFixed(2)}× ${reference.name}: ${value.toFixed(2)}×`;
@@ -68,7 +78,7 @@ export function targetLines(rows: readonly Row[], extras: Extras): string[] {
     if (sound(row, text)) check(row.p99 <= maxMs, text);
   };
 
-  if (bare) {
+  if (bare !== undefined) {
     for (const prefix of ['', 'many-']) {
       const many = prefix ? ' (10,000 triggers)' : '';
       ratio(`${prefix}generic`, 0.4, 'bare', `durable accept, generic HMAC trigger${many}`);

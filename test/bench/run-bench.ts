@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { freshDatabase } from '../helpers/postgres.js';
 import { sendFlood } from './send-flood.js';
-import { rowProblem, targetLines, type Expected, type Extras, type Row } from './bench-targets.js';
+import { referenceRps, rowProblem, targetLines, type Expected, type Extras, type Row } from './bench-targets.js';
 import { GENERIC, GITHUB, ID, SLACK, fixedPush, forged, githubSigned, hmacSigned, launchPath, paddedBody, pushBody, slackSigned, writeConfig } from './bench-requests.js';
 
 const quick = process.argv.includes('--quick');
@@ -227,18 +227,24 @@ async function main(): Promise<void> {
   }
   rmSync(dir, { recursive: true, force: true });
 
-  const bare = rows.find((r) => r.key === 'bare')!;
+  // The reference again: other work on the machine during the run shows up as drift between the two.
+  await peer('bare-end', 'bare node:http again, at the end (drift check)', 'bare', [fixedPush('/', false)]);
+  const bare = referenceRps(rows)!;
+  const drift = rows.find((r) => r.key === 'bare-end')!.rps / rows.find((r) => r.key === 'bare')!.rps - 1;
   const table = rows.flatMap((r) => {
-    const line = `| ${r.name}${r.note ? ` (${r.note})` : ''} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${(r.rps / bare.rps).toFixed(2)} |`;
+    const line = `| ${r.name}${r.note ? ` (${r.note})` : ''} | ${Math.round(r.rps)} | ${r.p50} | ${r.p99} | ${(r.rps / bare).toFixed(2)} |`;
     const problem = rowProblem(r);
     return problem ? [line, `| ⚠ WARNING: the row above did not measure what it says: ${problem} | | | | |`] : [line];
   });
   const lines = [
     `hooklaunch benchmark — ${machine} — ${new Date().toISOString().slice(0, 10)} — ${placement} — ${CONNECTIONS} keep-alive connections, ${MEASURE_S} s measured after ${WARMUP_S} s warm-up${quick ? ' (quick)' : ''}`,
     '',
+    `× bare: to the faster of the two bare node:http measurements (start, end): ${Math.round(bare)} req/s`,
+    '',
     '| server / scenario | req/s | p50 ms | p99 ms | × bare |',
     '|---|---:|---:|---:|---:|',
     ...table,
+    ...(Math.abs(drift) > 0.15 ? ['', `⚠ WARNING: the bare reference moved ${(drift * 100).toFixed(0)} % between the start and the end of the run: the machine was busy with other work; the ratios are unreliable`] : []),
     ...(flood
       ? [
           '',
