@@ -1,19 +1,23 @@
 /**
  * One benchmark server per process, so the load generator never shares a core's event loop
- * with it: `tsx test/bench/peer-server.ts bare|octokit|bolt|hooklaunch <config>`. Prints its
- * URL as the first stdout line.
+ * with it: `tsx test/bench/peer-server.ts bare|hmac|octokit|bolt|hooklaunch <config>`. Prints its
+ * URL as the first stdout line. SIGTERM closes hooklaunch cleanly (its store flushed and closed),
+ * so the bench can measure the database files it left.
  */
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { pino } from 'pino';
+import { BENCH_SECRET } from './bench-secret.js';
 
 const [kind, config] = process.argv.slice(2);
-export const BENCH_SECRET = 'bench-secret-0123456789';
 
 async function listen(server: Server): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
+
+let close: () => Promise<void> = async () => undefined;
 
 async function main(): Promise<string> {
   switch (kind) {
@@ -25,6 +29,21 @@ async function main(): Promise<string> {
           req.on('end', () => {
             res.writeHead(200, { 'content-type': 'application/json' });
             res.end('{"ok":true}');
+          });
+        }),
+      );
+    case 'hmac':
+      // What any careful receiver does at least: HMAC-SHA256 over the whole body, timing-safe compare.
+      return listen(
+        createServer((req, res) => {
+          const chunks: Buffer[] = [];
+          req.on('data', (chunk: Buffer) => chunks.push(chunk));
+          req.on('end', () => {
+            const expected = Buffer.from(`sha256=${createHmac('sha256', BENCH_SECRET).update(Buffer.concat(chunks)).digest('hex')}`);
+            const given = Buffer.from(String(req.headers['x-hub-signature-256'] ?? ''));
+            const ok = given.length === expected.length && timingSafeEqual(given, expected);
+            res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' });
+            res.end(ok ? '{"ok":true}' : '{"ok":false}');
           });
         }),
       );
@@ -51,6 +70,7 @@ async function main(): Promise<string> {
       const { loadConfig } = await import('../../core/config/load-config.js');
       const { startService } = await import('../../core/service.js');
       const service = await startService(loadConfig(config!, process.env, connectors), { port: 0, logger: pino({ level: 'silent' }) });
+      close = () => service.close();
       return service.url;
     }
     default:
@@ -59,6 +79,15 @@ async function main(): Promise<string> {
 }
 
 process.on('SIGINT', () => process.exit(0));
+process.on('SIGTERM', () => {
+  close().then(
+    () => process.exit(0),
+    (error: unknown) => {
+      process.stderr.write(`${(error as Error).stack}\n`);
+      process.exit(1);
+    },
+  );
+});
 
 main().then(
   (url) => process.stdout.write(`${url}\n`),

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { rowProblem, targetLines, type Row } from './bench-targets.js';
+
+const row = (key: string, rps: number, fields: Partial<Row> = {}): Row => ({ key, name: key, rps, p50: 1, p99: 5, expected: '2xx', statuses: { '202': 100 }, errors: 0, ...fields });
+
+describe('bench targets', () => {
+  it.each([
+    ['all 2xx', row('a', 1), undefined],
+    ['a 503 among 2xx', row('a', 1, { statuses: { '202': 99, '503': 1 } }), 'expected 100 % 2xx of 100 answers, got 1 × 503'],
+    ['socket errors', row('a', 1, { errors: 3 }), 'expected 100 % 2xx of 100 answers, got 3 errors/timeouts'],
+    ['a 2xx on a reject row', row('a', 1, { expected: 400, statuses: { '400': 90, '202': 10 } }), 'expected 100 % 400 of 100 answers, got 10 × 202'],
+    ['a 404 where 400 was meant', row('a', 1, { expected: 400, statuses: { '404': 100 } }), 'expected 100 % 400 of 100 answers, got 100 × 404'],
+    ['nothing answered', row('a', 0, { statuses: {} }), 'expected 100 % 2xx of 0 answers, got no answers at all'],
+  ])('a row with %s is judged by what it got back', (_, given, problem) => {
+    expect(rowProblem(given)).toBe(problem);
+  });
+
+  it('takes ratios to the faster of the two bare measurements, so a starved reference meets nothing', () => {
+    const lines = targetLines([row('bare', 500), row('generic', 400), row('bare-end', 1000)], {});
+    expect(lines).toContain('  met     durable accept, generic HMAC trigger ≥ 0.40× bare: 0.40×');
+    expect(targetLines([row('bare', 1000), row('generic', 399), row('bare-end', 500)], {})).toContain('  MISSED  durable accept, generic HMAC trigger ≥ 0.40× bare: 0.40×');
+  });
+
+  it('states each target met or missed against the same run, and counts them', () => {
+    const lines = targetLines(
+      [
+        row('bare', 1000),
+        row('octokit', 300),
+        row('bolt', 100),
+        row('generic', 400, { p99: 9 }),
+        row('github', 420, { p99: 11 }),
+        row('slack', 199),
+        row('reject-signature', 600, { expected: 400, statuses: { '400': 10, '500': 1 } }),
+      ],
+      { flood: { growthBytes: 9 * 2 ** 20, requests: 10_000, seconds: 20 } },
+    );
+    expect(lines).toContain('  met     durable accept, generic HMAC trigger ≥ 0.40× bare: 0.40×');
+    expect(lines).toContain('  met     durable accept, generic HMAC trigger p99 ≤ 10 ms: 9 ms');
+    expect(lines).toContain('  met     GitHub connector ≥ 1.40× octokit: 1.40×');
+    expect(lines).toContain('  MISSED  GitHub connector p99 ≤ 10 ms: 11 ms');
+    expect(lines).toContain('  MISSED  Slack connector ≥ 2.00× bolt: 1.99×');
+    // Fast but not all rejections: a benchmark of errors meets nothing.
+    expect(lines).toContain('  MISSED  reject, bad signature ≥ 0.50× bare: 0.60× — row invalid: expected 100 % 400 of 11 answers, got 1 × 500');
+    expect(lines).toContain('  MISSED  10,000 forged 1 MB requests grow the SQLite files by ≤ 8 MB: 9.0 MB');
+    expect(lines.at(-1)).toBe('targets: 5 met, 4 missed');
+  });
+});
