@@ -48,15 +48,26 @@ function allows(types: string | string[] | undefined, kind: string): boolean {
   return list.includes(kind) || (kind === 'integer' && list.includes('number'));
 }
 
+function typeOf(schema: JsonSchema): string | string[] | undefined {
+  return schema.type ?? (schema.properties ? 'object' : undefined);
+}
+
 function walk(root: JsonSchema, given: JsonSchema, value: unknown, path: string, note: Note, depth = 0): void {
   if (depth > 64) return;
   const schema = given.$ref !== undefined ? resolveRef(root, given.$ref) : given;
   if (!schema) return;
   const options = schema.anyOf ?? schema.oneOf;
   if (options) {
+    const kind = kindOf(value);
+    const resolved = options.map((option) => (option.$ref !== undefined ? resolveRef(root, option.$ref) : option) ?? {});
+    const fitting = options.filter((_option, i) => allows(typeOf(resolved[i]!), kind));
+    if (fitting.length === 0) {
+      note(path, `${kind} where the schema says ${resolved.map((option) => [typeOf(option)].flat().join(' or ')).join(' or ')}`);
+      return;
+    }
     // The option that fits best: the one under which this value shows the fewest problems.
     let best: Array<[string, string]> | undefined;
-    for (const option of options) {
+    for (const option of fitting) {
       const problems: Array<[string, string]> = [];
       walk(root, option, value, path, (p, problem) => problems.push([p, problem]), depth + 1);
       if (!best || problems.length < best.length) best = problems;
@@ -66,7 +77,7 @@ function walk(root: JsonSchema, given: JsonSchema, value: unknown, path: string,
     return;
   }
   const kind = kindOf(value);
-  const type = schema.type ?? (schema.properties ? 'object' : undefined);
+  const type = typeOf(schema);
   if (!allows(type, kind)) {
     note(path, `${kind} where the schema says ${Array.isArray(type) ? type.join(' or ') : type}`);
     return;

@@ -111,6 +111,38 @@ describe('codegen --trigger', () => {
     expect(JSON.parse(stdout)).toEqual([1, 'https://x.test/f', null]);
   });
 
+  it('codegen --check passes while parsers and payloads fit the schema, and names the request that brought a new field', async () => {
+    const check = (): Promise<{ code: number; stdout: string }> => hooklaunch(['codegen', '--trigger', CUSTOM_APP, '--lang', 'both', '--out', 'gen', '--check'], t.project.dir);
+    const fitting = await check();
+    expect(fitting, fitting.stdout).toMatchObject({ code: 0, stdout: expect.stringContaining(`3 recent accepted payloads of trigger ${CUSTOM_APP} fit gen/custom-app-payload.schema.json`) });
+
+    const fourth = { ...CUSTOM_APP_PAYLOADS[0], user: { id: 5, email: 5 }, data: { file_url: 'https://files.example.com/d.csv', size: 1, checksum: 'sha256:ab' } };
+    const res = await fetch(t.url(CUSTOM_APP), { method: 'POST', headers: { authorization: 'Bearer app-token', 'content-type': 'application/json' }, body: JSON.stringify(fourth) });
+    expect(res.status).toBe(200);
+    const fourthId = res.headers.get('x-request-id')!;
+    const drifted = await check();
+    expect(drifted.code).toBe(1);
+    expect(drifted.stdout).toContain(`drift: payload.data.checksum: new field (not in gen/custom-app-payload.schema.json); requests: ${fourthId}`);
+    expect(drifted.stdout).toContain(`drift: payload.user.email: integer where the schema says null or string (not in gen/custom-app-payload.schema.json); requests: ${fourthId}`);
+    expect(drifted.stdout.split('\n').filter((line) => line.startsWith('drift:'))).toHaveLength(2);
+    for (const id of requestIds) expect(drifted.stdout).not.toContain(id);
+
+    // A committed parser edited by hand (or left behind by a schema change) is stale.
+    const parser = join(t.project.dir, 'gen', 'custom_app_payload.py');
+    writeFileSync(parser, readFileSync(parser, 'utf8').replace('class CustomAppPayloadData', 'class Data'));
+    const stale = await hooklaunch(['codegen', '--trigger', CUSTOM_APP, '--lang', 'both', '--out', 'gen', '--check', '--from-log', '3'], t.project.dir);
+    expect(stale.code).toBe(1);
+    expect(stale.stdout).toContain(`stale: gen/custom_app_payload.py no longer matches its schema; regenerate with: hooklaunch codegen --trigger ${CUSTOM_APP} --out gen --lang python`);
+    expect(stale.stdout).not.toContain('custom-app-payload.ts no longer');
+  });
+
+  it("codegen --check on a connector's committed parsers", async () => {
+    const checked = await hooklaunch(['codegen', '--connector', 'slack', '--lang', 'both', '--check', '--out', join(import.meta.dirname, '../../../templates/slack-predict')], t.project.dir);
+    expect(checked, checked.stdout).toMatchObject({ code: 0 });
+    const elsewhere = await hooklaunch(['codegen', '--connector', 'slack', '--check', '--out', 'gen'], t.project.dir);
+    expect(elsewhere).toMatchObject({ code: 1, stdout: 'stale: none of slack_payload.py is in gen\n' });
+  });
+
   it('refuses a trigger it does not know, and one with nothing to infer from', async () => {
     expect((await hooklaunch(['codegen', '--trigger', 'nope-nope-nope-nope', '--out', 'x'], t.project.dir)).stderr).toContain('no trigger nope-nope-nope-nope in hooklaunch.yaml or the store');
     expect((await hooklaunch(['codegen', '--trigger', CUSTOM_APP, '--connector', 'slack'], t.project.dir)).stderr).toContain('give exactly one of --connector <id> or --trigger <id>');
