@@ -9,7 +9,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { decodeJsonOrForm } from '../codegen/payload-encoding.js';
-import { generateParser, generateTriggerParser, triggerBaseName, type GeneratedParser, type ParserLanguage } from '../codegen/generate-parser.js';
+import { connectorRegenerate, generateParser, generatePythonPackage, generateTriggerParser, triggerBaseName, type GeneratedParser, type ParserLanguage } from '../codegen/generate-parser.js';
 import { inferSchema } from '../codegen/infer-schema.js';
 import { payloadDrift, type DriftSample } from '../codegen/payload-drift.js';
 import type { JsonSchema } from '../codegen/schema-model.js';
@@ -27,6 +27,7 @@ interface CodegenOptions {
   readonly sample?: string[];
   readonly fromLog?: number | true;
   readonly check?: boolean;
+  readonly package?: boolean;
 }
 
 /** Accepted payloads read when inferring from or checking against the trigger log. */
@@ -43,6 +44,7 @@ export function codegenCommand(connectors: ConnectorRegistry, defaultConfig: str
     .option('--name <name>', 'module base name for --trigger (default: from the trigger title, e.g. custom-app-payload)')
     .option('--sample <file...>', 'infer the schema from these payload files')
     .option('--from-log [n]', `infer the schema from the last n payloads the trigger accepted (default ${DEFAULT_LOG_PAYLOADS})`, positiveInt)
+    .option('--package', 'with the Python parser, a pyproject.toml making --out an installable package (pip install -e DIR)')
     .option('--check', 'exit 1 when a parser in --out no longer matches its schema, or recent accepted payloads do not fit the schema')
     .action(async (options: CodegenOptions) => {
       if ((options.connector === undefined) === (options.trigger === undefined)) throw new InvalidArgumentError('give exactly one of --connector <id> or --trigger <id>');
@@ -51,7 +53,7 @@ export function codegenCommand(connectors: ConnectorRegistry, defaultConfig: str
       if (options.connector !== undefined) {
         const connector = connectors.get(options.connector);
         if (!connector) throw new InvalidArgumentError(`unknown connector "${options.connector}"; known: ${[...connectors.keys()].join(', ')}`);
-        const generated = languages.map((language) => generateParser(connector, language));
+        const generated = withPackage(languages.map((language) => generateParser(connector, language)), options.package === true, connectorRegenerate(connector));
         if (options.check) return void (process.exitCode = (await checkFiles(out, generated)) ? 0 : 1);
         return writeAll(out, generated);
       }
@@ -88,7 +90,7 @@ async function codegenTrigger(triggerId: string, languages: ParserLanguage[], op
     if (options.check) {
       const source = given ?? (existsSync(schemaFile) ? { schema: JSON.parse(readFileSync(schemaFile, 'utf8')) as JsonSchema, source: schemaFile } : undefined);
       if (!source) throw new InvalidArgumentError(`trigger ${triggerId} has no payload_schema and ${schemaFile} does not exist: generate its parser first`);
-      const fresh = await checkFiles(options.out, languages.map((language) => generateTriggerParser(spec(source.schema, source.source), language)));
+      const fresh = await checkFiles(options.out, withPackage(languages.map((language) => generateTriggerParser(spec(source.schema, source.source), language)), options.package === true, regenerate));
       const samples = store ? await acceptedPayloads(store, triggerId, typeof options.fromLog === 'number' ? options.fromLog : DEFAULT_LOG_PAYLOADS) : [];
       const drift = payloadDrift(source.schema, samples);
       for (const d of drift) process.stdout.write(`drift: ${d.path}: ${d.problem} (not in ${source.source}); requests: ${d.requestIds.join(', ')}\n`);
@@ -118,10 +120,17 @@ async function codegenTrigger(triggerId: string, languages: ParserLanguage[], op
       schema = JSON.parse(await readFile(schemaFile, 'utf8')) as JsonSchema;
       schemaSource = schemaFile;
     }
-    await writeAll(options.out, languages.map((language) => generateTriggerParser(spec(schema, schemaSource), language)));
+    await writeAll(options.out, withPackage(languages.map((language) => generateTriggerParser(spec(schema, schemaSource), language)), options.package === true, regenerate));
   } finally {
     await store?.close();
   }
+}
+
+function withPackage(generated: GeneratedParser[], wanted: boolean, regenerate: string): GeneratedParser[] {
+  if (!wanted) return generated;
+  const python = generated.find((file) => file.filename.endsWith('.py'));
+  if (!python) throw new InvalidArgumentError('--package makes a Python package: use it with --lang python or both');
+  return [...generated, generatePythonPackage(python, regenerate)];
 }
 
 function decodeSample(body: Buffer, file: string): unknown {

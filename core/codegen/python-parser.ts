@@ -3,7 +3,7 @@
  * execution code uses to read a connector's payload input: it decodes the stored body the way
  * the provider encodes it, checks every field, and returns dataclasses.
  */
-import type { Field, ObjectNode, PayloadModel, TypeNode } from './schema-model.js';
+import { objectForms, type Field, type ObjectNode, type PayloadModel, type TypeNode } from './schema-model.js';
 import type { PayloadEncoding } from './payload-encoding.js';
 
 export interface PythonParserOptions {
@@ -264,31 +264,64 @@ def _union(options: List[Callable[[Any, str], Any]], expected: str) -> Callable[
         raise PayloadError(f"{path}: expected {expected}; " + "; ".join(problems))
     return convert`;
 
+// Exactly the named input, never a file of that name in the working directory: a stray
+// "payload" file must not win over the execution's input. valohai-utils' Input.path() unpacks
+// archives unless told not to (process_archives=True by default, valohai/inputs.py), and falls
+// back to `default` when the input is missing; its config lives at $VH_CONFIG_DIR/inputs.json
+// (valohai/paths.py get_inputs_config_path), which is what is read without it.
 const LOADER = `def load(input_name: str = "payload") -> Payload:
-    """Reads and parses the payload input: a file path, or the name of the execution's input
-    (found through valohai-utils when installed, else through $VH_CONFIG_DIR/inputs.json)."""
-    if os.path.isfile(input_name):
-        path = input_name
-    else:
-        try:
-            import valohai  # type: ignore[import-not-found]
-            path = valohai.inputs(input_name).path()
-        except ImportError:
-            path = _input_path(input_name)
-    if not path or not os.path.isfile(path):
-        raise PayloadError(f"input {input_name!r}: no payload file found")
+    """Reads and parses the execution's input \`input_name\`: exactly the file Valohai lists for it
+    (through valohai-utils when installed, the stored body as is, never unpacked; else through
+    $VH_CONFIG_DIR/inputs.json), never a file of that name in the working directory. Raises
+    PayloadError when the input is missing or its content is not a valid payload."""
+    with open(input_path(input_name), "rb") as f:
+        return parse(f.read())
+
+
+def load_file(path: str) -> Payload:
+    """Reads and parses a payload file (a saved request body, a test fixture)."""
     with open(path, "rb") as f:
         return parse(f.read())
 
 
-def _input_path(input_name: str) -> str:
-    config_dir = os.environ.get("VH_CONFIG_DIR", "/valohai/config")
+def input_path(input_name: str = "payload") -> str:
+    """The path of the execution's input \`input_name\` (its first file)."""
+    path = None
     try:
-        with open(os.path.join(config_dir, "inputs.json"), encoding="utf-8") as f:
-            inputs = json.load(f)
-        return inputs[input_name]["files"][0]["path"]
-    except (OSError, ValueError, KeyError, IndexError, TypeError):
-        raise PayloadError(f"input {input_name!r} is not in {config_dir}/inputs.json") from None`;
+        import valohai  # type: ignore[import-not-found]
+    except ImportError:
+        valohai = None
+    if valohai is not None:
+        path = valohai.inputs(input_name).path(process_archives=False)
+    if not path:
+        config_dir = os.environ.get("VH_CONFIG_DIR", "/valohai/config")
+        try:
+            with open(os.path.join(config_dir, "inputs.json"), encoding="utf-8") as f:
+                path = json.load(f)[input_name]["files"][0]["path"]
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
+            raise PayloadError(f"input {input_name!r} is not in {config_dir}/inputs.json") from None
+    if not os.path.isfile(path):
+        raise PayloadError(f"input {input_name!r}: its file {path} does not exist")
+    return path`;
+
+/** `expect_slash_command(payload)` for each object form of a union payload: the narrowed value, or a PayloadError saying what arrived. */
+function expectHelpers(root: TypeNode): string[] {
+  const forms = objectForms(root);
+  if (forms.length < 2) return [];
+  return forms.flatMap((form) => [
+    '',
+    '',
+    `def expect_${snake(form.name)}(payload: Payload) -> ${form.name}:`,
+    `    """The payload narrowed to ${form.name}; raises PayloadError naming the form that arrived instead."""`,
+    `    if not isinstance(payload, ${form.name}):`,
+    `        raise PayloadError(f"payload: expected ${form.name}, got {type(payload).__name__}")`,
+    '    return payload',
+  ]);
+}
+
+function snake(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+}
 
 export function generatePythonParser({ subject, moduleName, regenerate, source, encoding, model }: PythonParserOptions): string {
   const rootType = hint(model.root).replace(/^"(.*)"$/, '$1');
@@ -298,7 +331,7 @@ export function generatePythonParser({ subject, moduleName, regenerate, source, 
     `"""Typed access to ${subject} stored as an execution input.`,
     '',
     `    import ${moduleName}`,
-    `    payload = ${moduleName}.load("payload")   # input name or file path`,
+    `    payload = ${moduleName}.load("payload")   # the execution's input of that name`,
     '"""',
     'from __future__ import annotations',
     '',
@@ -325,6 +358,7 @@ export function generatePythonParser({ subject, moduleName, regenerate, source, 
     '',
     '',
     LOADER,
+    ...expectHelpers(model.root),
     '',
   ].join('\n');
 }

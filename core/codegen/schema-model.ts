@@ -122,6 +122,13 @@ export function payloadModelOf(json: JsonSchema, rootName: string): PayloadModel
   return { root, objects };
 }
 
+/** The object forms of a union payload (nested unions flattened), in the order the parser tries them. */
+export function objectForms(root: TypeNode): ObjectNode[] {
+  if (root.kind === 'object') return [root];
+  if (root.kind === 'union') return root.options.flatMap(objectForms);
+  return [];
+}
+
 export function resolveRef(root: JsonSchema, ref: string): JsonSchema | undefined {
   const match = /^#\/(\$defs|definitions)\/([^/]+)$/.exec(ref);
   return match ? (match[1] === '$defs' ? root.$defs : root.definitions)?.[match[2]!] : undefined;

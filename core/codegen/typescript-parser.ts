@@ -3,7 +3,7 @@
  * parse function that decodes the stored body the way the provider encodes it and checks every
  * field, throwing an error that names the field at fault.
  */
-import type { ObjectNode, PayloadModel, TypeNode } from './schema-model.js';
+import { objectForms, type ObjectNode, type PayloadModel, type TypeNode } from './schema-model.js';
 import type { PayloadEncoding } from './payload-encoding.js';
 
 export interface TypeScriptParserOptions {
@@ -204,23 +204,46 @@ export function decode(raw: Uint8Array | string): unknown {
 }`,
 };
 
+// Exactly the named input, never a file of that name in the working directory (issue #16).
 const LOADER = `/**
- * Reads and parses the payload input: a file path, or the name of the execution's input as
- * listed in $VH_CONFIG_DIR/inputs.json (Valohai's layout).
+ * Reads and parses the execution's input \`inputName\`: exactly the file listed for it in
+ * $VH_CONFIG_DIR/inputs.json (Valohai's layout), never a file of that name in the working directory.
  */
 export function loadPayload(inputName = 'payload'): Payload {
-  let path = inputName;
-  if (!existsSync(path)) {
-    const configDir = process.env.VH_CONFIG_DIR ?? '/valohai/config';
-    try {
-      const inputs = JSON.parse(readFileSync(join(configDir, 'inputs.json'), 'utf8')) as Record<string, { files: Array<{ path: string }> }>;
-      path = inputs[inputName]!.files[0]!.path;
-    } catch {
-      throw new PayloadError(\`input \${JSON.stringify(inputName)} is not in \${configDir}/inputs.json\`);
-    }
-  }
+  return parsePayload(readFileSync(inputPath(inputName)));
+}
+
+/** Reads and parses a payload file (a saved request body, a test fixture). */
+export function loadPayloadFile(path: string): Payload {
   return parsePayload(readFileSync(path));
+}
+
+/** The path of the execution's input \`inputName\` (its first file). */
+export function inputPath(inputName = 'payload'): string {
+  const configDir = process.env.VH_CONFIG_DIR ?? '/valohai/config';
+  let path: string;
+  try {
+    const inputs = JSON.parse(readFileSync(join(configDir, 'inputs.json'), 'utf8')) as Record<string, { files: Array<{ path: string }> }>;
+    path = inputs[inputName]!.files[0]!.path;
+  } catch {
+    throw new PayloadError(\`input \${JSON.stringify(inputName)} is not in \${configDir}/inputs.json\`);
+  }
+  if (typeof path !== 'string' || !existsSync(path)) throw new PayloadError(\`input \${JSON.stringify(inputName)}: its file \${String(path)} does not exist\`);
+  return path;
 }`;
+
+/** `expectSlashCommand(payload)` for each object form of a union payload: the value checked as that form, or a PayloadError saying why not. */
+function expectHelpers(root: TypeNode): string[] {
+  const forms = objectForms(root);
+  if (forms.length < 2) return [];
+  return forms.flatMap((form) => [
+    '',
+    `/** The payload as ${form.name}; throws PayloadError naming the field that makes it another form. */`,
+    `export function expect${form.name}(payload: Payload): ${form.name} {`,
+    `  return to${form.name}(payload, 'payload');`,
+    '}',
+  ]);
+}
 
 export function generateTypeScriptParser({ subject, regenerate, source, encoding, model }: TypeScriptParserOptions): string {
   return [
@@ -243,6 +266,7 @@ export function generateTypeScriptParser({ subject, regenerate, source, encoding
     '}',
     '',
     LOADER,
+    ...expectHelpers(model.root),
     '',
   ].join('\n');
 }

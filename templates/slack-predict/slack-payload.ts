@@ -334,19 +334,58 @@ export function parsePayload(raw: Uint8Array | string): Payload {
 }
 
 /**
- * Reads and parses the payload input: a file path, or the name of the execution's input as
- * listed in $VH_CONFIG_DIR/inputs.json (Valohai's layout).
+ * Reads and parses the execution's input `inputName`: exactly the file listed for it in
+ * $VH_CONFIG_DIR/inputs.json (Valohai's layout), never a file of that name in the working directory.
  */
 export function loadPayload(inputName = 'payload'): Payload {
-  let path = inputName;
-  if (!existsSync(path)) {
-    const configDir = process.env.VH_CONFIG_DIR ?? '/valohai/config';
-    try {
-      const inputs = JSON.parse(readFileSync(join(configDir, 'inputs.json'), 'utf8')) as Record<string, { files: Array<{ path: string }> }>;
-      path = inputs[inputName]!.files[0]!.path;
-    } catch {
-      throw new PayloadError(`input ${JSON.stringify(inputName)} is not in ${configDir}/inputs.json`);
-    }
-  }
+  return parsePayload(readFileSync(inputPath(inputName)));
+}
+
+/** Reads and parses a payload file (a saved request body, a test fixture). */
+export function loadPayloadFile(path: string): Payload {
   return parsePayload(readFileSync(path));
+}
+
+/** The path of the execution's input `inputName` (its first file). */
+export function inputPath(inputName = 'payload'): string {
+  const configDir = process.env.VH_CONFIG_DIR ?? '/valohai/config';
+  let path: string;
+  try {
+    const inputs = JSON.parse(readFileSync(join(configDir, 'inputs.json'), 'utf8')) as Record<string, { files: Array<{ path: string }> }>;
+    path = inputs[inputName]!.files[0]!.path;
+  } catch {
+    throw new PayloadError(`input ${JSON.stringify(inputName)} is not in ${configDir}/inputs.json`);
+  }
+  if (typeof path !== 'string' || !existsSync(path)) throw new PayloadError(`input ${JSON.stringify(inputName)}: its file ${String(path)} does not exist`);
+  return path;
+}
+
+/** The payload as SlashCommand; throws PayloadError naming the field that makes it another form. */
+export function expectSlashCommand(payload: Payload): SlashCommand {
+  return toSlashCommand(payload, 'payload');
+}
+
+/** The payload as Interaction; throws PayloadError naming the field that makes it another form. */
+export function expectInteraction(payload: Payload): Interaction {
+  return toInteraction(payload, 'payload');
+}
+
+/** The payload as EventCallback; throws PayloadError naming the field that makes it another form. */
+export function expectEventCallback(payload: Payload): EventCallback {
+  return toEventCallback(payload, 'payload');
+}
+
+/** The payload as UrlVerification; throws PayloadError naming the field that makes it another form. */
+export function expectUrlVerification(payload: Payload): UrlVerification {
+  return toUrlVerification(payload, 'payload');
+}
+
+/** The payload as AppRateLimited; throws PayloadError naming the field that makes it another form. */
+export function expectAppRateLimited(payload: Payload): AppRateLimited {
+  return toAppRateLimited(payload, 'payload');
+}
+
+/** The payload as SslCheck; throws PayloadError naming the field that makes it another form. */
+export function expectSslCheck(payload: Payload): SslCheck {
+  return toSslCheck(payload, 'payload');
 }

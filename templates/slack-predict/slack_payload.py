@@ -3,7 +3,7 @@
 """Typed access to a Slack webhook payload stored as an execution input.
 
     import slack_payload
-    payload = slack_payload.load("payload")   # input name or file path
+    payload = slack_payload.load("payload")   # the execution's input of that name
 """
 from __future__ import annotations
 
@@ -401,27 +401,78 @@ def parse(raw: Union[bytes, str]) -> Payload:
 
 
 def load(input_name: str = "payload") -> Payload:
-    """Reads and parses the payload input: a file path, or the name of the execution's input
-    (found through valohai-utils when installed, else through $VH_CONFIG_DIR/inputs.json)."""
-    if os.path.isfile(input_name):
-        path = input_name
-    else:
-        try:
-            import valohai  # type: ignore[import-not-found]
-            path = valohai.inputs(input_name).path()
-        except ImportError:
-            path = _input_path(input_name)
-    if not path or not os.path.isfile(path):
-        raise PayloadError(f"input {input_name!r}: no payload file found")
+    """Reads and parses the execution's input `input_name`: exactly the file Valohai lists for it
+    (through valohai-utils when installed, the stored body as is, never unpacked; else through
+    $VH_CONFIG_DIR/inputs.json), never a file of that name in the working directory. Raises
+    PayloadError when the input is missing or its content is not a valid payload."""
+    with open(input_path(input_name), "rb") as f:
+        return parse(f.read())
+
+
+def load_file(path: str) -> Payload:
+    """Reads and parses a payload file (a saved request body, a test fixture)."""
     with open(path, "rb") as f:
         return parse(f.read())
 
 
-def _input_path(input_name: str) -> str:
-    config_dir = os.environ.get("VH_CONFIG_DIR", "/valohai/config")
+def input_path(input_name: str = "payload") -> str:
+    """The path of the execution's input `input_name` (its first file)."""
+    path = None
     try:
-        with open(os.path.join(config_dir, "inputs.json"), encoding="utf-8") as f:
-            inputs = json.load(f)
-        return inputs[input_name]["files"][0]["path"]
-    except (OSError, ValueError, KeyError, IndexError, TypeError):
-        raise PayloadError(f"input {input_name!r} is not in {config_dir}/inputs.json") from None
+        import valohai  # type: ignore[import-not-found]
+    except ImportError:
+        valohai = None
+    if valohai is not None:
+        path = valohai.inputs(input_name).path(process_archives=False)
+    if not path:
+        config_dir = os.environ.get("VH_CONFIG_DIR", "/valohai/config")
+        try:
+            with open(os.path.join(config_dir, "inputs.json"), encoding="utf-8") as f:
+                path = json.load(f)[input_name]["files"][0]["path"]
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
+            raise PayloadError(f"input {input_name!r} is not in {config_dir}/inputs.json") from None
+    if not os.path.isfile(path):
+        raise PayloadError(f"input {input_name!r}: its file {path} does not exist")
+    return path
+
+
+def expect_slash_command(payload: Payload) -> SlashCommand:
+    """The payload narrowed to SlashCommand; raises PayloadError naming the form that arrived instead."""
+    if not isinstance(payload, SlashCommand):
+        raise PayloadError(f"payload: expected SlashCommand, got {type(payload).__name__}")
+    return payload
+
+
+def expect_interaction(payload: Payload) -> Interaction:
+    """The payload narrowed to Interaction; raises PayloadError naming the form that arrived instead."""
+    if not isinstance(payload, Interaction):
+        raise PayloadError(f"payload: expected Interaction, got {type(payload).__name__}")
+    return payload
+
+
+def expect_event_callback(payload: Payload) -> EventCallback:
+    """The payload narrowed to EventCallback; raises PayloadError naming the form that arrived instead."""
+    if not isinstance(payload, EventCallback):
+        raise PayloadError(f"payload: expected EventCallback, got {type(payload).__name__}")
+    return payload
+
+
+def expect_url_verification(payload: Payload) -> UrlVerification:
+    """The payload narrowed to UrlVerification; raises PayloadError naming the form that arrived instead."""
+    if not isinstance(payload, UrlVerification):
+        raise PayloadError(f"payload: expected UrlVerification, got {type(payload).__name__}")
+    return payload
+
+
+def expect_app_rate_limited(payload: Payload) -> AppRateLimited:
+    """The payload narrowed to AppRateLimited; raises PayloadError naming the form that arrived instead."""
+    if not isinstance(payload, AppRateLimited):
+        raise PayloadError(f"payload: expected AppRateLimited, got {type(payload).__name__}")
+    return payload
+
+
+def expect_ssl_check(payload: Payload) -> SslCheck:
+    """The payload narrowed to SslCheck; raises PayloadError naming the form that arrived instead."""
+    if not isinstance(payload, SslCheck):
+        raise PayloadError(f"payload: expected SslCheck, got {type(payload).__name__}")
+    return payload

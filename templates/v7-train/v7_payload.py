@@ -3,7 +3,7 @@
 """Typed access to a V7 Darwin webhook payload stored as an execution input.
 
     import v7_payload
-    payload = v7_payload.load("payload")   # input name or file path
+    payload = v7_payload.load("payload")   # the execution's input of that name
 """
 from __future__ import annotations
 
@@ -412,27 +412,50 @@ def parse(raw: Union[bytes, str]) -> Payload:
 
 
 def load(input_name: str = "payload") -> Payload:
-    """Reads and parses the payload input: a file path, or the name of the execution's input
-    (found through valohai-utils when installed, else through $VH_CONFIG_DIR/inputs.json)."""
-    if os.path.isfile(input_name):
-        path = input_name
-    else:
-        try:
-            import valohai  # type: ignore[import-not-found]
-            path = valohai.inputs(input_name).path()
-        except ImportError:
-            path = _input_path(input_name)
-    if not path or not os.path.isfile(path):
-        raise PayloadError(f"input {input_name!r}: no payload file found")
+    """Reads and parses the execution's input `input_name`: exactly the file Valohai lists for it
+    (through valohai-utils when installed, the stored body as is, never unpacked; else through
+    $VH_CONFIG_DIR/inputs.json), never a file of that name in the working directory. Raises
+    PayloadError when the input is missing or its content is not a valid payload."""
+    with open(input_path(input_name), "rb") as f:
+        return parse(f.read())
+
+
+def load_file(path: str) -> Payload:
+    """Reads and parses a payload file (a saved request body, a test fixture)."""
     with open(path, "rb") as f:
         return parse(f.read())
 
 
-def _input_path(input_name: str) -> str:
-    config_dir = os.environ.get("VH_CONFIG_DIR", "/valohai/config")
+def input_path(input_name: str = "payload") -> str:
+    """The path of the execution's input `input_name` (its first file)."""
+    path = None
     try:
-        with open(os.path.join(config_dir, "inputs.json"), encoding="utf-8") as f:
-            inputs = json.load(f)
-        return inputs[input_name]["files"][0]["path"]
-    except (OSError, ValueError, KeyError, IndexError, TypeError):
-        raise PayloadError(f"input {input_name!r} is not in {config_dir}/inputs.json") from None
+        import valohai  # type: ignore[import-not-found]
+    except ImportError:
+        valohai = None
+    if valohai is not None:
+        path = valohai.inputs(input_name).path(process_archives=False)
+    if not path:
+        config_dir = os.environ.get("VH_CONFIG_DIR", "/valohai/config")
+        try:
+            with open(os.path.join(config_dir, "inputs.json"), encoding="utf-8") as f:
+                path = json.load(f)[input_name]["files"][0]["path"]
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
+            raise PayloadError(f"input {input_name!r} is not in {config_dir}/inputs.json") from None
+    if not os.path.isfile(path):
+        raise PayloadError(f"input {input_name!r}: its file {path} does not exist")
+    return path
+
+
+def expect_stage_delivery(payload: Payload) -> StageDelivery:
+    """The payload narrowed to StageDelivery; raises PayloadError naming the form that arrived instead."""
+    if not isinstance(payload, StageDelivery):
+        raise PayloadError(f"payload: expected StageDelivery, got {type(payload).__name__}")
+    return payload
+
+
+def expect_team_webhook(payload: Payload) -> TeamWebhook:
+    """The payload narrowed to TeamWebhook; raises PayloadError naming the form that arrived instead."""
+    if not isinstance(payload, TeamWebhook):
+        raise PayloadError(f"payload: expected TeamWebhook, got {type(payload).__name__}")
+    return payload
