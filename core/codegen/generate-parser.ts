@@ -19,6 +19,7 @@ interface ParserSpec {
   readonly source: string;
   readonly encoding: PayloadEncoding;
   readonly model: PayloadModel;
+  readonly helpers?: string | undefined;
 }
 
 function emit(spec: ParserSpec, language: ParserLanguage): GeneratedParser {
@@ -44,6 +45,7 @@ export function generateParser(connector: Connector, language: ParserLanguage): 
       source: `the ${connector.title} connector's payload schema`,
       encoding: connector.encoding,
       model: payloadModel(connector.payload, rootName),
+      helpers: connector.parserHelpers?.python,
     },
     language,
   );
