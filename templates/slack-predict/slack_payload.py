@@ -486,7 +486,8 @@ def respond(payload: Payload, text: str, blocks: Optional[List[Dict[str, Any]]] 
             bot_token: Optional[str] = None, allowed_hosts: "tuple[str, ...]" = ("hooks.slack.com",)) -> str:
     """Answers a slash command or interaction: through its response_url while Slack takes it,
     else (expired or used up) through the Web API with bot_token (default $SLACK_BOT_TOKEN).
-    Only https URLs on allowed_hosts are posted to (http too for a loopback host listed), so
+    Only https URLs on allowed_hosts (host, or host:port) are posted to (http too for a loopback
+    host listed), so
     a payload cannot send the answer elsewhere. Returns the route taken: "response_url",
     "chat.postEphemeral" or "chat.postMessage"."""
     import urllib.error
@@ -501,7 +502,8 @@ def respond(payload: Payload, text: str, blocks: Optional[List[Dict[str, Any]]] 
     if url:
         target = urllib.parse.urlsplit(url)
         loopback = target.hostname in ("127.0.0.1", "localhost", "::1")
-        if target.hostname not in allowed_hosts or not (target.scheme == "https" or (loopback and target.scheme == "http")):
+        listed = target.hostname in allowed_hosts or target.netloc in allowed_hosts
+        if not listed or not (target.scheme == "https" or (loopback and target.scheme == "http")):
             raise SlackAnswerError(f"response_url host {target.hostname!r} is not one of {', '.join(allowed_hosts)}")
         request = urllib.request.Request(url, data=json.dumps(message).encode(), headers={"content-type": "application/json"}, method="POST")
         try:
