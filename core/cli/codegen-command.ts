@@ -9,6 +9,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { decodeJsonOrForm } from '../codegen/payload-encoding.js';
+import { acceptedPayloads as readAcceptedPayloads, RECENT_PAYLOADS } from '../codegen/recent-drift.js';
 import { connectorRegenerate, generateParser, generatePythonPackage, generateTriggerParser, triggerBaseName, type GeneratedParser, type ParserLanguage } from '../codegen/generate-parser.js';
 import { inferSchema } from '../codegen/infer-schema.js';
 import { payloadDrift, type DriftSample } from '../codegen/payload-drift.js';
@@ -30,8 +31,7 @@ interface CodegenOptions {
   readonly package?: boolean;
 }
 
-/** Accepted payloads read when inferring from or checking against the trigger log. */
-const DEFAULT_LOG_PAYLOADS = 50;
+const DEFAULT_LOG_PAYLOADS = RECENT_PAYLOADS;
 
 export function codegenCommand(connectors: ConnectorRegistry, defaultConfig: string): Command {
   return new Command('codegen')
@@ -141,21 +141,11 @@ function decodeSample(body: Buffer, file: string): unknown {
   }
 }
 
-/** The last `limit` payloads the trigger accepted, newest first, as the generic parsers decode them. */
+/** The last `limit` accepted payloads; a body that is not JSON or form fields is noted and left out. */
 async function acceptedPayloads(store: Store, triggerId: string, limit: number): Promise<DriftSample[]> {
-  const entries = await store.listLog({ triggerId, outcome: 'accepted', limit });
-  const samples: DriftSample[] = [];
-  for (const entry of entries) {
-    if (entry.runId === undefined) continue;
-    const stored = await store.getPayload(entry.runId);
-    if (!stored) continue; // purged with its run
-    try {
-      samples.push({ requestId: entry.requestId, payload: decodeJsonOrForm(stored.body) });
-    } catch {
-      process.stderr.write(`note: request ${entry.requestId}: its body is not JSON or form fields; left out\n`);
-    }
-  }
-  return samples;
+  const recent = await readAcceptedPayloads(store, triggerId, limit);
+  for (const requestId of recent.undecodable) process.stderr.write(`note: request ${requestId}: its body is not JSON or form fields; left out\n`);
+  return [...recent.samples];
 }
 
 /** The store, unless it is a SQLite file not created yet (no `serve` ran): then nothing was accepted. */

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkTrigger } from '../../core/config/check-trigger.js';
 import { ConfigError } from '../../core/config/config-error.js';
 import { connectors } from '../../connectors/index.js';
-import { CONFIG, hooklaunch, SCHEMA_TRIGGER, UPLOAD_SCHEMA, VALOHAI } from '../helpers/codegen.js';
+import { CONFIG, CUSTOM_APP, hooklaunch, SCHEMA_TRIGGER, UPLOAD_SCHEMA, VALOHAI } from '../helpers/codegen.js';
 import { tempProject } from '../helpers/project.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 import { execFileSync } from 'node:child_process';
@@ -66,6 +66,34 @@ describe('payload_schema at the door', () => {
     ].join('\n');
     const fields = execFileSync('python3', ['-I', '-B', '-c', script, ...files], { encoding: 'utf8' }).trim().split('\n');
     expect(fields).toEqual(refused.map(([, , message]) => message.split(':')[0]));
+  });
+});
+
+describe('the trigger page shows payload drift', () => {
+  const ADMIN = 'admin-token-for-the-drift-page';
+  let t: TestService;
+  beforeAll(async () => {
+    t = await startTestService(VALOHAI, `server: {admin_token: ${ADMIN}}\n${CONFIG}`, { files: { 'upload.schema.json': JSON.stringify(UPLOAD_SCHEMA) } });
+  });
+  afterAll(() => t.close());
+  const post = (body: unknown): Promise<Response> =>
+    fetch(t.url(SCHEMA_TRIGGER), { method: 'POST', headers: { authorization: 'Bearer app-token', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const page = async (): Promise<string> => (await fetch(`${t.service.url}/ui/triggers/${SCHEMA_TRIGGER}`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
+
+  it('none while accepted payloads fit; a new field with the request that brought it once one does not', async () => {
+    expect((await post({ user: { id: 1 }, data: { file_url: 'https://x.test/a' } })).status).toBe(200);
+    expect(await page()).toContain("None: 1 recent accepted payload checked against the trigger's payload_schema.");
+    const drifted = await post({ user: { id: 2 }, data: { file_url: 'https://x.test/b', checksum: 'sha256:ab' } });
+    expect(drifted.status).toBe(200);
+    const requestId = drifted.headers.get('x-request-id')!;
+    const html = await page();
+    expect(html).toContain('<h2>Payload drift</h2>');
+    expect(html).toMatch(new RegExp(`<td><code>payload\\.data\\.checksum</code></td><td>new field</td><td><a href="/ui/requests/${requestId}">`));
+  });
+
+  it('shows nothing for a trigger without a payload_schema', async () => {
+    const html = await (await fetch(`${t.service.url}/ui/triggers/${CUSTOM_APP}`, { headers: { authorization: `Bearer ${ADMIN}` } })).text();
+    expect(html).not.toContain('Payload drift');
   });
 });
 
