@@ -57,6 +57,11 @@ export interface Connector<Params = unknown, Payload = unknown> {
   readonly payload: z.ZodType<Payload>;
   /** How the generated parsers decode the stored body before validating it. */
   readonly encoding: 'json' | 'form-or-json';
+  /**
+   * Python appended to the generated parser (stdlib only, after its classes): the provider's
+   * next step for launched code, e.g. answering through Slack's response_url.
+   */
+  readonly parserHelpers?: { readonly python: string } | undefined;
   /** The sender gives up after this long; hooklaunch always answers well before. */
   readonly ackDeadlineMs: number;
   /** Replay window of the provider's timestamp, when it signs one. */

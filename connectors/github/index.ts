@@ -6,6 +6,7 @@ import { parseGithub } from './parse.js';
 import { githubPayload, type GithubPayload } from './payload.js';
 import { acceptedGithub, handshakeGithub, ignoredGithub } from './respond.js';
 import { sampleGithub, signGithub, verifyGithub } from './verify.js';
+import { githubParserHelpers } from './parser-helpers.js';
 
 export const github = defineConnector<GithubParams, GithubPayload>({
   id: 'github',
@@ -13,6 +14,7 @@ export const github = defineConnector<GithubParams, GithubPayload>({
   params: githubParams,
   payload: githubPayload,
   encoding: 'form-or-json',
+  parserHelpers: { python: githubParserHelpers },
   // github.com cuts the connection after 10 s (GHES 30 s).
   ackDeadlineMs: 10_000,
   // No automatic retries, but manual redeliveries (same X-GitHub-Delivery) reach back 3 days.

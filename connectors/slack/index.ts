@@ -6,6 +6,7 @@ import { parseSlack } from './parse.js';
 import { slackPayload, type SlackPayload } from './payload.js';
 import { acceptedSlack, followUpSlack, handshakeSlack, ignoredSlack, pausedSlack } from './respond.js';
 import { sampleSlack, signSlack, verifySlack } from './verify.js';
+import { slackParserHelpers } from './parser-helpers.js';
 
 export const slack = defineConnector<SlackParams, SlackPayload>({
   id: 'slack',
@@ -13,6 +14,7 @@ export const slack = defineConnector<SlackParams, SlackPayload>({
   params: slackParams,
   payload: slackPayload,
   encoding: 'form-or-json',
+  parserHelpers: { python: slackParserHelpers },
   ackDeadlineMs: 3000,
   toleranceSeconds: 300,
   // Events API retries come at once, after 1 min and after 5 min: an hour covers them all.

@@ -6,6 +6,7 @@ import { parseV7 } from './parse.js';
 import { v7Payload, type V7Payload } from './payload.js';
 import { acceptedV7, ignoredV7 } from './respond.js';
 import { sampleV7, signV7, verifyV7 } from './verify.js';
+import { v7ParserHelpers } from './parser-helpers.js';
 
 export const v7 = defineConnector<V7Params, V7Payload>({
   id: 'v7',
@@ -13,6 +14,7 @@ export const v7 = defineConnector<V7Params, V7Payload>({
   params: v7Params,
   payload: v7Payload,
   encoding: 'json',
+  parserHelpers: { python: v7ParserHelpers },
   // Not documented; answered in milliseconds regardless.
   ackDeadlineMs: 10_000,
   toleranceSeconds: 300,

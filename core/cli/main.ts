@@ -6,9 +6,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { connectors } from '../../connectors/index.js';
-import { generateParser } from '../codegen/generate-parser.js';
 import { adminTokensOf } from '../config/admin-tokens.js';
 import { createAdminClient, refusalMessage } from './admin-client.js';
+import { codegenCommand } from './codegen-command.js';
 import { applyTriggers } from './apply-triggers.js';
 import { exportTriggers } from './export-triggers.js';
 import { readTriggersFile } from './read-triggers-file.js';
@@ -442,22 +442,7 @@ program
     process.stdout.write(await exportTriggers(createAdminClient(loaded, 'viewer', 'export', options.url), { all: options.all === true }));
   });
 
-program
-  .command('codegen')
-  .description("generate a typed payload parser (Python or TypeScript) from a connector's payload schema")
-  .requiredOption('--connector <id>', `one of: ${[...connectors.keys()].join(', ')}`)
-  .option('--lang <language>', 'python or typescript', 'python')
-  .option('--out <dir>', 'folder to write the module into', '.')
-  .action(async (options: { connector: string; lang: string; out: string }) => {
-    const connector = connectors.get(options.connector);
-    if (!connector) throw new InvalidArgumentError(`unknown connector "${options.connector}"; known: ${[...connectors.keys()].join(', ')}`);
-    if (options.lang !== 'python' && options.lang !== 'typescript') throw new InvalidArgumentError('--lang must be python or typescript');
-    const generated = generateParser(connector, options.lang);
-    await mkdir(options.out, { recursive: true });
-    const path = join(options.out, generated.filename);
-    await writeFile(path, generated.content);
-    process.stdout.write(`${path}\n`);
-  });
+program.addCommand(codegenCommand(connectors, DEFAULT_CONFIG));
 
 program
   .command('init')

@@ -3,13 +3,21 @@
  * execution code uses to read a connector's payload input: it decodes the stored body the way
  * the provider encodes it, checks every field, and returns dataclasses.
  */
-import type { Field, ObjectNode, PayloadModel, TypeNode } from './schema-model.js';
+import { objectForms, type Field, type ObjectNode, type PayloadModel, type TypeNode } from './schema-model.js';
+import type { PayloadEncoding } from './payload-encoding.js';
 
 export interface PythonParserOptions {
-  readonly connectorId: string;
-  readonly connectorTitle: string;
-  readonly encoding: 'json' | 'form-or-json';
+  /** What the module reads, for its docstring: "a Slack webhook payload". */
+  readonly subject: string;
+  /** The module's import name (`slack_payload`). */
+  readonly moduleName: string;
+  /** The command that writes this module, and what it is generated from, for its header. */
+  readonly regenerate: string;
+  readonly source: string;
+  readonly encoding: PayloadEncoding;
   readonly model: PayloadModel;
+  /** The connector's next-step helpers (Connector.parserHelpers), appended after the parser. */
+  readonly helpers?: string | undefined;
 }
 
 const KEYWORDS = new Set(['False', 'None', 'True', 'and', 'as', 'assert', 'async', 'await', 'break', 'class', 'continue', 'def', 'del', 'elif', 'else', 'except', 'finally', 'for', 'from', 'global', 'if', 'import', 'in', 'is', 'lambda', 'nonlocal', 'not', 'or', 'pass', 'raise', 'return', 'try', 'while', 'with', 'yield', 'extra']);
@@ -158,6 +166,15 @@ const DECODERS = {
         except ValueError as error:
             raise PayloadError(f"payload.payload: not valid JSON ({error})") from None
     return fields`,
+  'json-or-form': `def decode(raw: Union[bytes, str]) -> Any:
+    """The stored body: JSON when it looks like JSON, else form fields (the first value of each)."""
+    text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray)) else raw
+    if text.lstrip().startswith(("{", "[")):
+        try:
+            return json.loads(text)
+        except ValueError as error:
+            raise PayloadError(f"payload: not valid JSON ({error})") from None
+    return {key: values[0] for key, values in urllib.parse.parse_qs(text, keep_blank_values=True).items()}`,
 };
 
 const HELPERS = `class PayloadError(ValueError):
@@ -249,41 +266,74 @@ def _union(options: List[Callable[[Any, str], Any]], expected: str) -> Callable[
         raise PayloadError(f"{path}: expected {expected}; " + "; ".join(problems))
     return convert`;
 
+// Exactly the named input, never a file of that name in the working directory: a stray
+// "payload" file must not win over the execution's input. valohai-utils' Input.path() unpacks
+// archives unless told not to (process_archives=True by default, valohai/inputs.py), and falls
+// back to `default` when the input is missing; its config lives at $VH_CONFIG_DIR/inputs.json
+// (valohai/paths.py get_inputs_config_path), which is what is read without it.
 const LOADER = `def load(input_name: str = "payload") -> Payload:
-    """Reads and parses the payload input: a file path, or the name of the execution's input
-    (found through valohai-utils when installed, else through $VH_CONFIG_DIR/inputs.json)."""
-    if os.path.isfile(input_name):
-        path = input_name
-    else:
-        try:
-            import valohai  # type: ignore[import-not-found]
-            path = valohai.inputs(input_name).path()
-        except ImportError:
-            path = _input_path(input_name)
-    if not path or not os.path.isfile(path):
-        raise PayloadError(f"input {input_name!r}: no payload file found")
+    """Reads and parses the execution's input \`input_name\`: exactly the file Valohai lists for it
+    (through valohai-utils when installed, the stored body as is, never unpacked; else through
+    $VH_CONFIG_DIR/inputs.json), never a file of that name in the working directory. Raises
+    PayloadError when the input is missing or its content is not a valid payload."""
+    with open(input_path(input_name), "rb") as f:
+        return parse(f.read())
+
+
+def load_file(path: str) -> Payload:
+    """Reads and parses a payload file (a saved request body, a test fixture)."""
     with open(path, "rb") as f:
         return parse(f.read())
 
 
-def _input_path(input_name: str) -> str:
-    config_dir = os.environ.get("VH_CONFIG_DIR", "/valohai/config")
+def input_path(input_name: str = "payload") -> str:
+    """The path of the execution's input \`input_name\` (its first file)."""
+    path = None
     try:
-        with open(os.path.join(config_dir, "inputs.json"), encoding="utf-8") as f:
-            inputs = json.load(f)
-        return inputs[input_name]["files"][0]["path"]
-    except (OSError, ValueError, KeyError, IndexError, TypeError):
-        raise PayloadError(f"input {input_name!r} is not in {config_dir}/inputs.json") from None`;
+        import valohai  # type: ignore[import-not-found]
+    except ImportError:
+        valohai = None
+    if valohai is not None:
+        path = valohai.inputs(input_name).path(process_archives=False)
+    if not path:
+        config_dir = os.environ.get("VH_CONFIG_DIR", "/valohai/config")
+        try:
+            with open(os.path.join(config_dir, "inputs.json"), encoding="utf-8") as f:
+                path = json.load(f)[input_name]["files"][0]["path"]
+        except (OSError, ValueError, KeyError, IndexError, TypeError):
+            raise PayloadError(f"input {input_name!r} is not in {config_dir}/inputs.json") from None
+    if not os.path.isfile(path):
+        raise PayloadError(f"input {input_name!r}: its file {path} does not exist")
+    return path`;
 
-export function generatePythonParser({ connectorId, connectorTitle, encoding, model }: PythonParserOptions): string {
+/** `expect_slash_command(payload)` for each object form of a union payload: the narrowed value, or a PayloadError saying what arrived. */
+function expectHelpers(root: TypeNode): string[] {
+  const forms = objectForms(root);
+  if (forms.length < 2) return [];
+  return forms.flatMap((form) => [
+    '',
+    '',
+    `def expect_${snake(form.name)}(payload: Payload) -> ${form.name}:`,
+    `    """The payload narrowed to ${form.name}; raises PayloadError naming the form that arrived instead."""`,
+    `    if not isinstance(payload, ${form.name}):`,
+    `        raise PayloadError(f"payload: expected ${form.name}, got {type(payload).__name__}")`,
+    '    return payload',
+  ]);
+}
+
+function snake(name: string): string {
+  return name.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
+}
+
+export function generatePythonParser({ subject, moduleName, regenerate, source, encoding, model, helpers }: PythonParserOptions): string {
   const rootType = hint(model.root).replace(/^"(.*)"$/, '$1');
   return [
-    `# Generated by \`hooklaunch codegen --connector ${connectorId} --lang python\` from the ${connectorTitle} connector's`,
-    '# payload schema. Do not edit: change the schema and generate again.',
-    `"""Typed access to a ${connectorTitle} webhook payload stored as an execution input.`,
+    `# Generated by \`${regenerate}\``,
+    `# from ${source}. Do not edit: change the schema and generate again.`,
+    `"""Typed access to ${subject} stored as an execution input.`,
     '',
-    '    import ' + `${connectorId.replaceAll('-', '_')}_payload`,
-    `    payload = ${connectorId.replaceAll('-', '_')}_payload.load("payload")   # input name or file path`,
+    `    import ${moduleName}`,
+    `    payload = ${moduleName}.load("payload")   # the execution's input of that name`,
     '"""',
     'from __future__ import annotations',
     '',
@@ -305,11 +355,13 @@ export function generatePythonParser({ connectorId, connectorTitle, encoding, mo
     '',
     '',
     `def parse(raw: Union[bytes, str]) -> Payload:`,
-    `    """Decodes and checks a ${connectorTitle} payload; raises PayloadError naming the field at fault."""`,
+    `    """Decodes and checks ${subject}; raises PayloadError naming the field at fault."""`,
     `    return ${converter(model.root)}(decode(raw), "payload")`,
     '',
     '',
     LOADER,
+    ...expectHelpers(model.root),
+    ...(helpers ? ['', '', helpers] : []),
     '',
   ].join('\n');
 }

@@ -1,6 +1,7 @@
 /**
- * A connector's payload schema (zod → JSON Schema via z.toJSONSchema) reduced to the few shapes
- * the parser generators emit: scalars, literals, lists, records, unions and named objects.
+ * A payload schema reduced to the few shapes the parser generators emit: scalars, literals,
+ * lists, records, unions and named objects. From a connector's zod schema (via z.toJSONSchema)
+ * or straight from a JSON Schema (a trigger's `payload_schema:` or one inferred from payloads).
  */
 import { z } from 'zod';
 
@@ -26,7 +27,14 @@ export interface Field {
   readonly description?: string | undefined;
 }
 
-interface JsonSchema {
+/** The part of JSON Schema (draft-07 / 2020-12) that payload schemas use here. */
+export interface JsonSchema {
+  $schema?: string;
+  $comment?: string;
+  $ref?: string;
+  $defs?: Record<string, JsonSchema>;
+  definitions?: Record<string, JsonSchema>;
+  format?: string;
   type?: string | string[];
   anyOf?: JsonSchema[];
   oneOf?: JsonSchema[];
@@ -47,7 +55,11 @@ export interface PayloadModel {
 }
 
 export function payloadModel(schema: z.ZodType, rootName: string): PayloadModel {
-  const json = z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as JsonSchema;
+  return payloadModelOf(z.toJSONSchema(schema, { io: 'output', unrepresentable: 'any' }) as JsonSchema, rootName);
+}
+
+/** Local `#/$defs/X` and `#/definitions/X` references are followed; others are read as "any". */
+export function payloadModelOf(json: JsonSchema, rootName: string): PayloadModel {
   const objects: ObjectNode[] = [];
   const taken = new Set<string>();
   const uniqueName = (wanted: string): string => {
@@ -57,35 +69,43 @@ export function payloadModel(schema: z.ZodType, rootName: string): PayloadModel 
     return name;
   };
 
-  const convert = (node: JsonSchema, hint: string): TypeNode => {
+  const convert = (given: JsonSchema, hint: string, seen: readonly string[] = []): TypeNode => {
+    if (given.$ref !== undefined && seen.includes(given.$ref)) return { kind: 'any' }; // recursive: the parsers do not recurse
+    if (given.$ref !== undefined) {
+      const target = resolveRef(json, given.$ref);
+      return target ? convert(target, pascal(given.$ref.split('/').pop() ?? hint), [...seen, given.$ref]) : { kind: 'any' };
+    }
+    const node = given;
     const options = node.anyOf ?? node.oneOf;
     if (options) {
       const named = options.filter((option) => !isNull(option)).length > 1;
-      const converted = options.map((option, i) => convert(option, option.title ?? (named && !isNull(option) ? `${hint}${i + 1}` : hint)));
+      const converted = options.map((option, i) => convert(option, option.title ?? (named && !isNull(option) ? `${hint}${i + 1}` : hint), seen));
       return converted.length === 1 ? converted[0]! : { kind: 'union', options: converted };
     }
     if (node.const !== undefined) return { kind: 'literal', values: [node.const as string] };
     if (node.enum) return { kind: 'literal', values: node.enum as string[] };
-    if (Array.isArray(node.type)) return { kind: 'union', options: node.type.map((type) => convert({ ...node, type }, hint)) };
-    switch (node.type) {
+    if (Array.isArray(node.type)) return { kind: 'union', options: node.type.map((type) => convert({ ...node, type }, hint, seen)) };
+    // A schema with properties but no `type` (common in hand-written ones) describes an object.
+    const kind = node.type ?? (node.properties ? 'object' : undefined);
+    switch (kind) {
       case 'string':
       case 'number':
       case 'integer':
       case 'boolean':
       case 'null':
-        return { kind: node.type };
+        return { kind };
       case 'array':
-        return { kind: 'array', items: node.items ? convert(node.items, singular(hint)) : { kind: 'any' } };
+        return { kind: 'array', items: node.items ? convert(node.items, singular(hint), seen) : { kind: 'any' } };
       case 'object': {
         if (!node.properties || Object.keys(node.properties).length === 0) {
           const values = typeof node.additionalProperties === 'object' ? node.additionalProperties : {};
-          return { kind: 'record', values: Object.keys(values).length ? convert(values, `${hint}Value`) : { kind: 'any' } };
+          return { kind: 'record', values: Object.keys(values).length ? convert(values, `${hint}Value`, seen) : { kind: 'any' } };
         }
         const name = uniqueName(pascal(node.title ?? hint));
         const required = new Set(node.required ?? []);
         const fields = Object.entries(node.properties).map(([key, value]) => ({
           name: key,
-          type: convert(value, `${name}${pascal(key)}`),
+          type: convert(value, `${name}${pascal(key)}`, seen),
           required: required.has(key),
           description: value.description,
         }));
@@ -100,6 +120,18 @@ export function payloadModel(schema: z.ZodType, rootName: string): PayloadModel 
 
   const root = convert(json, rootName);
   return { root, objects };
+}
+
+/** The object forms of a union payload (nested unions flattened), in the order the parser tries them. */
+export function objectForms(root: TypeNode): ObjectNode[] {
+  if (root.kind === 'object') return [root];
+  if (root.kind === 'union') return root.options.flatMap(objectForms);
+  return [];
+}
+
+export function resolveRef(root: JsonSchema, ref: string): JsonSchema | undefined {
+  const match = /^#\/(\$defs|definitions)\/([^/]+)$/.exec(ref);
+  return match ? (match[1] === '$defs' ? root.$defs : root.definitions)?.[match[2]!] : undefined;
 }
 
 function isNull(node: JsonSchema): boolean {

@@ -4,6 +4,7 @@
  * budget, and the actions against valohai.yaml. The loader and the admin API share it, so a
  * trigger is accepted or refused for the same reasons whichever way it arrives.
  */
+import { compilePayloadSchema } from '../conditions/payload-schema.js';
 import type { ValohaiProject } from '../valohai-yaml/load-valohai-yaml.js';
 import { crossCheckTrigger, type PathIssue } from './cross-check-actions.js';
 import type { ConnectorBinding, ConnectorRegistry } from './load-config.js';
@@ -42,6 +43,11 @@ export function checkTrigger(input: unknown, ctx: TriggerCheckContext): CheckedT
   const bound = bindConnector(trigger, ctx.registry, ctx.maxInflightBytesPerTrigger, wholeRefs);
   if (!bound.ok) issues.push(...bound.issues);
   issues.push(...crossCheckTrigger(trigger, ctx.project));
+  if (typeof trigger.payload_schema === 'string') issues.push({ path: ['payload_schema'], message: 'a trigger managed through the admin API gives its payload_schema inline, as a JSON Schema object' });
+  else if (trigger.payload_schema !== undefined) {
+    const compiled = compilePayloadSchema(trigger.payload_schema);
+    if (!compiled.ok) issues.push({ path: ['payload_schema'], message: compiled.message });
+  }
   if (issues.length > 0) return { ok: false, issues };
   return { ok: true, trigger, binding: bound.ok ? bound.binding : undefined };
 }

@@ -8,6 +8,7 @@ import { resolveEnvRefs, type MissingEnv } from './env-refs.js';
 import { parseWithEnvScalars } from './parse-with-env-scalars.js';
 import { configSchema, type Config } from './schema.js';
 import { bindConnector } from './check-trigger.js';
+import { compilePayloadSchema, readPayloadSchema } from '../conditions/payload-schema.js';
 import { crossCheckActions } from './cross-check-actions.js';
 import { lineOf } from './yaml-lines.js';
 
@@ -107,6 +108,16 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv =
   if (connectorIssues.length > 0) throw new ConfigError(file, connectorIssues);
 
   const baseDir = dirname(absolute);
+  const schemaIssues: ConfigIssue[] = [];
+  config.triggers.forEach((trigger, index) => {
+    if (trigger.payload_schema === undefined) return;
+    const path = ['triggers', index, 'payload_schema'];
+    const read = typeof trigger.payload_schema === 'string' ? readPayloadSchema(trigger.payload_schema, baseDir) : compilePayloadSchema(trigger.payload_schema);
+    if (!read.ok) schemaIssues.push({ path: formatPath(path), line: lineOf(doc, lines, path), message: read.message });
+    else if ('schema' in read) trigger.payload_schema = read.schema;
+  });
+  if (schemaIssues.length > 0) throw new ConfigError(file, schemaIssues);
+
   const projectPath = resolve(baseDir, config.project.path);
   const valohaiFile = resolve(projectPath, config.project.valohai_yaml);
   let project: ValohaiProject;

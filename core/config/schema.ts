@@ -221,6 +221,12 @@ export const triggerSchema = z.strictObject({
   max_body_bytes: positiveInt.optional(),
   /** Notification targets for this trigger, besides the global ones. */
   notify: z.array(notifyTarget).default([]),
+  /**
+   * A JSON Schema the payload must match (else `400 payload_invalid` naming the field), and the
+   * source of `hooklaunch codegen --trigger`: a file relative to the config, or the schema inline
+   * (API-managed triggers). The loader replaces a file name with the schema it holds.
+   */
+  payload_schema: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
 });
 
 /**

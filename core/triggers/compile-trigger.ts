@@ -1,3 +1,4 @@
+import type { ValidateFunction } from 'ajv';
 import type { ConnectorBinding } from '../config/load-config.js';
 import { DEFAULT_MAX_BODY_BYTES, type ActionConfig, type ConditionConfig, type LocatorConfig, type ResponseConfig, type TriggerConfig } from '../config/schema.js';
 import type { Connector, Delivery } from '../connector.js';
@@ -5,6 +6,7 @@ import type { Check } from '../conditions/check.js';
 import { compileHmac } from '../conditions/hmac.js';
 import { compileJwt } from '../conditions/jwt.js';
 import { compilePayloadFilter, parsedBodyOf, type PayloadOf } from '../conditions/payload-filter.js';
+import { compilePayloadSchema, compilePayloadSchemaCheck } from '../conditions/payload-schema.js';
 import { compileStaticToken } from '../conditions/static-token.js';
 import { compileTimestamp } from '../conditions/timestamp.js';
 import { payloadFilenameFor, type ActionSpec } from '../launch/action-spec.js';
@@ -115,6 +117,10 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, 
     };
   }
 
+  if (trigger.payload_schema !== undefined) {
+    // Before the payload filters (same rank, pushed first): a payload that is not what the schema says is named as such, not as a filter miss.
+    ranked.push({ rank: RANK['payload-filter']!, check: compilePayloadSchemaCheck(payloadSchemaValidator(trigger.payload_schema), payloadOf) });
+  }
   for (const condition of trigger.conditions) {
     markCredential(condition, credentials);
     switch (condition.type) {
@@ -192,6 +198,14 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, 
       return accept(specs);
     },
   };
+}
+
+/** The loader and the admin API's check compiled the schema already (and replaced a file name with it); anything else here is a bug. */
+function payloadSchemaValidator(schema: NonNullable<TriggerConfig['payload_schema']>): ValidateFunction {
+  if (typeof schema === 'string') throw new Error(`payload_schema "${schema}" reached compileTrigger unread`);
+  const compiled = compilePayloadSchema(schema);
+  if (!compiled.ok) throw new Error(`payload_schema reached compileTrigger invalid: ${compiled.message}`);
+  return compiled.validate;
 }
 
 function markCredential(condition: ConditionConfig, credentials: { headers: Set<string>; query: Set<string>; fields: Set<string> }): void {

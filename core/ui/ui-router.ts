@@ -10,6 +10,7 @@ import { adminIdentity, hasRole, SESSION_COOKIE, type AdminAuth, type AdminRole,
 import { sendTestRequest } from '../http/test-request.js';
 import type { LogEntry, LogOutcome } from '../store/store.js';
 import { answerLatencyChart, hourlyLatency } from './answer-chart.js';
+import { payloadDriftSection } from './payload-drift-section.js';
 import { describeActions, describeConditions, requestDetail, type RunDetail } from '../trigger-log/describe.js';
 import { readTriggerLog, repeated } from '../trigger-log/read-trigger-log.js';
 import { senderProblem, type SenderProblem } from '../trigger-log/sender-problem.js';
@@ -146,6 +147,7 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
         ${requestsChart(hourlyCounts(lastDay, ctx.clock.now()))}
         <h2>Answer latency, last 24 hours</h2>
         ${answerLatencyChart(hourlyLatency(lastDay, ctx.clock.now()), trigger.connector?.connector.ackDeadlineMs)}
+        ${await payloadDriftSection(ctx.store, trigger)}
         ${await triggerConsole.section(trigger, res)}
         <h2>Requests</h2>
         <form method="get" class="filters" aria-label="Filter requests">

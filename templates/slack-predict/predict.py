@@ -1,5 +1,9 @@
 """`/predict <image-url>`: download the image, describe it, answer in Slack.
 
+The command is read and the answer sent through the generated slack_payload module
+(`hooklaunch codegen --connector slack`): load() checks every field, respond() posts to the
+command's response_url, or through the Web API with $SLACK_BOT_TOKEN once that has expired.
+
 The "model" is honest image statistics computed with the standard library (size, format, and
 for PNG the mean brightness and dominant channel); swap `describe()` for a real model.
 """
@@ -18,7 +22,8 @@ parser.add_argument("--response-url-hosts", default="hooks.slack.com")
 parser.add_argument("--max-image-bytes", type=int, default=20_000_000)
 args = parser.parse_args()
 
-command = slack_payload.load("payload")
+command = slack_payload.expect_slash_command(slack_payload.load("payload"))
+allowed_hosts = tuple(h.strip() for h in args.response_url_hosts.split(",") if h.strip())
 words = command.text.split()
 if not words:
     raise SystemExit("usage: /predict <image-url>")
@@ -91,19 +96,6 @@ def describe(data: bytes) -> dict:
     return {"format": "unknown", "bytes": len(data)}
 
 
-def post_to_slack(url: str, text: str) -> None:
-    host = urllib.parse.urlparse(url)
-    allowed = [h.strip() for h in args.response_url_hosts.split(",") if h.strip()]
-    loopback = host.hostname in ("127.0.0.1", "localhost")
-    if (host.scheme != "https" and not (loopback and host.scheme == "http")) or (host.netloc not in allowed and host.hostname not in allowed):
-        print(f"not posting to {host.netloc}: not one of {allowed}")
-        return
-    body = json.dumps({"response_type": "in_channel", "text": text}).encode()
-    request = urllib.request.Request(url, data=body, headers={"content-type": "application/json"}, method="POST")
-    with urllib.request.urlopen(request, timeout=10) as response:
-        response.read()
-
-
 try:
     result = describe(download(image_url, args.max_image_bytes))
     size = f"{result.get('width', '?')}x{result.get('height', '?')}"
@@ -111,11 +103,11 @@ try:
     if "brightness" in result:
         text += f", brightness {result['brightness']}, mostly {result.get('dominant_channel', 'grey')}"
 except Exception as error:  # report every failure back to the user, then fail the execution
-    post_to_slack(command.response_url, f"<@{command.user_id}> could not analyse {image_url}: {error}")
+    command.respond(f"<@{command.user_id}> could not analyse {image_url}: {error}", ephemeral=False, allowed_hosts=allowed_hosts)
     raise
 
 os.makedirs(os.environ.get("VH_OUTPUTS_DIR", "outputs"), exist_ok=True)
 with open(os.path.join(os.environ.get("VH_OUTPUTS_DIR", "outputs"), "prediction.json"), "w") as f:
     json.dump({"url": image_url, **result}, f)
 print(json.dumps({"image_width": result.get("width"), "image_height": result.get("height"), "brightness": result.get("brightness")}))
-post_to_slack(command.response_url, text)
+command.respond(text, ephemeral=False, allowed_hosts=allowed_hosts)

@@ -43,7 +43,7 @@ describe('generated parsers for every connector', () => {
     const file = join(dir, `${id}.sample`);
     writeFileSync(file, sample.body);
     const module = python.filename.replace(/\.py$/, '');
-    const out = execFileSync('python3', ['-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(dir)}); import ${module} as p; v = p.load(${JSON.stringify(file)}); print(type(v).__name__)`], { encoding: 'utf8' });
+    const out = execFileSync('python3', ['-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(dir)}); import ${module} as p; v = p.load_file(${JSON.stringify(file)}); print(type(v).__name__)`], { encoding: 'utf8' });
     expect(out.trim()).toMatch(/^[A-Z]\w+$/);
     expect(connector.parse(rawRequest({ headers: { 'content-type': sample.contentType, 'x-github-event': 'push', 'x-github-delivery': 'd' }, body: sample.body }), params).ok).toBe(true);
   });
@@ -69,7 +69,7 @@ describe('generated parsers for every connector', () => {
     const python = generateParser(connector, 'python');
     writeFileSync(join(dir, python.filename), python.content);
     const module = python.filename.replace(/\.py$/, '');
-    const out = execFileSync('python3', ['-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(dir)}); import ${module} as p; print(type(p.load(${JSON.stringify(file)})).__name__)`], { encoding: 'utf8' });
+    const out = execFileSync('python3', ['-I', '-c', `import sys; sys.path.insert(0, ${JSON.stringify(dir)}); import ${module} as p; print(type(p.load_file(${JSON.stringify(file)})).__name__)`], { encoding: 'utf8' });
     expect(out.trim()).toMatch(/Payload$/);
   });
 

@@ -84,7 +84,7 @@ describe.each(Object.keys(TEMPLATE_OF))('%s payload parsers', (connectorId) => {
       `import ${connectorId}_payload as parser`,
       'for path in sys.argv[1:]:',
       '    try:',
-      '        value = parser.load(path)',
+      '        value = parser.load_file(path)',
       '        print(json.dumps({"ok": True, "type": type(value).__name__}))',
       '    except parser.PayloadError as error:',
       '        print(json.dumps({"ok": False, "error": str(error)}))',
