@@ -114,6 +114,22 @@ ${pem.split('\n').map((l) => `          ${l}`).join('\n')}
     expect(again).toEqual({ status: 200, body: { run_id: first.body.run_id } });
   });
 
+  it('a request-target that is no URL (GET //) is answered, and the server keeps serving', async () => {
+    // new URL('//', base) throws: thrown in the request listener, it ended the process.
+    const { port } = new URL(t.service.url);
+    for (const target of ['//', '//:99999/api/v0/launch/x/']) {
+      const statusLine = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => socket.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+        let text = '';
+        socket.on('data', (chunk) => (text += chunk.toString('latin1')));
+        socket.on('end', () => resolve(text.split('\r\n')[0]!));
+        socket.on('error', reject);
+      });
+      expect(statusLine).toMatch(/^HTTP\/1\.1 404 /);
+    }
+    expect((await post(DEDUPE, { 'x-token': 'tok', 'x-delivery': 'd-after-bad-target' })).status).toBe(200);
+  });
+
   it('slow clients: the timeouts are set, and idle half-open connections do not starve others', async () => {
     expect(t.service.server.headersTimeout).toBeLessThanOrEqual(20_000);
     expect(t.service.server.requestTimeout).toBeLessThanOrEqual(30_000);
