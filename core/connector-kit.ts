@@ -15,7 +15,7 @@ import { parseBody as parseRequestBody } from './request/raw-request.js';
 import { refuse as refuseWith } from './reject.js';
 export type { Clock } from './clock.js';
 export { fixedClock } from './clock.js';
-export type { Connector, Delivery, FollowUpResult, ResponseSpec, RunProgress } from './connector.js';
+export type { Connector, Delivery, FollowUpResult, PayloadScope, ResponseSpec, RunProgress } from './connector.js';
 export { defineConnector } from './connector.js';
 export { secrets as secretsSchema } from './config/schema.js';
 /** For params whose secret becomes an HMAC key: fewer than 16 key bytes are refused at start-up. */
