@@ -72,6 +72,8 @@ export function createHttpServer(ctx: HttpContext): Server {
 }
 
 function decodeURIComponentSafe(text: string): string {
+  // Trigger ids are URL-safe: nearly every request has nothing to decode (and no try to pay for).
+  if (!text.includes('%')) return text;
   try {
     return decodeURIComponent(text);
   } catch {

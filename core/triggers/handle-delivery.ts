@@ -49,7 +49,8 @@ export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrig
   // Module-level steps below, not closures: this runs for every request.
   const stages: Stages = {};
   const verifying = performance.now();
-  const unauthenticated = trigger.authChecks.length === 0 ? undefined : await runChecks(trigger.authChecks, raw, clock);
+  const checked = runChecks(trigger.authChecks, raw, clock);
+  const unauthenticated = checked instanceof Promise ? await checked : checked;
   stages.verify_ms = performance.now() - verifying;
   ctx.onVerified?.(trigger, stages.verify_ms / 1000);
   // Past the authentication checks the sender is known, unless the trigger checks nothing.
@@ -77,7 +78,8 @@ export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrig
     const reason = binding.connector.filter?.(delivery, binding.params);
     if (reason !== undefined) return answered(ctx, trigger, request, stages, sender, 'ignored', reason, binding.connector.ignored(boundedMessage(reason), delivery, binding.params));
   }
-  const filtered = trigger.filterChecks.length === 0 ? undefined : await runChecks(trigger.filterChecks, raw, clock);
+  const filterChecked = runChecks(trigger.filterChecks, raw, clock);
+  const filtered = filterChecked instanceof Promise ? await filterChecked : filterChecked;
   if (filtered && !filtered.ok) {
     // Providers retry (or disable the hook) on 4xx: a connector answers a filtered delivery with 2xx.
     if (binding && delivery && filtered.rejection.code === 'filtered_out') {
