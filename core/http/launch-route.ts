@@ -22,8 +22,8 @@ export async function handleLaunch(ctx: HttpContext, triggerId: string, req: Inc
   const receivedAtMs = ctx.clock.now();
   const started = performance.now();
   const trigger = ctx.triggers.get(triggerId);
-  if (!trigger) return refuseEarly(ctx, undefined, triggerId, req, res, target, receivedAtMs, reject('trigger_not_found', `no trigger with id ${JSON.stringify(triggerId.slice(0, 128))}`));
-  if (req.method !== 'POST') return refuseEarly(ctx, trigger, triggerId, req, res, target, receivedAtMs, reject('method_not_allowed', `${req.method} is not allowed; webhooks are sent with POST`, { allow: 'POST' }));
+  if (!trigger) return refuseEarly(ctx, undefined, triggerId, req, res, target, receivedAtMs, reject('trigger_not_found', `no trigger with id ${JSON.stringify(triggerId.slice(0, 128))}`), undefined, true);
+  if (req.method !== 'POST') return refuseEarly(ctx, trigger, triggerId, req, res, target, receivedAtMs, reject('method_not_allowed', `${req.method} is not allowed; webhooks are sent with POST`, { allow: 'POST' }), undefined, true);
   // Every byte held is reserved in the in-flight budget (issue #11), and released however this ends.
   const hold = ctx.inflight.open(trigger.id);
   try {
@@ -54,16 +54,28 @@ export async function handleLaunch(ctx: HttpContext, triggerId: string, req: Inc
 }
 
 /**
- * A request refused before its body was read, or while it streamed (a forged large body): it is
- * not kept (or not read: Connection: close stops Node from draining it). `sizeBytes`: what was
- * read before the refusal, else the declared length.
+ * A request refused before its body was read, or while it streamed (a forged large body): its
+ * body is not kept. `sizeBytes`: what was read before the refusal, else the declared length.
+ * `unread`: refused on its headers alone (unknown trigger, method). Such a request keeps its
+ * connection when its declared body is small — Node discards it, and a sender (or a flood) need
+ * not reconnect for every refusal; otherwise Connection: close stops Node from draining it.
  */
-async function refuseEarly(ctx: HttpContext, trigger: CompiledTrigger | undefined, triggerId: string, req: IncomingMessage, res: ServerResponse, target: RequestTarget, receivedAtMs: number, rejection: Rejection, sizeBytes = declaredLength(req) ?? 0): Promise<void> {
+async function refuseEarly(ctx: HttpContext, trigger: CompiledTrigger | undefined, triggerId: string, req: IncomingMessage, res: ServerResponse, target: RequestTarget, receivedAtMs: number, rejection: Rejection, sizeBytes = declaredLength(req) ?? 0, unread = false): Promise<void> {
   const raw = toRawRequest(req, target, EMPTY_BODY, receivedAtMs);
   const request = new PendingRecord(triggerId.slice(0, 128), raw, ctx.redaction, { revision: trigger?.revision, unreadSizeBytes: sizeBytes });
   await logRefusal(ctx, request, rejection, trigger ? 'anonymous' : 'unknown-trigger');
   ctx.onRefusedEarly?.(trigger?.id ?? 'unknown', rejection.code);
-  sendResponseSpec(res, rejectionAnswer(rejection), request.requestId, true);
+  sendResponseSpec(res, rejectionAnswer(rejection), request.requestId, !(unread && drainable(req)));
+}
+
+/** Unread bodies up to this size are discarded by Node on a kept connection; larger or chunked ones close it. */
+const DRAINABLE_BYTES = 16 * 1024;
+
+function drainable(req: IncomingMessage): boolean {
+  const declared = declaredLength(req);
+  if (declared !== undefined) return declared <= DRAINABLE_BYTES;
+  // Neither Content-Length nor Transfer-Encoding: no body at all.
+  return req.headers['transfer-encoding'] === undefined;
 }
 
 const EMPTY_BODY = Buffer.alloc(0);
