@@ -72,7 +72,7 @@ export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrig
     const rejection = reject('trigger_paused', 'this trigger is paused; nothing was launched');
     const answer = binding && delivery ? (binding.connector.paused?.(delivery, binding.params) ?? rejectionAnswer(rejection)) : rejectionAnswer(rejection);
     const logged = await logRefusal(ctx, request, { ...rejection, status: answer.status }, sender);
-    return done(ctx, trigger, stages, { outcome: 'rejected', code: rejection.code, answer, logged: logged === 'logged' });
+    return done(ctx, trigger, { outcome: 'rejected', code: rejection.code, answer, logged: logged === 'logged', stages });
   }
   if (binding && delivery) {
     const reason = binding.connector.filter?.(delivery, binding.params);
@@ -124,26 +124,25 @@ export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrig
     const spec = binding.connector.accepted(accepted.runId, delivery, binding.params);
     answer = status === undefined ? spec : { ...spec, status };
   }
-  return done(ctx, trigger, stages, { outcome: accepted.kind, runId: accepted.runId, answer, logged });
+  return done(ctx, trigger, { outcome: accepted.kind, runId: accepted.runId, answer, logged, stages });
 }
 
 type Stages = { verify_ms?: number; store_ms?: number };
 
-function done(ctx: DeliveryContext, trigger: CompiledTrigger, stages: Stages, handled: HandledOutcome): HandledOutcome {
-  const outcome = { ...handled, stages };
-  ctx.onOutcome?.(trigger, outcome);
-  return outcome;
+function done(ctx: DeliveryContext, trigger: CompiledTrigger, handled: HandledOutcome): HandledOutcome {
+  ctx.onOutcome?.(trigger, handled);
+  return handled;
 }
 
 async function refuse(ctx: DeliveryContext, trigger: CompiledTrigger, request: PendingRecord, stages: Stages, rejection: Rejection, sender: Sender): Promise<HandledOutcome> {
   const logged = await logRefusal(ctx, request, rejection, sender);
-  return done(ctx, trigger, stages, { outcome: 'rejected', code: rejection.code, answer: rejectionAnswer(rejection), logged: logged === 'logged' });
+  return done(ctx, trigger, { outcome: 'rejected', code: rejection.code, answer: rejectionAnswer(rejection), logged: logged === 'logged', stages });
 }
 
 async function answered(ctx: DeliveryContext, trigger: CompiledTrigger, request: PendingRecord, stages: Stages, sender: Sender, outcome: 'handshake' | 'ignored', message: string, answer: ResponseSpec): Promise<HandledOutcome> {
   const code = outcome === 'ignored' ? 'filtered_out' : undefined;
   const logged = await logUnlaunched(ctx, request, { outcome, status: answer.status, code, message }, sender, outcome === 'ignored' ? 'delivery ignored' : 'handshake answered');
-  return done(ctx, trigger, stages, { outcome, code, answer, logged: logged === 'logged' });
+  return done(ctx, trigger, { outcome, code, answer, logged: logged === 'logged', stages });
 }
 
 /**
