@@ -5,7 +5,7 @@
 import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { minimatch } from 'minimatch';
 import type { z } from 'zod';
-import type { Check } from './conditions/check.js';
+import { PASS, type Check } from './conditions/check.js';
 import { compileHmac } from './conditions/hmac.js';
 import { compileStaticToken } from './conditions/static-token.js';
 import { compileTimestamp } from './conditions/timestamp.js';
@@ -13,9 +13,10 @@ import { hmacAuth, staticTokenAuth, timestampCondition } from './config/schema.j
 import { secretEqual } from './conditions/constant-time.js';
 import { parseBody as parseRequestBody } from './request/raw-request.js';
 import { refuse as refuseWith } from './reject.js';
+import { runChecks } from './triggers/run-checks.js';
 export type { Clock } from './clock.js';
 export { fixedClock } from './clock.js';
-export type { Connector, Delivery, FollowUpResult, ResponseSpec, RunProgress } from './connector.js';
+export type { Connector, Delivery, FollowUpResult, PayloadScope, ResponseSpec, RunProgress } from './connector.js';
 export { defineConnector } from './connector.js';
 export { secrets as secretsSchema } from './config/schema.js';
 /** For params whose secret becomes an HMAC key: fewer than 16 key bytes are refused at start-up. */
@@ -121,11 +122,9 @@ export function parseJsonPayload<T>(req: import('./request/raw-request.js').RawR
   return { ok: true, value: parsed.data };
 }
 
-/** Runs checks in order; the first failure, or a pass. */
-export async function passesAll(checks: readonly import('./conditions/check.js').Check[], req: import('./request/raw-request.js').RawRequest, clock: import('./clock.js').Clock): Promise<import('./reject.js').Verdict<void>> {
-  for (const check of checks) {
-    const verdict = await check(req, clock);
-    if (!verdict.ok) return verdict;
-  }
-  return { ok: true, value: undefined };
+/** Runs checks in order; the first failure, or a pass. Synchronous while the checks are. */
+export function passesAll(checks: readonly import('./conditions/check.js').Check[], req: import('./request/raw-request.js').RawRequest, clock: import('./clock.js').Clock): import('./reject.js').Verdict<void> | Promise<import('./reject.js').Verdict<void>> {
+  const failed = runChecks(checks, req, clock);
+  if (failed instanceof Promise) return failed.then((verdict) => verdict ?? PASS);
+  return failed ?? PASS;
 }

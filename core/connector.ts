@@ -47,6 +47,15 @@ export interface RunProgress {
  */
 export type FollowUpResult = { readonly sent: string } | { readonly dropped: string };
 
+/**
+ * How much of a delivery `parse` checks against the connector's `payload` schema: `all` of it, or
+ * only the fields the connector itself reads (its handshake, filters, delivery kind and id,
+ * answers). A trigger whose conditions and templates read nothing of the payload asks for `own`
+ * on every request: checking the whole of a large provider payload (a GitHub push) cost more than
+ * parsing it. The rest is checked where it is read — by the typed parser in the launched code.
+ */
+export type PayloadScope = 'all' | 'own';
+
 export interface Connector<Params = unknown, Payload = unknown> {
   /** = folder name = registry key = `connector.type` in the config. */
   readonly id: string;
@@ -99,8 +108,12 @@ export interface Connector<Params = unknown, Payload = unknown> {
 
   /** Authenticates the raw bytes. Pure: no I/O, the clock injected, secrets from params. */
   verify(req: RawRequest, params: Params, clock: Clock): Verdict<void> | Promise<Verdict<void>>;
-  /** Decodes a verified request; reachable only after `verify` passed. */
-  parse(req: RawRequest, params: Params): Verdict<Delivery<Payload>>;
+  /**
+   * Decodes a verified request; reachable only after `verify` passed. `scope` (default `all`):
+   * with `own`, a connector may check only its own fields, and `payload` is then typed beyond
+   * what was checked — read only those fields from it.
+   */
+  parse(req: RawRequest, params: Params, scope?: PayloadScope): Verdict<Delivery<Payload>>;
   /** A protocol ping (Slack url_verification, GitHub ping) answered without launching. */
   handshake?(delivery: Delivery<Payload>, params: Params): ResponseSpec | undefined;
   /** The connector's own filters from its params; the reason when this delivery should not launch. */

@@ -1,9 +1,12 @@
-import { header, parseBody, refuse, type Delivery, type RawRequest, type Verdict } from '../../core/connector-kit.js';
-import { githubPayload, type GithubPayload } from './payload.js';
+import { header, parseBody, refuse, type Delivery, type PayloadScope, type RawRequest, type Verdict } from '../../core/connector-kit.js';
+import { githubOwnFields, githubPayload, type GithubPayload } from './payload.js';
 import { DELIVERY, EVENT } from './verify.js';
 
-/** JSON deliveries, and form deliveries whose `payload` field holds the JSON. */
-export function parseGithub(req: RawRequest): Verdict<Delivery<GithubPayload>> {
+/**
+ * JSON deliveries, and form deliveries whose `payload` field holds the JSON. With scope `own`,
+ * only the fields the connector reads are checked, and the payload is the decoded body as is.
+ */
+export function parseGithub(req: RawRequest, _params?: unknown, scope: PayloadScope = 'all'): Verdict<Delivery<GithubPayload>> {
   const body = parseBody(req);
   if (!body.ok) return body;
   let decoded: unknown = body.value.value;
@@ -16,12 +19,14 @@ export function parseGithub(req: RawRequest): Verdict<Delivery<GithubPayload>> {
       return refuse('unparseable_body', 'form field payload is not valid JSON');
     }
   }
-  const parsed = githubPayload.safeParse(decoded);
+  const parsed = scope === 'own' ? githubOwnFields.safeParse(decoded) : githubPayload.safeParse(decoded);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     return refuse('payload_invalid', `not a GitHub webhook payload: ${issue.path.join('.') || '(body)'}: ${issue.message}`);
   }
+  // Checked on the fields this connector reads; the rest is read by the launched code's parser.
+  const payload = scope === 'own' ? (decoded as GithubPayload) : (parsed.data as GithubPayload);
   const event = header(req, EVENT)!;
-  const kind = parsed.data.action ? `${event}.${parsed.data.action}` : event;
-  return { ok: true, value: { payload: parsed.data, kind, deliveryId: header(req, DELIVERY) } };
+  const kind = payload.action ? `${event}.${payload.action}` : event;
+  return { ok: true, value: { payload, kind, deliveryId: header(req, DELIVERY) } };
 }

@@ -17,6 +17,15 @@ const commit = z.looseObject({
   modified: z.array(z.string()).optional(),
 });
 
+const repository = z.looseObject({
+  id: z.number(),
+  name: z.string(),
+  full_name: z.string(),
+  clone_url: z.string().optional(),
+  default_branch: z.string().optional(),
+  private: z.boolean().optional(),
+});
+
 export const githubPayload = z.looseObject({
   action: z.string().optional(),
   ref: z.string().optional().describe('refs/heads/<branch> or refs/tags/<tag> (push, create, delete)'),
@@ -30,19 +39,25 @@ export const githubPayload = z.looseObject({
   commits: z.array(commit).optional(),
   head_commit: commit.nullable().optional(),
   pusher: z.looseObject({ name: z.string(), email: z.string().nullable().optional() }).optional(),
-  repository: z
-    .looseObject({
-      id: z.number(),
-      name: z.string(),
-      full_name: z.string(),
-      clone_url: z.string().optional(),
-      default_branch: z.string().optional(),
-      private: z.boolean().optional(),
-    })
-    .optional(),
+  repository: repository.optional(),
   sender: account.optional(),
   zen: z.string().optional(),
   hook_id: z.number().optional(),
 });
 
 export type GithubPayload = z.output<typeof githubPayload>;
+
+/**
+ * The fields the connector itself reads (delivery kind, filters, the ping answer), checked as
+ * `githubPayload` checks them, for triggers that read nothing else of the payload. Plain objects,
+ * not loose ones: a loose object copies every other key (a push's repository has ~80), and that
+ * copy was most of the cost of checking a delivery.
+ */
+export const githubOwnFields = z.object({
+  action: githubPayload.shape.action,
+  ref: githubPayload.shape.ref,
+  after: githubPayload.shape.after,
+  deleted: githubPayload.shape.deleted,
+  repository: z.object(repository.shape).optional(),
+  hook_id: githubPayload.shape.hook_id,
+});

@@ -29,50 +29,59 @@ export interface BudgetLimits {
 }
 
 export function createInflightBudget(limits: BudgetLimits): InflightBudget {
-  let total = 0;
-  let peak = 0;
-  const perTrigger = new Map<string, number>();
+  const budget = new Budget(limits);
   return {
     get bytes() {
-      return total;
+      return budget.total;
     },
     get peakBytes() {
-      return peak;
+      return budget.peak;
     },
-    bytesOf: (triggerId) => perTrigger.get(triggerId) ?? 0,
-    open(triggerId) {
-      let held = 0;
-      let released = false;
-      let refusedBy: BudgetHold['refusedBy'];
-      return {
-        get bytes() {
-          return held;
-        },
-        get refusedBy() {
-          return refusedBy;
-        },
-        grow(bytes) {
-          if (released) throw new Error('in-flight budget grown after its release');
-          const mine = perTrigger.get(triggerId) ?? 0;
-          refusedBy = total + bytes > limits.maxBytes ? 'inflight_bytes' : mine + bytes > limits.maxBytesPerTrigger ? 'inflight_bytes_per_trigger' : undefined;
-          if (refusedBy) return false;
-          total += bytes;
-          peak = Math.max(peak, total);
-          perTrigger.set(triggerId, mine + bytes);
-          held += bytes;
-          return true;
-        },
-        release() {
-          if (released) return;
-          released = true;
-          total -= held;
-          const left = (perTrigger.get(triggerId) ?? 0) - held;
-          // Deleted at zero so ids of triggers no longer sending do not accumulate.
-          if (left > 0) perTrigger.set(triggerId, left);
-          else perTrigger.delete(triggerId);
-          held = 0;
-        },
-      };
-    },
+    bytesOf: (triggerId) => budget.perTrigger.get(triggerId) ?? 0,
+    open: (triggerId) => new Hold(budget, triggerId),
   };
+}
+
+class Budget {
+  total = 0;
+  peak = 0;
+  readonly perTrigger = new Map<string, number>();
+  constructor(readonly limits: BudgetLimits) {}
+}
+
+/** One request's reservation: a small object per request, not a set of closures. */
+class Hold implements BudgetHold {
+  bytes = 0;
+  refusedBy: BudgetHold['refusedBy'];
+  #released = false;
+
+  constructor(
+    private readonly budget: Budget,
+    private readonly triggerId: string,
+  ) {}
+
+  grow(bytes: number): boolean {
+    if (this.#released) throw new Error('in-flight budget grown after its release');
+    const { budget } = this;
+    const mine = budget.perTrigger.get(this.triggerId) ?? 0;
+    this.refusedBy = budget.total + bytes > budget.limits.maxBytes ? 'inflight_bytes' : mine + bytes > budget.limits.maxBytesPerTrigger ? 'inflight_bytes_per_trigger' : undefined;
+    if (this.refusedBy) return false;
+    budget.total += bytes;
+    budget.peak = Math.max(budget.peak, budget.total);
+    budget.perTrigger.set(this.triggerId, mine + bytes);
+    this.bytes += bytes;
+    return true;
+  }
+
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    const { budget } = this;
+    budget.total -= this.bytes;
+    const left = (budget.perTrigger.get(this.triggerId) ?? 0) - this.bytes;
+    // Deleted at zero so ids of triggers no longer sending do not accumulate.
+    if (left > 0) budget.perTrigger.set(this.triggerId, left);
+    else budget.perTrigger.delete(this.triggerId);
+    this.bytes = 0;
+  }
 }

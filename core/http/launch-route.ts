@@ -5,8 +5,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { reject, type Rejection } from '../reject.js';
 import { rejectionAnswer } from '../triggers/answers.js';
-import type { RequestRecord, SentAnswer } from '../store/store.js';
-import { redactHeaders, type Redaction } from '../trigger-log/redaction.js';
+import type { SentAnswer } from '../store/store.js';
+import { isCredentialHeader, REDACTED, type Redaction } from '../trigger-log/redaction.js';
 import type { CompiledTrigger } from '../triggers/compile-trigger.js';
 import { handleDelivery, logRefusal, type HandledOutcome } from '../triggers/handle-delivery.js';
 import type { HttpContext } from './context.js';
@@ -14,76 +14,97 @@ import type { BudgetHold } from './inflight-budget.js';
 import { declaredLength, readBody } from './read-body.js';
 import { IN_MEMORY_UNVERIFIED_BYTES, readBodyVerifying, type VerifiedBodyRead } from './read-body-verifying.js';
 import { refuseOverloaded } from './refuse-overloaded.js';
-import { requestRecord } from '../trigger-log/request-record.js';
+import { PendingRecord } from '../trigger-log/request-record.js';
 import { sendResponseSpec, type SentResponse } from './respond.js';
-import { toRawRequest } from './to-raw-request.js';
+import { toRawRequest, type RequestTarget } from './to-raw-request.js';
 
-export async function handleLaunch(ctx: HttpContext, triggerId: string, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+export async function handleLaunch(ctx: HttpContext, triggerId: string, req: IncomingMessage, res: ServerResponse, target: RequestTarget): Promise<void> {
   const receivedAtMs = ctx.clock.now();
   const started = performance.now();
   const trigger = ctx.triggers.get(triggerId);
-  /** `sizeBytes`: what was read of the body before the refusal (a forged body checked as it streamed), else its declared length. */
-  const refuseEarly = async (rejection: Rejection, sizeBytes = declaredLength(req) ?? 0): Promise<void> => {
-    // The body is not kept (or not read: Connection: close stops Node from draining it).
-    const raw = toRawRequest(req, url, Buffer.alloc(0), receivedAtMs);
-    // Nothing to replay without a body or a trigger: the raw request is not kept.
-    const { raw: _capture, ...unsized } = requestRecord(triggerId.slice(0, 128), raw, ctx.redaction);
-    const record = { ...unsized, sizeBytes, revision: trigger?.revision };
-    await logRefusal(ctx, record, rejection, trigger ? 'anonymous' : 'unknown-trigger');
-    ctx.onRefusedEarly?.(trigger?.id ?? 'unknown', rejection.code);
-    sendResponseSpec(res, { ...rejectionAnswer(rejection), headers: { ...rejection.headers, connection: 'close', 'x-request-id': record.requestId } });
-  };
-  if (!trigger) return refuseEarly(reject('trigger_not_found', `no trigger with id ${JSON.stringify(triggerId.slice(0, 128))}`));
-  if (req.method !== 'POST') return refuseEarly(reject('method_not_allowed', `${req.method} is not allowed; webhooks are sent with POST`, { allow: 'POST' }));
+  if (!trigger) return refuseEarly(ctx, undefined, triggerId, req, res, target, receivedAtMs, reject('trigger_not_found', `no trigger with id ${JSON.stringify(triggerId.slice(0, 128))}`), undefined, true);
+  if (req.method !== 'POST') return refuseEarly(ctx, trigger, triggerId, req, res, target, receivedAtMs, reject('method_not_allowed', `${req.method} is not allowed; webhooks are sent with POST`, { allow: 'POST' }), undefined, true);
   // Every byte held is reserved in the in-flight budget (issue #11), and released however this ends.
   const hold = ctx.inflight.open(trigger.id);
   try {
-    const read = await readLaunchBody(ctx, trigger, req, url, hold, receivedAtMs);
+    const read = await readLaunchBody(ctx, trigger, req, target, hold, receivedAtMs);
     if (!read.ok) {
       if (read.reason === 'aborted') return;
       if (read.reason === 'overloaded') return refuseOverloaded(ctx, res, trigger.id, hold.refusedBy ?? 'inflight_bytes');
-      if (read.reason === 'rejected') return refuseEarly(read.rejection, read.sizeBytes);
-      return refuseEarly(reject('body_too_large', `body is larger than this trigger's limit of ${trigger.maxBodyBytes} bytes`));
+      if (read.reason === 'rejected') return refuseEarly(ctx, trigger, triggerId, req, res, target, receivedAtMs, read.rejection, read.sizeBytes);
+      return refuseEarly(ctx, trigger, triggerId, req, res, target, receivedAtMs, reject('body_too_large', `body is larger than this trigger's limit of ${trigger.maxBodyBytes} bytes`));
     }
-    const raw = toRawRequest(req, url, read.body, receivedAtMs);
+    const raw = toRawRequest(req, target, read.body, receivedAtMs);
     // The revision that judges this request, whatever changes while it is handled.
-    const record = { ...requestRecord(trigger.id, raw, ctx.redaction), revision: trigger.revision };
+    const request = new PendingRecord(trigger.id, raw, ctx.redaction, { revision: trigger.revision });
     let handled: HandledOutcome;
     try {
-      handled = await handleDelivery(ctx, trigger, raw, record, ctx.clock);
+      handled = await handleDelivery(ctx, trigger, raw, request, ctx.clock);
     } catch (error) {
-      return failInternally(ctx, res, trigger, record, error);
+      return failInternally(ctx, res, trigger, request, error);
     }
-    const sent = sendResponseSpec(res, { ...handled.answer, headers: { ...handled.answer.headers, 'x-request-id': record.requestId } });
+    const sent = sendResponseSpec(res, handled.answer, request.requestId);
     const totalMs = performance.now() - started;
     ctx.onAnswered?.(trigger, handled.outcome, totalMs / 1000);
-    ctx.rejections.recordAnswer({ requestId: record.requestId, answeredMs: totalMs, answer: sentAnswer(sent, handled, totalMs, ctx.redaction) });
+    // Only a request with a line of its own has somewhere to keep its answer.
+    if (handled.logged !== false) ctx.rejections.recordAnswer({ requestId: request.requestId, answeredMs: totalMs, answer: sentAnswer(sent, handled, totalMs, ctx.redaction) });
   } finally {
     hold.release();
   }
 }
 
-/** The answer as the trigger log keeps it: credential headers redacted, the body cut at 4 KiB. */
-function sentAnswer(sent: SentResponse, handled: HandledOutcome, totalMs: number, redaction: Redaction): SentAnswer {
-  const headers = redactHeaders(Object.fromEntries(Object.entries(sent.headers).map(([name, value]) => [name.toLowerCase(), [value]])), redaction);
-  const body = Buffer.byteLength(sent.body) > ANSWER_BODY_BYTES ? Buffer.from(sent.body).subarray(0, ANSWER_BODY_BYTES).toString('utf8') : sent.body;
-  return { status: sent.status, headers, body, stages: { ...handled.stages, total_ms: totalMs } };
+/**
+ * A request refused before its body was read, or while it streamed (a forged large body): its
+ * body is not kept. `sizeBytes`: what was read before the refusal, else the declared length.
+ * `unread`: refused on its headers alone (unknown trigger, method). Such a request keeps its
+ * connection when its declared body is small — Node discards it, and a sender (or a flood) need
+ * not reconnect for every refusal; otherwise Connection: close stops Node from draining it.
+ */
+async function refuseEarly(ctx: HttpContext, trigger: CompiledTrigger | undefined, triggerId: string, req: IncomingMessage, res: ServerResponse, target: RequestTarget, receivedAtMs: number, rejection: Rejection, sizeBytes = declaredLength(req) ?? 0, unread = false): Promise<void> {
+  const raw = toRawRequest(req, target, EMPTY_BODY, receivedAtMs);
+  const request = new PendingRecord(triggerId.slice(0, 128), raw, ctx.redaction, { revision: trigger?.revision, unreadSizeBytes: sizeBytes });
+  await logRefusal(ctx, request, rejection, trigger ? 'anonymous' : 'unknown-trigger');
+  ctx.onRefusedEarly?.(trigger?.id ?? 'unknown', rejection.code);
+  sendResponseSpec(res, rejectionAnswer(rejection), request.requestId, !(unread && drainable(req)));
 }
+
+/** Unread bodies up to this size are discarded by Node on a kept connection; larger or chunked ones close it. */
+const DRAINABLE_BYTES = 16 * 1024;
+
+function drainable(req: IncomingMessage): boolean {
+  const declared = declaredLength(req);
+  if (declared !== undefined) return declared <= DRAINABLE_BYTES;
+  // Neither Content-Length nor Transfer-Encoding: no body at all.
+  return req.headers['transfer-encoding'] === undefined;
+}
+
+const EMPTY_BODY = Buffer.alloc(0);
 
 /** The most of an answer's body the trigger log keeps. */
 const ANSWER_BODY_BYTES = 4096;
+
+/** The answer as the trigger log keeps it: credential headers redacted, the body cut at 4 KiB. */
+function sentAnswer(sent: SentResponse, handled: HandledOutcome, totalMs: number, redaction: Redaction): SentAnswer {
+  const headers: Record<string, string> = {};
+  for (const name in sent.headers) {
+    const lower = name.toLowerCase();
+    headers[lower] = isCredentialHeader(redaction, lower) ? REDACTED : sent.headers[name]!;
+  }
+  const body = sent.body.length * 3 > ANSWER_BODY_BYTES && Buffer.byteLength(sent.body) > ANSWER_BODY_BYTES ? Buffer.from(sent.body).subarray(0, ANSWER_BODY_BYTES).toString('utf8') : sent.body;
+  return { status: sent.status, headers, body, stages: { ...handled.stages, total_ms: totalMs } };
+}
 
 /**
  * Large bodies for a trigger whose HMAC can be checked as they stream are not held whole while
  * unverified; the header-only checks before it run first, so a request failing them is refused
  * unread. Small bodies (the usual webhook) take the plain buffered path and pay nothing for this.
  */
-async function readLaunchBody(ctx: HttpContext, trigger: CompiledTrigger, req: IncomingMessage, url: URL, hold: BudgetHold, receivedAtMs: number): Promise<VerifiedBodyRead> {
+async function readLaunchBody(ctx: HttpContext, trigger: CompiledTrigger, req: IncomingMessage, target: RequestTarget, hold: BudgetHold, receivedAtMs: number): Promise<VerifiedBodyRead> {
   const declared = declaredLength(req);
   if (!trigger.streamingAuth || (declared !== undefined && (declared <= IN_MEMORY_UNVERIFIED_BYTES || declared > trigger.maxBodyBytes))) {
     return readBody(req, trigger.maxBodyBytes, hold);
   }
-  const begun = await trigger.streamingAuth(toRawRequest(req, url, Buffer.alloc(0), receivedAtMs), ctx.clock);
+  const begun = await trigger.streamingAuth(toRawRequest(req, target, EMPTY_BODY, receivedAtMs), ctx.clock);
   if (!begun.ok) return { ok: false, reason: 'rejected', rejection: begun.rejection, sizeBytes: 0 };
   return readBodyVerifying(req, trigger.maxBodyBytes, hold, begun.value);
 }
@@ -92,15 +113,15 @@ async function readLaunchBody(ctx: HttpContext, trigger: CompiledTrigger, req: I
  * A bug or a failing store: a 500 that the sender can quote (X-Request-Id), the operator can find
  * in the service log, and — when the store still answers — the trigger log shows (issue #11).
  */
-async function failInternally(ctx: HttpContext, res: ServerResponse, trigger: CompiledTrigger, record: RequestRecord, error: unknown): Promise<void> {
-  const rejection = reject('internal_error', `hooklaunch failed while handling request ${record.requestId}; nothing was launched, please retry`);
-  ctx.logger.error({ err: error, triggerId: trigger.id, requestId: record.requestId }, 'request failed');
+async function failInternally(ctx: HttpContext, res: ServerResponse, trigger: CompiledTrigger, request: PendingRecord, error: unknown): Promise<void> {
+  const rejection = reject('internal_error', `hooklaunch failed while handling request ${request.requestId}; nothing was launched, please retry`);
+  ctx.logger.error({ err: error, triggerId: trigger.id, requestId: request.requestId }, 'request failed');
   try {
-    await ctx.rejections.record({ ...record, outcome: 'rejected', status: rejection.status, code: rejection.code, message: rejection.message }, 'failure');
+    await ctx.rejections.record(request, { outcome: 'rejected', status: rejection.status, code: rejection.code, message: rejection.message }, 'failure');
   } catch (recordError) {
-    ctx.logger.error({ err: recordError, triggerId: trigger.id, requestId: record.requestId }, 'the failed request could not be written to the trigger log');
+    ctx.logger.error({ err: recordError, triggerId: trigger.id, requestId: request.requestId }, 'the failed request could not be written to the trigger log');
   }
   ctx.onRefusedEarly?.(trigger.id, rejection.code);
   if (res.headersSent) res.destroy();
-  else sendResponseSpec(res, { ...rejectionAnswer(rejection), headers: { connection: 'close', 'x-request-id': record.requestId } });
+  else sendResponseSpec(res, rejectionAnswer(rejection), request.requestId, true);
 }

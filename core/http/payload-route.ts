@@ -1,10 +1,11 @@
 /** GET /api/v0/payloads/<run-id>/<file>?expires=&signature= — a run's payload for a remote execution. */
+import type { RequestTarget } from './request-target.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { reject } from '../reject.js';
 import type { HttpContext } from './context.js';
 import { sendRejection } from './respond.js';
 
-export async function handlePayload(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+export async function handlePayload(ctx: HttpContext, req: IncomingMessage, res: ServerResponse, url: RequestTarget): Promise<void> {
   if (req.method !== 'GET' && req.method !== 'HEAD') {
     return sendRejection(res, reject('method_not_allowed', `${req.method} is not allowed here; use GET`, { allow: 'GET, HEAD' }), { connection: 'close' });
   }

@@ -22,11 +22,19 @@ export interface SentResponse {
   readonly body: string;
 }
 
-/** A connector's answer: JSON, text, or an empty body. Returns what was sent. */
-export function sendResponseSpec(res: ServerResponse, spec: ResponseSpec): SentResponse {
+/**
+ * A connector's answer: JSON, text, or an empty body. Returns what was sent. `requestId` goes out
+ * as X-Request-Id; `close` asks the client to close the connection (a body left unread).
+ */
+export function sendResponseSpec(res: ServerResponse, spec: ResponseSpec, requestId?: string, close = false): SentResponse {
   const body = spec.json !== undefined ? JSON.stringify(spec.json) : (spec.text ?? '');
-  const type = spec.json !== undefined ? 'application/json; charset=utf-8' : body ? 'text/plain; charset=utf-8' : undefined;
-  const headers: Record<string, string> = { ...(type && { 'content-type': type }), 'content-length': String(Buffer.byteLength(body)), ...spec.headers };
+  const headers: Record<string, string> = {};
+  if (spec.json !== undefined) headers['content-type'] = 'application/json; charset=utf-8';
+  else if (body) headers['content-type'] = 'text/plain; charset=utf-8';
+  headers['content-length'] = String(Buffer.byteLength(body));
+  if (spec.headers) Object.assign(headers, spec.headers);
+  if (close) headers.connection = 'close';
+  if (requestId !== undefined) headers['x-request-id'] = requestId;
   res.writeHead(spec.status, headers);
   res.end(body);
   return { status: spec.status, headers, body };

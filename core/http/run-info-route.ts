@@ -2,6 +2,7 @@
  * GET /api/v0/launch/<trigger-id>/run/?run_id=... or POST with run_id in a JSON or form body.
  * Guarded by the trigger's own timestamp and auth conditions, as Valohai's run-info endpoint is.
  */
+import type { RequestTarget } from './request-target.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { summariseRun } from '../launch/run-status.js';
 import { runNotes } from '../notify/run-notes.js';
@@ -18,7 +19,7 @@ import { toRawRequest } from './to-raw-request.js';
 
 const MAX_RUN_INFO_BODY = 64 * 1024;
 
-export async function handleRunInfo(ctx: HttpContext, triggerId: string, req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+export async function handleRunInfo(ctx: HttpContext, triggerId: string, req: IncomingMessage, res: ServerResponse, url: RequestTarget): Promise<void> {
   const trigger = ctx.triggers.get(triggerId);
   if (!trigger) return sendRejection(res, reject('trigger_not_found', 'no such trigger'), { connection: 'close' });
   if (req.method !== 'GET' && req.method !== 'POST') {
@@ -38,7 +39,7 @@ export async function handleRunInfo(ctx: HttpContext, triggerId: string, req: In
   }
 }
 
-async function answerRunInfo(ctx: HttpContext, trigger: CompiledTrigger, req: IncomingMessage, res: ServerResponse, url: URL, bodyBytes: Buffer): Promise<void> {
+async function answerRunInfo(ctx: HttpContext, trigger: CompiledTrigger, req: IncomingMessage, res: ServerResponse, url: RequestTarget, bodyBytes: Buffer): Promise<void> {
   const raw = toRawRequest(req, url, bodyBytes, ctx.clock.now());
   const failed = await runChecks(trigger.authChecks, raw, ctx.clock);
   if (failed && !failed.ok) return sendRejection(res, failed.rejection);

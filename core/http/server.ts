@@ -9,6 +9,7 @@ import { createAdminApp } from './admin-app.js';
 import type { HttpContext } from './context.js';
 import { PAYLOAD_PATH } from '../payloads/payload-url-signer.js';
 import { handleLaunch } from './launch-route.js';
+import { requestTarget } from './request-target.js';
 import { handlePayload } from './payload-route.js';
 import { sendRejection } from './respond.js';
 import { refuseOverloaded } from './refuse-overloaded.js';
@@ -21,7 +22,12 @@ export function createHttpServer(ctx: HttpContext): Server {
   const admin = createAdminApp(ctx);
   let activeRequests = 0;
   const server = createServer({ connectionsCheckingInterval: 1_000 }, (req: IncomingMessage, res: ServerResponse) => {
-    const url = new URL(req.url ?? '/', 'http://hooklaunch.invalid');
+    const url = requestTarget(req.url ?? '/');
+    // `GET //` is no URL (new URL throws): thrown here, it took the whole process down.
+    if (!url) {
+      admin(req, res);
+      return;
+    }
     const launch = LAUNCH.exec(url.pathname);
     const runInfo = launch ? null : RUN_INFO.exec(url.pathname);
     const payload = launch || runInfo ? false : PAYLOAD_PATH.test(url.pathname);
@@ -66,6 +72,8 @@ export function createHttpServer(ctx: HttpContext): Server {
 }
 
 function decodeURIComponentSafe(text: string): string {
+  // Trigger ids are URL-safe: nearly every request has nothing to decode (and no try to pay for).
+  if (!text.includes('%')) return text;
   try {
     return decodeURIComponent(text);
   } catch {

@@ -3,16 +3,18 @@
  * the secret part of their URL — so /metrics is behind the admin token like the rest of the
  * admin API.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type CounterConfiguration } from 'prom-client';
 import type { Clock } from '../clock.js';
 import type { QueueDepths } from '../launch/queue-depths.js';
 import type { Store } from '../store/store.js';
+import { SeriesHistogram } from './series-histogram.js';
 
 export interface Metrics {
   readonly registry: Registry;
-  readonly requests: Counter<'trigger' | 'outcome' | 'code'>;
-  readonly verificationSeconds: Histogram<'trigger'>;
-  readonly answerSeconds: Histogram<'trigger' | 'outcome'>;
+  /** Counted per request; written into the counter when it is read (a label key hashed per request was a visible cost). */
+  readonly requests: { inc(labels: { trigger: string; outcome: string; code: string }): void };
+  readonly verificationSeconds: SeriesHistogram<'trigger'>;
+  readonly answerSeconds: SeriesHistogram<'trigger' | 'outcome'>;
   readonly launches: Counter<'action' | 'result'>;
   readonly launchLatencySeconds: Histogram<'action'>;
   readonly notifications: Counter<'target' | 'result'>;
@@ -35,9 +37,9 @@ export function createMetrics(store: Store, clock: Clock, inflightBytes?: () => 
   collectDefaultMetrics({ register: registry, prefix: 'hooklaunch_process_' });
   const metrics: Metrics = {
     registry,
-    requests: new Counter({ name: 'hooklaunch_requests_total', help: 'Requests by trigger, outcome and reason code', labelNames: ['trigger', 'outcome', 'code'], registers: [registry] }),
-    verificationSeconds: new Histogram({ name: 'hooklaunch_verification_seconds', help: 'Time spent checking signatures, tokens and timestamps', labelNames: ['trigger'], buckets: FAST, registers: [registry] }),
-    answerSeconds: new Histogram({ name: 'hooklaunch_answer_seconds', help: 'Time from a request arriving to its answer being sent', labelNames: ['trigger', 'outcome'], buckets: FAST, registers: [registry] }),
+    requests: countedOnRead({ name: 'hooklaunch_requests_total', help: 'Requests by trigger, outcome and reason code', labelNames: ['trigger', 'outcome', 'code'], registers: [registry] }),
+    verificationSeconds: new SeriesHistogram('hooklaunch_verification_seconds', 'Time spent checking signatures, tokens and timestamps', ['trigger'], FAST, registry),
+    answerSeconds: new SeriesHistogram('hooklaunch_answer_seconds', 'Time from a request arriving to its answer being sent', ['trigger', 'outcome'], FAST, registry),
     launches: new Counter({ name: 'hooklaunch_launches_total', help: 'Launch attempts by action and result (launched, retry, failed)', labelNames: ['action', 'result'], registers: [registry] }),
     launchLatencySeconds: new Histogram({ name: 'hooklaunch_launch_latency_seconds', help: 'Time from a run being accepted to its action being launched', labelNames: ['action'], buckets: [0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300, 1800], registers: [registry] }),
     notifications: new Counter({ name: 'hooklaunch_notifications_total', help: 'Failure notifications by target kind and result', labelNames: ['target', 'result'], registers: [registry] }),
@@ -106,4 +108,27 @@ export function createMetrics(store: Store, clock: Clock, inflightBytes?: () => 
     },
   });
   return metrics;
+}
+
+/**
+ * Increments kept in a map per label set and added to `counter` when the registry reads it
+ * (its collect hook): per request a string key and a map lookup, not prom-client's label checks.
+ */
+function countedOnRead(config: CounterConfiguration<'trigger' | 'outcome' | 'code'>): Metrics['requests'] {
+  const pending = new Map<string, { labels: { trigger: string; outcome: string; code: string }; n: number }>();
+  new Counter({
+    ...config,
+    collect() {
+      for (const { labels, n } of pending.values()) this.inc(labels, n);
+      pending.clear();
+    },
+  });
+  return {
+    inc(labels) {
+      const key = `${labels.trigger}\0${labels.outcome}\0${labels.code}`;
+      const entry = pending.get(key);
+      if (entry) entry.n++;
+      else pending.set(key, { labels: { ...labels }, n: 1 });
+    },
+  };
 }

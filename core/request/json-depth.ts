@@ -20,6 +20,7 @@ const CLOSE_BRACE = 0x7d;
  */
 export function jsonNestsDeeperThan(text: Buffer | string, maxDepth: number = MAX_JSON_DEPTH): boolean {
   const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
+  if (openersAtMost(bytes, maxDepth)) return false;
   let depth = 0;
   let inString = false;
   for (let i = 0; i < bytes.length; i++) {
@@ -36,6 +37,21 @@ export function jsonNestsDeeperThan(text: Buffer | string, maxDepth: number = MA
     }
   }
   return false;
+}
+
+/**
+ * Whether the text holds at most `limit` opening brackets, strings included — then it cannot nest
+ * deeper than `limit`. Found with indexOf (memchr), so a usual webhook (a GitHub push has a few
+ * dozen) is cleared in a few hops instead of a byte-by-byte walk, several times slower.
+ */
+function openersAtMost(bytes: Buffer, limit: number): boolean {
+  let count = 0;
+  for (const opener of [OPEN_BRACE, OPEN_BRACKET]) {
+    for (let at = bytes.indexOf(opener); at >= 0; at = bytes.indexOf(opener, at + 1)) {
+      if (++count > limit) return false;
+    }
+  }
+  return true;
 }
 
 /** Whether a parsed value nests deeper than `maxDepth`; iterative, and stops at the first level past it. */

@@ -60,11 +60,28 @@ export function widenRedaction(redaction: Redaction, credentials: Credentials): 
   for (const h of credentials.headers) headers.add(h.toLowerCase());
   for (const q of credentials.query) query.add(q.toLowerCase());
   for (const f of credentials.fields) fields.add(f);
+  decided.get(redaction)?.clear();
 }
 
+/**
+ * Header names already judged, per redaction: the same dozen names come with every request, and
+ * two regexes per name per request were a visible share of a rejection's cost. Bounded (names
+ * are chosen by senders), and cleared when the redaction widens.
+ */
+const decided = new WeakMap<Redaction, Map<string, boolean>>();
+const MAX_DECIDED = 1024;
+
 export function isCredentialHeader(redaction: Redaction, name: string): boolean {
-  const lower = name.toLowerCase();
-  return redaction.headers.has(lower) || CREDENTIAL_NAME.test(lower) || KEY_HEADER.test(lower);
+  let known = decided.get(redaction);
+  if (!known) decided.set(redaction, (known = new Map()));
+  let credential = known.get(name);
+  if (credential === undefined) {
+    const lower = name.toLowerCase();
+    credential = redaction.headers.has(lower) || CREDENTIAL_NAME.test(lower) || KEY_HEADER.test(lower);
+    if (known.size >= MAX_DECIDED) known.clear();
+    known.set(name, credential);
+  }
+  return credential;
 }
 
 export function isCredentialQuery(redaction: Redaction, name: string): boolean {

@@ -8,8 +8,9 @@
  */
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
+import { boundedMessage, type RejectCode } from '../reject.js';
 import type { RecordedAnswer, RepeatCount, Store, UnlaunchedRequest } from '../store/store.js';
-import { boundedRecord, type CaptureLimits } from './request-record.js';
+import { boundedRecord, type CaptureLimits, type PendingRecord } from './request-record.js';
 
 /**
  * Who could have sent the request: decides how much of it the log keeps. `failure`: the service
@@ -37,8 +38,24 @@ export interface RejectionLogOptions {
   readonly flushEveryMs?: number;
 }
 
+/** Why a request launched nothing: what its log line adds to its record. */
+export interface Unlaunched {
+  readonly outcome: UnlaunchedRequest['outcome'];
+  readonly status: number;
+  readonly code?: RejectCode | undefined;
+  /** Bounded like rejection messages when written (filter reasons quote payload values). */
+  readonly message: string;
+  readonly runId?: string | undefined;
+  /** A duplicate's body is the payload of the run it repeats: not kept again. */
+  readonly withoutBody?: boolean | undefined;
+}
+
 export interface RejectionLog {
-  record(entry: UnlaunchedRequest, sender: Sender): Promise<Logged>;
+  /**
+   * Logs a request that launched nothing. Its record is completed (headers redacted, body
+   * hashed) only when a line is written: an aggregated or dropped one costs a map lookup.
+   */
+  record(request: PendingRecord, what: Unlaunched, sender: Sender): Promise<Logged>;
   /**
    * Remembers what a sender got back, for its logged request. Kept here with the repeat counts
    * because it is written the same way: gathered in memory and written on the next flush, so the
@@ -102,8 +119,8 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
   }, options.flushEveryMs ?? 1000);
   timer.unref();
 
-  const dropped = (entry: UnlaunchedRequest): Logged => {
-    options.onDropped?.(entry.triggerId);
+  const dropped = (triggerId: string): Logged => {
+    options.onDropped?.(triggerId);
     droppedSinceWarning++;
     const now = clock.now();
     if (now - lastWarningMs >= WARN_EVERY_MS) {
@@ -118,27 +135,27 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
   };
 
   return {
-    async record(entry, sender) {
+    async record(request, what, sender) {
       if (sender === 'authenticated') {
-        await store.recordUnlaunched(entry);
+        await store.recordUnlaunched(entryOf(request, what));
         return 'logged';
       }
       const now = clock.now();
       // Unknown ids are one bucket per sender: random ids must not each open a line of their own.
-      const key = `${sender === 'unknown-trigger' ? '' : entry.triggerId}\0${entry.code ?? entry.outcome}\0${entry.runId ?? ''}\0${entry.remoteAddress}`;
+      const key = `${sender === 'unknown-trigger' ? '' : request.triggerId}\0${what.code ?? what.outcome}\0${what.runId ?? ''}\0${request.remoteAddress}`;
       const aggregate = sender === 'failure' ? undefined : open.get(key);
       if (aggregate && aggregate.untilMs > now) {
         aggregate.repeats++;
-        aggregate.lastAtMs = entry.receivedAtMs;
+        aggregate.lastAtMs = request.receivedAtMs;
         return 'aggregated';
       }
       if (aggregate) {
         take(aggregate);
         open.delete(key);
       }
-      const bounded = boundedRecord(entry, options.capture) as UnlaunchedRequest;
+      const bounded = boundedRecord(entryOf(request, what), options.capture) as UnlaunchedRequest;
       const cost = bounded.unauthenticatedBytes ?? 0;
-      if (spent + cost > options.budgetBytes) return dropped(entry);
+      if (spent + cost > options.budgetBytes) return dropped(request.triggerId);
       spent += cost;
       if (sender === 'failure') {
         await store.recordUnlaunched(bounded);
@@ -149,7 +166,7 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
         take(oldest);
         open.delete(oldestKey);
       }
-      open.set(key, { requestId: entry.requestId, untilMs: now + options.aggregateMs, repeats: 0, lastAtMs: entry.receivedAtMs });
+      open.set(key, { requestId: request.requestId, untilMs: now + options.aggregateMs, repeats: 0, lastAtMs: request.receivedAtMs });
       await store.recordUnlaunched(bounded);
       return 'logged';
     },
@@ -166,4 +183,10 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
       await flush();
     },
   };
+}
+
+function entryOf(request: PendingRecord, what: Unlaunched): UnlaunchedRequest {
+  const record = request.complete();
+  const raw = what.withoutBody && record.raw ? { ...record.raw, body: undefined } : record.raw;
+  return { ...record, raw, outcome: what.outcome, status: what.status, code: what.code, message: boundedMessage(what.message), runId: what.runId };
 }

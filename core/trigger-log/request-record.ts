@@ -3,19 +3,60 @@ import type { RawCapture, RequestRecord } from '../store/store.js';
 import { bodySha256, type RawRequest } from '../request/raw-request.js';
 import { redactHeaders, redactTarget, type Redaction } from './redaction.js';
 
+/** What a record says besides the request itself. */
+export interface RecordExtra {
+  readonly revision?: number | undefined;
+  readonly replayOf?: string | undefined;
+  /** Refused before its body was read: no raw capture, and this size (read so far, or declared). */
+  readonly unreadSizeBytes?: number | undefined;
+}
+
+/**
+ * A request's record with its id fixed at arrival and the rest (redacted headers and query, body
+ * hash, raw capture) built on first use: a rejection folded into an identical earlier one, or past
+ * the log's budget, is answered with its id and never needs them — on a flood of forged requests
+ * that work would be most of what each costs.
+ */
+export class PendingRecord {
+  readonly requestId: string;
+  readonly receivedAtMs: number;
+  readonly remoteAddress: string;
+  #record: RequestRecord | undefined;
+
+  constructor(
+    readonly triggerId: string,
+    private readonly req: RawRequest,
+    private readonly redaction: Redaction,
+    private readonly extra: RecordExtra = {},
+  ) {
+    this.requestId = uuidv7(req.receivedAtMs);
+    this.receivedAtMs = req.receivedAtMs;
+    this.remoteAddress = req.remoteAddress;
+  }
+
+  complete(): RequestRecord {
+    this.#record ??= completeRecord(this.requestId, this.triggerId, this.req, this.redaction, this.extra);
+    return this.#record;
+  }
+}
+
 /** What the trigger log keeps of a request: sizes, a body hash and headers, never a credential. */
-export function requestRecord(triggerId: string, req: RawRequest, redaction: Redaction): RequestRecord {
+function completeRecord(requestId: string, triggerId: string, req: RawRequest, redaction: Redaction, extra: RecordExtra): RequestRecord {
+  const unread = extra.unreadSizeBytes !== undefined;
   return {
-    requestId: uuidv7(req.receivedAtMs),
+    requestId,
     triggerId,
     receivedAtMs: req.receivedAtMs,
     method: req.method,
     path: redactTarget(req.path, req.query, redaction),
     remoteAddress: req.remoteAddress,
-    sizeBytes: req.body.length,
+    sizeBytes: unread ? extra.unreadSizeBytes! : req.body.length,
     bodySha256: bodySha256(req),
     headers: redactHeaders(req.headers, redaction),
-    raw: { target: req.query.size > 0 ? `${req.path}?${req.query.toString()}` : req.path, headers: req.headers, body: req.body },
+    // Nothing to replay without a body: the raw request of one refused unread is not kept.
+    ...(!unread && { raw: { target: req.query.size > 0 ? `${req.path}?${req.query.toString()}` : req.path, headers: req.headers, body: req.body } }),
+    ...(extra.replayOf !== undefined && { replayOf: extra.replayOf }),
+    ...(extra.revision !== undefined && { revision: extra.revision }),
   };
 }
 

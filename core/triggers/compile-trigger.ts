@@ -1,7 +1,7 @@
 import type { ValidateFunction } from 'ajv';
 import type { ConnectorBinding } from '../config/load-config.js';
 import { DEFAULT_MAX_BODY_BYTES, type ActionConfig, type ConditionConfig, type LocatorConfig, type ResponseConfig, type TriggerConfig } from '../config/schema.js';
-import type { Connector, Delivery } from '../connector.js';
+import type { Connector, Delivery, PayloadScope } from '../connector.js';
 import type { Check } from '../conditions/check.js';
 import { compileHmac } from '../conditions/hmac.js';
 import { compileJwt } from '../conditions/jwt.js';
@@ -87,7 +87,7 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, 
   const credentials = { headers: new Set<string>(), query: new Set<string>(), fields: new Set<string>() };
   const rateLimits: RateLimit[] = [];
   let dedupe: Deduplication | undefined;
-  const connector = binding && compileConnector(binding);
+  const connector = binding && compileConnector(binding, readsPayload(trigger) ? 'all' : 'own');
   const payloadOf: PayloadOf = connector
     ? (req) => {
         const delivery = connector.delivery(req);
@@ -216,7 +216,7 @@ function markCredential(condition: ConditionConfig, credentials: { headers: Set<
 
 type ActionResolver = (req: RawRequest, runId: string) => Verdict<ActionSpec>;
 
-function compileConnector({ connector, params }: ConnectorBinding): CompiledConnector {
+function compileConnector({ connector, params }: ConnectorBinding, scope: PayloadScope): CompiledConnector {
   const decoded = new WeakMap<RawRequest, Verdict<Delivery<unknown>>>();
   return {
     connector,
@@ -224,12 +224,21 @@ function compileConnector({ connector, params }: ConnectorBinding): CompiledConn
     delivery: (req) => {
       let delivery = decoded.get(req);
       if (!delivery) {
-        delivery = connector.parse(req, params);
+        delivery = connector.parse(req, params, scope);
         decoded.set(req, delivery);
       }
       return delivery;
     },
   };
+}
+
+const PAYLOAD_PLACEHOLDER = /\{payload[.}]/;
+
+/** Whether a trigger's conditions or actions read the payload (filters, `{payload.x}` templates), beyond what its connector reads. */
+function readsPayload(trigger: TriggerConfig): boolean {
+  if (trigger.conditions.some((c) => c.type === 'payload-filter')) return true;
+  const templated = (value: unknown): boolean => typeof value === 'string' && PAYLOAD_PLACEHOLDER.test(value);
+  return trigger.actions.some((action) => action.type !== 'fetch-repository' && (templated(action.title) || templated(action.commit) || Object.values(action.parameters).some(templated)));
 }
 
 function compileAction(action: ActionConfig, index: number, project: ValohaiProject, payloadOf: PayloadOf): ActionResolver {

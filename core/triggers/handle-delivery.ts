@@ -10,9 +10,10 @@ import { uuidv7 } from '../ids.js';
 import { contentTypeOf, type RawRequest } from '../request/raw-request.js';
 import { boundedMessage, reject, type Rejection } from '../reject.js';
 import { duplicateMessage } from '../store/accept-rules.js';
-import type { Deduplicate, RequestRecord, Store, UnlaunchedRequest } from '../store/store.js';
+import type { Deduplicate, Store } from '../store/store.js';
 import type { Redaction } from '../trigger-log/redaction.js';
-import type { RejectionLog, Sender } from '../trigger-log/rejection-log.js';
+import type { PendingRecord } from '../trigger-log/request-record.js';
+import type { Logged, RejectionLog, Sender, Unlaunched } from '../trigger-log/rejection-log.js';
 import { launchAnswer, rejectionAnswer } from './answers.js';
 import type { CompiledTrigger } from './compile-trigger.js';
 import { runChecks } from './run-checks.js';
@@ -39,78 +40,67 @@ export interface HandledOutcome {
   readonly answer: ResponseSpec;
   /** Milliseconds spent in the checks and in the store's accept, for the ones reached. */
   readonly stages?: { readonly verify_ms?: number | undefined; readonly store_ms?: number | undefined } | undefined;
+  /** Whether the request has a line of its own in the trigger log (not folded into an earlier one, nor dropped): its answer is kept there. */
+  readonly logged?: boolean | undefined;
 }
 
 /** `clock` decides the time windows (timestamps, JWT expiry); replays pass the original arrival time. */
-export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrigger, raw: RawRequest, record: RequestRecord, clock: Clock): Promise<HandledOutcome> {
-  const stages: { verify_ms?: number; store_ms?: number } = {};
-  const done = (handled: HandledOutcome): HandledOutcome => {
-    const outcome = { ...handled, stages };
-    ctx.onOutcome?.(trigger, outcome);
-    return outcome;
-  };
-  // Past the authentication checks the sender is known, unless the trigger checks nothing.
-  let sender: Sender = 'anonymous';
-  const refuse = async (rejection: Rejection): Promise<HandledOutcome> => {
-    await logRefusal(ctx, record, rejection, sender);
-    return done({ outcome: 'rejected', code: rejection.code, answer: rejectionAnswer(rejection) });
-  };
-  const answered = async (outcome: 'handshake' | 'ignored', message: string, answer: ResponseSpec): Promise<HandledOutcome> => {
-    const code = outcome === 'ignored' ? 'filtered_out' : undefined;
-    await logUnlaunched(ctx, { ...record, outcome, status: answer.status, code, message }, sender, outcome === 'ignored' ? 'delivery ignored' : 'handshake answered');
-    return done({ outcome, code, answer });
-  };
-
+export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrigger, raw: RawRequest, request: PendingRecord, clock: Clock): Promise<HandledOutcome> {
+  // Module-level steps below, not closures: this runs for every request.
+  const stages: Stages = {};
   const verifying = performance.now();
-  const unauthenticated = await runChecks(trigger.authChecks, raw, clock);
+  const checked = runChecks(trigger.authChecks, raw, clock);
+  const unauthenticated = checked instanceof Promise ? await checked : checked;
   stages.verify_ms = performance.now() - verifying;
   ctx.onVerified?.(trigger, stages.verify_ms / 1000);
-  if (unauthenticated && !unauthenticated.ok) return refuse(unauthenticated.rejection);
-  if (trigger.authenticates) sender = 'authenticated';
+  // Past the authentication checks the sender is known, unless the trigger checks nothing.
+  if (unauthenticated && !unauthenticated.ok) return refuse(ctx, trigger, request, stages, unauthenticated.rejection, 'anonymous');
+  const sender: Sender = trigger.authenticates ? 'authenticated' : 'anonymous';
 
   let delivery: Delivery<unknown> | undefined;
   const binding = trigger.connector;
   if (binding) {
     const decoded = binding.delivery(raw);
-    if (!decoded.ok) return refuse(decoded.rejection);
+    if (!decoded.ok) return refuse(ctx, trigger, request, stages, decoded.rejection, sender);
     delivery = decoded.value;
     const handshake = binding.connector.handshake?.(delivery, binding.params);
-    if (handshake) return answered('handshake', `${binding.connector.id} ${delivery.kind} answered`, handshake);
+    if (handshake) return answered(ctx, trigger, request, stages, sender, 'handshake', `${binding.connector.id} ${delivery.kind} answered`, handshake);
   }
   // Only an authenticated sender learns that the trigger is paused; a handshake is still answered
   // so a provider's setup check passes while paused.
   if (trigger.paused) {
     const rejection = reject('trigger_paused', 'this trigger is paused; nothing was launched');
     const answer = binding && delivery ? (binding.connector.paused?.(delivery, binding.params) ?? rejectionAnswer(rejection)) : rejectionAnswer(rejection);
-    await logRefusal(ctx, record, { ...rejection, status: answer.status }, sender);
-    return done({ outcome: 'rejected', code: rejection.code, answer });
+    const logged = await logRefusal(ctx, request, { ...rejection, status: answer.status }, sender);
+    return done(ctx, trigger, { outcome: 'rejected', code: rejection.code, answer, logged: logged === 'logged', stages });
   }
   if (binding && delivery) {
     const reason = binding.connector.filter?.(delivery, binding.params);
-    if (reason !== undefined) return answered('ignored', reason, binding.connector.ignored(boundedMessage(reason), delivery, binding.params));
+    if (reason !== undefined) return answered(ctx, trigger, request, stages, sender, 'ignored', reason, binding.connector.ignored(boundedMessage(reason), delivery, binding.params));
   }
-  const filtered = await runChecks(trigger.filterChecks, raw, clock);
+  const filterChecked = runChecks(trigger.filterChecks, raw, clock);
+  const filtered = filterChecked instanceof Promise ? await filterChecked : filterChecked;
   if (filtered && !filtered.ok) {
     // Providers retry (or disable the hook) on 4xx: a connector answers a filtered delivery with 2xx.
     if (binding && delivery && filtered.rejection.code === 'filtered_out') {
-      return answered('ignored', filtered.rejection.message, binding.connector.ignored(boundedMessage(filtered.rejection.message), delivery, binding.params));
+      return answered(ctx, trigger, request, stages, sender, 'ignored', filtered.rejection.message, binding.connector.ignored(boundedMessage(filtered.rejection.message), delivery, binding.params));
     }
-    return refuse(filtered.rejection);
+    return refuse(ctx, trigger, request, stages, filtered.rejection, sender);
   }
 
   let dedupe: Deduplicate | undefined;
   if (trigger.dedupe) {
     const keys = trigger.dedupe.locate(raw);
-    if (!keys.ok) return refuse(keys.rejection);
+    if (!keys.ok) return refuse(ctx, trigger, request, stages, keys.rejection, sender);
     if (keys.value.length > 0) dedupe = { keys: keys.value, windowMs: trigger.dedupe.windowMs };
   }
-  const runId = uuidv7(record.receivedAtMs);
+  const runId = uuidv7(request.receivedAtMs);
   const actions = trigger.resolveActions(raw, runId);
-  if (!actions.ok) return refuse(actions.rejection);
+  if (!actions.ok) return refuse(ctx, trigger, request, stages, actions.rejection, sender);
 
   const storing = performance.now();
   const accepted = await ctx.store.accept({
-    request: record,
+    request: request.complete(),
     runId,
     payload: raw.body,
     contentType: contentTypeOf(raw) || 'application/octet-stream',
@@ -120,12 +110,12 @@ export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrig
     answerStatus: trigger.response?.status,
   });
   stages.store_ms = performance.now() - storing;
-  if (accepted.kind === 'rate_limited') return refuse(reject('rate_limited', accepted.message, { 'retry-after': String(accepted.retryAfterSeconds) }));
+  if (accepted.kind === 'rate_limited') return refuse(ctx, trigger, request, stages, reject('rate_limited', accepted.message, { 'retry-after': String(accepted.retryAfterSeconds) }), sender);
+  let logged = true;
   if (accepted.kind === 'accepted') ctx.onAccepted();
   else {
-    // Its body is the payload of the run it repeats: not kept again.
-    const raw = record.raw && { ...record.raw, body: undefined };
-    await logUnlaunched(ctx, { ...record, raw, outcome: 'duplicate', status: 200, message: duplicateMessage(accepted.what), runId: accepted.runId }, 'duplicate', 'duplicate delivery');
+    const what = { outcome: 'duplicate', status: 200, message: duplicateMessage(accepted.what), runId: accepted.runId, withoutBody: true } as const;
+    logged = (await logUnlaunched(ctx, request, what, 'duplicate', 'duplicate delivery')) === 'logged';
   }
   const status = accepted.kind === 'duplicate' ? 200 : undefined;
   let answer: ResponseSpec;
@@ -134,22 +124,40 @@ export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrig
     const spec = binding.connector.accepted(accepted.runId, delivery, binding.params);
     answer = status === undefined ? spec : { ...spec, status };
   }
-  return done({ outcome: accepted.kind, runId: accepted.runId, answer });
+  return done(ctx, trigger, { outcome: accepted.kind, runId: accepted.runId, answer, logged, stages });
+}
+
+type Stages = { verify_ms?: number; store_ms?: number };
+
+function done(ctx: DeliveryContext, trigger: CompiledTrigger, handled: HandledOutcome): HandledOutcome {
+  ctx.onOutcome?.(trigger, handled);
+  return handled;
+}
+
+async function refuse(ctx: DeliveryContext, trigger: CompiledTrigger, request: PendingRecord, stages: Stages, rejection: Rejection, sender: Sender): Promise<HandledOutcome> {
+  const logged = await logRefusal(ctx, request, rejection, sender);
+  return done(ctx, trigger, { outcome: 'rejected', code: rejection.code, answer: rejectionAnswer(rejection), logged: logged === 'logged', stages });
+}
+
+async function answered(ctx: DeliveryContext, trigger: CompiledTrigger, request: PendingRecord, stages: Stages, sender: Sender, outcome: 'handshake' | 'ignored', message: string, answer: ResponseSpec): Promise<HandledOutcome> {
+  const code = outcome === 'ignored' ? 'filtered_out' : undefined;
+  const logged = await logUnlaunched(ctx, request, { outcome, status: answer.status, code, message }, sender, outcome === 'ignored' ? 'delivery ignored' : 'handshake answered');
+  return done(ctx, trigger, { outcome, code, answer, logged: logged === 'logged', stages });
 }
 
 /**
  * The one way a refused request is logged, whether refused before its body was read (unknown
  * trigger, method, size) or after: the trigger log line, and a service log line when it was written.
  */
-export async function logRefusal(ctx: Pick<DeliveryContext, 'rejections' | 'logger'>, record: RequestRecord, rejection: Rejection, sender: Sender): Promise<void> {
-  await logUnlaunched(ctx, { ...record, outcome: 'rejected', status: rejection.status, code: rejection.code, message: rejection.message }, sender, 'request rejected');
+export function logRefusal(ctx: Pick<DeliveryContext, 'rejections' | 'logger'>, request: PendingRecord, rejection: Rejection, sender: Sender): Promise<Logged> {
+  return logUnlaunched(ctx, request, { outcome: 'rejected', status: rejection.status, code: rejection.code, message: rejection.message }, sender, 'request rejected');
 }
 
-async function logUnlaunched(ctx: Pick<DeliveryContext, 'rejections' | 'logger'>, unbounded: UnlaunchedRequest, sender: Sender, what: string): Promise<void> {
-  // Filter reasons quote payload values: bounded like rejection messages.
-  const entry = { ...unbounded, message: boundedMessage(unbounded.message) };
-  const logged = await ctx.rejections.record(entry, sender);
+async function logUnlaunched(ctx: Pick<DeliveryContext, 'rejections' | 'logger'>, request: PendingRecord, what: Unlaunched, sender: Sender, line: string): Promise<Logged> {
+  const logged = await ctx.rejections.record(request, what, sender);
   // Aggregated repeats and rows past the budget stay out of the service log too: a flood of
-  // forged requests must not become a flood of log lines.
-  if (logged === 'logged') ctx.logger.info({ triggerId: entry.triggerId, requestId: entry.requestId, outcome: entry.outcome, code: entry.code, reason: entry.message }, what);
+  // forged requests must not become a flood of log lines. Debug: the trigger log has every one,
+  // and a line per request is a cost on the hot path.
+  if (logged === 'logged' && ctx.logger.isLevelEnabled('debug')) ctx.logger.debug({ triggerId: request.triggerId, requestId: request.requestId, outcome: what.outcome, code: what.code, reason: boundedMessage(what.message) }, line);
+  return logged;
 }

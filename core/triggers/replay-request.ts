@@ -4,7 +4,7 @@
  * the new log line names the request it replays.
  */
 import { fixedClock, type Clock } from '../clock.js';
-import { requestRecord } from '../trigger-log/request-record.js';
+import { PendingRecord } from '../trigger-log/request-record.js';
 import type { RawRequest } from '../request/raw-request.js';
 import type { CompiledTrigger } from './compile-trigger.js';
 import type { TriggerSet } from './trigger-set.js';
@@ -48,7 +48,7 @@ export async function replayRequest(ctx: ReplayContext, requestId: string): Prom
     remoteAddress: entry.remoteAddress,
     receivedAtMs: ctx.clock.now(),
   };
-  const record = { ...requestRecord(trigger.id, request, ctx.redaction), replayOf: requestId, revision: trigger.revision };
-  const handled = await handleDelivery(ctx, trigger, request, record, fixedClock(entry.receivedAtMs));
-  return { ok: true, requestId: record.requestId, replayOf: requestId, handled };
+  const pending = new PendingRecord(trigger.id, request, ctx.redaction, { replayOf: requestId, revision: trigger.revision });
+  const handled = await handleDelivery(ctx, trigger, request, pending, fixedClock(entry.receivedAtMs));
+  return { ok: true, requestId: pending.requestId, replayOf: requestId, handled };
 }

@@ -114,6 +114,49 @@ ${pem.split('\n').map((l) => `          ${l}`).join('\n')}
     expect(again).toEqual({ status: 200, body: { run_id: first.body.run_id } });
   });
 
+  it('a request-target that is no URL (GET //) is answered, and the server keeps serving', async () => {
+    // new URL('//', base) throws: thrown in the request listener, it ended the process.
+    const { port } = new URL(t.service.url);
+    for (const target of ['//', '//:99999/api/v0/launch/x/']) {
+      const statusLine = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => socket.write(`GET ${target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`));
+        let text = '';
+        socket.on('data', (chunk) => (text += chunk.toString('latin1')));
+        socket.on('end', () => resolve(text.split('\r\n')[0]!));
+        socket.on('error', reject);
+      });
+      expect(statusLine).toMatch(/^HTTP\/1\.1 404 /);
+    }
+    expect((await post(DEDUPE, { 'x-token': 'tok', 'x-delivery': 'd-after-bad-target' })).status).toBe(200);
+  });
+
+  it('a refusal on headers alone keeps the connection for a small body, and closes it for a large or chunked one', async () => {
+    const { port } = new URL(t.service.url);
+    const exchange = (text: string) =>
+      new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(port), '127.0.0.1', () => socket.write(text));
+        let answer = '';
+        socket.on('data', (chunk) => (answer += chunk.toString('latin1')));
+        socket.on('end', () => resolve(answer));
+        socket.on('error', reject);
+      });
+    const unknown = '/api/v0/launch/0190fe82-0000-7000-8000-00000000dead/';
+    // Two requests on one connection: the unknown id's small body is discarded, the next one served.
+    const kept = await exchange(
+      `POST ${unknown} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}` +
+        `POST /api/v0/launch/${DEDUPE}/ HTTP/1.1\r\nHost: x\r\nX-Token: tok\r\nX-Delivery: d-kept\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`,
+    );
+    const statuses = [...kept.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]));
+    expect(statuses).toEqual([404, 200]);
+    expect(kept.split('\r\n\r\n')[0]).not.toMatch(/^connection: close$/im);
+    // A large declared body, or a chunked one, is not drained: the connection closes.
+    for (const framing of ['Content-Length: 1048576', 'Transfer-Encoding: chunked']) {
+      const closed = await exchange(`POST ${unknown} HTTP/1.1\r\nHost: x\r\n${framing}\r\n\r\n`);
+      expect(closed).toMatch(/^HTTP\/1\.1 404/);
+      expect(closed.split('\r\n\r\n')[0]).toMatch(/^connection: close$/im);
+    }
+  });
+
   it('slow clients: the timeouts are set, and idle half-open connections do not starve others', async () => {
     expect(t.service.server.headersTimeout).toBeLessThanOrEqual(20_000);
     expect(t.service.server.requestTimeout).toBeLessThanOrEqual(30_000);

@@ -78,11 +78,69 @@ describe('GitHub connector', () => {
     expect(github.filter!(pr, params({ events: ['pull_request.closed'] }))).toMatch(/pull_request\.opened is not one of/);
   });
 
+  it('checks only its own fields for a trigger that reads nothing else, with the same verdicts on every example', async () => {
+    for (const group of githubExamples) {
+      for (const example of group.examples) {
+        const signed = await githubRequest(example, 'webhook-secret-0123', group.name, 'd-scope');
+        const req = rawRequest({ headers: signed.headers, body: signed.body });
+        const all = github.parse(req, params(), 'all');
+        const own = github.parse(req, params(), 'own');
+        if (!all.ok || !own.ok) throw new Error(`${group.name}: ${JSON.stringify([all, own])}`);
+        expect(own.value.kind).toBe(all.value.kind);
+        expect(own.value.deliveryId).toBe(all.value.deliveryId);
+        expect(github.filter!(own.value, params({ events: [group.name] }))).toBe(github.filter!(all.value, params({ events: [group.name] })));
+        expect(github.handshake!(own.value, params())).toEqual(github.handshake!(all.value, params()));
+      }
+    }
+    // A field the connector reads, malformed: the same refusal either way.
+    for (const bad of [{ repository: { id: 1, name: 'r', full_name: 5 } }, { ref: 7 }, { action: ['x'] }, { deleted: 'yes' }, [1]]) {
+      const signed = await githubRequest(bad, 'webhook-secret-0123', 'push', 'd-bad');
+      const req = rawRequest({ headers: signed.headers, body: signed.body });
+      expect(github.parse(req, params(), 'own')).toEqual(github.parse(req, params(), 'all'));
+      expect(github.parse(req, params(), 'own').ok).toBe(false);
+    }
+  });
+
   it('answers ping without launching, and filtered events with 2xx', async () => {
     const ping = githubExamples.find((g) => g.name === 'ping')!.examples[0]!;
     const d = await delivered(ping, 'ping');
     expect(github.handshake!(d, params())).toMatchObject({ status: 200, json: { pong: true } });
     expect(github.ignored('branch x does not match main', d, params())).toEqual({ status: 200, json: { triggered: false, reason: 'branch x does not match main' } });
+  });
+});
+
+describe('GitHub payload checks, through the server', () => {
+  const PLAIN = '0190fe82-0000-7000-8000-00000000a7f2';
+  const FILTERED = '0190fe82-0000-7000-8000-00000000a7f3';
+  const SECRET = 'github-payload-check-secret';
+
+  it('refuses a malformed commit where the trigger reads the payload; elsewhere the launched code\'s typed parser refuses it', async () => {
+    const t = await startTestService('- step: {name: noop, image: x, command: "true"}\n', `
+triggers:
+  - {id: ${PLAIN}, connector: {type: github, secret: ${SECRET}}, actions: [{type: run-execution, step: noop}]}
+  - id: ${FILTERED}
+    connector: {type: github, secret: ${SECRET}}
+    conditions: [{type: payload-filter, lookup: head_commit.message, operation: exists}]
+    actions: [{type: run-execution, step: noop}]
+`);
+    try {
+      const push = githubExamples.find((g) => g.name === 'push')!.examples.find((p) => String(p.ref).startsWith('refs/heads/') && Array.isArray(p.commits) && p.commits.length > 0)!;
+      const malformed = { ...push, commits: [{ ...(push.commits as object[])[0], id: 12345 }] };
+      const send = async (trigger: string, delivery: string) => {
+        const signed = await githubRequest(malformed, SECRET, 'push', delivery);
+        const res = await fetch(t.url(trigger), { method: 'POST', headers: signed.headers, body: signed.body });
+        return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string } } };
+      };
+      // The filter reads the payload: the whole of it is checked before anything launches.
+      expect(await send(FILTERED, 'd-filtered')).toEqual({ status: 400, body: { error: { code: 'payload_invalid', message: 'not a GitHub webhook payload: commits.0.id: Invalid input: expected string, received number' } } });
+      // Nothing of the payload is read here but the connector's own fields: accepted, and the
+      // same check (the schema the typed parsers are generated from) refuses it where it is read.
+      expect((await send(PLAIN, 'd-plain')).status).toBe(200);
+      const stored = rawRequest({ headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': 'd-plain' }, body: JSON.stringify(malformed) });
+      expect(github.parse(stored, params())).toMatchObject({ ok: false, rejection: { code: 'payload_invalid', message: expect.stringContaining('commits.0.id') } });
+    } finally {
+      await t.close();
+    }
   });
 });
 

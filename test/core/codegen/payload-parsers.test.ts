@@ -41,6 +41,8 @@ const fixtures: Record<string, Fixture[]> = {
   ).concat([
     { name: 'push as form', body: new URLSearchParams({ payload: JSON.stringify(githubExamples.find((g) => g.name === 'push')!.examples[0]) }).toString(), contentType: 'application/x-www-form-urlencoded' },
     { name: 'repository of the wrong type', body: JSON.stringify({ ref: 'x', repository: { id: 'one', name: 'r', full_name: 'o/r' } }), contentType: 'application/json' },
+    // Accepted at the HTTP edge by a trigger that reads none of the commits: the typed parser is where it is refused.
+    { name: 'commit id of the wrong type', body: JSON.stringify({ ref: 'refs/heads/main', commits: [{ id: 12345 }], repository: { id: 1, name: 'r', full_name: 'o/r' } }), contentType: 'application/json' },
   ]),
   v7: [
     { name: 'labeling complete', body: v7Fixture, contentType: 'application/json' },

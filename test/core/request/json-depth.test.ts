@@ -22,6 +22,8 @@ describe('JSON depth bounds', () => {
     ['an escaped backslash before the closing quote', '{"a":"\\\\"}', 1, false],
     ['after a string, brackets count again', '{"a":"x","b":[[1]]}', 2, true],
     ['multibyte text around brackets', '{"ä€":["😀",["ö"]]}', 3, false],
+    ['more brackets than the bound, none deeper', `[${'[],{},'.repeat(200)}[]]`, 3, false],
+    ['more brackets than the bound, the last one deeper', `[${'[],'.repeat(200)}[[[]]]]`, 3, true],
   ])('%s', (_name, text, max, expected) => {
     expect(jsonNestsDeeperThan(Buffer.from(text), max)).toBe(expected);
     expect(jsonNestsDeeperThan(text, max)).toBe(expected);
