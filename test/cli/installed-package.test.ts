@@ -1,8 +1,8 @@
 /**
  * The package as a user gets it (#15): `npm pack` of this checkout, installed with
  * `npm install -g` into a scratch prefix, then the github-autofetch template's flow through the
- * installed `hooklaunch` command from a folder outside the checkout: init, check, serve, a signed
- * send, logs. Slow (the install fetches the dependencies and may build better-sqlite3 from
+ * installed `hooklaunch` command from a folder outside the checkout: init, check, serve on a free
+ * port, a signed send (which finds it), logs. Slow (the install fetches the dependencies and may build better-sqlite3 from
  * source), so it runs in CI (CI=true, set by .ci/run) or with HOOKLAUNCH_TEST_PACKAGE=1.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
@@ -75,7 +75,7 @@ describe.skipIf(!enabled)('the installed package (CI=true or HOOKLAUNCH_TEST_PAC
       let out = '';
       const take = (chunk: Buffer): void => {
         out += chunk.toString();
-        const match = /"url":"(http:\/\/[^"]+)","triggers"/.exec(out);
+        const match = /hooklaunch listening on (http:\/\/\S+), pid/.exec(out);
         if (match) resolve(match[1]!);
       };
       serve!.stdout!.on('data', take);
@@ -83,8 +83,10 @@ describe.skipIf(!enabled)('the installed package (CI=true or HOOKLAUNCH_TEST_PAC
       serve!.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${out}`)));
     });
 
-    const send = await hooklaunch(['send', TRIGGER, '--url', url], project);
+    // No --url: send finds the instance serve started through its run file.
+    const send = await hooklaunch(['send', 'GitHub push to main'], project);
     expect(send.code).toBe(0);
+    expect(send.stderr).toContain(`to: ${url} (the running hooklaunch`);
     const answer = /^(2\d\d) [^\n]*request ([0-9a-f-]{36})\n(.*)\n$/s.exec(send.stdout);
     expect(answer).not.toBeNull();
     const runId = (JSON.parse(answer![3]!) as { run_id: string }).run_id;
