@@ -19,6 +19,7 @@ import { findRunningInstance, reachableUrl, removeRunFile, runFilePath, writeRun
 import { fetchService, serviceUrl, triggerUrlBase } from './service-url.js';
 import { loadServiceLocation, locationOf, type ServiceLocation } from '../config/load-service-location.js';
 import { sampleBody } from '../triggers/sample-body.js';
+import { createServiceLogger, LOG_FORMATS, LOG_LEVELS } from './service-logger.js';
 import { preflight } from '../config/preflight.js';
 import { ConfigError, formatPath } from '../config/config-error.js';
 import { checkTrigger } from '../config/check-trigger.js';
@@ -114,11 +115,14 @@ program
   .option('--host <address>', 'override server.host (0.0.0.0 or ::: every interface)')
   .option('-p, --port <port>', 'override server.port (0: any free port)', portNumber)
   .option('--instance <name>', 'this instance\'s name when several share a PostgreSQL store (default: host:port)')
-  .action(async (options: { config: string; host?: string; port?: number; instance?: string }) => {
+  .option('--log-level <level>', `the service log's level: ${LOG_LEVELS.join(', ')}`, process.env.HOOKLAUNCH_LOG_LEVEL || 'info')
+  .option('--log-format <format>', `${LOG_FORMATS.join(', ')} (auto: readable on a terminal, JSON lines otherwise)`, 'auto')
+  .action(async (options: { config: string; host?: string; port?: number; instance?: string; logLevel: string; logFormat: string }) => {
+    const logger = await createServiceLogger(options.logLevel, options.logFormat, process.stdout.isTTY === true);
     const loaded = await load(options.config);
     const host = options.host ?? loaded.config.server.host;
     const port = options.port ?? loaded.config.server.port;
-    const service = await startService(loaded, { host, port, ...(options.instance !== undefined && { instance: options.instance }) }).catch((error: unknown) => {
+    const service = await startService(loaded, { logger, host, port, ...(options.instance !== undefined && { instance: options.instance }) }).catch((error: unknown) => {
       throw listenFailure(error, host, port) ?? error;
     });
     // What the socket really got (--port 0 included), for people and, through the run file, for the other commands.

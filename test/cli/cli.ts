@@ -30,6 +30,8 @@ export interface Served {
   readonly pid: number;
   /** Everything it wrote to stderr so far (grows). */
   stderr(): string;
+  /** Everything it wrote to stdout (its service log) so far. */
+  stdout(): string;
   /** SIGTERM, and its exit code. */
   stop(): Promise<number | null>;
 }
@@ -56,6 +58,7 @@ export function serve(args: string[], env: Record<string, string> = {}): Promise
         url: match[1]!,
         pid: Number(match[2]),
         stderr: () => err,
+        stdout: () => out,
         stop: () => {
           child.kill('SIGTERM');
           return exited;
