@@ -123,7 +123,7 @@ program
     const host = options.host ?? loaded.config.server.host;
     const port = options.port ?? loaded.config.server.port;
     const service = await startService(loaded, { logger, host, port, ...(options.instance !== undefined && { instance: options.instance }) }).catch((error: unknown) => {
-      throw listenFailure(error, host, port) ?? error;
+      throw startFailure(error, host, port) ?? error;
     });
     // What the socket really got (--port 0 included), for people and, through the run file, for the other commands.
     const address = service.server.address() as AddressInfo;
@@ -317,8 +317,10 @@ program
 
 const FOLLOW_POLL_MS = 250;
 
-/** The socket errors `serve` meets on a busy machine, as what to do; undefined for anything else. */
-function listenFailure(error: unknown, host: string, port: number): CliError | undefined {
+/** What stops `serve` on a busy machine, as what to do; undefined for anything else (a bug). */
+function startFailure(error: unknown, host: string, port: number): CliError | undefined {
+  // The SQLite store's serve lock (core/store/sqlite/serve-lock.ts) names the other pid and the lock file already.
+  if (error instanceof Error && /^another hooklaunch \(pid \d+\) is serving this store/.test(error.message)) return new CliError(error.message, 1, { cause: error });
   const code = (error as NodeJS.ErrnoException).code;
   const where = `${host}:${port}`;
   if (code === 'EADDRINUSE') {

@@ -72,7 +72,7 @@ describe('CLI failures', () => {
     const second = await hooklaunch(['serve', '-c', file]);
     expect(second.code).toBe(1);
     oneLine(second.stderr);
-    expect(second.stderr).toContain(`another hooklaunch (pid ${served.pid}) is serving this store; stop it first, or remove ${project.dir}/state.db.serve.lock`);
+    expect(second.stderr).toBe(`hooklaunch: another hooklaunch (pid ${served.pid}) is serving this store; stop it first, or remove ${project.dir}/state.db.serve.lock if that pid is not hooklaunch\n`);
   });
 
   it('usage mistakes exit 2: a bad option value, an unknown command, an unknown trigger', async () => {
