@@ -52,6 +52,20 @@ function templatesRoot(): string {
   return found;
 }
 
+/** package.json's version: beside core/ (sources) or two levels above dist/core/ (built, installed). */
+function packageVersion(): string {
+  const candidates = ['../../package.json', '../../../package.json'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+  for (const candidate of candidates) {
+    try {
+      const manifest = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: unknown; version?: unknown };
+      if (manifest.name === 'hooklaunch' && typeof manifest.version === 'string') return manifest.version;
+    } catch {
+      // Not this one.
+    }
+  }
+  return 'unknown';
+}
+
 function portNumber(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n > 65_535) throw new InvalidArgumentError('must be a port number, 0 to 65535 (0: any free port)');
@@ -106,6 +120,7 @@ export function describeTrigger(trigger: TriggerConfig, baseUrl: string): string
 
 // Commander prints its own usage errors; exitOverride lets them exit 2 like every other usage error (it exits 1).
 const program = new Command('hooklaunch').description('Self-hosted webhook triggers that launch Valohai-style work.').showHelpAfterError().exitOverride();
+program.version(packageVersion(), '-V, --version');
 program.addHelpText('after', '\nAny command takes --debug: a failure then shows its stack trace.');
 
 program

@@ -6,7 +6,7 @@
  * source), so it runs in CI (CI=true, set by .ci/run) or with HOOKLAUNCH_TEST_PACKAGE=1.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -59,6 +59,8 @@ describe.skipIf(!enabled)('the installed package (CI=true or HOOKLAUNCH_TEST_PAC
     await run('npm', ['install', '-g', '--prefix', prefix, '--allow-scripts=better-sqlite3', '--no-audit', '--no-fund', join(scratch, filename)], { cwd: scratch, env: cleanEnv({}) });
 
     const work = mkdtempSync(join(scratch, 'work-'));
+    const { version } = JSON.parse(readFileSync(join(CHECKOUT, 'package.json'), 'utf8')) as { version: string };
+    expect(await hooklaunch(['--version'], work)).toMatchObject({ code: 0, stdout: `${version}\n` });
     const init = await hooklaunch(['init', 'github-autofetch', 'gh'], work);
     expect(init).toMatchObject({ code: 0, stdout: expect.stringContaining(`github-autofetch copied to ${join(work, 'gh')}`) });
     const project = join(work, 'gh');
