@@ -5,8 +5,7 @@
  */
 import { InvalidArgumentError } from 'commander';
 import { adminTokensOf } from '../config/admin-tokens.js';
-import type { LoadedConfig } from '../config/load-config.js';
-import type { AdminRole } from '../config/schema.js';
+import type { AdminRole, Config } from '../config/schema.js';
 import { hasRole } from '../http/admin-auth.js';
 import { fetchService, type ServiceUrl } from './service-url.js';
 
@@ -20,8 +19,9 @@ export interface AdminClient {
   call(method: string, path: string, body?: unknown): Promise<AdminAnswer>;
 }
 
-export function createAdminClient(loaded: LoadedConfig, role: AdminRole, command: string, service: ServiceUrl): AdminClient {
-  const token = adminTokensOf(loaded.config.server).find((t) => hasRole(t, role))?.token;
+/** `server`: the config's server section, the tokens' source (replay and export need nothing else of the file). */
+export function createAdminClient(server: Config['server'], role: AdminRole, command: string, service: ServiceUrl): AdminClient {
+  const token = adminTokensOf(server).find((t) => hasRole(t, role))?.token;
   const roles = role === 'viewer' ? 'any role' : role === 'operator' ? 'the operator or admin role' : 'the admin role';
   if (!token) throw new InvalidArgumentError(`${command} goes through the admin API: set server.admin_token, or a server.admin_tokens entry with ${roles}`);
   const base = service.url;

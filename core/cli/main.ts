@@ -17,7 +17,7 @@ import { CliError } from './cli-error.js';
 import { resolveTriggerArg, type TriggerName } from './resolve-trigger-arg.js';
 import { findRunningInstance, reachableUrl, removeRunFile, runFilePath, writeRunFile } from './run-file.js';
 import { fetchService, serviceUrl, triggerUrlBase } from './service-url.js';
-import { loadServiceLocation, locationOf, type ServiceLocation } from '../config/load-service-location.js';
+import { loadServerSection, loadServiceLocation, locationOf, type ServiceLocation } from '../config/load-service-location.js';
 import { sampleBody } from '../triggers/sample-body.js';
 import { createServiceLogger, LOG_FORMATS, LOG_LEVELS } from './service-logger.js';
 import { preflight } from '../config/preflight.js';
@@ -505,8 +505,9 @@ program
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
   .option('-u, --url <base>', 'where the service is (default: the running `serve`, else server.public_url)')
   .action(async (requestIds: string[], options: { config: string; url?: string }) => {
-    const loaded = loadConfig(options.config, process.env, connectors);
-    const client = createAdminClient(loaded, 'operator', 'replay', serviceUrl(locationOf(loaded), options.url));
+    // The admin token is all it needs of the file: the service evaluates the requests with its own secrets.
+    const loaded = loadServerSection(options.config);
+    const client = createAdminClient(loaded.server, 'operator', 'replay', serviceUrl(loaded, options.url));
     let failed = 0;
     for (const [index, requestId] of requestIds.entries()) {
       if (requestIds.length > 1) process.stderr.write(`[${index + 1}/${requestIds.length}] `);
@@ -535,7 +536,7 @@ program
     // Checked against this environment only; sent as written, so `${env:…}` secrets never travel in clear.
     const file = readTriggersFile(options.file, { registry: loaded.registry, maxInflightBytesPerTrigger: loaded.config.server.limits.max_inflight_bytes_per_trigger, project: loaded.project, env: process.env });
     for (const { id, names } of file.unchecked) process.stderr.write(`note: ${id} is checked by the service only: ${names.join(', ')} not set here\n`);
-    const client = createAdminClient(loaded, options.dryRun ? 'viewer' : 'admin', 'apply', serviceUrl(locationOf(loaded), options.url));
+    const client = createAdminClient(loaded.config.server, options.dryRun ? 'viewer' : 'admin', 'apply', serviceUrl(locationOf(loaded), options.url));
     const outcome = await applyTriggers(client, file.triggers, { prune: options.prune === true, dryRun: options.dryRun === true }, (line) => void process.stdout.write(`${line}\n`));
     if (outcome.skipped > 0) process.stderr.write(`${outcome.skipped} file-managed trigger(s) skipped: change them in their file and reload\n`);
     if (outcome.failed > 0 || outcome.skipped > 0) process.exitCode = 1;
@@ -548,8 +549,8 @@ program
   .option('-u, --url <base>', 'where the service is (default: the running `serve`, else server.public_url)')
   .option('--all', 'include the file-managed triggers too, marked as such')
   .action(async (options: { config: string; url?: string; all?: boolean }) => {
-    const loaded = loadConfig(options.config, process.env, connectors);
-    process.stdout.write(await exportTriggers(createAdminClient(loaded, 'viewer', 'export', serviceUrl(locationOf(loaded), options.url)), { all: options.all === true }));
+    const loaded = loadServerSection(options.config);
+    process.stdout.write(await exportTriggers(createAdminClient(loaded.server, 'viewer', 'export', serviceUrl(loaded, options.url)), { all: options.all === true }));
   });
 
 program

@@ -11,7 +11,7 @@ import { ConfigError, formatPath } from './config-error.js';
 import { resolveEnvRefs, type MissingEnv } from './env-refs.js';
 import { absolutiseStoreUrl, publicUrlOf } from './load-config.js';
 import { parseWithEnvScalars } from './parse-with-env-scalars.js';
-import { configSchema } from './schema.js';
+import { configSchema, type Config } from './schema.js';
 import { lineOf } from './yaml-lines.js';
 
 export interface ServiceLocation {
@@ -31,6 +31,15 @@ export interface ServiceLocation {
 const LOCATION_KEYS = ['host', 'port', 'public_url'];
 
 export function loadServiceLocation(file: string, env: NodeJS.ProcessEnv = process.env): ServiceLocation {
+  return load(file, env, false);
+}
+
+/** The location and the whole `server` section (admin tokens): what `replay` and `export` need, still no trigger secret. */
+export function loadServerSection(file: string, env: NodeJS.ProcessEnv = process.env): ServiceLocation & { readonly server: Config['server'] } {
+  return load(file, env, true);
+}
+
+function load(file: string, env: NodeJS.ProcessEnv, wholeServer: boolean): ServiceLocation & { readonly server: Config['server'] } {
   const absolute = resolve(file);
   let text: string;
   try {
@@ -44,7 +53,7 @@ export function loadServiceLocation(file: string, env: NodeJS.ProcessEnv = proce
     throw new ConfigError(file, doc.errors.map((error) => ({ path: '', line: lines.linePos(error.pos[0]).line, message: error.message.split('\n')[0]! })));
   }
   const written = (doc.toJS() ?? {}) as { server?: unknown; store?: unknown; triggers?: unknown };
-  const server = isObject(written.server) ? Object.fromEntries(Object.entries(written.server).filter(([key]) => LOCATION_KEYS.includes(key))) : written.server;
+  const server = isObject(written.server) && !wholeServer ? Object.fromEntries(Object.entries(written.server).filter(([key]) => LOCATION_KEYS.includes(key))) : written.server;
   // Only these two sections are resolved and checked, by the full schema (the rest takes its defaults).
   const picked = { ...(server !== undefined && { server }), ...(written.store !== undefined && { store: written.store }) };
   const missing: MissingEnv[] = [];
@@ -69,6 +78,7 @@ export function loadServiceLocation(file: string, env: NodeJS.ProcessEnv = proce
     configuredPublicUrl: settings.public_url,
     publicUrl: publicUrlOf(settings),
     triggers,
+    server: settings,
   };
 }
 

@@ -39,9 +39,9 @@ describe('the CLI finds the service serve started', () => {
     project?.remove();
   });
 
-  it('serve --host/--port prints where it listens and writes a run file; check and send use it; logs needs no secret; the run file goes on shutdown', async () => {
+  it('serve --host/--port prints where it listens and writes a run file; check, send and replay use it; replay and logs need no trigger secret; the run file goes on shutdown', async () => {
     project = tempProject(VALOHAI);
-    const config = project.write('hooklaunch.yaml', CONFIG);
+    const config = project.write('hooklaunch.yaml', `server: {admin_token: cli-find-admin-token-0123}\n${CONFIG}`);
     served = await serve(['-c', config, '--host', '127.0.0.1', '--port', '0'], SECRETS);
     const port = Number(new URL(served.url).port);
     expect(port).toBeGreaterThan(0);
@@ -70,15 +70,20 @@ describe('the CLI finds the service serve started', () => {
     expect(ambiguous.code).toBe(2);
     expect(ambiguous.stderr).toBe(`hooklaunch: "0190fe82-0000" names 2 triggers: ${CSV} (Nightly CSV), ${HELLO} (Greeting); give more of the id\n`);
 
-    // No secret in the environment: logs reads the store all the same, and takes a title for --trigger.
+    // No trigger secret in the environment: replay needs only the admin token of the file (the service has the secrets) ...
+    const requestId = /request ([0-9a-f-]{36})/.exec(byTitle.stdout)![1]!;
+    const replayed = await hooklaunch(['replay', requestId, '-c', config]);
+    expect(replayed.stderr).toBe('');
+    expect(replayed.stdout).toMatch(new RegExp(`^${requestId}: replayed as [0-9a-f-]{36}: accepted, run [0-9a-f-]{36}\n$`));
+    // ... and logs reads the store all the same, and takes a title for --trigger.
     const logs = await hooklaunch(['logs', '-c', config, '--trigger', 'Nightly CSV']);
     expect(logs.stderr).toBe('');
     expect(logs.code).toBe(0);
-    expect(logs.stdout.trim().split('\n')).toHaveLength(1);
+    expect(logs.stdout.trim().split('\n')).toHaveLength(2);
     expect(logs.stdout).toMatch(new RegExp(`^\\S+  ${CSV}  POST from 127\\.0\\.0\\.1 .* accepted  run `));
     const runs = await hooklaunch(['runs', '-c', config]);
     expect(runs.code).toBe(0);
-    expect(runs.stdout.trim().split('\n')).toHaveLength(2);
+    expect(runs.stdout.trim().split('\n')).toHaveLength(3);
 
     expect(await served.stop()).toBe(0);
     served = undefined;
