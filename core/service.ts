@@ -38,6 +38,8 @@ export interface ServiceOptions {
   readonly logger?: Logger;
   /** Override the configured port (0 = any free port; tests). */
   readonly port?: number;
+  /** Override the configured listening address (`serve --host`). */
+  readonly host?: string;
   /** Folder for execution work directories; default `.hooklaunch/executions` beside the store. */
   readonly workRoot?: string;
   readonly killGraceMs?: number;
@@ -199,7 +201,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   if (process.env.HOOKLAUNCH_PAUSE_LAUNCHES !== '1') worker.start();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? config.server.port, config.server.host, () => {
+    server.listen(options.port ?? config.server.port, options.host ?? config.server.host, () => {
       server.off('error', reject);
       resolve();
     });

@@ -1,13 +1,13 @@
 /**
- * The running service's admin API as the CLI reaches it: the base URL (`--url`, else
- * `server.public_url`) and the first admin token of the config with the role a command needs.
+ * The running service's admin API as the CLI reaches it: the base URL (`--url`, else the running
+ * instance, else `server.public_url`: service-url.ts) and the first admin token of the config with the role a command needs.
  * `replay`, `apply` and `export` share it, so they find the service and pick a token the same way.
  */
 import { InvalidArgumentError } from 'commander';
 import { adminTokensOf } from '../config/admin-tokens.js';
-import type { LoadedConfig } from '../config/load-config.js';
-import type { AdminRole } from '../config/schema.js';
+import type { AdminRole, Config } from '../config/schema.js';
 import { hasRole } from '../http/admin-auth.js';
+import { fetchService, type ServiceUrl } from './service-url.js';
 
 export interface AdminAnswer {
   readonly status: number;
@@ -19,15 +19,16 @@ export interface AdminClient {
   call(method: string, path: string, body?: unknown): Promise<AdminAnswer>;
 }
 
-export function createAdminClient(loaded: LoadedConfig, role: AdminRole, command: string, url: string | undefined): AdminClient {
-  const token = adminTokensOf(loaded.config.server).find((t) => hasRole(t, role))?.token;
+/** `server`: the config's server section, the tokens' source (replay and export need nothing else of the file). */
+export function createAdminClient(server: Config['server'], role: AdminRole, command: string, service: ServiceUrl): AdminClient {
+  const token = adminTokensOf(server).find((t) => hasRole(t, role))?.token;
   const roles = role === 'viewer' ? 'any role' : role === 'operator' ? 'the operator or admin role' : 'the admin role';
   if (!token) throw new InvalidArgumentError(`${command} goes through the admin API: set server.admin_token, or a server.admin_tokens entry with ${roles}`);
-  const base = (url ?? loaded.publicUrl).replace(/\/+$/, '');
+  const base = service.url;
   return {
     base,
     async call(method, path, body) {
-      const response = await fetch(`${base}${path}`, {
+      const response = await fetchService(service, `${base}${path}`, {
         method,
         headers: { authorization: `Bearer ${token}`, ...(body !== undefined && { 'content-type': method === 'PATCH' ? 'application/merge-patch+json' : 'application/json' }) },
         ...(body !== undefined && { body: JSON.stringify(body) }),

@@ -2,9 +2,10 @@
 /** The `hooklaunch` command: serve, check, new-id, logs, runs, send, replay, apply, export, reload, codegen, init, schema. The composition root: it hands the connector registry to the core. */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { connectors } from '../../connectors/index.js';
 import { adminTokensOf } from '../config/admin-tokens.js';
 import { createAdminClient, refusalMessage } from './admin-client.js';
@@ -12,6 +13,13 @@ import { codegenCommand } from './codegen-command.js';
 import { applyTriggers } from './apply-triggers.js';
 import { exportTriggers } from './export-triggers.js';
 import { readTriggersFile } from './read-triggers-file.js';
+import { CliError } from './cli-error.js';
+import { resolveTriggerArg, type TriggerName } from './resolve-trigger-arg.js';
+import { findRunningInstance, reachableUrl, removeRunFile, runFilePath, writeRunFile } from './run-file.js';
+import { fetchService, serviceUrl, triggerUrlBase } from './service-url.js';
+import { loadServerSection, loadServiceLocation, locationOf, type ServiceLocation } from '../config/load-service-location.js';
+import { sampleBody } from '../triggers/sample-body.js';
+import { createServiceLogger, LOG_FORMATS, LOG_LEVELS } from './service-logger.js';
 import { preflight } from '../config/preflight.js';
 import { ConfigError, formatPath } from '../config/config-error.js';
 import { checkTrigger } from '../config/check-trigger.js';
@@ -42,6 +50,26 @@ function templatesRoot(): string {
   const found = candidates.find((candidate) => existsSync(join(candidate, TEMPLATES[0]!)));
   if (!found) throw new Error(`templates not found (looked in ${candidates.join(', ')})`);
   return found;
+}
+
+/** package.json's version: beside core/ (sources) or two levels above dist/core/ (built, installed). */
+function packageVersion(): string {
+  const candidates = ['../../package.json', '../../../package.json'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+  for (const candidate of candidates) {
+    try {
+      const manifest = JSON.parse(readFileSync(candidate, 'utf8')) as { name?: unknown; version?: unknown };
+      if (manifest.name === 'hooklaunch' && typeof manifest.version === 'string') return manifest.version;
+    } catch {
+      // Not this one.
+    }
+  }
+  return 'unknown';
+}
+
+function portNumber(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65_535) throw new InvalidArgumentError('must be a port number, 0 to 65535 (0: any free port)');
+  return n;
 }
 
 function positiveInt(value: string): number {
@@ -81,27 +109,51 @@ async function senderProblems(loaded: LoadedConfig): Promise<Map<string, SenderP
   return problems;
 }
 
-export function describeTrigger(trigger: TriggerConfig, publicUrl: string): string {
+export function describeTrigger(trigger: TriggerConfig, baseUrl: string): string {
   // The page's own words, so a connector trigger is never shown as unauthenticated.
   const conditions = describeConditions(trigger).join('; ');
   const actions = trigger.actions
     .map((a) => (a.type === 'run-execution' ? `run-execution ${a.step}` : a.type === 'run-pipeline' ? `run-pipeline ${a.pipeline}` : a.type))
     .join(', ');
-  return [`${publicUrl}/api/v0/launch/${trigger.id}/`, `  title:      ${trigger.title || '(untitled)'}`, `  conditions: ${conditions}`, `  actions:    ${actions}`].join('\n');
+  return [`${baseUrl}/api/v0/launch/${trigger.id}/`, `  title:      ${trigger.title || '(untitled)'}`, `  conditions: ${conditions}`, `  actions:    ${actions}`].join('\n');
 }
 
-const program = new Command('hooklaunch').description('Self-hosted webhook triggers that launch Valohai-style work.').showHelpAfterError();
+// Commander prints its own usage errors; exitOverride lets them exit 2 like every other usage error (it exits 1).
+const program = new Command('hooklaunch').description('Self-hosted webhook triggers that launch Valohai-style work.').showHelpAfterError().exitOverride();
+program.version(packageVersion(), '-V, --version');
+program.addHelpText('after', '\nAny command takes --debug: a failure then shows its stack trace.');
 
 program
   .command('serve')
   .description('start the HTTP service, the launch worker and the local runner')
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
-  .option('-p, --port <port>', 'override server.port', (v) => Number(v))
+  .option('--host <address>', 'override server.host (0.0.0.0 or ::: every interface)')
+  .option('-p, --port <port>', 'override server.port (0: any free port)', portNumber)
   .option('--instance <name>', 'this instance\'s name when several share a PostgreSQL store (default: host:port)')
-  .action(async (options: { config: string; port?: number; instance?: string }) => {
+  .option('--log-level <level>', `the service log's level: ${LOG_LEVELS.join(', ')}`, process.env.HOOKLAUNCH_LOG_LEVEL || 'info')
+  .option('--log-format <format>', `${LOG_FORMATS.join(', ')} (auto: readable on a terminal, JSON lines otherwise)`, 'auto')
+  .action(async (options: { config: string; host?: string; port?: number; instance?: string; logLevel: string; logFormat: string }) => {
+    const logger = await createServiceLogger(options.logLevel, options.logFormat, process.stdout.isTTY === true);
     const loaded = await load(options.config);
-    const service = await startService(loaded, { ...(options.port !== undefined && { port: options.port }), ...(options.instance !== undefined && { instance: options.instance }) });
-    for (const trigger of loaded.config.triggers) process.stderr.write(`${describeTrigger(trigger, loaded.publicUrl)}\n`);
+    const host = options.host ?? loaded.config.server.host;
+    const port = options.port ?? loaded.config.server.port;
+    const service = await startService(loaded, { logger, host, port, ...(options.instance !== undefined && { instance: options.instance }) }).catch((error: unknown) => {
+      throw startFailure(error, host, port) ?? error;
+    });
+    // What the socket really got (--port 0 included), for people and, through the run file, for the other commands.
+    const address = service.server.address() as AddressInfo;
+    const url = reachableUrl(address.address, address.port);
+    const location = locationOf(loaded);
+    const base = triggerUrlBase(location, { url, source: 'serve' });
+    for (const trigger of loaded.config.triggers) process.stderr.write(`${describeTrigger(trigger, base)}\n`);
+    if (location.configuredPublicUrl !== undefined && base !== location.configuredPublicUrl.replace(/\/+$/, '')) {
+      process.stderr.write(`note: server.public_url is ${location.configuredPublicUrl}, not where this instance listens\n`);
+    }
+    const runFile = runFilePath(loaded.storeUrl, loaded.file);
+    writeRunFile(runFile, { pid: process.pid, url, listen: service.url, config: loaded.file, startedAt: new Date().toISOString() });
+    process.once('exit', () => removeRunFile(runFile));
+    // Last, once the run file is there: the line scripts (and tests) wait for.
+    process.stderr.write(`hooklaunch listening on ${service.url}${service.url === url ? '' : ` (this machine: ${url})`}, pid ${process.pid}\n`);
     let closing = false;
     const shutdown = (signal: string): void => {
       if (closing) {
@@ -140,7 +192,7 @@ program
   .description('make the running `serve` re-read hooklaunch.yaml (SIGHUP); an invalid file keeps the running triggers')
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
   .action((options: { config: string }) => {
-    const loaded = loadConfig(options.config, process.env, connectors);
+    const loaded = loadServiceLocation(options.config);
     if (!loaded.storeUrl.startsWith('sqlite:')) {
       throw new InvalidArgumentError('with a PostgreSQL store several instances may serve: send SIGHUP to each (kill -HUP <pid>)');
     }
@@ -161,17 +213,23 @@ program
   .command('check')
   .description('validate the config and valohai.yaml, and print each trigger with its URL')
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
-  .action(async (options: { config: string }) => {
+  .option('-u, --url <base>', 'where the service is (default: the running `serve`, else server.public_url)')
+  .action(async (options: { config: string; url?: string }) => {
     const loaded = await load(options.config);
     const problems = await senderProblems(loaded);
+    const location = locationOf(loaded);
+    const service = serviceUrl(location, options.url);
+    const base = triggerUrlBase(location, service);
     process.stdout.write(`${loaded.file}: ok, ${loaded.config.triggers.length} trigger(s)\n`);
+    process.stdout.write(`service: ${service.url} (${service.source})\n`);
+    if (base !== service.url) process.stdout.write(`public URL: ${base} (server.public_url, what senders are given)\n`);
     // Names and roles only: the tokens themselves are secrets.
     const tokens = adminTokensOf(loaded.config.server);
     process.stdout.write(tokens.length ? `admin tokens: ${tokens.map((t) => `${t.name} (${t.role})`).join(', ')}\n` : 'admin tokens: none (the admin API and the web page are disabled)\n');
     for (const trigger of loaded.config.triggers) {
       const problem = problems.get(trigger.id);
       const warning = problem ? `\n  warning:    ${problem.message} (last ${new Date(problem.lastAtMs).toISOString()})` : '';
-      process.stdout.write(`\n${describeTrigger(trigger, loaded.publicUrl)}${warning}\n`);
+      process.stdout.write(`\n${describeTrigger(trigger, base)}${warning}\n`);
     }
     // A warning, not a failure: the config is valid and the fix is on the sender's side.
     if (problems.size > 0) process.stderr.write(`${problems.size} trigger(s) receive deliveries that can never launch: see "warning:" above\n`);
@@ -188,25 +246,31 @@ program
   .command('logs')
   .description('show the trigger log, newest first: every request and why it was accepted or rejected')
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
-  .option('-t, --trigger <id>', 'only this trigger')
+  .option('-t, --trigger <trigger>', 'only this trigger: its id, a unique prefix of it, or its title')
   .option('-o, --outcome <outcome>', 'only accepted, rejected, ignored, duplicate or handshake')
   .option('-n, --limit <n>', 'how many entries', positiveInt, 50)
   .option('-f, --follow', 'keep printing new entries as they arrive')
   .option('--json', 'one JSON object per line')
   .action(async (options: { config: string; trigger?: string; outcome?: string; limit: number; follow?: boolean; json?: boolean }) => {
     if (options.outcome !== undefined && !OUTCOMES.includes(options.outcome)) throw new InvalidArgumentError(`--outcome must be one of ${OUTCOMES.join(', ')}`);
-    const loaded = loadConfig(options.config, process.env, connectors);
-    const store = await openStore(loaded.storeUrl);
+    // The store is all it reads: no trigger secret has to be set.
+    const location = loadServiceLocation(options.config);
+    const store = await openExistingStore(location);
+    if (!store) return;
     const print = (line: TriggerLogLine): void => void process.stdout.write(`${options.json ? JSON.stringify(line) : formatTriggerLogLine(line)}\n`);
-    const query = { triggerId: options.trigger, outcome: options.outcome as LogOutcome | undefined };
     try {
+      // A trigger no longer configured still has its log: an id that matches nothing is taken as given.
+      const named = options.trigger === undefined ? undefined : resolveTriggerArg(options.trigger, await triggerNames(location, store));
+      const query = { triggerId: named?.found ? named.id : options.trigger, outcome: options.outcome as LogOutcome | undefined };
       const lines = await readTriggerLog(store, undefined, { ...query, limit: options.limit });
       const shown = options.follow ? [...lines].reverse() : lines;
       shown.forEach(print);
       if (lines.length === 0 && !options.json && !options.follow) process.stderr.write('no requests logged yet\n');
       if (!options.follow) return;
       let after = lines[0]?.seq ?? 0;
-      process.stderr.write('following the trigger log (Ctrl-C to stop)\n');
+      const running = findRunningInstance(runFilePath(location.storeUrl, location.file));
+      const serving = running ? `served by pid ${running.pid} at ${running.url}` : 'no hooklaunch is serving it now: start `hooklaunch serve`';
+      process.stderr.write(`following the trigger log of ${location.storeUrl} (${serving}; Ctrl-C to stop)\n`);
       let stop = false;
       process.once('SIGINT', () => {
         stop = true;
@@ -232,8 +296,9 @@ program
   .option('-f, --follow', "with a run id: print its executions' output as it comes, until the run ends")
   .action(async (runId: string | undefined, options: { config: string; follow?: boolean }) => {
     if (options.follow && runId === undefined) throw new InvalidArgumentError('--follow needs a run id: hooklaunch runs <run-id> --follow');
-    const loaded = loadConfig(options.config, process.env, connectors);
-    const store = await openStore(loaded.storeUrl);
+    const loaded = loadServiceLocation(options.config);
+    const store = await openExistingStore(loaded);
+    if (!store) return;
     try {
       if (runId === undefined) {
         const accepted = await readTriggerLog(store, undefined, { outcome: 'accepted', limit: 50 });
@@ -266,6 +331,42 @@ program
   });
 
 const FOLLOW_POLL_MS = 250;
+
+/** What stops `serve` on a busy machine, as what to do; undefined for anything else (a bug). */
+function startFailure(error: unknown, host: string, port: number): CliError | undefined {
+  // The SQLite store's serve lock (core/store/sqlite/serve-lock.ts) names the other pid and the lock file already.
+  if (error instanceof Error && /^another hooklaunch \(pid \d+\) is serving this store/.test(error.message)) return new CliError(error.message, 1, { cause: error });
+  const code = (error as NodeJS.ErrnoException).code;
+  const where = `${host}:${port}`;
+  if (code === 'EADDRINUSE') {
+    return new CliError(`cannot listen on ${where}: port ${port} is in use (another hooklaunch, or another program); pick another with \`hooklaunch serve --port N\` or server.port (0: any free port), or stop what holds it`, 1, { cause: error });
+  }
+  if (code === 'EACCES') return new CliError(`cannot listen on ${where}: not allowed (ports below 1024 need privileges); pick another with --port or server.port`, 1, { cause: error });
+  if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') return new CliError(`cannot listen on ${where}: ${host} is not an address of this machine; pick one with --host or server.host (0.0.0.0: every interface)`, 1, { cause: error });
+  return undefined;
+}
+
+/**
+ * The store, for commands that only read it; undefined (after saying so) when a SQLite store was
+ * never created: reading must not create an empty database where `serve` has not run yet.
+ */
+async function openExistingStore(location: ServiceLocation): Promise<Store | undefined> {
+  if (location.storeUrl.startsWith('sqlite:') && !existsSync(location.storeUrl.slice('sqlite:'.length))) {
+    process.stderr.write(`nothing logged yet: no store at ${location.storeUrl.slice('sqlite:'.length)} (\`hooklaunch serve -c ${location.file}\` creates it)\n`);
+    return undefined;
+  }
+  return openStore(location.storeUrl);
+}
+
+/** The triggers a name on the command line may mean: the file's and those managed through the admin API. */
+async function triggerNames(location: ServiceLocation, store: Store | undefined): Promise<TriggerName[]> {
+  const stored = store ? await store.listTriggerDefs() : [];
+  const titleOf = (config: unknown): string | undefined => {
+    const title = (config as { title?: unknown } | null)?.title;
+    return typeof title === 'string' ? title : undefined;
+  };
+  return [...location.triggers, ...stored.map((def) => ({ id: def.id, title: titleOf(def.config) }))];
+}
 
 /**
  * Prints a run's executions' output as it is stored (read by sequence, so each chunk once) until
@@ -325,13 +426,17 @@ async function followRun(store: Store, first: RunRecord): Promise<void> {
  * A trigger of the file, or one managed through the admin API (its `${env:…}` secrets resolved from
  * this environment, its sealed ones opened with this instance's key, which must be the service's).
  */
-async function findTrigger(loaded: LoadedConfig, triggerId: string): Promise<{ trigger: TriggerConfig; binding?: ConnectorBinding | undefined } | undefined> {
-  const inFile = loaded.config.triggers.find((t) => t.id === triggerId);
-  if (inFile) return { trigger: inFile, binding: loaded.connectors.get(triggerId) };
-  if (loaded.storeUrl.startsWith('sqlite:') && !existsSync(loaded.storeUrl.slice('sqlite:'.length))) return undefined;
-  const store = await openStore(loaded.storeUrl);
+async function findTrigger(loaded: LoadedConfig, name: string): Promise<{ trigger: TriggerConfig; binding?: ConnectorBinding | undefined } | undefined> {
+  const location = locationOf(loaded);
+  const hasStore = !(loaded.storeUrl.startsWith('sqlite:') && !existsSync(loaded.storeUrl.slice('sqlite:'.length)));
+  const store = hasStore ? await openStore(loaded.storeUrl) : undefined;
   try {
-    const def = (await store.listTriggerDefs()).find((d) => d.id === triggerId);
+    const named = resolveTriggerArg(name, await triggerNames(location, store));
+    if (!named.found) return undefined;
+    const triggerId = named.id;
+    const inFile = loaded.config.triggers.find((t) => t.id === triggerId);
+    if (inFile) return { trigger: inFile, binding: loaded.connectors.get(triggerId) };
+    const def = (await store!.listTriggerDefs()).find((d) => d.id === triggerId);
     if (!def) return undefined;
     let config = def.config;
     // Only a trigger with sealed secrets needs the key (with PostgreSQL, HOOKLAUNCH_SECRET_KEY set here too).
@@ -344,29 +449,32 @@ async function findTrigger(loaded: LoadedConfig, triggerId: string): Promise<{ t
     if (!checked.ok) throw new InvalidArgumentError(`trigger ${triggerId} (revision ${def.revision}) does not compile here: ${checked.issues.map((i) => `${formatPath(i.path)}: ${i.message}`).join('; ')}`);
     return { trigger: checked.trigger, binding: checked.binding };
   } finally {
-    await store.close();
+    await store?.close();
   }
 }
 
 program
   .command('send')
   .description("send a request signed the way a trigger expects it (its connector's or its conditions' scheme) and print the answer")
-  .argument('<trigger-id>')
+  .argument('<trigger>', 'its id, a unique prefix of the id, or its title')
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
-  .option('-d, --data <text>', 'the body (default: the connector\'s sample, or {})')
+  .option('-d, --data <text>', "the body (default: the connector's sample, or a body built to pass the trigger's payload filters)")
   .option('-b, --body <file>', 'read the body from a file')
   .option('-t, --content-type <type>', 'content type of the body (default: the sample\'s, or application/json)')
-  .option('-u, --url <base>', 'where the service is (default: server.public_url)')
+  .option('-u, --url <base>', 'where the service is (default: the running `serve`, else server.public_url)')
   .option('-H, --header <name:value>', 'an extra header (repeatable)', (value: string, all: string[]) => [...all, value], [] as string[])
   .option('--print-curl', 'print the equivalent curl command instead of sending')
-  .action(async (triggerId: string, options: { config: string; data?: string; body?: string; contentType?: string; url?: string; header: string[]; printCurl?: boolean }) => {
+  .action(async (name: string, options: { config: string; data?: string; body?: string; contentType?: string; url?: string; header: string[]; printCurl?: boolean }) => {
     const loaded = loadConfig(options.config, process.env, connectors);
-    const found = await findTrigger(loaded, triggerId);
-    if (!found) throw new InvalidArgumentError(`no trigger ${triggerId} in ${loaded.file} or in the store`);
+    const found = await findTrigger(loaded, name);
+    if (!found) throw new InvalidArgumentError(`no trigger "${name}" in ${loaded.file} or in the store (hooklaunch check lists them)`);
     const { trigger, binding } = found;
-    const sample = binding?.connector.sample?.(binding.params);
-    const body = options.body !== undefined ? await readFile(options.body) : Buffer.from(options.data ?? sample?.body ?? '{}');
-    const contentType = options.contentType ?? (options.data === undefined && options.body === undefined ? sample?.contentType : undefined) ?? 'application/json';
+    const triggerId = trigger.id;
+    const given = options.body !== undefined || options.data !== undefined;
+    const sample = given ? undefined : sampleBody(trigger, binding, loaded.project);
+    if (sample) process.stderr.write(`body: ${sample.describe}\n`);
+    const body = options.body !== undefined ? await readFile(options.body) : Buffer.from(options.data ?? sample!.body);
+    const contentType = options.contentType ?? sample?.contentType ?? 'application/json';
     const signed = await signTriggerRequest(trigger, binding, body, contentType, Date.now());
     if (!signed.ok) throw new InvalidArgumentError(signed.rejection.message);
     const headers: Record<string, string> = { ...signed.value.headers };
@@ -375,7 +483,8 @@ program
       if (colon <= 0) throw new InvalidArgumentError(`--header ${header}: write it as Name: value`);
       headers[header.slice(0, colon).trim().toLowerCase()] = header.slice(colon + 1).trim();
     }
-    const url = new URL(`${(options.url ?? loaded.publicUrl).replace(/\/+$/, '')}/api/v0/launch/${triggerId}/`);
+    const service = serviceUrl(locationOf(loaded), options.url);
+    const url = new URL(`${service.url}/api/v0/launch/${triggerId}/`);
     for (const [key, value] of Object.entries(signed.value.query)) url.searchParams.set(key, value);
     if (options.printCurl) {
       const quote = (text: string): string => `'${text.replaceAll("'", `'"'"'`)}'`;
@@ -383,7 +492,8 @@ program
       process.stdout.write(`${parts.join(' ')}\n`);
       return;
     }
-    const response = await fetch(url, { method: 'POST', headers, body });
+    process.stderr.write(`to: ${service.url} (${service.source})\n`);
+    const response = await fetchService(service, url, { method: 'POST', headers, body });
     process.stdout.write(`${response.status} ${response.statusText}  request ${response.headers.get('x-request-id') ?? '?'}\n${await response.text()}\n`);
     if (!response.ok) process.exitCode = 1;
   });
@@ -393,10 +503,11 @@ program
   .description('evaluate logged requests again against the running service\'s current config, launching those that pass')
   .argument('<request-id...>', 'ids from `hooklaunch logs --json` or the web page')
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
-  .option('-u, --url <base>', 'where the service is (default: server.public_url)')
+  .option('-u, --url <base>', 'where the service is (default: the running `serve`, else server.public_url)')
   .action(async (requestIds: string[], options: { config: string; url?: string }) => {
-    const loaded = loadConfig(options.config, process.env, connectors);
-    const client = createAdminClient(loaded, 'operator', 'replay', options.url);
+    // The admin token is all it needs of the file: the service evaluates the requests with its own secrets.
+    const loaded = loadServerSection(options.config);
+    const client = createAdminClient(loaded.server, 'operator', 'replay', serviceUrl(loaded, options.url));
     let failed = 0;
     for (const [index, requestId] of requestIds.entries()) {
       if (requestIds.length > 1) process.stderr.write(`[${index + 1}/${requestIds.length}] `);
@@ -417,7 +528,7 @@ program
   .description('make the running service\'s API-managed triggers what a file says: create or update each by id (GitOps)')
   .requiredOption('-f, --file <file>', 'a YAML file with a `triggers:` list (hooklaunch.yaml\'s shape) or a bare list')
   .option('-c, --config <file>', 'config file (for the admin token, valohai.yaml and the connectors)', DEFAULT_CONFIG)
-  .option('-u, --url <base>', 'where the service is (default: server.public_url)')
+  .option('-u, --url <base>', 'where the service is (default: the running `serve`, else server.public_url)')
   .option('--prune', 'also delete the API-managed triggers the file does not name')
   .option('--dry-run', 'print what would change (create, update with the changed paths, unchanged, delete) and change nothing')
   .action(async (options: { file: string; config: string; url?: string; prune?: boolean; dryRun?: boolean }) => {
@@ -425,7 +536,7 @@ program
     // Checked against this environment only; sent as written, so `${env:…}` secrets never travel in clear.
     const file = readTriggersFile(options.file, { registry: loaded.registry, maxInflightBytesPerTrigger: loaded.config.server.limits.max_inflight_bytes_per_trigger, project: loaded.project, env: process.env });
     for (const { id, names } of file.unchecked) process.stderr.write(`note: ${id} is checked by the service only: ${names.join(', ')} not set here\n`);
-    const client = createAdminClient(loaded, options.dryRun ? 'viewer' : 'admin', 'apply', options.url);
+    const client = createAdminClient(loaded.config.server, options.dryRun ? 'viewer' : 'admin', 'apply', serviceUrl(locationOf(loaded), options.url));
     const outcome = await applyTriggers(client, file.triggers, { prune: options.prune === true, dryRun: options.dryRun === true }, (line) => void process.stdout.write(`${line}\n`));
     if (outcome.skipped > 0) process.stderr.write(`${outcome.skipped} file-managed trigger(s) skipped: change them in their file and reload\n`);
     if (outcome.failed > 0 || outcome.skipped > 0) process.exitCode = 1;
@@ -435,11 +546,11 @@ program
   .command('export')
   .description('print the running service\'s API-managed triggers as YAML that `apply -f` takes back (stored secrets show as [sealed])')
   .option('-c, --config <file>', 'config file (for the admin token)', DEFAULT_CONFIG)
-  .option('-u, --url <base>', 'where the service is (default: server.public_url)')
+  .option('-u, --url <base>', 'where the service is (default: the running `serve`, else server.public_url)')
   .option('--all', 'include the file-managed triggers too, marked as such')
   .action(async (options: { config: string; url?: string; all?: boolean }) => {
-    const loaded = loadConfig(options.config, process.env, connectors);
-    process.stdout.write(await exportTriggers(createAdminClient(loaded, 'viewer', 'export', options.url), { all: options.all === true }));
+    const loaded = loadServerSection(options.config);
+    process.stdout.write(await exportTriggers(createAdminClient(loaded.server, 'viewer', 'export', serviceUrl(loaded, options.url)), { all: options.all === true }));
   });
 
 program.addCommand(codegenCommand(connectors, DEFAULT_CONFIG));
@@ -476,19 +587,33 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
-program.parseAsync(process.argv).catch((error: unknown) => {
-  if (error instanceof InvalidArgumentError) {
-    process.stderr.write(`hooklaunch: ${error.message}\n`);
-    process.exit(2);
+// Taken out before commander parses, so it works before or after any command's own options.
+const debug = process.argv.includes('--debug');
+const argv = process.argv.filter((arg) => arg !== '--debug');
+
+/**
+ * Every failure ends as one line saying what to do, and exit 2 for a usage or configuration
+ * mistake, 1 for the rest. A stack trace is for whoever debugs hooklaunch itself: `--debug`.
+ */
+function fail(error: unknown): never {
+  const stack = (): string => {
+    const cause = (error as { cause?: unknown }).cause;
+    return `${error instanceof Error ? error.stack : String(error)}${cause instanceof Error ? `\ncaused by: ${cause.stack}` : ''}\n`;
+  };
+  if (error instanceof CommanderError && !(error instanceof InvalidArgumentError)) {
+    // Commander has printed the message (and the help) already; help and --version end here too.
+    process.exit(error.exitCode === 0 ? 0 : 2);
   }
-  if (error instanceof SecretKeyError) {
-    process.stderr.write(`hooklaunch: cannot start: ${error.message}\n`);
-    process.exit(2);
-  }
-  if (error instanceof ConfigError) {
-    process.stderr.write(`invalid configuration:\n${error.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-  process.exit(1);
-});
+  let line: string;
+  let code: number;
+  if (error instanceof CliError) [line, code] = [`hooklaunch: ${error.message}`, error.exitCode];
+  else if (error instanceof InvalidArgumentError) [line, code] = [`hooklaunch: ${error.message}`, 2];
+  else if (error instanceof SecretKeyError) [line, code] = [`hooklaunch: cannot start: ${error.message}`, 2];
+  // One issue per line, each with its file:line: the one case that takes several lines.
+  else if (error instanceof ConfigError) [line, code] = [`invalid configuration:\n${error.message}`, 2];
+  else [line, code] = [`hooklaunch: ${error instanceof Error ? error.message : String(error)}${debug ? '' : ' (--debug shows the stack trace)'}`, 1];
+  process.stderr.write(`${line}\n${debug ? stack() : ''}`);
+  process.exit(code);
+}
+
+program.parseAsync(argv).catch(fail);

@@ -136,7 +136,7 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv =
   }));
   if (actionIssues.length > 0) throw new ConfigError(file, actionIssues);
 
-  const publicUrl = (config.server.public_url ?? `http://${config.server.host}:${config.server.port}`).replace(/\/+$/, '');
+  const publicUrl = publicUrlOf(config.server);
   const fileTriggers = config.triggers.map((trigger, index) => ({
     id: trigger.id,
     written: (written.triggers as unknown[])[index],
@@ -166,7 +166,12 @@ function toIssue(doc: Document, lines: LineCounter, issue: { path: PropertyKey[]
   return { path: formatPath(issue.path), line: lineOf(doc, lines, issue.path), message: issue.message };
 }
 
-function absolutiseStoreUrl(url: string, baseDir: string): string {
+/** `server.public_url`, or the http URL of the configured host and port. */
+export function publicUrlOf(server: { readonly host: string; readonly port: number; readonly public_url?: string | undefined }): string {
+  return (server.public_url ?? `http://${server.host}:${server.port}`).replace(/\/+$/, '');
+}
+
+export function absolutiseStoreUrl(url: string, baseDir: string): string {
   if (!url.startsWith('sqlite:')) return url;
   const path = url.slice('sqlite:'.length);
   if (path === ':memory:' || isAbsolute(path)) return url;
