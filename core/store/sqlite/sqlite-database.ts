@@ -215,7 +215,7 @@ export interface CheckpointResult {
 }
 
 /** The WAL is truncated back to this size when SQLite restarts it, so a burst does not keep its disk. */
-export const WAL_SIZE_LIMIT_BYTES = 8 * 1024 * 1024;
+export const WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024;
 
 /**
  * The writer runs the migrations and every write, with no automatic checkpoint: one that crossed

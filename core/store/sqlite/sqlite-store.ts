@@ -29,19 +29,19 @@
  *   durable in the database file.
  *
  * The WAL stays bounded: the worker checkpoints it passively (never blocking the writer) every
- * CHECKPOINT_INTERVAL_MS, and once it holds about 4 MiB of frames, commits wait (queued, the event
+ * CHECKPOINT_INTERVAL_MS, and once it holds about 16 MiB of frames, commits wait (queued, the event
  * loop free) for a RESTART checkpoint of what is left, after which the writer starts the WAL
- * over, truncating the file to WAL_SIZE_LIMIT_BYTES (8 MiB). Should that fall behind (the worker
+ * over, truncating the file to WAL_SIZE_LIMIT_BYTES (16 MiB). Should that fall behind (the worker
  * stuck) and the file reach WAL_MAX_BYTES (64 MiB), commits wait for a TRUNCATE checkpoint that
  * empties it: the WAL is at most 64 MiB plus the commits of the 50 ms between two looks at its
- * size, and about 8 MiB in steady state.
+ * size, and about 16 MiB in steady state.
  */
 import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Store } from '../store.js';
-import { createPipelinedGroupCommit } from './pipelined-group-commit.js';
+import { createFsyncGroupCommit } from './fsync-group-commit.js';
 import { openSqliteDatabase, type Batched, type CheckpointResult, type SqliteDatabase } from './sqlite-database.js';
 import { RESTART_WANTED, type WorkerCall, type WorkerMethod, type WorkerReply } from './worker-protocol.js';
 import { openWalSync } from './wal-sync.js';
@@ -189,7 +189,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     (...args: Parameters<SqliteDatabase[M]>): Promise<ReturnType<SqliteDatabase[M]>> =>
       background ? background.call(method, ...args) : Promise.resolve((db[method] as (...a: typeof args) => ReturnType<SqliteDatabase[M]>)(...args));
 
-  const group = createPipelinedGroupCommit<Batched, ReturnType<SqliteDatabase['commitBatch']>[number]>({
+  const group = createFsyncGroupCommit<Batched, ReturnType<SqliteDatabase['commitBatch']>[number]>({
     commit: (items) => db.commitBatch(items),
     durable,
     writable,

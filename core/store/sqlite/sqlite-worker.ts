@@ -9,8 +9,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openSqliteDatabase, type CheckpointResult, type SqliteDatabase } from './sqlite-database.js';
 import { RESTART_WANTED, type WorkerCall, type WorkerReply } from './worker-protocol.js';
 
-/** About 4 MiB of 4 KiB pages: the WAL is started over about this often. */
-const RESTART_FRAMES = 1024;
+/**
+ * About 16 MiB of 4 KiB pages: the WAL is started over about this often. Each start-over pauses
+ * commits for a short checkpoint and costs the writer one sync of the new WAL header, so not too
+ * often; the larger the WAL, the longer the reads' look-ups in its index.
+ */
+const RESTART_FRAMES = 4096;
 
 const port = parentPort!;
 const { path, checkpointIntervalMs } = workerData as { path: string; checkpointIntervalMs: number };

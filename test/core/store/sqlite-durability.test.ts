@@ -83,11 +83,10 @@ describe('SQLite store durability', () => {
     await turns();
     expect(settled).toEqual([]);
 
-    // Committed while the first flush runs: that flush may not have covered it, so it waits for the next one.
+    // Submitted while the first flush runs: that flush cannot cover it, so it waits for the next one.
     const second = acceptRequest();
     const secondDone = store.accept(second).then(() => settled.push('second'));
     await turns();
-    expect(visibleRequests()).toContain(second.request.requestId);
     expect(fsync.calls).toHaveLength(1);
     fsync.calls[0]!.release();
     await firstDone;
@@ -155,11 +154,22 @@ describe('SQLite store durability', () => {
   });
 
   it('checkpoints in the background (passive rounds, then a short RESTART with commits held back) so the WAL stays near its size limit', async () => {
-    store = await openSqliteStore(path, { checkpointIntervalMs: 1 });
+    const open = await openSqliteStore(path, { checkpointIntervalMs: 1 });
+    store = open;
     let largest = 0;
-    await acceptRounds(store, 60, 50, 8192, () => (largest = Math.max(largest, walBytes())));
-    expect(dbBytes()).toBeGreaterThan(16 * 1024 * 1024);
-    // 24 MB went through a WAL SQLite truncates to 8 MiB whenever it starts it over.
-    expect(largest).toBeLessThan(12 * 1024 * 1024);
+    // 50 senders that each send again as soon as they are answered: commits follow each other
+    // with no pause for a passive checkpoint to finish in, as under a load generator.
+    let left = 6000;
+    const sender = async (): Promise<void> => {
+      while (left-- > 0) {
+        await open.accept(acceptRequest(8192));
+        largest = Math.max(largest, walBytes());
+      }
+    };
+    await Promise.all(Array.from({ length: 50 }, sender));
+    expect(dbBytes()).toBeGreaterThan(40 * 1024 * 1024);
+    // 50 MB went through a WAL started over at about 16 MiB (with room for a worker the machine's
+    // load keeps waiting: the bound is the point, not the exact size).
+    expect(largest).toBeLessThan(32 * 1024 * 1024);
   });
 });
