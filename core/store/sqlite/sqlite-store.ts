@@ -183,9 +183,13 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     <A extends unknown[], R>(method: (...args: A) => R) =>
     async (...args: A): Promise<R> =>
       method(...args);
-  /** Reads whose cost grows with the table run on the worker's connection. */
+  /**
+   * Reads whose cost grows with a table (a page of the log, counts over the day's requests or the
+   * pending jobs) run on the worker's connection: tens of milliseconds on a large store that the
+   * event loop does not wait through. They see every commit made before they were asked.
+   */
   const scan =
-    <M extends 'listLog' | 'triggerStats' | 'unauthenticatedLogBytes'>(method: M) =>
+    <M extends 'listLog' | 'triggerStats' | 'unauthenticatedLogBytes' | 'queueStats' | 'nextJobDueMs'>(method: M) =>
     (...args: Parameters<SqliteDatabase[M]>): Promise<ReturnType<SqliteDatabase[M]>> =>
       background ? background.call(method, ...args) : Promise.resolve((db[method] as (...a: typeof args) => ReturnType<SqliteDatabase[M]>)(...args));
 
@@ -211,8 +215,8 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     endFollow: writer(db.endFollow),
     completeJob: writer(db.completeJob),
     failJob: writer(db.failJob),
-    nextJobDueMs: reader(db.nextJobDueMs),
-    queueStats: reader(db.queueStats),
+    nextJobDueMs: scan('nextJobDueMs'),
+    queueStats: scan('queueStats'),
     createExecution: writer(db.createExecution),
     executionsOfPipeline: reader(db.executionsOfPipeline),
     createPipeline: writer(db.createPipeline),

@@ -1,7 +1,8 @@
 /**
  * The SQLite store's background thread, on its own reader connection: checkpoints (copying the
  * WAL into the database file and fsyncing both: milliseconds that would otherwise stall the event
- * loop) and the reads that can scan a large table (the trigger log pages, the per-trigger stats).
+ * loop) and the reads that can scan a large table (the trigger log pages, the per-trigger stats,
+ * the queue's depth and next due job).
  * Requests and accepts never come here: the event loop's writer connection commits them, so
  * nothing is cloned per request. WAL lets this connection read and checkpoint beside the writer.
  */

@@ -172,4 +172,17 @@ describe('SQLite store durability', () => {
     // load keeps waiting: the bound is the point, not the exact size).
     expect(largest).toBeLessThan(32 * 1024 * 1024);
   });
+
+  it('purges a large store in short transactions, each made durable before the next', async () => {
+    let flushes = 0;
+    store = await openSqliteStore(path, { fdatasync: async () => void flushes++ });
+    const open = store;
+    await Promise.all(Array.from({ length: 1200 }, () => open.accept({ ...acceptRequest(), actions: [] })));
+    const before = flushes;
+    const purged = await open.purge(2_000_000);
+    expect(purged).toMatchObject({ runs: 1200, requests: 1200 });
+    // 1200 runs, then 1200 requests, 256 at a time: nine transactions, the event loop free between them.
+    expect(flushes - before).toBeGreaterThanOrEqual(9);
+    expect(await open.listLog({ limit: 10 })).toEqual([]);
+  });
 });
