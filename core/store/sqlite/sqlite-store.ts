@@ -64,6 +64,8 @@ const PURGE_CHUNK = 256;
 
 interface Background {
   call<T>(method: WorkerMethod, ...args: readonly unknown[]): Promise<T>;
+  /** The worker is gone (it crashed): its work falls back to the event loop's connection. */
+  readonly failed: boolean;
   close(): Promise<void>;
 }
 
@@ -114,6 +116,9 @@ async function startBackground(path: string, checkpointIntervalMs: number, onRes
   };
   return {
     call,
+    get failed() {
+      return failure !== undefined;
+    },
     close: async () => {
       if (!failure) await call('close');
       await worker.terminate();
@@ -143,6 +148,8 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   let background: Background | undefined;
   const checkpointExclusive = (mode: 'RESTART' | 'TRUNCATE'): void => {
     if (exclusive || !background) return;
+    // Degraded, but the WAL stays bounded: the event loop pays for the checkpoint.
+    if (background.failed) return void db.checkpoint(mode);
     exclusive = background
       .call<CheckpointResult>('checkpoint', mode)
       .then(
@@ -168,7 +175,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
 
   const durable = wal ? () => wal.durable() : () => Promise.resolve();
   const writable = (): Promise<void> | undefined => exclusive;
-  /** Commits now (or after a exclusive checkpoint), resolves once the commit is on disk. */
+  /** Commits now (or after an exclusive checkpoint), resolves once the commit is on disk. */
   const write = async <T>(commit: () => T): Promise<T> => {
     while (exclusive) await exclusive;
     const result = commit();
@@ -191,7 +198,9 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   const scan =
     <M extends 'listLog' | 'triggerStats' | 'unauthenticatedLogBytes' | 'queueStats' | 'nextJobDueMs'>(method: M) =>
     (...args: Parameters<SqliteDatabase[M]>): Promise<ReturnType<SqliteDatabase[M]>> =>
-      background ? background.call(method, ...args) : Promise.resolve((db[method] as (...a: typeof args) => ReturnType<SqliteDatabase[M]>)(...args));
+      background && !background.failed
+        ? background.call(method, ...args)
+        : (async () => (db[method] as (...a: typeof args) => ReturnType<SqliteDatabase[M]>)(...args))();
 
   const group = createFsyncGroupCommit<Batched, ReturnType<SqliteDatabase['commitBatch']>[number]>({
     commit: (items) => db.commitBatch(items),
@@ -249,12 +258,16 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
       }
     },
     close: async () => {
-      await group.drain();
-      while (exclusive) await exclusive;
-      await durable();
-      await background?.close();
-      await wal?.close();
-      db.close();
+      try {
+        await group.drain();
+        while (exclusive) await exclusive;
+        await durable();
+      } finally {
+        await background?.close().catch(() => undefined);
+        await wal?.close();
+        // The last connection to close checkpoints the WAL into the database file (synced) and deletes it.
+        db.close();
+      }
     },
   };
 }
