@@ -146,8 +146,12 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   // writer's busy handler never sleeps on the event loop.
   let exclusive: Promise<void> | undefined;
   let background: Background | undefined;
+  // Only the serving process (the one that took the store over) checkpoints: a CLI command that
+  // opens the store beside it would otherwise hold the write lock for a RESTART while the server's
+  // writer waits for it on its event loop.
+  let serving = false;
   const checkpointExclusive = (mode: 'RESTART' | 'TRUNCATE'): void => {
-    if (exclusive || !background) return;
+    if (exclusive || !background || !serving) return;
     // Degraded, but the WAL stays bounded: the event loop pays for the checkpoint.
     if (background.failed) return void db.checkpoint(mode);
     exclusive = background
@@ -209,7 +213,11 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
   });
 
   return {
-    takeOver: writer(db.takeOver),
+    takeOver: async () => {
+      await write(() => db.takeOver());
+      serving = true;
+      await background?.call('startCheckpoints');
+    },
     accept: async (input) => (await group.submit({ kind: 'accept', input }))!,
     recordUnlaunched: async (entry) => {
       await group.submit({ kind: 'unlaunched', entry });

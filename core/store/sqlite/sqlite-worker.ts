@@ -50,16 +50,23 @@ const checkpointRound = (): void => {
   }
   timer = setTimeout(checkpointRound, checkpointIntervalMs);
 };
-let timer = setTimeout(checkpointRound, checkpointIntervalMs);
+/** Only the serving process checkpoints (see sqlite-store.ts): rounds start when it says so. */
+let timer: NodeJS.Timeout | undefined;
 
 port.on('message', (call: WorkerCall) => {
+  if (call.method === 'startCheckpoints') {
+    timer ??= setTimeout(checkpointRound, checkpointIntervalMs);
+    return port.postMessage({ id: call.id, ok: true, value: undefined } satisfies WorkerReply);
+  }
   if (call.method === 'close') clearTimeout(timer);
   if (call.method === 'checkpoint') {
     // The writer starts the WAL over on its next commit; a passive round just then could hold a
     // read mark it needs and leave the WAL growing, so the next round waits a whole interval.
     restartAsked = false;
-    clearTimeout(timer);
-    timer = setTimeout(checkpointRound, checkpointIntervalMs);
+    if (timer) {
+      clearTimeout(timer);
+      timer = setTimeout(checkpointRound, checkpointIntervalMs);
+    }
   }
   let reply: WorkerReply;
   try {

@@ -3,7 +3,7 @@
 export const RESTART_WANTED = -1;
 
 /** What runs there: checkpoints and the reads whose cost grows with the table. */
-export type WorkerMethod = 'checkpoint' | 'listLog' | 'triggerStats' | 'unauthenticatedLogBytes' | 'queueStats' | 'nextJobDueMs' | 'close';
+export type WorkerMethod = 'startCheckpoints' | 'checkpoint' | 'listLog' | 'triggerStats' | 'unauthenticatedLogBytes' | 'queueStats' | 'nextJobDueMs' | 'close';
 
 export interface WorkerCall {
   readonly id: number;

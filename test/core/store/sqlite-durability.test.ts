@@ -136,14 +136,23 @@ describe('SQLite store durability', () => {
   it('never checkpoints on the writer connection: without the worker the WAL grows past SQLite automatic threshold', async () => {
     // SQLite's default autocheckpoint copies the WAL back at 1000 pages (4 MB) and then reuses the file.
     store = await openSqliteStore(path, { checkpointIntervalMs: 3_600_000 });
+    await store.takeOver();
     await acceptRounds(store, 30, 50, 8192);
     expect(walBytes()).toBeGreaterThan(10 * 1024 * 1024);
     expect(dbBytes()).toBeLessThan(1024 * 1024);
   });
 
+  it('leaves checkpoints to the serving process: a store opened beside it (a CLI command) never runs one', async () => {
+    store = await openSqliteStore(path, { checkpointIntervalMs: 1, walMaxBytes: 1024 * 1024, walCheckEveryMs: 0 });
+    await acceptRounds(store, 30, 50, 8192);
+    expect(dbBytes()).toBeLessThan(1024 * 1024);
+    expect(walBytes()).toBeGreaterThan(10 * 1024 * 1024);
+  });
+
   it('keeps the WAL under its bound by checkpointing from the worker while accepts go on', async () => {
     const bound = 2 * 1024 * 1024;
     store = await openSqliteStore(path, { checkpointIntervalMs: 3_600_000, walMaxBytes: bound, walCheckEveryMs: 0 });
+    await store.takeOver();
     let largest = 0;
     // 12 MB of payloads, in rounds of 400 KB.
     await acceptRounds(store, 30, 50, 8192, () => (largest = Math.max(largest, walBytes())));
@@ -156,6 +165,7 @@ describe('SQLite store durability', () => {
   it('checkpoints in the background (passive rounds, then a short RESTART with commits held back) so the WAL stays near its size limit', async () => {
     const open = await openSqliteStore(path, { checkpointIntervalMs: 1 });
     store = open;
+    await open.takeOver();
     let largest = 0;
     // 50 senders that each send again as soon as they are answered: commits follow each other
     // with no pause for a passive checkpoint to finish in, as under a load generator.
