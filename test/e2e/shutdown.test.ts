@@ -4,7 +4,7 @@
  * execution a SIGKILL cut off runs again (once) after the restart.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -13,12 +13,14 @@ import { serveProcess as serve, type ServeProcess } from '../helpers/serve-proce
 
 const TRIGGER = '0190fe82-c984-7f66-8302-0000000000c1';
 const GRACE_SECONDS = 1;
-// Each execution waits for the test's go-ahead (a file), then records its id: one line per run.
+// Each execution notes that its command runs, waits for the test's go-ahead (a file), then records
+// its id: one line per run.
 const VALOHAI = `
 - step:
     name: wait-then-record
     image: busybox
     command:
+      - touch "$VH_REPOSITORY_DIR/running"
       - while [ ! -e "$VH_REPOSITORY_DIR/go" ]; do sleep 0.05; done
       - echo "$VH_EXECUTION_ID" >> "$VH_REPOSITORY_DIR/done.txt"
 `;
@@ -101,6 +103,8 @@ describe('shutdown', () => {
     const db = new Database(join(project!.dir, 'state.db'), { readonly: true });
     try {
       await expect.poll(() => statuses(db), { timeout: 15_000, interval: 50 }).toEqual(['started']);
+      // 'started' is stored (and made durable) before the command is spawned: kill once it runs.
+      await expect.poll(() => existsSync(join(project!.dir, 'running')), { timeout: 15_000, interval: 50 }).toBe(true);
       first.child.kill('SIGKILL');
       await first.exited;
       await start(config);

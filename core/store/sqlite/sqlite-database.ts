@@ -1,7 +1,8 @@
 /**
  * The SQLite database behind the embedded default store: one file in WAL mode with
- * synchronous=FULL, so an acknowledged request survives a crash or power cut. Synchronous
- * (better-sqlite3); it runs inside the store's worker thread, never on the event loop.
+ * synchronous=NORMAL, synchronous (better-sqlite3). The writer connection lives on the event loop
+ * and never checkpoints (sqlite-store.ts makes its commits durable with an fdatasync of the WAL,
+ * and sqlite-worker.ts checkpoints and runs the long reads on a reader connection).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
@@ -190,19 +191,50 @@ export type Batched = { kind: 'accept'; input: AcceptRequest } | { kind: 'unlaun
 
 /** Every store operation, synchronous; `commitBatch` is the group commit's transaction. */
 export type SqliteDatabase = {
-  [K in Exclude<keyof Store, 'accept' | 'recordUnlaunched' | 'close'>]: (...args: Parameters<Store[K]>) => Awaited<ReturnType<Store[K]>>;
+  [K in Exclude<keyof Store, 'accept' | 'recordUnlaunched' | 'purge' | 'close'>]: (...args: Parameters<Store[K]>) => Awaited<ReturnType<Store[K]>>;
 } & {
   commitBatch(items: readonly Batched[]): Array<AcceptOutcome | undefined>;
+  /** Purges up to `limit` runs, then up to `limit` requests; `done` once nothing is left to purge. */
+  purgeChunk(beforeMs: number, limit: number): PurgeChunk;
+  checkpoint(mode: 'PASSIVE' | 'RESTART' | 'TRUNCATE'): CheckpointResult;
   close(): void;
 };
 
-export function openSqliteDatabase(path: string): SqliteDatabase {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+export interface PurgeChunk {
+  readonly requests: number;
+  readonly runs: number;
+  readonly executionIds: string[];
+  readonly done: boolean;
+}
+
+/** SQLite's answer to `PRAGMA wal_checkpoint`: frames in the WAL and frames copied into the database. */
+export interface CheckpointResult {
+  readonly busy: boolean;
+  readonly logFrames: number;
+  readonly checkpointedFrames: number;
+}
+
+/** The WAL is truncated back to this size when SQLite restarts it, so a burst does not keep its disk. */
+export const WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The writer runs the migrations and every write, with no automatic checkpoint: one that crossed
+ * the threshold would copy pages and fsync twice on the event loop. The reader (in the worker
+ * thread) opens the migrated file for checkpoints and long reads; WAL lets it read beside the writer.
+ */
+export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'writer'): SqliteDatabase {
+  if (path !== ':memory:' && role === 'writer') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path, { fileMustExist: role === 'reader' });
+  if (role === 'writer') {
+    db.pragma('journal_mode = WAL');
+    db.pragma('wal_autocheckpoint = 0');
+    db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+  }
+  // NORMAL: a commit writes the WAL without fsync (the store flushes it off the event loop); a
+  // checkpoint still syncs the WAL before copying and the database file after.
+  db.pragma('synchronous = NORMAL');
   db.pragma('busy_timeout = 5000');
-  migrate(db);
+  if (role === 'writer') migrate(db);
 
   const stmt = {
     insertRequest: db.prepare(`INSERT INTO requests (request_id, trigger_id, received_at, method, path, remote_address, size_bytes, body_sha256, headers, outcome, status, code, message, run_id, replay_of, unauthenticated_bytes, revision)
@@ -368,6 +400,24 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
     return { kind: 'written', revision };
   });
 
+  // Runs first (with what hangs off them), then the requests, a chunk per transaction: each chunk is
+  // a few milliseconds however large the tables, and the store yields to the event loop between them.
+  const purgeChunk = db.transaction((beforeMs: number, limit: number): PurgeChunk => {
+    stmt.purgeDedupe.run(Date.now());
+    stmt.markPurgeableRuns.run();
+    stmt.collectPurgeableRuns.run(beforeMs, limit);
+    const executionIds = (stmt.purgeableExecutions.all() as Row[]).map((row) => String(row.execution_id));
+    stmt.purgeLogsOfRuns.run();
+    stmt.purgeExecutionsOfRuns.run();
+    stmt.purgePipelinesOfRuns.run();
+    stmt.purgeJobsOfRuns.run();
+    const runs = stmt.purgeRuns.run().changes;
+    if (runs === limit) return { requests: 0, runs, executionIds, done: false };
+    stmt.purgeRaw.run(beforeMs, limit);
+    const requests = stmt.purgeRequests.run(beforeMs, limit).changes;
+    return { requests, runs, executionIds, done: requests < limit };
+  });
+
   let lock: ServeLock | undefined;
 
   return {
@@ -492,20 +542,11 @@ export function openSqliteDatabase(path: string): SqliteDatabase {
         },
       };
     },
-    purge: db.transaction((beforeMs: number) => {
-      stmt.purgeDedupe.run(Date.now());
-      stmt.markPurgeableRuns.run();
-      stmt.collectPurgeableRuns.run(beforeMs);
-      const executionIds = (stmt.purgeableExecutions.all() as Row[]).map((row) => String(row.execution_id));
-      stmt.purgeLogsOfRuns.run();
-      stmt.purgeExecutionsOfRuns.run();
-      stmt.purgePipelinesOfRuns.run();
-      stmt.purgeJobsOfRuns.run();
-      const runs = stmt.purgeRuns.run().changes;
-      stmt.purgeRaw.run(beforeMs);
-      const requests = stmt.purgeRequests.run(beforeMs).changes;
-      return { requests, runs, executionIds };
-    }),
+    purgeChunk: (beforeMs, limit) => purgeChunk(beforeMs, limit),
+    checkpoint: (mode) => {
+      const [row] = db.pragma(`wal_checkpoint(${mode})`) as Array<{ busy: number; log: number; checkpointed: number }>;
+      return { busy: row!.busy !== 0, logFrames: row!.log, checkpointedFrames: row!.checkpointed };
+    },
     listTriggerDefs: () => (stmt.listTriggerDefs.all() as Row[]).map(toTriggerDef),
     triggerRevision: () => Number((stmt.triggerRevision.get() as Row).revision),
     writeTriggerDef: (write) => writeTriggerDef(write),
@@ -571,7 +612,7 @@ function purgeStatements(db: Database.Database) {
     UNION SELECT run_id FROM pipelines WHERE status = 'started')`;
   return {
     markPurgeableRuns: db.prepare('DELETE FROM purge_runs'),
-    collectPurgeableRuns: db.prepare(`INSERT INTO purge_runs SELECT run_id FROM runs WHERE accepted_at < ? AND run_id NOT IN ${pending}`),
+    collectPurgeableRuns: db.prepare(`INSERT INTO purge_runs SELECT run_id FROM runs WHERE accepted_at < ? AND run_id NOT IN ${pending} LIMIT ?`),
     purgeableExecutions: db.prepare('SELECT execution_id FROM executions WHERE run_id IN (SELECT run_id FROM purge_runs)'),
     // Run notes are filed under the run id itself (core/notify/run-notes.ts).
     purgeLogsOfRuns: db.prepare('DELETE FROM execution_logs WHERE execution_id IN (SELECT execution_id FROM executions WHERE run_id IN (SELECT run_id FROM purge_runs)) OR execution_id IN (SELECT run_id FROM purge_runs)'),
@@ -579,7 +620,8 @@ function purgeStatements(db: Database.Database) {
     purgePipelinesOfRuns: db.prepare('DELETE FROM pipelines WHERE run_id IN (SELECT run_id FROM purge_runs)'),
     purgeJobsOfRuns: db.prepare('DELETE FROM jobs WHERE run_id IN (SELECT run_id FROM purge_runs)'),
     purgeRuns: db.prepare('DELETE FROM runs WHERE run_id IN (SELECT run_id FROM purge_runs)'),
-    purgeRaw: db.prepare(`DELETE FROM request_raw WHERE request_id IN (SELECT request_id FROM requests WHERE received_at < ? AND (run_id IS NULL OR run_id NOT IN ${pending}))`),
-    purgeRequests: db.prepare(`DELETE FROM requests WHERE received_at < ? AND (run_id IS NULL OR run_id NOT IN ${pending})`),
+    // The raw captures of the requests the next statement deletes: the same oldest `limit` rows.
+    purgeRaw: db.prepare(`DELETE FROM request_raw WHERE request_id IN (SELECT request_id FROM requests WHERE received_at < ? AND (run_id IS NULL OR run_id NOT IN ${pending}) ORDER BY seq LIMIT ?)`),
+    purgeRequests: db.prepare(`DELETE FROM requests WHERE seq IN (SELECT seq FROM requests WHERE received_at < ? AND (run_id IS NULL OR run_id NOT IN ${pending}) ORDER BY seq LIMIT ?)`),
   };
 }

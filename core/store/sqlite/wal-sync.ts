@@ -1,0 +1,121 @@
+/**
+ * Makes what SQLite committed into its write-ahead log durable, off the event loop: an
+ * `fdatasync` of the `-wal` file on libuv's threadpool. One sync in flight at a time; callers that
+ * arrive while one runs share the next one, so the disk sees one flush per round whatever the load.
+ *
+ * Why a sync that starts after a commit makes that commit durable: with synchronous=NORMAL a
+ * commit is complete once its frames are written into the WAL (the kernel's page cache); an
+ * fsync acts on the inode, so flushing the WAL through our own descriptor flushes SQLite's
+ * writes too. See sqlite-store.ts for the whole argument.
+ */
+import { closeSync, fdatasync as fdatasyncCallback, fstatSync, fsync, fsyncSync, openSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { dirname } from 'node:path';
+
+export interface WalSync {
+  /** Resolves after an fdatasync of the WAL that started after this call returned. */
+  durable(): Promise<void>;
+  /** Waits for the syncs under way, then closes the descriptor. */
+  close(): Promise<void>;
+}
+
+export interface WalSyncOptions {
+  /** The flush itself; tests inject one to watch the order of commits and syncs. */
+  readonly fdatasync?: ((fd: number) => Promise<void>) | undefined;
+  /** Told the WAL's size after a sync, every STAT_EVERY_MS at most (what the checkpoint backstop decides on). */
+  readonly onSynced?: ((walBytes: number) => void) | undefined;
+  readonly statEveryMs?: number | undefined;
+}
+
+/** How often the WAL's size and inode are looked at. */
+const STAT_EVERY_MS = 50;
+
+const nodeFdatasync = (fd: number): Promise<void> =>
+  new Promise((resolve, reject) => fdatasyncCallback(fd, (error) => (error ? reject(error) : resolve())));
+
+const syncDirectory = (dir: string): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const fd = openSync(dir, 'r');
+    fsync(fd, (error) => {
+      closeSync(fd);
+      if (error) reject(error);
+      else resolve();
+    });
+  });
+
+/**
+ * Opens the WAL (it must exist: the caller has written to the database once) and makes its
+ * directory entry durable, since a file whose name is not on disk is lost with its data.
+ */
+export function openWalSync(walPath: string, options: WalSyncOptions = {}): WalSync {
+  const flush = options.fdatasync ?? nodeFdatasync;
+  let fd = openSync(walPath, 'r+');
+  let inode = fstatSync(fd).ino;
+  const dirFd = openSync(dirname(walPath), 'r');
+  try {
+    fsyncSync(dirFd);
+  } finally {
+    closeSync(dirFd);
+  }
+
+  // After a failed fsync the kernel may have dropped the dirty pages it could not write, and a
+  // retry would report success over lost data: every later durable() fails too.
+  let failure: unknown;
+  let running: Promise<void> | undefined;
+  let next: { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
+
+  // SQLite deletes the WAL only when the last connection closes (or the journal mode changes), so
+  // while the writer is open the inode stays; the check follows a new one anyway (and makes its
+  // directory entry durable like the first one's). It runs beside the flush, and at most every
+  // STAT_EVERY_MS: a stat per round costs the event loop more than the flush's own call.
+  let lastStatMs = -Infinity;
+  const syncOnce = async (): Promise<void> => {
+    const now = performance.now();
+    if (now - lastStatMs < (options.statEveryMs ?? STAT_EVERY_MS)) return flush(fd);
+    lastStatMs = now;
+    const [current] = await Promise.all([stat(walPath), flush(fd)]);
+    if (current.ino !== inode) {
+      closeSync(fd);
+      fd = openSync(walPath, 'r+');
+      inode = fstatSync(fd).ino;
+      await syncDirectory(dirname(walPath));
+      await flush(fd);
+    }
+    options.onSynced?.(current.size);
+  };
+
+  const start = (): Promise<void> => {
+    const round = syncOnce().catch((error: unknown) => {
+      failure ??= error;
+      throw error;
+    });
+    running = round.finally(() => {
+      running = undefined;
+      const waiting = next;
+      next = undefined;
+      if (waiting) start().then(waiting.resolve, waiting.reject);
+    });
+    return running;
+  };
+
+  return {
+    durable() {
+      if (failure !== undefined) return Promise.reject(new Error('the store could not flush its write-ahead log; restart hooklaunch', { cause: failure }));
+      if (!running) return start();
+      if (!next) {
+        let resolve!: () => void;
+        let reject!: (error: unknown) => void;
+        const promise = new Promise<void>((res, rej) => {
+          resolve = res;
+          reject = rej;
+        });
+        next = { promise, resolve, reject };
+      }
+      return next.promise;
+    },
+    async close() {
+      while (running) await running.catch(() => undefined);
+      closeSync(fd);
+    },
+  };
+}
