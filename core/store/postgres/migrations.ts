@@ -151,4 +151,18 @@ CREATE TABLE trigger_revisions (
 ALTER TABLE requests ADD COLUMN answer TEXT;
 ALTER TABLE requests ADD COLUMN answer_ms BIGINT;
 `,
+  // How many launches each trigger ever had: an upper bound on those in any rate-limit window, so a
+  // quota far above it (millions per hour) costs no scan of the window. Counted by the database on
+  // every insert, whoever writes it; purged runs leave it high, which keeps it an upper bound.
+  `
+CREATE TABLE launch_counts (trigger_id TEXT PRIMARY KEY, launches BIGINT NOT NULL);
+CREATE FUNCTION hooklaunch_count_launches() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO launch_counts (trigger_id, launches) SELECT trigger_id, COUNT(*) FROM inserted_runs GROUP BY trigger_id
+  ON CONFLICT (trigger_id) DO UPDATE SET launches = launch_counts.launches + EXCLUDED.launches;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER runs_count_launches AFTER INSERT ON runs REFERENCING NEW TABLE AS inserted_runs FOR EACH STATEMENT EXECUTE FUNCTION hooklaunch_count_launches();
+INSERT INTO launch_counts (trigger_id, launches) SELECT trigger_id, COUNT(*) FROM runs GROUP BY trigger_id;
+`,
 ];
