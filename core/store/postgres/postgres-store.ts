@@ -32,21 +32,10 @@ const PENDING_RUNS = `(SELECT run_id FROM jobs WHERE state IN ('pending', 'runni
   UNION SELECT run_id FROM pipelines WHERE status = 'started')`;
 const JOB_COLUMNS = `j.*, (SELECT accepted_at FROM runs WHERE run_id = j.run_id) AS accepted_at`;
 
-// A batch costs the same few round trips whatever its size: lock, look up, write (then COMMIT).
-// Named statements: parsed and planned once per pooled connection.
-// The locks are taken in the order of the sorted subquery (hashtext collisions only lock a key twice).
-const LOCK_TRIGGERS = `SELECT pg_advisory_xact_lock(h) FROM (SELECT hashtext(t) AS h FROM unnest($1::text[]) t ORDER BY t) AS sorted`;
-// The dedupe rows of the batch's keys, and for each rate-limit window the slice of launches around
-// the quota-th newest; a trigger that never had more launches than that slice skips (launch_counts)
-// is not scanned at all.
-const LOOK_UP = `SELECT 0 AS w, d.trigger_id, d.dedupe_key, d.run_id, d.expires_at AS at
-  FROM unnest($1::text[], $2::text[]) AS k(trigger_id, dedupe_key) JOIN dedupe d ON d.trigger_id = k.trigger_id AND d.dedupe_key = k.dedupe_key
-  WHERE d.expires_at > $3
-  UNION ALL
-  SELECT w.i, NULL, NULL, NULL, r.accepted_at
-  FROM unnest($4::text[], $5::bigint[], $6::bigint[], $7::bigint[]) WITH ORDINALITY AS w(trigger_id, since, skip, take, i)
-  CROSS JOIN LATERAL (SELECT accepted_at FROM runs WHERE runs.trigger_id = w.trigger_id AND runs.accepted_at > w.since ORDER BY accepted_at DESC OFFSET w.skip LIMIT w.take) r
-  WHERE COALESCE((SELECT launches FROM launch_counts c WHERE c.trigger_id = w.trigger_id), 0) > w.skip`;
+// A batch costs the same round trips whatever its size: BEGIN, lock and look up (migration 7),
+// write, COMMIT; a batch that reads nothing is its one write statement. Named statements: parsed
+// and planned once per pooled connection.
+const LOOK_UP = 'SELECT * FROM hooklaunch_accept_lookup($1, $2, $3, $4, $5, $6, $7, $8)';
 // One statement writes every table: data-modifying CTEs all run, in the one snapshot. The log lines
 // are the main INSERT, so their seq follows the batch order.
 const WRITE_BATCH = `WITH
@@ -69,15 +58,15 @@ async function lookUp(client: pg.PoolClient, lookups: AcceptLookups): Promise<Ac
     await client.query({
       name: 'hooklaunch_accept_look_up',
       text: LOOK_UP,
-      values: [dedupe.triggerIds, dedupe.keys, dedupe.aliveAfterMs, windows.map((w) => w.triggerId), windows.map((w) => w.sinceMs), windows.map((w) => w.skip), windows.map((w) => w.take)],
+      values: [lookups.lockedTriggers, dedupe.triggerIds, dedupe.keys, dedupe.aliveAfterMs, windows.map((w) => w.triggerId), windows.map((w) => w.sinceMs), windows.map((w) => w.skip), windows.map((w) => w.take)],
     })
   ).rows as Row[];
   const times: number[][] = windows.map(() => []);
   const found: AcceptFacts['dedupe'][number][] = [];
   for (const row of rows) {
-    const window = Number(row.w);
-    if (window === 0) found.push({ triggerId: String(row.trigger_id), key: String(row.dedupe_key), runId: String(row.run_id), expiresAtMs: Number(row.at) });
-    else times[window - 1]!.push(Number(row.at));
+    const window = Number(row.window_index);
+    if (window === 0) found.push({ triggerId: String(row.found_trigger), key: String(row.found_key), runId: String(row.found_run), expiresAtMs: Number(row.found_at) });
+    else times[window - 1]!.push(Number(row.found_at));
   }
   return { dedupe: found, windows: times };
 }
@@ -109,17 +98,16 @@ export async function openPostgresStore(url: string, instance: string): Promise<
   const group = createGroupCommit<Batched, AcceptOutcome | undefined>(async (items) => {
     const client = await pool.connect();
     try {
-      await client.query('BEGIN');
       const lookups = planLookups(items);
-      let facts: AcceptFacts = { dedupe: [], windows: [] };
-      if (lookups.lockedTriggers.length > 0) {
-        // Rate limits and dedupe decide under their triggers' locks until commit, so they are exact
-        // across instances; taken in one order, so no deadlocks. The lookups are a statement of
-        // their own: a statement's snapshot is taken when it starts, before a lock it waits for.
-        await client.query({ name: 'hooklaunch_accept_lock', text: LOCK_TRIGGERS, values: [lookups.lockedTriggers] });
-        facts = await lookUp(client, lookups);
+      if (lookups.lockedTriggers.length === 0) {
+        // Nothing to decide: one statement is its own transaction.
+        const { outcomes, rows } = decideBatch(items, lookups, { dedupe: [], windows: [] });
+        await client.query({ name: 'hooklaunch_accept_write', text: WRITE_BATCH, values: writeValues(rows) });
+        return outcomes;
       }
-      const { outcomes, rows } = decideBatch(items, lookups, facts);
+      await client.query('BEGIN');
+      // Rate limits and dedupe decide under their triggers' locks until commit: exact across instances.
+      const { outcomes, rows } = decideBatch(items, lookups, await lookUp(client, lookups));
       await client.query({ name: 'hooklaunch_accept_write', text: WRITE_BATCH, values: writeValues(rows) });
       await client.query('COMMIT');
       return outcomes;
