@@ -81,6 +81,8 @@ const MAX_OPEN = 10_000;
 const WARN_EVERY_MS = 60_000;
 /** Answers waiting for the next flush, at most. */
 const MAX_UNWRITTEN_ANSWERS = 50_000;
+/** Log lines handed to the store and not yet committed, at most; past it, a refusal waits for its line. */
+const MAX_UNCOMMITTED_LINES = 10_000;
 
 export async function createRejectionLog(options: RejectionLogOptions): Promise<RejectionLog> {
   const { store, clock, logger } = options;
@@ -90,6 +92,25 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
   let answers: RecordedAnswer[] = [];
   let droppedSinceWarning = 0;
   let lastWarningMs = -Infinity;
+  const committing = new Set<Promise<void>>();
+
+  /**
+   * Hands a line to the store's next group commit without waiting for it: a refusal is answered
+   * before its line is durable (issue #14: on PostgreSQL each one waited for a commit of its own).
+   * It is not lost: a failed write is reported in the service log, and `flush` (what readers of the
+   * log in this process call first) waits for every line handed over before it.
+   */
+  const write = async (entry: UnlaunchedRequest): Promise<void> => {
+    const line: Promise<void> = store.recordUnlaunched(entry).then(
+      () => void committing.delete(line),
+      (error: unknown) => {
+        committing.delete(line);
+        logger.error({ err: error, triggerId: entry.triggerId, requestId: entry.requestId }, 'could not write a request to the trigger log');
+      },
+    );
+    committing.add(line);
+    if (committing.size >= MAX_UNCOMMITTED_LINES) await line;
+  };
 
   const take = (aggregate: Aggregate): void => {
     if (aggregate.repeats === 0) return;
@@ -98,16 +119,16 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
   };
 
   const flush = async (): Promise<void> => {
+    // Repeat counts and answers update the lines they belong to: those must be written first.
+    const sent = answers;
+    answers = [];
+    await Promise.all(committing);
     const now = clock.now();
     for (const [key, aggregate] of open) {
       take(aggregate);
       if (aggregate.untilMs <= now) open.delete(key);
     }
-    if (answers.length > 0) {
-      const sent = answers;
-      answers = [];
-      await store.recordAnswers(sent);
-    }
+    if (sent.length > 0) await store.recordAnswers(sent);
     if (unwritten.length === 0) return;
     const counts = unwritten;
     unwritten = [];
@@ -137,7 +158,7 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
   return {
     async record(request, what, sender) {
       if (sender === 'authenticated') {
-        await store.recordUnlaunched(entryOf(request, what));
+        await write(entryOf(request, what));
         return 'logged';
       }
       const now = clock.now();
@@ -158,7 +179,7 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
       if (spent + cost > options.budgetBytes) return dropped(request.triggerId);
       spent += cost;
       if (sender === 'failure') {
-        await store.recordUnlaunched(bounded);
+        await write(bounded);
         return 'logged';
       }
       if (open.size >= MAX_OPEN) {
@@ -167,7 +188,7 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
         open.delete(oldestKey);
       }
       open.set(key, { requestId: request.requestId, untilMs: now + options.aggregateMs, repeats: 0, lastAtMs: request.receivedAtMs });
-      await store.recordUnlaunched(bounded);
+      await write(bounded);
       return 'logged';
     },
     recordAnswer(answer) {

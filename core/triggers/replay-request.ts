@@ -23,6 +23,8 @@ export type ReplayResult =
 const BODILESS = new Set([404, 405, 413]);
 
 export async function replayRequest(ctx: ReplayContext, requestId: string): Promise<ReplayResult> {
+  // A refusal's line is written just after its answer: one replayed at once must be there first.
+  await ctx.rejections.flush();
   const stored = await ctx.store.getRequest(requestId);
   if (!stored) return { ok: false, status: 404, message: `no request ${requestId} in the trigger log (purged, or never logged)` };
   const { entry, raw } = stored;

@@ -42,7 +42,7 @@ export async function startTestService(
     ...options.service,
     ...extra,
   });
-  let service = await startService(loaded, serviceOptions());
+  let service = settledLogReads(await startService(loaded, serviceOptions()));
   const handle: TestService = {
     project,
     get service() {
@@ -51,7 +51,7 @@ export async function startTestService(
     url: (triggerId, suffix = '') => `${service.url}/api/v0/launch/${triggerId}/${suffix}`,
     async restart(extra) {
       await service.close();
-      service = await startService(project.load(full, options.env ?? {}), serviceOptions(extra));
+      service = settledLogReads(await startService(project.load(full, options.env ?? {}), serviceOptions(extra)));
     },
     async close() {
       await service.close();
@@ -59,4 +59,22 @@ export async function startTestService(
     },
   };
   return handle;
+}
+
+/**
+ * A refusal is answered before its trigger-log line commits (issue #14), so readers in the process
+ * flush the rejection log first, as the admin API and the page do (read-trigger-log.ts): a test
+ * reading `service.store` right after an answer reads the same way.
+ */
+export function settledLogReads(service: Service): Service {
+  const { store, rejections } = service;
+  const settled =
+    <A extends unknown[], R>(read: (...args: A) => Promise<R>) =>
+    async (...args: A): Promise<R> => {
+      await rejections.flush();
+      return read(...args);
+    };
+  // In place: tests replace store methods on this very object to make the service fail.
+  Object.assign(store, { listLog: settled(store.listLog), getRequest: settled(store.getRequest), triggerStats: settled(store.triggerStats) });
+  return service;
 }

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { connectors } from '../../connectors/index.js';
 import { loadConfig } from '../../core/config/load-config.js';
 import { startService, type Service } from '../../core/service.js';
-import { silentLogger } from './service.js';
+import { settledLogReads, silentLogger } from './service.js';
 
 export interface TemplateService {
   readonly dir: string;
@@ -19,7 +19,7 @@ export async function startTemplate(name: string, env: NodeJS.ProcessEnv, prepar
   cpSync(resolve(import.meta.dirname, '../../templates', name), dir, { recursive: true });
   prepare?.(dir);
   const loaded = loadConfig(join(dir, 'hooklaunch.yaml'), env, connectors);
-  const service = await startService(loaded, { port: 0, logger: silentLogger, backoff: () => 20, killGraceMs: 200, shutdownGraceMs: 100 });
+  const service = settledLogReads(await startService(loaded, { port: 0, logger: silentLogger, backoff: () => 20, killGraceMs: 200, shutdownGraceMs: 100 }));
   return {
     dir,
     service,

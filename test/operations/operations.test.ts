@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../core/clock.js';
 import { signHmac } from '../../core/conditions/hmac.js';
 import { startRetention } from '../../core/store/retention.js';
-import { silentLogger, startTestService, type TestService } from '../helpers/service.js';
+import { settledLogReads, silentLogger, startTestService, type TestService } from '../helpers/service.js';
 
 const TRIGGER = '0190fe82-0000-7000-8000-0000000000b1';
 const SIGNED = '0190fe82-0000-7000-8000-0000000000b2';
@@ -99,7 +99,7 @@ describe('replay and retention on one store', () => {
     const { loadConfig } = await import('../../core/config/load-config.js');
     const { connectors } = await import('../../connectors/index.js');
     const { startService } = await import('../../core/service.js');
-    const service = await startService(loadConfig(join(t.project.dir, 'hooklaunch.yaml'), {}, connectors), { port: 0, logger: silentLogger, clock });
+    const service = settledLogReads(await startService(loadConfig(join(t.project.dir, 'hooklaunch.yaml'), {}, connectors), { port: 0, logger: silentLogger, clock }));
     try {
       const replay = await fetch(`${service.url}/api/v0/requests/${rejectedId}/replay/`, { method: 'POST', headers: auth });
       const answer = (await replay.json()) as { request_id: string; replay_of: string; outcome: string; run_id: string };

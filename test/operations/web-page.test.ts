@@ -13,7 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectors } from '../../connectors/index.js';
 import { loadConfig } from '../../core/config/load-config.js';
 import { startService, type Service } from '../../core/service.js';
-import { silentLogger, startTestService, type TestService } from '../helpers/service.js';
+import { settledLogReads, silentLogger, startTestService, type TestService } from '../helpers/service.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 // .ci/run installs chromium; elsewhere the test says why it did not run.
@@ -73,7 +73,7 @@ describe.skipIf(missing)(`web page in chromium${missing ? ` (skipped: no ${CHROM
     const file = join(t.project.dir, 'hooklaunch.yaml');
     const { writeFileSync } = await import('node:fs');
     writeFileSync(file, readFileSync(file, 'utf8').replace('secret: old-token', 'secret: new-token'));
-    fixed = await startService(loadConfig(file, {}, connectors), { port: 0, logger: silentLogger });
+    fixed = settledLogReads(await startService(loadConfig(file, {}, connectors), { port: 0, logger: silentLogger }));
 
     const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
     await page.goto(`${fixed.url}/ui/`);

@@ -151,4 +151,41 @@ CREATE TABLE trigger_revisions (
 ALTER TABLE requests ADD COLUMN answer TEXT;
 ALTER TABLE requests ADD COLUMN answer_ms BIGINT;
 `,
+  // How many launches each trigger ever had: an upper bound on those in any rate-limit window, so a
+  // quota far above it (millions per hour) costs no scan of the window. Counted by the database on
+  // every insert, whoever writes it; purged runs leave it high, which keeps it an upper bound.
+  `
+CREATE TABLE launch_counts (trigger_id TEXT PRIMARY KEY, launches BIGINT NOT NULL);
+CREATE FUNCTION hooklaunch_count_launches() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO launch_counts (trigger_id, launches) SELECT trigger_id, COUNT(*) FROM inserted_runs GROUP BY trigger_id
+  ON CONFLICT (trigger_id) DO UPDATE SET launches = launch_counts.launches + EXCLUDED.launches;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER runs_count_launches AFTER INSERT ON runs REFERENCING NEW TABLE AS inserted_runs FOR EACH STATEMENT EXECUTE FUNCTION hooklaunch_count_launches();
+INSERT INTO launch_counts (trigger_id, launches) SELECT trigger_id, COUNT(*) FROM runs GROUP BY trigger_id;
+`,
+  // What a group commit reads before deciding its accepts, in one round trip: the batch's triggers
+  // locked until commit (sorted, so two instances never deadlock), then the dedupe rows of its keys
+  // and, per rate-limit window, the slice of launches around the quota-th newest (a trigger with
+  // no more launches than the slice skips is not scanned). VOLATILE: the lookup gets a snapshot of
+  // its own, taken after the locks are held, so it sees every commit made under them.
+  `
+CREATE FUNCTION hooklaunch_accept_lookup(locked TEXT[], dedupe_triggers TEXT[], dedupe_keys TEXT[], alive_after BIGINT, window_triggers TEXT[], window_since BIGINT[], window_skip BIGINT[], window_take BIGINT[])
+RETURNS TABLE (window_index BIGINT, found_trigger TEXT, found_key TEXT, found_run TEXT, found_at BIGINT) LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+  PERFORM pg_advisory_xact_lock(sorted.h) FROM (SELECT hashtext(t) AS h FROM unnest(locked) AS t ORDER BY t) AS sorted;
+  RETURN QUERY
+    SELECT 0::BIGINT, d.trigger_id, d.dedupe_key, d.run_id, d.expires_at
+    FROM unnest(dedupe_triggers, dedupe_keys) AS k(tid, dkey) JOIN dedupe d ON d.trigger_id = k.tid AND d.dedupe_key = k.dkey
+    WHERE d.expires_at > alive_after
+    UNION ALL
+    SELECT w.i, NULL, NULL, NULL, r.accepted_at
+    FROM unnest(window_triggers, window_since, window_skip, window_take) WITH ORDINALITY AS w(tid, since, skip, take, i)
+    CROSS JOIN LATERAL (
+      SELECT runs.accepted_at FROM runs WHERE runs.trigger_id = w.tid AND runs.accepted_at > w.since
+      ORDER BY runs.accepted_at DESC OFFSET w.skip LIMIT w.take) AS r
+    WHERE COALESCE((SELECT c.launches FROM launch_counts c WHERE c.trigger_id = w.tid), 0) > w.skip;
+END $$;
+`,
 ];

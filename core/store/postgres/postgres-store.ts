@@ -7,24 +7,20 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { keepsOwnBody, rateLimited } from '../accept-rules.js';
+import { decideBatch, planLookups, type AcceptFacts, type AcceptLookups, type AcceptRows, type Batched } from '../accept-batch.js';
 import { createGroupCommit } from '../group-commit.js';
 import { optional, toExecution, toFollow, toJob, toLogEntry, toPipeline, toTriggerDef, toTriggerRevision, toTriggerStats, type Row } from '../row-mappers.js';
 import type {
   AcceptOutcome,
-  AcceptRequest,
   ExecutionStatus,
   LogChunk,
   LogQuery,
   PipelineStatus,
-  RequestRecord,
   Store,
   TriggerWriteOutcome,
-  UnlaunchedRequest,
 } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
 
-type Batched = { kind: 'accept'; input: AcceptRequest } | { kind: 'unlaunched'; entry: UnlaunchedRequest };
 type Client = pg.PoolClient | pg.Pool;
 
 // One advisory-lock key for migrations; per-trigger keys come from hashtext(trigger_id).
@@ -36,6 +32,61 @@ const PENDING_RUNS = `(SELECT run_id FROM jobs WHERE state IN ('pending', 'runni
   UNION SELECT run_id FROM pipelines WHERE status = 'started')`;
 const JOB_COLUMNS = `j.*, (SELECT accepted_at FROM runs WHERE run_id = j.run_id) AS accepted_at`;
 
+// A batch costs the same round trips whatever its size: BEGIN, lock and look up (migration 7),
+// write, COMMIT; a batch that reads nothing is its one write statement. Named statements: parsed
+// and planned once per pooled connection.
+const LOOK_UP = 'SELECT * FROM hooklaunch_accept_lookup($1, $2, $3, $4, $5, $6, $7, $8)';
+// One statement writes every table: data-modifying CTEs all run, in the one snapshot. The log lines
+// are the main INSERT, so their seq follows the batch order.
+const WRITE_BATCH = `WITH
+  runs_written AS (INSERT INTO runs (run_id, trigger_id, request_id, accepted_at, content_type, payload)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bytea[])),
+  dedupe_written AS (INSERT INTO dedupe (trigger_id, dedupe_key, run_id, expires_at)
+    SELECT * FROM unnest($7::text[], $8::text[], $9::text[], $10::bigint[])
+    ON CONFLICT (trigger_id, dedupe_key) DO UPDATE SET run_id = EXCLUDED.run_id, expires_at = EXCLUDED.expires_at),
+  jobs_written AS (INSERT INTO jobs (job_id, run_id, trigger_id, action_index, spec, state, attempts, next_attempt_at)
+    SELECT job_id, run_id, trigger_id, action_index, spec, 'pending', 0, next_attempt_at
+    FROM unnest($11::text[], $12::text[], $13::text[], $14::int[], $15::text[], $16::bigint[]) AS j(job_id, run_id, trigger_id, action_index, spec, next_attempt_at)),
+  raw_written AS (INSERT INTO request_raw (request_id, target, headers, body, truncated)
+    SELECT * FROM unnest($17::text[], $18::text[], $19::text[], $20::bytea[], $21::int[]) ON CONFLICT (request_id) DO NOTHING)
+  INSERT INTO requests (request_id, trigger_id, received_at, method, path, remote_address, size_bytes, body_sha256, headers, outcome, status, code, message, run_id, replay_of, unauthenticated_bytes, revision)
+  SELECT * FROM unnest($22::text[], $23::text[], $24::bigint[], $25::text[], $26::text[], $27::text[], $28::int[], $29::text[], $30::text[], $31::text[], $32::int[], $33::text[], $34::text[], $35::text[], $36::text[], $37::int[], $38::bigint[])`;
+
+async function lookUp(client: pg.PoolClient, lookups: AcceptLookups): Promise<AcceptFacts> {
+  const { dedupe, windows } = lookups;
+  const rows = (
+    await client.query({
+      name: 'hooklaunch_accept_look_up',
+      text: LOOK_UP,
+      values: [lookups.lockedTriggers, dedupe.triggerIds, dedupe.keys, dedupe.aliveAfterMs, windows.map((w) => w.triggerId), windows.map((w) => w.sinceMs), windows.map((w) => w.skip), windows.map((w) => w.take)],
+    })
+  ).rows as Row[];
+  const times: number[][] = windows.map(() => []);
+  const found: AcceptFacts['dedupe'][number][] = [];
+  for (const row of rows) {
+    const window = Number(row.window_index);
+    if (window === 0) found.push({ triggerId: String(row.found_trigger), key: String(row.found_key), runId: String(row.found_run), expiresAtMs: Number(row.found_at) });
+    else times[window - 1]!.push(Number(row.found_at));
+  }
+  return { dedupe: found, windows: times };
+}
+
+function writeValues({ runs, dedupe, jobs, raws, requests }: AcceptRows): unknown[] {
+  const column = <T, K extends keyof T>(rows: readonly T[], key: K): Array<T[K]> => rows.map((row) => row[key]);
+  return [
+    ...(['runId', 'triggerId', 'requestId', 'acceptedAtMs', 'contentType', 'payload'] as const).map((key) => column(runs, key)),
+    ...(['triggerId', 'key', 'runId', 'expiresAtMs'] as const).map((key) => column(dedupe, key)),
+    ...(['jobId', 'runId', 'triggerId', 'actionIndex', 'spec', 'nextAttemptAtMs'] as const).map((key) => column(jobs, key)),
+    ...(['requestId', 'target', 'headers', 'body', 'truncated'] as const).map((key) => column(raws, key)),
+    ...(
+      [
+        'requestId', 'triggerId', 'receivedAtMs', 'method', 'path', 'remoteAddress', 'sizeBytes', 'bodySha256', 'headers',
+        'outcome', 'status', 'code', 'message', 'runId', 'replayOf', 'unauthenticatedBytes', 'revision',
+      ] as const
+    ).map((key) => column(requests, key)),
+  ];
+}
+
 export async function openPostgresStore(url: string, instance: string): Promise<Store> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   pool.on('error', () => undefined); // an idle client's error surfaces on its next use
@@ -44,76 +95,22 @@ export async function openPostgresStore(url: string, instance: string): Promise<
   const q = async (sql: string, values: unknown[] = [], client: Client = pool): Promise<Row[]> => (await client.query(sql, values)).rows as Row[];
   const one = async (sql: string, values: unknown[] = [], client: Client = pool): Promise<Row | undefined> => (await q(sql, values, client))[0];
 
-  const insertRequest = async (client: Client, request: RequestRecord, outcome: string, status: number, code: string | null, message: string | null, runId: string | null): Promise<void> => {
-    await client.query(
-      `INSERT INTO requests (request_id, trigger_id, received_at, method, path, remote_address, size_bytes, body_sha256, headers, outcome, status, code, message, run_id, replay_of, unauthenticated_bytes, revision)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-      [request.requestId, request.triggerId, request.receivedAtMs, request.method, request.path, request.remoteAddress, request.sizeBytes, request.bodySha256, JSON.stringify(request.headers), outcome, status, code, message, runId, request.replayOf ?? null, request.unauthenticatedBytes ?? 0, request.revision ?? null],
-    );
-    if (request.raw) {
-      await client.query('INSERT INTO request_raw (request_id, target, headers, body, truncated) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (request_id) DO NOTHING', [
-        request.requestId,
-        request.raw.target,
-        JSON.stringify(request.raw.headers),
-        keepsOwnBody(outcome) ? (request.raw.body ?? null) : null,
-        request.raw.truncated ? 1 : 0,
-      ]);
-    }
-  };
-
-  const acceptOne = async (client: Client, input: AcceptRequest): Promise<AcceptOutcome> => {
-    const { request } = input;
-    const now = request.receivedAtMs;
-    const dedupeKeys = input.dedupe?.keys ?? [];
-    if (dedupeKeys.length > 0) {
-      const found = await q('SELECT dedupe_key, run_id FROM dedupe WHERE trigger_id = $1 AND dedupe_key = ANY($2) AND expires_at > $3', [request.triggerId, dedupeKeys.map((k) => k.key), now], client);
-      const existing = dedupeKeys.map((k) => ({ what: k.what, row: found.find((row) => row.dedupe_key === k.key) })).find((k) => k.row);
-      if (existing) return { kind: 'duplicate', runId: String(existing.row!.run_id), what: existing.what };
-    }
-    for (const limit of input.rateLimits) {
-      const nth = await one('SELECT accepted_at FROM runs WHERE trigger_id = $1 AND accepted_at > $2 ORDER BY accepted_at DESC LIMIT 1 OFFSET $3', [request.triggerId, now - limit.periodMs, limit.quota - 1], client);
-      if (nth) return rateLimited(limit, Number(nth.accepted_at), now);
-    }
-    await client.query('INSERT INTO runs (run_id, trigger_id, request_id, accepted_at, content_type, payload) VALUES ($1, $2, $3, $4, $5, $6)', [input.runId, request.triggerId, request.requestId, now, input.contentType, input.payload]);
-    for (const { key } of dedupeKeys) {
-      await client.query(
-        `INSERT INTO dedupe (trigger_id, dedupe_key, run_id, expires_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (trigger_id, dedupe_key) DO UPDATE SET run_id = EXCLUDED.run_id, expires_at = EXCLUDED.expires_at`,
-        [request.triggerId, key, input.runId, now + input.dedupe!.windowMs],
-      );
-    }
-    for (const [index, spec] of input.actions.entries()) {
-      await client.query(`INSERT INTO jobs (job_id, run_id, trigger_id, action_index, spec, state, attempts, next_attempt_at) VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6)`, [
-        `${input.runId}.${index}`,
-        input.runId,
-        request.triggerId,
-        index,
-        JSON.stringify(spec),
-        now,
-      ]);
-    }
-    await insertRequest(client, request, 'accepted', input.answerStatus ?? 200, null, null, input.runId);
-    return { kind: 'accepted', runId: input.runId };
-  };
-
   const group = createGroupCommit<Batched, AcceptOutcome | undefined>(async (items) => {
     const client = await pool.connect();
     try {
-      await client.query('BEGIN');
-      // Rate limits and dedupe decide under the trigger's lock until commit; locks in one order, so no deadlocks.
-      const locked = [...new Set(items.flatMap((i) => (i.kind === 'accept' && (i.input.dedupe || i.input.rateLimits.length) ? [i.input.request.triggerId] : [])))].sort();
-      for (const triggerId of locked) await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [triggerId]);
-      const results: Array<AcceptOutcome | undefined> = [];
-      for (const item of items) {
-        if (item.kind === 'accept') results.push(await acceptOne(client, item.input));
-        else {
-          const { outcome, status, code, message, runId, ...request } = item.entry;
-          await insertRequest(client, request, outcome, status, code ?? null, message, runId ?? null);
-          results.push(undefined);
-        }
+      const lookups = planLookups(items);
+      if (lookups.lockedTriggers.length === 0) {
+        // Nothing to decide: one statement is its own transaction.
+        const { outcomes, rows } = decideBatch(items, lookups, { dedupe: [], windows: [] });
+        await client.query({ name: 'hooklaunch_accept_write', text: WRITE_BATCH, values: writeValues(rows) });
+        return outcomes;
       }
+      await client.query('BEGIN');
+      // Rate limits and dedupe decide under their triggers' locks until commit: exact across instances.
+      const { outcomes, rows } = decideBatch(items, lookups, await lookUp(client, lookups));
+      await client.query({ name: 'hooklaunch_accept_write', text: WRITE_BATCH, values: writeValues(rows) });
       await client.query('COMMIT');
-      return results;
+      return outcomes;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;

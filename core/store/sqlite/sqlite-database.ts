@@ -8,12 +8,11 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { keepsOwnBody, rateLimited } from '../accept-rules.js';
+import { decideBatch, planLookups, type AcceptFacts, type AcceptLookups, type AcceptRows, type Batched, type WindowLookup } from '../accept-batch.js';
 import { optional, toExecution, toFollow, toJob, toLogEntry, toPipeline, toTriggerDef, toTriggerRevision, toTriggerStats, type Row } from '../row-mappers.js';
 import { acquireServeLock, type ServeLock } from './serve-lock.js';
 import type {
   AcceptOutcome,
-  AcceptRequest,
   ExecutionStatus,
   ExecutionUpdate,
   FollowRecord,
@@ -22,12 +21,10 @@ import type {
   LogQuery,
   RecordedAnswer,
   RepeatCount,
-  RequestRecord,
   RunRecord,
   Store,
   TriggerWrite,
   TriggerWriteOutcome,
-  UnlaunchedRequest,
 } from '../store.js';
 
 /** Each entry moves the schema one version up; the file's `user_version` says where it is. */
@@ -186,8 +183,7 @@ ALTER TABLE requests ADD COLUMN answer_ms INTEGER;
 ];
 
 
-/** An accept or a rejection to log: what one group commit holds. */
-export type Batched = { kind: 'accept'; input: AcceptRequest } | { kind: 'unlaunched'; entry: UnlaunchedRequest };
+export type { Batched } from '../accept-batch.js';
 
 /** Every store operation, synchronous; `commitBatch` is the group commit's transaction. */
 export type SqliteDatabase = {
@@ -244,7 +240,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     addRepeats: db.prepare('UPDATE requests SET repeats = repeats + ?, last_at = MAX(COALESCE(last_at, 0), ?) WHERE request_id = ?'),
     unauthenticatedBytes: db.prepare('SELECT COALESCE(SUM(unauthenticated_bytes), 0) AS n FROM requests'),
     getRequest: db.prepare('SELECT r.*, w.target AS raw_target, w.headers AS raw_headers, w.truncated AS raw_truncated, COALESCE(w.body, p.payload) AS raw_body FROM requests r LEFT JOIN request_raw w ON w.request_id = r.request_id LEFT JOIN runs p ON p.run_id = r.run_id AND r.outcome IN (\'accepted\', \'duplicate\') WHERE r.request_id = ?'),
-    findDedupe: db.prepare('SELECT run_id FROM dedupe WHERE trigger_id = ? AND dedupe_key = ? AND expires_at > ?'),
+    findDedupe: db.prepare('SELECT run_id, expires_at FROM dedupe WHERE trigger_id = ? AND dedupe_key = ? AND expires_at > ?'),
     upsertDedupe: db.prepare('INSERT OR REPLACE INTO dedupe (trigger_id, dedupe_key, run_id, expires_at) VALUES (?, ?, ?, ?)'),
     purgeDedupe: db.prepare('DELETE FROM dedupe WHERE expires_at <= ?'),
     recentRuns: db.prepare('SELECT accepted_at FROM runs WHERE trigger_id = ? AND accepted_at > ? ORDER BY accepted_at DESC LIMIT ?'),
@@ -300,58 +296,50 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     triggerRevisions: db.prepare('SELECT * FROM trigger_revisions WHERE id = ? ORDER BY revision DESC'),
   };
 
-  const insertRequest = (request: RequestRecord, outcome: string, status: number, code: string | null, message: string | null, runId: string | null): void => {
-    const { raw, replayOf, unauthenticatedBytes, revision, ...fields } = request;
-    stmt.insertRequest.run({ ...fields, headers: JSON.stringify(request.headers), outcome, status, code, message, runId, replayOf: replayOf ?? null, unauthenticatedBytes: unauthenticatedBytes ?? 0, revision: revision ?? null });
-    if (raw) stmt.insertRaw.run(request.requestId, raw.target, JSON.stringify(raw.headers), keepsOwnBody(outcome) ? (raw.body ?? null) : null, raw.truncated ? 1 : 0);
-  };
-
   // Rate limits: the launches inside each window, in memory (this process is the only writer), so a
-  // check costs O(1) even with a quota of millions; loaded from the runs table on first use.
+  // lookup costs O(1) even with a quota of millions; loaded from the runs table on first use.
   const rateWindows = new Map<string, SlidingWindow>();
-  const rateWindow = (triggerId: string, limit: { periodMs: number; quota: number }, now: number): SlidingWindow => {
-    const key = `${triggerId}\0${limit.periodMs}\0${limit.quota}`;
+  const windowsOf = new Map<string, SlidingWindow[]>();
+  const rateWindow = ({ triggerId, periodMs, quota, sinceMs }: WindowLookup): SlidingWindow => {
+    const key = `${triggerId}\0${periodMs}\0${quota}`;
     let window = rateWindows.get(key);
     if (!window) {
-      const rows = stmt.recentRuns.all(triggerId, now - limit.periodMs, limit.quota) as Row[];
-      window = new SlidingWindow(limit.periodMs, rows.map((r) => Number(r.accepted_at)).reverse());
+      const rows = stmt.recentRuns.all(triggerId, sinceMs, quota) as Row[];
+      window = new SlidingWindow(rows.map((r) => Number(r.accepted_at)).reverse());
       rateWindows.set(key, window);
+      windowsOf.set(triggerId, [...(windowsOf.get(triggerId) ?? []), window]);
     }
-    window.expire(now);
     return window;
   };
 
-  let batches = 0;
-  const acceptOne = (input: AcceptRequest): AcceptOutcome => {
-    const { request } = input;
-    const now = request.receivedAtMs;
-    for (const { key, what } of input.dedupe?.keys ?? []) {
-      const existing = stmt.findDedupe.get(request.triggerId, key, now) as Row | undefined;
-      if (existing) return { kind: 'duplicate', runId: String(existing.run_id), what };
+  const lookUp = ({ dedupe, windows }: AcceptLookups): AcceptFacts => ({
+    dedupe: dedupe.keys.flatMap((key, i) => {
+      const triggerId = dedupe.triggerIds[i]!;
+      const row = stmt.findDedupe.get(triggerId, key, dedupe.aliveAfterMs) as Row | undefined;
+      return row ? [{ triggerId, key, runId: String(row.run_id), expiresAtMs: Number(row.expires_at) }] : [];
+    }),
+    windows: windows.map((lookup) => rateWindow(lookup).newest(lookup.sinceMs, lookup.skip, lookup.take)),
+  });
+
+  const write = ({ runs, dedupe, jobs, requests, raws }: AcceptRows): void => {
+    for (const run of runs) {
+      stmt.insertRun.run(run.runId, run.triggerId, run.requestId, run.acceptedAtMs, run.contentType, run.payload);
+      // A launch counts against every limit of its trigger, whichever limits its own request had.
+      for (const window of windowsOf.get(run.triggerId) ?? []) window.add(run.acceptedAtMs);
     }
-    const windows = input.rateLimits.map((limit) => ({ limit, window: rateWindow(request.triggerId, limit, now) }));
-    for (const { limit, window } of windows) {
-      const nth = window.nthNewest(limit.quota);
-      if (nth !== undefined) return rateLimited(limit, nth, now);
-    }
-    stmt.insertRun.run(input.runId, request.triggerId, request.requestId, now, input.contentType, input.payload);
-    for (const { window } of windows) window.add(now);
-    for (const { key } of input.dedupe?.keys ?? []) stmt.upsertDedupe.run(request.triggerId, key, input.runId, now + input.dedupe!.windowMs);
-    input.actions.forEach((spec, index) => {
-      stmt.insertJob.run(`${input.runId}.${index}`, input.runId, request.triggerId, index, JSON.stringify(spec), now);
-    });
-    insertRequest(request, 'accepted', input.answerStatus ?? 200, null, null, input.runId);
-    return { kind: 'accepted', runId: input.runId };
+    for (const row of dedupe) stmt.upsertDedupe.run(row.triggerId, row.key, row.runId, row.expiresAtMs);
+    for (const job of jobs) stmt.insertJob.run(job.jobId, job.runId, job.triggerId, job.actionIndex, job.spec, job.nextAttemptAtMs);
+    for (const request of requests) stmt.insertRequest.run(request);
+    for (const raw of raws) stmt.insertRaw.run(raw.requestId, raw.target, raw.headers, raw.body, raw.truncated);
   };
 
+  let batches = 0;
   const commitItems = db.transaction((items: readonly Batched[]): Array<AcceptOutcome | undefined> => {
     if (++batches % 256 === 0) stmt.purgeDedupe.run(Date.now());
-    return items.map((item) => {
-      if (item.kind === 'accept') return acceptOne(item.input);
-      const { outcome, status, code, message, runId, ...request } = item.entry;
-      insertRequest(request, outcome, status, code ?? null, message, runId ?? null);
-      return undefined;
-    });
+    const lookups = planLookups(items);
+    const { outcomes, rows } = decideBatch(items, lookups, lookUp(lookups));
+    write(rows);
+    return outcomes;
   });
 
   const commitBatch = (items: readonly Batched[]): Array<AcceptOutcome | undefined> => {
@@ -360,6 +348,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     } catch (error) {
       // The windows may hold launches that were rolled back: rebuild them from the table.
       rateWindows.clear();
+      windowsOf.clear();
       throw error;
     }
   };
@@ -573,25 +562,21 @@ function migrate(db: Database.Database): void {
   })();
 }
 
-/** Timestamps of the launches within a period, oldest first, with O(1) amortised expiry. */
+/** Timestamps of a trigger's launches, oldest first, with O(1) amortised expiry. */
 class SlidingWindow {
   private head = 0;
-  constructor(
-    private readonly periodMs: number,
-    private readonly times: number[],
-  ) {}
+  constructor(private readonly times: number[]) {}
 
-  expire(now: number): void {
-    while (this.head < this.times.length && this.times[this.head]! <= now - this.periodMs) this.head++;
+  /** The launches after `sinceMs`, newest first, skipping the `skip` newest, at most `take`. */
+  newest(sinceMs: number, skip: number, take: number): number[] {
+    while (this.head < this.times.length && this.times[this.head]! <= sinceMs) this.head++;
     if (this.head > 1024 && this.head * 2 > this.times.length) {
       this.times.splice(0, this.head);
       this.head = 0;
     }
-  }
-
-  /** The n-th newest launch in the window, when there are at least n. */
-  nthNewest(n: number): number | undefined {
-    return this.times.length - this.head >= n ? this.times[this.times.length - n] : undefined;
+    const slice: number[] = [];
+    for (let at = this.times.length - 1 - skip; at >= this.head && slice.length < take; at--) slice.push(this.times[at]!);
+    return slice;
   }
 
   add(time: number): void {

@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { addRunNote, runNotes } from '../../../core/notify/run-notes.js';
 import { openSqliteStore } from '../../../core/store/sqlite/sqlite-store.js';
 import type { AcceptRequest, Store } from '../../../core/store/store.js';
@@ -202,6 +203,38 @@ describe.each(factories)('$name store', (factory) => {
     expect(outcomes.filter((o) => o.kind === 'accepted')).toHaveLength(7);
   });
 
+  it('decides the accepts of one group commit in order: a repeat in the batch is a duplicate, earlier accepts count against the limit', async () => {
+    const limit = { periodMs: 60_000, quota: 3 };
+    const dedupe = (key: string) => ({ keys: [{ key, what: 'delivery id' }], windowMs: 60_000 });
+    // Submitted in one turn of the event loop: one batch.
+    const outcomes = await Promise.all(
+      ['d1', 'd1', 'd2', 'd3', 'd2', 'd4'].map((key, i) => store.accept(acceptRequest({ dedupe: dedupe(key), rateLimits: [limit] }, 1_000 + i))),
+    );
+    expect(outcomes.map((o) => o.kind)).toEqual(['accepted', 'duplicate', 'accepted', 'accepted', 'duplicate', 'rate_limited']);
+    expect(outcomes[1]).toMatchObject({ runId: (outcomes[0] as { runId: string }).runId });
+    expect(outcomes[4]).toMatchObject({ runId: (outcomes[2] as { runId: string }).runId });
+    expect(outcomes[5]).toMatchObject({ retryAfterSeconds: 60 });
+    // The next batch sees what this one wrote.
+    expect(await store.accept(acceptRequest({ dedupe: dedupe('d3') }, 2_000))).toMatchObject({ kind: 'duplicate', runId: (outcomes[3] as { runId: string }).runId });
+    expect((await store.accept(acceptRequest({ dedupe: dedupe('d5'), rateLimits: [limit] }, 2_000))).kind).toBe('rate_limited');
+    expect(await store.listLog({ limit: 100 })).toHaveLength(3);
+  });
+
+  it('counts a launch against every rate limit of its trigger, also one its own request did not carry (a limit changed by a reload)', async () => {
+    const strict = { periodMs: 60_000, quota: 2 };
+    expect((await store.accept(acceptRequest({ rateLimits: [strict] }, 1_000))).kind).toBe('accepted');
+    expect((await store.accept(acceptRequest({ rateLimits: [{ periodMs: 60_000, quota: 100 }] }, 2_000))).kind).toBe('accepted');
+    expect(await store.accept(acceptRequest({ rateLimits: [strict] }, 3_000))).toMatchObject({ kind: 'rate_limited', retryAfterSeconds: 58 });
+  });
+
+  it('enforces a quota of millions with a long window as exactly as a small one', async () => {
+    const huge = { periodMs: 3_600_000, quota: 100_000_000 };
+    const outcomes = await Promise.all(Array.from({ length: 50 }, (_, i) => store.accept(acceptRequest({ rateLimits: [huge, { periodMs: 3_600_000, quota: 60 }] }, 1_000 + i))));
+    expect(outcomes.every((o) => o.kind === 'accepted')).toBe(true);
+    const more = await Promise.all(Array.from({ length: 20 }, (_, i) => store.accept(acceptRequest({ rateLimits: [huge, { periodMs: 3_600_000, quota: 60 }] }, 2_000 + i))));
+    expect(more.filter((o) => o.kind === 'accepted')).toHaveLength(10);
+  });
+
   it('keeps what the sender got back with its logged request, and leaves older rows without one', async () => {
     const answered = acceptRequest();
     const unanswered = acceptRequest();
@@ -269,5 +302,37 @@ describe('SQLite store only', () => {
     await store.claimJobs(0, 10, 60_000);
     await store.takeOver();
     expect(await store.claimJobs(1, 10, 60_000)).toHaveLength(1);
+  });
+});
+
+describe.skipIf(POSTGRES_SKIP)('PostgreSQL store only', () => {
+  // Issue #14: one statement per item made PostgreSQL the slow path (1,143 round trips for this
+  // batch before); a batch costs BEGIN, lock-and-look-up, one write and COMMIT, whatever its size.
+  it('commits a batch in a fixed number of round trips, whatever its size', async () => {
+    const database = await freshDatabase();
+    const store = await openPostgresStore(database.url, 'test-instance');
+    try {
+      await store.accept(acceptRequest({}, -100_000)); // connects; outside the window below
+      const query = vi.spyOn(pg.Client.prototype, 'query');
+      const limit = { periodMs: 60_000, quota: 150 };
+      const raw = { target: '/', headers: { 'content-type': ['application/json'] }, body: Buffer.from('{}') };
+      const outcomes = await Promise.all(
+        Array.from({ length: 200 }, (_, i) => {
+          const input = acceptRequest({ dedupe: { keys: [{ key: `d${i % 190}`, what: 'delivery id' }], windowMs: 60_000 }, rateLimits: [limit] }, 1_000 + i);
+          return store.accept({ ...input, request: { ...input.request, raw } });
+        }),
+      );
+      const calls = query.mock.calls.length;
+      query.mockRestore();
+      expect(outcomes.filter((o) => o.kind === 'accepted')).toHaveLength(150);
+      expect(outcomes.filter((o) => o.kind === 'duplicate')).toHaveLength(10);
+      expect(calls).toBeLessThanOrEqual(4);
+      const logged = (await store.listLog({ limit: 1000 })).filter((e) => e.receivedAtMs >= 1_000);
+      expect(logged).toHaveLength(150);
+      expect((await store.getRequest(logged[0]!.requestId))!.raw.body).toEqual(Buffer.from('{}'));
+    } finally {
+      await store.close();
+      await database.drop();
+    }
   });
 });
