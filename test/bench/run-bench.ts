@@ -1,6 +1,6 @@
 /**
  * `npm run bench [-- --quick]`, measured as issue 14 asks: each server in its own process pinned
- * to CPU 0 (`taskset -c 0`), this process and its autocannon load pinned to CPU 1, 50 keep-alive
+ * to CPU 0 (`taskset -c 0`), this process and its load generator (load-generator.ts) pinned to CPU 1, 50 keep-alive
  * connections, a warm-up, then a fixed measured period; one table with each row's ratio to the
  * bare node:http reference measured in the same run, and a Targets block saying which are met.
  * Every row is checked for having measured what it says (all 2xx, or all the expected rejection).
@@ -11,8 +11,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync 
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import autocannon from 'autocannon';
 import { freshDatabase } from '../helpers/postgres.js';
+import { runLoad, type LoadRequest, type LoadResult } from './load-generator.js';
 import { sendFlood } from './send-flood.js';
 import { referenceRps, rowProblem, targetLines, type Expected, type Extras, type Row } from './bench-targets.js';
 import { GENERIC, GITHUB, ID, SLACK, fixedPush, forged, githubSigned, hmacSigned, launchPath, paddedBody, pushBody, slackSigned, writeConfig } from './bench-requests.js';
@@ -33,7 +33,7 @@ function canPin(): boolean {
   return cpus().length >= 2 && spawnSync('taskset', ['-c', '0,1', 'true'], { stdio: 'ignore' }).status === 0;
 }
 
-// Re-run this script pinned to CPU 1, so the orchestration and autocannon never share the server's core.
+// Re-run this script pinned to CPU 1, so the orchestration and the load generator never share the server's core.
 if (process.env[PINNED_ENV] === undefined) {
   if (canPin()) {
     const pinned = spawnSync('taskset', ['-c', '1', process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit', env: { ...process.env, [PINNED_ENV]: '1' } });
@@ -43,7 +43,7 @@ if (process.env[PINNED_ENV] === undefined) {
 }
 const pinned = process.env[PINNED_ENV] === '1';
 
-type Request = autocannon.Request;
+type Request = LoadRequest;
 
 interface Started {
   readonly child: ChildProcess;
@@ -77,17 +77,17 @@ async function stop(server: Started): Promise<void> {
   clearTimeout(timer);
 }
 
-function load(url: string, requests: Request[], options: { duration?: number; amount?: number; connections?: number } = {}): Promise<autocannon.Result> {
-  return autocannon({ url, connections: options.connections ?? CONNECTIONS, requests, ...(options.amount ? { amount: options.amount } : { duration: options.duration ?? MEASURE_S }), timeout: 30 });
+function load(url: string, requests: Request[], options: { duration?: number; amount?: number; connections?: number } = {}): Promise<LoadResult> {
+  return runLoad({ url, connections: options.connections ?? CONNECTIONS, requests, ...(options.amount ? { amount: options.amount } : { duration: options.duration ?? MEASURE_S }), timeoutMs: 30_000 });
 }
 
-function statusesOf(result: autocannon.Result): Record<string, number> {
+function statusesOf(result: LoadResult): Record<string, number> {
   return Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([status, stats]) => [status, stats.count ?? 0]));
 }
 
 const rows: Row[] = [];
 
-function toRow(key: string, name: string, expected: Expected, result: autocannon.Result, note?: string): Row {
+function toRow(key: string, name: string, expected: Expected, result: LoadResult, note?: string): Row {
   const row: Row = { key, name, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, expected, statuses: statusesOf(result), errors: result.errors, ...(note && { note }) };
   rows.push(row);
   const problem = rowProblem(row);
