@@ -4,7 +4,7 @@
  */
 import { createPublicKey, verify as cryptoVerify } from 'node:crypto';
 import { minimatch } from 'minimatch';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { PASS, type Check } from './conditions/check.js';
 import { compileHmac } from './conditions/hmac.js';
 import { compileStaticToken } from './conditions/static-token.js';
@@ -35,6 +35,15 @@ export { accept, refuse, reject, type Rejection, type RejectCode, type Verdict }
 export type StaticTokenCondition = Omit<z.input<typeof staticTokenAuth>, 'type' | 'auth_type'>;
 export type HmacCondition = Omit<z.input<typeof hmacAuth>, 'type' | 'auth_type'>;
 export type TimestampCondition = Omit<z.input<typeof timestampCondition>, 'type'>;
+
+/**
+ * A connector's `tolerance` parameter: how far, in seconds, a signed timestamp may be from this
+ * machine's clock. Every provider here documents five minutes (Slack, Stripe, Standard Webhooks,
+ * Discord's interactions guidance), so that is the default, in this one place.
+ */
+export function timestampTolerance(defaultSeconds = 300) {
+  return z.number().int().positive().default(defaultSeconds);
+}
 
 export function staticTokenCheck(condition: StaticTokenCondition): Check {
   return compileStaticToken(staticTokenAuth.parse({ type: 'web-request-auth', auth_type: 'static_token', ...condition }));

@@ -73,8 +73,6 @@ export interface Connector<Params = unknown, Payload = unknown> {
   readonly parserHelpers?: { readonly python: string } | undefined;
   /** The sender gives up after this long; hooklaunch always answers well before. */
   readonly ackDeadlineMs: number;
-  /** Replay window of the provider's timestamp, when it signs one. */
-  readonly toleranceSeconds?: number | undefined;
   /** How long a delivery id is remembered: at least the provider's retry window. */
   readonly dedupeWindowSeconds: number;
   /** Header names (lower case) that carry credentials and never reach the trigger log. */

@@ -15,7 +15,6 @@ export const discord = defineConnector<DiscordParams, DiscordPayload>({
   encoding: 'json',
   // The initial response is due within 3 s.
   ackDeadlineMs: 3000,
-  toleranceSeconds: 300,
   // No retries; an interaction id is unique. An hour outlives any replay of a captured request.
   dedupeWindowSeconds: 3600,
   sensitiveHeaders: ['x-signature-ed25519'],

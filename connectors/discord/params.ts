@@ -1,3 +1,4 @@
+import { timestampTolerance } from '../../core/connector-kit.js';
 import { z } from 'zod';
 
 const ids = z.array(z.string().min(1)).min(1).optional();
@@ -15,7 +16,7 @@ export const discordParams = z.strictObject({
   /** Where follow-ups go; only tests change it. */
   api_base: z.url().default('https://discord.com/api/v10'),
   /** Discord sets no window; a stale timestamp beyond this is refused. */
-  tolerance: z.number().int().positive().default(300),
+  tolerance: timestampTolerance(),
 });
 
 export type DiscordParams = z.output<typeof discordParams>;

@@ -14,7 +14,6 @@ export const gitlab = defineConnector<GitlabParams, GitlabPayload>({
   payload: gitlabPayload,
   encoding: 'json',
   ackDeadlineMs: 10_000,
-  toleranceSeconds: 300,
   // Only manual resends (same Idempotency-Key); keep keys a few days like GitHub's.
   dedupeWindowSeconds: 3 * 86_400,
   sensitiveHeaders: ['x-gitlab-token', 'webhook-signature'],

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { refineHmacSecrets, secretsSchema } from '../../core/connector-kit.js';
+import { refineHmacSecrets, secretsSchema, timestampTolerance } from '../../core/connector-kit.js';
 
 const names = z.array(z.string().min(1)).min(1);
 
@@ -16,7 +16,7 @@ export const gitlabParams = z.strictObject({
   /** `group/project` paths that launch; any when absent. */
   projects: names.optional(),
   include_deletions: z.boolean().default(false),
-  tolerance: z.number().int().positive().default(300),
+  tolerance: timestampTolerance(),
 }).superRefine((p, ctx) => {
   if (p.mode === 'signed') refineHmacSecrets(p.secret, 'base64', ctx, ['secret']);
 });

@@ -14,7 +14,6 @@ export const grafana = defineConnector<GrafanaParams, GrafanaPayload>({
   payload: grafanaPayload,
   encoding: 'json',
   ackDeadlineMs: 10_000,
-  toleranceSeconds: 300,
   // Alertmanager re-sends a group at its repeat interval (hours): a day keeps one launch per state.
   dedupeWindowSeconds: 86_400,
   sensitiveHeaders: ['x-grafana-alert-signature', 'x-grafana-alerting-signature'],

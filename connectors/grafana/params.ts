@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { refineHmacSecrets, secretsSchema } from '../../core/connector-kit.js';
+import { refineHmacSecrets, secretsSchema, timestampTolerance } from '../../core/connector-kit.js';
 
 /** The `connector:` block of a Grafana alerting trigger (webhook contact point). */
 export const grafanaParams = z.strictObject({
@@ -15,7 +15,7 @@ export const grafanaParams = z.strictObject({
   statuses: z.array(z.enum(['firing', 'resolved'])).min(1).default(['firing']),
   /** Labels that must all match (commonLabels, or every alert's labels). */
   labels: z.record(z.string(), z.string()).optional(),
-  tolerance: z.number().int().positive().default(300),
+  tolerance: timestampTolerance(),
 })
   .refine((p) => p.auth !== 'basic' || p.user !== undefined, { message: 'auth: basic needs user', path: ['user'] })
   .superRefine((p, ctx) => {

@@ -16,7 +16,6 @@ export const slack = defineConnector<SlackParams, SlackPayload>({
   encoding: 'form-or-json',
   parserHelpers: { python: slackParserHelpers },
   ackDeadlineMs: 3000,
-  toleranceSeconds: 300,
   // Events API retries come at once, after 1 min and after 5 min: an hour covers them all.
   dedupeWindowSeconds: 3600,
   sensitiveHeaders: ['x-slack-signature'],

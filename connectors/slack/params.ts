@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hmacSecretsSchema } from '../../core/connector-kit.js';
+import { hmacSecretsSchema, timestampTolerance } from '../../core/connector-kit.js';
 
 const ids = z.array(z.string().min(1)).min(1).optional();
 
@@ -30,7 +30,7 @@ export const slackParams = z.strictObject({
    */
   bot_token: z.string().regex(/^xoxb-\S+$/, 'a bot token starts with "xoxb-" (OAuth & Permissions → Bot User OAuth Token)').optional(),
   /** Seconds either side of now a request timestamp may be; Slack documents 5 minutes. */
-  tolerance: z.number().int().positive().default(300),
+  tolerance: timestampTolerance(),
 });
 
 export type SlackParams = z.output<typeof slackParams>;

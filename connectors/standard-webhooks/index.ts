@@ -14,7 +14,6 @@ export const standardWebhooks = defineConnector<StandardWebhooksParams, Standard
   payload: standardWebhooksPayload,
   encoding: 'json',
   ackDeadlineMs: 15_000,
-  toleranceSeconds: 300,
   // Senders retry with backoff for hours to days.
   dedupeWindowSeconds: 3 * 86_400,
   sensitiveHeaders: ['webhook-signature'],

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hmacSecretsSchema } from '../../core/connector-kit.js';
+import { hmacSecretsSchema, timestampTolerance } from '../../core/connector-kit.js';
 
 /** The `connector:` block of a Standard Webhooks trigger (standardwebhooks.com; also Svix, Replicate, GitLab signing tokens). */
 export const standardWebhooksParams = z.strictObject({
@@ -9,7 +9,7 @@ export const standardWebhooksParams = z.strictObject({
   public_keys: z.array(z.string().min(1)).min(1).optional(),
   /** Event types (the body's `type`) that launch; any when absent. */
   types: z.array(z.string().min(1)).min(1).optional(),
-  tolerance: z.number().int().positive().default(300),
+  tolerance: timestampTolerance(),
 });
 
 export type StandardWebhooksParams = z.output<typeof standardWebhooksParams>;

@@ -14,7 +14,6 @@ export const stripe = defineConnector<StripeParams, StripePayload>({
   payload: stripePayload,
   encoding: 'json',
   ackDeadlineMs: 10_000,
-  toleranceSeconds: 300,
   // Live-mode events are retried for up to 3 days.
   dedupeWindowSeconds: 3 * 86_400,
   sensitiveHeaders: ['stripe-signature'],

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { hmacSecretsSchema } from '../../core/connector-kit.js';
+import { hmacSecretsSchema, timestampTolerance } from '../../core/connector-kit.js';
 
 /** The `connector:` block of a Stripe trigger. */
 export const stripeParams = z.strictObject({
@@ -9,7 +9,7 @@ export const stripeParams = z.strictObject({
   events: z.array(z.string().min(1)).min(1).optional(),
   /** Launch for test-mode events too. */
   include_test_mode: z.boolean().default(true),
-  tolerance: z.number().int().positive().default(300),
+  tolerance: timestampTolerance(),
 });
 
 export type StripeParams = z.output<typeof stripeParams>;

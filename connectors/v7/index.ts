@@ -17,7 +17,6 @@ export const v7 = defineConnector<V7Params, V7Payload>({
   parserHelpers: { python: v7ParserHelpers },
   // Not documented; answered in milliseconds regardless.
   ackDeadlineMs: 10_000,
-  toleranceSeconds: 300,
   // The stage retries 5 times; a day covers them and a rework loop brings new annotations anyway.
   dedupeWindowSeconds: 86_400,
   sensitiveHeaders: ['authorization', 'v7-signature'],

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { refineHmacSecrets, secretsSchema } from '../../core/connector-kit.js';
+import { refineHmacSecrets, secretsSchema, timestampTolerance } from '../../core/connector-kit.js';
 
 const names = z.array(z.string().min(1)).min(1);
 
@@ -17,7 +17,7 @@ export const v7Params = z.strictObject({
   /** Workflow stage names that launch; any when absent. */
   stages: names.optional(),
   /** Signed mode: seconds either side of now the signature's t= may be. */
-  tolerance: z.number().int().positive().default(300),
+  tolerance: timestampTolerance(),
 }).superRefine((p, ctx) => {
   if (p.mode === 'signed') refineHmacSecrets(p.secret, 'utf8', ctx, ['secret']);
 });
