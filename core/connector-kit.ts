@@ -41,6 +41,17 @@ export type TimestampCondition = Omit<z.input<typeof timestampCondition>, 'type'
  * machine's clock. Every provider here documents five minutes (Slack, Stripe, Standard Webhooks,
  * Discord's interactions guidance), so that is the default, in this one place.
  */
+/**
+ * The Standard Webhooks scheme (standardwebhooks.com): its headers and the string its signatures
+ * cover. Spoken by the standard-webhooks connector and by GitLab's signing tokens.
+ */
+export const STANDARD_WEBHOOKS = {
+  id: 'webhook-id',
+  timestamp: 'webhook-timestamp',
+  signature: 'webhook-signature',
+  signed: '{header:webhook-id}.{timestamp}.{body}',
+} as const;
+
 export function timestampTolerance(defaultSeconds = 300) {
   return z.number().int().positive().default(defaultSeconds);
 }

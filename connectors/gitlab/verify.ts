@@ -1,4 +1,4 @@
-import { passesAll, perParams, signHmac, signedRequestChecks, staticTokenCheck, type Check, type Clock, type RawRequest, type Verdict } from '../../core/connector-kit.js';
+import { STANDARD_WEBHOOKS, passesAll, perParams, signHmac, signedRequestChecks, staticTokenCheck, type Check, type Clock, type RawRequest, type Verdict } from '../../core/connector-kit.js';
 import type { GitlabParams } from './params.js';
 
 const TOKEN = 'x-gitlab-token';
@@ -8,8 +8,8 @@ const TOKEN = 'x-gitlab-token';
 const checks = perParams((params: GitlabParams): Check[] => {
   if (params.mode === 'token') return [staticTokenCheck({ key: TOKEN, secret: params.secret })];
   return signedRequestChecks(
-    { key: 'webhook-signature', prefix: 'v1,', separator: ' ', encoding: 'base64', secret_encoding: 'base64', secret: params.secret, message: '{header:webhook-id}.{timestamp}.{body}' },
-    { key: 'webhook-timestamp', tolerance: params.tolerance },
+    { key: STANDARD_WEBHOOKS.signature, prefix: 'v1,', separator: ' ', encoding: 'base64', secret_encoding: 'base64', secret: params.secret, message: STANDARD_WEBHOOKS.signed },
+    { key: STANDARD_WEBHOOKS.timestamp, tolerance: params.tolerance },
   );
 });
 
@@ -23,8 +23,8 @@ export function signGitlab(body: Buffer, contentType: string, params: GitlabPara
   const headers: Record<string, string> = { 'content-type': contentType, 'x-gitlab-event': event, 'x-gitlab-event-uuid': uuid, 'idempotency-key': uuid };
   if (params.mode === 'token') return { ...headers, [TOKEN]: params.secret[0]! };
   const timestamp = String(Math.floor(nowMs / 1000));
-  const signature = signHmac({ secret: params.secret[0]!, secretEncoding: 'base64', encoding: 'base64', message: '{header:webhook-id}.{timestamp}.{body}' }, { body, timestamp, headers: { 'webhook-id': uuid } });
-  return { ...headers, 'webhook-id': uuid, 'webhook-timestamp': timestamp, 'webhook-signature': `v1,${signature}` };
+  const signature = signHmac({ secret: params.secret[0]!, secretEncoding: 'base64', encoding: 'base64', message: STANDARD_WEBHOOKS.signed }, { body, timestamp, headers: { [STANDARD_WEBHOOKS.id]: uuid } });
+  return { ...headers, [STANDARD_WEBHOOKS.id]: uuid, [STANDARD_WEBHOOKS.timestamp]: timestamp, [STANDARD_WEBHOOKS.signature]: `v1,${signature}` };
 }
 
 export function sampleGitlab(params: GitlabParams): { body: string; contentType: string } {

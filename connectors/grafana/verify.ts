@@ -17,6 +17,9 @@ import {
 import type { GrafanaParams } from './params.js';
 
 // Grafana's source uses X-Grafana-Alert-Signature; Terraform and many receivers use X-Grafana-Alerting-Signature.
+/** What Grafana's HMAC covers (alerting http/hmac.go): the check and `signGrafana` share it. */
+const signedString = (timestamped: boolean): string => (timestamped ? '{timestamp}:{body}' : '{body}');
+
 const SIGNATURE_HEADERS = ['x-grafana-alert-signature', 'x-grafana-alerting-signature'];
 
 const checks = perParams((params: GrafanaParams): Check[] => {
@@ -33,7 +36,7 @@ const checks = perParams((params: GrafanaParams): Check[] => {
     ];
   }
   const timestamp: TimestampCondition | undefined = params.timestamp_header ? { key: params.timestamp_header, tolerance: params.tolerance } : undefined;
-  const hmacFor = (key: string) => hmacCheck({ key, secret: params.secret, message: timestamp ? '{timestamp}:{body}' : '{body}' }, timestamp);
+  const hmacFor = (key: string) => hmacCheck({ key, secret: params.secret, message: signedString(timestamp !== undefined) }, timestamp);
   const candidates = params.signature_header ? [params.signature_header.toLowerCase()] : SIGNATURE_HEADERS;
   const hmacs = new Map(candidates.map((name) => [name, hmacFor(name)]));
   const signature: Check = (req, clock) => {
@@ -54,7 +57,7 @@ export function signGrafana(body: Buffer, contentType: string, params: GrafanaPa
   if (params.auth === 'basic') return { ...headers, authorization: `Basic ${Buffer.from(`${params.user}:${params.secret[0]!}`).toString('base64')}` };
   const timestamp = String(Math.floor(nowMs / 1000));
   if (params.timestamp_header) headers[params.timestamp_header.toLowerCase()] = timestamp;
-  headers[(params.signature_header ?? SIGNATURE_HEADERS[0]!).toLowerCase()] = signHmac({ secret: params.secret[0]!, message: params.timestamp_header ? '{timestamp}:{body}' : '{body}' }, { body, timestamp });
+  headers[(params.signature_header ?? SIGNATURE_HEADERS[0]!).toLowerCase()] = signHmac({ secret: params.secret[0]!, message: signedString(params.timestamp_header !== undefined) }, { body, timestamp });
   return headers;
 }
 

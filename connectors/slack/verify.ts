@@ -3,11 +3,13 @@ import type { SlackParams } from './params.js';
 
 const SIGNATURE = 'x-slack-signature';
 const TIMESTAMP = 'x-slack-request-timestamp';
+/** What Slack's signature covers: the check and `signSlack` share it. */
+const SIGNED = 'v0:{timestamp}:{body}';
 
 // Slack's request signing: v0=hex(HMAC-SHA256(signing secret, "v0:{timestamp}:{raw body}")),
 // with the timestamp within 5 minutes of now on both sides (Bolt checks only the past side).
 const checks = perParams((params: SlackParams) =>
-  signedRequestChecks({ key: SIGNATURE, prefix: 'v0=', secret: params.secret, message: 'v0:{timestamp}:{body}' }, { key: TIMESTAMP, format: 'unix_s', tolerance: params.tolerance }),
+  signedRequestChecks({ key: SIGNATURE, prefix: 'v0=', secret: params.secret, message: SIGNED }, { key: TIMESTAMP, format: 'unix_s', tolerance: params.tolerance }),
 );
 
 export function verifySlack(req: RawRequest, params: SlackParams, clock: Clock): Verdict<void> | Promise<Verdict<void>> {
@@ -30,7 +32,7 @@ export function isUnsignedSslCheck(req: RawRequest): boolean {
 /** Signs a body as Slack does (hooklaunch send, test requests). */
 export function signSlack(body: Buffer, contentType: string, params: SlackParams, nowMs: number): Record<string, string> {
   const timestamp = String(Math.floor(nowMs / 1000));
-  const signature = signHmac({ secret: params.secret[0]!, message: 'v0:{timestamp}:{body}' }, { body, timestamp });
+  const signature = signHmac({ secret: params.secret[0]!, message: SIGNED }, { body, timestamp });
   return { 'content-type': contentType, [TIMESTAMP]: timestamp, [SIGNATURE]: `v0=${signature}` };
 }
 

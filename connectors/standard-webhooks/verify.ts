@@ -1,10 +1,7 @@
-import { ed25519Verify, header, hmacCheck, perParams, refuse, signHmac, timestampCheck, type Clock, type RawRequest, type Verdict } from '../../core/connector-kit.js';
+import { STANDARD_WEBHOOKS, ed25519Verify, header, hmacCheck, perParams, refuse, signHmac, timestampCheck, type Clock, type RawRequest, type Verdict } from '../../core/connector-kit.js';
 import type { StandardWebhooksParams } from './params.js';
 
-const ID = 'webhook-id';
-const TIMESTAMP = 'webhook-timestamp';
-const SIGNATURE = 'webhook-signature';
-const MESSAGE = '{header:webhook-id}.{timestamp}.{body}';
+const { id: ID, timestamp: TIMESTAMP, signature: SIGNATURE, signed: MESSAGE } = STANDARD_WEBHOOKS;
 
 // v1: base64 HMAC-SHA256 of "{id}.{timestamp}.{body}" keyed with base64-decode(whsec_…); several
 // space-separated signatures may stand in the header while keys rotate. v1a: Ed25519 over the same.

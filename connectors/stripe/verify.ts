@@ -2,11 +2,13 @@ import { passesAll, perParams, signHmac, signedRequestChecks, type Clock, type R
 import type { StripeParams } from './params.js';
 
 const SIGNATURE = 'stripe-signature';
+/** What Stripe's v1 signature covers: the check and `signStripe` share it. */
+const SIGNED = '{timestamp}.{body}';
 
 // Stripe-Signature: t=<unix>,v1=<hex>[,v1=<hex>…]: HMAC-SHA256 of "{t}.{raw body}" keyed with the
 // whsec_ string as is; any v1 may match (several while the secret is rolled), t within 300 s.
 const checks = perParams((params: StripeParams) =>
-  signedRequestChecks({ key: SIGNATURE, prefix: 'v1=', separator: ',', secret: params.secret, message: '{timestamp}.{body}' }, { key: SIGNATURE, prefix: 't=', separator: ',', tolerance: params.tolerance }),
+  signedRequestChecks({ key: SIGNATURE, prefix: 'v1=', separator: ',', secret: params.secret, message: SIGNED }, { key: SIGNATURE, prefix: 't=', separator: ',', tolerance: params.tolerance }),
 );
 
 export async function verifyStripe(req: RawRequest, params: StripeParams, clock: Clock): Promise<Verdict<void>> {
@@ -15,7 +17,7 @@ export async function verifyStripe(req: RawRequest, params: StripeParams, clock:
 
 export function signStripe(body: Buffer, contentType: string, params: StripeParams, nowMs: number): Record<string, string> {
   const t = String(Math.floor(nowMs / 1000));
-  return { 'content-type': contentType, [SIGNATURE]: `t=${t},v1=${signHmac({ secret: params.secret[0]!, message: '{timestamp}.{body}' }, { body, timestamp: t })}` };
+  return { 'content-type': contentType, [SIGNATURE]: `t=${t},v1=${signHmac({ secret: params.secret[0]!, message: SIGNED }, { body, timestamp: t })}` };
 }
 
 export function sampleStripe(params: StripeParams): { body: string; contentType: string } {

@@ -3,6 +3,8 @@ import { passesAll, perParams, signHmac, signedRequestChecks, staticTokenCheck, 
 import type { V7Params } from './params.js';
 
 const SIGNATURE = 'v7-signature';
+/** What a signed team webhook's v1 covers: the check and `signV7` share it. */
+const SIGNED = '{timestamp}.{body}';
 
 // Token mode: the webhook stage sends whatever was entered as its Authorization value.
 // Signed mode: `v7-signature: t=<unix s>,v1=<hex>`, HMAC-SHA256 with the team's signing key; the
@@ -10,7 +12,7 @@ const SIGNATURE = 'v7-signature';
 // Unverified: docs.v7labs.com/docs/webhooks shows the body and the empty-2xx rule, not the signing.
 const checks = perParams((params: V7Params): Check[] => {
   if (params.mode === 'token') return [staticTokenCheck({ key: params.header, prefix: params.prefix, secret: params.secret })];
-  return signedRequestChecks({ key: SIGNATURE, prefix: 'v1=', separator: ',', secret: params.secret, message: '{timestamp}.{body}' }, { key: SIGNATURE, prefix: 't=', separator: ',', tolerance: params.tolerance });
+  return signedRequestChecks({ key: SIGNATURE, prefix: 'v1=', separator: ',', secret: params.secret, message: SIGNED }, { key: SIGNATURE, prefix: 't=', separator: ',', tolerance: params.tolerance });
 });
 
 export async function verifyV7(req: RawRequest, params: V7Params, clock: Clock): Promise<Verdict<void>> {
@@ -21,7 +23,7 @@ export async function verifyV7(req: RawRequest, params: V7Params, clock: Clock):
 export function signV7(body: Buffer, contentType: string, params: V7Params, nowMs: number): Record<string, string> {
   if (params.mode === 'token') return { 'content-type': contentType, [params.header.toLowerCase()]: `${params.prefix}${params.secret[0]!}` };
   const timestamp = String(Math.floor(nowMs / 1000));
-  const signature = signHmac({ secret: params.secret[0]!, message: '{timestamp}.{body}' }, { body, timestamp });
+  const signature = signHmac({ secret: params.secret[0]!, message: SIGNED }, { body, timestamp });
   return { 'content-type': contentType, [SIGNATURE]: `t=${timestamp},v1=${signature}` };
 }
 
