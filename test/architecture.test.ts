@@ -1,7 +1,8 @@
-/** Connectors import only the connector kit from core, never each other; core imports no connector but at the composition root. */
-import { readdirSync, readFileSync } from 'node:fs';
+/** Layering rules of STYLE.md: connectors import only the connector kit, never each other; core imports no connector but at the composition root; every connector folder has the same shape and is registered under its folder name; no side-effect imports. */
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { connectors } from '../connectors/index.js';
 
 const root = resolve(import.meta.dirname, '..');
 
@@ -43,4 +44,27 @@ describe('architecture', () => {
     );
     expect(offenders).toEqual([]);
   });
+
+  // STYLE.md: a new provider is one folder and one registry line, every folder shaped alike.
+  const connectorFolders = readdirSync(join(root, 'connectors')).filter((name) => statSync(join(root, 'connectors', name)).isDirectory());
+  const REQUIRED = ['filters.ts', 'index.ts', 'params.ts', 'parse.ts', 'payload.ts', 'respond.ts', 'verify.ts'];
+
+  it.each(connectorFolders)('connectors/%s has the files every connector has', (folder) => {
+    const files = readdirSync(join(root, 'connectors', folder));
+    expect(REQUIRED.filter((file) => !files.includes(file)), `connectors/${folder} lacks`).toEqual([]);
+  });
+
+  it('each registered connector is keyed by its id, which is its folder name, and every folder is registered', () => {
+    for (const [key, connector] of connectors) {
+      expect(connector.id, `registry key ${key}`).toBe(key);
+      expect(connectorFolders, `connector ${key} has no folder of that name`).toContain(key);
+    }
+    expect([...connectors.keys()].sort()).toEqual([...connectorFolders].sort());
+  });
+
+  it('no module is imported for its side effects alone (an import names what it uses)', () => {
+    const offenders = [...sourceFiles('core'), ...connectorFiles].filter((file) => /^import\s+['"][^'"]+['"]/m.test(readFileSync(join(root, file), 'utf8')));
+    expect(offenders).toEqual([]);
+  });
 });
+
