@@ -33,7 +33,7 @@ import { isSealed, openSecrets } from '../triggers/sealed-secrets.js';
 import { plainSecretPaths } from '../triggers/plain-secrets.js';
 import { startService } from '../service.js';
 import { openStore } from '../store/open-store.js';
-import { isFinished, type LogOutcome, type RunRecord, type Store } from '../store/store.js';
+import { isFinished, LOG_OUTCOMES, type LogOutcome, type RunRecord, type Store } from '../store/store.js';
 import { createOutputRenderer, renderExecutionOutput, type OutputRenderer } from '../trigger-log/execution-output.js';
 import { formatTriggerLogLine, readTriggerLog, type TriggerLogLine } from '../trigger-log/read-trigger-log.js';
 import { senderProblem, type SenderProblem } from '../trigger-log/sender-problem.js';
@@ -42,7 +42,7 @@ import { describeConditions } from '../trigger-log/describe.js';
 
 const DEFAULT_CONFIG = process.env.HOOKLAUNCH_CONFIG ?? 'hooklaunch.yaml';
 const TEMPLATES = ['slack-predict', 'github-autofetch', 'v7-train'];
-const OUTCOMES = ['accepted', 'rejected', 'ignored', 'duplicate', 'handshake'];
+const OUTCOMES: readonly string[] = LOG_OUTCOMES;
 
 /** templates/ beside core/ (sources) or two levels above dist/core/ (built). */
 function templatesRoot(): string {

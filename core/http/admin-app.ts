@@ -5,7 +5,7 @@
  * reads need viewer, replay and test requests operator (see admin-auth.ts).
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
-import type { LogOutcome } from '../store/store.js';
+import { LOG_OUTCOMES, type LogOutcome } from '../store/store.js';
 import { describeActions, describeConditions, requestDetail, runDetail } from '../trigger-log/describe.js';
 import { readTriggerLog } from '../trigger-log/read-trigger-log.js';
 import { senderProblem } from '../trigger-log/sender-problem.js';
@@ -17,7 +17,7 @@ import { createUiRouter } from '../ui/ui-router.js';
 import { createTriggerRoutes } from './trigger-routes.js';
 import type { ReloadStatus } from '../triggers/live-triggers.js';
 
-const OUTCOMES = new Set(['accepted', 'rejected', 'duplicate', 'handshake', 'ignored']);
+const OUTCOMES = new Set<string>(LOG_OUTCOMES);
 
 export function createAdminApp(ctx: HttpContext): express.Express {
   const app = express();

@@ -8,7 +8,8 @@ import type { ParameterValue } from '../valohai-yaml/coerce-parameter.js';
 
 /** accepted: launched; duplicate: a repeat, nothing launched; rejected: refused (4xx/5xx);
  *  handshake: a protocol ping answered; ignored: filtered out but answered 2xx for the provider. */
-export type LogOutcome = 'accepted' | 'rejected' | 'duplicate' | 'handshake' | 'ignored';
+export const LOG_OUTCOMES = ['accepted', 'rejected', 'ignored', 'duplicate', 'handshake'] as const;
+export type LogOutcome = (typeof LOG_OUTCOMES)[number];
 
 /** One line of the trigger log: every request, whatever became of it. */
 export interface RequestRecord {
@@ -51,7 +52,7 @@ export interface StoredRequest {
 
 /** A request that launched nothing, with why. A duplicate names the run it repeats. */
 export interface UnlaunchedRequest extends RequestRecord {
-  readonly outcome: 'rejected' | 'handshake' | 'ignored' | 'duplicate';
+  readonly outcome: Exclude<LogOutcome, 'accepted'>;
   readonly status: number;
   readonly code?: RejectCode | undefined;
   readonly message: string;

@@ -10,7 +10,7 @@ import { uuidv7 } from '../ids.js';
 import { contentTypeOf, type RawRequest } from '../request/raw-request.js';
 import { boundedMessage, reject, type Rejection } from '../reject.js';
 import { duplicateMessage } from '../store/accept-rules.js';
-import type { Deduplicate, Store } from '../store/store.js';
+import type { Deduplicate, LogOutcome, Store } from '../store/store.js';
 import type { Redaction } from '../trigger-log/redaction.js';
 import type { PendingRecord } from '../trigger-log/request-record.js';
 import type { Logged, RejectionLog, Sender, Unlaunched } from '../trigger-log/rejection-log.js';
@@ -34,7 +34,7 @@ export interface DeliveryContext {
 }
 
 export interface HandledOutcome {
-  readonly outcome: 'accepted' | 'duplicate' | 'rejected' | 'handshake' | 'ignored';
+  readonly outcome: LogOutcome;
   readonly code?: string | undefined;
   readonly runId?: string | undefined;
   readonly answer: ResponseSpec;

@@ -4,11 +4,11 @@
  */
 import type { Request, Response } from 'express';
 import type { HttpContext } from '../http/context.js';
-import type { LogOutcome } from '../store/store.js';
+import { LOG_OUTCOMES, type LogOutcome } from '../store/store.js';
 import { readTriggerLog, repeated, type TriggerLogLine } from '../trigger-log/read-trigger-log.js';
 import { Html, html, outcomeBadge, runStatusBadge, time } from './html.js';
 
-export const OUTCOMES: LogOutcome[] = ['accepted', 'rejected', 'ignored', 'duplicate', 'handshake'];
+export const OUTCOMES: readonly LogOutcome[] = LOG_OUTCOMES;
 /** Open streams per process: each polls the store, so a forgotten tab farm cannot multiply the load without bound. */
 export const MAX_STREAMS = 20;
 const POLL_MS = 500;
