@@ -23,6 +23,7 @@ import { createServiceLogger, LOG_FORMATS, LOG_LEVELS } from './service-logger.j
 import { preflight } from '../config/preflight.js';
 import { ConfigError, formatPath } from '../config/config-error.js';
 import { checkTrigger } from '../config/check-trigger.js';
+import { checkWarnings } from '../config/check-warnings.js';
 import { CONFIG_SCHEMA_FILE, configJsonSchema } from '../config/config-json-schema.js';
 import { loadConfig, type ConnectorBinding, type LoadedConfig } from '../config/load-config.js';
 import type { TriggerConfig } from '../config/schema.js';
@@ -233,6 +234,8 @@ program
     }
     // A warning, not a failure: the config is valid and the fix is on the sender's side.
     if (problems.size > 0) process.stderr.write(`${problems.size} trigger(s) receive deliveries that can never launch: see "warning:" above\n`);
+    // Valid but risky or unusable as configured: said, not refused (each may be intended).
+    for (const warning of checkWarnings(loaded.config)) process.stderr.write(`warning: ${warning}\n`);
   });
 
 program
