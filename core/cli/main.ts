@@ -143,7 +143,7 @@ program
     });
     // What the socket really got (--port 0 included), for people and, through the run file, for the other commands.
     const address = service.server.address() as AddressInfo;
-    const url = reachableUrl(address.address, address.port);
+    const url = reachableUrl(address.address, address.port, loaded.tls ? 'https' : 'http');
     const location = locationOf(loaded);
     const base = triggerUrlBase(location, { url, source: 'serve' });
     for (const trigger of loaded.config.triggers) process.stderr.write(`${describeTrigger(trigger, base)}\n`);
@@ -176,10 +176,12 @@ program
     };
     process.on('SIGINT', () => shutdown('SIGINT'));
     process.on('SIGTERM', () => shutdown('SIGTERM'));
-    // SIGHUP re-reads hooklaunch.yaml's triggers; an invalid file keeps the running ones (each issue is logged with its line).
+    // SIGHUP re-reads hooklaunch.yaml's triggers and server.tls's certificate; an invalid file keeps
+    // the running triggers, a bad certificate the one being served (each issue is logged with its line).
     process.on('SIGHUP', () => {
       if (closing) return;
       try {
+        service.reloadTls();
         service.liveTriggers.reloadFile();
       } catch (error) {
         // A bug while reloading must not take the running service down with it.
