@@ -3,6 +3,7 @@
  * runner and HTTP server, started and stopped in the right order.
  */
 import type { Server } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -12,6 +13,9 @@ import { adminTokensOf } from './config/admin-tokens.js';
 import type { LoadedConfig } from './config/load-config.js';
 import { createInflightBudget, type InflightBudget } from './http/inflight-budget.js';
 import { createHttpServer } from './http/server.js';
+import { createProxyTrust } from './http/proxy-trust.js';
+import { readTlsFiles } from './http/tls-files.js';
+import { ConfigError } from './config/config-error.js';
 import type { OnExecutionEnded } from './launch/execution-ended.js';
 import type { LaunchBackend } from './launch/launch-backend.js';
 import { createQueueDepths } from './launch/queue-depths.js';
@@ -85,6 +89,11 @@ export interface Service {
   close(): Promise<void>;
   /** Kills running executions at once (a second signal while closing; the process exits next). */
   abort(): void;
+  /**
+   * Re-reads `server.tls`'s files (SIGHUP) and serves them to new connections; a pair that does
+   * not make a TLS context is refused, logged, and the one being served stays. Without TLS: nothing.
+   */
+  reloadTls(): { ok: true } | { ok: false; error: string } | undefined;
 }
 
 export async function startService(loaded: LoadedConfig, options: ServiceOptions = {}): Promise<Service> {
@@ -94,6 +103,10 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   // Before the store is opened: a missing or unusable key fails start-up with nothing touched.
   const secretKey = loadSecretKey(loaded.storeUrl, options.env ?? process.env);
   logger.info({ secretKey: describeSecretKey(secretKey) }, 'secret key loaded');
+  // Likewise: a certificate that cannot be served is a config error naming its line (preflight
+  // says so first from the CLI; this keeps startService safe for any caller).
+  const tlsRead = loaded.tls && readTlsFiles(loaded.tls);
+  if (tlsRead && !tlsRead.ok) throw new ConfigError(loaded.file, tlsRead.issues);
   // Instances sharing a PostgreSQL store need distinct names: they own the executions they run.
   const store = await openStore(loaded.storeUrl, options.instance ?? process.env.HOOKLAUNCH_INSTANCE ?? `${hostname()}:${options.port ?? config.server.port}`);
   // Every trigger's credential locations are added as it is compiled (live-triggers widens it).
@@ -170,6 +183,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     maxConnections: limits.max_connections,
     onOverloaded: (_triggerId, limit) => metrics.overloaded.inc({ limit }),
     publicUrl: loaded.publicUrl,
+    trustProxy: createProxyTrust(config.server.trust_proxy),
     selfUrl: () => self.url,
     queueDepths,
     onOutcome: (trigger, handled) => {
@@ -190,7 +204,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
       }
       return worker.isRunning() ? { ok: true, detail: 'store reachable, launch worker running' } : { ok: false, detail: 'launch worker stopped' };
     },
-  });
+  }, tlsRead?.credentials);
   const self = { url: '' };
   const retention = config.retention === false ? undefined : startRetention(store, config.retention.days, clock, logger, workRoot, () => rejections.resync());
 
@@ -208,7 +222,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   });
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `http://${host}:${address.port}`;
+  const url = `${loaded.tls ? 'https' : 'http'}://${host}:${address.port}`;
   self.url = url;
   logger.info({ url, triggers: triggers.size, store: loaded.storeUrl.replace(/\/\/[^@]*@/, '//***@') }, 'hooklaunch listening');
 
@@ -238,6 +252,19 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     },
     abort() {
       backend.abort?.();
+    },
+    reloadTls() {
+      if (!loaded.tls) return undefined;
+      const read = readTlsFiles(loaded.tls);
+      if (!read.ok) {
+        const error = new ConfigError(loaded.tls.file, read.issues).message;
+        logger.error({ issues: read.issues }, `TLS certificate not reloaded, the one being served stays: ${error}`);
+        return { ok: false, error };
+      }
+      // Connections already open keep their session; new handshakes get the new pair.
+      (server as HttpsServer).setSecureContext(read.credentials);
+      logger.info({ cert: loaded.tls.cert.path }, 'TLS certificate reloaded');
+      return { ok: true };
     },
     async close() {
       if (closed) return;

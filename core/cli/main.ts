@@ -23,6 +23,7 @@ import { createServiceLogger, LOG_FORMATS, LOG_LEVELS } from './service-logger.j
 import { preflight } from '../config/preflight.js';
 import { ConfigError, formatPath } from '../config/config-error.js';
 import { checkTrigger } from '../config/check-trigger.js';
+import { checkWarnings } from '../config/check-warnings.js';
 import { CONFIG_SCHEMA_FILE, configJsonSchema } from '../config/config-json-schema.js';
 import { loadConfig, type ConnectorBinding, type LoadedConfig } from '../config/load-config.js';
 import type { TriggerConfig } from '../config/schema.js';
@@ -142,7 +143,7 @@ program
     });
     // What the socket really got (--port 0 included), for people and, through the run file, for the other commands.
     const address = service.server.address() as AddressInfo;
-    const url = reachableUrl(address.address, address.port);
+    const url = reachableUrl(address.address, address.port, loaded.tls ? 'https' : 'http');
     const location = locationOf(loaded);
     const base = triggerUrlBase(location, { url, source: 'serve' });
     for (const trigger of loaded.config.triggers) process.stderr.write(`${describeTrigger(trigger, base)}\n`);
@@ -175,10 +176,12 @@ program
     };
     process.on('SIGINT', () => shutdown('SIGINT'));
     process.on('SIGTERM', () => shutdown('SIGTERM'));
-    // SIGHUP re-reads hooklaunch.yaml's triggers; an invalid file keeps the running ones (each issue is logged with its line).
+    // SIGHUP re-reads hooklaunch.yaml's triggers and server.tls's certificate; an invalid file keeps
+    // the running triggers, a bad certificate the one being served (each issue is logged with its line).
     process.on('SIGHUP', () => {
       if (closing) return;
       try {
+        service.reloadTls();
         service.liveTriggers.reloadFile();
       } catch (error) {
         // A bug while reloading must not take the running service down with it.
@@ -233,6 +236,8 @@ program
     }
     // A warning, not a failure: the config is valid and the fix is on the sender's side.
     if (problems.size > 0) process.stderr.write(`${problems.size} trigger(s) receive deliveries that can never launch: see "warning:" above\n`);
+    // Valid but risky or unusable as configured: said, not refused (each may be intended).
+    for (const warning of checkWarnings(loaded.config)) process.stderr.write(`warning: ${warning}\n`);
   });
 
 program

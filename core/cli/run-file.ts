@@ -74,8 +74,8 @@ function isAlive(pid: number): boolean {
 }
 
 /** The URL a client on this machine uses for a listening address: loopback for "every interface". */
-export function reachableUrl(address: string, port: number): string {
-  if (address === '0.0.0.0') return `http://127.0.0.1:${port}`;
-  if (address === '::') return `http://[::1]:${port}`;
-  return address.includes(':') ? `http://[${address}]:${port}` : `http://${address}:${port}`;
+export function reachableUrl(address: string, port: number, scheme: 'http' | 'https' = 'http'): string {
+  if (address === '0.0.0.0') return `${scheme}://127.0.0.1:${port}`;
+  if (address === '::') return `${scheme}://[::1]:${port}`;
+  return address.includes(':') ? `${scheme}://[${address}]:${port}` : `${scheme}://${address}:${port}`;
 }

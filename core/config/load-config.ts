@@ -34,6 +34,15 @@ export interface LoadedConfig {
   readonly env: NodeJS.ProcessEnv;
   /** Each trigger as written (`${env:…}` references unresolved) and its line, for the admin API's read-only view. */
   readonly fileTriggers: readonly FileTrigger[];
+  /** `server.tls`'s files, absolute, with their config lines (read at start-up and on SIGHUP, core/http/tls-files.ts). */
+  readonly tls?: TlsFiles | undefined;
+}
+
+/** Where `server.tls` points, and where it says so, so a file that does not do is named by its line. */
+export interface TlsFiles {
+  readonly file: string;
+  readonly cert: { readonly path: string; readonly line?: number | undefined };
+  readonly key: { readonly path: string; readonly line?: number | undefined };
 }
 
 export interface FileTrigger {
@@ -142,9 +151,15 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv =
     written: (written.triggers as unknown[])[index],
     line: lineOf(doc, lines, ['triggers', index]),
   }));
+  const tls = config.server.tls && {
+    file,
+    cert: { path: resolve(baseDir, config.server.tls.cert), line: lineOf(doc, lines, ['server', 'tls', 'cert']) },
+    key: { path: resolve(baseDir, config.server.tls.key), line: lineOf(doc, lines, ['server', 'tls', 'key']) },
+  };
   return {
     file: absolute,
     config,
+    tls,
     project,
     projectPath,
     storeUrl: absolutiseStoreUrl(config.store.url, baseDir),

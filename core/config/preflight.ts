@@ -1,11 +1,13 @@
 import { checkPublicKey } from '../conditions/jwt.js';
 import { isGitRepository } from '../launchers/local/git-repository.js';
 import { ConfigError, type ConfigIssue } from './config-error.js';
+import { readTlsFiles } from '../http/tls-files.js';
 import type { LoadedConfig } from './load-config.js';
 
 /**
  * The start-up checks that need I/O: every JWT public key imports, and a project whose triggers
- * fetch or run at a commit is a git repository. Fails start-up rather than a request.
+ * fetch or run at a commit is a git repository; `server.tls`'s files make a certificate and its
+ * key. Fails start-up rather than a request.
  */
 export async function preflight(loaded: LoadedConfig): Promise<void> {
   const issues: ConfigIssue[] = [];
@@ -24,5 +26,8 @@ export async function preflight(loaded: LoadedConfig): Promise<void> {
   if (needsGit !== undefined && loaded.config.launcher.kind === 'local' && !(await isGitRepository(loaded.projectPath))) {
     issues.push({ path: needsGit, message: `needs project.path (${loaded.projectPath}) to be a git repository` });
   }
+  // `check` too: a certificate that cannot be served is found before `serve` is started.
+  const tls = loaded.tls && readTlsFiles(loaded.tls);
+  if (tls && !tls.ok) issues.push(...tls.issues);
   if (issues.length > 0) throw new ConfigError(loaded.file, issues);
 }

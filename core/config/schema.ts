@@ -2,6 +2,7 @@
  * The shape of hooklaunch.yaml. Parsed once at start-up; everything after trusts these types.
  * Keys are snake_case as users write them; unknown keys are errors so typos never pass silently.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { weakHmacKey, type SecretEncoding } from '../conditions/hmac-key.js';
 
@@ -263,11 +264,41 @@ const adminTokenSchema = z.strictObject({
   role: z.enum(ADMIN_ROLES),
 });
 
+/** An IPv4 or IPv6 address, or a CIDR block of them (`10.0.0.0/8`, `fd00::/8`). */
+const addressOrCidr = z.string().refine(
+  (value) => {
+    const [address = '', bits, ...rest] = value.split('/');
+    const family = isIP(address);
+    if (family === 0 || rest.length > 0) return false;
+    if (bits === undefined) return true;
+    return /^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128);
+  },
+  { message: 'must be an IP address or a CIDR block (127.0.0.1, 10.0.0.0/8, ::1, fd00::/8)' },
+);
+
+const tlsSchema = z
+  .strictObject({
+    cert: nonEmpty.describe('PEM file with the certificate, then any intermediates; relative to the config file. Re-read on SIGHUP.'),
+    key: nonEmpty.describe("PEM file with the certificate's private key; relative to the config file. Re-read on SIGHUP."),
+  })
+  .describe('Serve HTTPS (node:https) with this certificate and key instead of plain HTTP.');
+
 const serverSchema = z
   .strictObject({
     host: nonEmpty.default('127.0.0.1'),
     port: z.number().int().min(0).max(65_535).default(8080),
     public_url: z.url({ protocol: /^https?$/ }).optional(),
+    tls: tlsSchema.optional(),
+    trust_proxy: z
+      .array(addressOrCidr)
+      .default([])
+      .describe(
+        'Addresses or CIDR blocks of reverse proxies in front of hooklaunch. Only a request whose direct peer is one of them has its X-Forwarded-For (the client address in the trigger log) and X-Forwarded-Proto (its scheme) honoured; from anyone else they are ignored.',
+      ),
+    allow_insecure_public_url: z
+      .boolean()
+      .default(false)
+      .describe('Accept an http:// public_url with the valohai launcher, whose signed payload URLs then travel unencrypted.'),
     /** Bearer token for the admin API with the admin role, named "admin"; empty or absent: none. */
     admin_token: z.union([z.literal('').transform(() => undefined), z.string().min(16, 'must be at least 16 characters')]).optional(),
     /** Further named tokens with a role each; with no token at all the admin API and page are disabled. */
@@ -324,7 +355,7 @@ const valohaiLauncher = z.strictObject({
 
 export const configSchema = z
   .strictObject({
-    server: serverSchema.default({ host: '127.0.0.1', port: 8080, admin_tokens: [], limits: SERVER_LIMIT_DEFAULTS }),
+    server: serverSchema.default({ host: '127.0.0.1', port: 8080, admin_tokens: [], limits: SERVER_LIMIT_DEFAULTS, trust_proxy: [], allow_insecure_public_url: false }),
     store: z.strictObject({ url: nonEmpty.default('sqlite:.hooklaunch/state.db') }).default({ url: 'sqlite:.hooklaunch/state.db' }),
     project: z
       .strictObject({
@@ -363,6 +394,12 @@ export const configSchema = z
   .superRefine((config, ctx) => {
     if (config.launcher.kind === 'valohai' && config.server.public_url === undefined) {
       ctx.addIssue({ code: 'custom', path: ['server', 'public_url'], message: 'the valohai launcher hands payloads to remote executions as URLs of this service; set the https URL it is reached at' });
+    } else if (config.launcher.kind === 'valohai' && config.server.public_url?.startsWith('http:') && !config.server.allow_insecure_public_url) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['server', 'public_url'],
+        message: 'is http://: the signed payload URLs handed to Valohai executions (which grant the payload to whoever holds them) would travel unencrypted; use the https:// URL (server.tls, or a TLS proxy in front), or set server.allow_insecure_public_url: true if the network is trusted',
+      });
     }
     const limits = config.server.limits;
     if (limits.max_inflight_bytes_per_trigger > limits.max_inflight_bytes) {
@@ -406,4 +443,5 @@ export type RateLimitConfig = z.output<typeof rateLimit>;
 export type DeduplicateConfig = z.output<typeof deduplicate>;
 export type ServerLimitsConfig = z.output<typeof serverLimits>;
 export type AdminTokenConfig = z.output<typeof adminTokenSchema>;
+export type TlsConfig = z.output<typeof tlsSchema>;
 export type LocatorConfig = { lookup: 'header' | 'query' | 'form' | 'json'; key: string; prefix?: string | undefined; separator?: string | undefined };

@@ -4,6 +4,7 @@ import type { QueueDepths } from '../launch/queue-depths.js';
 import type { Metrics } from '../metrics/metrics.js';
 import type { InflightBudget } from './inflight-budget.js';
 import type { OverloadedLimit } from './refuse-overloaded.js';
+import type { ProxyTrust } from './proxy-trust.js';
 import type { PayloadUrlSigner } from '../payloads/payload-url-signer.js';
 import type { DeliveryContext } from '../triggers/handle-delivery.js';
 import type { CompiledTrigger } from '../triggers/compile-trigger.js';
@@ -38,4 +39,6 @@ export interface HttpContext extends DeliveryContext {
   /** `server.admin_token` (as "admin") and `server.admin_tokens`; none disables the admin API and page. */
   readonly adminTokens: readonly AdminTokenConfig[];
   readonly payloadUrls: PayloadUrlSigner;
+  /** `server.trust_proxy`; undefined (none listed): X-Forwarded-* are never read. */
+  readonly trustProxy?: ProxyTrust | undefined;
 }

@@ -34,7 +34,7 @@ export async function handleLaunch(ctx: HttpContext, triggerId: string, req: Inc
       if (read.reason === 'rejected') return refuseEarly(ctx, trigger, triggerId, req, res, target, receivedAtMs, read.rejection, read.sizeBytes);
       return refuseEarly(ctx, trigger, triggerId, req, res, target, receivedAtMs, reject('body_too_large', `body is larger than this trigger's limit of ${trigger.maxBodyBytes} bytes`));
     }
-    const raw = toRawRequest(req, target, read.body, receivedAtMs);
+    const raw = toRawRequest(req, target, read.body, receivedAtMs, ctx.trustProxy);
     // The revision that judges this request, whatever changes while it is handled.
     const request = new PendingRecord(trigger.id, raw, ctx.redaction, { revision: trigger.revision });
     let handled: HandledOutcome;
@@ -61,7 +61,7 @@ export async function handleLaunch(ctx: HttpContext, triggerId: string, req: Inc
  * not reconnect for every refusal; otherwise Connection: close stops Node from draining it.
  */
 async function refuseEarly(ctx: HttpContext, trigger: CompiledTrigger | undefined, triggerId: string, req: IncomingMessage, res: ServerResponse, target: RequestTarget, receivedAtMs: number, rejection: Rejection, sizeBytes = declaredLength(req) ?? 0, unread = false): Promise<void> {
-  const raw = toRawRequest(req, target, EMPTY_BODY, receivedAtMs);
+  const raw = toRawRequest(req, target, EMPTY_BODY, receivedAtMs, ctx.trustProxy);
   const request = new PendingRecord(triggerId.slice(0, 128), raw, ctx.redaction, { revision: trigger?.revision, unreadSizeBytes: sizeBytes });
   await logRefusal(ctx, request, rejection, trigger ? 'anonymous' : 'unknown-trigger');
   ctx.onRefusedEarly?.(trigger?.id ?? 'unknown', rejection.code);
@@ -104,7 +104,7 @@ async function readLaunchBody(ctx: HttpContext, trigger: CompiledTrigger, req: I
   if (!trigger.streamingAuth || (declared !== undefined && (declared <= IN_MEMORY_UNVERIFIED_BYTES || declared > trigger.maxBodyBytes))) {
     return readBody(req, trigger.maxBodyBytes, hold);
   }
-  const begun = await trigger.streamingAuth(toRawRequest(req, target, EMPTY_BODY, receivedAtMs), ctx.clock);
+  const begun = await trigger.streamingAuth(toRawRequest(req, target, EMPTY_BODY, receivedAtMs, ctx.trustProxy), ctx.clock);
   if (!begun.ok) return { ok: false, reason: 'rejected', rejection: begun.rejection, sizeBytes: 0 };
   return readBodyVerifying(req, trigger.maxBodyBytes, hold, begun.value);
 }

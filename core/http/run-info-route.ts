@@ -40,7 +40,7 @@ export async function handleRunInfo(ctx: HttpContext, triggerId: string, req: In
 }
 
 async function answerRunInfo(ctx: HttpContext, trigger: CompiledTrigger, req: IncomingMessage, res: ServerResponse, url: RequestTarget, bodyBytes: Buffer): Promise<void> {
-  const raw = toRawRequest(req, url, bodyBytes, ctx.clock.now());
+  const raw = toRawRequest(req, url, bodyBytes, ctx.clock.now(), ctx.trustProxy);
   const failed = await runChecks(trigger.authChecks, raw, ctx.clock);
   if (failed && !failed.ok) return sendRejection(res, failed.rejection);
 

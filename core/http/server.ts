@@ -1,8 +1,11 @@
 /**
  * The HTTP front: launch and run-info routes on node:http (the hot path pays for no framework),
- * everything else handed to the express admin app.
+ * everything else handed to the express admin app. With `server.tls` the same handler runs on
+ * node:https: TLS is the socket's business, the routes do not change.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TlsCredentials } from './tls-files.js';
 import { uuidv7 } from '../ids.js';
 import { reject } from '../reject.js';
 import { createAdminApp } from './admin-app.js';
@@ -18,10 +21,11 @@ import { handleRunInfo } from './run-info-route.js';
 const LAUNCH = /^\/api\/v0\/launch\/([^/]+)\/?$/;
 const RUN_INFO = /^\/api\/v0\/launch\/([^/]+)\/run\/?$/;
 
-export function createHttpServer(ctx: HttpContext): Server {
+/** `tls` given: an https.Server (an http.Server too), whose credentials `setSecureContext` replaces. */
+export function createHttpServer(ctx: HttpContext, tls?: TlsCredentials): Server {
   const admin = createAdminApp(ctx);
   let activeRequests = 0;
-  const server = createServer({ connectionsCheckingInterval: 1_000 }, (req: IncomingMessage, res: ServerResponse) => {
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = requestTarget(req.url ?? '/');
     // `GET //` is no URL (new URL throws): thrown here, it took the whole process down.
     if (!url) {
@@ -57,7 +61,9 @@ export function createHttpServer(ctx: HttpContext): Server {
         res.destroy();
       }
     });
-  });
+  };
+  const options = { connectionsCheckingInterval: 1_000 };
+  const server: Server = tls ? createHttpsServer({ ...options, cert: tls.cert, key: tls.key }, handler) : createServer(options, handler);
   // Memory grows with requests × body size (issue #11). Past max_connections requests in
   // progress, launch requests get 503 unread. Sockets themselves are cheap; past a generous cap
   // Node closes new ones unanswered, and idle ones are reaped by the timeouts below. No cap per

@@ -8,6 +8,7 @@ import express, { type Response, type Router } from 'express';
 import type { HttpContext } from '../http/context.js';
 import { adminIdentity, hasRole, SESSION_COOKIE, type AdminAuth, type AdminRole, type RefusalAnswer } from '../http/admin-auth.js';
 import { sendTestRequest } from '../http/test-request.js';
+import { clientScheme } from '../http/proxy-trust.js';
 import type { LogEntry, LogOutcome } from '../store/store.js';
 import { answerLatencyChart, hourlyLatency } from './answer-chart.js';
 import { payloadDriftSection } from './payload-drift-section.js';
@@ -59,7 +60,7 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
     const token = typeof req.body?.token === 'string' ? (req.body.token as string) : '';
     const identity = auth.logIn(token);
     if (!identity) return void res.redirect(303, '/ui/login?failed');
-    res.cookie(SESSION_COOKIE, identity.session, { httpOnly: true, sameSite: 'strict', path: '/', secure: (ctx.publicUrl ?? '').startsWith('https:') });
+    res.cookie(SESSION_COOKIE, identity.session, { httpOnly: true, sameSite: 'strict', path: '/', secure: (ctx.publicUrl ?? '').startsWith('https:') || clientScheme(req, ctx.trustProxy) === 'https' });
     res.redirect(303, '/ui/');
   });
 

@@ -125,7 +125,7 @@ triggers:
     });
     const { config, storeUrl } = await setUp(
       (url) => `store: {url: "${url}"}
-server: {public_url: "http://127.0.0.1:9"}
+server: {public_url: "http://127.0.0.1:9", allow_insecure_public_url: true}
 launcher:
   kind: valohai
   host: \${env:VALOHAI_HOST}

@@ -1,0 +1,50 @@
+/**
+ * What `hooklaunch check` warns about in a valid config: triggers anyone holding the URL can fire,
+ * secrets too short to resist guessing, and an admin page nobody can open. Warnings, not errors:
+ * each can be intended (a trigger on a private network, a provider's short token), so the service
+ * still starts; `check` says so once, where the operator looks before going live.
+ */
+import { adminTokensOf } from './admin-tokens.js';
+import { formatPath } from './config-error.js';
+import type { Config, TriggerConfig } from './schema.js';
+
+/** Below this a shared secret can be guessed offline; the HMAC key floor (core/conditions/hmac-key.ts) uses the same 128 bits. */
+export const MIN_SECRET_BYTES = 16;
+
+// Same rule as core/triggers/plain-secrets.ts: any value under a key naming a secret, at any depth.
+const SECRET_KEY = /secret/i;
+
+export function checkWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (adminTokensOf(config.server).length === 0) {
+    warnings.push('the admin page and API are disabled: no admin token is configured (set server.admin_token, or server.admin_tokens with roles)');
+  }
+  config.triggers.forEach((trigger, index) => {
+    const name = `triggers[${index}] (${trigger.title || trigger.id})`;
+    if (!isAuthenticated(trigger)) {
+      warnings.push(`${name} checks no credential: anyone who learns its URL can launch (add a web-request-auth condition or a connector)`);
+    }
+    for (const { path, bytes } of shortSecrets(trigger)) {
+      warnings.push(`${name}: the secret at ${formatPath(['triggers', index, ...path])} is ${bytes} byte${bytes === 1 ? '' : 's'}; use at least ${MIN_SECRET_BYTES} (\`openssl rand -hex 32\`) so it cannot be guessed`);
+    }
+  });
+  return warnings;
+}
+
+/** A connector always verifies its provider's signature or token; otherwise a web-request-auth condition must. */
+function isAuthenticated(trigger: TriggerConfig): boolean {
+  return trigger.connector !== undefined || trigger.conditions.some((c) => c.type === 'web-request-auth');
+}
+
+/** Secrets as resolved (`${env:…}` already replaced), with their path inside the trigger. */
+function shortSecrets(value: unknown, path: PropertyKey[] = [], underSecret = false): { path: PropertyKey[]; bytes: number }[] {
+  if (typeof value === 'string') {
+    const bytes = Buffer.byteLength(value, 'utf8');
+    return underSecret && bytes < MIN_SECRET_BYTES ? [{ path, bytes }] : [];
+  }
+  if (Array.isArray(value)) return value.flatMap((item, i) => shortSecrets(item, [...path, i], underSecret));
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, item]) => shortSecrets(item, [...path, key], underSecret || SECRET_KEY.test(key)));
+  }
+  return [];
+}
