@@ -29,6 +29,14 @@ export const REJECT_STATUS = {
   /** Paused through the admin API: nothing launches, every request is logged; connectors may answer in their provider's form. */
   trigger_paused: 409,
   run_not_found: 404,
+  /** The admin API: a request id the trigger log does not hold (purged, or never logged). */
+  request_not_found: 404,
+  /** A logged request that cannot be evaluated again (no body kept, only a sample, or its trigger gone). */
+  not_replayable: 409,
+  /** The admin API: no route at this path. */
+  route_not_found: 404,
+  /** A state-changing admin request from another site (the page's CSRF guard). */
+  cross_site_request: 403,
   url_signature_invalid: 403,
   url_expired: 403,
   unauthorized: 401,

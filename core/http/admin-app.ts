@@ -6,6 +6,8 @@
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { LOG_OUTCOMES, type LogOutcome } from '../store/store.js';
+import { reject } from '../reject.js';
+import { sendRejection } from './respond.js';
 import { describeActions, describeConditions, requestDetail, runDetail } from '../trigger-log/describe.js';
 import { readTriggerLog } from '../trigger-log/read-trigger-log.js';
 import { senderProblem } from '../trigger-log/sender-problem.js';
@@ -95,13 +97,13 @@ export function createAdminApp(ctx: HttpContext): express.Express {
 
   app.get('/api/v0/requests/:id{/}', requireRole('viewer'), async (req, res) => {
     const detail = await requestDetail(ctx.store, ctx.rejections, ctx.redaction, String(req.params.id));
-    if (!detail) return void res.status(404).json({ error: { code: 'not_found', message: 'no such request in the trigger log' } });
+    if (!detail) return void sendRejection(res, reject('request_not_found', 'no such request in the trigger log'));
     res.json(detail);
   });
 
   app.post('/api/v0/requests/:id/replay{/}', requireRole('operator'), async (req, res) => {
     const result = await replayRequest(ctx, String(req.params.id));
-    if (!result.ok) return void res.status(result.status).json({ error: { code: 'not_replayable', message: result.message } });
+    if (!result.ok) return void sendRejection(res, result.rejection);
     res.json({ request_id: result.requestId, replay_of: result.replayOf, outcome: result.handled.outcome, code: result.handled.code ?? null, run_id: result.handled.runId ?? null, answer: result.handled.answer });
   });
 
@@ -120,7 +122,7 @@ export function createAdminApp(ctx: HttpContext): express.Express {
   });
 
   app.use((_req: Request, res: Response) => {
-    res.status(404).json({ error: { code: 'not_found', message: 'no such route' } });
+    sendRejection(res, reject('route_not_found', 'no such route'));
   });
   app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
     ctx.logger.error({ err: error }, 'admin route failed');

@@ -12,7 +12,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { secretEqual } from '../conditions/constant-time.js';
 import { ADMIN_ROLES, type AdminRole, type AdminTokenConfig } from '../config/schema.js';
-import { REJECT_STATUS } from '../reject.js';
+import { REJECT_STATUS, type RejectCode } from '../reject.js';
 import { CSRF_HEADER, createCsrfGuard } from './csrf-guard.js';
 
 export type { AdminRole } from '../config/schema.js';
@@ -32,7 +32,7 @@ export interface AdminIdentity {
 /** Why a request may not go on, answered as JSON by the API and as a page (or the login form) by the UI. */
 export interface AuthRefusal {
   readonly status: 401 | 403;
-  readonly code: 'unauthorized' | 'forbidden' | 'cross_site_request';
+  readonly code: Extract<RejectCode, 'unauthorized' | 'forbidden' | 'cross_site_request'>;
   readonly message: string;
 }
 

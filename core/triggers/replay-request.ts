@@ -4,6 +4,7 @@
  * the new log line names the request it replays.
  */
 import { fixedClock, type Clock } from '../clock.js';
+import { reject, type Rejection } from '../reject.js';
 import { PendingRecord } from '../trigger-log/request-record.js';
 import type { RawRequest } from '../request/raw-request.js';
 import type { CompiledTrigger } from './compile-trigger.js';
@@ -17,7 +18,7 @@ export interface ReplayContext extends DeliveryContext {
 
 export type ReplayResult =
   | { readonly ok: true; readonly requestId: string; readonly replayOf: string; readonly handled: HandledOutcome }
-  | { readonly ok: false; readonly status: 404 | 409; readonly message: string };
+  | { readonly ok: false; readonly rejection: Rejection };
 
 /** Statuses of requests refused before their body was read: there is nothing to replay. */
 const BODILESS = new Set([404, 405, 413]);
@@ -26,20 +27,19 @@ export async function replayRequest(ctx: ReplayContext, requestId: string): Prom
   // A refusal's line is written just after its answer: one replayed at once must be there first.
   await ctx.rejections.flush();
   const stored = await ctx.store.getRequest(requestId);
-  if (!stored) return { ok: false, status: 404, message: `no request ${requestId} in the trigger log (purged, or never logged)` };
+  if (!stored) return { ok: false, rejection: reject('request_not_found', `no request ${requestId} in the trigger log (purged, or never logged)`) };
   const { entry, raw } = stored;
   if (BODILESS.has(entry.status) || raw.body === undefined) {
-    return { ok: false, status: 409, message: `request ${requestId} was refused (${entry.code ?? entry.status}) before its body was read; there is nothing to replay` };
+    return { ok: false, rejection: reject('not_replayable', `request ${requestId} was refused (${entry.code ?? entry.status}) before its body was read; there is nothing to replay`) };
   }
   if (raw.truncated) {
     return {
       ok: false,
-      status: 409,
-      message: `request ${requestId} was refused before it was authenticated, so only a sample of it was kept (${raw.body.length} of ${entry.sizeBytes} body bytes, capped headers); ask the sender to deliver it again`,
+      rejection: reject('not_replayable', `request ${requestId} was refused before it was authenticated, so only a sample of it was kept (${raw.body.length} of ${entry.sizeBytes} body bytes, capped headers); ask the sender to deliver it again`),
     };
   }
   const trigger = ctx.triggers.get(entry.triggerId);
-  if (!trigger) return { ok: false, status: 409, message: `trigger ${entry.triggerId} is no longer in the config` };
+  if (!trigger) return { ok: false, rejection: reject('not_replayable', `trigger ${entry.triggerId} is no longer in the config`) };
   const url = new URL(raw.target, 'http://replay.invalid');
   const request: RawRequest = {
     method: entry.method,

@@ -254,7 +254,7 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
 
   router.post('/requests/:id/replay', need('operator'), async (req, res) => {
     const result = await replayRequest(ctx, String(req.params.id));
-    if (!result.ok) return void res.redirect(303, `/ui/requests/${encodeURIComponent(String(req.params.id))}?notice=${encodeURIComponent(result.message)}`);
+    if (!result.ok) return void res.redirect(303, `/ui/requests/${encodeURIComponent(String(req.params.id))}?notice=${encodeURIComponent(result.rejection.message)}`);
     const summary = `Replayed: ${result.handled.outcome}${result.handled.code ? ` (${result.handled.code})` : ''}`;
     res.redirect(303, `/ui/requests/${result.requestId}?notice=${encodeURIComponent(summary)}`);
   });

@@ -143,9 +143,18 @@ describe('the cost of unauthenticated requests', () => {
     const replay = (id: string) => fetch(`${t!.service.url}/api/v0/requests/${id}/replay/`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN}` } });
     const refused = await replay(anonymous!.requestId);
     expect(refused.status).toBe(409);
-    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/only a sample of it was kept \(65536 of \d+ body bytes/);
+    const refusal = ((await refused.json()) as { error: { code: string; message: string } }).error;
+    expect(refusal.message).toMatch(/only a sample of it was kept \(65536 of \d+ body bytes/);
+    // Codes from the closed list in core/reject.ts, like every other refusal (issue 18).
+    expect(refusal.code).toBe('not_replayable');
     const replayed = await replay(authenticated!.requestId);
     expect(((await replayed.json()) as { outcome: string; code: string }).code).toBe('filtered_out');
+    const unknown = await replay('0190fe82-0000-7000-8000-0000000000ff');
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('request_not_found');
+    const noRoute = await fetch(`${t!.service.url}/api/v0/no-such-route/`, { headers: { authorization: `Bearer ${ADMIN}` } });
+    expect(noRoute.status).toBe(404);
+    expect(((await noRoute.json()) as { error: { code: string } }).error.code).toBe('route_not_found');
   });
 
   // Found by attacking the server from outside (issue #11): each of these once escaped the bounds.
