@@ -14,6 +14,7 @@ import { createInflightBudget, type InflightBudget } from './http/inflight-budge
 import { createHttpServer } from './http/server.js';
 import type { OnExecutionEnded } from './launch/execution-ended.js';
 import type { LaunchBackend } from './launch/launch-backend.js';
+import { cancelRun } from './launch/cancel-run.js';
 import { createQueueDepths } from './launch/queue-depths.js';
 import { createLocalBackend, type LocalBackend } from './launchers/local/local-backend.js';
 import type { LocalRunner } from './launchers/local/local-runner.js';
@@ -172,6 +173,15 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     publicUrl: loaded.publicUrl,
     selfUrl: () => self.url,
     queueDepths,
+    cancelRun: async (runId, by) => {
+      const outcome = await cancelRun(store, runId, backend.stopExecution, by);
+      if (outcome) {
+        logger.info({ runId, by, items: outcome.items }, 'run cancelled');
+        notifier.runChanged(runId);
+        worker.notify();
+      }
+      return outcome;
+    },
     onOutcome: (trigger, handled) => {
       metrics.requests.inc({ trigger: trigger.id, outcome: handled.outcome, code: handled.code ?? '' });
       alerts.observe(trigger.id, trigger.title, handled.outcome, handled.code);

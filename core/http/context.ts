@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { CancelRunOutcome } from '../launch/cancel-run.js';
 import type { AdminTokenConfig } from '../config/schema.js';
 import type { QueueDepths } from '../launch/queue-depths.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -38,4 +39,6 @@ export interface HttpContext extends DeliveryContext {
   /** `server.admin_token` (as "admin") and `server.admin_tokens`; none disables the admin API and page. */
   readonly adminTokens: readonly AdminTokenConfig[];
   readonly payloadUrls: PayloadUrlSigner;
+  /** Stops a run's unfinished work where it runs (`runs cancel`); undefined: no such run. */
+  readonly cancelRun?: (runId: string, by: string) => Promise<CancelRunOutcome | undefined>;
 }
