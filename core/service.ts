@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import { adminTokensOf } from './config/admin-tokens.js';
+import { SINGLE_ADMIN_TOKEN_NAME } from './config/schema.js';
 import type { LoadedConfig } from './config/load-config.js';
 import { createInflightBudget, type InflightBudget } from './http/inflight-budget.js';
 import { createHttpServer } from './http/server.js';
@@ -55,6 +56,12 @@ export interface ServiceOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** How often the store is asked for trigger changes made by other instances (default 1000 ms). */
   readonly triggerPollMs?: number;
+  /**
+   * With no admin token configured, use one generated once and kept in the store (`serve
+   * --generated-admin-token`, what `npm start` runs): the page is reachable on a fresh machine
+   * without ever being open to anyone who finds the port.
+   */
+  readonly generateAdminToken?: boolean;
 }
 
 export interface Service {
@@ -86,6 +93,8 @@ export interface Service {
   close(): Promise<void>;
   /** Kills running executions at once (a second signal while closing; the process exits next). */
   abort(): void;
+  /** The store's generated admin token, when `generateAdminToken` found none configured. */
+  readonly generatedAdminToken?: string | undefined;
 }
 
 export async function startService(loaded: LoadedConfig, options: ServiceOptions = {}): Promise<Service> {
@@ -115,6 +124,9 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     onDropped: (triggerId) => metrics.triggerLogDropped.inc({ trigger: triggers.has(triggerId) ? triggerId : 'unknown' }),
   });
   const workRoot = options.workRoot ?? defaultWorkRoot(loaded);
+  const configuredTokens = adminTokensOf(config.server);
+  const generatedAdminToken = options.generateAdminToken && configuredTokens.length === 0 ? await store.secret(GENERATED_ADMIN_TOKEN) : undefined;
+  const adminTokens = generatedAdminToken === undefined ? configuredTokens : [{ name: SINGLE_ADMIN_TOKEN_NAME, token: generatedAdminToken, role: 'admin' as const }];
 
   const payloadUrls = createPayloadUrlSigner(
     config.server.url_signing_key ?? (await store.secret('payload-url-signing')),
@@ -164,7 +176,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     clock,
     logger,
     onAccepted: () => worker.notify(),
-    adminTokens: adminTokensOf(config.server),
+    adminTokens,
     payloadUrls,
     metrics,
     inflight,
@@ -230,6 +242,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     rejections,
     worker,
     runner: local?.runner,
+    generatedAdminToken,
     follower: remote?.follower,
     payloadUrls,
     triggers,
@@ -272,6 +285,9 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     },
   };
 }
+
+/** The store's name for the generated admin token (core/store/store.ts `secret`). */
+const GENERATED_ADMIN_TOKEN = 'admin-token';
 
 function defaultWorkRoot(loaded: LoadedConfig): string {
   if (loaded.storeUrl.startsWith('sqlite:') && !loaded.storeUrl.endsWith(':memory:')) {

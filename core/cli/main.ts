@@ -135,12 +135,13 @@ program
   .option('--instance <name>', 'this instance\'s name when several share a PostgreSQL store (default: host:port)')
   .option('--log-level <level>', `the service log's level: ${LOG_LEVELS.join(', ')}`, process.env.HOOKLAUNCH_LOG_LEVEL || 'info')
   .option('--log-format <format>', `${LOG_FORMATS.join(', ')} (auto: readable on a terminal, JSON lines otherwise)`, 'auto')
-  .action(async (options: { config: string; host?: string; port?: number; instance?: string; logLevel: string; logFormat: string }) => {
+  .option('--generated-admin-token', 'with no admin token configured, use one generated once and kept in the store, and print it (what `npm start` does)')
+  .action(async (options: { config: string; host?: string; port?: number; instance?: string; logLevel: string; logFormat: string; generatedAdminToken?: boolean }) => {
     const logger = await createServiceLogger(options.logLevel, options.logFormat, process.stdout.isTTY === true);
     const loaded = await load(options.config);
     const host = options.host ?? loaded.config.server.host;
     const port = options.port ?? loaded.config.server.port;
-    const service = await startService(loaded, { logger, host, port, ...(options.instance !== undefined && { instance: options.instance }) }).catch((error: unknown) => {
+    const service = await startService(loaded, { logger, host, port, generateAdminToken: options.generatedAdminToken === true, ...(options.instance !== undefined && { instance: options.instance }) }).catch((error: unknown) => {
       throw startFailure(error, host, port) ?? error;
     });
     // What the socket really got (--port 0 included), for people and, through the run file, for the other commands.
@@ -151,6 +152,12 @@ program
     for (const trigger of loaded.config.triggers) process.stderr.write(`${describeTrigger(trigger, base)}\n`);
     if (location.configuredPublicUrl !== undefined && base !== location.configuredPublicUrl.replace(/\/+$/, '')) {
       process.stderr.write(`note: server.public_url is ${location.configuredPublicUrl}, not where this instance listens\n`);
+    }
+    if (service.generatedAdminToken !== undefined) {
+      process.stderr.write(
+        `admin token (generated once, kept in ${loaded.storeUrl}): ${service.generatedAdminToken}\n` +
+          `  log in at ${url}/ui/ with it; to set your own: HOOKLAUNCH_ADMIN_TOKEN=<16+ characters> npm start (or server.admin_token in ${loaded.file})\n`,
+      );
     }
     const runFile = runFilePath(loaded.storeUrl, loaded.file);
     writeRunFile(runFile, { pid: process.pid, url, listen: service.url, config: loaded.file, startedAt: new Date().toISOString() });
