@@ -85,8 +85,9 @@ triggers:
     expect(cancelled.stdout).toBe(`${EXECUTION}  train  stopping\n`);
     expect(cancelled.code).toBe(0);
     expect(api.calls).toContain(`POST /api/v0/executions/${EXECUTION}/stop/ Token vh-token`);
-    // The follower checks at once after a stop, not at its spaced-out next check (5 s at first).
-    for (const deadline = Date.now() + 4_000; (await detail()).summary.status === 'pending'; ) {
+    // The follower checks at once after a stop (its loop runs every second), not at its
+    // spaced-out next check (5 s after the launch at first, later than this deadline).
+    for (const deadline = Date.now() + 2_500; (await detail()).summary.status === 'pending'; ) {
       if (Date.now() > deadline) throw new Error('the stop never showed in the run');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
