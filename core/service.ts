@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import { systemClock, type Clock } from './clock.js';
 import { adminTokensOf } from './config/admin-tokens.js';
+import { SINGLE_ADMIN_TOKEN_NAME } from './config/schema.js';
 import type { LoadedConfig } from './config/load-config.js';
 import { createInflightBudget, type InflightBudget } from './http/inflight-budget.js';
 import { createHttpServer } from './http/server.js';
@@ -18,6 +19,7 @@ import { readTlsFiles } from './http/tls-files.js';
 import { ConfigError } from './config/config-error.js';
 import type { OnExecutionEnded } from './launch/execution-ended.js';
 import type { LaunchBackend } from './launch/launch-backend.js';
+import { cancelRun } from './launch/cancel-run.js';
 import { createQueueDepths } from './launch/queue-depths.js';
 import { createLocalBackend, type LocalBackend } from './launchers/local/local-backend.js';
 import type { LocalRunner } from './launchers/local/local-runner.js';
@@ -58,6 +60,12 @@ export interface ServiceOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** How often the store is asked for trigger changes made by other instances (default 1000 ms). */
   readonly triggerPollMs?: number;
+  /**
+   * With no admin token configured, use one generated once and kept in the store (`serve
+   * --generated-admin-token`, what `npm start` runs): the page is reachable on a fresh machine
+   * without ever being open to anyone who finds the port.
+   */
+  readonly generateAdminToken?: boolean;
 }
 
 export interface Service {
@@ -94,6 +102,8 @@ export interface Service {
    * not make a TLS context is refused, logged, and the one being served stays. Without TLS: nothing.
    */
   reloadTls(): { ok: true } | { ok: false; error: string } | undefined;
+  /** The store's generated admin token, when `generateAdminToken` found none configured. */
+  readonly generatedAdminToken?: string | undefined;
 }
 
 export async function startService(loaded: LoadedConfig, options: ServiceOptions = {}): Promise<Service> {
@@ -127,6 +137,9 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     onDropped: (triggerId) => metrics.triggerLogDropped.inc({ trigger: triggers.has(triggerId) ? triggerId : 'unknown' }),
   });
   const workRoot = options.workRoot ?? defaultWorkRoot(loaded);
+  const configuredTokens = adminTokensOf(config.server);
+  const generatedAdminToken = options.generateAdminToken && configuredTokens.length === 0 ? await store.secret(GENERATED_ADMIN_TOKEN) : undefined;
+  const adminTokens = generatedAdminToken === undefined ? configuredTokens : [{ name: SINGLE_ADMIN_TOKEN_NAME, token: generatedAdminToken, role: 'admin' as const }];
 
   const payloadUrls = createPayloadUrlSigner(
     config.server.url_signing_key ?? (await store.secret('payload-url-signing')),
@@ -176,7 +189,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     clock,
     logger,
     onAccepted: () => worker.notify(),
-    adminTokens: adminTokensOf(config.server),
+    adminTokens,
     payloadUrls,
     metrics,
     inflight,
@@ -186,6 +199,15 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     trustProxy: createProxyTrust(config.server.trust_proxy),
     selfUrl: () => self.url,
     queueDepths,
+    cancelRun: async (runId, by) => {
+      const outcome = await cancelRun(store, runId, backend.stopExecution, by);
+      if (outcome) {
+        logger.info({ runId, by, items: outcome.items }, 'run cancelled');
+        notifier.runChanged(runId);
+        worker.notify();
+      }
+      return outcome;
+    },
     onOutcome: (trigger, handled) => {
       metrics.requests.inc({ trigger: trigger.id, outcome: handled.outcome, code: handled.code ?? '' });
       alerts.observe(trigger.id, trigger.title, handled.outcome, handled.code);
@@ -234,6 +256,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     rejections,
     worker,
     runner: local?.runner,
+    generatedAdminToken,
     follower: remote?.follower,
     payloadUrls,
     triggers,
@@ -289,6 +312,9 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     },
   };
 }
+
+/** The store's name for the generated admin token (core/store/store.ts `secret`). */
+const GENERATED_ADMIN_TOKEN = 'admin-token';
 
 function defaultWorkRoot(loaded: LoadedConfig): string {
   if (loaded.storeUrl.startsWith('sqlite:') && !loaded.storeUrl.endsWith(':memory:')) {

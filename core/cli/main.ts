@@ -15,6 +15,7 @@ import { exportTriggers } from './export-triggers.js';
 import { readTriggersFile } from './read-triggers-file.js';
 import { CliError } from './cli-error.js';
 import { resolveTriggerArg, type TriggerName } from './resolve-trigger-arg.js';
+import { formatRunLine, inWindow, matchesRun, parseRunStatus, parseTimeArg, RUN_STATUSES, type RunFilter } from './run-filter.js';
 import { findRunningInstance, reachableUrl, removeRunFile, runFilePath, writeRunFile } from './run-file.js';
 import { fetchService, serviceUrl, triggerUrlBase } from './service-url.js';
 import { loadServerSection, loadServiceLocation, locationOf, type ServiceLocation } from '../config/load-service-location.js';
@@ -34,7 +35,7 @@ import { isSealed, openSecrets } from '../triggers/sealed-secrets.js';
 import { plainSecretPaths } from '../triggers/plain-secrets.js';
 import { startService } from '../service.js';
 import { openStore } from '../store/open-store.js';
-import { isFinished, LOG_OUTCOMES, type LogOutcome, type RunRecord, type Store } from '../store/store.js';
+import { isFinished, LOG_OUTCOMES, type LogEntry, type LogOutcome, type RunRecord, type Store } from '../store/store.js';
 import { createOutputRenderer, renderExecutionOutput, type OutputRenderer } from '../trigger-log/execution-output.js';
 import { formatTriggerLogLine, readTriggerLog, type TriggerLogLine } from '../trigger-log/read-trigger-log.js';
 import { senderProblem, type SenderProblem } from '../trigger-log/sender-problem.js';
@@ -122,6 +123,8 @@ export function describeTrigger(trigger: TriggerConfig, baseUrl: string): string
 // Commander prints its own usage errors; exitOverride lets them exit 2 like every other usage error (it exits 1).
 const program = new Command('hooklaunch').description('Self-hosted webhook triggers that launch Valohai-style work.').showHelpAfterError().exitOverride();
 program.version(packageVersion(), '-V, --version');
+// Each command's options are its own: without this the program hands `runs cancel ID -c F`'s -c to `runs`.
+program.enablePositionalOptions();
 program.addHelpText('after', '\nAny command takes --debug: a failure then shows its stack trace.');
 
 program
@@ -133,12 +136,13 @@ program
   .option('--instance <name>', 'this instance\'s name when several share a PostgreSQL store (default: host:port)')
   .option('--log-level <level>', `the service log's level: ${LOG_LEVELS.join(', ')}`, process.env.HOOKLAUNCH_LOG_LEVEL || 'info')
   .option('--log-format <format>', `${LOG_FORMATS.join(', ')} (auto: readable on a terminal, JSON lines otherwise)`, 'auto')
-  .action(async (options: { config: string; host?: string; port?: number; instance?: string; logLevel: string; logFormat: string }) => {
+  .option('--generated-admin-token', 'with no admin token configured, use one generated once and kept in the store, and print it (what `npm start` does)')
+  .action(async (options: { config: string; host?: string; port?: number; instance?: string; logLevel: string; logFormat: string; generatedAdminToken?: boolean }) => {
     const logger = await createServiceLogger(options.logLevel, options.logFormat, process.stdout.isTTY === true);
     const loaded = await load(options.config);
     const host = options.host ?? loaded.config.server.host;
     const port = options.port ?? loaded.config.server.port;
-    const service = await startService(loaded, { logger, host, port, ...(options.instance !== undefined && { instance: options.instance }) }).catch((error: unknown) => {
+    const service = await startService(loaded, { logger, host, port, generateAdminToken: options.generatedAdminToken === true, ...(options.instance !== undefined && { instance: options.instance }) }).catch((error: unknown) => {
       throw startFailure(error, host, port) ?? error;
     });
     // What the socket really got (--port 0 included), for people and, through the run file, for the other commands.
@@ -149,6 +153,12 @@ program
     for (const trigger of loaded.config.triggers) process.stderr.write(`${describeTrigger(trigger, base)}\n`);
     if (location.configuredPublicUrl !== undefined && base !== location.configuredPublicUrl.replace(/\/+$/, '')) {
       process.stderr.write(`note: server.public_url is ${location.configuredPublicUrl}, not where this instance listens\n`);
+    }
+    if (service.generatedAdminToken !== undefined) {
+      process.stderr.write(
+        `admin token (generated once, kept in ${loaded.storeUrl}): ${service.generatedAdminToken}\n` +
+          `  log in at ${url}/ui/ with it; to set your own: HOOKLAUNCH_ADMIN_TOKEN=<16+ characters> npm start (or server.admin_token in ${loaded.file})\n`,
+      );
     }
     const runFile = runFilePath(loaded.storeUrl, loaded.file);
     writeRunFile(runFile, { pid: process.pid, url, listen: service.url, config: loaded.file, startedAt: new Date().toISOString() });
@@ -292,29 +302,37 @@ program
     }
   });
 
-program
+/** How often `runs --follow` reads the store for new runs and status changes. */
+const RUNS_POLL_MS = 1000;
+
+const runs = program
   .command('runs')
   .alias('run')
-  .description("recent runs with their status, or one run: its actions' results and its executions' output")
+  // `runs cancel <id> -c FILE`: the -c after `cancel` is cancel's, not the list's (the program's too, below).
+  .enablePositionalOptions()
+  .description("recent runs with their status (filtered by trigger, status and time), or one run: its actions' results and its executions' output")
   .argument('[run-id]', 'the run_id a launch answered with')
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
-  .option('-f, --follow', "with a run id: print its executions' output as it comes, until the run ends")
-  .action(async (runId: string | undefined, options: { config: string; follow?: boolean }) => {
-    if (options.follow && runId === undefined) throw new InvalidArgumentError('--follow needs a run id: hooklaunch runs <run-id> --follow');
+  .option('-t, --trigger <trigger>', 'only runs of this trigger: its id, a unique prefix of it, or its title')
+  .option('-s, --status <status>', `only runs in this status: ${RUN_STATUSES.join(', ')}`)
+  .option('--since <when>', 'only runs accepted since then: an age (30s, 15m, 1h, 2d) or a time (2026-11-28T20:00:00Z)')
+  .option('--until <when>', 'only runs accepted until then (same forms)')
+  .option('-n, --limit <n>', 'how many runs at most', positiveInt, 50)
+  .option('-f, --follow', `without a run id: keep printing new runs and status changes (the store is read every ${RUNS_POLL_MS} ms) until Ctrl-C; with one: its executions' output as it comes, until the run ends`)
+  .action(async (runId: string | undefined, options: { config: string; trigger?: string; status?: string; since?: string; until?: string; limit: number; follow?: boolean }) => {
+    const nowMs = Date.now();
+    const filter: RunFilter = {
+      status: parseRunStatus(options.status),
+      sinceMs: options.since === undefined ? undefined : parseTimeArg(options.since, nowMs, '--since'),
+      untilMs: options.until === undefined ? undefined : parseTimeArg(options.until, nowMs, '--until'),
+    };
+    if (options.follow && filter.untilMs !== undefined && runId === undefined) throw new InvalidArgumentError('--follow prints runs as they come: it takes --since, not --until');
+    if (runId !== undefined && (options.trigger ?? options.status ?? options.since ?? options.until) !== undefined) throw new InvalidArgumentError('--trigger, --status, --since and --until filter the list of runs: give them without a run id');
     const loaded = loadServiceLocation(options.config);
     const store = await openExistingStore(loaded);
     if (!store) return;
     try {
-      if (runId === undefined) {
-        const accepted = await readTriggerLog(store, undefined, { outcome: 'accepted', limit: 50 });
-        for (const line of accepted) {
-          const failed = line.launch?.status === 'error' || line.launch?.status === 'complete_with_error';
-          const reason = failed && line.launch!.errors.length ? `  ${line.launch!.errors.join('; ')}` : '';
-          process.stdout.write(`${new Date(line.receivedAtMs).toISOString()}  ${line.runId}  ${line.triggerId}  ${line.launch?.status ?? '?'}${reason}\n`);
-        }
-        if (accepted.length === 0) process.stderr.write('no runs yet\n');
-        return;
-      }
+      if (runId === undefined) return void (await listRuns(store, loaded, options.trigger, filter, options.limit, options.follow === true));
       const run = await store.getRun(runId);
       if (!run) {
         process.stderr.write(`no run ${runId} in ${loaded.storeUrl}\n`);
@@ -334,6 +352,87 @@ program
       await store.close();
     }
   });
+
+runs
+  .command('cancel')
+  .description("stop a run's unfinished executions (locally: the running `serve` stops them; on Valohai: through its API) and its actions not launched yet")
+  .argument('<run-id>', 'the run_id a launch answered with')
+  .option('-c, --config <file>', 'config file (for the admin token)', DEFAULT_CONFIG)
+  .option('-u, --url <base>', 'where the service is (default: the running `serve`, else server.public_url)')
+  .action(async (runId: string, options: { config: string; url?: string }) => {
+    // The local runner's processes are the serving process's children: only it can stop them.
+    const loaded = loadServerSection(options.config);
+    const client = createAdminClient(loaded.server, 'operator', 'runs cancel', serviceUrl(loaded, options.url));
+    const answer = await client.call('POST', `/api/v0/runs/${encodeURIComponent(runId)}/cancel/`);
+    if (answer.status < 200 || answer.status >= 300) throw new CliError(`run ${runId} not cancelled: ${refusalMessage(answer)}`, 1);
+    const items = (answer.body as { items?: Array<{ id: string; what: string; outcome: string; message?: string }> }).items ?? [];
+    for (const item of items) process.stdout.write(`${item.id}  ${item.what}  ${item.outcome.replace('_', ' ')}${item.message ? ` (${item.message})` : ''}\n`);
+    if (items.length === 0 || items.every((item) => item.outcome === 'already_ended')) process.stdout.write(`run ${runId}: nothing left to cancel\n`);
+    if (items.some((item) => item.outcome === 'failed' || item.outcome === 'launching')) process.exitCode = 1;
+  });
+
+/** Accepted requests `runs` reads at most to fill its list (newest first) before it stops looking. */
+const RUNS_SCAN = 5000;
+
+async function listRuns(store: Store, location: ServiceLocation, trigger: string | undefined, filter: RunFilter, limit: number, follow: boolean): Promise<void> {
+  // A trigger no longer configured still has its runs: an id that matches nothing is taken as given.
+  const named = trigger === undefined ? undefined : resolveTriggerArg(trigger, await triggerNames(location, store));
+  const triggerId = named?.found ? named.id : trigger;
+  const entries = await store.listLog({ triggerId, outcome: 'accepted', limit: RUNS_SCAN });
+  const shown: TriggerLogLine[] = [];
+  for (const entry of entries) {
+    if (shown.length >= limit) break;
+    if (entry.runId === undefined || !inWindow(entry.receivedAtMs, filter)) continue;
+    const line = await withLaunch(store, entry);
+    if (matchesRun(line, filter)) shown.push(line);
+  }
+  // Following: oldest first, like a log that grows at the bottom.
+  for (const line of follow ? [...shown].reverse() : shown) process.stdout.write(`${formatRunLine(line)}\n`);
+  if (!follow) {
+    if (shown.length === 0) process.stderr.write(entries.length === 0 ? 'no runs yet\n' : 'no run matches\n');
+    return;
+  }
+  // Every run not yet ended that may still change, with the status last printed (or seen).
+  const open = new Map<string, TriggerLogLine>();
+  for (const entry of entries) {
+    if (entry.runId === undefined || !inWindow(entry.receivedAtMs, filter)) continue;
+    const line = shown.find((s) => s.requestId === entry.requestId) ?? (await withLaunch(store, entry));
+    if (line.launch?.status === 'pending') open.set(entry.runId, line);
+  }
+  let after = entries[0]?.seq ?? 0;
+  const running = findRunningInstance(runFilePath(location.storeUrl, location.file));
+  const serving = running ? `served by pid ${running.pid} at ${running.url}` : 'no hooklaunch is serving it now: start `hooklaunch serve`';
+  process.stderr.write(`following the runs of ${location.storeUrl} (${serving}; read every ${RUNS_POLL_MS} ms; Ctrl-C to stop)\n`);
+  let stop = false;
+  process.once('SIGINT', () => {
+    stop = true;
+  });
+  while (!stop) {
+    await new Promise((resolve) => setTimeout(resolve, RUNS_POLL_MS));
+    for (const [runId, before] of open) {
+      const line = await withLaunch(store, before);
+      if (line.launch?.status === before.launch?.status) continue;
+      if (matchesRun(line, filter)) process.stdout.write(`${formatRunLine(line)}\n`);
+      if (line.launch?.status === 'pending') open.set(runId, line);
+      else open.delete(runId);
+    }
+    for (const entry of await store.listLog({ triggerId, outcome: 'accepted', limit: 1000, afterSeq: after })) {
+      after = entry.seq;
+      if (entry.runId === undefined || !inWindow(entry.receivedAtMs, filter)) continue;
+      const line = await withLaunch(store, entry);
+      if (matchesRun(line, filter)) process.stdout.write(`${formatRunLine(line)}\n`);
+      if (line.launch?.status === 'pending') open.set(entry.runId, line);
+    }
+  }
+}
+
+/** An accepted request with its run's status as the store has it now. */
+async function withLaunch(store: Store, entry: LogEntry): Promise<TriggerLogLine> {
+  const run = entry.runId === undefined ? undefined : await store.getRun(entry.runId);
+  if (!run) return entry;
+  const { status, errors } = summariseRun(run);
+  return { ...entry, launch: { status, errors } };
+}
 
 const FOLLOW_POLL_MS = 250;
 

@@ -12,7 +12,7 @@ import { describeActions, describeConditions, requestDetail, runDetail } from '.
 import { readTriggerLog } from '../trigger-log/read-trigger-log.js';
 import { senderProblem } from '../trigger-log/sender-problem.js';
 import { replayRequest } from '../triggers/replay-request.js';
-import { createAdminAuth } from './admin-auth.js';
+import { adminIdentity, createAdminAuth } from './admin-auth.js';
 import type { HttpContext } from './context.js';
 import { sendTestRequest } from './test-request.js';
 import { createUiRouter } from '../ui/ui-router.js';
@@ -111,6 +111,13 @@ export function createAdminApp(ctx: HttpContext): express.Express {
     const detail = await runDetail(ctx.store, String(req.params.id));
     if (!detail) return void res.status(404).json({ error: { code: 'run_not_found', message: 'no such run' } });
     res.json(detail);
+  });
+
+  // Stops the run's unfinished executions where they run (the local runner is in this process) and its unlaunched actions.
+  app.post('/api/v0/runs/:id/cancel{/}', requireRole('operator'), async (req, res) => {
+    const outcome = await ctx.cancelRun?.(String(req.params.id), adminIdentity(res).name);
+    if (!outcome) return void res.status(404).json({ error: { code: 'run_not_found', message: 'no such run' } });
+    res.json({ run_id: outcome.runId, items: outcome.items.map((item) => ({ id: item.id, what: item.what, outcome: item.outcome, ...(item.message !== undefined && { message: item.message }) })) });
   });
 
   app.post('/api/v0/triggers/:id/test{/}', requireRole('operator'), express.json({ limit: '5mb' }), async (req, res) => {

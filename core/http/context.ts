@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import type { CancelRunOutcome } from '../launch/cancel-run.js';
 import type { AdminTokenConfig } from '../config/schema.js';
 import type { QueueDepths } from '../launch/queue-depths.js';
 import type { Metrics } from '../metrics/metrics.js';
@@ -41,4 +42,6 @@ export interface HttpContext extends DeliveryContext {
   readonly payloadUrls: PayloadUrlSigner;
   /** `server.trust_proxy`; undefined (none listed): X-Forwarded-* are never read. */
   readonly trustProxy?: ProxyTrust | undefined;
+  /** Stops a run's unfinished work where it runs (`runs cancel`); undefined: no such run. */
+  readonly cancelRun?: (runId: string, by: string) => Promise<CancelRunOutcome | undefined>;
 }

@@ -104,6 +104,11 @@ export function createLocalBackend({ loaded, launcher, store, clock, logger, wor
       await pipelines.idle();
     },
     abort: () => runner.killAll(),
+    async stopExecution(execution, reason) {
+      // A stopped node ends as cancelled; the pipeline runner then skips what depends on it.
+      await runner.cancel(execution.id, reason);
+      return { ok: true };
+    },
   };
 }
 

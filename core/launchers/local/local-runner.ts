@@ -83,6 +83,8 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
   const queue: string[] = [];
   const children = new Map<string, { kill: (reason: string, cancel?: boolean) => void; interrupt: () => void; killNow: () => void }>();
   let active = 0;
+  /** Taken from the queue, its folder being prepared, no process yet: a cancel is noted and honoured before it spawns. */
+  const preparing = new Map<string, string | undefined>();
   let stopping = false;
   /** The shutdown grace is over: whatever still runs (or is about to) is stopped. */
   let graceOver = false;
@@ -142,6 +144,15 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
   };
 
   const runOne = async (id: string): Promise<void> => {
+    preparing.set(id, undefined);
+    try {
+      await runPrepared(id);
+    } finally {
+      preparing.delete(id);
+    }
+  };
+
+  const runPrepared = async (id: string): Promise<void> => {
     const execution = await store.getExecution(id);
     if (!execution || execution.status !== 'queued') return;
     const { spec } = execution;
@@ -182,6 +193,11 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
     });
     // Shutting down before the command starts: leave it queued for the next process.
     if (stopping) return;
+    const cancelledFor = preparing.get(id);
+    if (cancelledFor !== undefined) {
+      await store.updateExecution(id, { status: 'cancelled', endedAtMs: clock.now(), error: cancelledFor });
+      return void (await finished(id));
+    }
     await store.updateExecution(id, { status: 'started', startedAtMs: clock.now() });
     note(`image ${step.step.image} is ignored by the local runner; the command runs on this machine`);
     note(`$ ${commands.commands.join(' && ')}`);
@@ -343,7 +359,15 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
         await finished(id);
         return;
       }
-      children.get(id)?.kill(reason, true);
+      const child = children.get(id);
+      if (child) return child.kill(reason, true);
+      if (preparing.has(id)) return void preparing.set(id, reason);
+      // Not in this runner at all (queued while launches were paused, or left by a stopped process): end it in the store.
+      const execution = await store.getExecution(id);
+      if (execution?.status === 'queued' && !execution.spec.remote) {
+        await store.updateExecution(id, { status: 'cancelled', endedAtMs: clock.now(), error: reason });
+        await finished(id);
+      }
     },
     isIdle: () => active === 0 && queue.length === 0,
     outputsDir: (id) => workdirLayout(join(options.workRoot, id)).outputsDir,

@@ -48,5 +48,14 @@ export function createValohaiBackend({ config, loaded, store, payloadUrls, clock
     idle: async () => undefined,
     isIdle: () => true,
     stop: () => follower.stop(),
+    async stopExecution(execution) {
+      // valohai-cli stops an execution by POSTing to its `urls.stop`, which is this path
+      // (valohai_cli/utils/stop_command.py; tests/fixtures/data.py EXECUTION_DETAIL_DATA).
+      const stopped = await api.request('POST', `/api/v0/executions/${encodeURIComponent(execution.id)}/stop/`);
+      if (!stopped.ok) return { ok: false, message: stopped.failure.message };
+      // Checked at once rather than at its spaced-out next check, so the stop shows soon.
+      await store.rescheduleFollow(execution.id, clock.now());
+      return { ok: true };
+    },
   };
 }

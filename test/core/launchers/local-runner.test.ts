@@ -54,6 +54,31 @@ describe('local runner', () => {
     expect(execution.status).toBe('complete');
   });
 
+  it('honours a cancel (runs cancel) that comes while an execution is being prepared, before its command starts', async () => {
+    t = await startTestService('- step: {name: marked, image: x, command: "true", inputs: [{name: payload}]}\n', trigger('marked', '        payload_input: payload').replace('CONCURRENCY', '1'));
+    const store = t.service.store;
+    const getPayload = store.getPayload.bind(store);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let reached!: (runId: string) => void;
+    const preparing = new Promise<string>((resolve) => (reached = resolve));
+    // Preparing the folder reads the payload: held there, the execution is neither queued nor running.
+    store.getPayload = async (runId) => {
+      reached(runId);
+      await gate;
+      return getPayload(runId);
+    };
+    await fetch(t.url(TRIGGER), { method: 'POST', body: '{}', headers: { 'content-type': 'application/json' } });
+    const runId = await preparing;
+    const execution = (await store.getRun(runId))!.executions[0]!;
+    await t.service.runner!.cancel(execution.id, 'cancelled by test');
+    release();
+    await t.service.settled();
+    const ended = await store.getExecution(execution.id);
+    expect(ended).toMatchObject({ status: 'cancelled', error: 'cancelled by test' });
+    expect(ended!.startedAtMs).toBeUndefined();
+  });
+
   it('closes while one execution runs and another waits its turn', async () => {
     t = await startTestService('- step: {name: slow, image: x, command: sleep 20}\n', trigger('slow').replace('CONCURRENCY', '1'));
     const service = t;
