@@ -71,6 +71,8 @@ export interface Connector<Params = unknown, Payload = unknown> {
    * next step for launched code, e.g. answering through Slack's response_url.
    */
   readonly parserHelpers?: { readonly python: string } | undefined;
+  /** What a trigger verifies, in words for `hooklaunch check` and the page: scheme, header, signed string, tolerance. */
+  readonly verification: (params: Params) => string;
   /** The sender gives up after this long; hooklaunch always answers well before. */
   readonly ackDeadlineMs: number;
   /** How long a delivery id is remembered: at least the provider's retry window. */

@@ -5,7 +5,7 @@ import { datadogParams, type DatadogParams } from './params.js';
 import { parseDatadog } from './parse.js';
 import { datadogPayload, type DatadogPayload } from './payload.js';
 import { acceptedDatadog, ignoredDatadog } from './respond.js';
-import { sampleDatadog, signDatadog, verifyDatadog } from './verify.js';
+import { describeDatadogVerification, sampleDatadog, signDatadog, verifyDatadog } from './verify.js';
 
 export const datadog = defineConnector<DatadogParams, DatadogPayload>({
   id: 'datadog',
@@ -21,6 +21,7 @@ export const datadog = defineConnector<DatadogParams, DatadogPayload>({
   },
   credentialHeaders: (params) => [params.header],
   verify: verifyDatadog,
+  verification: describeDatadogVerification,
   parse: parseDatadog,
   filter: filterDatadog,
   ignored: ignoredDatadog,

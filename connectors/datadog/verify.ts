@@ -17,3 +17,6 @@ export function sampleDatadog(params: DatadogParams): { body: string; contentTyp
     contentType: 'application/json',
   };
 }
+
+/** What this connector verifies, in words (`hooklaunch check`, the page), from the same constants as the check. */
+export const describeDatadogVerification = (params: DatadogParams): string => `token in ${params.header}${params.prefix ? ` after "${params.prefix}"` : ''}`;

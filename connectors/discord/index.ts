@@ -5,7 +5,7 @@ import { discordParams, type DiscordParams } from './params.js';
 import { parseDiscord } from './parse.js';
 import { discordPayload, type DiscordPayload } from './payload.js';
 import { acceptedDiscord, followUpDiscord, handshakeDiscord, ignoredDiscord, pausedDiscord } from './respond.js';
-import { sampleDiscord, verifyDiscord } from './verify.js';
+import { describeDiscordVerification, sampleDiscord, verifyDiscord } from './verify.js';
 
 export const discord = defineConnector<DiscordParams, DiscordPayload>({
   id: 'discord',
@@ -22,6 +22,7 @@ export const discord = defineConnector<DiscordParams, DiscordPayload>({
     steps: 'Developer Portal → your application → Interactions Endpoint URL = {url}; connector.public_key = General Information → Public Key. Register the slash commands named in connector.commands.',
   },
   verify: verifyDiscord,
+  verification: describeDiscordVerification,
   parse: parseDiscord,
   handshake: handshakeDiscord,
   filter: filterDiscord,

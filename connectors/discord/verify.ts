@@ -36,3 +36,6 @@ export function sampleDiscord(params: DiscordParams): { body: string; contentTyp
     contentType: 'application/json',
   };
 }
+
+/** What this connector verifies, in words (`hooklaunch check`, the page), from the same constants as the check. */
+export const describeDiscordVerification = (params: DiscordParams): string => `Ed25519 in ${SIGNATURE} over "{timestamp}{body}" with the application's public key; ${TIMESTAMP} within ±${params.tolerance} s`;

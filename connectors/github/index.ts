@@ -5,7 +5,7 @@ import { githubParams, type GithubParams } from './params.js';
 import { parseGithub } from './parse.js';
 import { githubPayload, type GithubPayload } from './payload.js';
 import { acceptedGithub, handshakeGithub, ignoredGithub } from './respond.js';
-import { sampleGithub, signGithub, verifyGithub } from './verify.js';
+import { describeGithubVerification, sampleGithub, signGithub, verifyGithub } from './verify.js';
 import { githubParserHelpers } from './parser-helpers.js';
 
 export const github = defineConnector<GithubParams, GithubPayload>({
@@ -27,6 +27,7 @@ export const github = defineConnector<GithubParams, GithubPayload>({
   // no delivery GitHub sends is ever refused.
   maxBodyBytes: 25 * 1024 * 1024,
   verify: verifyGithub,
+  verification: describeGithubVerification,
   sign: signGithub,
   sample: sampleGithub,
   parse: parseGithub,

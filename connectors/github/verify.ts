@@ -51,3 +51,6 @@ export function sampleGithub(params: GithubParams): { body: string; contentType:
       : { ...(action && { action }), repository: { id: 1, name: repository.split('/')[1], full_name: repository }, sender: { login: 'hooklaunch' } };
   return { body: JSON.stringify(payload), contentType: 'application/json' };
 }
+
+/** What this connector verifies, in words (`hooklaunch check`, the page), from the same constants as the check. */
+export const describeGithubVerification = (_params: GithubParams): string => `HMAC-SHA256 "sha256=" in ${SIGNATURE} over the body`;

@@ -5,7 +5,7 @@ import { gitlabParams, type GitlabParams } from './params.js';
 import { parseGitlab } from './parse.js';
 import { gitlabPayload, type GitlabPayload } from './payload.js';
 import { acceptedGitlab, ignoredGitlab, pausedGitlab } from './respond.js';
-import { sampleGitlab, signGitlab, verifyGitlab } from './verify.js';
+import { describeGitlabVerification, sampleGitlab, signGitlab, verifyGitlab } from './verify.js';
 
 export const gitlab = defineConnector<GitlabParams, GitlabPayload>({
   id: 'gitlab',
@@ -27,6 +27,7 @@ export const gitlab = defineConnector<GitlabParams, GitlabPayload>({
   // GitLab does not send a hook whose JSON exceeds 25 MB (gitlab-org/gitlab!38687, Gitlab::Json::LimitedEncoder).
   maxBodyBytes: 25 * 1024 * 1024,
   verify: verifyGitlab,
+  verification: describeGitlabVerification,
   parse: parseGitlab,
   filter: filterGitlab,
   ignored: ignoredGitlab,

@@ -36,3 +36,7 @@ export function sampleGitlab(params: GitlabParams): { body: string; contentType:
     contentType: 'application/json',
   };
 }
+
+/** What this connector verifies, in words (`hooklaunch check`, the page), from the same constants as the check. */
+export const describeGitlabVerification = (params: GitlabParams): string =>
+  params.mode === 'token' ? `token in ${TOKEN}` : `Standard Webhooks HMAC-SHA256 (base64) "v1," in ${STANDARD_WEBHOOKS.signature} over "${STANDARD_WEBHOOKS.signed}"; ${STANDARD_WEBHOOKS.timestamp} within ±${params.tolerance} s`;

@@ -5,7 +5,7 @@ import { grafanaParams, type GrafanaParams } from './params.js';
 import { parseGrafana } from './parse.js';
 import { grafanaPayload, type GrafanaPayload } from './payload.js';
 import { acceptedGrafana, ignoredGrafana } from './respond.js';
-import { sampleGrafana, signGrafana, verifyGrafana } from './verify.js';
+import { describeGrafanaVerification, sampleGrafana, signGrafana, verifyGrafana } from './verify.js';
 
 export const grafana = defineConnector<GrafanaParams, GrafanaPayload>({
   id: 'grafana',
@@ -22,6 +22,7 @@ export const grafana = defineConnector<GrafanaParams, GrafanaPayload>({
   },
   credentialHeaders: (params) => (params.signature_header === undefined ? [] : [params.signature_header]),
   verify: verifyGrafana,
+  verification: describeGrafanaVerification,
   parse: parseGrafana,
   filter: filterGrafana,
   ignored: ignoredGrafana,

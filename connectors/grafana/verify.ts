@@ -68,3 +68,11 @@ export function sampleGrafana(params: GrafanaParams): { body: string; contentTyp
     contentType: 'application/json',
   };
 }
+
+/** What this connector verifies, in words (`hooklaunch check`, the page), from the same constants as the check. */
+export const describeGrafanaVerification = (params: GrafanaParams): string => {
+  if (params.auth === 'bearer') return 'bearer token in Authorization';
+  if (params.auth === 'basic') return `basic credentials (user ${params.user}) in Authorization`;
+  const header = params.signature_header ?? SIGNATURE_HEADERS.join(' or ');
+  return `HMAC-SHA256 in ${header} over "${signedString(params.timestamp_header !== undefined)}"${params.timestamp_header ? `; ${params.timestamp_header} within ±${params.tolerance} s` : ''}`;
+};

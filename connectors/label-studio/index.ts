@@ -5,7 +5,7 @@ import { labelStudioParams, type LabelStudioParams } from './params.js';
 import { parseLabelStudio } from './parse.js';
 import { labelStudioPayload, type LabelStudioPayload } from './payload.js';
 import { acceptedLabelStudio, ignoredLabelStudio } from './respond.js';
-import { sampleLabelStudio, signLabelStudio, verifyLabelStudio } from './verify.js';
+import { describeLabelStudioVerification, sampleLabelStudio, signLabelStudio, verifyLabelStudio } from './verify.js';
 
 export const labelStudio = defineConnector<LabelStudioParams, LabelStudioPayload>({
   id: 'label-studio',
@@ -22,6 +22,7 @@ export const labelStudio = defineConnector<LabelStudioParams, LabelStudioPayload
   },
   credentialHeaders: (params) => [params.header],
   verify: verifyLabelStudio,
+  verification: describeLabelStudioVerification,
   parse: parseLabelStudio,
   filter: filterLabelStudio,
   ignored: ignoredLabelStudio,

@@ -5,7 +5,7 @@ import { slackParams, type SlackParams } from './params.js';
 import { parseSlack } from './parse.js';
 import { slackPayload, type SlackPayload } from './payload.js';
 import { acceptedSlack, followUpSlack, handshakeSlack, ignoredSlack, pausedSlack } from './respond.js';
-import { sampleSlack, signSlack, verifySlack } from './verify.js';
+import { describeSlackVerification, sampleSlack, signSlack, verifySlack } from './verify.js';
 import { slackParserHelpers } from './parser-helpers.js';
 
 export const slack = defineConnector<SlackParams, SlackPayload>({
@@ -24,6 +24,7 @@ export const slack = defineConnector<SlackParams, SlackPayload>({
     providerIssuesSecret: true,
   },
   verify: verifySlack,
+  verification: describeSlackVerification,
   sign: signSlack,
   sample: sampleSlack,
   parse: parseSlack,

@@ -50,3 +50,6 @@ export function sampleSlack(params: SlackParams): { body: string; contentType: s
   }).toString();
   return { body, contentType: 'application/x-www-form-urlencoded' };
 }
+
+/** What this connector verifies, in words (`hooklaunch check`, the page), from the same constants as the check. */
+export const describeSlackVerification = (params: SlackParams): string => `HMAC-SHA256 "v0=" in ${SIGNATURE} over "${SIGNED}"; ${TIMESTAMP} within ±${params.tolerance} s`;

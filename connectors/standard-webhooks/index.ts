@@ -5,7 +5,7 @@ import { standardWebhooksParams, type StandardWebhooksParams } from './params.js
 import { parseStandardWebhooks } from './parse.js';
 import { standardWebhooksPayload, type StandardWebhooksPayload } from './payload.js';
 import { acceptedStandardWebhooks, ignoredStandardWebhooks } from './respond.js';
-import { sampleStandardWebhooks, signStandardWebhooks, verifyStandardWebhooks } from './verify.js';
+import { describeStandardWebhooksVerification, sampleStandardWebhooks, signStandardWebhooks, verifyStandardWebhooks } from './verify.js';
 
 export const standardWebhooks = defineConnector<StandardWebhooksParams, StandardWebhooksPayload>({
   id: 'standard-webhooks',
@@ -24,6 +24,7 @@ export const standardWebhooks = defineConnector<StandardWebhooksParams, Standard
   secretFormat: () => 'whsec',
   signsDeliveryId: () => true,
   verify: verifyStandardWebhooks,
+  verification: describeStandardWebhooksVerification,
   parse: parseStandardWebhooks,
   filter: filterStandardWebhooks,
   ignored: ignoredStandardWebhooks,

@@ -37,3 +37,7 @@ export function signStandardWebhooks(body: Buffer, contentType: string, params: 
 export function sampleStandardWebhooks(params: StandardWebhooksParams): { body: string; contentType: string } {
   return { body: JSON.stringify({ type: params.types?.[0] ?? 'hooklaunch.test', timestamp: new Date().toISOString(), data: { test: true } }), contentType: 'application/json' };
 }
+
+/** What this connector verifies, in words (`hooklaunch check`, the page), from the same constants as the check. */
+export const describeStandardWebhooksVerification = (params: StandardWebhooksParams): string =>
+  `HMAC-SHA256 (base64) "v1,"${(params.public_keys ?? []).length > 0 ? ' or Ed25519 "v1a,"' : ''} in ${SIGNATURE} over "${MESSAGE}"; ${TIMESTAMP} within ±${params.tolerance} s`;

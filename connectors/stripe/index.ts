@@ -5,7 +5,7 @@ import { stripeParams, type StripeParams } from './params.js';
 import { parseStripe } from './parse.js';
 import { stripePayload, type StripePayload } from './payload.js';
 import { acceptedStripe, ignoredStripe } from './respond.js';
-import { sampleStripe, signStripe, verifyStripe } from './verify.js';
+import { describeStripeVerification, sampleStripe, signStripe, verifyStripe } from './verify.js';
 
 export const stripe = defineConnector<StripeParams, StripePayload>({
   id: 'stripe',
@@ -23,6 +23,7 @@ export const stripe = defineConnector<StripeParams, StripePayload>({
   },
   secretFormat: () => 'whsec',
   verify: verifyStripe,
+  verification: describeStripeVerification,
   parse: parseStripe,
   filter: filterStripe,
   ignored: ignoredStripe,

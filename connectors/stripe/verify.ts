@@ -24,3 +24,6 @@ export function sampleStripe(params: StripeParams): { body: string; contentType:
   const type = params.events?.find((e) => !e.includes('*')) ?? 'checkout.session.completed';
   return { body: JSON.stringify({ id: `evt_test_${Date.now()}`, object: 'event', type, created: Math.floor(Date.now() / 1000), livemode: false, api_version: '2024-06-20', data: { object: { id: 'cs_test_1', object: type.split('.').slice(0, -1).join('.') } } }), contentType: 'application/json' };
 }
+
+/** What this connector verifies, in words (`hooklaunch check`, the page), from the same constants as the check. */
+export const describeStripeVerification = (params: StripeParams): string => `HMAC-SHA256 v1= in ${SIGNATURE} over "${SIGNED}" (t=); t= within ±${params.tolerance} s`;

@@ -5,7 +5,7 @@ import { v7Params, type V7Params } from './params.js';
 import { parseV7 } from './parse.js';
 import { v7Payload, type V7Payload } from './payload.js';
 import { acceptedV7, ignoredV7 } from './respond.js';
-import { sampleV7, signV7, verifyV7 } from './verify.js';
+import { describeV7Verification, sampleV7, signV7, verifyV7 } from './verify.js';
 import { v7ParserHelpers } from './parser-helpers.js';
 
 export const v7 = defineConnector<V7Params, V7Payload>({
@@ -26,6 +26,7 @@ export const v7 = defineConnector<V7Params, V7Payload>({
   credentialHeaders: (params) => (params.mode === 'token' ? [params.header] : []),
   maxBodyBytes: 50 * 1024 * 1024, // no cap stated, but V7 warns video items make large payloads (docs.v7labs.com "Webhook Payload Format"); = the README's proxy limit
   verify: verifyV7,
+  verification: describeV7Verification,
   sign: signV7,
   sample: sampleV7,
   parse: parseV7,

@@ -49,3 +49,7 @@ export function sampleV7(params: V7Params): { body: string; contentType: string 
   };
   return { body: JSON.stringify(payload), contentType: 'application/json' };
 }
+
+/** What this connector verifies, in words (`hooklaunch check`, the page), from the same constants as the check. */
+export const describeV7Verification = (params: V7Params): string =>
+  params.mode === 'token' ? `token in ${params.header}${params.prefix ? ` after "${params.prefix}"` : ''}` : `HMAC-SHA256 v1= in ${SIGNATURE} over "${SIGNED}" (t=); t= within ±${params.tolerance} s`;

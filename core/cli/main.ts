@@ -111,9 +111,9 @@ async function senderProblems(loaded: LoadedConfig): Promise<Map<string, SenderP
   return problems;
 }
 
-export function describeTrigger(trigger: TriggerConfig, baseUrl: string): string {
+export function describeTrigger(trigger: TriggerConfig, baseUrl: string, binding?: ConnectorBinding): string {
   // The page's own words, so a connector trigger is never shown as unauthenticated.
-  const conditions = describeConditions(trigger).join('; ');
+  const conditions = describeConditions(trigger, binding).join('; ');
   const actions = trigger.actions
     .map((a) => (a.type === 'run-execution' ? `run-execution ${a.step}` : a.type === 'run-pipeline' ? `run-pipeline ${a.pipeline}` : a.type))
     .join(', ');
@@ -150,7 +150,7 @@ program
     const url = reachableUrl(address.address, address.port, loaded.tls ? 'https' : 'http');
     const location = locationOf(loaded);
     const base = triggerUrlBase(location, { url, source: 'serve' });
-    for (const trigger of loaded.config.triggers) process.stderr.write(`${describeTrigger(trigger, base)}\n`);
+    for (const trigger of loaded.config.triggers) process.stderr.write(`${describeTrigger(trigger, base, loaded.connectors.get(trigger.id))}\n`);
     if (location.configuredPublicUrl !== undefined && base !== location.configuredPublicUrl.replace(/\/+$/, '')) {
       process.stderr.write(`note: server.public_url is ${location.configuredPublicUrl}, not where this instance listens\n`);
     }
@@ -242,7 +242,7 @@ program
     for (const trigger of loaded.config.triggers) {
       const problem = problems.get(trigger.id);
       const warning = problem ? `\n  warning:    ${problem.message} (last ${new Date(problem.lastAtMs).toISOString()})` : '';
-      process.stdout.write(`\n${describeTrigger(trigger, base)}${warning}\n`);
+      process.stdout.write(`\n${describeTrigger(trigger, base, loaded.connectors.get(trigger.id))}${warning}\n`);
     }
     // A warning, not a failure: the config is valid and the fix is on the sender's side.
     if (problems.size > 0) process.stderr.write(`${problems.size} trigger(s) receive deliveries that can never launch: see "warning:" above\n`);

@@ -53,7 +53,7 @@ export function createAdminApp(ctx: HttpContext): express.Express {
         title: t.title,
         url: `${ctx.publicUrl ?? ''}/api/v0/launch/${t.id}/`,
         connector: t.connector?.connector.id ?? null,
-        conditions: describeConditions(t.config),
+        conditions: describeConditions(t.config, t.connector),
         actions: describeActions(t.config),
         last_request_at: stats.get(t.id)?.lastAtMs ?? null,
         last_24h: stats.get(t.id)?.counts ?? null,

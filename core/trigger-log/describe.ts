@@ -1,5 +1,6 @@
 /** The views the admin API and the web page share: triggers in words, a request in full, a run in full. */
 import type { TriggerConfig } from '../config/schema.js';
+import type { Connector } from '../connector.js';
 import { summariseRun, type RunSummary } from '../launch/run-status.js';
 import { jsonNestsDeeperThan } from '../request/json-depth.js';
 import { isCredentialQuery, REDACTED, redactBodyFields, type Redaction } from './redaction.js';
@@ -8,9 +9,10 @@ import type { RejectionLog } from './rejection-log.js';
 import type { ExecutionRecord, LogChunk, LogEntry, PipelineRecord, RunRecord, Store } from '../store/store.js';
 
 /** Each condition (and the connector) in a few words: "HMAC-SHA256 in header X-Signature". */
-export function describeConditions(trigger: TriggerConfig): string[] {
+export function describeConditions(trigger: TriggerConfig, binding?: { readonly connector: Connector; readonly params: unknown }): string[] {
   const words: string[] = [];
-  if (trigger.connector) words.push(`${trigger.connector.type} connector (verifies the provider's signature or token)`);
+  // The connector's own words for what it checks (scheme, header, signed string, tolerance).
+  if (trigger.connector) words.push(binding ? `${binding.connector.title}: ${binding.connector.verification(binding.params)}` : `${trigger.connector.type} connector (verifies the provider's signature or token)`);
   for (const c of trigger.conditions) {
     switch (c.type) {
       case 'web-request-auth':

@@ -91,7 +91,7 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
         <td><a href="/ui/triggers/${t.id}">${t.title || t.id}</a>${problem ? html`<br><span class="bad" role="note">⚠ ${problem.message}</span>` : ''}</td>
         <td><code>${url}</code> <button type="button" data-copy="${url}" aria-label="Copy the URL of ${t.title || t.id}">Copy</button></td>
         <td>${t.connector?.connector.title ?? html`<span class="muted">generic</span>`}</td>
-        <td>${describeConditions(t.config).join('; ')}</td>
+        <td>${describeConditions(t.config, t.connector).join('; ')}</td>
         <td>${time(stats.get(t.id)?.lastAtMs)}</td>
         <td><span class="ok">${counts?.accepted ?? 0}</span> / <span class="bad">${counts?.rejected ?? 0}</span></td>
       </tr>`;
@@ -136,7 +136,7 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
         ${problem ? problemNotice(problem) : ''}
         <dl>
           <dt>URL</dt><dd><code>${ctx.publicUrl ?? ''}/api/v0/launch/${trigger.id}/</code></dd>
-          <dt>Conditions</dt><dd>${describeConditions(trigger.config).join('; ')}</dd>
+          <dt>Conditions</dt><dd>${describeConditions(trigger.config, trigger.connector).join('; ')}</dd>
           <dt>Actions</dt><dd>${describeActions(trigger.config).join(', then ')}</dd>
           <dt>Managed</dt><dd>${
             trigger.source.kind === 'file'

@@ -194,6 +194,14 @@ describe.each(cases)('$name conformance', (c) => {
     expect(await check(await c.sign('current-secret-0123', NOW_S - tolerance + 5))).toMatchObject({ ok: true });
   });
 
+  it('says in words what it verifies, naming the credential header a signed request carries (hooklaunch check, the page)', async () => {
+    const words = c.connector.verification(params('current-secret-0123')).toLowerCase();
+    const signed = await c.sign('current-secret-0123', NOW_S);
+    const carried = Object.keys(signed.headers).map((name) => name.toLowerCase()).filter((name) => c.connector.sensitiveHeaders.includes(name));
+    expect(carried.length, `${c.connector.id} signs with a credential header`).toBeGreaterThan(0);
+    for (const name of carried) expect(words, `verification of ${c.connector.id}`).toContain(name);
+  });
+
   it('accepts the previous secret during rotation, and no other', async () => {
     const signedWithOld = await c.sign('previous-secret-0123', NOW_S);
     expect(await check(signedWithOld, ['current-secret-0123', 'previous-secret-0123'])).toMatchObject({ ok: true });

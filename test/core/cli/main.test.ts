@@ -69,12 +69,30 @@ describe('hooklaunch CLI', () => {
     expect(stdout).toContain('conditions: none: anyone with the URL can launch');
   });
 
-  it('check never shows a connector trigger as unauthenticated', async () => {
+  it('check says what each connector trigger verifies: scheme, header, signed string, tolerance (issue 15 point 5)', async () => {
     project = tempProject(VALOHAI);
-    const config = project.write('hooklaunch.yaml', 'triggers:\n  - id: 0190fe82-c984-7f66-8302-69874914e1c9\n    connector: {type: github, secret: check-github-secret-01}\n    actions: [{type: run-execution, step: train}]\n');
+    const config = project.write(
+      'hooklaunch.yaml',
+      [
+        'triggers:',
+        '  - id: 0190fe82-c984-7f66-8302-69874914e1c9',
+        '    connector: {type: github, secret: check-github-secret-01}',
+        '    actions: [{type: run-execution, step: train}]',
+        '  - id: 0190fe82-c984-7f66-8302-69874914e1ca',
+        '    connector: {type: slack, secret: check-slack-secret-0123, tolerance: 120, follow_up: false}',
+        '    actions: [{type: run-execution, step: train}]',
+        '  - id: 0190fe82-c984-7f66-8302-69874914e1cb',
+        '    connector: {type: v7, secret: check-v7-token-0123456}',
+        '    actions: [{type: run-execution, step: train}]',
+        '',
+      ].join('\n'),
+    );
     const { code, stdout } = await hooklaunch(['check', '--config', config]);
     expect(code).toBe(0);
-    expect(stdout).toContain("conditions: github connector (verifies the provider's signature or token)");
+    expect(stdout).toContain('conditions: GitHub: HMAC-SHA256 "sha256=" in x-hub-signature-256 over the body');
+    // The trigger's own tolerance, not a default.
+    expect(stdout).toContain('conditions: Slack: HMAC-SHA256 "v0=" in x-slack-signature over "v0:{timestamp}:{body}"; x-slack-request-timestamp within ±120 s');
+    expect(stdout).toMatch(/conditions: V7[^:]*: token in Authorization/);
     expect(stdout).not.toContain('anyone with the URL');
   });
 
