@@ -16,7 +16,7 @@ import { createInflightBudget, type InflightBudget } from './http/inflight-budge
 import { createHttpServer } from './http/server.js';
 import { createProxyTrust } from './http/proxy-trust.js';
 import { readTlsFiles } from './http/tls-files.js';
-import { ConfigError } from './config/config-error.js';
+import { ConfigError } from './yaml/config-error.js';
 import type { OnExecutionEnded } from './launch/execution-ended.js';
 import type { LaunchBackend } from './launch/launch-backend.js';
 import { cancelRun } from './launch/cancel-run.js';

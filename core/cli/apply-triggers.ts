@@ -6,7 +6,7 @@
  * would do. The comparison is against GET's answer, where a stored secret reads `[sealed]`: the same
  * placeholder in the file is equal to it, so a file exported by `hooklaunch export` applies unchanged.
  */
-import { formatPath } from '../config/config-error.js';
+import { formatPath } from '../yaml/config-error.js';
 import { SEALED_SHOWN } from '../triggers/sealed-secrets.js';
 import { refusalMessage, type AdminClient } from './admin-client.js';
 import type { FileTrigger } from './read-triggers-file.js';

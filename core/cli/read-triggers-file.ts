@@ -8,9 +8,9 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { checkTrigger, type TriggerCheckContext } from '../config/check-trigger.js';
-import { ConfigError, formatPath, type ConfigIssue } from '../config/config-error.js';
+import { ConfigError, formatPath, type ConfigIssue } from '../yaml/config-error.js';
 import { resolveEnvRefs, type MissingEnv } from '../config/env-refs.js';
-import { lineOf } from '../config/yaml-lines.js';
+import { lineOf } from '../yaml/yaml-lines.js';
 import { SEALED_SHOWN } from '../triggers/sealed-secrets.js';
 
 export interface FileTrigger {

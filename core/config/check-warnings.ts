@@ -5,7 +5,7 @@
  * still starts; `check` says so once, where the operator looks before going live.
  */
 import { adminTokensOf } from './admin-tokens.js';
-import { formatPath } from './config-error.js';
+import { formatPath } from '../yaml/config-error.js';
 import type { Config, TriggerConfig } from './schema.js';
 
 /** Below this a shared secret can be guessed offline; the HMAC key floor (core/conditions/hmac-key.ts) uses the same 128 bits. */

@@ -1,7 +1,7 @@
 import type { ValohaiProject } from '../valohai-yaml/load-valohai-yaml.js';
 import { coerceParameter } from '../valohai-yaml/coerce-parameter.js';
 import type { ParameterDef, StepDef } from '../valohai-yaml/schema.js';
-import { findTemplateErrors, isTemplated } from '../triggers/payload-template.js';
+import { findTemplateErrors, isTemplated } from '../request/payload-template.js';
 import { MESSAGE_PLACEHOLDER } from '../conditions/hmac.js';
 import type { ActionConfig, Config, TriggerConfig } from './schema.js';
 

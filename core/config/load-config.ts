@@ -3,14 +3,14 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { Connector } from '../connector.js';
 import { loadValohaiYaml, type ValohaiProject } from '../valohai-yaml/load-valohai-yaml.js';
-import { ConfigError, formatPath, type ConfigIssue } from './config-error.js';
+import { ConfigError, formatPath, type ConfigIssue } from '../yaml/config-error.js';
 import { resolveEnvRefs, type MissingEnv } from './env-refs.js';
 import { parseWithEnvScalars } from './parse-with-env-scalars.js';
 import { configSchema, type Config } from './schema.js';
 import { bindConnector } from './check-trigger.js';
 import { compilePayloadSchema, readPayloadSchema } from '../conditions/payload-schema.js';
 import { crossCheckActions } from './cross-check-actions.js';
-import { lineOf } from './yaml-lines.js';
+import { lineOf } from '../yaml/yaml-lines.js';
 
 export interface LoadedConfig {
   readonly file: string;

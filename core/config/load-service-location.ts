@@ -7,12 +7,12 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
-import { ConfigError, formatPath } from './config-error.js';
+import { ConfigError, formatPath } from '../yaml/config-error.js';
 import { resolveEnvRefs, type MissingEnv } from './env-refs.js';
 import { absolutiseStoreUrl, publicUrlOf } from './load-config.js';
 import { parseWithEnvScalars } from './parse-with-env-scalars.js';
 import { configSchema, type Config } from './schema.js';
-import { lineOf } from './yaml-lines.js';
+import { lineOf } from '../yaml/yaml-lines.js';
 
 export interface ServiceLocation {
   readonly file: string;

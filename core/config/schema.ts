@@ -444,4 +444,5 @@ export type DeduplicateConfig = z.output<typeof deduplicate>;
 export type ServerLimitsConfig = z.output<typeof serverLimits>;
 export type AdminTokenConfig = z.output<typeof adminTokenSchema>;
 export type TlsConfig = z.output<typeof tlsSchema>;
-export type LocatorConfig = { lookup: 'header' | 'query' | 'form' | 'json'; key: string; prefix?: string | undefined; separator?: string | undefined };
+// Where a value is in a request: defined with the code that finds it (core/request sits below config).
+export type { LocatorConfig } from '../request/locate-value.js';

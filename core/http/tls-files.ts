@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createSecureContext } from 'node:tls';
-import type { ConfigIssue } from '../config/config-error.js';
+import type { ConfigIssue } from '../yaml/config-error.js';
 import type { TlsFiles } from '../config/load-config.js';
 
 export interface TlsCredentials {

@@ -8,7 +8,7 @@
  * shown once, in the answer of the rotate-secret that generated it.
  */
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { formatPath } from '../config/config-error.js';
+import { formatPath } from '../yaml/config-error.js';
 import type { TriggerChange, TriggerDef } from '../store/store.js';
 import { checkTrigger } from '../config/check-trigger.js';
 import type { LiveTriggers } from '../triggers/live-triggers.js';

@@ -1,7 +1,9 @@
-import type { LocatorConfig } from '../config/schema.js';
 import { accept, refuse, type RejectCode, type Verdict } from '../reject.js';
 import { lookupDotPath, splitDotPath } from './dot-path.js';
 import { parseBody, type RawRequest } from './raw-request.js';
+
+/** Where a condition finds its value: a header, a query parameter, a form field or a JSON path, after an optional prefix and separator. */
+export type LocatorConfig = { lookup: 'header' | 'query' | 'form' | 'json'; key: string; prefix?: string | undefined; separator?: string | undefined };
 
 /** Human name of where a value is looked up, for messages: `header X-Signature`, `JSON field data.sig`. */
 export function describeLocation(locator: Pick<LocatorConfig, 'lookup' | 'key'>): string {

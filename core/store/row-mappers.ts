@@ -1,5 +1,5 @@
 /** Rows of the store's tables (the same columns in SQLite and PostgreSQL) turned into records. */
-import type { ActionSpec } from '../launch/action-spec.js';
+import type { ActionSpec } from './action-spec.js';
 import type { ExecutionRecord, ExecutionSpec, ExecutionStatus, FollowRecord, JobError, JobRecord, LaunchResult, LogEntry, PipelineRecord, SentAnswer, PipelineSpec, PipelineStatus, TriggerChange, TriggerDef, TriggerRevision, TriggerStats } from './store.js';
 
 export type Row = Record<string, unknown>;

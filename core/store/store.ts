@@ -2,7 +2,7 @@
  * The one interface every persistent store implements (SQLite now, PostgreSQL later). Callers
  * never see SQL; everything is async so a networked store fits the same shape.
  */
-import type { ActionSpec } from '../launch/action-spec.js';
+import type { ActionSpec } from './action-spec.js';
 import type { RejectCode } from '../reject.js';
 import type { ParameterValue } from '../valohai-yaml/coerce-parameter.js';
 

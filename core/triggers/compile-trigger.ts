@@ -9,7 +9,7 @@ import { compilePayloadFilter, parsedBodyOf, type PayloadOf } from '../condition
 import { compilePayloadSchema, compilePayloadSchemaCheck } from '../conditions/payload-schema.js';
 import { compileStaticToken } from '../conditions/static-token.js';
 import { compileTimestamp } from '../conditions/timestamp.js';
-import { payloadFilenameFor, type ActionSpec } from '../launch/action-spec.js';
+import { payloadFilenameFor, type ActionSpec } from '../store/action-spec.js';
 import { locateRaw } from '../request/locate-value.js';
 import { bodySha256, contentTypeOf, type RawRequest } from '../request/raw-request.js';
 import { accept, refuse, type Verdict } from '../reject.js';
@@ -18,7 +18,7 @@ import type { Credentials } from '../trigger-log/redaction.js';
 import { argumentProblem, coerceParameter, type ParameterValue } from '../valohai-yaml/coerce-parameter.js';
 import type { ValohaiProject } from '../valohai-yaml/load-valohai-yaml.js';
 import type { ParameterDef } from '../valohai-yaml/schema.js';
-import { isTemplated, renderTemplate } from './payload-template.js';
+import { isTemplated, renderTemplate } from '../request/payload-template.js';
 import { compileStreamingAuth, type StreamingAuth } from './streaming-auth.js';
 
 export interface RateLimit {

@@ -7,7 +7,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../clock.js';
 import { checkTrigger, type TriggerCheckContext } from '../config/check-trigger.js';
-import { ConfigError, formatIssue } from '../config/config-error.js';
+import { ConfigError, formatIssue } from '../yaml/config-error.js';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
 import type { Store, TriggerDef } from '../store/store.js';
 import type { ValohaiProject } from '../valohai-yaml/load-valohai-yaml.js';

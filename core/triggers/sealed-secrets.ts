@@ -7,7 +7,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { formatPath } from '../config/config-error.js';
+import { formatPath } from '../yaml/config-error.js';
 import { open, seal } from '../secrets/secret-box.js';
 import { dropExpired, nextExpiryMs, type DatedSecret } from '../secrets/rotation.js';
 import { plainSecretPaths } from './plain-secrets.js';

@@ -3,7 +3,7 @@
  * value before and after. Objects are compared key by key; a list is one value (it is replaced
  * whole, as a merge patch replaces it).
  */
-import { formatPath } from '../config/config-error.js';
+import { formatPath } from '../yaml/config-error.js';
 import type { TriggerChange } from '../store/store.js';
 
 export function triggerDiff(before: unknown, after: unknown, path: PropertyKey[] = []): TriggerChange[] {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
-import { ConfigError, formatPath, type ConfigIssue } from '../config/config-error.js';
-import { lineOf } from '../config/yaml-lines.js';
+import { ConfigError, formatPath, type ConfigIssue } from '../yaml/config-error.js';
+import { lineOf } from '../yaml/yaml-lines.js';
 import { checkPipeline } from './pipeline-graph.js';
 import { ITEM_SCHEMAS, type PipelineDef, type StepDef } from './schema.js';
 

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkTrigger } from '../../core/config/check-trigger.js';
-import { ConfigError } from '../../core/config/config-error.js';
+import { ConfigError } from '../../core/yaml/config-error.js';
 import { connectors } from '../../connectors/index.js';
 import { CONFIG, CUSTOM_APP, hooklaunch, SCHEMA_TRIGGER, UPLOAD_SCHEMA, VALOHAI } from '../helpers/codegen.js';
 import { tempProject } from '../helpers/project.js';

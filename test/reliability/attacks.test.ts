@@ -5,7 +5,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signHmac } from '../../core/conditions/hmac.js';
-import { ConfigError } from '../../core/config/config-error.js';
+import { ConfigError } from '../../core/yaml/config-error.js';
 import { tempProject } from '../helpers/project.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../core/config/config-error.js';
+import { ConfigError } from '../../core/yaml/config-error.js';
 import { tempProject } from '../helpers/project.js';
 import { startTestService, type TestService } from '../helpers/service.js';
 

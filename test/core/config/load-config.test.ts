@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connectors } from '../../../connectors/index.js';
-import { ConfigError } from '../../../core/config/config-error.js';
+import { ConfigError } from '../../../core/yaml/config-error.js';
 import { loadConfig, parseConfig } from '../../../core/config/load-config.js';
 import { tempProject, type TempProject } from '../../helpers/project.js';
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../core/config/config-error.js';
+import { ConfigError } from '../../../core/yaml/config-error.js';
 import { readTriggerLog } from '../../../core/trigger-log/read-trigger-log.js';
 import { hooklaunch, serve, type Served } from '../../cli/cli.js';
 import { tempProject, type TempProject } from '../../helpers/project.js';

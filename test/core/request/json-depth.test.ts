@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH, valueNestsDeeperThan } from '../../../core/request/json-depth.js';
 import { parseBody } from '../../../core/request/raw-request.js';
-import { renderTemplate } from '../../../core/triggers/payload-template.js';
+import { renderTemplate } from '../../../core/request/payload-template.js';
 import { accept } from '../../../core/reject.js';
 import { rawRequest } from '../../helpers/raw-request.js';
 

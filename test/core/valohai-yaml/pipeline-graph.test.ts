@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError } from '../../../core/config/config-error.js';
+import { ConfigError } from '../../../core/yaml/config-error.js';
 import { loadValohaiYaml } from '../../../core/valohai-yaml/load-valohai-yaml.js';
 import { parseSocket, pipelineEdges, topologicalOrder } from '../../../core/valohai-yaml/pipeline-graph.js';
 

@@ -1,8 +1,8 @@
 import { checkPublicKey } from '../conditions/jwt.js';
 import { isGitRepository } from '../launchers/local/git-repository.js';
-import { ConfigError, type ConfigIssue } from './config-error.js';
+import { ConfigError, type ConfigIssue } from '../yaml/config-error.js';
 import { readTlsFiles } from '../http/tls-files.js';
-import type { LoadedConfig } from './load-config.js';
+import type { LoadedConfig } from '../config/load-config.js';
 
 /**
  * The start-up checks that need I/O: every JWT public key imports, and a project whose triggers

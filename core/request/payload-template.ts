@@ -3,8 +3,8 @@
  * Values are data: they are type-checked against the step's parameter and, on the local runner,
  * shell-quoted; nothing in a payload is ever evaluated.
  */
-import { lookupDotPath, splitDotPath } from '../request/dot-path.js';
-import { MAX_JSON_DEPTH, valueNestsDeeperThan } from '../request/json-depth.js';
+import { lookupDotPath, splitDotPath } from './dot-path.js';
+import { MAX_JSON_DEPTH, valueNestsDeeperThan } from './json-depth.js';
 import { accept, refuse, type Verdict } from '../reject.js';
 
 const PLACEHOLDER = /\{payload((?:\.(?:\\\.|[^{}.\\])+)*)\}|\{run_id\}/g;
