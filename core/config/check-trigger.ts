@@ -8,7 +8,7 @@ import { compilePayloadSchema } from '../conditions/payload-schema.js';
 import type { ValohaiProject } from '../valohai-yaml/load-valohai-yaml.js';
 import { crossCheckTrigger, type PathIssue } from './cross-check-actions.js';
 import type { ConnectorBinding, ConnectorRegistry } from './load-config.js';
-import { resolveEnvRefs, type MissingEnv } from './env-refs.js';
+import { resolveEnvRefs, unsetVariable, type MissingEnv } from './env-refs.js';
 import { parseWithEnvScalars } from './parse-with-env-scalars.js';
 import { DEFAULT_MAX_BODY_BYTES, triggerSchema, type TriggerConfig } from './schema.js';
 
@@ -32,7 +32,7 @@ export function checkTrigger(input: unknown, ctx: TriggerCheckContext): CheckedT
   const missing: MissingEnv[] = [];
   const wholeRefs: PropertyKey[][] = [];
   const resolved = resolveEnvRefs(input, ctx.env, missing, ctx.envNames ?? new Set(), [], wholeRefs);
-  if (missing.length > 0) return { ok: false, issues: missing.map(({ path, name }) => ({ path, message: `environment variable ${name} is not set` })) };
+  if (missing.length > 0) return { ok: false, issues: missing.map(({ path, name }) => ({ path, message: unsetVariable(name) })) };
   const parsed = parseWithEnvScalars(triggerSchema, resolved, wholeRefs);
   if (!parsed.success) return { ok: false, issues: parsed.error.issues.map(zodIssue) };
   const trigger = parsed.data;

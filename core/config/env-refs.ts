@@ -18,6 +18,11 @@ export interface MissingEnv {
  * Replaces every reference; `whole`, when given, collects the paths of values that were exactly one
  * reference — only those may become a number or a boolean (see parseWithEnvScalars).
  */
+/** What an unset `${NAME}` is told as: the fix in the same line (a newcomer's first error after `init`). */
+export function unsetVariable(name: string): string {
+  return `environment variable ${name} is not set (export ${name}=… where hooklaunch runs; the template's README says where to get it)`;
+}
+
 export function resolveEnvRefs(
   value: unknown,
   env: NodeJS.ProcessEnv,

@@ -4,7 +4,7 @@ import { LineCounter, parseDocument, type Document } from 'yaml';
 import type { Connector } from '../connector.js';
 import { loadValohaiYaml, type ValohaiProject } from '../valohai-yaml/load-valohai-yaml.js';
 import { ConfigError, formatPath, type ConfigIssue } from '../yaml/config-error.js';
-import { resolveEnvRefs, type MissingEnv } from './env-refs.js';
+import { resolveEnvRefs, unsetVariable, type MissingEnv } from './env-refs.js';
 import { parseWithEnvScalars } from './parse-with-env-scalars.js';
 import { configSchema, type Config } from './schema.js';
 import { bindConnector } from './check-trigger.js';
@@ -96,7 +96,7 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv =
       missing.map(({ path, name }) => ({
         path: formatPath(path),
         line: lineOf(doc, lines, path),
-        message: `environment variable ${name} is not set`,
+        message: unsetVariable(name),
       })),
     );
   }

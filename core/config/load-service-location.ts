@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError, formatPath } from '../yaml/config-error.js';
-import { resolveEnvRefs, type MissingEnv } from './env-refs.js';
+import { resolveEnvRefs, unsetVariable, type MissingEnv } from './env-refs.js';
 import { absolutiseStoreUrl, publicUrlOf } from './load-config.js';
 import { parseWithEnvScalars } from './parse-with-env-scalars.js';
 import { configSchema, type Config } from './schema.js';
@@ -60,7 +60,7 @@ function load(file: string, env: NodeJS.ProcessEnv, wholeServer: boolean): Servi
   const wholeRefs: PropertyKey[][] = [];
   const resolved = resolveEnvRefs(picked, env, missing, new Set(), [], wholeRefs);
   if (missing.length > 0) {
-    throw new ConfigError(file, missing.map(({ path, name }) => ({ path: formatPath(path), line: lineOf(doc, lines, path), message: `environment variable ${name} is not set` })));
+    throw new ConfigError(file, missing.map(({ path, name }) => ({ path: formatPath(path), line: lineOf(doc, lines, path), message: unsetVariable(name) })));
   }
   const parsed = parseWithEnvScalars(configSchema, resolved, wholeRefs);
   if (!parsed.success) {

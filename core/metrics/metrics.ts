@@ -34,7 +34,7 @@ const FAST = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1
  */
 export function createMetrics(store: Store, clock: Clock, inflightBytes?: () => number, queueDepths?: () => Promise<QueueDepths>): Metrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'hooklaunch_process_' });
+  collectDefaultMetrics({ register: registry, prefix: 'hooklaunch_' });
   const metrics: Metrics = {
     registry,
     requests: countedOnRead({ name: 'hooklaunch_requests_total', help: 'Requests by trigger, outcome and reason code', labelNames: ['trigger', 'outcome', 'code'], registers: [registry] }),

@@ -60,6 +60,9 @@ describe('operations', () => {
     expect((await fetch(`${t.service.url}/metrics`)).status).toBe(401);
     const text = await (await fetch(`${t.service.url}/metrics`, { headers: auth })).text();
     expect(metricValue(text, 'hooklaunch_requests_total', { trigger: TRIGGER, outcome: 'accepted', code: '' })).toBe(2);
+    // Node's own process metrics under the service's prefix, once (not hooklaunch_process_process_…).
+    expect(text).toMatch(/^hooklaunch_process_cpu_user_seconds_total \d/m);
+    expect(text).not.toContain('process_process');
     expect(metricValue(text, 'hooklaunch_requests_total', { trigger: TRIGGER, outcome: 'rejected', code: 'token_mismatch' })).toBe(1);
     expect(metricValue(text, 'hooklaunch_requests_total', { trigger: 'unknown', outcome: 'rejected', code: 'trigger_not_found' })).toBe(1);
     expect(metricValue(text, 'hooklaunch_launches_total', { action: 'run-execution', result: 'launched' })).toBe(2);

@@ -72,6 +72,11 @@ describe('template READMEs: Try it locally', () => {
         await run('git', ['init', '-q'], { cwd: folder, env });
         continue;
       }
+      // The pause that lets a pasted block's `serve &` start listening; here serve() already waited for it.
+      if (/^sleep \d+\s+#/.test(line)) {
+        expect(served, 'the pause comes right after serve starts').toBeDefined();
+        continue;
+      }
       expect(line, 'every other line is a hooklaunch command').toMatch(/^hooklaunch /);
       if (line === 'hooklaunch serve &') {
         served = await serve(['--port', '0'], env);

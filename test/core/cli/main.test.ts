@@ -40,7 +40,7 @@ describe('hooklaunch CLI', () => {
     expect(init.code).toBe(0);
     expect(init.stdout).toContain(`slack-predict copied to ${target}`);
     const check = await hooklaunch(['check', '--config', join(target, 'hooklaunch.yaml')]);
-    expect(check.stderr).toContain('SLACK_SIGNING_SECRET is not set');
+    expect(check.stderr).toContain('SLACK_SIGNING_SECRET is not set (export SLACK_SIGNING_SECRET=… where hooklaunch runs');
     const again = await hooklaunch(['init', 'slack-predict', target]);
     expect(again).toMatchObject({ code: 2, stderr: expect.stringContaining('exists and is not empty') });
     expect((await hooklaunch(['init', 'nope'])).stderr).toContain('unknown template "nope"; known: slack-predict, github-autofetch, v7-train');

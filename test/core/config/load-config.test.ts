@@ -89,7 +89,7 @@ describe('loadConfig', () => {
   it('names the variable, config path and line of a missing secret', () => {
     const text = readFileSync(join(fixtures, 'hooklaunch.example.yaml'), 'utf8');
     const error = expectConfigError(() => parseConfig(join(fixtures, 'hooklaunch.yaml'), text, { ...exampleEnv, DATA_DROP_SECRET: undefined }));
-    expect(error.issues).toEqual([{ path: 'triggers[0].conditions[0].secret', line: 26, message: 'environment variable DATA_DROP_SECRET is not set' }]);
+    expect(error.issues).toEqual([{ path: 'triggers[0].conditions[0].secret', line: 26, message: "environment variable DATA_DROP_SECRET is not set (export DATA_DROP_SECRET=… where hooklaunch runs; the template's README says where to get it)" }]);
     expect(error.message).toContain('hooklaunch.yaml:26: triggers[0].conditions[0].secret: environment variable DATA_DROP_SECRET is not set');
   });
 
