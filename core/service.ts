@@ -14,6 +14,7 @@ import { SINGLE_ADMIN_TOKEN_NAME } from './config/schema.js';
 import type { LoadedConfig } from './config/load-config.js';
 import { createInflightBudget, type InflightBudget } from './http/inflight-budget.js';
 import { createHttpServer } from './http/server.js';
+import { createUiRouter } from './ui/ui-router.js';
 import { createProxyTrust } from './http/proxy-trust.js';
 import { readTlsFiles } from './http/tls-files.js';
 import { ConfigError } from './yaml/config-error.js';
@@ -226,7 +227,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
       }
       return worker.isRunning() ? { ok: true, detail: 'store reachable, launch worker running' } : { ok: false, detail: 'launch worker stopped' };
     },
-  }, tlsRead?.credentials);
+  }, tlsRead?.credentials, createUiRouter);
   const self = { url: '' };
   const retention = config.retention === false ? undefined : startRetention(store, config.retention.days, clock, logger, workRoot, () => rejections.resync());
 

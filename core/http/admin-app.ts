@@ -12,16 +12,21 @@ import { describeActions, describeConditions, requestDetail, runDetail } from '.
 import { readTriggerLog } from '../trigger-log/read-trigger-log.js';
 import { senderProblem } from '../trigger-log/sender-problem.js';
 import { replayRequest } from '../triggers/replay-request.js';
-import { adminIdentity, createAdminAuth } from './admin-auth.js';
+import { adminIdentity, createAdminAuth, type AdminAuth } from './admin-auth.js';
 import type { HttpContext } from './context.js';
 import { sendTestRequest } from './test-request.js';
-import { createUiRouter } from '../ui/ui-router.js';
 import { createTriggerRoutes } from './trigger-routes.js';
 import type { ReloadStatus } from '../triggers/live-triggers.js';
 
 const OUTCOMES = new Set<string>(LOG_OUTCOMES);
 
-export function createAdminApp(ctx: HttpContext): express.Express {
+/**
+ * The web page's router, mounted under /ui. Passed in by the service (the page sits above the
+ * HTTP layer: it renders what this layer serves, so this layer does not import it).
+ */
+export type PagesRouter = (ctx: HttpContext, auth: AdminAuth) => express.Router;
+
+export function createAdminApp(ctx: HttpContext, pages?: PagesRouter): express.Express {
   const app = express();
   app.disable('x-powered-by');
   const auth = createAdminAuth(ctx.adminTokens, { publicUrl: ctx.publicUrl, logger: ctx.logger });
@@ -35,7 +40,7 @@ export function createAdminApp(ctx: HttpContext): express.Express {
     res.status(ready.ok ? 200 : 503).json(ready);
   });
 
-  app.use('/ui', createUiRouter(ctx, auth));
+  if (pages) app.use('/ui', pages(ctx, auth));
 
   app.get('/metrics', requireRole('viewer'), async (_req, res) => {
     const metrics = ctx.metrics;

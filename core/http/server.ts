@@ -8,7 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { TlsCredentials } from './tls-files.js';
 import { uuidv7 } from '../ids.js';
 import { reject } from '../reject.js';
-import { createAdminApp } from './admin-app.js';
+import { createAdminApp, type PagesRouter } from './admin-app.js';
 import type { HttpContext } from './context.js';
 import { PAYLOAD_PATH } from '../payloads/payload-url-signer.js';
 import { handleLaunch } from './launch-route.js';
@@ -22,8 +22,8 @@ const LAUNCH = /^\/api\/v0\/launch\/([^/]+)\/?$/;
 const RUN_INFO = /^\/api\/v0\/launch\/([^/]+)\/run\/?$/;
 
 /** `tls` given: an https.Server (an http.Server too), whose credentials `setSecureContext` replaces. */
-export function createHttpServer(ctx: HttpContext, tls?: TlsCredentials): Server {
-  const admin = createAdminApp(ctx);
+export function createHttpServer(ctx: HttpContext, tls?: TlsCredentials, pages?: PagesRouter): Server {
+  const admin = createAdminApp(ctx, pages);
   let activeRequests = 0;
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = requestTarget(req.url ?? '/');

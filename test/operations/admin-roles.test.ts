@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { connectors } from '../../connectors/index.js';
 import { loadConfig } from '../../core/config/load-config.js';
 import { createAdminApp } from '../../core/http/admin-app.js';
+import { createUiRouter } from '../../core/ui/ui-router.js';
 import type { HttpContext } from '../../core/http/context.js';
 import { startService } from '../../core/service.js';
 import { silentLogger, startTestService, type TestService } from '../helpers/service.js';
@@ -122,7 +123,7 @@ describe('admin tokens with roles', () => {
 
   /** Every non-GET route as express holds it, the page's under /ui, so routes added later are found too. */
   function declaredWrites(): string[] {
-    const app = createAdminApp({ adminTokens: [], logger: silentLogger, publicUrl: undefined } as unknown as HttpContext);
+    const app = createAdminApp({ adminTokens: [], logger: silentLogger, publicUrl: undefined } as unknown as HttpContext, createUiRouter);
     type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle: { stack?: Layer[] } };
     const declared: string[] = [];
     const walk = (stack: Layer[], prefix: string): void => {
