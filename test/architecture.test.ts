@@ -83,9 +83,6 @@ describe('architecture', () => {
     ['service'],
     ['cli'],
   ];
-  // Upward imports not yet moved (issue 18): config validates with condition helpers. Each entry
-  // is a file and the layer it reaches up to.
-  const KNOWN_UPWARD = new Set(['core/config/schema.ts → conditions', 'core/config/check-trigger.ts → conditions', 'core/config/load-config.ts → conditions', 'core/config/cross-check-actions.ts → conditions']);
   const layerOf = (file: string): string => {
     const parts = file.split('/');
     return parts.length > 2 ? parts[1]! : parts[1]!.replace(/\.(ts|js)$/, '');
@@ -103,12 +100,8 @@ describe('architecture', () => {
     expect(undeclared).toEqual([]);
   });
 
-  it('core/ imports only point down its layers (besides the known ones still to move)', () => {
-    expect([...new Set(upward)].filter((edge) => !KNOWN_UPWARD.has(edge))).toEqual([]);
-  });
-
-  it('the list of known upward imports holds only ones that still exist', () => {
-    expect([...KNOWN_UPWARD].filter((edge) => !upward.includes(edge))).toEqual([]);
+  it('core/ imports only point down its layers', () => {
+    expect([...new Set(upward)]).toEqual([]);
   });
 });
 

@@ -5,13 +5,10 @@ import type { RawRequest } from '../request/raw-request.js';
 import { accept, refuse, type Verdict } from '../reject.js';
 import { PASS, type Check } from './check.js';
 import { bytesEqual } from './constant-time.js';
-import { secretKey } from './hmac-key.js';
+import { secretKey } from '../config/hmac-key.js';
 
 export type HmacAlgorithm = HmacConfig['algorithm'];
 export type SignatureEncoding = HmacConfig['encoding'];
-
-/** The placeholders a signed-message template may use. */
-export const MESSAGE_PLACEHOLDER = /^\{(body|timestamp|header:[A-Za-z0-9_-]+)\}$/;
 
 type MessagePart = { kind: 'literal'; bytes: Buffer } | { kind: 'body' } | { kind: 'timestamp' } | { kind: 'header'; name: string };
 
@@ -54,7 +51,7 @@ export function buildSignedMessage(parts: readonly MessagePart[], input: Signatu
   return accept(Buffer.concat(chunks));
 }
 
-export { secretKey } from './hmac-key.js';
+export { secretKey } from '../config/hmac-key.js';
 
 export interface SignOptions {
   readonly secret: string;

@@ -4,7 +4,7 @@
  * budget, and the actions against valohai.yaml. The loader and the admin API share it, so a
  * trigger is accepted or refused for the same reasons whichever way it arrives.
  */
-import { compilePayloadSchema } from '../conditions/payload-schema.js';
+import { compilePayloadSchema } from './payload-schema.js';
 import type { ValohaiProject } from '../valohai-yaml/load-valohai-yaml.js';
 import { crossCheckTrigger, type PathIssue } from './cross-check-actions.js';
 import type { ConnectorBinding, ConnectorRegistry } from './load-config.js';

@@ -2,7 +2,7 @@ import type { ValohaiProject } from '../valohai-yaml/load-valohai-yaml.js';
 import { coerceParameter } from '../valohai-yaml/coerce-parameter.js';
 import type { ParameterDef, StepDef } from '../valohai-yaml/schema.js';
 import { findTemplateErrors, isTemplated } from '../request/payload-template.js';
-import { MESSAGE_PLACEHOLDER } from '../conditions/hmac.js';
+import { MESSAGE_PLACEHOLDER } from './schema.js';
 import type { ActionConfig, Config, TriggerConfig } from './schema.js';
 
 export interface PathIssue {

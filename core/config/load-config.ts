@@ -8,7 +8,7 @@ import { resolveEnvRefs, unsetVariable, type MissingEnv } from './env-refs.js';
 import { parseWithEnvScalars } from './parse-with-env-scalars.js';
 import { configSchema, type Config } from './schema.js';
 import { bindConnector } from './check-trigger.js';
-import { compilePayloadSchema, readPayloadSchema } from '../conditions/payload-schema.js';
+import { compilePayloadSchema, readPayloadSchema } from './payload-schema.js';
 import { crossCheckActions } from './cross-check-actions.js';
 import { lineOf } from '../yaml/yaml-lines.js';
 

@@ -4,7 +4,10 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { weakHmacKey, type SecretEncoding } from '../conditions/hmac-key.js';
+import { weakHmacKey, type SecretEncoding } from './hmac-key.js';
+
+/** The placeholders a signed-message template may use. */
+export const MESSAGE_PLACEHOLDER = /^\{(body|timestamp|header:[A-Za-z0-9_-]+)\}$/;
 
 const MiB = 1024 * 1024;
 

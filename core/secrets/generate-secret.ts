@@ -5,7 +5,7 @@
  * serialization"; Stripe's endpoint secrets look the same).
  */
 import { randomBytes } from 'node:crypto';
-import { MIN_HMAC_KEY_BYTES } from '../conditions/hmac-key.js';
+import { MIN_HMAC_KEY_BYTES } from '../config/hmac-key.js';
 
 export const SECRET_FORMATS = ['hex', 'whsec'] as const;
 export type SecretFormat = (typeof SECRET_FORMATS)[number];

@@ -7,7 +7,7 @@
 import { sign, verify } from '@octokit/webhooks-methods';
 import { describe, expect, it } from 'vitest';
 import { connectors } from '../../../connectors/index.js';
-import { secretKey, weakHmacKey } from '../../../core/conditions/hmac-key.js';
+import { secretKey, weakHmacKey } from '../../../core/config/hmac-key.js';
 import { generateSecret } from '../../../core/secrets/generate-secret.js';
 
 describe('generateSecret', () => {
