@@ -3,7 +3,7 @@
  * trigger log names the runs, each run keeps its payload): what `codegen --check` reports and the
  * trigger's page shows. Bodies are decoded the way the generic parsers decode them.
  */
-import type { Store } from '../store/store.js';
+import type { ExecutionStore, TriggerLog } from '../store/store.js';
 import { decodeJsonOrForm } from './payload-encoding.js';
 import { payloadDrift, type Drift, type DriftSample } from './payload-drift.js';
 import type { JsonSchema } from './schema-model.js';
@@ -18,7 +18,7 @@ export interface RecentPayloads {
 }
 
 /** The last `limit` payloads the trigger accepted, newest first (purged runs are skipped). */
-export async function acceptedPayloads(store: Store, triggerId: string, limit = RECENT_PAYLOADS): Promise<RecentPayloads> {
+export async function acceptedPayloads(store: TriggerLog & ExecutionStore, triggerId: string, limit = RECENT_PAYLOADS): Promise<RecentPayloads> {
   const entries = await store.listLog({ triggerId, outcome: 'accepted', limit });
   const samples: DriftSample[] = [];
   const undecodable: string[] = [];
@@ -35,7 +35,7 @@ export async function acceptedPayloads(store: Store, triggerId: string, limit = 
   return { samples, undecodable };
 }
 
-export async function recentDrift(store: Store, triggerId: string, schema: JsonSchema, limit = RECENT_PAYLOADS): Promise<{ readonly checked: number; readonly drift: readonly Drift[] }> {
+export async function recentDrift(store: TriggerLog & ExecutionStore, triggerId: string, schema: JsonSchema, limit = RECENT_PAYLOADS): Promise<{ readonly checked: number; readonly drift: readonly Drift[] }> {
   const { samples } = await acceptedPayloads(store, triggerId, limit);
   return { checked: samples.length, drift: payloadDrift(schema, samples) };
 }

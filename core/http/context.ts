@@ -11,9 +11,12 @@ import type { DeliveryContext } from '../triggers/handle-delivery.js';
 import type { CompiledTrigger } from '../triggers/compile-trigger.js';
 import type { LiveTriggers } from '../triggers/live-triggers.js';
 import type { TriggerSet } from '../triggers/trigger-set.js';
+import type { Store } from '../store/store.js';
 
 /** What the HTTP layer needs from the rest of the service. */
 export interface HttpContext extends DeliveryContext {
+  /** The whole store: the admin API and the page read every role of it (a delivery needs only the trigger log). */
+  readonly store: Store;
   readonly triggers: TriggerSet;
   /** Creates, changes and reloads triggers while the service runs (the admin API's trigger routes). */
   readonly liveTriggers?: LiveTriggers | undefined;

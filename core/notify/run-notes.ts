@@ -4,12 +4,12 @@
  * run ids and execution ids are UUIDs of different origin and never collide, and reusing the log
  * needs no new table. Purging a run removes its notes with its executions' logs.
  */
-import type { Store } from '../store/store.js';
+import type { ExecutionStore } from '../store/store.js';
 
-export async function addRunNote(store: Store, runId: string, note: string, atMs: number): Promise<void> {
+export async function addRunNote(store: ExecutionStore, runId: string, note: string, atMs: number): Promise<void> {
   await store.appendExecutionLog(runId, [{ stream: 'system', text: `${note}\n`, atMs }]);
 }
 
-export async function runNotes(store: Store, runId: string): Promise<string[]> {
+export async function runNotes(store: ExecutionStore, runId: string): Promise<string[]> {
   return (await store.executionLog(runId)).filter((c) => c.stream === 'system').map((c) => c.text.replace(/\n$/, ''));
 }

@@ -343,13 +343,8 @@ export interface TriggerWrite {
 
 export type TriggerWriteOutcome = { readonly kind: 'written'; readonly revision: number } | { readonly kind: 'conflict'; readonly currentRevision: number };
 
-export interface Store {
-  /**
-   * Called once by a serving process before it claims work. Recovers jobs that processes which
-   * died had claimed, so they launch at once instead of after their lease. The SQLite store
-   * refuses when another live process already serves the same file.
-   */
-  takeOver(): Promise<void>;
+/** The trigger log: accepting a request (its run, jobs and log line in one durable commit) and every other request's line; reading them back. */
+export interface TriggerLog {
   /**
    * Dedupe, rate limits, the run, its payload, its jobs and the log line, in one transaction that
    * is durable before the promise resolves. Requests that arrive together share a commit. A
@@ -364,7 +359,26 @@ export interface Store {
   recordAnswers(answers: readonly RecordedAnswer[]): Promise<void>;
   /** What the logged unauthenticated rejections cost, in bytes (their `unauthenticatedBytes`). */
   unauthenticatedLogBytes(): Promise<number>;
+  /** Newest first; with `afterSeq`, the entries after it, oldest first. */
+  listLog(query: LogQuery): Promise<LogEntry[]>;
+  triggerStats(sinceMs: number): Promise<TriggerStats[]>;
+  /** A logged request with what is needed to replay it (the body of an accepted one is its run's payload). */
+  getRequest(requestId: string): Promise<StoredRequest | undefined>;
+}
 
+/** The durable launch queue: jobs claimed under a lease, completed or failed. */
+export interface JobQueue {
+  /** Pending jobs that are due, and running jobs whose lease ran out (their claimer died). */
+  claimJobs(nowMs: number, limit: number, leaseMs: number): Promise<JobRecord[]>;
+  completeJob(jobId: string, result: LaunchResult): Promise<void>;
+  /** Records a failed attempt; with `retryAtMs` the job goes back to pending, else it is failed for good. */
+  failJob(jobId: string, error: JobError, retryAtMs: number | undefined): Promise<void>;
+  nextJobDueMs(): Promise<number | undefined>;
+  queueStats(): Promise<QueueStats>;
+}
+
+/** Work launched on a remote engine whose status this service follows. */
+export interface RemoteFollows {
   /** Starts following work launched on a remote engine; idempotent on `remoteId`. */
   followRemote(follow: { remoteId: string; kind: FollowRecord['kind']; runId: string; triggerId: string; nextCheckAtMs: number }): Promise<void>;
   /**
@@ -374,15 +388,10 @@ export interface Store {
   claimFollows(nowMs: number, limit: number, leaseMs: number): Promise<FollowRecord[]>;
   rescheduleFollow(remoteId: string, nextCheckAtMs: number): Promise<void>;
   endFollow(remoteId: string): Promise<void>;
+}
 
-  /** Pending jobs that are due, and running jobs whose lease ran out (their claimer died). */
-  claimJobs(nowMs: number, limit: number, leaseMs: number): Promise<JobRecord[]>;
-  completeJob(jobId: string, result: LaunchResult): Promise<void>;
-  /** Records a failed attempt; with `retryAtMs` the job goes back to pending, else it is failed for good. */
-  failJob(jobId: string, error: JobError, retryAtMs: number | undefined): Promise<void>;
-  nextJobDueMs(): Promise<number | undefined>;
-  queueStats(): Promise<QueueStats>;
-
+/** Runs, their executions and pipelines, and the executions' output. */
+export interface ExecutionStore {
   /** Idempotent on `id`: a second call returns the existing execution. `status` defaults to queued. */
   createExecution(execution: {
     id: string;
@@ -405,21 +414,12 @@ export interface Store {
   appendExecutionLog(id: string, chunks: readonly LogChunk[]): Promise<void>;
   /** In the order written; with `afterSeq`, only the chunks after that one (following a running execution). */
   executionLog(id: string, afterSeq?: number): Promise<LogChunk[]>;
-
   getRun(runId: string): Promise<RunRecord | undefined>;
   getPayload(runId: string): Promise<{ body: Buffer; contentType: string } | undefined>;
-  /** Newest first; with `afterSeq`, the entries after it, oldest first. */
-  listLog(query: LogQuery): Promise<LogEntry[]>;
-  triggerStats(sinceMs: number): Promise<TriggerStats[]>;
-  /** A logged request with what is needed to replay it (the body of an accepted one is its run's payload). */
-  getRequest(requestId: string): Promise<StoredRequest | undefined>;
+}
 
-  /**
-   * Deletes trigger-log entries, stored requests and finished runs (with their payloads, jobs,
-   * executions and output logs) from before `beforeMs`. A run still pending is never touched.
-   */
-  purge(beforeMs: number): Promise<PurgeResult>;
-
+/** Triggers managed through the admin API, with their revisions. */
+export interface TriggerDefs {
   /** Every trigger managed through the admin API. */
   listTriggerDefs(): Promise<TriggerDef[]>;
   /** The newest revision of any trigger (0: none yet); instances poll it to see changes made elsewhere. */
@@ -428,9 +428,29 @@ export interface Store {
   writeTriggerDef(write: TriggerWrite): Promise<TriggerWriteOutcome>;
   /** A trigger's revisions, newest first (those of a deleted trigger included). */
   triggerRevisions(id: string): Promise<TriggerRevision[]>;
+}
 
+/** What the serving process does to the store as a whole: take it over, purge it, keep its own secrets, close it. */
+export interface Maintenance {
+  /**
+   * Called once by a serving process before it claims work. Recovers jobs that processes which
+   * died had claimed, so they launch at once instead of after their lease. The SQLite store
+   * refuses when another live process already serves the same file.
+   */
+  takeOver(): Promise<void>;
+  /**
+   * Deletes trigger-log entries, stored requests and finished runs (with their payloads, jobs,
+   * executions and output logs) from before `beforeMs`. A run still pending is never touched.
+   */
+  purge(beforeMs: number): Promise<PurgeResult>;
   /** A random secret kept in the store under `name`, made on first use (e.g. the URL signing key). */
   secret(name: string): Promise<string>;
 
   close(): Promise<void>;
 }
+
+/**
+ * The one interface every persistent store implements (SQLite, PostgreSQL), as the sum of its
+ * roles; a consumer that needs one role depends on that role only.
+ */
+export interface Store extends TriggerLog, JobQueue, RemoteFollows, ExecutionStore, TriggerDefs, Maintenance {}

@@ -1,5 +1,5 @@
 import { summariseRun, type RunStatus } from '../launch/run-status.js';
-import type { LogEntry, LogQuery, Store } from '../store/store.js';
+import type { LogEntry, LogQuery, ExecutionStore, TriggerLog } from '../store/store.js';
 import type { RejectionLog } from './rejection-log.js';
 
 /** A trigger-log line with, for accepted requests, what became of the launch. */
@@ -8,7 +8,7 @@ export interface TriggerLogLine extends LogEntry {
 }
 
 /** `rejections`: this process's rejection log, whose repeat counts are written first (absent in the CLI). */
-export async function readTriggerLog(store: Store, rejections: Pick<RejectionLog, 'flush'> | undefined, query: LogQuery): Promise<TriggerLogLine[]> {
+export async function readTriggerLog(store: TriggerLog & ExecutionStore, rejections: Pick<RejectionLog, 'flush'> | undefined, query: LogQuery): Promise<TriggerLogLine[]> {
   await rejections?.flush();
   const entries = await store.listLog(query);
   return Promise.all(

@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import { boundedMessage, type RejectCode } from '../reject.js';
-import type { RecordedAnswer, RepeatCount, Store, UnlaunchedRequest } from '../store/store.js';
+import type { RecordedAnswer, RepeatCount, UnlaunchedRequest, TriggerLog } from '../store/store.js';
 import { boundedRecord, type CaptureLimits, type PendingRecord } from './request-record.js';
 
 /**
@@ -24,7 +24,7 @@ export type Sender = 'authenticated' | 'anonymous' | 'unknown-trigger' | 'failur
 export type Logged = 'logged' | 'aggregated' | 'dropped';
 
 export interface RejectionLogOptions {
-  readonly store: Store;
+  readonly store: TriggerLog;
   readonly clock: Clock;
   readonly logger: Logger;
   readonly capture: CaptureLimits;

@@ -3,7 +3,7 @@
  * delivery with `sender_misconfigured`, e.g. Datadog's default payload). Read from the trigger log,
  * so the web page and `hooklaunch check` (another process) see the same thing.
  */
-import type { LogOutcome, Store } from '../store/store.js';
+import type { LogOutcome, TriggerLog } from '../store/store.js';
 
 export interface SenderProblem {
   /** What is wrong and how to fix it, as the connector put it. */
@@ -15,7 +15,7 @@ export interface SenderProblem {
 const FIXED: readonly LogOutcome[] = ['accepted', 'duplicate', 'ignored'];
 
 /** The latest such refusal, unless a delivery accepted or filtered since shows it was fixed. */
-export async function senderProblem(store: Store, triggerId: string): Promise<SenderProblem | undefined> {
+export async function senderProblem(store: TriggerLog, triggerId: string): Promise<SenderProblem | undefined> {
   const [refused] = await store.listLog({ triggerId, code: 'sender_misconfigured', limit: 1 });
   if (!refused) return undefined;
   for (const outcome of FIXED) {

@@ -10,7 +10,7 @@ import { uuidv7 } from '../ids.js';
 import { contentTypeOf, type RawRequest } from '../request/raw-request.js';
 import { boundedMessage, reject, type Rejection } from '../reject.js';
 import { duplicateMessage } from '../store/accept-rules.js';
-import type { Deduplicate, LogOutcome, Store } from '../store/store.js';
+import type { Deduplicate, LogOutcome, TriggerLog } from '../store/store.js';
 import type { Redaction } from '../trigger-log/redaction.js';
 import type { PendingRecord } from '../trigger-log/request-record.js';
 import type { Logged, RejectionLog, Sender, Unlaunched } from '../trigger-log/rejection-log.js';
@@ -19,7 +19,7 @@ import type { CompiledTrigger } from './compile-trigger.js';
 import { runChecks } from './run-checks.js';
 
 export interface DeliveryContext {
-  readonly store: Store;
+  readonly store: TriggerLog;
   /** Where requests that launched nothing are logged, at a bounded cost for anonymous ones. */
   readonly rejections: RejectionLog;
   /** What of any request is never logged: every trigger's and connector's credentials. */

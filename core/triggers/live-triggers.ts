@@ -9,7 +9,7 @@ import { systemClock, type Clock } from '../clock.js';
 import { checkTrigger, type TriggerCheckContext } from '../config/check-trigger.js';
 import { ConfigError, formatIssue } from '../yaml/config-error.js';
 import { loadConfig, type LoadedConfig } from '../config/load-config.js';
-import type { Store, TriggerDef } from '../store/store.js';
+import type { TriggerDef, TriggerDefs } from '../store/store.js';
 import type { ValohaiProject } from '../valohai-yaml/load-valohai-yaml.js';
 import { widenRedaction, type Redaction } from '../trigger-log/redaction.js';
 import { compileTrigger } from './compile-trigger.js';
@@ -48,7 +48,7 @@ export interface ReloadStatus {
 
 export interface LiveTriggersOptions {
   readonly loaded: LoadedConfig;
-  readonly store: Store;
+  readonly store: TriggerDefs;
   readonly logger: Logger;
   readonly redaction: Redaction;
   readonly pollMs?: number;

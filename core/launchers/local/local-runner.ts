@@ -12,7 +12,7 @@ import type { Readable } from 'node:stream';
 import { killLeftovers } from './kill-leftovers.js';
 import { createOutputLines } from './output-lines.js';
 import type { Clock } from '../../clock.js';
-import type { ExecutionRecord, LogChunk, Store } from '../../store/store.js';
+import type { ExecutionRecord, LogChunk, ExecutionStore } from '../../store/store.js';
 import { effectiveParameters, interpolateCommands } from '../../valohai-yaml/interpolate-command.js';
 import { nodeStep } from '../../valohai-yaml/pipeline-graph.js';
 import type { StepDef } from '../../valohai-yaml/schema.js';
@@ -21,7 +21,7 @@ import type { GitRepository } from './git-repository.js';
 import type { ProjectVersions } from './project-versions.js';
 
 export interface LocalRunnerOptions {
-  readonly store: Store;
+  readonly store: ExecutionStore;
   readonly versions: ProjectVersions;
   readonly repository: GitRepository;
   readonly projectPath: string;

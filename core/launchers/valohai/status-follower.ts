@@ -9,7 +9,7 @@
 import type { Logger } from 'pino';
 import type { Clock } from '../../clock.js';
 import { lastOutputLines, type EndedStatus, type OnExecutionEnded } from '../../launch/execution-ended.js';
-import type { ExecutionStatus, FollowRecord, LogChunk, Store } from '../../store/store.js';
+import type { ExecutionStatus, FollowRecord, LogChunk, ExecutionStore, JobQueue, RemoteFollows } from '../../store/store.js';
 import type { ValohaiApi } from './valohai-api.js';
 
 /** valohai-cli's own lists (valohai_cli/consts.py): unfinished `created, queued, started, stopping`; finished `complete, error, crashed, stopped`. */
@@ -61,7 +61,7 @@ export interface StatusFollower {
 }
 
 export interface StatusFollowerOptions {
-  readonly store: Store;
+  readonly store: RemoteFollows & ExecutionStore & JobQueue;
   readonly api: ValohaiApi;
   readonly clock: Clock;
   readonly logger: Logger;
