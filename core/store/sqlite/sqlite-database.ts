@@ -180,6 +180,10 @@ CREATE TABLE trigger_revisions (
 ALTER TABLE requests ADD COLUMN answer TEXT;
 ALTER TABLE requests ADD COLUMN answer_ms INTEGER;
 `,
+  // Retention purges and the per-trigger counts read requests by time, as on PostgreSQL (schema parity).
+  `
+CREATE INDEX requests_by_time ON requests (received_at);
+`,
 ];
 
 
