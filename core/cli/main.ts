@@ -40,7 +40,7 @@ import { createOutputRenderer, renderExecutionOutput, type OutputRenderer } from
 import { formatTriggerLogLine, readTriggerLog, type TriggerLogLine } from '../trigger-log/read-trigger-log.js';
 import { senderProblem, type SenderProblem } from '../trigger-log/sender-problem.js';
 import { signTriggerRequest } from '../triggers/sign-request.js';
-import { describeConditions } from '../trigger-log/describe.js';
+import { describeActions, describeConditions } from '../trigger-log/describe.js';
 
 const DEFAULT_CONFIG = process.env.HOOKLAUNCH_CONFIG ?? 'hooklaunch.yaml';
 const TEMPLATES = ['slack-predict', 'github-autofetch', 'v7-train'];
@@ -114,9 +114,7 @@ async function senderProblems(loaded: LoadedConfig): Promise<Map<string, SenderP
 export function describeTrigger(trigger: TriggerConfig, baseUrl: string, binding?: ConnectorBinding): string {
   // The page's own words, so a connector trigger is never shown as unauthenticated.
   const conditions = describeConditions(trigger, binding).join('; ');
-  const actions = trigger.actions
-    .map((a) => (a.type === 'run-execution' ? `run-execution ${a.step}` : a.type === 'run-pipeline' ? `run-pipeline ${a.pipeline}` : a.type))
-    .join(', ');
+  const actions = describeActions(trigger).join(', then ');
   return [`${baseUrl}/api/v0/launch/${trigger.id}/`, `  title:      ${trigger.title || '(untitled)'}`, `  conditions: ${conditions}`, `  actions:    ${actions}`].join('\n');
 }
 

@@ -65,7 +65,8 @@ describe('hooklaunch CLI', () => {
     const { code, stdout } = await hooklaunch(['check', '--config', config]);
     expect(code).toBe(0);
     expect(stdout).toContain('https://hooks.example.test/api/v0/launch/0190fe82-c984-7f66-8302-69874914e1c9/');
-    expect(stdout).toContain('run-execution train');
+    // The page's words for the actions (core/trigger-log/describe.ts), not a second spelling.
+    expect(stdout).toContain('actions:    run step train');
     expect(stdout).toContain('conditions: none: anyone with the URL can launch');
   });
 
