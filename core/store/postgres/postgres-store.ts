@@ -20,6 +20,7 @@ import type {
   TriggerWriteOutcome,
 } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
+import { EARLIER_ACTIONS_SETTLED, PENDING_RUNS } from '../shared-sql.js';
 
 type Client = pg.PoolClient | pg.Pool;
 
@@ -27,9 +28,6 @@ type Client = pg.PoolClient | pg.Pool;
 const MIGRATION_LOCK = 0x686f6f6b;
 const TRIGGER_WRITE_LOCK = 0x686f6f6c;
 
-const PENDING_RUNS = `(SELECT run_id FROM jobs WHERE state IN ('pending', 'running')
-  UNION SELECT run_id FROM executions WHERE status IN ('queued', 'started')
-  UNION SELECT run_id FROM pipelines WHERE status = 'started')`;
 const JOB_COLUMNS = `j.*, (SELECT accepted_at FROM runs WHERE run_id = j.run_id) AS accepted_at`;
 
 // A batch costs the same round trips whatever its size: BEGIN, lock and look up (migration 7),
@@ -193,7 +191,7 @@ export async function openPostgresStore(url: string, instance: string): Promise<
           `WITH due AS (
              SELECT j.job_id FROM jobs j
              WHERE ((j.state = 'pending' AND j.next_attempt_at <= $1) OR (j.state = 'running' AND j.lease_until <= $1))
-               AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.run_id = j.run_id AND p.action_index < j.action_index AND p.state IN ('pending', 'running'))
+               AND ${EARLIER_ACTIONS_SETTLED}
              ORDER BY j.next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED)
            UPDATE jobs j SET state = 'running', lease_until = $3, attempts = j.attempts + 1, claimed_by = $4
            FROM due WHERE j.job_id = due.job_id
@@ -210,7 +208,7 @@ export async function openPostgresStore(url: string, instance: string): Promise<
     },
     nextJobDueMs: async () => {
       const row = await one(`SELECT MIN(CASE WHEN j.state = 'pending' THEN j.next_attempt_at ELSE j.lease_until END) AS due FROM jobs j WHERE j.state IN ('pending', 'running')
-        AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.run_id = j.run_id AND p.action_index < j.action_index AND p.state IN ('pending', 'running'))`);
+        AND ${EARLIER_ACTIONS_SETTLED}`);
       return optional(row?.due, Number);
     },
     queueStats: async () => {

@@ -10,6 +10,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { decideBatch, planLookups, type AcceptFacts, type AcceptLookups, type AcceptRows, type Batched, type WindowLookup } from '../accept-batch.js';
 import { optional, toExecution, toFollow, toJob, toLogEntry, toPipeline, toTriggerDef, toTriggerRevision, toTriggerStats, type Row } from '../row-mappers.js';
+import { EARLIER_ACTIONS_SETTLED, PENDING_RUNS } from '../shared-sql.js';
 import { acquireServeLock, type ServeLock } from './serve-lock.js';
 import type {
   AcceptOutcome,
@@ -252,7 +253,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     insertJob: db.prepare(`INSERT INTO jobs (job_id, run_id, trigger_id, action_index, spec, state, attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)`),
     // A run's actions launch in order: a job waits until every earlier action of its run is settled.
     dueJobs: db.prepare(`SELECT j.*, (SELECT accepted_at FROM runs WHERE run_id = j.run_id) AS accepted_at FROM jobs j WHERE ((j.state = 'pending' AND j.next_attempt_at <= @now) OR (j.state = 'running' AND j.lease_until <= @now))
-      AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.run_id = j.run_id AND p.action_index < j.action_index AND p.state IN ('pending', 'running'))
+      AND ${EARLIER_ACTIONS_SETTLED}
       ORDER BY j.next_attempt_at LIMIT @limit`),
     leaseJob: db.prepare(`UPDATE jobs SET state = 'running', lease_until = ?, attempts = attempts + 1 WHERE job_id = ?`),
     completeJob: db.prepare(`UPDATE jobs SET state = 'done', lease_until = NULL, result = ?, last_error = NULL WHERE job_id = ?`),
@@ -260,7 +261,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     failJob: db.prepare(`UPDATE jobs SET state = 'failed', lease_until = NULL, last_error = ? WHERE job_id = ?`),
     releaseClaims: db.prepare(`UPDATE jobs SET state = 'pending', lease_until = NULL WHERE state = 'running'`),
     nextDue: db.prepare(`SELECT MIN(CASE WHEN j.state = 'pending' THEN j.next_attempt_at ELSE j.lease_until END) AS due FROM jobs j WHERE j.state IN ('pending', 'running')
-      AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.run_id = j.run_id AND p.action_index < j.action_index AND p.state IN ('pending', 'running'))`),
+      AND ${EARLIER_ACTIONS_SETTLED}`),
     jobsOfRun: db.prepare('SELECT j.*, (SELECT accepted_at FROM runs WHERE run_id = j.run_id) AS accepted_at FROM jobs j WHERE run_id = ? ORDER BY action_index'),
     queueStats: db.prepare(`SELECT COUNT(*) AS depth, MIN(r.accepted_at) AS oldest FROM jobs j JOIN runs r ON r.run_id = j.run_id WHERE j.state IN ('pending', 'running')`),
     insertExecution: db.prepare(`INSERT OR IGNORE INTO executions (execution_id, job_id, run_id, spec, status, created_at, ended_at, error, pipeline_id, node)
@@ -596,9 +597,7 @@ class SlidingWindow {
  */
 function purgeStatements(db: Database.Database) {
   db.exec('CREATE TEMP TABLE IF NOT EXISTS purge_runs (run_id TEXT PRIMARY KEY)');
-  const pending = `(SELECT run_id FROM jobs WHERE state IN ('pending', 'running')
-    UNION SELECT run_id FROM executions WHERE status IN ('queued', 'started')
-    UNION SELECT run_id FROM pipelines WHERE status = 'started')`;
+  const pending = PENDING_RUNS;
   return {
     markPurgeableRuns: db.prepare('DELETE FROM purge_runs'),
     collectPurgeableRuns: db.prepare(`INSERT INTO purge_runs SELECT run_id FROM runs WHERE accepted_at < ? AND run_id NOT IN ${pending} LIMIT ?`),
