@@ -3,6 +3,8 @@ import { header, hmacCheck, perParams, refuse, signHmac, type Clock, type RawReq
 import type { GithubParams } from './params.js';
 
 const SIGNATURE = 'x-hub-signature-256';
+/** What X-Hub-Signature-256 covers (the raw body): the check and `signGithub` share it. */
+const SIGNED = '{body}';
 export const EVENT = 'x-github-event';
 export const DELIVERY = 'x-github-delivery';
 const SHA256_SIGNATURE = /^sha256=[0-9a-f]{64}$/;
@@ -12,7 +14,7 @@ const SHA256_SIGNATURE = /^sha256=[0-9a-f]{64}$/;
 // decoding (0xFF becomes U+FFFD) and a signature over other bytes would pass. The kit's HMAC
 // check works on the raw Buffer, compares in constant time and tries every secret (rotation);
 // the tests keep octokit's sign() as the oracle for valid UTF-8 bodies.
-const checkFor = perParams((params: GithubParams) => hmacCheck({ key: SIGNATURE, prefix: 'sha256=', secret: params.secret, message: '{body}' }));
+const checkFor = perParams((params: GithubParams) => hmacCheck({ key: SIGNATURE, prefix: 'sha256=', secret: params.secret, message: SIGNED }));
 
 export function verifyGithub(req: RawRequest, params: GithubParams, clock: Clock): Verdict<void> | Promise<Verdict<void>> {
   for (const name of [SIGNATURE, EVENT, DELIVERY]) {
@@ -34,7 +36,7 @@ function mismatchNamed(verified: Verdict<void>): Verdict<void> {
 
 /** Signs a body as GitHub does (hooklaunch send, test requests); a fresh delivery id each time. */
 export function signGithub(body: Buffer, contentType: string, params: GithubParams): Record<string, string> {
-  const signature = signHmac({ secret: params.secret[0]!, message: '{body}' }, { body });
+  const signature = signHmac({ secret: params.secret[0]!, message: SIGNED }, { body });
   const event = params.events[0]!.split('.')[0]!;
   return { 'content-type': contentType, [EVENT]: event, [DELIVERY]: randomUUID(), [SIGNATURE]: `sha256=${signature}`, 'user-agent': 'GitHub-Hookshot/hooklaunch-test' };
 }
