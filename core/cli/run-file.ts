@@ -7,6 +7,7 @@
 import { mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
+import { isAlive } from '../store/sqlite/serve-lock.js';
 
 export interface RunningInstance {
   readonly pid: number;
@@ -62,15 +63,6 @@ function readRunFile(path: string): RunningInstance | undefined {
 export function findRunningInstance(path: string): RunningInstance | undefined {
   const instance = readRunFile(path);
   return instance && isAlive(instance.pid) ? instance : undefined;
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** The URL a client on this machine uses for a listening address: loopback for "every interface". */

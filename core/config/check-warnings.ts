@@ -6,10 +6,10 @@
  */
 import { adminTokensOf } from './admin-tokens.js';
 import { formatPath } from '../yaml/config-error.js';
+// Below the HMAC key floor a shared secret can be guessed offline: the same 128 bits for every secret.
+import { MIN_HMAC_KEY_BYTES as MIN_SECRET_BYTES } from './hmac-key.js';
 import type { Config, TriggerConfig } from './schema.js';
 
-/** Below this a shared secret can be guessed offline; the HMAC key floor (core/conditions/hmac-key.ts) uses the same 128 bits. */
-export const MIN_SECRET_BYTES = 16;
 
 // Same rule as core/triggers/plain-secrets.ts: any value under a key naming a secret, at any depth.
 const SECRET_KEY = /secret/i;

@@ -65,18 +65,20 @@ export type ConnectorRegistry = ReadonlyMap<string, Connector>;
  * its config path and line.
  */
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env, registry: ConnectorRegistry = new Map()): LoadedConfig {
-  const absolute = resolve(file);
-  let text: string;
+  return parseConfig(file, readConfigText(file), env, registry);
+}
+
+/** The config file's text; an unreadable file is a ConfigError. */
+export function readConfigText(file: string): string {
   try {
-    text = readFileSync(absolute, 'utf8');
+    return readFileSync(resolve(file), 'utf8');
   } catch (error) {
     throw new ConfigError(file, [{ path: '', message: `cannot read the config file: ${(error as Error).message}` }]);
   }
-  return parseConfig(file, text, env, registry);
 }
 
-export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv = process.env, registry: ConnectorRegistry = new Map()): LoadedConfig {
-  const absolute = resolve(file);
+/** The YAML document with its line counter; a syntax error is a ConfigError naming its line. */
+export function parseConfigDocument(file: string, text: string): { readonly doc: Document; readonly lines: LineCounter } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
@@ -85,21 +87,26 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv =
       doc.errors.map((error) => ({ path: '', line: lines.linePos(error.pos[0]).line, message: error.message.split('\n')[0]! })),
     );
   }
+  return { doc, lines };
+}
+
+/** `${VAR}` references replaced; every unset one is a ConfigError issue naming its path and line. */
+export function resolveEnvOrThrow(file: string, doc: Document, lines: LineCounter, value: unknown, env: NodeJS.ProcessEnv, envNames: Set<string> = new Set()): { readonly resolved: unknown; readonly wholeRefs: PropertyKey[][] } {
   const missing: MissingEnv[] = [];
+  const wholeRefs: PropertyKey[][] = [];
+  const resolved = resolveEnvRefs(value, env, missing, envNames, [], wholeRefs);
+  if (missing.length > 0) {
+    throw new ConfigError(file, missing.map(({ path, name }) => ({ path: formatPath(path), line: lineOf(doc, lines, path), message: unsetVariable(name) })));
+  }
+  return { resolved, wholeRefs };
+}
+
+export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv = process.env, registry: ConnectorRegistry = new Map()): LoadedConfig {
+  const absolute = resolve(file);
+  const { doc, lines } = parseConfigDocument(file, text);
   const envNames = new Set<string>();
   const written = (doc.toJS() ?? {}) as { triggers?: unknown };
-  const wholeRefs: PropertyKey[][] = [];
-  const resolved = resolveEnvRefs(written, env, missing, envNames, [], wholeRefs);
-  if (missing.length > 0) {
-    throw new ConfigError(
-      file,
-      missing.map(({ path, name }) => ({
-        path: formatPath(path),
-        line: lineOf(doc, lines, path),
-        message: unsetVariable(name),
-      })),
-    );
-  }
+  const { resolved, wholeRefs } = resolveEnvOrThrow(file, doc, lines, written, env, envNames);
   const parsed = parseWithEnvScalars(configSchema, resolved, wholeRefs);
   if (!parsed.success) throw new ConfigError(file, parsed.error.issues.map((issue) => toIssue(doc, lines, issue)));
   const config = parsed.data;

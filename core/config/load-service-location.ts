@@ -4,12 +4,9 @@
  * Commands that only read the store (`logs`, `runs`, `reload`) or only need to find the service
  * load this instead of the whole config, so they work without the triggers' `${env:…}` secrets.
  */
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { LineCounter, parseDocument } from 'yaml';
 import { ConfigError, formatPath } from '../yaml/config-error.js';
-import { resolveEnvRefs, unsetVariable, type MissingEnv } from './env-refs.js';
-import { absolutiseStoreUrl, publicUrlOf } from './load-config.js';
+import { absolutiseStoreUrl, parseConfigDocument, publicUrlOf, readConfigText, resolveEnvOrThrow } from './load-config.js';
 import { parseWithEnvScalars } from './parse-with-env-scalars.js';
 import { configSchema, type Config } from './schema.js';
 import { lineOf } from '../yaml/yaml-lines.js';
@@ -41,27 +38,12 @@ export function loadServerSection(file: string, env: NodeJS.ProcessEnv = process
 
 function load(file: string, env: NodeJS.ProcessEnv, wholeServer: boolean): ServiceLocation & { readonly server: Config['server'] } {
   const absolute = resolve(file);
-  let text: string;
-  try {
-    text = readFileSync(absolute, 'utf8');
-  } catch (error) {
-    throw new ConfigError(file, [{ path: '', message: `cannot read the config file: ${(error as Error).message}` }]);
-  }
-  const lines = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    throw new ConfigError(file, doc.errors.map((error) => ({ path: '', line: lines.linePos(error.pos[0]).line, message: error.message.split('\n')[0]! })));
-  }
+  const { doc, lines } = parseConfigDocument(file, readConfigText(file));
   const written = (doc.toJS() ?? {}) as { server?: unknown; store?: unknown; triggers?: unknown };
   const server = isObject(written.server) && !wholeServer ? Object.fromEntries(Object.entries(written.server).filter(([key]) => LOCATION_KEYS.includes(key))) : written.server;
   // Only these two sections are resolved and checked, by the full schema (the rest takes its defaults).
   const picked = { ...(server !== undefined && { server }), ...(written.store !== undefined && { store: written.store }) };
-  const missing: MissingEnv[] = [];
-  const wholeRefs: PropertyKey[][] = [];
-  const resolved = resolveEnvRefs(picked, env, missing, new Set(), [], wholeRefs);
-  if (missing.length > 0) {
-    throw new ConfigError(file, missing.map(({ path, name }) => ({ path: formatPath(path), line: lineOf(doc, lines, path), message: unsetVariable(name) })));
-  }
+  const { resolved, wholeRefs } = resolveEnvOrThrow(file, doc, lines, picked, env);
   const parsed = parseWithEnvScalars(configSchema, resolved, wholeRefs);
   if (!parsed.success) {
     throw new ConfigError(file, parsed.error.issues.map((issue) => ({ path: formatPath(issue.path), line: lineOf(doc, lines, issue.path), message: issue.message })));

@@ -33,7 +33,8 @@ export function acquireServeLock(file: string): ServeLock {
   throw new Error(`could not take the lock ${file}`);
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process with this pid exists (EPERM: it does, owned by another user). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
