@@ -1,7 +1,7 @@
 import type { Connector } from '../connector.js';
 import type { PayloadEncoding } from './payload-encoding.js';
 import { generatePythonParser } from './python-parser.js';
-import { payloadModel, payloadModelOf, type JsonSchema, type PayloadModel } from './schema-model.js';
+import { pascal, payloadModel, payloadModelOf, type JsonSchema, type PayloadModel } from './schema-model.js';
 import { generateTypeScriptParser } from './typescript-parser.js';
 
 export type ParserLanguage = 'python' | 'typescript';
@@ -88,14 +88,6 @@ export function triggerBaseName(title: string): string {
     .slice(0, 4);
   const base = words.length > 0 && /^[a-z]/.test(words[0]!) ? words.join('-') : 'trigger';
   return `${base}-payload`;
-}
-
-function pascal(text: string): string {
-  return text
-    .split(/[^A-Za-z0-9]+/)
-    .filter(Boolean)
-    .map((part) => part[0]!.toUpperCase() + part.slice(1))
-    .join('');
 }
 
 /**

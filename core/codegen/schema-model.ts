@@ -138,7 +138,8 @@ function isNull(node: JsonSchema): boolean {
   return node.type === 'null';
 }
 
-function pascal(text: string): string {
+/** `slash-command` → `SlashCommand`: the class names of the generated parsers. */
+export function pascal(text: string): string {
   return text
     .split(/[^A-Za-z0-9]+/)
     .filter(Boolean)
