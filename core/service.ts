@@ -28,6 +28,7 @@ import { createValohaiBackend, type ValohaiBackend } from './launchers/valohai/v
 import type { StatusFollower } from './launchers/valohai/status-follower.js';
 import { createPayloadUrlSigner, type PayloadUrlSigner } from './payloads/payload-url-signer.js';
 import { createLaunchWorker, type LaunchWorker } from './launch/launch-worker.js';
+import { createBatchCloser, type BatchCloser } from './triggers/batch-closer.js';
 import { createMetrics } from './metrics/metrics.js';
 import { createFailureNotifier } from './notify/failure-notifier.js';
 import { createRunNotifier } from './notify/run-notifier.js';
@@ -61,6 +62,8 @@ export interface ServiceOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** How often the store is asked for trigger changes made by other instances (default 1000 ms). */
   readonly triggerPollMs?: number;
+  /** Longest wait between looks for due batches (default 1000 ms); tests with an injected clock call `batches.closeDue()`. */
+  readonly batchPollMs?: number;
   /**
    * With no admin token configured, use one generated once and kept in the store (`serve
    * --generated-admin-token`, what `npm start` runs): the page is reachable on a fresh machine
@@ -76,6 +79,8 @@ export interface Service {
   /** Where requests that launched nothing are logged; `flush()` writes the repeat counts gathered so far. */
   readonly rejections: RejectionLog;
   readonly worker: LaunchWorker;
+  /** Launches batches when they close (issue #17); `closeDue()` closes the due ones now (tests with an injected clock). */
+  readonly batches: BatchCloser;
   /** The local runner, when the launcher is local. */
   readonly runner?: LocalRunner | undefined;
   /** Follows what the Valohai launcher created, when the launcher is Valohai. */
@@ -181,6 +186,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     leaseMs: options.leaseMs ?? config.launcher.lease * 1000,
     ...(options.backoff !== undefined && { backoff: options.backoff }),
   });
+  const batches = createBatchCloser({ store, triggers, clock, logger, onLaunched: () => worker.notify(), ...(options.batchPollMs !== undefined && { pollMs: options.batchPollMs }) });
   const server = createHttpServer({
     triggers,
     liveTriggers: live,
@@ -190,6 +196,8 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     clock,
     logger,
     onAccepted: () => worker.notify(),
+    onBatched: (closesAtMs, full) => batches.scheduled(closesAtMs, full),
+    closeBatch: (batchId) => batches.closeNow(batchId),
     adminTokens,
     payloadUrls,
     metrics,
@@ -236,6 +244,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   live.start();
   // HOOKLAUNCH_PAUSE_LAUNCHES=1 accepts and queues durably without launching (maintenance, benchmarks).
   if (process.env.HOOKLAUNCH_PAUSE_LAUNCHES !== '1') worker.start();
+  batches.start();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? config.server.port, options.host ?? config.server.host, () => {
@@ -256,6 +265,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
     store,
     rejections,
     worker,
+    batches,
     runner: local?.runner,
     generatedAdminToken,
     follower: remote?.follower,
@@ -303,6 +313,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
         server.closeIdleConnections();
       });
       live.stop();
+      await batches.stop();
       await worker.stop();
       await backend.stop();
       await notifier.idle();

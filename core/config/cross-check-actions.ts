@@ -22,7 +22,19 @@ export function crossCheckTrigger(trigger: TriggerConfig, project: ValohaiProjec
   const issues: PathIssue[] = [];
   checkConditions(trigger, [...at], issues);
   trigger.actions.forEach((action, a) => checkAction(action, project, [...at, 'actions', a], issues));
+  if (trigger.batch) checkBatch(trigger, [...at], issues);
   return issues;
+}
+
+/** A batch's payload is always batch.jsonl + index.json (what load_batch() reads); a fetch has nothing to batch. */
+function checkBatch(trigger: TriggerConfig, at: PropertyKey[], issues: PathIssue[]): void {
+  trigger.actions.forEach((action, a) => {
+    if (action.type === 'fetch-repository') {
+      issues.push({ path: [...at, 'actions', a, 'type'], message: 'fetch-repository cannot be batched (a fetch reads no payload); drop `batch` or use a separate trigger' });
+    } else if (action.payload_filename !== undefined) {
+      issues.push({ path: [...at, 'actions', a, 'payload_filename'], message: 'a batched trigger hands over batch.jsonl and index.json; remove payload_filename' });
+    }
+  });
 }
 
 function checkConditions(trigger: TriggerConfig, at: PropertyKey[], issues: PathIssue[]): void {

@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { findTemplateErrors } from '../request/payload-template.js';
 import { weakHmacKey, type SecretEncoding } from './hmac-key.js';
 
 /** The placeholders a signed-message template may use. */
@@ -198,6 +199,26 @@ const responseSchema = z
   })
   .refine((r) => r.text === undefined || r.json === undefined, { message: 'set text or json, not both' });
 
+/** The most deliveries one batch holds: its payload (every body, one per line) is assembled in memory when it launches. */
+export const MAX_BATCH_ITEMS = 10_000;
+
+/**
+ * Deliveries gathered into one launch (issue #17): a batch closes `window` seconds after its first
+ * delivery, `quiet` seconds after its last, or at `max_items`, whichever comes first.
+ */
+const batchSchema = z
+  .strictObject({
+    key: z
+      .string()
+      .refine((key) => findTemplateErrors(key) === undefined, { message: 'malformed placeholder; write {payload.field.subfield}' })
+      .default('')
+      .describe('A payload template ("{payload.dataset.slug}"): deliveries with the same key share a batch. Default: one batch per trigger.'),
+    window: positiveInt.max(7 * 86_400).default(600).describe('Seconds after the first delivery of a batch at which it launches at the latest.'),
+    quiet: positiveInt.max(7 * 86_400).optional().describe('Seconds without a new delivery after which a batch launches.'),
+    max_items: positiveInt.max(MAX_BATCH_ITEMS).default(1_000).describe('Deliveries at which a batch launches at once.'),
+  })
+  .refine((b) => b.quiet === undefined || b.quiet <= b.window, { message: 'quiet must not be longer than window (the window closes the batch first)', path: ['quiet'] });
+
 /** Where failure notifications go: a Slack incoming webhook, or any URL taking a JSON POST. */
 const notifyTarget = z.strictObject({
   url: z.url({ protocol: /^https?$/ }),
@@ -231,6 +252,8 @@ export const triggerSchema = z.strictObject({
    * (API-managed triggers). The loader replaces a file name with the schema it holds.
    */
   payload_schema: z.union([z.string().min(1), z.record(z.string(), z.unknown())]).optional(),
+  /** Deliveries launched together: the actions run once per batch, with every payload of it. */
+  batch: batchSchema.optional(),
 });
 
 /**

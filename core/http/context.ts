@@ -11,6 +11,7 @@ import type { DeliveryContext } from '../triggers/handle-delivery.js';
 import type { CompiledTrigger } from '../triggers/compile-trigger.js';
 import type { LiveTriggers } from '../triggers/live-triggers.js';
 import type { TriggerSet } from '../triggers/trigger-set.js';
+import type { ManualClose } from '../triggers/batch-closer.js';
 import type { Store } from '../store/store.js';
 
 /** What the HTTP layer needs from the rest of the service. */
@@ -47,4 +48,6 @@ export interface HttpContext extends DeliveryContext {
   readonly trustProxy?: ProxyTrust | undefined;
   /** Stops a run's unfinished work where it runs (`runs cancel`); undefined: no such run. */
   readonly cancelRun?: (runId: string, by: string) => Promise<CancelRunOutcome | undefined>;
+  /** Closes an open or held batch now (`hooklaunch batch close`). */
+  readonly closeBatch?: (batchId: string) => Promise<ManualClose>;
 }

@@ -5,6 +5,7 @@
 import type { RequestTarget } from './request-target.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { summariseRun } from '../launch/run-status.js';
+import { describeBatch } from '../triggers/describe-batch.js';
 import { runNotes } from '../notify/run-notes.js';
 import { lookupDotPath } from '../request/dot-path.js';
 import { parseBody } from '../request/raw-request.js';
@@ -52,10 +53,15 @@ async function answerRunInfo(ctx: HttpContext, trigger: CompiledTrigger, req: In
     if (found.found && typeof found.value === 'string') runId = found.value;
   }
   if (runId === undefined) return sendRejection(res, reject('missing_field', 'run_id is missing: pass it as a query parameter or in the body'));
-  const run = await ctx.store.getRun(runId);
-  if (!run || run.triggerId !== trigger.id) return sendRejection(res, reject('run_not_found', `no run ${JSON.stringify(runId.slice(0, 64))} for this trigger`));
+  const [run, batch] = await Promise.all([ctx.store.getRun(runId), ctx.store.batchOfRun(runId)]);
+  // `batch` is hooklaunch's own addition: a batched delivery's run id is its batch's run, which exists once the batch launched.
+  const described = batch && batch.triggerId === trigger.id ? { batch: describeBatch(batch) } : undefined;
+  if (!run || run.triggerId !== trigger.id) {
+    if (described) return sendJson(res, 200, { status: batch!.state === 'held' ? 'batch_held' : 'batched', result: null, ...described });
+    return sendRejection(res, reject('run_not_found', `no run ${JSON.stringify(runId.slice(0, 64))} for this trigger`));
+  }
   const { status, result } = summariseRun(run);
   // `notes` is hooklaunch's own addition to Valohai's answer (a follow-up that was dropped), present only when there are some.
   const notes = await runNotes(ctx.store, run.runId);
-  sendJson(res, 200, { status, result, ...(notes.length > 0 && { notes }) });
+  sendJson(res, 200, { status, result, ...(notes.length > 0 && { notes }), ...described });
 }

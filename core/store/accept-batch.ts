@@ -1,16 +1,26 @@
 /**
  * The one accept algorithm both stores run on a group commit's batch: in order, each accept is a
  * duplicate (of a stored dedupe row or of an earlier accept of the same batch), rate-limited
- * (counting the launches already in the window and the earlier accepts of the same batch) or
- * accepted; the rows to write follow from that. A store only answers the lookups `planLookups`
+ * (counting the launches already in the window and the earlier accepts of the same batch),
+ * batched (it joins or opens its key's open batch) or accepted; each batch close launches the batch's
+ * run, holds it (a rate limit) or finds it not due; the rows to write follow from that. A store only answers the lookups `planLookups`
  * asks for and writes the rows `decideBatch` returns, so a fix to the rules lands here once.
  * Deciding a batch gives what deciding its items one by one would (test/core/store/accept-batch.test.ts).
  */
 import { keepsOwnBody, rateLimited } from './accept-rules.js';
-import type { AcceptOutcome, AcceptRequest, RateLimitSpec, RequestRecord, UnlaunchedRequest } from './store.js';
+import type { AcceptOutcome, AcceptRequest, BatchClose, BatchCloseOutcome, BatchCloseReason, BatchRecord, RateLimitSpec, RequestRecord, UnlaunchedRequest } from './store.js';
 
-/** An accept or a rejection to log: what one group commit holds. */
-export type Batched = { readonly kind: 'accept'; readonly input: AcceptRequest } | { readonly kind: 'unlaunched'; readonly entry: UnlaunchedRequest };
+/** An accept, a rejection to log or a batch to close: what one group commit holds. */
+export type Batched =
+  | { readonly kind: 'accept'; readonly input: AcceptRequest }
+  | { readonly kind: 'unlaunched'; readonly entry: UnlaunchedRequest }
+  | { readonly kind: 'close'; readonly close: BatchClose };
+
+/** What deciding one item gives: an accept's or a close's outcome, nothing for a logged rejection. */
+export type ItemOutcome = AcceptOutcome | BatchCloseOutcome | undefined;
+
+/** The content type of a batch run's payload (batch.jsonl). */
+export const BATCH_CONTENT_TYPE = 'application/x-ndjson';
 
 /** Dedupe rows to look up: those of these (trigger, key) pairs that expire after `aliveAfterMs`. */
 export interface DedupeLookup {
@@ -33,9 +43,17 @@ export interface WindowLookup {
   readonly take: number;
 }
 
+/** Batches to look up: the newest open one of each (trigger, key) a delivery joins, and those closed by id. */
+export interface BatchLookup {
+  readonly triggerIds: readonly string[];
+  readonly keys: readonly string[];
+  readonly ids: readonly string[];
+}
+
 export interface AcceptLookups {
   readonly dedupe: DedupeLookup;
   readonly windows: readonly WindowLookup[];
+  readonly batches: BatchLookup;
   /** The triggers whose decisions read the store: PostgreSQL locks them for the transaction. */
   readonly lockedTriggers: readonly string[];
 }
@@ -51,6 +69,8 @@ export interface StoredDedupe {
 export interface AcceptFacts {
   readonly dedupe: readonly StoredDedupe[];
   readonly windows: ReadonlyArray<readonly number[]>;
+  /** The batches found (any order; an id or key with none is simply absent). */
+  readonly batches?: readonly BatchRecord[] | undefined;
 }
 
 export interface RunRow {
@@ -58,6 +78,18 @@ export interface RunRow {
   readonly triggerId: string;
   readonly requestId: string;
   readonly acceptedAtMs: number;
+  readonly contentType: string;
+  readonly payload: Buffer;
+  /** Set on a batch's run: its payload is the batch's items. */
+  readonly batchId: string | null;
+}
+
+/** One delivery of a batch; `position` counts from 1 in arrival order. */
+export interface BatchItemRow {
+  readonly batchId: string;
+  readonly position: number;
+  readonly requestId: string;
+  readonly receivedAtMs: number;
   readonly contentType: string;
   readonly payload: Buffer;
 }
@@ -100,9 +132,11 @@ export interface RawRow {
   readonly truncated: 0 | 1;
 }
 
-/** What a batch writes, in batch order; `dedupe` holds one row per (trigger, key), the last written. */
+/** What a batch writes, in batch order; `dedupe` holds one row per (trigger, key), the last written; `batches` each touched batch as it ends up. */
 export interface AcceptRows {
   readonly runs: readonly RunRow[];
+  readonly batches: readonly BatchRecord[];
+  readonly batchItems: readonly BatchItemRow[];
   readonly dedupe: readonly StoredDedupe[];
   readonly jobs: readonly JobRow[];
   readonly requests: readonly RequestRow[];
@@ -110,8 +144,8 @@ export interface AcceptRows {
 }
 
 export interface BatchDecision {
-  /** One per item: an accept's outcome, undefined for a logged rejection. */
-  readonly outcomes: Array<AcceptOutcome | undefined>;
+  /** One per item: an accept's or close's outcome, undefined for a logged rejection. */
+  readonly outcomes: ItemOutcome[];
   readonly rows: AcceptRows;
 }
 
@@ -124,15 +158,11 @@ export function planLookups(items: readonly Batched[]): AcceptLookups {
   let aliveAfterMs = Infinity;
   const acceptsOf = new Map<string, number>();
   const windows = new Map<string, { triggerId: string; limit: RateLimitSpec; sinceMs: number }>();
-  for (const item of items) {
-    if (item.kind !== 'accept') continue;
-    const { request, dedupe, rateLimits } = item.input;
-    const { triggerId, receivedAtMs: now } = request;
+  const batchKeys = new Map<string, { triggerId: string; key: string }>();
+  const batchIds = new Set<string>();
+  const locked = new Set<string>();
+  const countWindows = (triggerId: string, rateLimits: readonly RateLimitSpec[], now: number): void => {
     acceptsOf.set(triggerId, (acceptsOf.get(triggerId) ?? 0) + 1);
-    for (const { key } of dedupe?.keys ?? []) {
-      pairs.set(pairKey(triggerId, key), { triggerId, key });
-      aliveAfterMs = Math.min(aliveAfterMs, now);
-    }
     for (const limit of rateLimits) {
       const key = windowKey(triggerId, limit);
       const window = windows.get(key);
@@ -140,11 +170,35 @@ export function planLookups(items: readonly Batched[]): AcceptLookups {
       if (!window) windows.set(key, { triggerId, limit, sinceMs: now - limit.periodMs });
       else window.sinceMs = Math.min(window.sinceMs, now - limit.periodMs);
     }
+  };
+  for (const item of items) {
+    if (item.kind === 'close') {
+      // A close reads and changes its batch: decided under its trigger's lock, exactly once.
+      const { batchId, triggerId, rateLimits, nowMs } = item.close;
+      batchIds.add(batchId);
+      locked.add(triggerId);
+      countWindows(triggerId, rateLimits, nowMs);
+      continue;
+    }
+    if (item.kind !== 'accept') continue;
+    const { request, dedupe, rateLimits, batch } = item.input;
+    const { triggerId, receivedAtMs: now } = request;
+    for (const { key } of dedupe?.keys ?? []) {
+      pairs.set(pairKey(triggerId, key), { triggerId, key });
+      aliveAfterMs = Math.min(aliveAfterMs, now);
+    }
+    if (batch) {
+      // A delivery that joins a batch launches nothing now: no rate limit applies to it.
+      batchKeys.set(pairKey(triggerId, batch.key), { triggerId, key: batch.key });
+      locked.add(triggerId);
+      continue;
+    }
+    countWindows(triggerId, rateLimits, now);
   }
-  const locked = new Set<string>();
   for (const { triggerId } of pairs.values()) locked.add(triggerId);
   return {
     dedupe: { triggerIds: [...pairs.values()].map((p) => p.triggerId), keys: [...pairs.values()].map((p) => p.key), aliveAfterMs: Number.isFinite(aliveAfterMs) ? aliveAfterMs : 0 },
+    batches: { triggerIds: [...batchKeys.values()].map((b) => b.triggerId), keys: [...batchKeys.values()].map((b) => b.key), ids: [...batchIds] },
     windows: [...windows.values()].map(({ triggerId, limit, sinceMs }) => {
       locked.add(triggerId);
       // Each earlier accept of the batch for this trigger can push one stored launch past the quota.
@@ -162,6 +216,19 @@ export function decideBatch(items: readonly Batched[], lookups: AcceptLookups, f
   const windows = new Map(lookups.windows.map((lookup, i) => [windowKey(lookup.triggerId, lookup), new WindowView(lookup, facts.windows[i]!)]));
   const windowsOf = new Map<string, WindowView[]>();
   for (const view of windows.values()) windowsOf.set(view.lookup.triggerId, [...(windowsOf.get(view.lookup.triggerId) ?? []), view]);
+  // Batches by id as they stand (stored, then as this commit changed them), and the open one of each key.
+  const batches = new Map<string, BatchRecord>();
+  const openOf = new Map<string, string>();
+  for (const batch of facts.batches ?? []) {
+    batches.set(batch.batchId, batch);
+    if (batch.state === 'open') {
+      const pair = pairKey(batch.triggerId, batch.key);
+      const known = openOf.get(pair);
+      if (known === undefined || batches.get(known)!.openedAtMs < batch.openedAtMs) openOf.set(pair, batch.batchId);
+    }
+  }
+  const touched = new Set<string>();
+  const batchItems: BatchItemRow[] = [];
   const runs: RunRow[] = [];
   const jobs: JobRow[] = [];
   const requests: RequestRow[] = [];
@@ -191,6 +258,65 @@ export function decideBatch(items: readonly Batched[], lookups: AcceptLookups, f
     if (raw) raws.push({ requestId: request.requestId, target: raw.target, headers: JSON.stringify(raw.headers), body: keepsOwnBody(outcome) ? (raw.body ?? null) : null, truncated: raw.truncated ? 1 : 0 });
   };
 
+  const remember = (batch: BatchRecord): void => {
+    batches.set(batch.batchId, batch);
+    touched.delete(batch.batchId); // re-inserted last: the row order says which write wins
+    touched.add(batch.batchId);
+  };
+
+  const remembersKeys = (input: AcceptRequest, runId: string): void => {
+    const { triggerId, receivedAtMs: now } = input.request;
+    for (const { key } of input.dedupe?.keys ?? []) {
+      const pair = pairKey(triggerId, key);
+      written.delete(pair); // re-inserted last: the row order says which write wins
+      written.set(pair, { triggerId, key, runId, expiresAtMs: now + input.dedupe!.windowMs });
+    }
+  };
+
+  const launch = (runId: string, triggerId: string, requestId: string, now: number, actions: readonly unknown[], run: Pick<RunRow, 'contentType' | 'payload' | 'batchId'>): void => {
+    runs.push({ runId, triggerId, requestId, acceptedAtMs: now, ...run });
+    // A launch counts against every limit of its trigger, whichever limits its own request had.
+    for (const view of windowsOf.get(triggerId) ?? []) view.add(now);
+    actions.forEach((spec, index) => {
+      jobs.push({ jobId: `${runId}.${index}`, runId, triggerId, actionIndex: index, spec: JSON.stringify(spec), nextAttemptAtMs: now });
+    });
+  };
+
+  const join = (input: AcceptRequest): AcceptOutcome => {
+    const { request, batch: join } = input;
+    const { triggerId, receivedAtMs: now } = request;
+    const pair = pairKey(triggerId, join!.key);
+    const current = batches.get(openOf.get(pair) ?? '');
+    let batch: BatchRecord;
+    // Full or past its close time: the closer has not got to it yet, but it takes no more.
+    if (current && current.state === 'open' && current.items < current.maxItems && now < current.closesAtMs) {
+      batch = { ...current, items: current.items + 1, lastAtMs: now, closesAtMs: closesAt(current.openedAtMs, current.windowMs, current.quietMs, now) };
+    } else {
+      batch = {
+        batchId: join!.newBatchId,
+        triggerId,
+        key: join!.key,
+        runId: input.runId,
+        state: 'open',
+        items: 1,
+        maxItems: join!.maxItems,
+        windowMs: join!.windowMs,
+        quietMs: join!.quietMs,
+        openedAtMs: now,
+        lastAtMs: now,
+        closesAtMs: closesAt(now, join!.windowMs, join!.quietMs, now),
+        actions: JSON.stringify(input.actions),
+        firstRequestId: request.requestId,
+      };
+      openOf.set(pair, batch.batchId);
+    }
+    remember(batch);
+    batchItems.push({ batchId: batch.batchId, position: batch.items, requestId: request.requestId, receivedAtMs: now, contentType: input.contentType, payload: input.payload });
+    remembersKeys(input, batch.runId);
+    log(request, 'batched', input.answerStatus ?? 200, null, `item ${batch.items} of batch ${batch.batchId}`, batch.runId);
+    return { kind: 'batched', runId: batch.runId, batchId: batch.batchId, position: batch.items, closesAtMs: batch.closesAtMs };
+  };
+
   const decide = (input: AcceptRequest): AcceptOutcome => {
     const { request } = input;
     const { triggerId, receivedAtMs: now } = request;
@@ -199,32 +325,58 @@ export function decideBatch(items: readonly Batched[], lookups: AcceptLookups, f
       const row = written.get(pairKey(triggerId, key)) ?? stored.get(pairKey(triggerId, key));
       if (row && row.expiresAtMs > now) return { kind: 'duplicate', runId: row.runId, what };
     }
+    if (input.batch) return join(input);
     for (const limit of input.rateLimits) {
       const nth = windows.get(windowKey(triggerId, limit))!.quotaFilledAt(now);
       if (nth !== undefined) return rateLimited(limit, nth, now);
     }
-    runs.push({ runId: input.runId, triggerId, requestId: request.requestId, acceptedAtMs: now, contentType: input.contentType, payload: input.payload });
-    // A launch counts against every limit of its trigger, whichever limits its own request had.
-    for (const view of windowsOf.get(triggerId) ?? []) view.add(now);
-    for (const { key } of input.dedupe?.keys ?? []) {
-      const pair = pairKey(triggerId, key);
-      written.delete(pair); // re-inserted last: the row order says which write wins
-      written.set(pair, { triggerId, key, runId: input.runId, expiresAtMs: now + input.dedupe!.windowMs });
-    }
-    input.actions.forEach((spec, index) => {
-      jobs.push({ jobId: `${input.runId}.${index}`, runId: input.runId, triggerId, actionIndex: index, spec: JSON.stringify(spec), nextAttemptAtMs: now });
-    });
+    launch(input.runId, triggerId, request.requestId, now, input.actions, { contentType: input.contentType, payload: input.payload, batchId: null });
+    remembersKeys(input, input.runId);
     log(request, 'accepted', input.answerStatus ?? 200, null, null, input.runId);
     return { kind: 'accepted', runId: input.runId };
   };
 
-  const outcomes = items.map((item) => {
+  const close = (close: BatchClose): BatchCloseOutcome => {
+    const batch = batches.get(close.batchId);
+    if (!batch || batch.state === 'launched' || batch.triggerId !== close.triggerId) return { kind: 'not_open', state: batch?.state };
+    const now = close.nowMs;
+    const full = batch.items >= batch.maxItems;
+    if (close.reason === 'due' && !full && batch.closesAtMs > now) return { kind: 'not_due' };
+    const reason: BatchCloseReason =
+      batch.closeReason ?? (close.reason === 'manual' ? 'manual' : full ? 'max_items' : batch.closesAtMs === batch.openedAtMs + batch.windowMs ? 'window' : 'quiet');
+    if (close.hold) {
+      remember({ ...batch, state: 'held', closesAtMs: close.hold.untilMs, closeReason: reason, note: close.hold.note });
+      return { kind: 'held', untilMs: close.hold.untilMs, message: close.hold.note };
+    }
+    for (const limit of close.rateLimits) {
+      const nth = windows.get(windowKey(batch.triggerId, limit))!.quotaFilledAt(now);
+      if (nth === undefined) continue;
+      // Its deliveries are stored and acknowledged: the batch waits for the window instead of dropping them.
+      const limited = rateLimited(limit, nth, now);
+      const untilMs = now + (limited.kind === 'rate_limited' ? limited.retryAfterSeconds : 1) * 1000;
+      const note = limited.kind === 'rate_limited' ? `${limited.message.replace(/; retry in \d+ s$/, '')}; the batch launches at ${new Date(untilMs).toISOString()}` : 'rate limited';
+      remember({ ...batch, state: 'held', closesAtMs: untilMs, closeReason: reason, note });
+      return { kind: 'held', untilMs, message: note };
+    }
+    launch(batch.runId, batch.triggerId, batch.firstRequestId, now, JSON.parse(batch.actions) as unknown[], { contentType: BATCH_CONTENT_TYPE, payload: Buffer.alloc(0), batchId: batch.batchId });
+    remember({ ...batch, state: 'launched', closedAtMs: now, closeReason: reason, note: undefined });
+    return { kind: 'launched', runId: batch.runId, items: batch.items, reason };
+  };
+
+  const outcomes = items.map((item): ItemOutcome => {
     if (item.kind === 'accept') return decide(item.input);
+    if (item.kind === 'close') return close(item.close);
     const { outcome, status, code, message, runId, ...request } = item.entry;
     log(request, outcome, status, code ?? null, message, runId ?? null);
     return undefined;
   });
-  return { outcomes, rows: { runs, dedupe: [...written.values()], jobs, requests, raws } };
+  const batchRows = [...touched].map((id) => batches.get(id)!);
+  return { outcomes, rows: { runs, batches: batchRows, batchItems, dedupe: [...written.values()], jobs, requests, raws } };
+}
+
+/** A batch closes a window after its first delivery, or a quiet time after its last, whichever is first. */
+function closesAt(openedAtMs: number, windowMs: number, quietMs: number | undefined, lastAtMs: number): number {
+  return quietMs === undefined ? openedAtMs + windowMs : Math.min(openedAtMs + windowMs, lastAtMs + quietMs);
 }
 
 /** One rate-limit window: the stored slice the lookup returned, and the launches this batch added. */

@@ -12,7 +12,7 @@ export function rateLimited(limit: RateLimitSpec, nthNewest: number, nowMs: numb
   return { kind: 'rate_limited', retryAfterSeconds, message };
 }
 
-/** An accepted request's body is its run's payload, a duplicate's is the run it repeats: only the others keep their own. */
+/** An accepted request's body is its run's payload, a batched one's is its batch item, a duplicate's is the run it repeats: only the others keep their own. */
 export function keepsOwnBody(outcome: string): boolean {
-  return outcome !== 'accepted' && outcome !== 'duplicate';
+  return outcome !== 'accepted' && outcome !== 'batched' && outcome !== 'duplicate';
 }

@@ -13,6 +13,8 @@ export type ActionSpec =
       readonly payloadFilename: string;
       readonly parameters: Readonly<Record<string, ParameterValue>>;
       readonly commit?: string | undefined;
+      /** A batch's launch: the payload input holds batch.jsonl (payloadFilename) and index.json. */
+      readonly batched?: boolean | undefined;
     }
   | {
       readonly type: 'run-pipeline';
@@ -22,6 +24,8 @@ export type ActionSpec =
       readonly payloadFilename: string;
       readonly parameters: Readonly<Record<string, ParameterValue>>;
       readonly commit?: string | undefined;
+      /** A batch's launch: the payload input holds batch.jsonl (payloadFilename) and index.json. */
+      readonly batched?: boolean | undefined;
     }
   | { readonly type: 'fetch-repository' };
 

@@ -1,6 +1,6 @@
 /** Rows of the store's tables (the same columns in SQLite and PostgreSQL) turned into records. */
 import type { ActionSpec } from './action-spec.js';
-import type { ExecutionRecord, ExecutionSpec, ExecutionStatus, FollowRecord, JobError, JobRecord, LaunchResult, LogEntry, PipelineRecord, SentAnswer, PipelineSpec, PipelineStatus, TriggerChange, TriggerDef, TriggerRevision, TriggerStats } from './store.js';
+import type { BatchCloseReason, BatchRecord, BatchState, ExecutionRecord, ExecutionSpec, ExecutionStatus, FollowRecord, JobError, JobRecord, LaunchResult, LogEntry, PipelineRecord, SentAnswer, PipelineSpec, PipelineStatus, TriggerChange, TriggerDef, TriggerRevision, TriggerStats } from './store.js';
 
 export type Row = Record<string, unknown>;
 
@@ -119,4 +119,31 @@ export function toTriggerStats(lastRows: Row[], countRows: Row[]): TriggerStats[
 
 export function toFollow(row: Row): FollowRecord {
   return { remoteId: String(row.remote_id), kind: row.kind as FollowRecord['kind'], runId: String(row.run_id), triggerId: String(row.trigger_id), checks: Number(row.checks) };
+}
+
+export function toBatch(row: Row): BatchRecord {
+  return {
+    batchId: String(row.batch_id),
+    triggerId: String(row.trigger_id),
+    key: String(row.batch_key),
+    runId: String(row.run_id),
+    state: row.state as BatchState,
+    items: Number(row.items),
+    maxItems: Number(row.max_items),
+    windowMs: Number(row.window_ms),
+    quietMs: optional(row.quiet_ms, Number),
+    openedAtMs: Number(row.opened_at),
+    lastAtMs: Number(row.last_at),
+    closesAtMs: Number(row.closes_at),
+    closedAtMs: optional(row.closed_at, Number),
+    closeReason: optional(row.close_reason, (v) => v as BatchCloseReason),
+    note: optional(row.note, String),
+    actions: String(row.actions),
+    firstRequestId: String(row.first_request_id),
+  };
+}
+
+/** A batch record as its row's values, in BATCH_COLUMNS order. */
+export function batchValues(b: BatchRecord): unknown[] {
+  return [b.batchId, b.triggerId, b.key, b.runId, b.state, b.items, b.maxItems, b.windowMs, b.quietMs ?? null, b.openedAtMs, b.lastAtMs, b.closesAtMs, b.closedAtMs ?? null, b.closeReason ?? null, b.note ?? null, b.actions, b.firstRequestId];
 }

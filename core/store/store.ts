@@ -6,9 +6,10 @@ import type { ActionSpec } from './action-spec.js';
 import type { RejectCode } from '../reject.js';
 import type { ParameterValue } from '../valohai-yaml/coerce-parameter.js';
 
-/** accepted: launched; duplicate: a repeat, nothing launched; rejected: refused (4xx/5xx);
+/** accepted: launched; batched: stored in an open batch that launches once when it closes;
+ *  duplicate: a repeat, nothing launched; rejected: refused (4xx/5xx);
  *  handshake: a protocol ping answered; ignored: filtered out but answered 2xx for the provider. */
-export const LOG_OUTCOMES = ['accepted', 'rejected', 'ignored', 'duplicate', 'handshake'] as const;
+export const LOG_OUTCOMES = ['accepted', 'batched', 'rejected', 'ignored', 'duplicate', 'handshake'] as const;
 export type LogOutcome = (typeof LOG_OUTCOMES)[number];
 
 /** One line of the trigger log: every request, whatever became of it. */
@@ -74,7 +75,71 @@ export interface AcceptRequest {
   readonly rateLimits: readonly RateLimitSpec[];
   /** The status the sender is answered with when accepted (the trigger's `response.status`), for the log. */
   readonly answerStatus?: number | undefined;
+  /** Set on a batched trigger: the delivery joins its key's open batch instead of launching. */
+  readonly batch?: BatchJoin | undefined;
 }
+
+/**
+ * How a delivery joins a batch. When no batch of its key is open (or the open one is full or past
+ * its close time), the delivery opens one: `newBatchId`, the accept's `runId` as the batch's run,
+ * and its `actions` (resolved from this first delivery) as what the batch launches.
+ */
+export interface BatchJoin {
+  readonly key: string;
+  readonly newBatchId: string;
+  readonly windowMs: number;
+  readonly quietMs?: number | undefined;
+  readonly maxItems: number;
+}
+
+/** open: takes deliveries; held: closed to new ones, waiting (a rate limit, a paused trigger) to launch; launched: its run exists. */
+export type BatchState = 'open' | 'held' | 'launched';
+export type BatchCloseReason = 'max_items' | 'window' | 'quiet' | 'manual';
+
+export interface BatchRecord {
+  readonly batchId: string;
+  readonly triggerId: string;
+  readonly key: string;
+  /** Assigned when the batch opened; the run exists once the batch launched. */
+  readonly runId: string;
+  readonly state: BatchState;
+  readonly items: number;
+  readonly maxItems: number;
+  readonly windowMs: number;
+  readonly quietMs?: number | undefined;
+  readonly openedAtMs: number;
+  readonly lastAtMs: number;
+  /** When it closes (open), or when it is tried again (held). */
+  readonly closesAtMs: number;
+  readonly closedAtMs?: number | undefined;
+  readonly closeReason?: BatchCloseReason | undefined;
+  /** Why a held batch waits. */
+  readonly note?: string | undefined;
+  /** The actions it launches (JSON of ActionSpec[]), resolved from its first delivery. */
+  readonly actions: string;
+  readonly firstRequestId: string;
+}
+
+/**
+ * Closing a batch: `due` closes it only if it is full or its time has come (the closer's view may
+ * be stale: a delivery since may have extended its quiet time); `manual` closes it now. `hold`
+ * keeps it from launching until then (its trigger is paused).
+ */
+export interface BatchClose {
+  readonly batchId: string;
+  readonly triggerId: string;
+  readonly nowMs: number;
+  readonly reason: 'due' | 'manual';
+  /** The trigger's current limits: a batch's launch counts against them like any launch. */
+  readonly rateLimits: readonly RateLimitSpec[];
+  readonly hold?: { readonly untilMs: number; readonly note: string } | undefined;
+}
+
+export type BatchCloseOutcome =
+  | { readonly kind: 'launched'; readonly runId: string; readonly items: number; readonly reason: BatchCloseReason }
+  | { readonly kind: 'held'; readonly untilMs: number; readonly message: string }
+  | { readonly kind: 'not_due' }
+  | { readonly kind: 'not_open'; readonly state?: BatchState | undefined };
 
 /** A delivery is a repeat when any of its keys was seen within the window; all of them are remembered. */
 export interface Deduplicate {
@@ -91,6 +156,7 @@ export interface RepeatCount {
 
 export type AcceptOutcome =
   | { readonly kind: 'accepted'; readonly runId: string }
+  | { readonly kind: 'batched'; readonly runId: string; readonly batchId: string; readonly position: number; readonly closesAtMs: number }
   | { readonly kind: 'duplicate'; readonly runId: string; /** Which dedupe key matched ("delivery id"). */ readonly what: string }
   | { readonly kind: 'rate_limited'; readonly retryAfterSeconds: number; readonly message: string };
 
@@ -390,6 +456,29 @@ export interface RemoteFollows {
   endFollow(remoteId: string): Promise<void>;
 }
 
+/** Deliveries gathered into batches (issue #17): each batch launches once, when it closes. */
+export interface Batches {
+  /** Closes (launches), holds or declines to close one batch, decided in the store: exactly once across instances. */
+  closeBatch(close: BatchClose): Promise<BatchCloseOutcome>;
+  /** Open batches that are full or whose close time has come, and held ones due another try; oldest first. */
+  dueBatches(nowMs: number, limit: number): Promise<BatchRecord[]>;
+  /** When the next open or held batch is due (undefined: none). */
+  nextBatchDueMs(): Promise<number | undefined>;
+  /** Newest first; `states` default: every state. */
+  listBatches(query: { readonly triggerId?: string | undefined; readonly states?: readonly BatchState[] | undefined; readonly limit: number }): Promise<BatchRecord[]>;
+  getBatch(batchId: string): Promise<BatchRecord | undefined>;
+  /** The batch whose run this is (before or after it launched). */
+  batchOfRun(runId: string): Promise<BatchRecord | undefined>;
+}
+
+/** A run's payload; a batch's run has its deliveries as JSON Lines plus an index (batch.jsonl, index.json). */
+export interface RunPayload {
+  readonly body: Buffer;
+  readonly contentType: string;
+  /** index.json of a batch's run. */
+  readonly index?: Buffer | undefined;
+}
+
 /** Runs, their executions and pipelines, and the executions' output. */
 export interface ExecutionStore {
   /** Idempotent on `id`: a second call returns the existing execution. `status` defaults to queued. */
@@ -415,7 +504,7 @@ export interface ExecutionStore {
   /** In the order written; with `afterSeq`, only the chunks after that one (following a running execution). */
   executionLog(id: string, afterSeq?: number): Promise<LogChunk[]>;
   getRun(runId: string): Promise<RunRecord | undefined>;
-  getPayload(runId: string): Promise<{ body: Buffer; contentType: string } | undefined>;
+  getPayload(runId: string): Promise<RunPayload | undefined>;
 }
 
 /** Triggers managed through the admin API, with their revisions. */
@@ -453,4 +542,4 @@ export interface Maintenance {
  * The one interface every persistent store implements (SQLite, PostgreSQL), as the sum of its
  * roles; a consumer that needs one role depends on that role only.
  */
-export interface Store extends TriggerLog, JobQueue, RemoteFollows, ExecutionStore, TriggerDefs, Maintenance {}
+export interface Store extends TriggerLog, JobQueue, RemoteFollows, ExecutionStore, TriggerDefs, Batches, Maintenance {}

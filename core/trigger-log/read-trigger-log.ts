@@ -13,7 +13,7 @@ export async function readTriggerLog(store: TriggerLog & ExecutionStore, rejecti
   const entries = await store.listLog(query);
   return Promise.all(
     entries.map(async (entry) => {
-      if (entry.outcome !== 'accepted' || entry.runId === undefined) return entry;
+      if ((entry.outcome !== 'accepted' && entry.outcome !== 'batched') || entry.runId === undefined) return entry;
       const run = await store.getRun(entry.runId);
       if (!run) return entry;
       const { status, errors } = summariseRun(run);
@@ -34,6 +34,10 @@ function describeOutcome(line: TriggerLogLine): string {
     case 'accepted': {
       const launch = line.launch ? `  launch ${line.launch.status}${line.launch.errors.length ? `: ${line.launch.errors.join('; ')}` : ''}` : '';
       return `${head}  accepted  run ${line.runId}${launch}`;
+    }
+    case 'batched': {
+      const launch = line.launch ? `  launch ${line.launch.status}${line.launch.errors.length ? `: ${line.launch.errors.join('; ')}` : ''}` : '  waiting for its batch to close';
+      return `${head}  batched  ${line.message ?? ''}, run ${line.runId}${launch}`;
     }
     case 'duplicate':
       return `${head}  duplicate of run ${line.runId}  (${line.message ?? ''})`;

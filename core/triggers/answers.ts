@@ -8,12 +8,28 @@ export function rejectionAnswer(rejection: Rejection): ResponseSpec {
   return { status: rejection.status, json: { error: { code: rejection.code, message: rejection.message } }, ...(rejection.headers && { headers: rejection.headers }) };
 }
 
-/** The trigger's success response with `{run_id}` filled in (inside JSON string values only). */
-export function launchAnswer(response: ResponseConfig | undefined, runId: string, statusOverride?: number): ResponseSpec {
+/** Where a batched delivery went: its batch, its 1-based place in it, and when the batch launches at the latest. */
+export interface BatchPlace {
+  readonly batchId: string;
+  readonly position: number;
+  readonly closesAtMs: number;
+}
+
+export function batchHeaders(place: BatchPlace): Record<string, string> {
+  return { 'x-hooklaunch-batch-id': place.batchId, 'x-hooklaunch-batch-position': String(place.position) };
+}
+
+/**
+ * The trigger's success response with `{run_id}` filled in (inside JSON string values only). A
+ * batched delivery's run id is its batch's run; the default answer then says where in which batch.
+ */
+export function launchAnswer(response: ResponseConfig | undefined, runId: string, statusOverride?: number, batch?: BatchPlace): ResponseSpec {
   const status = statusOverride ?? response?.status ?? 200;
-  const headers = { 'x-hooklaunch-run-id': runId };
+  const headers = { 'x-hooklaunch-run-id': runId, ...(batch && batchHeaders(batch)) };
   if (response?.text !== undefined) return { status, headers, text: response.text.replaceAll('{run_id}', runId) };
-  return { status, headers, json: response?.json === undefined ? { run_id: runId } : fillRunId(response.json, runId) };
+  if (response?.json !== undefined) return { status, headers, json: fillRunId(response.json, runId) };
+  const json = batch ? { run_id: runId, batch: { id: batch.batchId, position: batch.position, closes_by: new Date(batch.closesAtMs).toISOString() } } : { run_id: runId };
+  return { status, headers, json };
 }
 
 function fillRunId(value: unknown, runId: string): unknown {

@@ -11,6 +11,7 @@ import { compilePayloadSchema } from '../config/payload-schema.js';
 import { compileStaticToken } from '../conditions/static-token.js';
 import { compileTimestamp } from '../conditions/timestamp.js';
 import { payloadFilenameFor, type ActionSpec } from '../store/action-spec.js';
+import { BATCH_PAYLOAD_FILE } from '../store/batch-payload.js';
 import { locateRaw } from '../request/locate-value.js';
 import { bodySha256, contentTypeOf, type RawRequest } from '../request/raw-request.js';
 import { accept, refuse, type Verdict } from '../reject.js';
@@ -70,6 +71,16 @@ export interface CompiledTrigger {
   readonly revision: number;
   /** Paused through the admin API: authenticated requests are logged and answered `trigger_paused`, nothing launches. */
   readonly paused: boolean;
+  /** Set when deliveries are gathered into batches that launch once each. */
+  readonly batch?: CompiledBatch | undefined;
+}
+
+export interface CompiledBatch {
+  /** The batch key of a delivery (its `batch.key` template filled in from the payload). */
+  readonly key: (req: RawRequest) => Verdict<string>;
+  readonly windowMs: number;
+  readonly quietMs?: number | undefined;
+  readonly maxItems: number;
 }
 
 /** What the store says of a trigger besides its config. */
@@ -170,7 +181,7 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, 
   const authChecks = ranked.filter((r) => r.rank < RANK['payload-filter']!).map((r) => r.check);
   const filterChecks = ranked.filter((r) => r.rank >= RANK['payload-filter']!).map((r) => r.check);
   const streamingAuth = compileStreamingAuth(ranked.filter((r) => r.rank < RANK['payload-filter']!), timestamp);
-  const actionResolvers = trigger.actions.map((action, index) => compileAction(action, index, project, payloadOf));
+  const actionResolvers = trigger.actions.map((action, index) => compileAction(action, index, project, payloadOf, trigger.batch !== undefined));
 
   return {
     id: trigger.id,
@@ -189,6 +200,7 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, 
     connector,
     revision: state.revision,
     paused: state.paused,
+    batch: trigger.batch && compileBatch(trigger.batch, payloadOf),
     resolveActions: (req, runId) => {
       const specs: ActionSpec[] = [];
       for (const resolve of actionResolvers) {
@@ -217,6 +229,26 @@ function markCredential(condition: ConditionConfig, credentials: { headers: Set<
 
 type ActionResolver = (req: RawRequest, runId: string) => Verdict<ActionSpec>;
 
+/** Keys are bounded: they are stored with every batch and shown on the page. */
+const MAX_BATCH_KEY_LENGTH = 200;
+
+function compileBatch(batch: NonNullable<TriggerConfig['batch']>, payloadOf: PayloadOf): CompiledBatch {
+  const template = batch.key;
+  return {
+    key: (req) => {
+      if (!isTemplated(template)) return accept(template);
+      const rendered = renderTemplate(template, { payload: () => payloadOf(req), runId: '' }, 'batch.key');
+      if (!rendered.ok) return rendered;
+      const key = typeof rendered.value === 'string' ? rendered.value : JSON.stringify(rendered.value);
+      if (key.length > MAX_BATCH_KEY_LENGTH) return refuse('payload_invalid', `batch.key: the key is ${key.length} characters; at most ${MAX_BATCH_KEY_LENGTH}`);
+      return accept(key);
+    },
+    windowMs: batch.window * 1000,
+    quietMs: batch.quiet === undefined ? undefined : batch.quiet * 1000,
+    maxItems: batch.max_items,
+  };
+}
+
 function compileConnector({ connector, params }: ConnectorBinding, scope: PayloadScope): CompiledConnector {
   const decoded = new WeakMap<RawRequest, Verdict<Delivery<unknown>>>();
   return {
@@ -239,10 +271,11 @@ const PAYLOAD_PLACEHOLDER = /\{payload[.}]/;
 function readsPayload(trigger: TriggerConfig): boolean {
   if (trigger.conditions.some((c) => c.type === 'payload-filter')) return true;
   const templated = (value: unknown): boolean => typeof value === 'string' && PAYLOAD_PLACEHOLDER.test(value);
+  if (templated(trigger.batch?.key)) return true;
   return trigger.actions.some((action) => action.type !== 'fetch-repository' && (templated(action.title) || templated(action.commit) || Object.values(action.parameters).some(templated)));
 }
 
-function compileAction(action: ActionConfig, index: number, project: ValohaiProject, payloadOf: PayloadOf): ActionResolver {
+function compileAction(action: ActionConfig, index: number, project: ValohaiProject, payloadOf: PayloadOf, batched: boolean): ActionResolver {
   if (action.type === 'fetch-repository') return () => accept({ type: 'fetch-repository' });
   const parameterDef = (name: string): ParameterDef | undefined => {
     if (action.type === 'run-execution') return project.steps.get(action.step)?.parameters.find((p) => p.name === name);
@@ -288,9 +321,11 @@ function compileAction(action: ActionConfig, index: number, project: ValohaiProj
     const common = {
       title: typeof title === 'string' ? title : String(title.value),
       payloadInput: action.payload_input,
-      payloadFilename: explicitFilename ?? payloadFilenameFor(contentTypeOf(req)),
+      // A batch hands over batch.jsonl + index.json whatever the input's own file name (what load_batch() reads).
+      payloadFilename: batched ? BATCH_PAYLOAD_FILE : (explicitFilename ?? payloadFilenameFor(contentTypeOf(req))),
       parameters,
       commit: commitRef,
+      ...(batched && { batched: true }),
     };
     return accept(action.type === 'run-execution' ? { type: 'run-execution', step: action.step, ...common } : { type: 'run-pipeline', pipeline: action.pipeline, ...common });
   };

@@ -10,11 +10,11 @@ import { uuidv7 } from '../ids.js';
 import { contentTypeOf, type RawRequest } from '../request/raw-request.js';
 import { boundedMessage, reject, type Rejection } from '../reject.js';
 import { duplicateMessage } from '../store/accept-rules.js';
-import type { Deduplicate, LogOutcome, TriggerLog } from '../store/store.js';
+import type { BatchJoin, Deduplicate, LogOutcome, TriggerLog } from '../store/store.js';
 import type { Redaction } from '../trigger-log/redaction.js';
 import type { PendingRecord } from '../trigger-log/request-record.js';
 import type { Logged, RejectionLog, Sender, Unlaunched } from '../trigger-log/rejection-log.js';
-import { launchAnswer, rejectionAnswer } from './answers.js';
+import { batchHeaders, launchAnswer, rejectionAnswer } from './answers.js';
 import type { CompiledTrigger } from './compile-trigger.js';
 import { runChecks } from './run-checks.js';
 
@@ -27,6 +27,8 @@ export interface DeliveryContext {
   readonly logger: Logger;
   /** Called after a run is committed, to wake the launch worker. */
   readonly onAccepted: () => void;
+  /** Called after a delivery joined a batch: when that batch closes at the latest, and whether it is full (closes now). */
+  readonly onBatched?: ((closesAtMs: number, full: boolean) => void) | undefined;
   /** Told of every outcome (metrics). */
   readonly onOutcome?: (trigger: CompiledTrigger, outcome: HandledOutcome) => void;
   /** Told how long the signature, token and timestamp checks took (metrics). */
@@ -94,7 +96,14 @@ export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrig
     if (!keys.ok) return refuse(ctx, trigger, request, stages, keys.rejection, sender);
     if (keys.value.length > 0) dedupe = { keys: keys.value, windowMs: trigger.dedupe.windowMs };
   }
+  let batch: BatchJoin | undefined;
+  if (trigger.batch) {
+    const key = trigger.batch.key(raw);
+    if (!key.ok) return refuse(ctx, trigger, request, stages, key.rejection, sender);
+    batch = { key: key.value, newBatchId: uuidv7(request.receivedAtMs), windowMs: trigger.batch.windowMs, quietMs: trigger.batch.quietMs, maxItems: trigger.batch.maxItems };
+  }
   const runId = uuidv7(request.receivedAtMs);
+  // For a batched delivery these are what its batch launches if this delivery opens it.
   const actions = trigger.resolveActions(raw, runId);
   if (!actions.ok) return refuse(ctx, trigger, request, stages, actions.rejection, sender);
 
@@ -108,21 +117,25 @@ export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrig
     dedupe,
     rateLimits: trigger.rateLimits,
     answerStatus: trigger.response?.status,
+    batch,
   });
   stages.store_ms = performance.now() - storing;
   if (accepted.kind === 'rate_limited') return refuse(ctx, trigger, request, stages, reject('rate_limited', accepted.message, { 'retry-after': String(accepted.retryAfterSeconds) }), sender);
   let logged = true;
   if (accepted.kind === 'accepted') ctx.onAccepted();
+  else if (accepted.kind === 'batched') ctx.onBatched?.(accepted.closesAtMs, accepted.position >= trigger.batch!.maxItems);
   else {
     const what = { outcome: 'duplicate', status: 200, message: duplicateMessage(accepted.what), runId: accepted.runId, withoutBody: true } as const;
     logged = (await logUnlaunched(ctx, request, what, 'duplicate', 'duplicate delivery')) === 'logged';
   }
   const status = accepted.kind === 'duplicate' ? 200 : undefined;
+  const joined = accepted.kind === 'batched' ? accepted : undefined;
   let answer: ResponseSpec;
-  if (trigger.response || !binding || !delivery) answer = launchAnswer(trigger.response, accepted.runId, status);
+  if (trigger.response || !binding || !delivery) answer = launchAnswer(trigger.response, accepted.runId, status, joined);
   else {
     const spec = binding.connector.accepted(accepted.runId, delivery, binding.params);
     answer = status === undefined ? spec : { ...spec, status };
+    if (joined) answer = { ...answer, headers: { ...answer.headers, ...batchHeaders(joined) } };
   }
   return done(ctx, trigger, { outcome: accepted.kind, runId: accepted.runId, answer, logged, stages });
 }

@@ -12,6 +12,7 @@ const HOURS = 24;
 // Stacked bottom to top in this order; the colour of each as the page's badges have it.
 const STACK: readonly { outcome: LogOutcome; colour: string }[] = [
   { outcome: 'accepted', colour: 'var(--ok)' },
+  { outcome: 'batched', colour: 'var(--ok)' },
   { outcome: 'rejected', colour: 'var(--bad)' },
   { outcome: 'ignored', colour: 'var(--warn)' },
   { outcome: 'duplicate', colour: 'var(--muted)' },
@@ -22,7 +23,7 @@ export type HourCounts = Record<LogOutcome, number>;
 
 /** Requests per hour and outcome, oldest hour first; the last bin is the hour ending at `nowMs`. */
 export function hourlyCounts(entries: readonly Pick<LogEntry, 'receivedAtMs' | 'outcome' | 'repeats'>[], nowMs: number): HourCounts[] {
-  const bins = Array.from({ length: HOURS }, (): HourCounts => ({ accepted: 0, rejected: 0, ignored: 0, duplicate: 0, handshake: 0 }));
+  const bins = Array.from({ length: HOURS }, (): HourCounts => ({ accepted: 0, batched: 0, rejected: 0, ignored: 0, duplicate: 0, handshake: 0 }));
   for (const entry of entries) {
     const age = nowMs - entry.receivedAtMs;
     if (age < 0 || age >= HOURS * HOUR_MS) continue;

@@ -17,11 +17,10 @@ export interface WorkdirLayout {
   readonly outputsDir: string;
 }
 
+/** The payload input's files: the run's payload, and a batch's index.json beside it. */
 export interface PayloadFile {
   readonly input: string;
-  readonly filename: string;
-  readonly body: Buffer;
-  readonly uri: string;
+  readonly files: ReadonlyArray<{ readonly filename: string; readonly body: Buffer; readonly uri: string }>;
 }
 
 export interface WorkdirContent {
@@ -47,12 +46,13 @@ export async function prepareWorkdir(layout: WorkdirLayout, content: WorkdirCont
     const dir = join(layout.inputsDir, input.name);
     await mkdir(dir, { recursive: true });
     if (content.payload?.input === input.name) {
-      const { body, filename, uri } = content.payload;
-      const path = join(dir, filename);
-      await writeFile(path, body);
-      inputs[input.name] = {
-        files: [{ name: filename, path, size: body.length, uri, checksums: checksums(body) }],
-      };
+      const files = [];
+      for (const { body, filename, uri } of content.payload.files) {
+        const path = join(dir, filename);
+        await writeFile(path, body);
+        files.push({ name: filename, path, size: body.length, uri, checksums: checksums(body) });
+      }
+      inputs[input.name] = { files };
       continue;
     }
     const handed = content.inputFiles?.[input.name];

@@ -19,6 +19,7 @@ import type { StepDef } from '../../valohai-yaml/schema.js';
 import { prepareWorkdir, workdirLayout } from './execution-workdir.js';
 import type { GitRepository } from './git-repository.js';
 import type { ProjectVersions } from './project-versions.js';
+import { BATCH_INDEX_FILE } from '../../store/batch-payload.js';
 
 export interface LocalRunnerOptions {
   readonly store: ExecutionStore;
@@ -177,7 +178,10 @@ export function createLocalRunner(options: LocalRunnerOptions): LocalRunner {
     if (spec.payloadInput !== undefined) {
       const stored = await store.getPayload(execution.runId);
       if (!stored) return void (await fail(execution, `payload of run ${execution.runId} is missing from the store`), await finished(id));
-      payload = { input: spec.payloadInput, filename: spec.payloadFilename, body: stored.body, uri: `hooklaunch://runs/${execution.runId}/payload` };
+      const uri = `hooklaunch://runs/${execution.runId}/payload`;
+      const files = [{ filename: spec.payloadFilename, body: stored.body, uri }];
+      if (stored.index) files.push({ filename: BATCH_INDEX_FILE, body: stored.index, uri: `${uri}/${BATCH_INDEX_FILE}` });
+      payload = { input: spec.payloadInput, files };
     }
     await prepareWorkdir(layout, {
       executionId: id,

@@ -15,7 +15,7 @@ export interface PipelineConversion {
   readonly commit: string;
   /** Trigger parameters: a pipeline parameter's name, or `node.parameter`. */
   readonly parameters: Readonly<Record<string, ParameterValue>>;
-  readonly payload?: { readonly node: string; readonly input: string; readonly url: string } | undefined;
+  readonly payload?: { readonly node: string; readonly input: string; readonly urls: readonly string[] } | undefined;
   readonly environment?: string | undefined;
 }
 
@@ -73,7 +73,7 @@ function convertNode(node: PipelineNodeDef, steps: ReadonlyMap<string, StepDef>,
   const parameters = (template.parameters ?? {}) as Record<string, unknown>;
   // hooklaunch's own additions on top of what `vh pipeline run` sends: the payload URL and the
   // trigger's `node.parameter` values.
-  if (conversion.payload?.node === node.name) inputs[conversion.payload.input] = [conversion.payload.url];
+  if (conversion.payload?.node === node.name) inputs[conversion.payload.input] = [...conversion.payload.urls];
   for (const [key, value] of Object.entries(conversion.parameters)) {
     if (key.startsWith(`${node.name}.`)) parameters[key.slice(node.name.length + 1)] = value;
   }

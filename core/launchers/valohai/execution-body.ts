@@ -17,7 +17,8 @@ export interface ExecutionRequest {
   readonly title: string;
   /** The trigger's values, over the step's defaults. */
   readonly parameters: Readonly<Record<string, ParameterValue>>;
-  readonly payload?: { readonly input: string; readonly url: string } | undefined;
+  /** The payload input's URLs: the run's payload (and a batch's index.json). */
+  readonly payload?: { readonly input: string; readonly urls: readonly string[] } | undefined;
   readonly environment?: string | undefined;
   readonly tags: readonly string[];
 }
@@ -27,7 +28,7 @@ export function executionBody(request: ExecutionRequest): Record<string, unknown
   const inputs: Record<string, unknown> = Object.fromEntries(
     step.inputs.map((input) => [input.name, input.default === undefined || input.default === '' ? [] : Array.isArray(input.default) ? input.default : [input.default]]),
   );
-  if (request.payload) inputs[request.payload.input] = [request.payload.url];
+  if (request.payload) inputs[request.payload.input] = [...request.payload.urls];
   const parameters: Record<string, unknown> = {};
   for (const parameter of step.parameters) {
     const value = Object.hasOwn(request.parameters, parameter.name) ? request.parameters[parameter.name] : (parameter.default ?? null);

@@ -17,6 +17,7 @@ import { convertPipeline } from './convert-pipeline.js';
 import { executionBody } from './execution-body.js';
 import { resolveCommit } from './resolve-commit.js';
 import { FIRST_CHECK_MS } from './status-follower.js';
+import { BATCH_INDEX_FILE } from '../../store/batch-payload.js';
 
 interface Created {
   readonly id: string;
@@ -108,6 +109,12 @@ export function createValohaiLauncher({ config, store, api, project, versions, p
     ...(typeof created.urls?.display === 'string' && { url: created.urls.display }),
   });
 
+  /** Signed URLs of the payload input's files: the payload, and a batch's index.json (core/http/payload-route.ts serves both). */
+  const payloadUrlsOf = (runId: string, spec: { payloadFilename: string; batched?: boolean | undefined }): string[] => [
+    payloadUrls.sign(runId, spec.payloadFilename, clock.now()),
+    ...(spec.batched ? [payloadUrls.sign(runId, BATCH_INDEX_FILE, clock.now())] : []),
+  ];
+
   return {
     async launch(job) {
       const { spec } = job;
@@ -125,7 +132,7 @@ export function createValohaiLauncher({ config, store, api, project, versions, p
           const definition = await definitionAt(commit.value);
           const step = definition.project.steps.get(spec.step);
           if (!step) return launchFailed('step_not_found', `step "${spec.step}" is not in ${definition.said}`, false);
-          const payload = spec.payloadInput === undefined ? undefined : { input: spec.payloadInput, url: payloadUrls.sign(job.runId, spec.payloadFilename, clock.now()) };
+          const payload = spec.payloadInput === undefined ? undefined : { input: spec.payloadInput, urls: payloadUrlsOf(job.runId, spec) };
           const body = executionBody({ project: config.project, commit: commit.value, step, title: spec.title, parameters: spec.parameters, payload, environment: config.environment, tags });
           const result = await create('executions', body);
           if (!result.ok) return result.outcome;
@@ -148,7 +155,7 @@ export function createValohaiLauncher({ config, store, api, project, versions, p
           const payload =
             spec.payloadInput === undefined
               ? undefined
-              : { node: spec.payloadInput.slice(0, dot), input: spec.payloadInput.slice(dot + 1), url: payloadUrls.sign(job.runId, spec.payloadFilename, clock.now()) };
+              : { node: spec.payloadInput.slice(0, dot), input: spec.payloadInput.slice(dot + 1), urls: payloadUrlsOf(job.runId, spec) };
           const body = {
             project: config.project,
             title: spec.title,

@@ -188,4 +188,40 @@ BEGIN
     WHERE COALESCE((SELECT c.launches FROM launch_counts c WHERE c.trigger_id = w.tid), 0) > w.skip;
 END $$;
 `,
+  // Batches (issue #17): deliveries gathered into one launch; a batch's run exists once it launched.
+  `
+ALTER TABLE runs ADD COLUMN batch_id TEXT;
+CREATE TABLE batches (
+  batch_id TEXT PRIMARY KEY,
+  trigger_id TEXT NOT NULL,
+  batch_key TEXT NOT NULL,
+  run_id TEXT NOT NULL UNIQUE,
+  state TEXT NOT NULL,
+  items INTEGER NOT NULL,
+  max_items INTEGER NOT NULL,
+  window_ms BIGINT NOT NULL,
+  quiet_ms BIGINT,
+  opened_at BIGINT NOT NULL,
+  last_at BIGINT NOT NULL,
+  closes_at BIGINT NOT NULL,
+  closed_at BIGINT,
+  close_reason TEXT,
+  note TEXT,
+  actions TEXT NOT NULL,
+  first_request_id TEXT NOT NULL
+);
+CREATE INDEX batches_open ON batches (trigger_id, batch_key, opened_at) WHERE state = 'open';
+CREATE INDEX batches_due ON batches (closes_at) WHERE state <> 'launched';
+CREATE INDEX batches_by_trigger ON batches (trigger_id, opened_at);
+CREATE TABLE batch_items (
+  batch_id TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  request_id TEXT NOT NULL,
+  received_at BIGINT NOT NULL,
+  content_type TEXT NOT NULL,
+  payload BYTEA NOT NULL,
+  PRIMARY KEY (batch_id, position)
+);
+CREATE INDEX batch_items_by_request ON batch_items (request_id);
+`,
 ];

@@ -7,11 +7,14 @@
  */
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { decideBatch, planLookups, type AcceptFacts, type AcceptLookups, type AcceptRows, type Batched } from '../accept-batch.js';
+import { decideBatch, planLookups, type AcceptFacts, type AcceptLookups, type AcceptRows, type Batched, type ItemOutcome } from '../accept-batch.js';
+import { assembleBatchPayload } from '../batch-payload.js';
 import { createGroupCommit } from '../group-commit.js';
-import { optional, toExecution, toFollow, toJob, toLogEntry, toPipeline, toTriggerDef, toTriggerRevision, toTriggerStats, type Row } from '../row-mappers.js';
+import { batchValues, optional, toBatch, toExecution, toFollow, toJob, toLogEntry, toPipeline, toTriggerDef, toTriggerRevision, toTriggerStats, type Row } from '../row-mappers.js';
 import type {
   AcceptOutcome,
+  BatchCloseOutcome,
+  BatchRecord,
   ExecutionStatus,
   LogChunk,
   LogQuery,
@@ -20,7 +23,7 @@ import type {
   TriggerWriteOutcome,
 } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
-import { EARLIER_ACTIONS_SETTLED, PENDING_RUNS } from '../shared-sql.js';
+import { BATCH_COLUMNS, EARLIER_ACTIONS_SETTLED, PENDING_RUNS } from '../shared-sql.js';
 
 type Client = pg.PoolClient | pg.Pool;
 
@@ -37,8 +40,8 @@ const LOOK_UP = 'SELECT * FROM hooklaunch_accept_lookup($1, $2, $3, $4, $5, $6, 
 // One statement writes every table: data-modifying CTEs all run, in the one snapshot. The log lines
 // are the main INSERT, so their seq follows the batch order.
 const WRITE_BATCH = `WITH
-  runs_written AS (INSERT INTO runs (run_id, trigger_id, request_id, accepted_at, content_type, payload)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bytea[])),
+  runs_written AS (INSERT INTO runs (run_id, trigger_id, request_id, accepted_at, content_type, payload, batch_id)
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bytea[], $39::text[])),
   dedupe_written AS (INSERT INTO dedupe (trigger_id, dedupe_key, run_id, expires_at)
     SELECT * FROM unnest($7::text[], $8::text[], $9::text[], $10::bigint[])
     ON CONFLICT (trigger_id, dedupe_key) DO UPDATE SET run_id = EXCLUDED.run_id, expires_at = EXCLUDED.expires_at),
@@ -69,6 +72,36 @@ async function lookUp(client: pg.PoolClient, lookups: AcceptLookups): Promise<Ac
   return { dedupe: found, windows: times };
 }
 
+// Batches and their items, written only by a group commit that joins or closes one (batched triggers).
+const WRITE_BATCHES = `WITH
+  batches_written AS (INSERT INTO batches (${BATCH_COLUMNS})
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::text[], $17::text[])
+    ON CONFLICT (batch_id) DO UPDATE SET state = EXCLUDED.state, items = EXCLUDED.items, last_at = EXCLUDED.last_at, closes_at = EXCLUDED.closes_at,
+      closed_at = EXCLUDED.closed_at, close_reason = EXCLUDED.close_reason, note = EXCLUDED.note)
+  INSERT INTO batch_items (batch_id, position, request_id, received_at, content_type, payload)
+  SELECT * FROM unnest($18::text[], $19::int[], $20::text[], $21::bigint[], $22::text[], $23::bytea[])`;
+
+/** The batches a group commit joins (newest open one per trigger and key) or closes (by id), read under the triggers' locks. */
+async function lookUpBatches(client: pg.PoolClient, { batches }: AcceptLookups): Promise<BatchRecord[]> {
+  if (batches.keys.length === 0 && batches.ids.length === 0) return [];
+  const rows = (
+    await client.query(
+      `SELECT DISTINCT ON (b.trigger_id, b.batch_key) b.* FROM unnest($1::text[], $2::text[]) AS k(tid, bkey)
+         JOIN batches b ON b.trigger_id = k.tid AND b.batch_key = k.bkey AND b.state = 'open' ORDER BY b.trigger_id, b.batch_key, b.opened_at DESC`,
+      [batches.triggerIds, batches.keys],
+    )
+  ).rows as Row[];
+  const byId = batches.ids.length === 0 ? [] : ((await client.query('SELECT * FROM batches WHERE batch_id = ANY($1)', [batches.ids])).rows as Row[]);
+  return [...rows, ...byId].map(toBatch);
+}
+
+function batchWriteValues({ batches, batchItems }: AcceptRows): unknown[] {
+  const values = batches.map(batchValues);
+  const columns = BATCH_COLUMNS.split(',').map((_, i) => values.map((row) => row[i]));
+  const column = <K extends keyof AcceptRows['batchItems'][number]>(key: K) => batchItems.map((item) => item[key]);
+  return [...columns, column('batchId'), column('position'), column('requestId'), column('receivedAtMs'), column('contentType'), column('payload')];
+}
+
 function writeValues({ runs, dedupe, jobs, raws, requests }: AcceptRows): unknown[] {
   const column = <T, K extends keyof T>(rows: readonly T[], key: K): Array<T[K]> => rows.map((row) => row[key]);
   return [
@@ -82,6 +115,7 @@ function writeValues({ runs, dedupe, jobs, raws, requests }: AcceptRows): unknow
         'outcome', 'status', 'code', 'message', 'runId', 'replayOf', 'unauthenticatedBytes', 'revision',
       ] as const
     ).map((key) => column(requests, key)),
+    column(runs, 'batchId'),
   ];
 }
 
@@ -93,7 +127,7 @@ export async function openPostgresStore(url: string, instance: string): Promise<
   const q = async (sql: string, values: unknown[] = [], client: Client = pool): Promise<Row[]> => (await client.query(sql, values)).rows as Row[];
   const one = async (sql: string, values: unknown[] = [], client: Client = pool): Promise<Row | undefined> => (await q(sql, values, client))[0];
 
-  const group = createGroupCommit<Batched, AcceptOutcome | undefined>(async (items) => {
+  const group = createGroupCommit<Batched, ItemOutcome>(async (items) => {
     const client = await pool.connect();
     try {
       const lookups = planLookups(items);
@@ -104,8 +138,10 @@ export async function openPostgresStore(url: string, instance: string): Promise<
         return outcomes;
       }
       await client.query('BEGIN');
-      // Rate limits and dedupe decide under their triggers' locks until commit: exact across instances.
-      const { outcomes, rows } = decideBatch(items, lookups, await lookUp(client, lookups));
+      // Rate limits, dedupe and batches decide under their triggers' locks until commit: exact across instances.
+      const facts = await lookUp(client, lookups);
+      const { outcomes, rows } = decideBatch(items, lookups, { ...facts, batches: await lookUpBatches(client, lookups) });
+      if (rows.batches.length > 0) await client.query({ name: 'hooklaunch_batches_write', text: WRITE_BATCHES, values: batchWriteValues(rows) });
       await client.query({ name: 'hooklaunch_accept_write', text: WRITE_BATCH, values: writeValues(rows) });
       await client.query('COMMIT');
       return outcomes;
@@ -144,7 +180,23 @@ export async function openPostgresStore(url: string, instance: string): Promise<
   return {
     // Claims survive their claimer only until their lease ends; there is nothing to take over at start.
     takeOver: async () => undefined,
-    accept: async (input) => (await group.submit({ kind: 'accept', input }))!,
+    accept: async (input) => (await group.submit({ kind: 'accept', input })) as AcceptOutcome,
+    closeBatch: async (close) => (await group.submit({ kind: 'close', close })) as BatchCloseOutcome,
+    dueBatches: async (now, limit) =>
+      (
+        await q(`SELECT * FROM batches WHERE (state = 'open' AND (closes_at <= $1 OR items >= max_items)) OR (state = 'held' AND closes_at <= $1) ORDER BY closes_at LIMIT $2`, [now, limit])
+      ).map(toBatch),
+    nextBatchDueMs: async () =>
+      optional((await one(`SELECT MIN(CASE WHEN state = 'open' AND items >= max_items THEN 0 ELSE closes_at END) AS due FROM batches WHERE state <> 'launched'`))?.due, Number),
+    listBatches: async ({ triggerId, states, limit }) =>
+      (
+        await q(
+          `SELECT * FROM batches WHERE ($1::text IS NULL OR trigger_id = $1) AND ($2::text[] IS NULL OR state = ANY($2)) ORDER BY opened_at DESC LIMIT $3`,
+          [triggerId ?? null, states ?? null, limit],
+        )
+      ).map(toBatch),
+    getBatch: async (batchId) => optional(await one('SELECT * FROM batches WHERE batch_id = $1', [batchId]), (row) => toBatch(row as Row)),
+    batchOfRun: async (runId) => optional(await one('SELECT * FROM batches WHERE run_id = $1', [runId]), (row) => toBatch(row as Row)),
     recordUnlaunched: async (entry) => {
       await group.submit({ kind: 'unlaunched', entry });
     },
@@ -273,8 +325,18 @@ export async function openPostgresStore(url: string, instance: string): Promise<
       return { runId, triggerId: String(run.trigger_id), acceptedAtMs: Number(run.accepted_at), jobs: jobs.map(toJob), executions: executions.map(toExecution), pipelines: pipelines.map(toPipeline) };
     },
     getPayload: async (runId) => {
-      const row = await one('SELECT payload, content_type FROM runs WHERE run_id = $1', [runId]);
-      return row && { body: row.payload as Buffer, contentType: String(row.content_type) };
+      const row = await one('SELECT payload, content_type, batch_id FROM runs WHERE run_id = $1', [runId]);
+      if (!row) return undefined;
+      if (row.batch_id === null) return { body: row.payload as Buffer, contentType: String(row.content_type) };
+      const batch = toBatch((await one('SELECT * FROM batches WHERE batch_id = $1', [row.batch_id]))!);
+      const items = (await q('SELECT position, request_id, received_at, content_type, payload FROM batch_items WHERE batch_id = $1 ORDER BY position', [batch.batchId])).map((item) => ({
+        position: Number(item.position),
+        requestId: String(item.request_id),
+        receivedAtMs: Number(item.received_at),
+        contentType: String(item.content_type),
+        payload: item.payload as Buffer,
+      }));
+      return assembleBatchPayload(batch, items);
     },
     listLog: async (query: LogQuery) => {
       const where: string[] = [];
@@ -298,8 +360,9 @@ export async function openPostgresStore(url: string, instance: string): Promise<
       ),
     getRequest: async (requestId) => {
       const row = await one(
-        `SELECT r.*, w.target AS raw_target, w.headers AS raw_headers, w.truncated AS raw_truncated, COALESCE(w.body, p.payload) AS raw_body
-         FROM requests r LEFT JOIN request_raw w ON w.request_id = r.request_id LEFT JOIN runs p ON p.run_id = r.run_id AND r.outcome IN ('accepted', 'duplicate')
+        `SELECT r.*, w.target AS raw_target, w.headers AS raw_headers, w.truncated AS raw_truncated, COALESCE(w.body, i.payload, p.payload) AS raw_body
+         FROM requests r LEFT JOIN request_raw w ON w.request_id = r.request_id LEFT JOIN batch_items i ON i.request_id = r.request_id AND r.outcome = 'batched'
+         LEFT JOIN runs p ON p.run_id = r.run_id AND r.outcome IN ('accepted', 'duplicate')
          WHERE r.request_id = $1`,
         [requestId],
       );
@@ -321,7 +384,8 @@ export async function openPostgresStore(url: string, instance: string): Promise<
         const executionIds = (await q('SELECT execution_id FROM executions WHERE run_id = ANY($1)', [runs], client)).map((r) => String(r.execution_id));
         // Run notes are filed under the run id itself (core/notify/run-notes.ts).
         await client.query('DELETE FROM execution_logs WHERE execution_id = ANY($1)', [[...executionIds, ...runs]]);
-        for (const table of ['executions', 'pipelines', 'jobs', 'runs']) await client.query(`DELETE FROM ${table} WHERE run_id = ANY($1)`, [runs]);
+        await client.query('DELETE FROM batch_items WHERE batch_id IN (SELECT batch_id FROM batches WHERE run_id = ANY($1))', [runs]);
+        for (const table of ['executions', 'pipelines', 'jobs', 'batches', 'runs']) await client.query(`DELETE FROM ${table} WHERE run_id = ANY($1)`, [runs]);
         await client.query(`DELETE FROM request_raw WHERE request_id IN (SELECT request_id FROM requests WHERE received_at < $1 AND (run_id IS NULL OR run_id NOT IN ${PENDING_RUNS}))`, [beforeMs]);
         const requests = (await client.query(`DELETE FROM requests WHERE received_at < $1 AND (run_id IS NULL OR run_id NOT IN ${PENDING_RUNS})`, [beforeMs])).rowCount ?? 0;
         return { requests, runs: runs.length, executionIds };

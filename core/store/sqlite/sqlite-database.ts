@@ -8,12 +8,13 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import { decideBatch, planLookups, type AcceptFacts, type AcceptLookups, type AcceptRows, type Batched, type WindowLookup } from '../accept-batch.js';
-import { optional, toExecution, toFollow, toJob, toLogEntry, toPipeline, toTriggerDef, toTriggerRevision, toTriggerStats, type Row } from '../row-mappers.js';
-import { EARLIER_ACTIONS_SETTLED, PENDING_RUNS } from '../shared-sql.js';
+import { decideBatch, planLookups, type AcceptFacts, type AcceptLookups, type AcceptRows, type Batched, type ItemOutcome, type WindowLookup } from '../accept-batch.js';
+import { batchValues, optional, toBatch, toExecution, toFollow, toJob, toLogEntry, toPipeline, toTriggerDef, toTriggerRevision, toTriggerStats, type Row } from '../row-mappers.js';
+import { BATCH_COLUMNS, EARLIER_ACTIONS_SETTLED, PENDING_RUNS } from '../shared-sql.js';
+import { assembleBatchPayload } from '../batch-payload.js';
 import { acquireServeLock, type ServeLock } from './serve-lock.js';
 import type {
-  AcceptOutcome,
+  BatchRecord,
   ExecutionStatus,
   ExecutionUpdate,
   FollowRecord,
@@ -185,6 +186,42 @@ ALTER TABLE requests ADD COLUMN answer_ms INTEGER;
   `
 CREATE INDEX requests_by_time ON requests (received_at);
 `,
+  // Batches (issue #17): deliveries gathered into one launch; a batch's run exists once it launched.
+  `
+ALTER TABLE runs ADD COLUMN batch_id TEXT;
+CREATE TABLE batches (
+  batch_id TEXT PRIMARY KEY,
+  trigger_id TEXT NOT NULL,
+  batch_key TEXT NOT NULL,
+  run_id TEXT NOT NULL UNIQUE,
+  state TEXT NOT NULL,
+  items INTEGER NOT NULL,
+  max_items INTEGER NOT NULL,
+  window_ms INTEGER NOT NULL,
+  quiet_ms INTEGER,
+  opened_at INTEGER NOT NULL,
+  last_at INTEGER NOT NULL,
+  closes_at INTEGER NOT NULL,
+  closed_at INTEGER,
+  close_reason TEXT,
+  note TEXT,
+  actions TEXT NOT NULL,
+  first_request_id TEXT NOT NULL
+);
+CREATE INDEX batches_open ON batches (trigger_id, batch_key, opened_at) WHERE state = 'open';
+CREATE INDEX batches_due ON batches (closes_at) WHERE state <> 'launched';
+CREATE INDEX batches_by_trigger ON batches (trigger_id, opened_at);
+CREATE TABLE batch_items (
+  batch_id TEXT NOT NULL,
+  position INTEGER NOT NULL,
+  request_id TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  content_type TEXT NOT NULL,
+  payload BLOB NOT NULL,
+  PRIMARY KEY (batch_id, position)
+);
+CREATE INDEX batch_items_by_request ON batch_items (request_id);
+`,
 ];
 
 
@@ -192,9 +229,9 @@ export type { Batched } from '../accept-batch.js';
 
 /** Every store operation, synchronous; `commitBatch` is the group commit's transaction. */
 export type SqliteDatabase = {
-  [K in Exclude<keyof Store, 'accept' | 'recordUnlaunched' | 'purge' | 'close'>]: (...args: Parameters<Store[K]>) => Awaited<ReturnType<Store[K]>>;
+  [K in Exclude<keyof Store, 'accept' | 'recordUnlaunched' | 'closeBatch' | 'purge' | 'close'>]: (...args: Parameters<Store[K]>) => Awaited<ReturnType<Store[K]>>;
 } & {
-  commitBatch(items: readonly Batched[]): Array<AcceptOutcome | undefined>;
+  commitBatch(items: readonly Batched[]): ItemOutcome[];
   /** Purges up to `limit` runs, then up to `limit` requests; `done` once nothing is left to purge. */
   purgeChunk(beforeMs: number, limit: number): PurgeChunk;
   checkpoint(mode: 'PASSIVE' | 'RESTART' | 'TRUNCATE'): CheckpointResult;
@@ -244,12 +281,22 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     recordAnswer: db.prepare('UPDATE requests SET answer = ?, answer_ms = ? WHERE request_id = ?'),
     addRepeats: db.prepare('UPDATE requests SET repeats = repeats + ?, last_at = MAX(COALESCE(last_at, 0), ?) WHERE request_id = ?'),
     unauthenticatedBytes: db.prepare('SELECT COALESCE(SUM(unauthenticated_bytes), 0) AS n FROM requests'),
-    getRequest: db.prepare('SELECT r.*, w.target AS raw_target, w.headers AS raw_headers, w.truncated AS raw_truncated, COALESCE(w.body, p.payload) AS raw_body FROM requests r LEFT JOIN request_raw w ON w.request_id = r.request_id LEFT JOIN runs p ON p.run_id = r.run_id AND r.outcome IN (\'accepted\', \'duplicate\') WHERE r.request_id = ?'),
+    getRequest: db.prepare(`SELECT r.*, w.target AS raw_target, w.headers AS raw_headers, w.truncated AS raw_truncated, COALESCE(w.body, i.payload, p.payload) AS raw_body FROM requests r
+      LEFT JOIN request_raw w ON w.request_id = r.request_id LEFT JOIN batch_items i ON i.request_id = r.request_id AND r.outcome = 'batched'
+      LEFT JOIN runs p ON p.run_id = r.run_id AND r.outcome IN ('accepted', 'duplicate') WHERE r.request_id = ?`),
     findDedupe: db.prepare('SELECT run_id, expires_at FROM dedupe WHERE trigger_id = ? AND dedupe_key = ? AND expires_at > ?'),
     upsertDedupe: db.prepare('INSERT OR REPLACE INTO dedupe (trigger_id, dedupe_key, run_id, expires_at) VALUES (?, ?, ?, ?)'),
     purgeDedupe: db.prepare('DELETE FROM dedupe WHERE expires_at <= ?'),
     recentRuns: db.prepare('SELECT accepted_at FROM runs WHERE trigger_id = ? AND accepted_at > ? ORDER BY accepted_at DESC LIMIT ?'),
-    insertRun: db.prepare('INSERT INTO runs (run_id, trigger_id, request_id, accepted_at, content_type, payload) VALUES (?, ?, ?, ?, ?, ?)'),
+    insertRun: db.prepare('INSERT INTO runs (run_id, trigger_id, request_id, accepted_at, content_type, payload, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    upsertBatch: db.prepare(`INSERT OR REPLACE INTO batches (${BATCH_COLUMNS}) VALUES (${BATCH_COLUMNS.split(',').map(() => '?').join(', ')})`),
+    insertBatchItem: db.prepare('INSERT INTO batch_items (batch_id, position, request_id, received_at, content_type, payload) VALUES (?, ?, ?, ?, ?, ?)'),
+    openBatchOfKey: db.prepare(`SELECT * FROM batches WHERE trigger_id = ? AND batch_key = ? AND state = 'open' ORDER BY opened_at DESC LIMIT 1`),
+    getBatch: db.prepare('SELECT * FROM batches WHERE batch_id = ?'),
+    batchOfRun: db.prepare('SELECT * FROM batches WHERE run_id = ?'),
+    batchItems: db.prepare('SELECT position, request_id, received_at, content_type, payload FROM batch_items WHERE batch_id = ? ORDER BY position'),
+    dueBatches: db.prepare(`SELECT * FROM batches WHERE (state = 'open' AND (closes_at <= @now OR items >= max_items)) OR (state = 'held' AND closes_at <= @now) ORDER BY closes_at LIMIT @limit`),
+    nextBatchDue: db.prepare(`SELECT MIN(CASE WHEN state = 'open' AND items >= max_items THEN 0 ELSE closes_at END) AS due FROM batches WHERE state <> 'launched'`),
     insertJob: db.prepare(`INSERT INTO jobs (job_id, run_id, trigger_id, action_index, spec, state, attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)`),
     // A run's actions launch in order: a job waits until every earlier action of its run is settled.
     dueJobs: db.prepare(`SELECT j.*, (SELECT accepted_at FROM runs WHERE run_id = j.run_id) AS accepted_at FROM jobs j WHERE ((j.state = 'pending' AND j.next_attempt_at <= @now) OR (j.state = 'running' AND j.lease_until <= @now))
@@ -280,7 +327,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     appendLog: db.prepare('INSERT INTO execution_logs (execution_id, at, stream, text) VALUES (?, ?, ?, ?)'),
     executionLog: db.prepare('SELECT seq, at, stream, text FROM execution_logs WHERE execution_id = ? AND seq > ? ORDER BY seq'),
     getRun: db.prepare('SELECT run_id, trigger_id, accepted_at FROM runs WHERE run_id = ?'),
-    getPayload: db.prepare('SELECT payload, content_type FROM runs WHERE run_id = ?'),
+    getPayload: db.prepare('SELECT payload, content_type, batch_id FROM runs WHERE run_id = ?'),
     ...purgeStatements(db),
     insertMeta: db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)'),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
@@ -317,7 +364,11 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     return window;
   };
 
-  const lookUp = ({ dedupe, windows }: AcceptLookups): AcceptFacts => ({
+  const lookUp = ({ dedupe, windows, batches }: AcceptLookups): AcceptFacts => ({
+    batches: [
+      ...batches.keys.flatMap((key, i) => (stmt.openBatchOfKey.all(batches.triggerIds[i], key) as Row[]).map(toBatch)),
+      ...batches.ids.flatMap((id) => (stmt.getBatch.all(id) as Row[]).map(toBatch)),
+    ],
     dedupe: dedupe.keys.flatMap((key, i) => {
       const triggerId = dedupe.triggerIds[i]!;
       const row = stmt.findDedupe.get(triggerId, key, dedupe.aliveAfterMs) as Row | undefined;
@@ -326,9 +377,11 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     windows: windows.map((lookup) => rateWindow(lookup).newest(lookup.sinceMs, lookup.skip, lookup.take)),
   });
 
-  const write = ({ runs, dedupe, jobs, requests, raws }: AcceptRows): void => {
+  const write = ({ runs, batches, batchItems, dedupe, jobs, requests, raws }: AcceptRows): void => {
+    for (const batch of batches) stmt.upsertBatch.run(...batchValues(batch));
+    for (const item of batchItems) stmt.insertBatchItem.run(item.batchId, item.position, item.requestId, item.receivedAtMs, item.contentType, item.payload);
     for (const run of runs) {
-      stmt.insertRun.run(run.runId, run.triggerId, run.requestId, run.acceptedAtMs, run.contentType, run.payload);
+      stmt.insertRun.run(run.runId, run.triggerId, run.requestId, run.acceptedAtMs, run.contentType, run.payload, run.batchId);
       // A launch counts against every limit of its trigger, whichever limits its own request had.
       for (const window of windowsOf.get(run.triggerId) ?? []) window.add(run.acceptedAtMs);
     }
@@ -339,7 +392,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
   };
 
   let batches = 0;
-  const commitItems = db.transaction((items: readonly Batched[]): Array<AcceptOutcome | undefined> => {
+  const commitItems = db.transaction((items: readonly Batched[]): ItemOutcome[] => {
     if (++batches % 256 === 0) stmt.purgeDedupe.run(Date.now());
     const lookups = planLookups(items);
     const { outcomes, rows } = decideBatch(items, lookups, lookUp(lookups));
@@ -347,7 +400,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     return outcomes;
   });
 
-  const commitBatch = (items: readonly Batched[]): Array<AcceptOutcome | undefined> => {
+  const commitBatch = (items: readonly Batched[]): ItemOutcome[] => {
     try {
       return commitItems(items);
     } catch (error) {
@@ -405,6 +458,8 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     stmt.purgeExecutionsOfRuns.run();
     stmt.purgePipelinesOfRuns.run();
     stmt.purgeJobsOfRuns.run();
+    stmt.purgeBatchItemsOfRuns.run();
+    stmt.purgeBatchesOfRuns.run();
     const runs = stmt.purgeRuns.run().changes;
     if (runs === limit) return { requests: 0, runs, executionIds, done: false };
     stmt.purgeRaw.run(beforeMs, limit);
@@ -508,7 +563,39 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     },
     getPayload: (runId) => {
       const row = stmt.getPayload.get(runId) as Row | undefined;
-      return row && { body: row.payload as Buffer, contentType: String(row.content_type) };
+      if (!row) return undefined;
+      if (row.batch_id === null) return { body: row.payload as Buffer, contentType: String(row.content_type) };
+      const batch = toBatch(stmt.getBatch.get(row.batch_id) as Row);
+      const items = (stmt.batchItems.all(batch.batchId) as Row[]).map((item) => ({
+        position: Number(item.position),
+        requestId: String(item.request_id),
+        receivedAtMs: Number(item.received_at),
+        contentType: String(item.content_type),
+        payload: item.payload as Buffer,
+      }));
+      return assembleBatchPayload(batch, items);
+    },
+    dueBatches: (now, limit) => (stmt.dueBatches.all({ now, limit }) as Row[]).map(toBatch),
+    nextBatchDueMs: () => {
+      const due = (stmt.nextBatchDue.get() as Row).due;
+      return due === null ? undefined : Number(due);
+    },
+    listBatches: ({ triggerId, states, limit }) => {
+      // Built per call from fixed fragments; values are always bound parameters.
+      const where: string[] = [];
+      const values: unknown[] = [];
+      if (triggerId !== undefined) where.push('trigger_id = ?') && values.push(triggerId);
+      if (states !== undefined) where.push(`state IN (${states.map(() => '?').join(', ') || 'NULL'})`) && values.push(...states);
+      const sql = `SELECT * FROM batches ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY opened_at DESC LIMIT ?`;
+      return (db.prepare(sql).all(...values, limit) as Row[]).map(toBatch);
+    },
+    getBatch: (batchId): BatchRecord | undefined => {
+      const row = stmt.getBatch.get(batchId) as Row | undefined;
+      return row && toBatch(row);
+    },
+    batchOfRun: (runId): BatchRecord | undefined => {
+      const row = stmt.batchOfRun.get(runId) as Row | undefined;
+      return row && toBatch(row);
     },
     listLog: (query: LogQuery) => {
       // Built per call from fixed fragments; values are always bound parameters.
@@ -607,6 +694,8 @@ function purgeStatements(db: Database.Database) {
     purgeExecutionsOfRuns: db.prepare('DELETE FROM executions WHERE run_id IN (SELECT run_id FROM purge_runs)'),
     purgePipelinesOfRuns: db.prepare('DELETE FROM pipelines WHERE run_id IN (SELECT run_id FROM purge_runs)'),
     purgeJobsOfRuns: db.prepare('DELETE FROM jobs WHERE run_id IN (SELECT run_id FROM purge_runs)'),
+    purgeBatchItemsOfRuns: db.prepare('DELETE FROM batch_items WHERE batch_id IN (SELECT batch_id FROM batches WHERE run_id IN (SELECT run_id FROM purge_runs))'),
+    purgeBatchesOfRuns: db.prepare('DELETE FROM batches WHERE run_id IN (SELECT run_id FROM purge_runs)'),
     purgeRuns: db.prepare('DELETE FROM runs WHERE run_id IN (SELECT run_id FROM purge_runs)'),
     // The raw captures of the requests the next statement deletes: the same oldest `limit` rows.
     purgeRaw: db.prepare(`DELETE FROM request_raw WHERE request_id IN (SELECT request_id FROM requests WHERE received_at < ? AND (run_id IS NULL OR run_id NOT IN ${pending}) ORDER BY seq LIMIT ?)`),

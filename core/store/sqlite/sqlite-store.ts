@@ -40,7 +40,7 @@ import { closeSync, fsyncSync, openSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { Store } from '../store.js';
+import type { AcceptOutcome, BatchCloseOutcome, Store } from '../store.js';
 import { createFsyncGroupCommit } from './fsync-group-commit.js';
 import { openSqliteDatabase, type Batched, type CheckpointResult, type SqliteDatabase } from './sqlite-database.js';
 import { RESTART_WANTED, type WorkerCall, type WorkerMethod, type WorkerReply } from './worker-protocol.js';
@@ -218,7 +218,13 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
       serving = true;
       await background?.call('startCheckpoints');
     },
-    accept: async (input) => (await group.submit({ kind: 'accept', input }))!,
+    accept: async (input) => (await group.submit({ kind: 'accept', input })) as AcceptOutcome,
+    closeBatch: async (close) => (await group.submit({ kind: 'close', close })) as BatchCloseOutcome,
+    dueBatches: reader(db.dueBatches),
+    nextBatchDueMs: reader(db.nextBatchDueMs),
+    listBatches: reader(db.listBatches),
+    getBatch: reader(db.getBatch),
+    batchOfRun: reader(db.batchOfRun),
     recordUnlaunched: async (entry) => {
       await group.submit({ kind: 'unlaunched', entry });
     },

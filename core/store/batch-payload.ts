@@ -1,0 +1,56 @@
+/**
+ * What a batch's run hands its actions (issue #17): `batch.jsonl`, one delivery per line in arrival
+ * order, and `index.json` describing each line. One file rather than one per delivery: a Valohai
+ * input of 500 files is 500 downloads, the line order is the arrival order, and it streams.
+ */
+import { createHash } from 'node:crypto';
+import type { BatchRecord, RunPayload } from './store.js';
+import { BATCH_CONTENT_TYPE } from './accept-batch.js';
+
+export const BATCH_PAYLOAD_FILE = 'batch.jsonl';
+export const BATCH_INDEX_FILE = 'index.json';
+
+export interface StoredBatchItem {
+  readonly position: number;
+  readonly requestId: string;
+  readonly receivedAtMs: number;
+  readonly contentType: string;
+  readonly payload: Buffer;
+}
+
+/** The run payload of a batch: every item on one line (a JSON body re-serialized, any other body as a JSON string of its text). */
+export function assembleBatchPayload(batch: BatchRecord, items: readonly StoredBatchItem[]): RunPayload {
+  const lines: string[] = [];
+  const index: object[] = [];
+  for (const item of items) {
+    lines.push(`${JSON.stringify(lineValue(item.payload))}\n`);
+    index.push({
+      position: item.position,
+      request_id: item.requestId,
+      received_at: new Date(item.receivedAtMs).toISOString(),
+      content_type: item.contentType,
+      sha256: createHash('sha256').update(item.payload).digest('hex'),
+      size_bytes: item.payload.length,
+    });
+  }
+  const described = {
+    batch_id: batch.batchId,
+    trigger_id: batch.triggerId,
+    key: batch.key,
+    run_id: batch.runId,
+    opened_at: new Date(batch.openedAtMs).toISOString(),
+    closed_at: batch.closedAtMs === undefined ? null : new Date(batch.closedAtMs).toISOString(),
+    close_reason: batch.closeReason ?? null,
+    items: index,
+  };
+  return { body: Buffer.from(lines.join('')), contentType: BATCH_CONTENT_TYPE, index: Buffer.from(`${JSON.stringify(described, null, 2)}\n`) };
+}
+
+function lineValue(payload: Buffer): unknown {
+  const text = payload.toString('utf8');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
