@@ -3,6 +3,7 @@
  * batch.jsonl + index.json (written by test/helpers/batch-input.ts as the batching design lays it
  * out) built from the real V7 bodies in test/fixtures/v7; labels.csv holds the rows of every item
  * in arrival order, and each stage item's files are fetched from a stand-in V7 on 127.0.0.1.
+ * The template's batch key finds the dataset slug where V7's stage deliveries carry it.
  */
 import { execFile } from 'node:child_process';
 import { createServer } from 'node:http';
@@ -11,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { renderTemplate } from '../../core/request/payload-template.js';
 import { writeBatchInput } from '../helpers/batch-input.js';
 
 const run = promisify(execFile);
@@ -106,5 +109,19 @@ describe('prepare.py on a batch', () => {
       expect(csv).toEqual([HEADER, ['letter.png', '1', 'FROM', '455', '300', '100', '20']]);
       expect(existsSync(join(outputs, 'items'))).toBe(false);
     });
+  });
+});
+
+describe("hooklaunch.yaml's batch block", () => {
+  const config = parseYaml(readFileSync(join(TEMPLATE, 'hooklaunch.yaml'), 'utf8')) as { triggers: Array<{ batch: { key: string; window: number; quiet: number; max_items: number } }> };
+  const { batch } = config.triggers[0]!;
+
+  it('batches on the dataset slug of a stage delivery, the same value the datasets filter matches', () => {
+    const key = (payload: unknown) => renderTemplate(batch.key, { payload: () => ({ ok: true, value: payload }), runId: 'r' }, 'batch.key');
+    expect(key(STAGE)).toEqual({ ok: true, value: 'cars' });
+    expect(key(METADATA_ONLY)).toEqual({ ok: true, value: 'cars' });
+    const bikes = { ...STAGE, item: { ...STAGE.item, source_info: { ...STAGE.item.source_info, dataset: { name: 'Bikes', slug: 'bikes' } } } };
+    expect(key(bikes)).toEqual({ ok: true, value: 'bikes' });
+    expect({ window: batch.window, quiet: batch.quiet, max_items: batch.max_items }).toEqual({ window: 600, quiet: 120, max_items: 500 });
   });
 });
