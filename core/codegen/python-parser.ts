@@ -275,8 +275,17 @@ const LOADER = `def load(input_name: str = "payload") -> Payload:
     """Reads and parses the execution's input \`input_name\`: exactly the file Valohai lists for it
     (through valohai-utils when installed, the stored body as is, never unpacked; else through
     $VH_CONFIG_DIR/inputs.json), never a file of that name in the working directory. Raises
-    PayloadError when the input is missing or its content is not a valid payload."""
-    with open(input_path(input_name), "rb") as f:
+    PayloadError when the input is missing, holds a batch (read it with load_batch), or its
+    content is not a valid payload."""
+    try:
+        path = input_path(input_name)
+    except PayloadError:
+        if os.path.isfile(os.path.join(batch_dir(input_name), BATCH_LINES)):
+            raise _batch_not_single(input_name) from None
+        raise
+    if os.path.basename(path) in (BATCH_LINES, BATCH_INDEX):
+        raise _batch_not_single(input_name)
+    with open(path, "rb") as f:
         return parse(f.read())
 
 
@@ -306,6 +315,100 @@ def input_path(input_name: str = "payload") -> str:
         raise PayloadError(f"input {input_name!r}: its file {path} does not exist")
     return path`;
 
+// A batch run's payload input (issue #17): batch.jsonl, one delivery's body per line in arrival
+// order, and index.json describing the batch and each line, both in $VH_INPUTS_DIR/<input>/.
+// Lines are split on "\n" only: str.splitlines() would also split inside a JSON string holding
+// U+2028 or U+0085, which JSON.stringify writes as they are.
+const BATCH_LOADER = `BATCH_LINES = "batch.jsonl"
+BATCH_INDEX = "index.json"
+_INDEX_TEXT = ("batch_id", "trigger_id", "run_id", "opened_at", "closed_at", "close_reason")
+_ITEM_TEXT = ("request_id", "received_at", "content_type", "sha256")
+
+
+@dataclass
+class Batch:
+    """Every delivery of a batch run, in arrival order: items[i] is line i+1 of batch.jsonl, parsed
+    like a single delivery, and index["items"][i] describes it (position, request_id, received_at,
+    content_type, sha256, size_bytes). index is index.json (batch_id, trigger_id, key, run_id,
+    opened_at, closed_at, close_reason, items)."""
+
+    items: List[Payload]
+    index: Dict[str, Any]
+    batch_id: str
+    key: Optional[str]
+
+
+def load_batch(input_name: str = "payload") -> Batch:
+    """Reads and parses the batch in the execution's input \`input_name\`: batch.jsonl and index.json
+    in $VH_INPUTS_DIR/<input_name>/ (VH_INPUTS_DIR defaults to /valohai/inputs). Raises PayloadError
+    naming the line at fault (\`batch.jsonl line 3: payload.x: ...\`)."""
+    directory = batch_dir(input_name)
+    if not os.path.isfile(os.path.join(directory, BATCH_LINES)):
+        raise PayloadError(f"input {input_name!r} holds no batch: {os.path.join(directory, BATCH_LINES)} does not exist (one delivery is read with load({input_name!r}))")
+    return load_batch_dir(directory)
+
+
+def load_batch_dir(path: str) -> Batch:
+    """Reads and parses a folder holding batch.jsonl and index.json (a saved batch, a test fixture)."""
+    try:
+        with open(os.path.join(path, BATCH_INDEX), "rb") as f:
+            index = json.loads(f.read().decode("utf-8"))
+    except OSError as error:
+        raise PayloadError(f"{BATCH_INDEX}: cannot be read ({error.strerror})") from None
+    except ValueError as error:
+        raise PayloadError(f"{BATCH_INDEX}: not valid JSON ({error})") from None
+    _batch_index(index)
+    try:
+        with open(os.path.join(path, BATCH_LINES), "rb") as f:
+            lines = f.read().split(b"\\n")
+    except OSError as error:
+        raise PayloadError(f"{BATCH_LINES}: cannot be read ({error.strerror})") from None
+    if lines[-1] == b"":
+        lines.pop()  # every line ends in "\\n", the last one too
+    if len(lines) != len(index["items"]):
+        raise PayloadError(f"{BATCH_LINES} has {len(lines)} lines, {BATCH_INDEX} lists {len(index['items'])} items")
+    items = [_batch_item(line, number) for number, line in enumerate(lines, 1)]
+    return Batch(items=items, index=index, batch_id=index["batch_id"], key=index.get("key"))
+
+
+def batch_dir(input_name: str = "payload") -> str:
+    """The folder of the execution's input \`input_name\`, where a batch's two files are."""
+    return os.path.join(os.environ.get("VH_INPUTS_DIR", "/valohai/inputs"), input_name)
+
+
+def _batch_item(line: bytes, number: int) -> Payload:
+    where = f"{BATCH_LINES} line {number}"
+    try:
+        value = json.loads(line.decode("utf-8"))
+    except ValueError as error:
+        raise PayloadError(f"{where}: not valid JSON ({error})") from None
+    try:
+        # A body that was not JSON (form fields, text) is stored as a JSON string of its text:
+        # that text is what a single delivery's parse reads.
+        return parse(value if isinstance(value, str) else line)
+    except PayloadError as error:
+        raise PayloadError(f"{where}: {error}") from None
+
+
+def _batch_index(index: Any) -> None:
+    _object(index, BATCH_INDEX)
+    for name in _INDEX_TEXT:
+        _string(_required(index, name, BATCH_INDEX), f"{BATCH_INDEX}.{name}")
+    _optional(index, "key", BATCH_INDEX, _string)
+    entries = _list(_any)(_required(index, "items", BATCH_INDEX), f"{BATCH_INDEX}.items")
+    for offset, entry in enumerate(entries):
+        path = f"{BATCH_INDEX}.items[{offset}]"
+        _object(entry, path)
+        if _integer(_required(entry, "position", path), f"{path}.position") != offset + 1:
+            raise PayloadError(f"{path}.position: expected {offset + 1}, got {entry['position']}")
+        for name in _ITEM_TEXT:
+            _string(_required(entry, name, path), f"{path}.{name}")
+        _integer(_required(entry, "size_bytes", path), f"{path}.size_bytes")
+
+
+def _batch_not_single(input_name: str) -> PayloadError:
+    return PayloadError(f"input {input_name!r} is a batch ({BATCH_LINES} and {BATCH_INDEX}), not one delivery: read it with load_batch({input_name!r})")`;
+
 /** `expect_slash_command(payload)` for each object form of a union payload: the narrowed value, or a PayloadError saying what arrived. */
 function expectHelpers(root: TypeNode): string[] {
   const forms = objectForms(root);
@@ -334,6 +437,7 @@ export function generatePythonParser({ subject, moduleName, regenerate, source, 
     '',
     `    import ${moduleName}`,
     `    payload = ${moduleName}.load("payload")   # the execution's input of that name`,
+    `    batch = ${moduleName}.load_batch("payload")   # a batch run's input: batch.items, in arrival order`,
     '"""',
     'from __future__ import annotations',
     '',
@@ -360,6 +464,9 @@ export function generatePythonParser({ subject, moduleName, regenerate, source, 
     '',
     '',
     LOADER,
+    '',
+    '',
+    BATCH_LOADER,
     ...expectHelpers(model.root),
     ...(helpers ? ['', '', helpers] : []),
     '',

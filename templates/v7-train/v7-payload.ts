@@ -2,7 +2,7 @@
 // from the V7 Darwin connector's payload schema. Do not edit: change the schema and generate again.
 /** Typed access to a V7 Darwin webhook payload stored as an execution input. */
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 
 /** The payload is not what the schema says; the message names the field at fault. */
 export class PayloadError extends Error {
@@ -339,9 +339,19 @@ export function parsePayload(raw: Uint8Array | string): Payload {
 /**
  * Reads and parses the execution's input `inputName`: exactly the file listed for it in
  * $VH_CONFIG_DIR/inputs.json (Valohai's layout), never a file of that name in the working directory.
+ * Throws PayloadError when the input is missing, holds a batch (read it with loadBatch), or is
+ * not a valid payload.
  */
 export function loadPayload(inputName = 'payload'): Payload {
-  return parsePayload(readFileSync(inputPath(inputName)));
+  let path: string;
+  try {
+    path = inputPath(inputName);
+  } catch (error) {
+    if (existsSync(join(batchDir(inputName), BATCH_LINES))) throw batchNotSingle(inputName);
+    throw error;
+  }
+  if (basename(path) === BATCH_LINES || basename(path) === BATCH_INDEX) throw batchNotSingle(inputName);
+  return parsePayload(readFileSync(path));
 }
 
 /** Reads and parses a payload file (a saved request body, a test fixture). */
@@ -361,6 +371,153 @@ export function inputPath(inputName = 'payload'): string {
   }
   if (typeof path !== 'string' || !existsSync(path)) throw new PayloadError(`input ${JSON.stringify(inputName)}: its file ${String(path)} does not exist`);
   return path;
+}
+
+const BATCH_LINES = 'batch.jsonl';
+const BATCH_INDEX = 'index.json';
+
+/** index.json of a batch run: the batch, and in `items[i]` line i+1 of batch.jsonl. */
+export interface BatchIndex {
+  batch_id: string;
+  trigger_id: string;
+  key?: string | undefined;
+  run_id: string;
+  opened_at: string;
+  closed_at: string;
+  /** max_items, window, quiet or manual. */
+  close_reason: string;
+  items: BatchIndexItem[];
+  [key: string]: unknown;
+}
+
+/** One delivery of a batch, as received. */
+export interface BatchIndexItem {
+  position: number;
+  request_id: string;
+  received_at: string;
+  content_type: string;
+  /** Hex SHA-256 of the body as received. */
+  sha256: string;
+  size_bytes: number;
+  [key: string]: unknown;
+}
+
+/** Every delivery of a batch run, in arrival order: `items[i]` is line i+1 of batch.jsonl, described by `index.items[i]`. */
+export interface Batch {
+  items: Payload[];
+  index: BatchIndex;
+  batchId: string;
+  key: string | undefined;
+}
+
+function toBatchIndexItem(value: unknown, path: string): BatchIndexItem {
+  const data = isObject(value, path);
+  return {
+    ...data,
+    position: isInteger(required(data, 'position', path), `${path}.position`),
+    request_id: isString(required(data, 'request_id', path), `${path}.request_id`),
+    received_at: isString(required(data, 'received_at', path), `${path}.received_at`),
+    content_type: isString(required(data, 'content_type', path), `${path}.content_type`),
+    sha256: isString(required(data, 'sha256', path), `${path}.sha256`),
+    size_bytes: isInteger(required(data, 'size_bytes', path), `${path}.size_bytes`),
+  };
+}
+
+function toBatchIndex(value: unknown, path: string): BatchIndex {
+  const data = isObject(value, path);
+  const index: BatchIndex = {
+    ...data,
+    batch_id: isString(required(data, 'batch_id', path), `${path}.batch_id`),
+    trigger_id: isString(required(data, 'trigger_id', path), `${path}.trigger_id`),
+    key: optional(data, 'key', path, isString),
+    run_id: isString(required(data, 'run_id', path), `${path}.run_id`),
+    opened_at: isString(required(data, 'opened_at', path), `${path}.opened_at`),
+    closed_at: isString(required(data, 'closed_at', path), `${path}.closed_at`),
+    close_reason: isString(required(data, 'close_reason', path), `${path}.close_reason`),
+    items: isList(toBatchIndexItem)(required(data, 'items', path), `${path}.items`),
+  };
+  index.items.forEach((item, offset) => {
+    if (item.position !== offset + 1) throw new PayloadError(`${path}.items[${offset}].position: expected ${offset + 1}, got ${item.position}`);
+  });
+  return index;
+}
+
+/**
+ * Reads and parses the batch in the execution's input `inputName`: batch.jsonl and index.json in
+ * $VH_INPUTS_DIR/<inputName>/ (VH_INPUTS_DIR defaults to /valohai/inputs). Throws PayloadError
+ * naming the line at fault (`batch.jsonl line 3: payload.x: ...`).
+ */
+export function loadBatch(inputName = 'payload'): Batch {
+  const dir = batchDir(inputName);
+  if (!existsSync(join(dir, BATCH_LINES))) {
+    throw new PayloadError(`input ${JSON.stringify(inputName)} holds no batch: ${join(dir, BATCH_LINES)} does not exist (one delivery is read with loadPayload(${JSON.stringify(inputName)}))`);
+  }
+  return loadBatchDir(dir);
+}
+
+/** Reads and parses a folder holding batch.jsonl and index.json (a saved batch, a test fixture). */
+export function loadBatchDir(dir: string): Batch {
+  const read = (name: string): Uint8Array => {
+    try {
+      return readFileSync(join(dir, name));
+    } catch (error) {
+      throw new PayloadError(`${name}: cannot be read (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+  };
+  let indexValue: unknown;
+  try {
+    indexValue = JSON.parse(UTF8.decode(read(BATCH_INDEX))) as unknown;
+  } catch (error) {
+    if (error instanceof PayloadError) throw error;
+    throw new PayloadError(`${BATCH_INDEX}: not valid JSON (${(error as Error).message})`);
+  }
+  const index = toBatchIndex(indexValue, BATCH_INDEX);
+  const lines = splitLines(read(BATCH_LINES));
+  if (lines.length !== index.items.length) throw new PayloadError(`${BATCH_LINES} has ${lines.length} lines, ${BATCH_INDEX} lists ${index.items.length} items`);
+  return { items: lines.map((line, offset) => batchItem(line, offset + 1)), index, batchId: index.batch_id, key: index.key };
+}
+
+/** The folder of the execution's input `inputName`, where a batch's two files are. */
+export function batchDir(inputName = 'payload'): string {
+  return join(process.env.VH_INPUTS_DIR ?? '/valohai/inputs', inputName);
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
+
+/** The lines of batch.jsonl: every one ends in "\n", the last one too. */
+function splitLines(bytes: Uint8Array): Uint8Array[] {
+  const lines: Uint8Array[] = [];
+  let start = 0;
+  for (let end = bytes.indexOf(10); end !== -1; end = bytes.indexOf(10, start)) {
+    lines.push(bytes.subarray(start, end));
+    start = end + 1;
+  }
+  if (start < bytes.length) lines.push(bytes.subarray(start));
+  return lines;
+}
+
+function batchItem(line: Uint8Array, number: number): Payload {
+  const where = `${BATCH_LINES} line ${number}`;
+  let text: string;
+  let value: unknown;
+  try {
+    text = UTF8.decode(line);
+    value = JSON.parse(text) as unknown;
+  } catch (error) {
+    throw new PayloadError(`${where}: not valid JSON (${(error as Error).message})`);
+  }
+  try {
+    // A body that was not JSON (form fields, text) is stored as a JSON string of its text: that
+    // text is what a single delivery's parse reads.
+    return parsePayload(typeof value === 'string' ? value : text);
+  } catch (error) {
+    if (error instanceof PayloadError) throw new PayloadError(`${where}: ${error.message}`);
+    throw error;
+  }
+}
+
+function batchNotSingle(inputName: string): PayloadError {
+  return new PayloadError(`input ${JSON.stringify(inputName)} is a batch (${BATCH_LINES} and ${BATCH_INDEX}), not one delivery: read it with loadBatch(${JSON.stringify(inputName)})`);
 }
 
 /** The payload as StageDelivery; throws PayloadError naming the field that makes it another form. */

@@ -1,7 +1,7 @@
 /** templates/v7-train end to end: a V7 webhook-stage delivery → prepare → train pipeline. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { v7TokenRequest } from '../helpers/provider-requests.js';
 import { startTemplate, type TemplateService } from '../helpers/template.js';
 
@@ -12,9 +12,15 @@ const fixture = JSON.parse(readFileSync(join(import.meta.dirname, '../fixtures/v
 describe('template v7-train', () => {
   let t: TemplateService;
   beforeAll(async () => {
+    // The local runner hands its environment to the steps: prepare.py fetches no item files
+    // (the fixture's URLs are V7's, and tests reach 127.0.0.1 only).
+    vi.stubEnv('V7_SKIP_DOWNLOAD', '1');
     t = await startTemplate('v7-train', { V7_WEBHOOK_TOKEN: TOKEN });
   });
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await t?.close();
+    vi.unstubAllEnvs();
+  });
 
   const deliver = (payload: unknown, authorization = `Bearer ${TOKEN}`) => {
     const signed = v7TokenRequest(payload, authorization);
