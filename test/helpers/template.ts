@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connectors } from '../../connectors/index.js';
 import { loadConfig } from '../../core/config/load-config.js';
-import { startService, type Service } from '../../core/service.js';
+import { startService, type Service, type ServiceOptions } from '../../core/service.js';
 import { settledLogReads, silentLogger } from './service.js';
 
 export interface TemplateService {
@@ -14,12 +14,12 @@ export interface TemplateService {
 }
 
 /** A copy of templates/<name> (as `hooklaunch init` makes it), served as written on a free port. */
-export async function startTemplate(name: string, env: NodeJS.ProcessEnv, prepare?: (dir: string) => void): Promise<TemplateService> {
+export async function startTemplate(name: string, env: NodeJS.ProcessEnv, prepare?: (dir: string) => void, options: ServiceOptions = {}): Promise<TemplateService> {
   const dir = mkdtempSync(join(tmpdir(), `hooklaunch-${name}-`));
   cpSync(resolve(import.meta.dirname, '../../templates', name), dir, { recursive: true });
   prepare?.(dir);
   const loaded = loadConfig(join(dir, 'hooklaunch.yaml'), env, connectors);
-  const service = settledLogReads(await startService(loaded, { port: 0, logger: silentLogger, backoff: () => 20, killGraceMs: 200, shutdownGraceMs: 100 }));
+  const service = settledLogReads(await startService(loaded, { port: 0, logger: silentLogger, backoff: () => 20, killGraceMs: 200, shutdownGraceMs: 100, ...options }));
   return {
     dir,
     service,
