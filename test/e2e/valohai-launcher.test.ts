@@ -15,6 +15,7 @@ const EXECUTION = '0190fe82-c984-7f66-8302-0000000000e1';
 const PIPELINE = '0190fe82-c984-7f66-8302-0000000000e2';
 const FETCH = '0190fe82-c984-7f66-8302-0000000000e3';
 const SHORT = '0190fe82-c984-7f66-8302-0000000000e4';
+const BATCHED = '0190fe82-c984-7f66-8302-0000000000e5';
 const RELEASE_SHA = 'b5b50f5d183ebc645460dba1329ee48798f31482';
 const MAIN_OLD_SHA = 'a9f10d48ed9ece3997b40d2432c64eb08bd11e45';
 const MAIN_SHA = 'c243d40ff7feb63aa7e15e8eda1d8859010ebc53';
@@ -118,6 +119,12 @@ triggers:
       - type: run-execution
         step: prepare
         commit: c243d40
+  - id: ${BATCHED}
+    batch: {max_items: 2}
+    actions:
+      - type: run-pipeline
+        pipeline: train-on-labels
+        payload_input: prepare.labels
 `;
 
 interface Seen {
@@ -342,6 +349,36 @@ describe('Valohai launcher', () => {
         },
       ],
     });
+  });
+
+  it('hands a batch to a pipeline as two signed URLs in its payload input: batch.jsonl and index.json (#17)', async () => {
+    const answers = [];
+    for (const n of [1, 2]) {
+      const res = await fetch(t.url(BATCHED), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ n }) });
+      answers.push((await res.json()) as { run_id: string; batch: { id: string; position: number } });
+    }
+    const runId = answers[0]!.run_id;
+    expect(answers.map((a) => [a.run_id, a.batch.position])).toEqual([
+      [runId, 1],
+      [runId, 2],
+    ]);
+    await t.service.batches.closeDue();
+    await t.service.settled();
+    expect(seen.map((s) => `${s.method} ${s.path}`)).toEqual(['GET /api/v0/commits/', 'POST /api/v0/pipelines/']);
+    const sent = JSON.parse(seen[1]!.text) as { tags: string[]; nodes: Array<{ name: string; template: { inputs: { labels?: string[] } } }> };
+    expect(sent.tags).toEqual([`hooklaunch-${runId}.0`]);
+    // A Valohai input is a list of URLs, each file named by its URL's last path segment.
+    const urls = sent.nodes.find((n) => n.name === 'prepare')!.template.inputs.labels!;
+    expect(urls).toHaveLength(2);
+    expect(urls[0]).toMatch(payloadUrl(runId, 'batch.jsonl'));
+    expect(urls[1]).toMatch(payloadUrl(runId, 'index.json'));
+    const local = (u: string) => u.replace('https://hooks.example.test', t.service.url);
+    const lines = await fetch(local(urls[0]!));
+    expect(lines.headers.get('content-type')).toBe('application/x-ndjson');
+    expect(await lines.text()).toBe('{"n":1}\n{"n":2}\n');
+    const index = await fetch(local(urls[1]!));
+    expect(index.headers.get('content-type')).toBe('application/json');
+    expect(await index.json()).toMatchObject({ batch_id: answers[0]!.batch.id, run_id: runId, close_reason: 'max_items', items: [{ position: 1 }, { position: 2 }] });
   });
 
   it('asks Valohai to fetch the repository', async () => {
