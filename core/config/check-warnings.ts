@@ -1,6 +1,6 @@
 /**
  * What `hooklaunch check` warns about in a valid config: triggers anyone holding the URL can fire,
- * secrets too short to resist guessing, and an admin page nobody can open. Warnings, not errors:
+ * secrets too short to resist guessing, an admin page nobody can open, and batches nobody reads. Warnings, not errors:
  * each can be intended (a trigger on a private network, a provider's short token), so the service
  * still starts; `check` says so once, where the operator looks before going live.
  */
@@ -23,6 +23,9 @@ export function checkWarnings(config: Config): string[] {
     const name = `triggers[${index}] (${trigger.title || trigger.id})`;
     if (!isAuthenticated(trigger)) {
       warnings.push(`${name} checks no credential: anyone who learns its URL can launch (add a web-request-auth condition or a connector)`);
+    }
+    if (trigger.batch && trigger.actions.every((a) => a.type === 'fetch-repository' || a.payload_input === undefined)) {
+      warnings.push(`${name} batches its deliveries but no action has payload_input: the launched code never sees them (fine if the batch only debounces a burst into one run)`);
     }
     for (const { path, bytes } of shortSecrets(trigger)) {
       warnings.push(`${name}: the secret at ${formatPath(['triggers', index, ...path])} is ${bytes} byte${bytes === 1 ? '' : 's'}; use at least ${MIN_SECRET_BYTES} (\`openssl rand -hex 32\`) so it cannot be guessed`);

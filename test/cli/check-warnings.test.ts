@@ -33,6 +33,7 @@ triggers:
   - id: ${GITHUB}
     title: Pushes
     connector: {type: github, secret: "\${env:GH_SECRET}"}
+    batch: {window: 60}
     actions: [{type: run-execution, step: count}]
 `,
     );
@@ -44,6 +45,7 @@ triggers:
       'warning: triggers[0] (Open door) checks no credential: anyone who learns its URL can launch (add a web-request-auth condition or a connector)',
       // Only the short one of the two rotating secrets; the connector trigger is authenticated and its secret long enough.
       'warning: triggers[1] (Short token): the secret at triggers[1].conditions[0].secret[0] is 5 bytes; use at least 16 (`openssl rand -hex 32`) so it cannot be guessed',
+      'warning: triggers[2] (Pushes) batches its deliveries but no action has payload_input: the launched code never sees them (fine if the batch only debounces a burst into one run)',
     ]);
   });
 
