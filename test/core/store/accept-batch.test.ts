@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decideBatch, planLookups, type AcceptFacts, type AcceptLookups, type Batched } from '../../../core/store/accept-batch.js';
+import { decideBatch, planLookups, type AcceptFacts, type AcceptLookups, type AcceptRows, type Batched } from '../../../core/store/accept-batch.js';
 import { rateLimited } from '../../../core/store/accept-rules.js';
-import type { AcceptOutcome, AcceptRequest, RateLimitSpec } from '../../../core/store/store.js';
+import type { AcceptOutcome, AcceptRequest, BatchRecord, RateLimitSpec } from '../../../core/store/store.js';
 
 /** What a store holds that accepting depends on. */
 interface Model {
@@ -165,6 +165,89 @@ describe('deciding a batch of accepts', () => {
         expect(rows.jobs.map((j) => j.runId)).toEqual(rows.runs.map((r) => r.runId));
       }),
       { numRuns: 2000 },
+    );
+  });
+});
+
+/** A store as far as batches matter: its launches, dedupe rows and batches, updated by the rows a decision writes. */
+interface BatchModel {
+  runs: Array<{ triggerId: string; atMs: number; runId: string; batchId: string | null }>;
+  dedupe: Map<string, { runId: string; expiresAtMs: number }>;
+  batches: Map<string, BatchRecord>;
+  items: Array<{ batchId: string; position: number; requestId: string }>;
+}
+
+function answerBatches(model: BatchModel, lookups: AcceptLookups): AcceptFacts {
+  const base = answer({ runs: model.runs, dedupe: model.dedupe }, lookups);
+  const open = lookups.batches.keys.flatMap((key, i) => {
+    const found = [...model.batches.values()].filter((b) => b.triggerId === lookups.batches.triggerIds[i] && b.key === key && b.state === 'open').sort((x, y) => y.openedAtMs - x.openedAtMs);
+    return found.slice(0, 1);
+  });
+  const byId = lookups.batches.ids.flatMap((id) => (model.batches.has(id) ? [model.batches.get(id)!] : []));
+  return { ...base, batches: [...open, ...byId] };
+}
+
+function apply(model: BatchModel, rows: AcceptRows): void {
+  for (const run of rows.runs) model.runs.push({ triggerId: run.triggerId, atMs: run.acceptedAtMs, runId: run.runId, batchId: run.batchId });
+  for (const row of rows.dedupe) model.dedupe.set(`${row.triggerId}\0${row.key}`, { runId: row.runId, expiresAtMs: row.expiresAtMs });
+  for (const batch of rows.batches) model.batches.set(batch.batchId, batch);
+  for (const item of rows.batchItems) model.items.push({ batchId: item.batchId, position: item.position, requestId: item.requestId });
+}
+
+describe('deciding a batch with batched deliveries and batch closes (#17)', () => {
+  // Joins, closes and plain accepts mixed in one group commit decide as they would one by one:
+  // the commit's own joins fill and extend batches, its closes see them, and a close's launch
+  // counts against the limits of the accepts after it.
+  it('decides joins and closes together as one by one', () => {
+    const limit = { periodMs: 100, quota: 2 };
+    const step = fc.oneof(
+      fc.record({ kind: fc.constant('join' as const), trigger: fc.constantFrom('a', 'b'), key: fc.constantFrom('x', 'y'), dt: fc.integer({ min: 0, max: 40 }), dedupe: fc.option(fc.constantFrom('k1', 'k2', 'k3'), { nil: undefined }), limited: fc.boolean() }),
+      fc.record({ kind: fc.constant('accept' as const), trigger: fc.constantFrom('a', 'b'), dt: fc.integer({ min: 0, max: 40 }), limited: fc.boolean() }),
+      fc.record({ kind: fc.constant('close' as const), which: fc.nat(), dt: fc.integer({ min: 0, max: 40 }), manual: fc.boolean(), limited: fc.boolean() }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { minLength: 1, maxLength: 20 }), fc.integer({ min: 1, max: 3 }), (steps, maxItems) => {
+        // Batch ids a close may name: those the steps' joins may open (plus one that never exists).
+        const known: string[] = ['never'];
+        let at = 1000;
+        let n = 0;
+        const items: Batched[] = steps.map((s) => {
+          at += s.dt;
+          n++;
+          if (s.kind === 'close') {
+            const batchId = known[s.which % known.length]!;
+            return { kind: 'close', close: { batchId, triggerId: batchId.split('/')[0] ?? 'a', nowMs: at, reason: s.manual ? 'manual' : 'due', rateLimits: s.limited ? [limit] : [] } };
+          }
+          const made = accept(s.trigger, at, { keys: s.kind === 'join' && s.dedupe ? [s.dedupe] : undefined, limits: s.limited ? [limit] : [] }) as { kind: 'accept'; input: AcceptRequest };
+          if (s.kind === 'accept') return made;
+          const newBatchId = `${s.trigger}/batch-${n}`;
+          known.push(newBatchId);
+          return { kind: 'accept', input: { ...made.input, batch: { key: s.key, newBatchId, windowMs: 60, quietMs: 25, maxItems } } };
+        });
+        const fresh = (): BatchModel => ({ runs: [], dedupe: new Map(), batches: new Map(), items: [] });
+        const sequential = fresh();
+        const expected = items.map((item) => {
+          const lookups = planLookups([item]);
+          const { outcomes, rows } = decideBatch([item], lookups, answerBatches(sequential, lookups));
+          apply(sequential, rows);
+          return outcomes[0];
+        });
+        const together = fresh();
+        const lookups = planLookups(items);
+        const { outcomes, rows } = decideBatch(items, lookups, answerBatches(together, lookups));
+        apply(together, rows);
+        expect(outcomes).toEqual(expected);
+        expect(together.runs).toEqual(sequential.runs);
+        expect(together.batches).toEqual(sequential.batches);
+        expect(together.items).toEqual(sequential.items);
+        // Every batch's items are 1..N in arrival order, and a launched batch launched once.
+        for (const batch of together.batches.values()) {
+          expect(together.items.filter((i) => i.batchId === batch.batchId).map((i) => i.position)).toEqual(Array.from({ length: batch.items }, (_, i) => i + 1));
+          expect(batch.items).toBeLessThanOrEqual(batch.maxItems);
+          expect(together.runs.filter((r) => r.batchId === batch.batchId)).toHaveLength(batch.state === 'launched' ? 1 : 0);
+        }
+      }),
+      { numRuns: 1500 },
     );
   });
 });
