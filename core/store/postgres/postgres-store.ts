@@ -31,6 +31,11 @@ type Client = pg.PoolClient | pg.Pool;
 const MIGRATION_LOCK = 0x686f6f6b;
 const TRIGGER_WRITE_LOCK = 0x686f6f6c;
 
+// Commits overlapping on separate pooled connections: a commit is round trips and the server's WAL
+// flush, so one at a time leaves this process waiting (issue #14). What must be decided in order is
+// decided under the triggers' advisory locks, which serialize concurrent commits exactly there.
+const GROUP_COMMITS_IN_FLIGHT = 4;
+
 const JOB_COLUMNS = `j.*, (SELECT accepted_at FROM runs WHERE run_id = j.run_id) AS accepted_at`;
 
 // A batch costs the same round trips whatever its size: BEGIN, lock and look up (migration 7),
@@ -151,7 +156,7 @@ export async function openPostgresStore(url: string, instance: string): Promise<
     } finally {
       client.release();
     }
-  });
+  }, { maxInFlight: GROUP_COMMITS_IN_FLIGHT });
 
   const inTransaction = async <T>(work: (client: pg.PoolClient) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
