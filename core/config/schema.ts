@@ -201,10 +201,13 @@ const responseSchema = z
 
 /** The most deliveries one batch holds: its payload (every body, one per line) is assembled in memory when it launches. */
 export const MAX_BATCH_ITEMS = 10_000;
+/** Likewise its bytes: 64 MiB by default, at most 256 MiB (a few of those in memory at once stay within a small host). */
+export const DEFAULT_BATCH_BYTES = 64 * MiB;
+export const MAX_BATCH_BYTES = 256 * MiB;
 
 /**
  * Deliveries gathered into one launch (issue #17): a batch closes `window` seconds after its first
- * delivery, `quiet` seconds after its last, or at `max_items`, whichever comes first.
+ * delivery, `quiet` seconds after its last, or at `max_items` (or `max_bytes`), whichever comes first.
  */
 const batchSchema = z
   .strictObject({
@@ -216,6 +219,10 @@ const batchSchema = z
     window: positiveInt.max(7 * 86_400).default(600).describe('Seconds after the first delivery of a batch at which it launches at the latest.'),
     quiet: positiveInt.max(7 * 86_400).optional().describe('Seconds without a new delivery after which a batch launches.'),
     max_items: positiveInt.max(MAX_BATCH_ITEMS).default(1_000).describe('Deliveries at which a batch launches at once.'),
+    max_bytes: positiveInt
+      .max(MAX_BATCH_BYTES)
+      .default(DEFAULT_BATCH_BYTES)
+      .describe('Payload bytes a batch holds at most: a delivery that would pass it launches the batch and opens the next (the payload is assembled in memory at launch).'),
   })
   .refine((b) => b.quiet === undefined || b.quiet <= b.window, { message: 'quiet must not be longer than window (the window closes the batch first)', path: ['quiet'] });
 

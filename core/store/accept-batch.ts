@@ -288,10 +288,14 @@ export function decideBatch(items: readonly Batched[], lookups: AcceptLookups, f
     const pair = pairKey(triggerId, join!.key);
     const current = batches.get(openOf.get(pair) ?? '');
     let batch: BatchRecord;
+    const size = input.payload.length;
     // Full or past its close time: the closer has not got to it yet, but it takes no more.
-    if (current && current.state === 'open' && current.items < current.maxItems && now < current.closesAtMs) {
-      batch = { ...current, items: current.items + 1, lastAtMs: now, closesAtMs: closesAt(current.openedAtMs, current.windowMs, current.quietMs, now) };
+    const joinable = current && current.state === 'open' && current.items < current.maxItems && now < current.closesAtMs;
+    if (joinable && current.bytes + size <= current.maxBytes) {
+      batch = { ...current, items: current.items + 1, bytes: current.bytes + size, lastAtMs: now, closesAtMs: closesAt(current.openedAtMs, current.windowMs, current.quietMs, now) };
     } else {
+      // This delivery would take the batch past its bytes: the batch is sealed and due now, and this one opens the next.
+      if (joinable) remember({ ...current, closesAtMs: now, closeReason: 'max_bytes' });
       batch = {
         batchId: join!.newBatchId,
         triggerId,
@@ -300,6 +304,8 @@ export function decideBatch(items: readonly Batched[], lookups: AcceptLookups, f
         state: 'open',
         items: 1,
         maxItems: join!.maxItems,
+        bytes: size,
+        maxBytes: join!.maxBytes,
         windowMs: join!.windowMs,
         quietMs: join!.quietMs,
         openedAtMs: now,

@@ -130,6 +130,8 @@ export function toBatch(row: Row): BatchRecord {
     state: row.state as BatchState,
     items: Number(row.items),
     maxItems: Number(row.max_items),
+    bytes: Number(row.bytes),
+    maxBytes: Number(row.max_bytes),
     windowMs: Number(row.window_ms),
     quietMs: optional(row.quiet_ms, Number),
     openedAtMs: Number(row.opened_at),
@@ -145,5 +147,5 @@ export function toBatch(row: Row): BatchRecord {
 
 /** A batch record as its row's values, in BATCH_COLUMNS order. */
 export function batchValues(b: BatchRecord): unknown[] {
-  return [b.batchId, b.triggerId, b.key, b.runId, b.state, b.items, b.maxItems, b.windowMs, b.quietMs ?? null, b.openedAtMs, b.lastAtMs, b.closesAtMs, b.closedAtMs ?? null, b.closeReason ?? null, b.note ?? null, b.actions, b.firstRequestId];
+  return [b.batchId, b.triggerId, b.key, b.runId, b.state, b.items, b.maxItems, b.bytes, b.maxBytes, b.windowMs, b.quietMs ?? null, b.openedAtMs, b.lastAtMs, b.closesAtMs, b.closedAtMs ?? null, b.closeReason ?? null, b.note ?? null, b.actions, b.firstRequestId];
 }

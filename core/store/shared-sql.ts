@@ -13,5 +13,5 @@ export const PENDING_RUNS = `(SELECT run_id FROM jobs WHERE state IN ('pending',
 export const EARLIER_ACTIONS_SETTLED = `NOT EXISTS (SELECT 1 FROM jobs p WHERE p.run_id = j.run_id AND p.action_index < j.action_index AND p.state IN ('pending', 'running'))`;
 
 /** The columns of a batch row, in the order both stores write them. */
-export const BATCH_COLUMNS = 'batch_id, trigger_id, batch_key, run_id, state, items, max_items, window_ms, quiet_ms, opened_at, last_at, closes_at, closed_at, close_reason, note, actions, first_request_id';
+export const BATCH_COLUMNS = 'batch_id, trigger_id, batch_key, run_id, state, items, max_items, bytes, max_bytes, window_ms, quiet_ms, opened_at, last_at, closes_at, closed_at, close_reason, note, actions, first_request_id';
 

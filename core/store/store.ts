@@ -90,11 +90,13 @@ export interface BatchJoin {
   readonly windowMs: number;
   readonly quietMs?: number | undefined;
   readonly maxItems: number;
+  /** The most payload bytes a batch holds: a delivery that would pass it seals the batch (it launches) and opens the next. */
+  readonly maxBytes: number;
 }
 
 /** open: takes deliveries; held: closed to new ones, waiting (a rate limit, a paused trigger) to launch; launched: its run exists. */
 export type BatchState = 'open' | 'held' | 'launched';
-export type BatchCloseReason = 'max_items' | 'window' | 'quiet' | 'manual';
+export type BatchCloseReason = 'max_items' | 'max_bytes' | 'window' | 'quiet' | 'manual';
 
 export interface BatchRecord {
   readonly batchId: string;
@@ -105,6 +107,9 @@ export interface BatchRecord {
   readonly state: BatchState;
   readonly items: number;
   readonly maxItems: number;
+  /** Payload bytes of its items, and the most it may hold. */
+  readonly bytes: number;
+  readonly maxBytes: number;
   readonly windowMs: number;
   readonly quietMs?: number | undefined;
   readonly openedAtMs: number;

@@ -81,6 +81,7 @@ export interface CompiledBatch {
   readonly windowMs: number;
   readonly quietMs?: number | undefined;
   readonly maxItems: number;
+  readonly maxBytes: number;
 }
 
 /** What the store says of a trigger besides its config. */
@@ -246,6 +247,7 @@ function compileBatch(batch: NonNullable<TriggerConfig['batch']>, payloadOf: Pay
     windowMs: batch.window * 1000,
     quietMs: batch.quiet === undefined ? undefined : batch.quiet * 1000,
     maxItems: batch.max_items,
+    maxBytes: batch.max_bytes,
   };
 }
 

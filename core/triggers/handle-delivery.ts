@@ -100,7 +100,7 @@ export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrig
   if (trigger.batch) {
     const key = trigger.batch.key(raw);
     if (!key.ok) return refuse(ctx, trigger, request, stages, key.rejection, sender);
-    batch = { key: key.value, newBatchId: uuidv7(request.receivedAtMs), windowMs: trigger.batch.windowMs, quietMs: trigger.batch.quietMs, maxItems: trigger.batch.maxItems };
+    batch = { key: key.value, newBatchId: uuidv7(request.receivedAtMs), windowMs: trigger.batch.windowMs, quietMs: trigger.batch.quietMs, maxItems: trigger.batch.maxItems, maxBytes: trigger.batch.maxBytes };
   }
   const runId = uuidv7(request.receivedAtMs);
   // For a batched delivery these are what its batch launches if this delivery opens it.
@@ -123,7 +123,8 @@ export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrig
   if (accepted.kind === 'rate_limited') return refuse(ctx, trigger, request, stages, reject('rate_limited', accepted.message, { 'retry-after': String(accepted.retryAfterSeconds) }), sender);
   let logged = true;
   if (accepted.kind === 'accepted') ctx.onAccepted();
-  else if (accepted.kind === 'batched') ctx.onBatched?.(accepted.closesAtMs, accepted.position >= trigger.batch!.maxItems);
+  // A full batch closes now; a new one may have been opened because the last was sealed by its bytes (also due now).
+  else if (accepted.kind === 'batched') ctx.onBatched?.(accepted.closesAtMs, accepted.position >= trigger.batch!.maxItems || accepted.position === 1);
   else {
     const what = { outcome: 'duplicate', status: 200, message: duplicateMessage(accepted.what), runId: accepted.runId, withoutBody: true } as const;
     logged = (await logUnlaunched(ctx, request, what, 'duplicate', 'duplicate delivery')) === 'logged';

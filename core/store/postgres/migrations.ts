@@ -199,6 +199,8 @@ CREATE TABLE batches (
   state TEXT NOT NULL,
   items INTEGER NOT NULL,
   max_items INTEGER NOT NULL,
+  bytes BIGINT NOT NULL,
+  max_bytes BIGINT NOT NULL,
   window_ms BIGINT NOT NULL,
   quiet_ms BIGINT,
   opened_at BIGINT NOT NULL,

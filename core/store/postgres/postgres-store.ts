@@ -80,11 +80,11 @@ async function lookUp(client: pg.PoolClient, lookups: AcceptLookups): Promise<Ac
 // Batches and their items, written only by a group commit that joins or closes one (batched triggers).
 const WRITE_BATCHES = `WITH
   batches_written AS (INSERT INTO batches (${BATCH_COLUMNS})
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::text[], $15::text[], $16::text[], $17::text[])
-    ON CONFLICT (batch_id) DO UPDATE SET state = EXCLUDED.state, items = EXCLUDED.items, last_at = EXCLUDED.last_at, closes_at = EXCLUDED.closes_at,
+    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::int[], $8::bigint[], $9::bigint[], $10::bigint[], $11::bigint[], $12::bigint[], $13::bigint[], $14::bigint[], $15::bigint[], $16::text[], $17::text[], $18::text[], $19::text[])
+    ON CONFLICT (batch_id) DO UPDATE SET state = EXCLUDED.state, items = EXCLUDED.items, bytes = EXCLUDED.bytes, last_at = EXCLUDED.last_at, closes_at = EXCLUDED.closes_at,
       closed_at = EXCLUDED.closed_at, close_reason = EXCLUDED.close_reason, note = EXCLUDED.note)
   INSERT INTO batch_items (batch_id, position, request_id, received_at, content_type, payload)
-  SELECT * FROM unnest($18::text[], $19::int[], $20::text[], $21::bigint[], $22::text[], $23::bytea[])`;
+  SELECT * FROM unnest($20::text[], $21::int[], $22::text[], $23::bigint[], $24::text[], $25::bytea[])`;
 
 /** The batches a group commit joins (newest open one per trigger and key) or closes (by id), read under the triggers' locks. */
 async function lookUpBatches(client: pg.PoolClient, { batches }: AcceptLookups): Promise<BatchRecord[]> {

@@ -197,6 +197,8 @@ CREATE TABLE batches (
   state TEXT NOT NULL,
   items INTEGER NOT NULL,
   max_items INTEGER NOT NULL,
+  bytes INTEGER NOT NULL,
+  max_bytes INTEGER NOT NULL,
   window_ms INTEGER NOT NULL,
   quiet_ms INTEGER,
   opened_at INTEGER NOT NULL,

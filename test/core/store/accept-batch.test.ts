@@ -195,7 +195,8 @@ function apply(model: BatchModel, rows: AcceptRows): void {
 }
 
 describe('deciding a batch with batched deliveries and batch closes (#17)', () => {
-  // Joins, closes and plain accepts mixed in one group commit decide as they would one by one:
+  // Joins, closes and plain accepts mixed in one group commit decide as they would one by one
+  // (max_items and max_bytes small enough to fill and seal batches):
   // the commit's own joins fill and extend batches, its closes see them, and a close's launch
   // counts against the limits of the accepts after it.
   it('decides joins and closes together as one by one', () => {
@@ -206,7 +207,7 @@ describe('deciding a batch with batched deliveries and batch closes (#17)', () =
       fc.record({ kind: fc.constant('close' as const), which: fc.nat(), dt: fc.integer({ min: 0, max: 40 }), manual: fc.boolean(), limited: fc.boolean() }),
     );
     fc.assert(
-      fc.property(fc.array(step, { minLength: 1, maxLength: 20 }), fc.integer({ min: 1, max: 3 }), (steps, maxItems) => {
+      fc.property(fc.array(step, { minLength: 1, maxLength: 20 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 2, max: 7 }), (steps, maxItems, maxBytes) => {
         // Batch ids a close may name: those the steps' joins may open (plus one that never exists).
         const known: string[] = ['never'];
         let at = 1000;
@@ -222,7 +223,7 @@ describe('deciding a batch with batched deliveries and batch closes (#17)', () =
           if (s.kind === 'accept') return made;
           const newBatchId = `${s.trigger}/batch-${n}`;
           known.push(newBatchId);
-          return { kind: 'accept', input: { ...made.input, batch: { key: s.key, newBatchId, windowMs: 60, quietMs: 25, maxItems } } };
+          return { kind: 'accept', input: { ...made.input, batch: { key: s.key, newBatchId, windowMs: 60, quietMs: 25, maxItems, maxBytes } } };
         });
         const fresh = (): BatchModel => ({ runs: [], dedupe: new Map(), batches: new Map(), items: [] });
         const sequential = fresh();
@@ -244,6 +245,9 @@ describe('deciding a batch with batched deliveries and batch closes (#17)', () =
         for (const batch of together.batches.values()) {
           expect(together.items.filter((i) => i.batchId === batch.batchId).map((i) => i.position)).toEqual(Array.from({ length: batch.items }, (_, i) => i + 1));
           expect(batch.items).toBeLessThanOrEqual(batch.maxItems);
+          // Each payload is 2 bytes ("{}"): a batch holds at least one, and never more bytes than allowed otherwise.
+          expect(batch.bytes).toBe(batch.items * 2);
+          if (batch.items > 1) expect(batch.bytes).toBeLessThanOrEqual(batch.maxBytes);
           expect(together.runs.filter((r) => r.batchId === batch.batchId)).toHaveLength(batch.state === 'launched' ? 1 : 0);
         }
       }),

@@ -25,7 +25,7 @@ function delivery(atMs: number, body: unknown, join: Partial<BatchJoin> = {}, ov
     contentType: 'application/json',
     actions: [{ type: 'run-pipeline', pipeline: 'train', title: 'train', payloadInput: 'prepare.annotations', payloadFilename: 'batch.jsonl', parameters: {}, batched: true }],
     rateLimits: [],
-    batch: { key: 'cars', newBatchId: `batch-${seq}`, windowMs: 600_000, quietMs: 120_000, maxItems: 500, ...join },
+    batch: { key: 'cars', newBatchId: `batch-${seq}`, windowMs: 600_000, quietMs: 120_000, maxItems: 500, maxBytes: 1_000_000, ...join },
     ...overrides,
   };
 }
@@ -118,6 +118,21 @@ describe.each(factories)('$name store: batches', (factory) => {
     const full = await store.dueBatches(1_010, 10);
     expect(full.map((b) => [b.items, b.maxItems])).toEqual([[3, 3]]);
     expect(await store.closeBatch({ batchId: full[0]!.batchId, triggerId: TRIGGER, nowMs: 1_010, reason: 'due', rateLimits: [] })).toMatchObject({ kind: 'launched', items: 3, reason: 'max_items' });
+  });
+
+  it('seals a batch a delivery would take past max_bytes: it is due at once, and the delivery opens the next', async () => {
+    const body = { pad: 'x'.repeat(20) }; // 45 bytes pretty-printed
+    const size = Buffer.byteLength(JSON.stringify(body, null, 2));
+    const outcomes = [];
+    for (let i = 0; i < 3; i++) outcomes.push(await store.accept(delivery(1_000 + i, body, { maxBytes: size * 2 })));
+    expect(outcomes.map((o) => o.kind === 'batched' && [o.batchId, o.position])).toEqual([
+      ['batch-1', 1],
+      ['batch-1', 2],
+      ['batch-3', 1],
+    ]);
+    expect(await store.getBatch('batch-1')).toMatchObject({ state: 'open', items: 2, bytes: size * 2, closesAtMs: 1_002, closeReason: 'max_bytes' });
+    expect((await store.dueBatches(1_002, 10)).map((b) => b.batchId)).toEqual(['batch-1']);
+    expect(await store.closeBatch({ batchId: 'batch-1', triggerId: TRIGGER, nowMs: 1_002, reason: 'due', rateLimits: [] })).toMatchObject({ kind: 'launched', items: 2, reason: 'max_bytes' });
   });
 
   it('takes no delivery into a batch past its window, and extends the quiet time with each one', async () => {
