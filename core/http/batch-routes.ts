@@ -58,7 +58,7 @@ export async function closeBatchNow(ctx: Pick<HttpContext, 'store' | 'closeBatch
   const runId = after?.runId ?? '';
   switch (outcome.kind) {
     case 'launched':
-      return { ok: true, json: { outcome: 'launched', run_id: outcome.runId, message: `launched run ${outcome.runId} with ${outcome.items} deliveries`, batch } };
+      return { ok: true, json: { outcome: 'launched', run_id: outcome.runId, message: `launched run ${outcome.runId} with ${outcome.items} ${outcome.items === 1 ? 'delivery' : 'deliveries'}`, batch } };
     case 'held':
       return { ok: true, json: { outcome: 'held', run_id: runId, message: outcome.message, batch } };
     case 'not_open':

@@ -1,0 +1,31 @@
+/**
+ * Batches (issue #17) as `hooklaunch runs` and `hooklaunch batch list` print them: one line each,
+ * with what an operator asks of a batch that has not launched yet — its key, how full it is, how
+ * old, when it launches at the latest, and why a held one waits.
+ */
+import type { BatchRecord } from '../store/store.js';
+import { describeBatch } from '../triggers/describe-batch.js';
+
+/** `45s`, `3m05s`, `2h07m`, `3d04h`: an age at a glance. */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  const pad = (n: number): string => String(n).padStart(2, '0');
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${pad(s % 60)}s`;
+  if (s < 86_400) return `${Math.floor(s / 3600)}h${pad(Math.floor(s / 60) % 60)}m`;
+  return `${Math.floor(s / 86_400)}d${pad(Math.floor(s / 3600) % 24)}h`;
+}
+
+/** One batch: id, trigger, key, items, and by state when it closes (open), why it waits (held) or its run (launched). */
+export function formatBatchLine(batch: BatchRecord, nowMs: number): string {
+  const shown = describeBatch(batch);
+  const head = `${shown.id}  ${shown.trigger_id}  key ${JSON.stringify(shown.key)}  ${shown.items}/${shown.max_items} items  age ${formatAge(nowMs - batch.openedAtMs)}`;
+  switch (batch.state) {
+    case 'open':
+      return `${head}  closes by ${shown.closes_by}`;
+    case 'held':
+      return `${head}  held: ${shown.note ?? 'waiting to launch'} (tried again at ${shown.closes_by})`;
+    case 'launched':
+      return `${head}  launched ${shown.closed_at} (${shown.close_reason})  run ${shown.run_id}`;
+  }
+}
