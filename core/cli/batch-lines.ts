@@ -14,8 +14,11 @@ export function formatBatchLine(batch: BatchRecord, nowMs: number): string {
   switch (batch.state) {
     case 'open':
       return `${head}  closes by ${shown.closes_by}`;
-    case 'held':
-      return `${head}  held: ${shown.note ?? 'waiting to launch'} (tried again at ${shown.closes_by})`;
+    case 'held': {
+      // A rate limit's note already says when the batch launches.
+      const note = shown.note ?? 'waiting to launch';
+      return `${head}  held: ${note}${shown.closes_by && note.includes(shown.closes_by) ? '' : ` (tried again at ${shown.closes_by})`}`;
+    }
     case 'launched':
       return `${head}  launched ${shown.closed_at} (${shown.close_reason})  run ${shown.run_id}`;
   }

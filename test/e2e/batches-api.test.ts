@@ -1,8 +1,8 @@
 /**
  * Issue #17 point 3 ("Visible"), through the real server: the admin API lists batches (by trigger
  * and state) in describeBatch's shape, reads one with its run once launched, closes one now
- * (operator only; launched / already launched / not found), and a batch run's detail names its
- * batch. The clock is injected: nothing closes by itself while the test looks.
+ * (operator only; launched / held by a rate limit / already launched / not found), and a batch
+ * run's detail names its batch. The clock is injected: nothing closes by itself while the test looks.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../core/clock.js';
@@ -36,7 +36,9 @@ triggers:
     actions: [{type: run-execution, step: train}]
   - id: ${OTHER}
     title: Other
-    conditions: [{type: web-request-auth, auth_type: static_token, key: Authorization, prefix: "Bearer ", secret: other-token}]
+    conditions:
+      - {type: web-request-auth, auth_type: static_token, key: Authorization, prefix: "Bearer ", secret: other-token}
+      - {type: rate-limit, period: 3600, quota: 1}
     batch: {window: 60}
     actions: [{type: run-execution, step: train}]
 `;
@@ -127,5 +129,22 @@ describe('admin API: batches', () => {
     const request = await api('GET', `/api/v0/requests/${firstCars.requestId}`);
     expect(request.body.batch).toMatchObject({ id: cars1.batchId, run_id: cars1.runId });
     expect((await api('GET', `/api/v0/batches?trigger=${TRIGGER}&state=open,held`)).body.batches.map((b: Described) => b.key)).toEqual(['bikes']);
+  });
+
+  it('a manual close still counts against the rate limit: the batch is held, says why, and keeps its deliveries', async () => {
+    const first = await deliver(OTHER, 'other-token', { n: 1 });
+    expect((await api('POST', `/api/v0/batches/${first.batchId}/close`, OPERATOR)).body.outcome).toBe('launched');
+    const second = await deliver(OTHER, 'other-token', { n: 2 });
+    const third = await deliver(OTHER, 'other-token', { n: 3 });
+    expect(third).toEqual({ ...second, position: '2' });
+    expect(second.batchId).not.toBe(first.batchId);
+
+    const held = await api('POST', `/api/v0/batches/${second.batchId}/close`, OPERATOR);
+    expect(held.status).toBe(200);
+    const until = new Date(T0 + 3_600_000).toISOString();
+    expect(held.body).toMatchObject({ outcome: 'held', run_id: second.runId, message: `rate limit of 1 launches per 3600 s reached; the batch launches at ${until}` });
+    expect(held.body.batch).toMatchObject({ state: 'held', items: 2, closes_by: until, note: held.body.message });
+    expect((await api('GET', `/api/v0/batches?trigger=${OTHER}&state=held`)).body.batches.map((b: Described) => b.id)).toEqual([second.batchId]);
+    expect((await api('GET', `/api/v0/batches/${second.batchId}`)).body.run).toBeNull();
   });
 });
