@@ -96,7 +96,7 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
         <td>${t.connector?.connector.title ?? html`<span class="muted">generic</span>`}</td>
         <td>${describeConditions(t.config, t.connector).join('; ')}</td>
         <td>${time(stats.get(t.id)?.lastAtMs)}</td>
-        <td><span class="ok">${counts?.accepted ?? 0}</span> / <span class="bad">${counts?.rejected ?? 0}</span></td>
+        <td><span class="ok">${(counts?.accepted ?? 0) + (counts?.batched ?? 0)}</span> / <span class="bad">${counts?.rejected ?? 0}</span></td>
       </tr>`;
     });
     send(

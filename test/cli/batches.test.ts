@@ -3,11 +3,13 @@
  * launched yet (key, items/max, age, closes by) above the runs and lists a launched batch's run
  * once, not once per delivery ("batch of N"); `batch list` reads the store (waiting batches by
  * default, --all, --trigger); `batch close` is an operator's, through the service, and says what
- * happened; `runs <run-id>` of a batch run shows its batch, of a batch not launched yet says so.
+ * happened; `runs <run-id>` of a batch run shows its batch, of a batch not launched yet says so;
+ * `runs --follow` prints a batch's run once when it launches.
  */
+import { spawn } from 'node:child_process';
 import { afterEach, describe, expect, it } from 'vitest';
 import { tempProject, type TempProject } from '../helpers/project.js';
-import { hooklaunch, serve, type Served } from './cli.js';
+import { CLI, hooklaunch, serve, type Served } from './cli.js';
 
 const VALOHAI = `- step: {name: train, image: x, command: "echo trained", inputs: [{name: payload}]}
 `;
@@ -91,7 +93,34 @@ describe('hooklaunch batch, and batches in runs', () => {
     expect(refused.code).toBe(2);
     expect(refused.stderr).toContain('batch close goes through the admin API');
 
-    const closed = await hooklaunch(['batch', 'close', batchId!, '-c', config], env);
+    // Followed from before the batch launches: its run shows up once, as a batch's.
+    const follower = spawn(process.execPath, ['--import', 'tsx', CLI, 'runs', '--follow', '-c', config, '--trigger', 'Labels'], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let followed = '';
+    let followErr = '';
+    follower.stdout.on('data', (chunk: Buffer) => void (followed += chunk.toString()));
+    follower.stderr.on('data', (chunk: Buffer) => void (followErr += chunk.toString()));
+    const followerExit = new Promise<number | null>((resolve) => follower.once('exit', resolve));
+    const waitFor = async (read: () => string, pattern: RegExp): Promise<void> => {
+      const deadline = Date.now() + 15_000;
+      while (!pattern.test(read())) {
+        if (Date.now() > deadline) throw new Error(`never printed ${pattern}: ${followed}\n${followErr}`);
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    };
+    const closed = await (async () => {
+      try {
+        await waitFor(() => followErr, /following the runs of/);
+        const answer = await hooklaunch(['batch', 'close', batchId!, '-c', config], env);
+        await waitFor(() => followed, new RegExp(`${openRunId} {2}${LABELS} {2}batch of 3 {2}pending\n`));
+        // One more read of the store (every second) prints nothing new for it.
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        expect(followed.split('\n').filter((l) => l.includes(openRunId))).toHaveLength(1);
+        return answer;
+      } finally {
+        follower.kill('SIGINT');
+        expect(await followerExit).toBe(0);
+      }
+    })();
     expect(closed.stderr).toBe('');
     expect(closed.stdout).toBe(`batch ${batchId}: launched run ${openRunId} with 3 deliveries\n`);
     expect((await hooklaunch(['batch', 'close', batchId!, '-c', config], env)).stdout).toBe(`batch ${batchId}: already launched as run ${openRunId}\n`);

@@ -71,6 +71,8 @@ describe.skipIf(missing)(`batches on the web page${missing ? ` (skipped: no ${CH
     // A viewer sees the batches, and no button to close one.
     const viewer = await browser.newPage({ viewport: { width: 1366, height: 900 } });
     await logIn(viewer, t.service.url, VIEWER);
+    // The overview counts batched deliveries with the accepted ones: they passed, and wait in their batch.
+    expect(await viewer.locator('tbody tr', { hasText: 'Labelled items' }).locator('span.ok').textContent()).toBe('3');
     await viewer.getByRole('link', { name: 'Labelled items' }).click();
     const viewerTable = viewer.getByRole('table', { name: 'Batches not launched yet' });
     expect(await viewerTable.locator('tbody tr').count()).toBe(2);
