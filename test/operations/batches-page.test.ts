@@ -5,7 +5,8 @@
  * batch and links the run it launched with. A viewer is offered no button, and a POST without the
  * page's form token is refused (the page's CSRF guard). The clock is injected: ages are exact.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fixedClock } from '../../core/clock.js';
@@ -14,6 +15,7 @@ import { startTestService, type TestService } from '../helpers/service.js';
 const CHROMIUM = '/usr/bin/chromium';
 // .ci/run installs chromium; elsewhere the test says why it did not run.
 const missing = !existsSync(CHROMIUM) && !process.env.CI;
+const OUTPUT = resolve(import.meta.dirname, '../../test-results');
 const TRIGGER = '0190fe82-0000-7000-8000-0000000ba0d1';
 const OPERATOR = 'batches-page-operator-token';
 const VIEWER = 'batches-page-viewer-token-01';
@@ -94,6 +96,8 @@ describe.skipIf(missing)(`batches on the web page${missing ? ` (skipped: no ${CH
     expect(forged.status()).toBe(403);
     expect((await t.service.store.getBatch(bikes))!.state).toBe('open');
 
+    mkdirSync(OUTPUT, { recursive: true });
+    await page.screenshot({ path: join(OUTPUT, 'batches-page.png'), fullPage: true });
     await carsRow.getByRole('button', { name: `Close batch ${cars} now` }).click();
     await expect.poll(() => page.getByRole('status').textContent()).toMatch(/^Batch launched run \S+ with 2 deliveries$/);
     const runId = /launched run (\S+)/.exec((await page.getByRole('status').textContent())!)![1]!;
