@@ -376,13 +376,13 @@ runs
     if (items.some((item) => item.outcome === 'failed' || item.outcome === 'launching')) process.exitCode = 1;
   });
 
-const batch = program
+const batchCommand = program
   .command('batch')
   .alias('batches')
   .enablePositionalOptions()
   .description('batches of deliveries that launch once each (a trigger\'s `batch:`): list them, or close one now');
 
-batch
+batchCommand
   .command('list', { isDefault: true })
   .description('open and held batches (not launched yet), newest first: key, items, age, when each closes or why it waits')
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
@@ -405,7 +405,7 @@ batch
     }
   });
 
-batch
+batchCommand
   .command('close')
   .description('close a batch now and launch it (through the running `serve`); rate limits still apply: a limited batch is held until they allow it')
   .argument('<batch-id>', 'from `hooklaunch runs`, `hooklaunch batch list`, or the X-Hooklaunch-Batch-Id header of an answer')

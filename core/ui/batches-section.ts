@@ -14,6 +14,10 @@ import { html, time, type Html } from './html.js';
 /** How many launched batches the trigger page lists under the waiting ones. */
 const RECENT_LAUNCHED = 5;
 
+export function deliveries(n: number): string {
+  return n === 1 ? '1 delivery' : `${n} deliveries`;
+}
+
 export function runLink(runId: string): Html {
   return html`<a href="/ui/runs/${encodeURIComponent(runId)}"><code>${runId}</code></a>`;
 }
@@ -48,7 +52,7 @@ export async function batchesSection(store: Store, trigger: { readonly id: strin
     ${launched.length
       ? html`<p class="muted">Launched lately:</p><ul id="launched-batches">${launched.map((b) => {
           const shown = describeBatch(b);
-          return html`<li><code>${shown.key === '' ? '—' : shown.key}</code>: ${shown.items} deliveries, ${time(b.closedAtMs)} (${shown.close_reason}), run ${runLink(shown.run_id)}</li>`;
+          return html`<li><code>${shown.key === '' ? '—' : shown.key}</code>: ${deliveries(shown.items)}, ${time(b.closedAtMs)} (${shown.close_reason}), run ${runLink(shown.run_id)}</li>`;
         })}</ul>`
       : ''}`;
 }

@@ -22,7 +22,7 @@ import type { ReloadStatus } from '../triggers/live-triggers.js';
 import { createTriggerConsole } from './trigger-console.js';
 import { hourlyCounts, requestsChart } from './request-chart.js';
 import { createLiveLog, liveLogScript, logFilters, logRow, matchesText, OUTCOMES } from './live-log.js';
-import { batchesSection, batchOfRequest, closeBatchForm, describeBatchConfig, runLink } from './batches-section.js';
+import { batchesSection, batchOfRequest, closeBatchForm, deliveries, describeBatchConfig, runLink } from './batches-section.js';
 import { batchOfRun, closeBatchNow } from '../http/batch-routes.js';
 import { describeBatch } from '../triggers/describe-batch.js';
 
@@ -198,9 +198,9 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
       html`<p><a href="/ui/triggers/${triggerId}">← ${ctx.triggers.get(triggerId)?.title || triggerId}</a></p>
         <h1>Run <code>${runId}</code></h1>
         <dl>
-          ${detail ? html`<dt>Accepted</dt><dd>${time(detail.run.acceptedAtMs)}</dd>` : ''}
+          ${detail ? html`<dt>${batch ? 'Launched' : 'Accepted'}</dt><dd>${time(detail.run.acceptedAtMs)}</dd>` : ''}
           ${batch ? html`<dt>First delivery</dt><dd><a href="/ui/requests/${batch.firstRequestId}">${batch.firstRequestId}</a></dd>` : ''}
-          ${shown ? html`<dt>Batch</dt><dd id="run-batch"><code>${shown.id}</code>${shown.key === '' ? '' : html`, key <code>${shown.key}</code>`}, ${shown.items} deliveries${shown.state === 'launched' ? html`, launched ${time(batch!.closedAtMs)} (${shown.close_reason})` : html` — not launched yet: ${shown.state === 'held' ? shown.note : html`launches by ${time(batch!.closesAtMs)}`}`}</dd>` : ''}
+          ${shown ? html`<dt>Batch</dt><dd id="run-batch"><code>${shown.id}</code>${shown.key === '' ? '' : html`, key <code>${shown.key}</code>`}, ${deliveries(shown.items)}${shown.state === 'launched' ? html`, launched ${time(batch!.closedAtMs)} (${shown.close_reason})` : html` — not launched yet: ${shown.state === 'held' ? shown.note : html`launches by ${time(batch!.closesAtMs)}`}`}</dd>` : ''}
         </dl>
         ${detail ? renderRun(detail) : ''}`,
     );
