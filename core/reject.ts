@@ -29,6 +29,8 @@ export const REJECT_STATUS = {
   /** Paused through the admin API: nothing launches, every request is logged; connectors may answer in their provider's form. */
   trigger_paused: 409,
   run_not_found: 404,
+  /** The admin API: a batch id the store does not hold (issue #17). */
+  batch_not_found: 404,
   /** The admin API: a request id the trigger log does not hold (purged, or never logged). */
   request_not_found: 404,
   /** A logged request that cannot be evaluated again (no body kept, only a sample, or its trigger gone). */

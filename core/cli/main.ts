@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The `hooklaunch` command: serve, check, new-id, logs, runs, send, replay, apply, export, reload, codegen, init, schema. The composition root: it hands the connector registry to the core. */
+/** The `hooklaunch` command: serve, check, new-id, logs, runs, batch, send, replay, apply, export, reload, codegen, init, schema. The composition root: it hands the connector registry to the core. */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +15,8 @@ import { exportTriggers } from './export-triggers.js';
 import { readTriggersFile } from './read-triggers-file.js';
 import { CliError } from './cli-error.js';
 import { resolveTriggerArg, type TriggerName } from './resolve-trigger-arg.js';
-import { formatRunLine, inWindow, matchesRun, parseRunStatus, parseTimeArg, RUN_STATUSES, type RunFilter } from './run-filter.js';
+import { formatRunLine, inWindow, matchesRun, parseRunStatus, parseTimeArg, RUN_STATUSES, type RunFilter, type RunListLine } from './run-filter.js';
+import { formatBatchLine } from './batch-lines.js';
 import { findRunningInstance, reachableUrl, removeRunFile, runFilePath, writeRunFile } from './run-file.js';
 import { fetchService, serviceUrl, triggerUrlBase } from './service-url.js';
 import { loadServerSection, loadServiceLocation, locationOf, type ServiceLocation } from '../config/load-service-location.js';
@@ -35,7 +36,7 @@ import { isSealed, openSecrets } from '../triggers/sealed-secrets.js';
 import { plainSecretPaths } from '../triggers/plain-secrets.js';
 import { startService } from '../service.js';
 import { openStore } from '../store/open-store.js';
-import { isFinished, LOG_OUTCOMES, type LogEntry, type LogOutcome, type RunRecord, type Store } from '../store/store.js';
+import { isFinished, LOG_OUTCOMES, type BatchRecord, type BatchState, type LogEntry, type LogOutcome, type RunRecord, type Store } from '../store/store.js';
 import { createOutputRenderer, renderExecutionOutput, type OutputRenderer } from '../trigger-log/execution-output.js';
 import { formatTriggerLogLine, readTriggerLog, type TriggerLogLine } from '../trigger-log/read-trigger-log.js';
 import { senderProblem, type SenderProblem } from '../trigger-log/sender-problem.js';
@@ -260,7 +261,7 @@ program
   .description('show the trigger log, newest first: every request and why it was accepted or rejected')
   .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
   .option('-t, --trigger <trigger>', 'only this trigger: its id, a unique prefix of it, or its title')
-  .option('-o, --outcome <outcome>', 'only accepted, rejected, ignored, duplicate or handshake')
+  .option('-o, --outcome <outcome>', `only ${LOG_OUTCOMES.join(', ')}`)
   .option('-n, --limit <n>', 'how many entries', positiveInt, 50)
   .option('-f, --follow', 'keep printing new entries as they arrive')
   .option('--json', 'one JSON object per line')
@@ -331,7 +332,12 @@ const runs = program
     if (!store) return;
     try {
       if (runId === undefined) return void (await listRuns(store, loaded, options.trigger, filter, options.limit, options.follow === true));
-      const run = await store.getRun(runId);
+      const [run, batch] = await Promise.all([store.getRun(runId), store.batchOfRun(runId)]);
+      if (!run && batch) {
+        // A batched delivery was answered with its batch's run id before the batch launched.
+        process.stdout.write(`run ${runId}: not launched yet, it is the run of a batch that launches when it closes\nbatch ${formatBatchLine(batch, Date.now())}\n`);
+        return;
+      }
       if (!run) {
         process.stderr.write(`no run ${runId} in ${loaded.storeUrl}\n`);
         process.exitCode = 1;
@@ -339,6 +345,7 @@ const runs = program
       }
       const summary = summariseRun(run);
       process.stdout.write(`run ${run.runId}  trigger ${run.triggerId}  accepted ${new Date(run.acceptedAtMs).toISOString()}  status ${summary.status}\n`);
+      if (batch) process.stdout.write(`batch ${batch.batchId}  key ${JSON.stringify(batch.key)}  ${batch.items} ${batch.items === 1 ? 'delivery' : 'deliveries'}  opened ${new Date(batch.openedAtMs).toISOString()}  closed ${batch.closedAtMs === undefined ? '?' : new Date(batch.closedAtMs).toISOString()} (${batch.closeReason ?? '?'})\n`);
       if (options.follow) return void (await followRun(store, run));
       for (const item of summary.result) process.stdout.write(`  ${JSON.stringify(item)}\n`);
       for (const error of summary.errors) process.stdout.write(`  ! ${error}\n`);
@@ -369,34 +376,88 @@ runs
     if (items.some((item) => item.outcome === 'failed' || item.outcome === 'launching')) process.exitCode = 1;
   });
 
-/** Accepted requests `runs` reads at most to fill its list (newest first) before it stops looking. */
+const batchCommand = program
+  .command('batch')
+  .alias('batches')
+  .enablePositionalOptions()
+  .description('batches of deliveries that launch once each (a trigger\'s `batch:`): list them, or close one now');
+
+batchCommand
+  .command('list', { isDefault: true })
+  .description('open and held batches (not launched yet), newest first: key, items, age, when each closes or why it waits')
+  .option('-c, --config <file>', 'config file', DEFAULT_CONFIG)
+  .option('-t, --trigger <trigger>', 'only batches of this trigger: its id, a unique prefix of it, or its title')
+  .option('-a, --all', 'launched batches too, with their runs')
+  .option('-n, --limit <n>', 'how many batches at most', positiveInt, 50)
+  .action(async (options: { config: string; trigger?: string; all?: boolean; limit: number }) => {
+    const location = loadServiceLocation(options.config);
+    const store = await openExistingStore(location);
+    if (!store) return;
+    try {
+      const named = options.trigger === undefined ? undefined : resolveTriggerArg(options.trigger, await triggerNames(location, store));
+      const states: BatchState[] | undefined = options.all ? undefined : ['open', 'held'];
+      const batches = await store.listBatches({ triggerId: named?.found ? named.id : options.trigger, states, limit: options.limit });
+      const nowMs = Date.now();
+      for (const shown of batches) process.stdout.write(`${formatBatchLine(shown, nowMs)}\n`);
+      if (batches.length === 0) process.stderr.write(options.all ? 'no batches yet\n' : 'no batch is waiting to launch (--all shows launched ones)\n');
+    } finally {
+      await store.close();
+    }
+  });
+
+batchCommand
+  .command('close')
+  .description('close a batch now and launch it (through the running `serve`); rate limits still apply: a limited batch is held until they allow it')
+  .argument('<batch-id>', 'from `hooklaunch runs`, `hooklaunch batch list`, or the X-Hooklaunch-Batch-Id header of an answer')
+  .option('-c, --config <file>', 'config file (for the admin token)', DEFAULT_CONFIG)
+  .option('-u, --url <base>', 'where the service is (default: the running `serve`, else server.public_url)')
+  .action(async (batchId: string, options: { config: string; url?: string }) => {
+    // Through the service: its closer launches the batch and wakes its launch worker at once.
+    const loaded = loadServerSection(options.config);
+    const client = createAdminClient(loaded.server, 'operator', 'batch close', serviceUrl(loaded, options.url));
+    const answer = await client.call('POST', `/api/v0/batches/${encodeURIComponent(batchId)}/close/`);
+    if (answer.status < 200 || answer.status >= 300) throw new CliError(`batch ${batchId} not closed: ${refusalMessage(answer)}`, 1);
+    const closed = answer.body as { outcome: string; run_id: string; message: string };
+    process.stdout.write(`batch ${batchId}: ${closed.outcome === 'held' ? `held: ${closed.message}` : closed.message}\n`);
+  });
+
+/** Accepted requests (and launched batches) `runs` reads at most to fill its list (newest first) before it stops looking. */
 const RUNS_SCAN = 5000;
 
 async function listRuns(store: Store, location: ServiceLocation, trigger: string | undefined, filter: RunFilter, limit: number, follow: boolean): Promise<void> {
   // A trigger no longer configured still has its runs: an id that matches nothing is taken as given.
   const named = trigger === undefined ? undefined : resolveTriggerArg(trigger, await triggerNames(location, store));
   const triggerId = named?.found ? named.id : trigger;
+  if (!follow) await printWaitingBatches(store, triggerId, filter);
   const entries = await store.listLog({ triggerId, outcome: 'accepted', limit: RUNS_SCAN });
-  const shown: TriggerLogLine[] = [];
-  for (const entry of entries) {
+  const launched = await store.listBatches({ triggerId, states: ['launched'], limit: RUNS_SCAN });
+  // A batch's run has no accepted line (its deliveries are logged `batched`): it is listed once, from its batch.
+  const candidates = [...entries.flatMap(requestRunLine), ...launched.map(batchRunLine)].sort((a, b) => b.receivedAtMs - a.receivedAtMs);
+  const shown: RunListLine[] = [];
+  for (const candidate of candidates) {
     if (shown.length >= limit) break;
-    if (entry.runId === undefined || !inWindow(entry.receivedAtMs, filter)) continue;
-    const line = await withLaunch(store, entry);
+    if (!inWindow(candidate.receivedAtMs, filter)) continue;
+    const line = await withLaunch(store, candidate);
     if (matchesRun(line, filter)) shown.push(line);
   }
   // Following: oldest first, like a log that grows at the bottom.
   for (const line of follow ? [...shown].reverse() : shown) process.stdout.write(`${formatRunLine(line)}\n`);
   if (!follow) {
-    if (shown.length === 0) process.stderr.write(entries.length === 0 ? 'no runs yet\n' : 'no run matches\n');
+    if (shown.length === 0) process.stderr.write(candidates.length === 0 ? 'no runs yet\n' : 'no run matches\n');
     return;
   }
   // Every run not yet ended that may still change, with the status last printed (or seen).
-  const open = new Map<string, TriggerLogLine>();
-  for (const entry of entries) {
-    if (entry.runId === undefined || !inWindow(entry.receivedAtMs, filter)) continue;
-    const line = shown.find((s) => s.requestId === entry.requestId) ?? (await withLaunch(store, entry));
-    if (line.launch?.status === 'pending') open.set(entry.runId, line);
+  const open = new Map<string, RunListLine>();
+  for (const candidate of candidates) {
+    if (!inWindow(candidate.receivedAtMs, filter)) continue;
+    const line = shown.find((s) => s.runId === candidate.runId) ?? (await withLaunch(store, candidate));
+    if (line.launch?.status === 'pending') open.set(candidate.runId!, line);
   }
+  const batchRuns = new Set(launched.map((b) => b.runId));
+  const arrived = (line: RunListLine): void => {
+    if (matchesRun(line, filter)) process.stdout.write(`${formatRunLine(line)}\n`);
+    if (line.launch?.status === 'pending') open.set(line.runId!, line);
+  };
   let after = entries[0]?.seq ?? 0;
   const running = findRunningInstance(runFilePath(location.storeUrl, location.file));
   const serving = running ? `served by pid ${running.pid} at ${running.url}` : 'no hooklaunch is serving it now: start `hooklaunch serve`';
@@ -416,20 +477,49 @@ async function listRuns(store: Store, location: ServiceLocation, trigger: string
     }
     for (const entry of await store.listLog({ triggerId, outcome: 'accepted', limit: 1000, afterSeq: after })) {
       after = entry.seq;
-      if (entry.runId === undefined || !inWindow(entry.receivedAtMs, filter)) continue;
-      const line = await withLaunch(store, entry);
-      if (matchesRun(line, filter)) process.stdout.write(`${formatRunLine(line)}\n`);
-      if (line.launch?.status === 'pending') open.set(entry.runId, line);
+      for (const candidate of requestRunLine(entry)) if (inWindow(candidate.receivedAtMs, filter)) arrived(await withLaunch(store, candidate));
+    }
+    // Batches launched since the last look (newest first from the store: printed oldest first).
+    const fresh = (await store.listBatches({ triggerId, states: ['launched'], limit: 1000 })).filter((b) => !batchRuns.has(b.runId)).reverse();
+    for (const batch of fresh) {
+      batchRuns.add(batch.runId);
+      const candidate = batchRunLine(batch);
+      if (inWindow(candidate.receivedAtMs, filter)) arrived(await withLaunch(store, candidate));
     }
   }
 }
 
-/** An accepted request with its run's status as the store has it now. */
-async function withLaunch(store: Store, entry: LogEntry): Promise<TriggerLogLine> {
-  const run = entry.runId === undefined ? undefined : await store.getRun(entry.runId);
-  if (!run) return entry;
+/** The run an accepted request launched (none when the log line has no run id). */
+function requestRunLine(entry: LogEntry): RunListLine[] {
+  return entry.runId === undefined ? [] : [{ receivedAtMs: entry.receivedAtMs, runId: entry.runId, triggerId: entry.triggerId }];
+}
+
+/** The run a batch launched, at the time it launched. */
+function batchRunLine(batch: BatchRecord): RunListLine {
+  return { receivedAtMs: batch.closedAtMs ?? batch.openedAtMs, runId: batch.runId, triggerId: batch.triggerId, batchItems: batch.items };
+}
+
+/**
+ * Above the list: batches not launched yet (open, or held by a rate limit or a paused trigger). A
+ * sender already holds their run ids; they become runs when they close. Left out when the filters
+ * ask for something a batch that has not launched cannot be (ended runs, runs until a time).
+ */
+async function printWaitingBatches(store: Store, triggerId: string | undefined, filter: RunFilter): Promise<void> {
+  if (filter.untilMs !== undefined || (filter.status !== undefined && filter.status !== 'pending')) return;
+  const waiting = (await store.listBatches({ triggerId, states: ['open', 'held'], limit: 100 })).filter((b) => filter.sinceMs === undefined || b.lastAtMs >= filter.sinceMs);
+  if (waiting.length === 0) return;
+  const nowMs = Date.now();
+  process.stdout.write('batches not launched yet (each launches once when it closes; `hooklaunch batch close <id>` closes one now):\n');
+  for (const batch of waiting) process.stdout.write(`  ${formatBatchLine(batch, nowMs)}\n`);
+  process.stdout.write('\n');
+}
+
+/** A run with its status as the store has it now. */
+async function withLaunch(store: Store, line: RunListLine): Promise<RunListLine> {
+  const run = line.runId === undefined ? undefined : await store.getRun(line.runId);
+  if (!run) return line;
   const { status, errors } = summariseRun(run);
-  return { ...entry, launch: { status, errors } };
+  return { ...line, launch: { status, errors } };
 }
 
 const FOLLOW_POLL_MS = 250;
@@ -596,7 +686,10 @@ program
     }
     process.stderr.write(`to: ${service.url} (${service.source})\n`);
     const response = await fetchService(service, url, { method: 'POST', headers, body });
-    process.stdout.write(`${response.status} ${response.statusText}  request ${response.headers.get('x-request-id') ?? '?'}\n${await response.text()}\n`);
+    // A batched delivery (issue #17): where it waits, also when the trigger answers with an empty body (V7).
+    const batchId = response.headers.get('x-hooklaunch-batch-id');
+    const batched = batchId === null ? '' : `  batch ${batchId} item ${response.headers.get('x-hooklaunch-batch-position') ?? '?'}`;
+    process.stdout.write(`${response.status} ${response.statusText}  request ${response.headers.get('x-request-id') ?? '?'}${batched}\n${await response.text()}\n`);
     if (!response.ok) process.exitCode = 1;
   });
 

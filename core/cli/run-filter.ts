@@ -1,6 +1,6 @@
 /**
- * What `hooklaunch runs` lists: accepted requests (each one run) of one trigger, in one status,
- * within a time window. Times are given as an age (`90s`, `15m`, `1h`, `2d`: that long ago) or as
+ * What `hooklaunch runs` lists: accepted requests (each one run) and launched batches (one run for
+ * all their deliveries) of one trigger, in one status, within a time window. Times are given as an age (`90s`, `15m`, `1h`, `2d`: that long ago) or as
  * an ISO 8601 timestamp.
  */
 import { InvalidArgumentError } from 'commander';
@@ -37,13 +37,19 @@ export function inWindow(receivedAtMs: number, filter: RunFilter): boolean {
   return (filter.sinceMs === undefined || receivedAtMs >= filter.sinceMs) && (filter.untilMs === undefined || receivedAtMs <= filter.untilMs);
 }
 
-export function matchesRun(line: TriggerLogLine, filter: RunFilter): boolean {
+/** One run as `runs` lists it; `batchItems` when a batch launched it (issue #17). */
+export interface RunListLine extends Pick<TriggerLogLine, 'receivedAtMs' | 'runId' | 'triggerId' | 'launch'> {
+  readonly batchItems?: number | undefined;
+}
+
+export function matchesRun(line: Pick<RunListLine, 'receivedAtMs' | 'launch'>, filter: RunFilter): boolean {
   return inWindow(line.receivedAtMs, filter) && (filter.status === undefined || line.launch?.status === filter.status);
 }
 
-/** One line per run: accepted at, run id, trigger, status (and why it failed). */
-export function formatRunLine(line: Pick<TriggerLogLine, 'receivedAtMs' | 'runId' | 'triggerId' | 'launch'>): string {
+/** One line per run: accepted (a batch's: launched) at, run id, trigger, "batch of N", status (and why it failed). */
+export function formatRunLine(line: RunListLine): string {
   const failed = line.launch?.status === 'error' || line.launch?.status === 'complete_with_error';
   const reason = failed && line.launch!.errors.length ? `  ${line.launch!.errors.join('; ')}` : '';
-  return `${new Date(line.receivedAtMs).toISOString()}  ${line.runId}  ${line.triggerId}  ${line.launch?.status ?? '?'}${reason}`;
+  const batch = line.batchItems === undefined ? '' : `  batch of ${line.batchItems}`;
+  return `${new Date(line.receivedAtMs).toISOString()}  ${line.runId}  ${line.triggerId}${batch}  ${line.launch?.status ?? '?'}${reason}`;
 }

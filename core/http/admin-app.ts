@@ -2,7 +2,7 @@
  * Admin and operator routes (not the webhook hot path), on express: health, metrics, the
  * trigger-log API, replay, test requests and the web page. Everything but health needs an admin
  * token (`Authorization: Bearer <token>`, or the web page's session) with the route's role:
- * reads need viewer, replay and test requests operator (see admin-auth.ts).
+ * reads need viewer, replay, test requests and closing a batch operator (see admin-auth.ts).
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { LOG_OUTCOMES, type LogOutcome } from '../store/store.js';
@@ -16,6 +16,7 @@ import { adminIdentity, createAdminAuth, type AdminAuth } from './admin-auth.js'
 import type { HttpContext } from './context.js';
 import { sendTestRequest } from './test-request.js';
 import { createTriggerRoutes } from './trigger-routes.js';
+import { batchOfRun, createBatchRoutes } from './batch-routes.js';
 import type { ReloadStatus } from '../triggers/live-triggers.js';
 
 const OUTCOMES = new Set<string>(LOG_OUTCOMES);
@@ -78,6 +79,8 @@ export function createAdminApp(ctx: HttpContext, pages?: PagesRouter): express.E
 
   if (ctx.liveTriggers) app.use(createTriggerRoutes(ctx, ctx.liveTriggers, requireRole));
 
+  app.use(createBatchRoutes(ctx, requireRole));
+
   app.get('/api/v0/triggers/:id/logs{/}', requireRole('viewer'), async (req, res) => {
     const id = String(req.params.id);
     if (!ctx.triggers.has(id)) return void res.status(404).json({ error: { code: 'trigger_not_found', message: `no trigger with id ${JSON.stringify(id)}` } });
@@ -103,7 +106,9 @@ export function createAdminApp(ctx: HttpContext, pages?: PagesRouter): express.E
   app.get('/api/v0/requests/:id{/}', requireRole('viewer'), async (req, res) => {
     const detail = await requestDetail(ctx.store, ctx.rejections, ctx.redaction, String(req.params.id));
     if (!detail) return void sendRejection(res, reject('request_not_found', 'no such request in the trigger log'));
-    res.json(detail);
+    // A batched delivery (issue #17): its batch, and through it the run it launched (or will) with.
+    const batch = detail.entry.outcome === 'batched' ? await batchOfRun(ctx.store, detail.entry.runId) : undefined;
+    res.json({ ...detail, ...(batch && { batch }) });
   });
 
   app.post('/api/v0/requests/:id/replay{/}', requireRole('operator'), async (req, res) => {
@@ -113,9 +118,10 @@ export function createAdminApp(ctx: HttpContext, pages?: PagesRouter): express.E
   });
 
   app.get('/api/v0/runs/:id{/}', requireRole('viewer'), async (req, res) => {
-    const detail = await runDetail(ctx.store, String(req.params.id));
+    const [detail, batch] = await Promise.all([runDetail(ctx.store, String(req.params.id)), batchOfRun(ctx.store, String(req.params.id))]);
     if (!detail) return void res.status(404).json({ error: { code: 'run_not_found', message: 'no such run' } });
-    res.json(detail);
+    // The run of a batch (issue #17) names it: its deliveries launched together.
+    res.json({ ...detail, ...(batch && { batch }) });
   });
 
   // Stops the run's unfinished executions where they run (the local runner is in this process) and its unlaunched actions.

@@ -74,7 +74,7 @@ export function page(title: string, body: Html): string {
 <main>${body}</main></body></html>`.text;
 }
 
-const OUTCOME_CLASS: Record<string, string> = { accepted: 'ok', duplicate: 'muted', rejected: 'bad', ignored: 'warn', handshake: 'muted' };
+const OUTCOME_CLASS: Record<string, string> = { accepted: 'ok', batched: 'ok', duplicate: 'muted', rejected: 'bad', ignored: 'warn', handshake: 'muted' };
 
 export function outcomeBadge(outcome: string): Html {
   return html`<span class="badge ${OUTCOME_CLASS[outcome] ?? ''}">${outcome}</span>`;

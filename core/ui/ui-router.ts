@@ -12,7 +12,7 @@ import { clientScheme } from '../http/proxy-trust.js';
 import type { LogEntry, LogOutcome } from '../store/store.js';
 import { answerLatencyChart, hourlyLatency } from './answer-chart.js';
 import { payloadDriftSection } from './payload-drift-section.js';
-import { describeActions, describeConditions, requestDetail, type RunDetail } from '../trigger-log/describe.js';
+import { describeActions, describeConditions, requestDetail, runDetail, type RunDetail } from '../trigger-log/describe.js';
 import { readTriggerLog, repeated } from '../trigger-log/read-trigger-log.js';
 import { senderProblem, type SenderProblem } from '../trigger-log/sender-problem.js';
 import { replayRequest } from '../triggers/replay-request.js';
@@ -22,6 +22,9 @@ import type { ReloadStatus } from '../triggers/live-triggers.js';
 import { createTriggerConsole } from './trigger-console.js';
 import { hourlyCounts, requestsChart } from './request-chart.js';
 import { createLiveLog, liveLogScript, logFilters, logRow, matchesText, OUTCOMES } from './live-log.js';
+import { batchesSection, batchOfRequest, closeBatchForm, deliveries, describeBatchConfig, runLink } from './batches-section.js';
+import { batchOfRun, closeBatchNow } from '../http/batch-routes.js';
+import { describeBatch } from '../triggers/describe-batch.js';
 
 export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
   const router = express.Router();
@@ -93,7 +96,7 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
         <td>${t.connector?.connector.title ?? html`<span class="muted">generic</span>`}</td>
         <td>${describeConditions(t.config, t.connector).join('; ')}</td>
         <td>${time(stats.get(t.id)?.lastAtMs)}</td>
-        <td><span class="ok">${counts?.accepted ?? 0}</span> / <span class="bad">${counts?.rejected ?? 0}</span></td>
+        <td><span class="ok">${(counts?.accepted ?? 0) + (counts?.batched ?? 0)}</span> / <span class="bad">${counts?.rejected ?? 0}</span></td>
       </tr>`;
     });
     send(
@@ -138,6 +141,7 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
           <dt>URL</dt><dd><code>${ctx.publicUrl ?? ''}/api/v0/launch/${trigger.id}/</code></dd>
           <dt>Conditions</dt><dd>${describeConditions(trigger.config, trigger.connector).join('; ')}</dd>
           <dt>Actions</dt><dd>${describeActions(trigger.config).join(', then ')}</dd>
+          ${trigger.config.batch ? html`<dt>Batches</dt><dd>${describeBatchConfig(trigger.config.batch)}</dd>` : ''}
           <dt>Managed</dt><dd>${
             trigger.source.kind === 'file'
               ? html`in <code>${trigger.source.file}${trigger.source.line === undefined ? '' : `:${trigger.source.line}`}</code> (read-only here; edit the file, then reload)`
@@ -150,6 +154,7 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
         ${answerLatencyChart(hourlyLatency(lastDay, ctx.clock.now()), trigger.connector?.connector.ackDeadlineMs)}
         ${await payloadDriftSection(ctx.store, trigger)}
         ${await triggerConsole.section(trigger, res)}
+        ${await batchesSection(ctx.store, trigger, ctx.clock.now(), mayOperate(res) ? closeBatchForm(res, csrfField) : undefined)}
         <h2>Requests</h2>
         <form method="get" class="filters" aria-label="Filter requests">
           <label>Outcome <select name="outcome"><option value="">any</option>${OUTCOMES.map((o) => html`<option ${o === outcome ? 'selected' : ''}>${o}</option>`)}</select></label>
@@ -173,6 +178,34 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
     );
   });
 
+  // Close now (issue #17): the admin API's close, so rate limits and exactly-once apply as they do to `hooklaunch batch close`.
+  router.post('/batches/:id/close', need('operator'), async (req, res) => {
+    const closed = await closeBatchNow(ctx, String(req.params.id));
+    if (!closed.ok) return void send(res, 'Not closed', html`<h1>Batch not closed</h1><p role="alert">${closed.rejection.message}.</p>`, closed.rejection.status);
+    const said = closed.json.outcome === 'held' ? `Batch held: ${closed.json.message}` : `Batch ${closed.json.message}`;
+    res.redirect(303, `/ui/triggers/${encodeURIComponent(closed.json.batch?.trigger_id ?? '')}?notice=${encodeURIComponent(said)}#batches`);
+  });
+
+  router.get('/runs/:id', need('viewer'), async (req, res) => {
+    const runId = String(req.params.id);
+    const [detail, batch] = await Promise.all([runDetail(ctx.store, runId), ctx.store.batchOfRun(runId)]);
+    if (!detail && !batch) return void send(res, 'Not found', html`<h1>No such run</h1><p>It may have been purged by the retention setting.</p>`, 404);
+    const triggerId = detail?.run.triggerId ?? batch!.triggerId;
+    const shown = batch && describeBatch(batch);
+    send(
+      res,
+      `Run ${runId}`,
+      html`<p><a href="/ui/triggers/${triggerId}">← ${ctx.triggers.get(triggerId)?.title || triggerId}</a></p>
+        <h1>Run <code>${runId}</code></h1>
+        <dl>
+          ${detail ? html`<dt>${batch ? 'Launched' : 'Accepted'}</dt><dd>${time(detail.run.acceptedAtMs)}</dd>` : ''}
+          ${batch ? html`<dt>First delivery</dt><dd><a href="/ui/requests/${batch.firstRequestId}">${batch.firstRequestId}</a></dd>` : ''}
+          ${shown ? html`<dt>Batch</dt><dd id="run-batch"><code>${shown.id}</code>${shown.key === '' ? '' : html`, key <code>${shown.key}</code>`}, ${deliveries(shown.items)}${shown.state === 'launched' ? html`, launched ${time(batch!.closedAtMs)} (${shown.close_reason})` : html` — not launched yet: ${shown.state === 'held' ? shown.note : html`launches by ${time(batch!.closesAtMs)}`}`}</dd>` : ''}
+        </dl>
+        ${detail ? renderRun(detail) : ''}`,
+    );
+  });
+
   router.get('/triggers/:id/events', need('viewer'), (req, res) => liveLog.stream(req, res));
 
   router.post('/triggers/:id/test', need('operator'), async (req, res) => {
@@ -191,6 +224,7 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
     const { entry } = detail;
     const trigger = ctx.triggers.get(entry.triggerId);
     const notice = typeof req.query.notice === 'string' ? req.query.notice : undefined;
+    const batch = entry.outcome === 'batched' ? await batchOfRun(ctx.store, entry.runId) : undefined;
     send(
       res,
       `Request ${entry.requestId}`,
@@ -205,10 +239,11 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
           <dt>From</dt><dd>${entry.remoteAddress} · ${entry.method} <code>${entry.path}</code> · ${entry.sizeBytes} B</dd>
           <dt>Body SHA-256</dt><dd><code>${entry.bodySha256}</code></dd>
           <dt>Request id</dt><dd><code>${entry.requestId}</code>${entry.replayOf ? html` — a replay of <a href="/ui/requests/${entry.replayOf}">${entry.replayOf}</a>` : ''}</dd>
-          ${entry.runId ? html`<dt>Run</dt><dd><code>${entry.runId}</code></dd>` : ''}
+          ${entry.runId ? html`<dt>Run</dt><dd>${detail.run ? runLink(entry.runId) : html`<code>${entry.runId}</code>`}</dd>` : ''}
+          ${batch ? html`<dt>Batch</dt><dd id="request-batch">${batchOfRequest(batch, entry.message)}</dd>` : ''}
         </dl>
         ${mayOperate(res)
-          ? html`<form method="${entry.outcome === 'accepted' ? 'get' : 'post'}" action="/ui/requests/${entry.requestId}/replay" class="inline">${entry.outcome === 'accepted' ? '' : csrfField(res)}
+          ? html`<form method="${launchedOnce(entry) ? 'get' : 'post'}" action="/ui/requests/${entry.requestId}/replay" class="inline">${launchedOnce(entry) ? '' : csrfField(res)}
               <p><button class="primary" type="submit">Replay against the current config</button>
               <span class="muted">Evaluated as of its arrival time, launched if it passes now.</span></p>
             </form>`
@@ -260,6 +295,11 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
   });
 
   return router;
+}
+
+/** Accepted, or batched (it is in a batch that launches): replaying it launches again, so the page asks first. */
+function launchedOnce(entry: LogEntry): boolean {
+  return entry.outcome === 'accepted' || entry.outcome === 'batched';
 }
 
 /** The sender is set up so that nothing it sends can launch: said first, until a delivery passes. */

@@ -20,6 +20,7 @@ import { CLI, serve, type Served } from '../cli/cli.js';
 
 const run = promisify(execFile);
 const TEMPLATES = ['slack-predict', 'github-autofetch', 'v7-train'];
+const V7_TRIGGER = '0190fe82-7c6b-7a49-8827-41659e8d7c6b';
 
 /** The `sh` block under "## Try it locally". */
 function tryItLocally(readme: string): string[] {
@@ -62,6 +63,7 @@ describe('template READMEs: Try it locally', () => {
     expect((await cli(['init', template, folder])).code).toBe(0);
 
     let sent = 0;
+    let batchId: string | undefined;
     for (const line of lines) {
       const exported = /^export ([A-Z0-9_]+)=\$\(openssl rand -hex 32\)$/.exec(line);
       if (exported) {
@@ -90,11 +92,32 @@ describe('template READMEs: Try it locally', () => {
         expect(result.stderr).toContain(`to: ${served!.url} (the running hooklaunch`);
         expect(result.stdout).toMatch(/^20[02] /);
       }
-      if (line.startsWith('hooklaunch runs ')) expect(result.stdout).toMatch(/ pending$/m);
+      if (line.startsWith('hooklaunch send ') && template === 'v7-train') {
+        // The item waits in its dataset's batch: `send` names it (the answer's batch headers; V7's answer body is empty).
+        batchId = /^200 OK {2}request \S+ {2}batch (\S+) item 1$/m.exec(result.stdout)?.[1];
+        expect(batchId, result.stdout).toBeDefined();
+      }
+      if (line.startsWith('hooklaunch runs ')) {
+        // v7-train: nothing has launched yet; `runs` shows the open batch above the (empty) list of runs.
+        if (template === 'v7-train') expect(result.stdout).toMatch(new RegExp(`^ {2}${batchId} {2}${V7_TRIGGER} {2}key "cars" {2}1/500 items {2}age \\d+s {2}closes by \\S+Z$`, 'm'));
+        else expect(result.stdout).toMatch(/ pending$/m);
+      }
       // v7-train batches its deliveries (issue #17): the request waits in its batch, logged as batched.
-      if (line.startsWith('hooklaunch logs ')) expect(result.stdout).toContain(template === 'v7-train' ? ' batched ' : ' accepted ');
+      if (line.startsWith('hooklaunch logs ')) expect(result.stdout).toContain(template === 'v7-train' ? ` batched  item 1 of batch ${batchId}, run ` : ' accepted ');
     }
     expect(sent).toBeGreaterThan(0);
     expect(served, 'the block starts the service').toBeDefined();
+    if (template !== 'v7-train') return;
+
+    // What the text after the block says: `hooklaunch batch close <id>` launches the batch at once, `runs` then lists its run.
+    const closed = await cli(['batch', 'close', batchId!]);
+    expect(closed.code, closed.stdout + closed.stderr).toBe(0);
+    const runId = new RegExp(`^batch ${batchId}: launched run (\\S+) with 1 delivery$`, 'm').exec(closed.stdout)?.[1];
+    expect(runId, closed.stdout).toBeDefined();
+    const listed = await cli(['runs', '--trigger', 'V7 labeling complete']);
+    expect(listed.stdout).toMatch(new RegExp(`^\\S+Z {2}${runId} {2}${V7_TRIGGER} {2}batch of 1 {2}pending$`, 'm'));
+    expect(listed.stdout).not.toContain('not launched yet');
+    const shown = await cli(['runs', runId!]);
+    expect(shown.stdout).toMatch(new RegExp(`^batch ${batchId} {2}key "cars" {2}1 delivery {2}.* \\(manual\\)$`, 'm'));
   }, 90_000);
 });
