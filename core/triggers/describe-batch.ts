@@ -8,6 +8,9 @@ export interface DescribedBatch {
   readonly state: BatchRecord['state'];
   readonly items: number;
   readonly max_items: number;
+  /** Payload bytes held, and the most it may hold. */
+  readonly bytes: number;
+  readonly max_bytes: number;
   readonly run_id: string;
   readonly opened_at: string;
   readonly last_at: string;
@@ -27,6 +30,8 @@ export function describeBatch(batch: BatchRecord): DescribedBatch {
     state: batch.state,
     items: batch.items,
     max_items: batch.maxItems,
+    bytes: batch.bytes,
+    max_bytes: batch.maxBytes,
     run_id: batch.runId,
     opened_at: iso(batch.openedAtMs)!,
     last_at: iso(batch.lastAtMs)!,
