@@ -19,6 +19,8 @@ const MAX_LIMIT = 1000;
 /** A batch with its run's summary once it launched (null before). */
 export interface BatchView {
   readonly batch: DescribedBatch;
+  /** Its deliveries in arrival order (each is a request of the trigger log). */
+  readonly items: ReadonlyArray<{ readonly position: number; readonly request_id: string; readonly received_at: string; readonly content_type: string; readonly size_bytes: number }>;
   readonly run: (Pick<RunSummary, 'status' | 'errors'> & { readonly run_id: string }) | null;
 }
 
@@ -27,7 +29,8 @@ export async function batchView(ctx: Pick<HttpContext, 'store'>, batchId: string
   if (!batch) return undefined;
   const run = batch.state === 'launched' ? await ctx.store.getRun(batch.runId) : undefined;
   const summary = run && summariseRun(run);
-  return { batch: describeBatch(batch), run: summary ? { run_id: batch.runId, status: summary.status, errors: summary.errors } : null };
+  const items = (await ctx.store.batchItems(batchId)).map((i) => ({ position: i.position, request_id: i.requestId, received_at: new Date(i.receivedAtMs).toISOString(), content_type: i.contentType, size_bytes: i.sizeBytes }));
+  return { batch: describeBatch(batch), items, run: summary ? { run_id: batch.runId, status: summary.status, errors: summary.errors } : null };
 }
 
 /**

@@ -1,6 +1,6 @@
 /** Rows of the store's tables (the same columns in SQLite and PostgreSQL) turned into records. */
 import type { ActionSpec } from './action-spec.js';
-import type { BatchCloseReason, BatchRecord, BatchState, ExecutionRecord, ExecutionSpec, ExecutionStatus, FollowRecord, JobError, JobRecord, LaunchResult, LogEntry, PipelineRecord, SentAnswer, PipelineSpec, PipelineStatus, TriggerChange, TriggerDef, TriggerRevision, TriggerStats } from './store.js';
+import type { BatchCloseReason, BatchItem, BatchRecord, BatchState, ExecutionRecord, ExecutionSpec, ExecutionStatus, FollowRecord, JobError, JobRecord, LaunchResult, LogEntry, PipelineRecord, SentAnswer, PipelineSpec, PipelineStatus, TriggerChange, TriggerDef, TriggerRevision, TriggerStats } from './store.js';
 
 export type Row = Record<string, unknown>;
 
@@ -148,4 +148,8 @@ export function toBatch(row: Row): BatchRecord {
 /** A batch record as its row's values, in BATCH_COLUMNS order. */
 export function batchValues(b: BatchRecord): unknown[] {
   return [b.batchId, b.triggerId, b.key, b.runId, b.state, b.items, b.maxItems, b.bytes, b.maxBytes, b.windowMs, b.quietMs ?? null, b.openedAtMs, b.lastAtMs, b.closesAtMs, b.closedAtMs ?? null, b.closeReason ?? null, b.note ?? null, b.actions, b.firstRequestId];
+}
+
+export function toBatchItem(row: Row): BatchItem {
+  return { position: Number(row.position), requestId: String(row.request_id), receivedAtMs: Number(row.received_at), contentType: String(row.content_type), sizeBytes: Number(row.size) };
 }

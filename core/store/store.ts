@@ -474,6 +474,16 @@ export interface Batches {
   getBatch(batchId: string): Promise<BatchRecord | undefined>;
   /** The batch whose run this is (before or after it launched). */
   batchOfRun(runId: string): Promise<BatchRecord | undefined>;
+  /** A batch's deliveries in arrival order, without their bodies. */
+  batchItems(batchId: string): Promise<BatchItem[]>;
+}
+
+export interface BatchItem {
+  readonly position: number;
+  readonly requestId: string;
+  readonly receivedAtMs: number;
+  readonly contentType: string;
+  readonly sizeBytes: number;
 }
 
 /** A run's payload; a batch's run has its deliveries as JSON Lines plus an index (batch.jsonl, index.json). */

@@ -99,7 +99,14 @@ describe('admin API: batches', () => {
     expect((await api('GET', '/api/v0/batches?limit=0')).status).toBe(400);
 
     const one = await api('GET', `/api/v0/batches/${cars1.batchId}`);
-    expect(one.body).toEqual({ batch: cars, run: null });
+    expect(one.body).toMatchObject({ batch: cars, run: null });
+    // Its deliveries, in arrival order, each a request of the trigger log.
+    const items = one.body.items as Array<{ position: number; request_id: string; received_at: string; size_bytes: number }>;
+    expect(items.map((i) => [i.position, i.received_at, i.size_bytes])).toEqual([
+      [1, new Date(T0).toISOString(), JSON.stringify({ dataset: 'cars', item: 1 }).length],
+      [2, new Date(T0 + 5_000).toISOString(), JSON.stringify({ dataset: 'cars', item: 2 }).length],
+    ]);
+    expect((await api('GET', `/api/v0/requests/${items[1]!.request_id}`)).body).toMatchObject({ entry: { outcome: 'batched', runId: cars1.runId } });
     const missing = await api('GET', '/api/v0/batches/no-such-batch');
     expect(missing).toEqual({ status: 404, body: { error: { code: 'batch_not_found', message: 'no such batch' } } });
 

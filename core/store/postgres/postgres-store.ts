@@ -10,7 +10,7 @@ import pg from 'pg';
 import { decideBatch, planLookups, type AcceptFacts, type AcceptLookups, type AcceptRows, type Batched, type ItemOutcome } from '../accept-batch.js';
 import { assembleBatchPayload } from '../batch-payload.js';
 import { createGroupCommit } from '../group-commit.js';
-import { batchValues, optional, toBatch, toExecution, toFollow, toJob, toLogEntry, toPipeline, toTriggerDef, toTriggerRevision, toTriggerStats, type Row } from '../row-mappers.js';
+import { batchValues, optional, toBatch, toBatchItem, toExecution, toFollow, toJob, toLogEntry, toPipeline, toTriggerDef, toTriggerRevision, toTriggerStats, type Row } from '../row-mappers.js';
 import type {
   AcceptOutcome,
   BatchCloseOutcome,
@@ -201,6 +201,8 @@ export async function openPostgresStore(url: string, instance: string): Promise<
         )
       ).map(toBatch),
     getBatch: async (batchId) => optional(await one('SELECT * FROM batches WHERE batch_id = $1', [batchId]), (row) => toBatch(row as Row)),
+    batchItems: async (batchId) =>
+      (await q('SELECT position, request_id, received_at, content_type, length(payload) AS size FROM batch_items WHERE batch_id = $1 ORDER BY position', [batchId])).map(toBatchItem),
     batchOfRun: async (runId) => optional(await one('SELECT * FROM batches WHERE run_id = $1', [runId]), (row) => toBatch(row as Row)),
     recordUnlaunched: async (entry) => {
       await group.submit({ kind: 'unlaunched', entry });

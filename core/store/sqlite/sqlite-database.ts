@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { decideBatch, planLookups, type AcceptFacts, type AcceptLookups, type AcceptRows, type Batched, type ItemOutcome, type WindowLookup } from '../accept-batch.js';
-import { batchValues, optional, toBatch, toExecution, toFollow, toJob, toLogEntry, toPipeline, toTriggerDef, toTriggerRevision, toTriggerStats, type Row } from '../row-mappers.js';
+import { batchValues, optional, toBatch, toBatchItem, toExecution, toFollow, toJob, toLogEntry, toPipeline, toTriggerDef, toTriggerRevision, toTriggerStats, type Row } from '../row-mappers.js';
 import { BATCH_COLUMNS, EARLIER_ACTIONS_SETTLED, PENDING_RUNS } from '../shared-sql.js';
 import { assembleBatchPayload } from '../batch-payload.js';
 import { acquireServeLock, type ServeLock } from './serve-lock.js';
@@ -297,6 +297,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     getBatch: db.prepare('SELECT * FROM batches WHERE batch_id = ?'),
     batchOfRun: db.prepare('SELECT * FROM batches WHERE run_id = ?'),
     batchItems: db.prepare('SELECT position, request_id, received_at, content_type, payload FROM batch_items WHERE batch_id = ? ORDER BY position'),
+    batchItemList: db.prepare('SELECT position, request_id, received_at, content_type, length(payload) AS size FROM batch_items WHERE batch_id = ? ORDER BY position'),
     dueBatches: db.prepare(`SELECT * FROM batches WHERE (state = 'open' AND (closes_at <= @now OR items >= max_items)) OR (state = 'held' AND closes_at <= @now) ORDER BY closes_at LIMIT @limit`),
     nextBatchDue: db.prepare(`SELECT MIN(CASE WHEN state = 'open' AND items >= max_items THEN 0 ELSE closes_at END) AS due FROM batches WHERE state <> 'launched'`),
     insertJob: db.prepare(`INSERT INTO jobs (job_id, run_id, trigger_id, action_index, spec, state, attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)`),
@@ -595,6 +596,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
       const row = stmt.getBatch.get(batchId) as Row | undefined;
       return row && toBatch(row);
     },
+    batchItems: (batchId) => (stmt.batchItemList.all(batchId) as Row[]).map(toBatchItem),
     batchOfRun: (runId): BatchRecord | undefined => {
       const row = stmt.batchOfRun.get(runId) as Row | undefined;
       return row && toBatch(row);

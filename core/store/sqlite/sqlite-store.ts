@@ -225,6 +225,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     listBatches: reader(db.listBatches),
     getBatch: reader(db.getBatch),
     batchOfRun: reader(db.batchOfRun),
+    batchItems: reader(db.batchItems),
     recordUnlaunched: async (entry) => {
       await group.submit({ kind: 'unlaunched', entry });
     },

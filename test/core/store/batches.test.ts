@@ -81,6 +81,11 @@ describe.each(factories)('$name store: batches', (factory) => {
       ['cars', 3, 123_000],
     ]);
     expect(await store.nextBatchDueMs()).toBe(123_000);
+    expect((await store.batchItems('batch-1')).map((i) => [i.position, i.requestId, i.contentType, i.sizeBytes])).toEqual([
+      [1, 'req-1', 'application/json', JSON.stringify({ item: 1 }, null, 2).length],
+      [2, 'req-2', 'application/json', JSON.stringify({ item: 2 }, null, 2).length],
+      [3, 'req-3', 'text/plain', 15],
+    ]);
     expect((await store.dueBatches(122_999, 10)).map((b) => b.key)).toEqual([]);
 
     const due = await store.dueBatches(123_000, 10);
