@@ -123,8 +123,9 @@ describe('admin tokens with roles', () => {
 
   /** Every non-GET route as express holds it, the page's under /ui, so routes added later are found too. */
   function declaredWrites(): string[] {
-    const app = createAdminApp({ adminTokens: [], logger: silentLogger, publicUrl: undefined } as unknown as HttpContext, createUiRouter);
-    type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle: { stack?: Layer[] } };
+    // liveTriggers set: the trigger-management routes are declared only when it is.
+    const app = createAdminApp({ adminTokens: [], logger: silentLogger, publicUrl: undefined, liveTriggers: {} } as unknown as HttpContext, createUiRouter);
+    type Layer = { route?: { path: string; methods: Record<string, boolean> }; handle: { stack?: Layer[] }; slash?: boolean };
     const declared: string[] = [];
     const walk = (stack: Layer[], prefix: string): void => {
       for (const layer of stack) {
@@ -132,7 +133,8 @@ describe('admin tokens with roles', () => {
           const methods = Object.keys(layer.route.methods).filter((m) => m !== 'get' && m !== 'head' && m !== '_all');
           for (const m of methods) declared.push(`${m.toUpperCase()} ${prefix}${layer.route.path.replace('{/}', '/')}`);
         } else if (layer.handle.stack) {
-          walk(layer.handle.stack, '/ui'); // the only router mounted in the admin app
+          // A router mounted at the root (trigger and batch routes) keeps the prefix; the page's is mounted under /ui.
+          walk(layer.handle.stack, layer.slash ? prefix : '/ui');
         }
       }
     };
