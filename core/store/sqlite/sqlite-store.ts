@@ -22,7 +22,8 @@
  *   synchronous=FULL gives (a WAL sync per commit) moved off the event loop and shared by every
  *   commit of a round; SQLite's forum confirms that flushing the WAL makes the previously
  *   committed WAL transactions durable (sqlite.org/forum/forumpost/d1a6bc7c4cd2baca). The WAL's
- *   directory entry is synced once when it is first opened (and again should it be re-created).
+ *   directory entry is synced once when it is first opened; should the file at its name change
+ *   under the writer, nothing more is acknowledged (wal-sync.ts).
  * - Checkpoints run on the worker's connection (sqlite-worker.ts), never on the writer's
  *   (wal_autocheckpoint=0): with NORMAL a checkpoint syncs the WAL, copies it, then syncs the
  *   database file, before SQLite may reuse the WAL; so frames overwritten later are already
@@ -126,14 +127,25 @@ async function startBackground(path: string, checkpointIntervalMs: number, onRes
   };
 }
 
-/** The database file's own creation and header (written before WAL mode took over) made durable once. */
-function syncFile(path: string): void {
+/**
+ * The database file's own creation and header (written before WAL mode took over) made durable
+ * once, through a descriptor kept open until the connections are closed: closing any descriptor
+ * of a file drops every POSIX lock the process holds on it, SQLite's own included
+ * (sqlite.org/howtocorrupt.html, 2.2), and that SHARED lock is how another process's SQLite knows
+ * it is not the last connection. Without it, an SQLite lacking the -shm check of recent releases
+ * (the 3.40 sqlite3 shell or Python of many distributions) that read the store while it served
+ * took itself for the last connection when it closed and deleted the WAL, while the writer went
+ * on appending acknowledged commits to the deleted file.
+ */
+function syncFile(path: string): { close(): void } {
   const fd = openSync(path, 'r+');
   try {
     fsyncSync(fd);
-  } finally {
+  } catch (error) {
     closeSync(fd);
+    throw error;
   }
+  return { close: () => closeSync(fd) };
 }
 
 export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<Store> {
@@ -165,15 +177,17 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
       });
   };
   let wal: ReturnType<typeof openWalSync> | undefined;
+  let file: ReturnType<typeof syncFile> | undefined;
   try {
     if (!memory) {
-      syncFile(path);
+      file = syncFile(path);
       wal = openWalSync(`${path}-wal`, { fdatasync: options.fdatasync, statEveryMs: options.walCheckEveryMs, onSynced: (walBytes) => walBytes >= walMaxBytes && checkpointExclusive('TRUNCATE') });
       background = await startBackground(path, options.checkpointIntervalMs ?? CHECKPOINT_INTERVAL_MS, () => checkpointExclusive('RESTART'));
     }
   } catch (error) {
     await wal?.close();
     db.close();
+    file?.close();
     throw error;
   }
 
@@ -281,7 +295,11 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
         await background?.close().catch(() => undefined);
         await wal?.close();
         // The last connection to close checkpoints the WAL into the database file (synced) and deletes it.
-        db.close();
+        try {
+          db.close();
+        } finally {
+          file?.close();
+        }
       }
     },
   };

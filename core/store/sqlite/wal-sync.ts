@@ -8,7 +8,7 @@
  * fsync acts on the inode, so flushing the WAL through our own descriptor flushes SQLite's
  * writes too. See sqlite-store.ts for the whole argument.
  */
-import { closeSync, fdatasync as fdatasyncCallback, fstatSync, fsync, fsyncSync, openSync } from 'node:fs';
+import { closeSync, fdatasync as fdatasyncCallback, fstatSync, fsyncSync, openSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 
@@ -33,24 +33,14 @@ const STAT_EVERY_MS = 50;
 const nodeFdatasync = (fd: number): Promise<void> =>
   new Promise((resolve, reject) => fdatasyncCallback(fd, (error) => (error ? reject(error) : resolve())));
 
-const syncDirectory = (dir: string): Promise<void> =>
-  new Promise((resolve, reject) => {
-    const fd = openSync(dir, 'r');
-    fsync(fd, (error) => {
-      closeSync(fd);
-      if (error) reject(error);
-      else resolve();
-    });
-  });
-
 /**
  * Opens the WAL (it must exist: the caller has written to the database once) and makes its
  * directory entry durable, since a file whose name is not on disk is lost with its data.
  */
 export function openWalSync(walPath: string, options: WalSyncOptions = {}): WalSync {
   const flush = options.fdatasync ?? nodeFdatasync;
-  let fd = openSync(walPath, 'r+');
-  let inode = fstatSync(fd).ino;
+  const fd = openSync(walPath, 'r+');
+  const inode = fstatSync(fd).ino;
   const dirFd = openSync(dirname(walPath), 'r');
   try {
     fsyncSync(dirFd);
@@ -64,23 +54,25 @@ export function openWalSync(walPath: string, options: WalSyncOptions = {}): WalS
   let running: Promise<void> | undefined;
   let next: { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
 
-  // SQLite deletes the WAL only when the last connection closes (or the journal mode changes), so
-  // while the writer is open the inode stays; the check follows a new one anyway (and makes its
-  // directory entry durable like the first one's). It runs beside the flush, and at most every
-  // STAT_EVERY_MS: a stat per round costs the event loop more than the flush's own call.
+  // SQLite's writer keeps the descriptor it opened the WAL with until it closes, and writes every
+  // commit through it. So the file at walPath must stay the one our descriptor flushes: should it
+  // be gone or another (deleted by another process's SQLite taking itself for the last connection,
+  // or by hand), the commits go to a file no restart will read, and a flush of whatever file now
+  // has the name proves nothing. That fails the store: nothing more is acknowledged. The check runs
+  // beside the flush, and at most every STAT_EVERY_MS: a stat per round costs the event loop more
+  // than the flush's own call.
   let lastStatMs = -Infinity;
   const syncOnce = async (): Promise<void> => {
     const now = performance.now();
     if (now - lastStatMs < (options.statEveryMs ?? STAT_EVERY_MS)) return flush(fd);
     lastStatMs = now;
-    const [current] = await Promise.all([stat(walPath), flush(fd)]);
-    if (current.ino !== inode) {
-      closeSync(fd);
-      fd = openSync(walPath, 'r+');
-      inode = fstatSync(fd).ino;
-      await syncDirectory(dirname(walPath));
-      await flush(fd);
-    }
+    const [current] = await Promise.all([
+      stat(walPath).catch((error: unknown) => {
+        throw new Error(`the write-ahead log ${walPath} was deleted while the store was writing to it`, { cause: error });
+      }),
+      flush(fd),
+    ]);
+    if (current.ino !== inode) throw new Error(`the write-ahead log ${walPath} was replaced by another file while the store was writing to it`);
     options.onSynced?.(current.size);
   };
 
