@@ -19,8 +19,12 @@ export type ParsedBody =
   | { readonly kind: 'json'; readonly value: unknown }
   | { readonly kind: 'form'; readonly value: Readonly<Record<string, string | string[]>> };
 
+/** The media type, lower case, without parameters. Read several times per request: no array from `split`. */
 export function contentTypeOf(req: RawRequest): string {
-  return (req.headers['content-type']?.[0] ?? '').split(';')[0]!.trim().toLowerCase();
+  const value = req.headers['content-type']?.[0];
+  if (value === undefined) return '';
+  const semicolon = value.indexOf(';');
+  return (semicolon < 0 ? value : value.slice(0, semicolon)).trim().toLowerCase();
 }
 
 export function isJsonContentType(type: string): boolean {
@@ -65,7 +69,11 @@ function parseJson(bytes: Buffer, text: string, type: string): Verdict<ParsedBod
 function parseForm(text: string): Record<string, string | string[]> {
   const parsed = parseQueryString(text);
   const out: Record<string, string | string[]> = {};
-  for (const [key, value] of Object.entries(parsed)) if (value !== undefined) out[key] = value;
+  // for…in over the parser's null-prototype object: no [key, value] array per field.
+  for (const key in parsed) {
+    const value = parsed[key];
+    if (value !== undefined) out[key] = value;
+  }
   return out;
 }
 
