@@ -12,7 +12,7 @@ import { compileStaticToken } from '../conditions/static-token.js';
 import { compileTimestamp } from '../conditions/timestamp.js';
 import { payloadFilenameFor, type ActionSpec } from '../store/action-spec.js';
 import { locateRaw } from '../request/locate-value.js';
-import { bodySha256, contentTypeOf, type RawRequest } from '../request/raw-request.js';
+import { bodySha256, contentTypeOf, decodedOnce, type RawRequest } from '../request/raw-request.js';
 import { accept, refuse, type Verdict } from '../reject.js';
 import type { Deduplicate } from '../store/store.js';
 import type { Credentials } from '../trigger-log/redaction.js';
@@ -218,19 +218,10 @@ function markCredential(condition: ConditionConfig, credentials: { headers: Set<
 type ActionResolver = (req: RawRequest, runId: string) => Verdict<ActionSpec>;
 
 function compileConnector({ connector, params }: ConnectorBinding, scope: PayloadScope): CompiledConnector {
-  const decoded = new WeakMap<RawRequest, Verdict<Delivery<unknown>>>();
-  return {
-    connector,
-    params,
-    delivery: (req) => {
-      let delivery = decoded.get(req);
-      if (!delivery) {
-        delivery = connector.parse(req, params, scope);
-        decoded.set(req, delivery);
-      }
-      return delivery;
-    },
-  };
+  const decode = (req: RawRequest): Verdict<Delivery<unknown>> => connector.parse(req, params, scope);
+  // Decoded once per request, kept on the request (raw-request's decodedOnce, not a WeakMap: issue #14).
+  const compiled: CompiledConnector = { connector, params, delivery: (req) => decodedOnce(req, compiled, decode) };
+  return compiled;
 }
 
 const PAYLOAD_PLACEHOLDER = /\{payload[.}]/;
