@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, type Hmac } from 'node:crypto';
 import type { HmacConfig, LocatorConfig } from '../config/schema.js';
 import { describeLocation, locateRaw, locateValues } from '../request/locate-value.js';
 import type { RawRequest } from '../request/raw-request.js';
@@ -33,22 +33,33 @@ export interface SignatureInput {
   readonly headers?: Readonly<Record<string, string>>;
 }
 
-/** Builds the signed bytes from a template; shared by the verifier and by `sign` (tests, senders). */
-export function buildSignedMessage(parts: readonly MessagePart[], input: SignatureInput): Verdict<Buffer> {
-  const chunks: Buffer[] = [];
+/**
+ * The signed message's pieces, in order, from a template; shared by the verifier and by `sign`
+ * (tests, senders). Kept as pieces (strings are UTF-8 to the HMAC): fed to the HMAC one after
+ * another, the body is not copied into a new buffer per request as `Buffer.concat` would (issue #14).
+ */
+export function signedMessageParts(parts: readonly MessagePart[], input: SignatureInput): Verdict<Array<Buffer | string>> {
+  const chunks: Array<Buffer | string> = [];
   for (const part of parts) {
     if (part.kind === 'literal') chunks.push(part.bytes);
     else if (part.kind === 'body') chunks.push(input.body);
     else if (part.kind === 'timestamp') {
       if (input.timestamp === undefined) return refuse('missing_header', 'the signed message needs a timestamp and none was found');
-      chunks.push(Buffer.from(input.timestamp, 'utf8'));
+      chunks.push(input.timestamp);
     } else {
       const value = input.headers?.[part.name.toLowerCase()];
       if (value === undefined) return refuse('missing_header', `header ${part.name} is missing (it is part of the signed message)`);
-      chunks.push(Buffer.from(value, 'utf8'));
+      chunks.push(value);
     }
   }
-  return accept(Buffer.concat(chunks));
+  return accept(chunks);
+}
+
+/** The HMAC of `key` over the message pieces: what `Buffer.concat` then one update gives, without the copy. */
+function hmacOf(algorithm: HmacAlgorithm, key: Buffer, message: ReadonlyArray<Buffer | string>): Hmac {
+  const hmac = createHmac(algorithm, key);
+  for (let i = 0; i < message.length; i++) hmac.update(message[i]!);
+  return hmac;
 }
 
 export { secretKey } from '../config/hmac-key.js';
@@ -63,11 +74,9 @@ export interface SignOptions {
 
 /** Computes a signature as a sender would (without prefix). */
 export function signHmac(options: SignOptions, input: SignatureInput): string {
-  const message = buildSignedMessage(compileMessageTemplate(options.message ?? '{body}'), input);
+  const message = signedMessageParts(compileMessageTemplate(options.message ?? '{body}'), input);
   if (!message.ok) throw new Error(message.rejection.message);
-  return createHmac(options.algorithm ?? 'sha256', secretKey(options.secret, options.secretEncoding ?? 'utf8'))
-    .update(message.value)
-    .digest(options.encoding ?? 'hex');
+  return hmacOf(options.algorithm ?? 'sha256', secretKey(options.secret, options.secretEncoding ?? 'utf8'), message.value).digest(options.encoding ?? 'hex');
 }
 
 const DIGEST_BYTES: Record<HmacAlgorithm, number> = { sha1: 20, sha256: 32, sha512: 64 };
@@ -86,6 +95,8 @@ export function compileHmac(config: HmacConfig, timestampLocator: LocatorConfig 
   const keys = config.secret.map((s) => secretKey(s, config.secret_encoding));
   const digestBytes = DIGEST_BYTES[config.algorithm];
   const needsTimestamp = parts.some((p) => p.kind === 'timestamp');
+  // The same words for every mismatch of this trigger: made once, not per forged request.
+  const mismatched = refuse<void>('signature_mismatch', mismatch(where, config.message));
 
   return (req) => {
     const signatures = signaturesOf(req, config, digestBytes, where);
@@ -93,9 +104,11 @@ export function compileHmac(config: HmacConfig, timestampLocator: LocatorConfig 
     const decoded = signatures.value;
     const input = signatureInput(req, headerNames, needsTimestamp ? timestampLocator : undefined);
     if (!input.ok) return input;
-    const message = buildSignedMessage(parts, input.value);
+    const message = signedMessageParts(parts, input.value);
     if (!message.ok) return message;
-    return verdictOf(keys.map((key) => createHmac(config.algorithm, key).update(message.value).digest()), decoded, where, config.message);
+    const expected: Buffer[] = [];
+    for (const key of keys) expected.push(hmacOf(config.algorithm, key, message.value).digest());
+    return verdictOf(expected, decoded, mismatched);
   };
 }
 
@@ -144,6 +157,7 @@ export function compileStreamingHmac(config: HmacConfig, timestampLocator: Locat
   const headerNames = prefixParts.flatMap((p) => (p.kind === 'header' ? [p.name.toLowerCase()] : []));
   const keys = config.secret.map((s) => secretKey(s, config.secret_encoding));
   const digestBytes = DIGEST_BYTES[config.algorithm];
+  const mismatched = refuse<void>('signature_mismatch', mismatch(where, config.message));
 
   return (req) => {
     const signatures = signaturesOf(req, config, digestBytes, where);
@@ -151,14 +165,14 @@ export function compileStreamingHmac(config: HmacConfig, timestampLocator: Locat
     const decoded = signatures.value;
     const input = signatureInput(req, headerNames, needsTimestamp ? timestampLocator : undefined);
     if (!input.ok) return input;
-    const prefix = buildSignedMessage(prefixParts, input.value);
+    const prefix = signedMessageParts(prefixParts, input.value);
     if (!prefix.ok) return prefix;
-    const hmacs = keys.map((key) => createHmac(config.algorithm, key).update(prefix.value));
+    const hmacs = keys.map((key) => hmacOf(config.algorithm, key, prefix.value));
     return accept({
       update: (chunk) => {
         for (const hmac of hmacs) hmac.update(chunk);
       },
-      verdict: () => verdictOf(hmacs.map((hmac) => hmac.digest()), decoded, where, config.message),
+      verdict: () => verdictOf(hmacs.map((hmac) => hmac.digest()), decoded, mismatched),
     });
   };
 }
@@ -184,8 +198,8 @@ function mismatch(where: string, message: string): string {
 }
 
 /** Every expected digest compared with every sent signature (none short-circuits, so timing says nothing of which secret matched). */
-function verdictOf(expected: readonly Buffer[], sent: readonly Buffer[], where: string, message: string): Verdict<void> {
+function verdictOf(expected: readonly Buffer[], sent: readonly Buffer[], mismatched: Verdict<void>): Verdict<void> {
   let matched = false;
   for (const digest of expected) for (const signature of sent) matched = bytesEqual(signature, digest) || matched;
-  return matched ? PASS : refuse('signature_mismatch', mismatch(where, message));
+  return matched ? PASS : mismatched;
 }

@@ -8,6 +8,7 @@ import { rejectionAnswer } from '../triggers/answers.js';
 import type { SentAnswer } from '../store/store.js';
 import { isCredentialHeader, REDACTED, type Redaction } from '../trigger-log/redaction.js';
 import type { CompiledTrigger } from '../triggers/compile-trigger.js';
+import type { StreamingAuth } from '../triggers/streaming-auth.js';
 import { handleDelivery, logRefusal, type HandledOutcome } from '../triggers/handle-delivery.js';
 import type { HttpContext } from './context.js';
 import type { BudgetHold } from './inflight-budget.js';
@@ -99,14 +100,19 @@ function sentAnswer(sent: SentResponse, handled: HandledOutcome, totalMs: number
  * unverified; the header-only checks before it run first, so a request failing them is refused
  * unread. Small bodies (the usual webhook) take the plain buffered path and pay nothing for this.
  */
-async function readLaunchBody(ctx: HttpContext, trigger: CompiledTrigger, req: IncomingMessage, target: RequestTarget, hold: BudgetHold, receivedAtMs: number): Promise<VerifiedBodyRead> {
+function readLaunchBody(ctx: HttpContext, trigger: CompiledTrigger, req: IncomingMessage, target: RequestTarget, hold: BudgetHold, receivedAtMs: number): Promise<VerifiedBodyRead> {
   const declared = declaredLength(req);
+  // readBody's own promise, not one wrapped by an async function: the usual case pays no extra ticks.
   if (!trigger.streamingAuth || (declared !== undefined && (declared <= IN_MEMORY_UNVERIFIED_BYTES || declared > trigger.maxBodyBytes))) {
     return readBody(req, trigger.maxBodyBytes, hold);
   }
-  const begun = await trigger.streamingAuth(toRawRequest(req, target, EMPTY_BODY, receivedAtMs, ctx.trustProxy), ctx.clock);
+  return readStreamingBody(ctx, trigger.streamingAuth, trigger.maxBodyBytes, req, target, hold, receivedAtMs);
+}
+
+async function readStreamingBody(ctx: HttpContext, streamingAuth: StreamingAuth, maxBodyBytes: number, req: IncomingMessage, target: RequestTarget, hold: BudgetHold, receivedAtMs: number): Promise<VerifiedBodyRead> {
+  const begun = await streamingAuth(toRawRequest(req, target, EMPTY_BODY, receivedAtMs, ctx.trustProxy), ctx.clock);
   if (!begun.ok) return { ok: false, reason: 'rejected', rejection: begun.rejection, sizeBytes: 0 };
-  return readBodyVerifying(req, trigger.maxBodyBytes, hold, begun.value);
+  return readBodyVerifying(req, maxBodyBytes, hold, begun.value);
 }
 
 /**

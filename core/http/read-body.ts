@@ -14,36 +14,38 @@ export function readBody(req: IncomingMessage, maxBytes: number, hold: BudgetHol
   const declared = declaredLength(req);
   if (declared !== undefined && declared > maxBytes) return Promise.resolve({ ok: false, reason: 'too_large' });
   if (declared !== undefined && !hold.grow(declared)) return Promise.resolve({ ok: false, reason: 'overloaded' });
+  // Listeners written inline, none named: this runs for every request, and under tsx (what
+  // `npm run bench` runs) a `const f = () => …` made per request also pays a `__name` call
+  // (issue #14). The data listener stays attached once done and ignores what comes after.
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let done = false;
-    const finish = (result: BodyRead): void => {
+    req.on('data', (chunk: Buffer) => {
       if (done) return;
-      done = true;
-      req.off('data', onData);
-      resolve(result);
-    };
-    const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > maxBytes) {
+      if (size > maxBytes || (declared === undefined && !hold.grow(chunk.length))) {
+        done = true;
         req.pause();
-        finish({ ok: false, reason: 'too_large' });
-        return;
-      }
-      if (declared === undefined && !hold.grow(chunk.length)) {
-        req.pause();
-        finish({ ok: false, reason: 'overloaded' });
+        resolve(size > maxBytes ? TOO_LARGE : OVERLOADED);
         return;
       }
       chunks.push(chunk);
-    };
-    req.on('data', onData);
-    req.on('end', () => finish({ ok: true, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) }));
-    req.on('error', () => finish({ ok: false, reason: 'aborted' }));
-    req.on('close', () => finish({ ok: false, reason: 'aborted' }));
+    });
+    req.on('end', () => {
+      if (done) return;
+      done = true;
+      resolve({ ok: true, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
+    });
+    // A promise settles once: after `end` (or a refusal) these change nothing.
+    req.on('error', () => resolve(ABORTED));
+    req.on('close', () => resolve(ABORTED));
   });
 }
+
+const TOO_LARGE: BodyRead = { ok: false, reason: 'too_large' };
+const OVERLOADED: BodyRead = { ok: false, reason: 'overloaded' };
+const ABORTED: BodyRead = { ok: false, reason: 'aborted' };
 
 /** The Content-Length header as a number; undefined for chunked bodies (Node has already refused malformed values). */
 export function declaredLength(req: IncomingMessage): number | undefined {

@@ -21,21 +21,22 @@ export function describeLocation(locator: Pick<LocatorConfig, 'lookup' | 'key'>)
 
 /** The single raw value at the locator, before prefix handling. */
 export function locateRaw(req: RawRequest, locator: Pick<LocatorConfig, 'lookup' | 'key'>): Verdict<string> {
-  const where = describeLocation(locator);
+  // `where` is named only in a refusal: this runs for every signature and timestamp of every request.
   let values: readonly string[];
   switch (locator.lookup) {
     case 'header':
       values = req.headers[locator.key.toLowerCase()] ?? [];
-      if (values.length === 0) return refuse('missing_header', `${where} is missing`);
-      if (values.length > 1) return refuse('duplicate_header', `${where} appears ${values.length} times; send it once`);
+      if (values.length === 0) return refuse('missing_header', `${describeLocation(locator)} is missing`);
+      if (values.length > 1) return refuse('duplicate_header', `${describeLocation(locator)} appears ${values.length} times; send it once`);
       return accept(values[0]!);
     case 'query':
       values = req.query.getAll(locator.key);
-      if (values.length === 0) return refuse('missing_field', `${where} is missing`);
-      if (values.length > 1) return refuse('missing_field', `${where} appears ${values.length} times; send it once`);
+      if (values.length === 0) return refuse('missing_field', `${describeLocation(locator)} is missing`);
+      if (values.length > 1) return refuse('missing_field', `${describeLocation(locator)} appears ${values.length} times; send it once`);
       return accept(values[0]!);
     case 'form':
     case 'json': {
+      const where = describeLocation(locator);
       const body = parseBody(req);
       if (!body.ok) return body;
       if (locator.lookup === 'form' && body.value.kind !== 'form') {
@@ -59,8 +60,16 @@ export function locateValues(req: RawRequest, locator: LocatorConfig, malformedC
   const raw = locateRaw(req, locator);
   if (!raw.ok) return raw;
   const prefix = locator.prefix ?? '';
-  const parts = locator.separator === undefined ? [raw.value] : raw.value.split(locator.separator).map((p) => p.trim());
-  const values = parts.filter((p) => p.startsWith(prefix)).map((p) => p.slice(prefix.length));
+  let values: string[];
+  // One value, the usual case (a signature or timestamp header): no split, filter and map arrays.
+  if (locator.separator === undefined) values = raw.value.startsWith(prefix) ? [raw.value.slice(prefix.length)] : [];
+  else {
+    values = raw.value
+      .split(locator.separator)
+      .map((p) => p.trim())
+      .filter((p) => p.startsWith(prefix))
+      .map((p) => p.slice(prefix.length));
+  }
   if (values.length === 0) {
     const where = describeLocation(locator);
     return refuse(malformedCode, prefix ? `${where} has no value starting with "${prefix}"` : `${where} is empty`);

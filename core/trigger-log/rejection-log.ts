@@ -156,11 +156,10 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
   };
 
   return {
-    async record(request, what, sender) {
-      if (sender === 'authenticated') {
-        await write(entryOf(request, what));
-        return 'logged';
-      }
+    // Not an async function: a repeat folded into an open line (what a flood of forged requests
+    // mostly is) answers with a promise already settled, not a new one per request (issue #14).
+    record(request, what, sender) {
+      if (sender === 'authenticated') return logged(write(entryOf(request, what)));
       const now = clock.now();
       // Unknown ids are one bucket per sender: random ids must not each open a line of their own.
       const key = `${sender === 'unknown-trigger' ? '' : request.triggerId}\0${what.code ?? what.outcome}\0${what.runId ?? ''}\0${request.remoteAddress}`;
@@ -168,7 +167,7 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
       if (aggregate && aggregate.untilMs > now) {
         aggregate.repeats++;
         aggregate.lastAtMs = request.receivedAtMs;
-        return 'aggregated';
+        return AGGREGATED;
       }
       if (aggregate) {
         take(aggregate);
@@ -176,20 +175,16 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
       }
       const bounded = boundedRecord(entryOf(request, what), options.capture) as UnlaunchedRequest;
       const cost = bounded.unauthenticatedBytes ?? 0;
-      if (spent + cost > options.budgetBytes) return dropped(request.triggerId);
+      if (spent + cost > options.budgetBytes) return Promise.resolve(dropped(request.triggerId));
       spent += cost;
-      if (sender === 'failure') {
-        await write(bounded);
-        return 'logged';
-      }
+      if (sender === 'failure') return logged(write(bounded));
       if (open.size >= MAX_OPEN) {
         const [oldestKey, oldest] = open.entries().next().value as [string, Aggregate];
         take(oldest);
         open.delete(oldestKey);
       }
       open.set(key, { requestId: request.requestId, untilMs: now + options.aggregateMs, repeats: 0, lastAtMs: request.receivedAtMs });
-      await write(bounded);
-      return 'logged';
+      return logged(write(bounded));
     },
     recordAnswer(answer) {
       // A store that stopped answering must not grow this without bound: past the cap, answers are not kept.
@@ -204,6 +199,13 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
       await flush();
     },
   };
+}
+
+const AGGREGATED: Promise<Logged> = Promise.resolve('aggregated');
+
+async function logged(written: Promise<void>): Promise<Logged> {
+  await written;
+  return 'logged';
 }
 
 function entryOf(request: PendingRecord, what: Unlaunched): UnlaunchedRequest {

@@ -13,14 +13,14 @@ import { compileTimestamp } from '../conditions/timestamp.js';
 import { payloadFilenameFor, type ActionSpec } from '../store/action-spec.js';
 import { BATCH_PAYLOAD_FILE } from '../store/batch-payload.js';
 import { locateRaw } from '../request/locate-value.js';
-import { bodySha256, contentTypeOf, type RawRequest } from '../request/raw-request.js';
+import { bodySha256, contentTypeOf, decodedOnce, type RawRequest } from '../request/raw-request.js';
 import { accept, refuse, type Verdict } from '../reject.js';
 import type { Deduplicate } from '../store/store.js';
 import type { Credentials } from '../trigger-log/redaction.js';
 import { argumentProblem, coerceParameter, type ParameterValue } from '../valohai-yaml/coerce-parameter.js';
 import type { ValohaiProject } from '../valohai-yaml/load-valohai-yaml.js';
 import type { ParameterDef } from '../valohai-yaml/schema.js';
-import { isTemplated, renderTemplate } from '../request/payload-template.js';
+import { isTemplated, renderTemplate, type TemplateContext } from '../request/payload-template.js';
 import { compileStreamingAuth, type StreamingAuth } from './streaming-auth.js';
 
 export interface RateLimit {
@@ -252,19 +252,10 @@ function compileBatch(batch: NonNullable<TriggerConfig['batch']>, payloadOf: Pay
 }
 
 function compileConnector({ connector, params }: ConnectorBinding, scope: PayloadScope): CompiledConnector {
-  const decoded = new WeakMap<RawRequest, Verdict<Delivery<unknown>>>();
-  return {
-    connector,
-    params,
-    delivery: (req) => {
-      let delivery = decoded.get(req);
-      if (!delivery) {
-        delivery = connector.parse(req, params, scope);
-        decoded.set(req, delivery);
-      }
-      return delivery;
-    },
-  };
+  const decode = (req: RawRequest): Verdict<Delivery<unknown>> => connector.parse(req, params, scope);
+  // Decoded once per request, kept on the request (raw-request's decodedOnce, not a WeakMap: issue #14).
+  const compiled: CompiledConnector = { connector, params, delivery: (req) => decodedOnce(req, compiled, decode) };
+  return compiled;
 }
 
 const PAYLOAD_PLACEHOLDER = /\{payload[.}]/;
@@ -290,7 +281,7 @@ function compileAction(action: ActionConfig, index: number, project: ValohaiProj
   const defaultTitle = action.type === 'run-execution' ? action.step : action.pipeline;
 
   return (req, runId) => {
-    const context = { payload: () => payloadOf(req), runId };
+    const context = new ActionScope(req, payloadOf, runId);
     const parameters: Record<string, ParameterValue> = {};
     for (const [name, raw] of Object.entries(action.parameters)) {
       const label = `actions[${index}].parameters.${name}`;
@@ -331,6 +322,23 @@ function compileAction(action: ActionConfig, index: number, project: ValohaiProj
     };
     return accept(action.type === 'run-execution' ? { type: 'run-execution', step: action.step, ...common } : { type: 'run-pipeline', pipeline: action.pipeline, ...common });
   };
+}
+
+/**
+ * What an action's templates read for one request. An object with a method, not a literal with an
+ * arrow: made for every accepted request, and under tsx (what `npm run bench` runs) each such
+ * arrow also costs a `__name` call (issue #14).
+ */
+class ActionScope implements TemplateContext {
+  constructor(
+    private readonly req: RawRequest,
+    private readonly payloadOf: PayloadOf,
+    readonly runId: string,
+  ) {}
+
+  payload(): Verdict<unknown> {
+    return this.payloadOf(this.req);
+  }
 }
 
 /** valohai.yaml's own `filename:` on the payload input names the file when the action does not. */
