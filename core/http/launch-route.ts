@@ -120,7 +120,9 @@ async function readStreamingBody(ctx: HttpContext, streamingAuth: StreamingAuth,
  * in the service log, and — when the store still answers — the trigger log shows (issue #11).
  */
 async function failInternally(ctx: HttpContext, res: ServerResponse, trigger: CompiledTrigger, request: PendingRecord, error: unknown): Promise<void> {
-  const rejection = reject('internal_error', `hooklaunch failed while handling request ${request.requestId}; nothing was launched, please retry`);
+  // Not "nothing was launched": a failure after the store began its commit (a failed fdatasync)
+  // may leave the request on disk, launched after a restart; the sender's retry is then a repeat.
+  const rejection = reject('internal_error', `hooklaunch failed while handling request ${request.requestId}; whether it was recorded is unknown: retry (a trigger that deduplicates recognises a repeat) or look it up in the trigger log`);
   ctx.logger.error({ err: error, triggerId: trigger.id, requestId: request.requestId }, 'request failed');
   try {
     await ctx.rejections.record(request, { outcome: 'rejected', status: rejection.status, code: rejection.code, message: rejection.message }, 'failure');

@@ -56,7 +56,7 @@ export function createHttpServer(ctx: HttpContext, tls?: TlsCredentials, pages?:
       const requestId = uuidv7(ctx.clock.now());
       ctx.logger.error({ err: error, url: url.pathname, requestId }, 'request failed');
       if (!res.headersSent) {
-        sendRejection(res, reject('internal_error', 'the request could not be recorded; nothing was launched, please retry'), { connection: 'close', 'x-request-id': requestId });
+        sendRejection(res, reject('internal_error', 'hooklaunch failed while handling this request; whether it was recorded is unknown: retry (a trigger that deduplicates recognises a repeat) or look it up in the trigger log'), { connection: 'close', 'x-request-id': requestId });
       } else {
         res.destroy();
       }

@@ -33,12 +33,25 @@ export function acquireServeLock(file: string): ServeLock {
   throw new Error(`could not take the lock ${file}`);
 }
 
-/** Whether a process with this pid exists (EPERM: it does, owned by another user). */
+/**
+ * Whether a process with this pid runs (EPERM: it does, owned by another user). A zombie — killed,
+ * not yet reaped by its parent — answers kill(pid, 0) but holds nothing: where /proc says so, it is dead.
+ */
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !isZombie(pid);
+}
+
+function isZombie(pid: number): boolean {
+  try {
+    // /proc/<pid>/stat: "pid (comm) S ..."; comm may hold spaces or parentheses, the state follows the last ")".
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false; // no /proc (macOS), or it just exited
   }
 }
