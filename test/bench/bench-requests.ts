@@ -3,7 +3,7 @@
  * @octokit/webhooks-examples for every JSON scenario, signed afresh per request where the
  * scenario needs it (fresh timestamps, delivery ids, trigger_ids), so dedupe never short-cuts.
  */
-import { createHmac, randomUUID } from 'node:crypto';
+import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -33,12 +33,23 @@ export function fixedPush(path: string, signed: boolean): Request {
   return { method: 'POST', path, body: pushBody, headers };
 }
 
+/** The push's `"after":"<sha>"`: a fresh commit sha per request makes each body, and its signature, new. */
+const AFTER = /"after":"[0-9a-f]{40}"/;
+
+/**
+ * A fresh push per request: a new commit sha (same size) signed afresh, a new delivery id. The
+ * connector dedupes on the body too (the delivery id is not signed), so a fixed body would make
+ * every request after the first a duplicate and the row would measure no accept at all.
+ */
 export function githubSigned(path: string): Request {
   return {
     method: 'POST',
     path,
-    body: pushBody,
-    setupRequest: (request) => ({ ...request, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': githubSignature } }),
+    setupRequest: (request) => {
+      const body = pushBody.replace(AFTER, `"after":"${randomBytes(20).toString('hex')}"`);
+      const signature = `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`;
+      return { ...request, body, headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-github-delivery': randomUUID(), 'x-hub-signature-256': signature } };
+    },
   };
 }
 

@@ -142,7 +142,7 @@ async function main(): Promise<void> {
 
   const generic = launchPath(ID(3));
   if (want('generic')) await hooklaunch(GENERIC(ID(3)), (s) => measure('generic', 'hooklaunch generic HMAC + timestamp + filter + rate limit (durable accept)', s, [hmacSigned(generic, pushBody)], '2xx').then(() => undefined));
-  if (want('github')) await hooklaunch(GITHUB(ID(1)), (s) => measure('github', 'hooklaunch GitHub push (fresh delivery ids)', s, [githubSigned(launchPath(ID(1)))], '2xx').then(() => undefined));
+  if (want('github')) await hooklaunch(GITHUB(ID(1)), (s) => measure('github', 'hooklaunch GitHub push (fresh pushes: new commit sha, signature and delivery id)', s, [githubSigned(launchPath(ID(1)))], '2xx').then(() => undefined));
   if (want('slack')) await hooklaunch(SLACK(ID(2)), (s) => measure('slack', 'hooklaunch Slack /predict ack (fresh trigger_id)', s, [slackSigned(launchPath(ID(2)))], '2xx').then(() => undefined));
   const rejects = async (prefix: string, label: string, path: string, server: Started, kinds: ReadonlyArray<'signature' | 'unknown' | 'stale'>): Promise<void> => {
     const scenarios = {
