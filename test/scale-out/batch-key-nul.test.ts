@@ -1,0 +1,68 @@
+/**
+ * A batch key is stored as text (issue #17), and PostgreSQL's text cannot hold a NUL byte: a
+ * delivery whose `batch.key` came out with one ("{payload.k}" of {"k": "a\u0000b"}) failed its
+ * whole group commit, so every delivery committed alongside it — to any trigger — was answered
+ * 500 and lost. Such a key is refused on arrival (400 payload_invalid naming batch.key), as a
+ * parameter with a NUL byte already is, on every store.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { POSTGRES_SKIP, freshDatabase } from '../helpers/postgres.js';
+import { serveProcess as serve, killProcess } from '../helpers/serve-process.js';
+import { startTestService, type TestService } from '../helpers/service.js';
+
+const BATCHED = '0190fe82-0000-7000-8000-0000000b0a01';
+const PLAIN = '0190fe82-0000-7000-8000-0000000b0a02';
+const VALOHAI = '- step: {name: noop, image: x, command: "true", inputs: [{name: payload}]}\n';
+const TRIGGERS = `triggers:
+  - {id: ${BATCHED}, batch: {key: "{payload.k}", window: 600}, actions: [{type: run-execution, step: noop, payload_input: payload}]}
+  - {id: ${PLAIN}, actions: [{type: run-execution, step: noop}]}
+`;
+
+const post = async (url: string, body: unknown) => {
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, body: (await res.json()) as { error?: { code: string; message: string } } };
+};
+
+describe('a batch key with a NUL byte', () => {
+  let t: TestService | undefined;
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+  });
+
+  it('is refused on arrival, naming batch.key (SQLite)', async () => {
+    t = await startTestService(VALOHAI, TRIGGERS);
+    expect(await post(t.url(BATCHED), { k: 'a\u0000b' })).toEqual({ status: 400, body: { error: { code: 'payload_invalid', message: expect.stringMatching(/^batch\.key: .*NUL/) } } });
+    expect((await post(t.url(BATCHED), { k: 'ab' })).status).toBe(200);
+    expect(await t.service.store.listBatches({ limit: 10 })).toHaveLength(1);
+  });
+
+  it.skipIf(POSTGRES_SKIP)(`does not fail the deliveries committed alongside it on PostgreSQL${POSTGRES_SKIP ? ` (skipped: ${POSTGRES_SKIP})` : ''}`, async () => {
+    const database = await freshDatabase();
+    const dir = mkdtempSync(join(tmpdir(), 'hooklaunch-nul-key-'));
+    try {
+      writeFileSync(join(dir, 'valohai.yaml'), VALOHAI);
+      const config = join(dir, 'hooklaunch.yaml');
+      writeFileSync(config, `store: {url: "${database.url}"}\n${TRIGGERS}`);
+      const server = await serve(config, { env: { HOOKLAUNCH_SECRET_KEY: 'c0ffee00'.repeat(8), HOOKLAUNCH_PAUSE_LAUNCHES: '1' } });
+      try {
+        const url = (id: string) => `${server.url}/api/v0/launch/${id}/`;
+        // Sent together, so that group commits hold both kinds.
+        const answers = await Promise.all(
+          Array.from({ length: 60 }, (_, i) => (i % 6 === 0 ? post(url(BATCHED), { k: `bad\u0000${i}` }) : post(url(i % 2 ? PLAIN : BATCHED), { k: 'good', i }))),
+        );
+        const statuses = (bad: boolean) => answers.filter((_, i) => (i % 6 === 0) === bad).map((a) => a.status);
+        expect(statuses(false)).toEqual(Array(50).fill(200));
+        expect(statuses(true)).toEqual(Array(10).fill(400));
+      } finally {
+        await killProcess(server.child);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      await database.drop();
+    }
+  });
+});
