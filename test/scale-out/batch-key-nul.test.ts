@@ -3,7 +3,8 @@
  * delivery whose `batch.key` came out with one ("{payload.k}" of {"k": "a\u0000b"}) failed its
  * whole group commit, so every delivery committed alongside it — to any trigger — was answered
  * 500 and lost. Such a key is refused on arrival (400 payload_invalid naming batch.key), as a
- * parameter with a NUL byte already is, on every store.
+ * parameter with a NUL byte already is, on every store. A `deduplicate` condition's key is text
+ * too, and was refused the same way.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,10 +16,12 @@ import { startTestService, type TestService } from '../helpers/service.js';
 
 const BATCHED = '0190fe82-0000-7000-8000-0000000b0a01';
 const PLAIN = '0190fe82-0000-7000-8000-0000000b0a02';
+const DEDUPED = '0190fe82-0000-7000-8000-0000000b0a03';
 const VALOHAI = '- step: {name: noop, image: x, command: "true", inputs: [{name: payload}]}\n';
 const TRIGGERS = `triggers:
   - {id: ${BATCHED}, batch: {key: "{payload.k}", window: 600}, actions: [{type: run-execution, step: noop, payload_input: payload}]}
   - {id: ${PLAIN}, actions: [{type: run-execution, step: noop}]}
+  - {id: ${DEDUPED}, conditions: [{type: deduplicate, lookup: json, key: k}], actions: [{type: run-execution, step: noop}]}
 `;
 
 const post = async (url: string, body: unknown) => {
@@ -38,6 +41,7 @@ describe('a batch key with a NUL byte', () => {
     expect(await post(t.url(BATCHED), { k: 'a\u0000b' })).toEqual({ status: 400, body: { error: { code: 'payload_invalid', message: expect.stringMatching(/^batch\.key: .*NUL/) } } });
     expect((await post(t.url(BATCHED), { k: 'ab' })).status).toBe(200);
     expect(await t.service.store.listBatches({ limit: 10 })).toHaveLength(1);
+    expect(await post(t.url(DEDUPED), { k: 'a\u0000b' })).toEqual({ status: 400, body: { error: { code: 'payload_invalid', message: expect.stringMatching(/^deduplicate: json k .*NUL/) } } });
   });
 
   it.skipIf(POSTGRES_SKIP)(`does not fail the deliveries committed alongside it on PostgreSQL${POSTGRES_SKIP ? ` (skipped: ${POSTGRES_SKIP})` : ''}`, async () => {
@@ -52,7 +56,7 @@ describe('a batch key with a NUL byte', () => {
         const url = (id: string) => `${server.url}/api/v0/launch/${id}/`;
         // Sent together, so that group commits hold both kinds.
         const answers = await Promise.all(
-          Array.from({ length: 60 }, (_, i) => (i % 6 === 0 ? post(url(BATCHED), { k: `bad\u0000${i}` }) : post(url(i % 2 ? PLAIN : BATCHED), { k: 'good', i }))),
+          Array.from({ length: 60 }, (_, i) => (i % 6 === 0 ? post(url(i % 12 ? DEDUPED : BATCHED), { k: `bad\u0000${i}` }) : post(url(i % 2 ? PLAIN : BATCHED), { k: 'good', i }))),
         );
         const statuses = (bad: boolean) => answers.filter((_, i) => (i % 6 === 0) === bad).map((a) => a.status);
         expect(statuses(false)).toEqual(Array(50).fill(200));
