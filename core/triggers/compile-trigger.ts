@@ -167,8 +167,6 @@ export function compileTrigger(trigger: TriggerConfig, project: ValohaiProject, 
           locate: (req) => {
             const located = locateRaw(req, locator);
             if (!located.ok) return located;
-            // PostgreSQL's text holds no NUL: such a key would fail the whole group commit, every delivery in it.
-            if (located.value?.includes('\0')) return refuse('payload_invalid', `deduplicate: ${condition.lookup} ${condition.key} contains a NUL byte (\\0), which the store cannot hold`);
             const keys = located.value === undefined ? [] : [{ key: located.value, what: `${condition.lookup} ${condition.key}` }];
             const fromConnector = connectorKeys?.(req);
             if (fromConnector && !fromConnector.ok) return fromConnector;

@@ -94,6 +94,9 @@ export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrig
   if (trigger.dedupe) {
     const keys = trigger.dedupe.locate(raw);
     if (!keys.ok) return refuse(ctx, trigger, request, stages, keys.rejection, sender);
+    // Keys are stored as text, which holds no NUL on PostgreSQL: one would fail the whole group commit, every delivery in it.
+    const nul = keys.value.find((k) => k.key.includes('\0'));
+    if (nul) return refuse(ctx, trigger, request, stages, reject('payload_invalid', `deduplicate: the ${nul.what} contains a NUL byte (\\0), which the store cannot hold`), sender);
     if (keys.value.length > 0) dedupe = { keys: keys.value, windowMs: trigger.dedupe.windowMs };
   }
   let batch: BatchJoin | undefined;

@@ -3,8 +3,8 @@
  * delivery whose `batch.key` came out with one ("{payload.k}" of {"k": "a\u0000b"}) failed its
  * whole group commit, so every delivery committed alongside it — to any trigger — was answered
  * 500 and lost. Such a key is refused on arrival (400 payload_invalid naming batch.key), as a
- * parameter with a NUL byte already is, on every store. A `deduplicate` condition's key is text
- * too, and was refused the same way.
+ * parameter with a NUL byte already is, on every store. A deduplication key (a `deduplicate`
+ * condition's field, a connector's delivery id) is text too, and is refused the same way.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -17,11 +17,13 @@ import { startTestService, type TestService } from '../helpers/service.js';
 const BATCHED = '0190fe82-0000-7000-8000-0000000b0a01';
 const PLAIN = '0190fe82-0000-7000-8000-0000000b0a02';
 const DEDUPED = '0190fe82-0000-7000-8000-0000000b0a03';
+const DATADOG = '0190fe82-0000-7000-8000-0000000b0a04';
 const VALOHAI = '- step: {name: noop, image: x, command: "true", inputs: [{name: payload}]}\n';
 const TRIGGERS = `triggers:
   - {id: ${BATCHED}, batch: {key: "{payload.k}", window: 600}, actions: [{type: run-execution, step: noop, payload_input: payload}]}
   - {id: ${PLAIN}, actions: [{type: run-execution, step: noop}]}
   - {id: ${DEDUPED}, conditions: [{type: deduplicate, lookup: json, key: k}], actions: [{type: run-execution, step: noop}]}
+  - {id: ${DATADOG}, connector: {type: datadog, secret: dd-token}, actions: [{type: run-execution, step: noop}]}
 `;
 
 const post = async (url: string, body: unknown) => {
@@ -41,7 +43,10 @@ describe('a batch key with a NUL byte', () => {
     expect(await post(t.url(BATCHED), { k: 'a\u0000b' })).toEqual({ status: 400, body: { error: { code: 'payload_invalid', message: expect.stringMatching(/^batch\.key: .*NUL/) } } });
     expect((await post(t.url(BATCHED), { k: 'ab' })).status).toBe(200);
     expect(await t.service.store.listBatches({ limit: 10 })).toHaveLength(1);
-    expect(await post(t.url(DEDUPED), { k: 'a\u0000b' })).toEqual({ status: 400, body: { error: { code: 'payload_invalid', message: expect.stringMatching(/^deduplicate: json k .*NUL/) } } });
+    expect(await post(t.url(DEDUPED), { k: 'a\u0000b' })).toEqual({ status: 400, body: { error: { code: 'payload_invalid', message: expect.stringMatching(/^deduplicate: the json k contains a NUL byte/) } } });
+    // A connector's delivery id from the body (Datadog's alert id; whoever holds the trigger's token chooses it).
+    const datadog = await fetch(t.url(DATADOG), { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer dd-token' }, body: JSON.stringify({ id: 'a\u0000b', transition: 'Triggered' }) });
+    expect({ status: datadog.status, body: await datadog.json() }).toEqual({ status: 400, body: { error: { code: 'payload_invalid', message: expect.stringMatching(/^deduplicate: the delivery id contains a NUL byte/) } } });
   });
 
   it.skipIf(POSTGRES_SKIP)(`does not fail the deliveries committed alongside it on PostgreSQL${POSTGRES_SKIP ? ` (skipped: ${POSTGRES_SKIP})` : ''}`, async () => {
