@@ -248,7 +248,8 @@ export function decideBatch(items: readonly Batched[], lookups: AcceptLookups, f
       outcome,
       status,
       code,
-      message,
+      // A message may quote the payload; PostgreSQL's text holds no NUL, and one would fail the whole commit.
+      message: message?.includes('\0') ? message.replaceAll('\0', '\uFFFD') : message,
       runId,
       replayOf: request.replayOf ?? null,
       unauthenticatedBytes: request.unauthenticatedBytes ?? 0,
