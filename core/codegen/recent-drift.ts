@@ -17,17 +17,22 @@ export interface RecentPayloads {
   readonly undecodable: readonly string[];
 }
 
-/** The last `limit` payloads the trigger accepted, newest first (purged runs are skipped). */
+/**
+ * The last `limit` payloads the trigger accepted, newest first (purged runs are skipped). A batched
+ * trigger's deliveries are logged `batched` (issue #17): each one's payload is its own batch item,
+ * read through its request, not its batch's run (batch.jsonl, or none until the batch launches).
+ */
 export async function acceptedPayloads(store: TriggerLog & ExecutionStore, triggerId: string, limit = RECENT_PAYLOADS): Promise<RecentPayloads> {
-  const entries = await store.listLog({ triggerId, outcome: 'accepted', limit });
+  const [accepted, batched] = await Promise.all([store.listLog({ triggerId, outcome: 'accepted', limit }), store.listLog({ triggerId, outcome: 'batched', limit })]);
+  const entries = batched.length === 0 ? accepted : [...accepted, ...batched].sort((a, b) => b.seq - a.seq).slice(0, limit);
   const samples: DriftSample[] = [];
   const undecodable: string[] = [];
   for (const entry of entries) {
     if (entry.runId === undefined) continue;
-    const stored = await store.getPayload(entry.runId);
-    if (!stored) continue;
+    const body = entry.outcome === 'batched' ? (await store.getRequest(entry.requestId))?.raw.body : (await store.getPayload(entry.runId))?.body;
+    if (!body) continue;
     try {
-      samples.push({ requestId: entry.requestId, payload: decodeJsonOrForm(stored.body) });
+      samples.push({ requestId: entry.requestId, payload: decodeJsonOrForm(body) });
     } catch {
       undecodable.push(entry.requestId);
     }

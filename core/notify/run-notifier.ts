@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { FollowUpResult, RunProgress } from '../connector.js';
 import { summariseRun, type RunSummary } from '../launch/run-status.js';
+import type { RawRequest } from '../request/raw-request.js';
 import type { Store } from '../store/store.js';
 import type { TriggerSet } from '../triggers/trigger-set.js';
 import { addRunNote } from './run-notes.js';
@@ -37,14 +38,11 @@ export function createRunNotifier(store: Store, triggers: Pick<TriggerSet, 'get'
     sent.set(runId, already);
     if (phase !== 'started') sent.delete(runId);
 
-    const stored = await store.getPayload(runId);
-    if (!stored) return;
-    const delivery = binding.connector.parse(
-      { method: 'POST', path: '', headers: { 'content-type': [stored.contentType] }, query: new URLSearchParams(), body: stored.body, remoteAddress: '', receivedAtMs: run.acceptedAtMs },
-      binding.params,
-    );
+    const sender = await senderOf(store, runId, run.acceptedAtMs);
+    if (!sender) return;
+    const delivery = binding.connector.parse({ method: 'POST', path: '', query: new URLSearchParams(), remoteAddress: '', ...sender }, binding.params);
     if (!delivery.ok) return;
-    const progress: RunProgress = { runId, phase, details: detailsOf(summary, phase), acceptedAtMs: run.acceptedAtMs, atMs: clock.now() };
+    const progress: RunProgress = { runId, phase, details: detailsOf(summary, phase), acceptedAtMs: sender.receivedAtMs, atMs: clock.now() };
     let outcome: FollowUpResult | void;
     try {
       outcome = await binding.connector.followUp(progress, delivery.value, binding.params);
@@ -93,4 +91,22 @@ function detailsOf(summary: RunSummary, phase: RunProgress['phase']): string[] {
         return item.commits.length ? `fetched ${item.commits.map((c) => `${c.ref}@${c.identifier.slice(0, 7)}`).join(', ')}` : 'fetched: no new commits';
     }
   });
+}
+
+/**
+ * The delivery whose sender hears of the run. A batch's run (issue #17) has batch.jsonl as its
+ * payload, which no connector parses as one delivery: the batch's first delivery is told, the one
+ * whose parameters the run took, as of its own arrival (Slack's response_url lasts 30 minutes
+ * from the command, not from the batch's close). Read from the trigger log, not by assembling the
+ * whole batch on every phase.
+ */
+async function senderOf(store: Store, runId: string, acceptedAtMs: number): Promise<Pick<RawRequest, 'headers' | 'body' | 'receivedAtMs'> | undefined> {
+  const batch = await store.batchOfRun(runId);
+  if (batch) {
+    const first = await store.getRequest(batch.firstRequestId);
+    if (!first?.raw.body) return undefined;
+    return { headers: first.raw.headers, body: first.raw.body, receivedAtMs: first.entry.receivedAtMs };
+  }
+  const stored = await store.getPayload(runId);
+  return stored && { headers: { 'content-type': [stored.contentType] }, body: stored.body, receivedAtMs: acceptedAtMs };
 }

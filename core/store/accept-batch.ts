@@ -248,7 +248,8 @@ export function decideBatch(items: readonly Batched[], lookups: AcceptLookups, f
       outcome,
       status,
       code,
-      message,
+      // A message may quote the payload; PostgreSQL's text holds no NUL, and one would fail the whole commit.
+      message: message?.includes('\0') ? message.replaceAll('\0', '\uFFFD') : message,
       runId,
       replayOf: request.replayOf ?? null,
       unauthenticatedBytes: request.unauthenticatedBytes ?? 0,
@@ -291,7 +292,8 @@ export function decideBatch(items: readonly Batched[], lookups: AcceptLookups, f
     const size = input.payload.length;
     // Full or past its close time: the closer has not got to it yet, but it takes no more.
     const joinable = current && current.state === 'open' && current.items < current.maxItems && now < current.closesAtMs;
-    if (joinable && current.bytes + size <= current.maxBytes) {
+    const fits = joinable && current.bytes + size <= current.maxBytes;
+    if (fits) {
       batch = { ...current, items: current.items + 1, bytes: current.bytes + size, lastAtMs: now, closesAtMs: closesAt(current.openedAtMs, current.windowMs, current.quietMs, now) };
     } else {
       // This delivery would take the batch past its bytes: the batch is sealed and due now, and this one opens the next.
@@ -320,7 +322,9 @@ export function decideBatch(items: readonly Batched[], lookups: AcceptLookups, f
     batchItems.push({ batchId: batch.batchId, position: batch.items, requestId: request.requestId, receivedAtMs: now, contentType: input.contentType, payload: input.payload });
     remembersKeys(input, batch.runId);
     log(request, 'batched', input.answerStatus ?? 200, null, `item ${batch.items} of batch ${batch.batchId}`, batch.runId);
-    return { kind: 'batched', runId: batch.runId, batchId: batch.batchId, position: batch.items, closesAtMs: batch.closesAtMs };
+    // Due now (the closer is woken at once rather than at its next poll): this batch is full, or the one before was sealed.
+    const dueNow = batch.items >= batch.maxItems || (joinable && !fits);
+    return { kind: 'batched', runId: batch.runId, batchId: batch.batchId, position: batch.items, closesAtMs: batch.closesAtMs, ...(dueNow && { dueNow: true }) };
   };
 
   const decide = (input: AcceptRequest): AcceptOutcome => {

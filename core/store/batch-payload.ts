@@ -20,10 +20,13 @@ export interface StoredBatchItem {
 
 /** The run payload of a batch: every item on one line (a JSON body re-serialized, any other body as a JSON string of its text). */
 export function assembleBatchPayload(batch: BatchRecord, items: readonly StoredBatchItem[]): RunPayload {
-  const lines: string[] = [];
+  // Bytes per line, not one joined string: a text body re-serialized as a JSON string can grow
+  // sixfold (a control character becomes \u00XX), and a batch within max_bytes would then pass
+  // V8's string limit (~512 Mi characters) and could never be assembled, so never launch its code.
+  const lines: Buffer[] = [];
   const index: object[] = [];
   for (const item of items) {
-    lines.push(`${JSON.stringify(lineValue(item.payload))}\n`);
+    lines.push(Buffer.from(`${JSON.stringify(lineValue(item.payload))}\n`));
     index.push({
       position: item.position,
       request_id: item.requestId,
@@ -43,7 +46,7 @@ export function assembleBatchPayload(batch: BatchRecord, items: readonly StoredB
     close_reason: batch.closeReason ?? null,
     items: index,
   };
-  return { body: Buffer.from(lines.join('')), contentType: BATCH_CONTENT_TYPE, index: Buffer.from(`${JSON.stringify(described, null, 2)}\n`) };
+  return { body: Buffer.concat(lines), contentType: BATCH_CONTENT_TYPE, index: Buffer.from(`${JSON.stringify(described, null, 2)}\n`) };
 }
 
 function lineValue(payload: Buffer): unknown {

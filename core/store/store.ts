@@ -161,7 +161,15 @@ export interface RepeatCount {
 
 export type AcceptOutcome =
   | { readonly kind: 'accepted'; readonly runId: string }
-  | { readonly kind: 'batched'; readonly runId: string; readonly batchId: string; readonly position: number; readonly closesAtMs: number }
+  | {
+      readonly kind: 'batched';
+      readonly runId: string;
+      readonly batchId: string;
+      readonly position: number;
+      readonly closesAtMs: number;
+      /** Set when a batch is due now: this delivery filled its batch (max_items), or sealed the one before by its bytes. */
+      readonly dueNow?: true;
+    }
   | { readonly kind: 'duplicate'; readonly runId: string; /** Which dedupe key matched ("delivery id"). */ readonly what: string }
   | { readonly kind: 'rate_limited'; readonly retryAfterSeconds: number; readonly message: string };
 

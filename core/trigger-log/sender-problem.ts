@@ -12,7 +12,7 @@ export interface SenderProblem {
 }
 
 /** Outcomes that show the sender now sends what the connector reads. */
-const FIXED: readonly LogOutcome[] = ['accepted', 'duplicate', 'ignored'];
+const FIXED: readonly LogOutcome[] = ['accepted', 'batched', 'duplicate', 'ignored'];
 
 /** The latest such refusal, unless a delivery accepted or filtered since shows it was fixed. */
 export async function senderProblem(store: TriggerLog, triggerId: string): Promise<SenderProblem | undefined> {

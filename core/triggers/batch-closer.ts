@@ -46,6 +46,9 @@ export function createBatchCloser(options: BatchCloserOptions): BatchCloser {
   const pollMs = options.pollMs ?? 1000;
   const pausedRetryMs = options.pausedRetryMs ?? 30_000;
   let running = false;
+  // Set by stop(): a pass ends after the batch in hand (thousands may be due at once, a commit each),
+  // so a SIGTERM is not held up; the batches left are due still and close after the restart.
+  let stopping = false;
   let timer: NodeJS.Timeout | undefined;
   let wakeAtMs = Infinity;
   let passing: Promise<number> | undefined;
@@ -76,6 +79,7 @@ export function createBatchCloser(options: BatchCloserOptions): BatchCloser {
       const due = await store.dueBatches(clock.now(), PASS_SIZE);
       let changed = 0;
       for (const batch of due) {
+        if (stopping) return launched;
         const outcome = await closeOne(batch, 'due');
         if (outcome.kind === 'launched') launched++;
         if (outcome.kind === 'launched' || outcome.kind === 'held') changed++;
@@ -121,6 +125,7 @@ export function createBatchCloser(options: BatchCloserOptions): BatchCloser {
   return {
     start() {
       running = true;
+      stopping = false;
       void tick();
     },
     scheduled(closesAtMs, full) {
@@ -134,6 +139,7 @@ export function createBatchCloser(options: BatchCloserOptions): BatchCloser {
     },
     async stop() {
       running = false;
+      stopping = true;
       clearTimeout(timer);
       await passing?.catch(() => undefined);
     },

@@ -242,6 +242,8 @@ function compileBatch(batch: NonNullable<TriggerConfig['batch']>, payloadOf: Pay
       if (!rendered.ok) return rendered;
       const key = typeof rendered.value === 'string' ? rendered.value : JSON.stringify(rendered.value);
       if (key.length > MAX_BATCH_KEY_LENGTH) return refuse('payload_invalid', `batch.key: the key is ${key.length} characters; at most ${MAX_BATCH_KEY_LENGTH}`);
+      // PostgreSQL's text holds no NUL: such a key would fail the whole group commit, every delivery in it.
+      if (key.includes('\0')) return refuse('payload_invalid', 'batch.key: the key contains a NUL byte (\\0), which the store cannot hold');
       return accept(key);
     },
     windowMs: batch.window * 1000,

@@ -94,6 +94,9 @@ export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrig
   if (trigger.dedupe) {
     const keys = trigger.dedupe.locate(raw);
     if (!keys.ok) return refuse(ctx, trigger, request, stages, keys.rejection, sender);
+    // Keys are stored as text, which holds no NUL on PostgreSQL: one would fail the whole group commit, every delivery in it.
+    const nul = keys.value.find((k) => k.key.includes('\0'));
+    if (nul) return refuse(ctx, trigger, request, stages, reject('payload_invalid', `deduplicate: the ${nul.what} contains a NUL byte (\\0), which the store cannot hold`), sender);
     if (keys.value.length > 0) dedupe = { keys: keys.value, windowMs: trigger.dedupe.windowMs };
   }
   let batch: BatchJoin | undefined;
@@ -123,8 +126,9 @@ export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrig
   if (accepted.kind === 'rate_limited') return refuse(ctx, trigger, request, stages, reject('rate_limited', accepted.message, { 'retry-after': String(accepted.retryAfterSeconds) }), sender);
   let logged = true;
   if (accepted.kind === 'accepted') ctx.onAccepted();
-  // A full batch closes now; a new one may have been opened because the last was sealed by its bytes (also due now).
-  else if (accepted.kind === 'batched') ctx.onBatched?.(accepted.closesAtMs, accepted.position >= trigger.batch!.maxItems || accepted.position === 1);
+  // A full batch, or one sealed by its bytes, closes now; any other waits for its time (waking the closer for
+  // every new batch cost a pass over all open ones per delivery of a new key).
+  else if (accepted.kind === 'batched') ctx.onBatched?.(accepted.closesAtMs, accepted.dueNow === true);
   else {
     const what = { outcome: 'duplicate', status: 200, message: duplicateMessage(accepted.what), runId: accepted.runId, withoutBody: true } as const;
     logged = (await logUnlaunched(ctx, request, what, 'duplicate', 'duplicate delivery')) === 'logged';

@@ -189,7 +189,7 @@ export async function openPostgresStore(url: string, instance: string): Promise<
     closeBatch: async (close) => (await group.submit({ kind: 'close', close })) as BatchCloseOutcome,
     dueBatches: async (now, limit) =>
       (
-        await q(`SELECT * FROM batches WHERE (state = 'open' AND (closes_at <= $1 OR items >= max_items)) OR (state = 'held' AND closes_at <= $1) ORDER BY closes_at LIMIT $2`, [now, limit])
+        await q(`SELECT * FROM batches WHERE (state = 'open' AND (closes_at <= $1 OR items >= max_items)) OR (state = 'held' AND closes_at <= $1) ORDER BY opened_at, batch_id LIMIT $2`, [now, limit])
       ).map(toBatch),
     nextBatchDueMs: async () =>
       optional((await one(`SELECT MIN(CASE WHEN state = 'open' AND items >= max_items THEN 0 ELSE closes_at END) AS due FROM batches WHERE state <> 'launched'`))?.due, Number),

@@ -298,7 +298,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     batchOfRun: db.prepare('SELECT * FROM batches WHERE run_id = ?'),
     batchItems: db.prepare('SELECT position, request_id, received_at, content_type, payload FROM batch_items WHERE batch_id = ? ORDER BY position'),
     batchItemList: db.prepare('SELECT position, request_id, received_at, content_type, length(payload) AS size FROM batch_items WHERE batch_id = ? ORDER BY position'),
-    dueBatches: db.prepare(`SELECT * FROM batches WHERE (state = 'open' AND (closes_at <= @now OR items >= max_items)) OR (state = 'held' AND closes_at <= @now) ORDER BY closes_at LIMIT @limit`),
+    dueBatches: db.prepare(`SELECT * FROM batches WHERE (state = 'open' AND (closes_at <= @now OR items >= max_items)) OR (state = 'held' AND closes_at <= @now) ORDER BY opened_at, batch_id LIMIT @limit`),
     nextBatchDue: db.prepare(`SELECT MIN(CASE WHEN state = 'open' AND items >= max_items THEN 0 ELSE closes_at END) AS due FROM batches WHERE state <> 'launched'`),
     insertJob: db.prepare(`INSERT INTO jobs (job_id, run_id, trigger_id, action_index, spec, state, attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)`),
     // A run's actions launch in order: a job waits until every earlier action of its run is settled.
