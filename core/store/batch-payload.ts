@@ -37,8 +37,8 @@ export function assembleBatchPayload(batch: BatchRecord, items: readonly StoredB
     });
   }
   const described = {
+    // Not the trigger id: it is the secret part of the webhook URL, and this file goes to the launched code (and Valohai).
     batch_id: batch.batchId,
-    trigger_id: batch.triggerId,
     key: batch.key,
     run_id: batch.runId,
     opened_at: new Date(batch.openedAtMs).toISOString(),

@@ -354,7 +354,7 @@ def input_path(input_name: str = "payload") -> str:
 
 BATCH_LINES = "batch.jsonl"
 BATCH_INDEX = "index.json"
-_INDEX_TEXT = ("batch_id", "trigger_id", "run_id", "opened_at", "closed_at", "close_reason")
+_INDEX_TEXT = ("batch_id", "run_id", "opened_at", "closed_at", "close_reason")
 _ITEM_TEXT = ("request_id", "received_at", "content_type", "sha256")
 
 
@@ -362,7 +362,7 @@ _ITEM_TEXT = ("request_id", "received_at", "content_type", "sha256")
 class Batch:
     """Every delivery of a batch run, in arrival order: items[i] is line i+1 of batch.jsonl, parsed
     like a single delivery, and index["items"][i] describes it (position, request_id, received_at,
-    content_type, sha256, size_bytes). index is index.json (batch_id, trigger_id, key, run_id,
+    content_type, sha256, size_bytes). index is index.json (batch_id, key, run_id,
     opened_at, closed_at, close_reason, items)."""
 
     items: List[Payload]

@@ -379,7 +379,6 @@ const BATCH_INDEX = 'index.json';
 /** index.json of a batch run: the batch, and in `items[i]` line i+1 of batch.jsonl. */
 export interface BatchIndex {
   batch_id: string;
-  trigger_id: string;
   key?: string | undefined;
   run_id: string;
   opened_at: string;
@@ -428,7 +427,6 @@ function toBatchIndex(value: unknown, path: string): BatchIndex {
   const index: BatchIndex = {
     ...data,
     batch_id: isString(required(data, 'batch_id', path), `${path}.batch_id`),
-    trigger_id: isString(required(data, 'trigger_id', path), `${path}.trigger_id`),
     key: optional(data, 'key', path, isString),
     run_id: isString(required(data, 'run_id', path), `${path}.run_id`),
     opened_at: isString(required(data, 'opened_at', path), `${path}.opened_at`),

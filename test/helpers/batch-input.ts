@@ -15,7 +15,6 @@ export interface BatchDelivery {
 
 export interface BatchIndexFile {
   readonly batch_id: string;
-  readonly trigger_id: string;
   readonly key: string | null;
   readonly run_id: string;
   readonly opened_at: string;
@@ -40,7 +39,6 @@ export function writeBatchInput(dir: string, deliveries: readonly BatchDelivery[
   const opened = Date.parse('2026-11-28T22:00:00.000Z');
   const index: BatchIndexFile = {
     batch_id: 'b-0190fe82-0000-7000-8000-000000000001',
-    trigger_id: '0190fe82-7c6b-7a49-8827-41659e8d7c6b',
     key: 'cars',
     run_id: 'r-0190fe82-0000-7000-8000-000000000001',
     opened_at: new Date(opened).toISOString(),

@@ -1,29 +1,27 @@
 /**
- * A batch's payload (batch.jsonl) can always be assembled when the batch is within its bounds
- * (issue #17): a text body is re-serialized as a JSON string, in which each control character
- * becomes six (`\u0001`), so a batch of text deliveries within `max_bytes` (at most 256 MiB) may
- * assemble to more characters than one V8 string holds (buffer.constants.MAX_STRING_LENGTH, about
- * 512 Mi). Such a batch launched, but its run's payload could never be read: its code never ran.
+ * A batch's payload (batch.jsonl + index.json, issue #17) as the launched code reads it: one line
+ * per delivery in position order — a JSON body re-serialized on one line, any other body as a JSON
+ * string of its text (control characters escaped, so a line never breaks) — and index.json
+ * describing each line.
  */
-import { constants } from 'node:buffer';
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { assembleBatchPayload, type StoredBatchItem } from '../../../core/store/batch-payload.js';
-import { MAX_BATCH_BYTES } from '../../../core/config/schema.js';
 import type { BatchRecord } from '../../../core/store/store.js';
 
 describe('assembleBatchPayload', () => {
-  it('assembles a batch of text bodies whose JSON Lines pass the longest V8 string, within max_bytes', () => {
-    const body = Buffer.alloc(4 * 1024 * 1024, 1); // 4 MiB of U+0001: 24 Mi characters once escaped
-    const count = Math.ceil(constants.MAX_STRING_LENGTH / (body.length * 6)) + 1;
-    expect(count * body.length).toBeLessThanOrEqual(MAX_BATCH_BYTES);
-    // One buffer shared by every item: only the assembled payload costs memory.
-    const items: StoredBatchItem[] = Array.from({ length: count }, (_, i) => ({ position: i + 1, requestId: `r${i}`, receivedAtMs: 0, contentType: 'text/plain', payload: body }));
-    const batch = { batchId: 'b', triggerId: 't', key: '', runId: 'run', openedAtMs: 0, closedAtMs: 1, closeReason: 'window' } as BatchRecord;
+  it('writes one line per delivery, whatever its body, and an index entry per line', () => {
+    const bodies = [Buffer.from('{\n  "a": 1,\n  "nested": {"b": [1, 2]}\n}'), Buffer.from('line one\nline two\u0001\u2028'), Buffer.from('"a json string"'), Buffer.from([0xff, 0xfe, 0x41])];
+    const items: StoredBatchItem[] = bodies.map((payload, i) => ({ position: i + 1, requestId: `r${i + 1}`, receivedAtMs: i * 1000, contentType: i === 0 ? 'application/json' : 'text/plain', payload }));
+    const batch = { batchId: 'b', triggerId: 't', key: 'k', runId: 'run', openedAtMs: 0, closedAtMs: 5000, closeReason: 'window' } as BatchRecord;
     const payload = assembleBatchPayload(batch, items);
-    const lineBytes = body.length * 6 + 3; // the quotes and "\n"
-    expect(payload.body.length).toBe(count * lineBytes);
-    expect(payload.body.subarray(0, 8).toString()).toBe('"\\u0001\\');
-    expect(payload.body.subarray(lineBytes - 2, lineBytes + 1).toString()).toBe('"\n"');
-    expect(JSON.parse(payload.index!.toString()).items).toHaveLength(count);
+    const text = payload.body.toString('utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    const lines = text.slice(0, -1).split('\n');
+    expect(lines).toHaveLength(4);
+    expect(lines.map((line) => JSON.parse(line) as unknown)).toEqual([{ a: 1, nested: { b: [1, 2] } }, 'line one\nline two\u0001\u2028', 'a json string', '\ufffd\ufffdA']);
+    const index = JSON.parse(payload.index!.toString()) as { items: Array<{ position: number; request_id: string; sha256: string; size_bytes: number }>; close_reason: string };
+    expect(index.close_reason).toBe('window');
+    expect(index.items.map((i) => [i.position, i.request_id, i.size_bytes, i.sha256])).toEqual(bodies.map((b, i) => [i + 1, `r${i + 1}`, b.length, createHash('sha256').update(b).digest('hex')]));
   });
 });

@@ -103,7 +103,10 @@ describe.each(factories)('$name store: batches', (factory) => {
     expect(payload.contentType).toBe('application/x-ndjson');
     expect(payload.body.toString()).toBe('{"item":1}\n{"item":2}\n"not json\\nat all"\n');
     const index = JSON.parse(payload.index!.toString());
-    expect(index).toMatchObject({ batch_id: 'batch-1', trigger_id: TRIGGER, key: 'cars', run_id: 'run-1', close_reason: 'quiet', opened_at: new Date(1_000).toISOString(), closed_at: new Date(123_000).toISOString() });
+    // Never the trigger id: the secret part of the webhook URL must not reach the launched code.
+    expect(index.trigger_id).toBeUndefined();
+    expect(payload.index!.toString()).not.toContain(TRIGGER);
+    expect(index).toMatchObject({ batch_id: 'batch-1', key: 'cars', run_id: 'run-1', close_reason: 'quiet', opened_at: new Date(1_000).toISOString(), closed_at: new Date(123_000).toISOString() });
     expect(index.items.map((i: { position: number; request_id: string; content_type: string }) => [i.position, i.request_id, i.content_type])).toEqual([
       [1, 'req-1', 'application/json'],
       [2, 'req-2', 'application/json'],
