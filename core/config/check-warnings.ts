@@ -24,6 +24,9 @@ export function checkWarnings(config: Config): string[] {
     if (!isAuthenticated(trigger)) {
       warnings.push(`${name} checks no credential: anyone who learns its URL can launch (add a web-request-auth condition or a connector)`);
     }
+    if (trigger.batch && (trigger.connector?.type === 'slack' || trigger.connector?.type === 'discord')) {
+      warnings.push(`${name} batches ${trigger.connector.type} commands: each sender is acknowledged, but only the batch's first delivery hears how the run went`);
+    }
     if (trigger.batch && trigger.actions.every((a) => a.type === 'fetch-repository' || a.payload_input === undefined)) {
       warnings.push(`${name} batches its deliveries but no action has payload_input: the launched code never sees them (fine if the batch only debounces a burst into one run)`);
     }

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { tempProject, type TempProject } from '../helpers/project.js';
 import { hooklaunch } from './cli.js';
 
-const VALOHAI = '- step: {name: count, image: x, command: "true"}\n';
+const VALOHAI = '- step: {name: count, image: x, command: "true", inputs: [{name: payload}]}\n';
 const OPEN = '0190fe82-0000-7000-8000-00000000aa01';
 const SHORT = '0190fe82-0000-7000-8000-00000000aa02';
 const GITHUB = '0190fe82-0000-7000-8000-00000000aa03';
@@ -35,6 +35,11 @@ triggers:
     connector: {type: github, secret: "\${env:GH_SECRET}"}
     batch: {window: 60}
     actions: [{type: run-execution, step: count}]
+  - id: 0190fe82-0000-7000-8000-00000000aa04
+    title: Slash
+    connector: {type: slack, secret: "slack-signing-secret-0123456789"}
+    batch: {window: 60}
+    actions: [{type: run-execution, step: count, payload_input: payload}]
 `,
     );
     const result = await hooklaunch(['check', '-c', config], { NEW_TOKEN: 'short', GH_SECRET: 'github-webhook-secret-0123' });
@@ -46,6 +51,7 @@ triggers:
       // Only the short one of the two rotating secrets; the connector trigger is authenticated and its secret long enough.
       'warning: triggers[1] (Short token): the secret at triggers[1].conditions[0].secret[0] is 5 bytes; use at least 16 (`openssl rand -hex 32`) so it cannot be guessed',
       'warning: triggers[2] (Pushes) batches its deliveries but no action has payload_input: the launched code never sees them (fine if the batch only debounces a burst into one run)',
+      "warning: triggers[3] (Slash) batches slack commands: each sender is acknowledged, but only the batch's first delivery hears how the run went",
     ]);
   });
 
