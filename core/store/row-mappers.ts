@@ -1,5 +1,6 @@
 /** Rows of the store's tables (the same columns in SQLite and PostgreSQL) turned into records. */
 import type { ActionSpec } from './action-spec.js';
+import type { StoredBatchItem } from './batch-payload.js';
 import type { BatchCloseReason, BatchItem, BatchRecord, BatchState, ExecutionRecord, ExecutionSpec, ExecutionStatus, FollowRecord, JobError, JobRecord, LaunchResult, LogEntry, PipelineRecord, SentAnswer, PipelineSpec, PipelineStatus, TriggerChange, TriggerDef, TriggerRevision, TriggerStats } from './store.js';
 
 export type Row = Record<string, unknown>;
@@ -152,4 +153,9 @@ export function batchValues(b: BatchRecord): unknown[] {
 
 export function toBatchItem(row: Row): BatchItem {
   return { position: Number(row.position), requestId: String(row.request_id), receivedAtMs: Number(row.received_at), contentType: String(row.content_type), sizeBytes: Number(row.size) };
+}
+
+/** A batch item with its body, for assembling the batch's payload. */
+export function toStoredBatchItem(row: Row): StoredBatchItem {
+  return { position: Number(row.position), requestId: String(row.request_id), receivedAtMs: Number(row.received_at), contentType: String(row.content_type), payload: row.payload as Buffer };
 }

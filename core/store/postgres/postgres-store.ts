@@ -10,7 +10,7 @@ import pg from 'pg';
 import { decideBatch, planLookups, type AcceptFacts, type AcceptLookups, type AcceptRows, type Batched, type ItemOutcome } from '../accept-batch.js';
 import { assembleBatchPayload } from '../batch-payload.js';
 import { createGroupCommit } from '../group-commit.js';
-import { batchValues, optional, toBatch, toBatchItem, toExecution, toFollow, toJob, toLogEntry, toPipeline, toTriggerDef, toTriggerRevision, toTriggerStats, type Row } from '../row-mappers.js';
+import { batchValues, optional, toBatch, toBatchItem, toStoredBatchItem, toExecution, toFollow, toJob, toLogEntry, toPipeline, toTriggerDef, toTriggerRevision, toTriggerStats, type Row } from '../row-mappers.js';
 import type {
   AcceptOutcome,
   BatchCloseOutcome,
@@ -336,13 +336,7 @@ export async function openPostgresStore(url: string, instance: string): Promise<
       if (!row) return undefined;
       if (row.batch_id === null) return { body: row.payload as Buffer, contentType: String(row.content_type) };
       const batch = toBatch((await one('SELECT * FROM batches WHERE batch_id = $1', [row.batch_id]))!);
-      const items = (await q('SELECT position, request_id, received_at, content_type, payload FROM batch_items WHERE batch_id = $1 ORDER BY position', [batch.batchId])).map((item) => ({
-        position: Number(item.position),
-        requestId: String(item.request_id),
-        receivedAtMs: Number(item.received_at),
-        contentType: String(item.content_type),
-        payload: item.payload as Buffer,
-      }));
+      const items = (await q('SELECT position, request_id, received_at, content_type, payload FROM batch_items WHERE batch_id = $1 ORDER BY position', [batch.batchId])).map(toStoredBatchItem);
       return assembleBatchPayload(batch, items);
     },
     listLog: async (query: LogQuery) => {

@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { decideBatch, planLookups, type AcceptFacts, type AcceptLookups, type AcceptRows, type Batched, type ItemOutcome, type WindowLookup } from '../accept-batch.js';
-import { batchValues, optional, toBatch, toBatchItem, toExecution, toFollow, toJob, toLogEntry, toPipeline, toTriggerDef, toTriggerRevision, toTriggerStats, type Row } from '../row-mappers.js';
+import { batchValues, optional, toBatch, toBatchItem, toStoredBatchItem, toExecution, toFollow, toJob, toLogEntry, toPipeline, toTriggerDef, toTriggerRevision, toTriggerStats, type Row } from '../row-mappers.js';
 import { BATCH_COLUMNS, EARLIER_ACTIONS_SETTLED, PENDING_RUNS } from '../shared-sql.js';
 import { assembleBatchPayload } from '../batch-payload.js';
 import { acquireServeLock, type ServeLock } from './serve-lock.js';
@@ -569,13 +569,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
       if (!row) return undefined;
       if (row.batch_id === null) return { body: row.payload as Buffer, contentType: String(row.content_type) };
       const batch = toBatch(stmt.getBatch.get(row.batch_id) as Row);
-      const items = (stmt.batchItems.all(batch.batchId) as Row[]).map((item) => ({
-        position: Number(item.position),
-        requestId: String(item.request_id),
-        receivedAtMs: Number(item.received_at),
-        contentType: String(item.content_type),
-        payload: item.payload as Buffer,
-      }));
+      const items = (stmt.batchItems.all(batch.batchId) as Row[]).map(toStoredBatchItem);
       return assembleBatchPayload(batch, items);
     },
     dueBatches: (now, limit) => (stmt.dueBatches.all({ now, limit }) as Row[]).map(toBatch),

@@ -5,14 +5,9 @@
  * opened later launched before older held ones, and under a steady overload an old batch's
  * acknowledged deliveries could wait indefinitely. Times are passed in: no sleeps.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { STORES } from '../../helpers/stores.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openPostgresStore } from '../../../core/store/postgres/postgres-store.js';
-import { openSqliteStore } from '../../../core/store/sqlite/sqlite-store.js';
 import type { AcceptRequest, Store } from '../../../core/store/store.js';
-import { POSTGRES_SKIP, freshDatabase } from '../../helpers/postgres.js';
 
 const TRIGGER = 'batched-trigger-000002';
 const LIMIT = { periodMs: 10_000, quota: 1 };
@@ -30,26 +25,8 @@ function delivery(n: number, atMs: number): AcceptRequest {
   };
 }
 
-const factories = [
-  {
-    name: 'SQLite',
-    skip: undefined as string | undefined,
-    open: async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'hooklaunch-hold-order-'));
-      return { store: await openSqliteStore(join(dir, 'state.db')), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    skip: POSTGRES_SKIP,
-    open: async () => {
-      const database = await freshDatabase();
-      return { store: await openPostgresStore(database.url, 'test-instance'), cleanup: database.drop };
-    },
-  },
-];
 
-describe.each(factories)('$name store: held batches', (factory) => {
+describe.each(STORES)('$name store: held batches', (factory) => {
   let store: Store;
   let cleanup: () => Promise<void>;
   beforeEach(async (context) => {

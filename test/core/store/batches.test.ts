@@ -4,14 +4,9 @@
  * or after its quiet time, a rate limit holds it instead of dropping its deliveries, and its run's
  * payload is batch.jsonl + index.json. Times are passed in: no sleeps.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { STORES } from '../../helpers/stores.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openSqliteStore } from '../../../core/store/sqlite/sqlite-store.js';
-import { openPostgresStore } from '../../../core/store/postgres/postgres-store.js';
 import type { AcceptRequest, BatchJoin, Store } from '../../../core/store/store.js';
-import { POSTGRES_SKIP, freshDatabase } from '../../helpers/postgres.js';
 
 const TRIGGER = 'batched-trigger-000001';
 let seq = 0;
@@ -30,26 +25,8 @@ function delivery(atMs: number, body: unknown, join: Partial<BatchJoin> = {}, ov
   };
 }
 
-const factories = [
-  {
-    name: 'SQLite',
-    skip: undefined as string | undefined,
-    open: async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'hooklaunch-batches-'));
-      return { store: await openSqliteStore(join(dir, 'state.db')), cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    skip: POSTGRES_SKIP,
-    open: async () => {
-      const database = await freshDatabase();
-      return { store: await openPostgresStore(database.url, 'test-instance'), cleanup: database.drop };
-    },
-  },
-];
 
-describe.each(factories)('$name store: batches', (factory) => {
+describe.each(STORES)('$name store: batches', (factory) => {
   let store: Store;
   let cleanup: () => Promise<void>;
   beforeEach(async (context) => {

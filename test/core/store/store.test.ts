@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { STORES } from '../../helpers/stores.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { addRunNote, runNotes } from '../../../core/notify/run-notes.js';
 import { openSqliteStore } from '../../../core/store/sqlite/sqlite-store.js';
@@ -24,33 +25,9 @@ function acceptRequest(overrides: Partial<AcceptRequest> = {}, atMs = 1_000_000)
   };
 }
 
-interface StoreFactory {
-  readonly name: string;
-  readonly skip?: string | undefined;
-  readonly open: () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
-}
-
-const factories: StoreFactory[] = [
-  {
-    name: 'SQLite',
-    open: async () => {
-      const dir = mkdtempSync(join(tmpdir(), 'hooklaunch-store-'));
-      const store = await openSqliteStore(join(dir, 'state.db'));
-      return { store, cleanup: async () => rmSync(dir, { recursive: true, force: true }) };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    skip: POSTGRES_SKIP,
-    open: async () => {
-      const database = await freshDatabase();
-      return { store: await openPostgresStore(database.url, 'test-instance'), cleanup: database.drop };
-    },
-  },
-];
 
 // One suite, every store: the same behaviour is what lets PostgreSQL replace SQLite.
-describe.each(factories)('$name store', (factory) => {
+describe.each(STORES)('$name store', (factory) => {
   let store: Store;
   let cleanup: () => Promise<void>;
   beforeEach(async (context) => {
