@@ -107,7 +107,8 @@ export function targetLines(rows: readonly Row[], extras: Extras): string[] {
     const text = `Slack ack p99 ≤ 50 ms with the local runner saturated: ${saturated.p99} ms`;
     if (sound(saturated, text)) check(saturated.p99 <= 50, text);
   }
-  if (extras.rss) check(Math.abs(extras.rss.at200k / extras.rss.at100k - 1) <= 0.1, `RSS stable (±10 %) from 100k to 200k requests: ${extras.rss.at100k.toFixed(0)} → ${extras.rss.at200k.toFixed(0)} MiB`);
+  // A leak grows; RSS that falls (the collector handing pages back) is no failure.
+  if (extras.rss) check(extras.rss.at200k <= extras.rss.at100k * 1.1, `RSS grows at most 10 % from 100k to 200k requests: ${extras.rss.at100k.toFixed(0)} → ${extras.rss.at200k.toFixed(0)} MiB`);
 
   const met = results.filter((r) => r.ok).length;
   return ['Targets:', ...results.map((r) => `  ${r.ok ? 'met   ' : 'MISSED'}  ${r.text}`), '', `targets: ${met} met, ${results.length - met} missed`];
