@@ -10,8 +10,8 @@ import { formatPath } from '../yaml/config-error.js';
 import { SEALED_SHOWN } from '../triggers/sealed-secrets.js';
 import { refusalMessage, type AdminClient } from './admin-client.js';
 import type { FileTrigger } from './read-triggers-file.js';
+import { namesSecret } from '../config/secret-key-name.js';
 
-const SECRET_KEY = /secret/i;
 const ENV_REFERENCE = /^\$\{env:[^}]+\}$/;
 const SECRET_SHOWN = '[secret]';
 
@@ -121,14 +121,14 @@ export function describeChanges(before: unknown, after: unknown, path: PropertyK
     return keys.flatMap((key) => describeChanges((before as Record<PropertyKey, unknown>)[key], (after as Record<PropertyKey, unknown>)[key], [...path, key]));
   }
   if (JSON.stringify(before) === JSON.stringify(after)) return [];
-  const underSecret = path.some((key) => typeof key === 'string' && SECRET_KEY.test(key));
+  const underSecret = path.some((key) => typeof key === 'string' && namesSecret(key));
   const shown = (value: unknown): string => (value === undefined ? '(none)' : JSON.stringify(masked(value, underSecret)));
   return [`${formatPath(path)}: ${shown(before)} → ${shown(after)}`];
 }
 
 function masked(value: unknown, underSecret: boolean): unknown {
   if (Array.isArray(value)) return value.map((item) => masked(item, underSecret));
-  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, masked(item, underSecret || SECRET_KEY.test(key))]));
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, masked(item, underSecret || namesSecret(key))]));
   if (!underSecret || value === undefined || (typeof value === 'string' && ENV_REFERENCE.test(value))) return value;
   return value === SEALED_SHOWN ? SEALED_SHOWN : SECRET_SHOWN;
 }

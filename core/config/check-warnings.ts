@@ -5,14 +5,13 @@
  * still starts; `check` says so once, where the operator looks before going live.
  */
 import { adminTokensOf } from './admin-tokens.js';
+import { namesSecret } from './secret-key-name.js';
 import { formatPath } from '../yaml/config-error.js';
 // Below the HMAC key floor a shared secret can be guessed offline: the same 128 bits for every secret.
 import { MIN_HMAC_KEY_BYTES as MIN_SECRET_BYTES } from './hmac-key.js';
 import type { Config, TriggerConfig } from './schema.js';
 
 
-// Same rule as core/triggers/plain-secrets.ts: any value under a key naming a secret, at any depth.
-const SECRET_KEY = /secret/i;
 
 export function checkWarnings(config: Config): string[] {
   const warnings: string[] = [];
@@ -50,7 +49,7 @@ function shortSecrets(value: unknown, path: PropertyKey[] = [], underSecret = fa
   }
   if (Array.isArray(value)) return value.flatMap((item, i) => shortSecrets(item, [...path, i], underSecret));
   if (value !== null && typeof value === 'object') {
-    return Object.entries(value).flatMap(([key, item]) => shortSecrets(item, [...path, key], underSecret || SECRET_KEY.test(key)));
+    return Object.entries(value).flatMap(([key, item]) => shortSecrets(item, [...path, key], underSecret || namesSecret(key)));
   }
   return [];
 }

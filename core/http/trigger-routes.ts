@@ -23,11 +23,11 @@ import type { AdminRole } from '../config/schema.js';
 import { adminIdentity } from './admin-auth.js';
 import type { ConnectorRegistry } from '../config/load-config.js';
 import type { HttpContext } from './context.js';
+import { pathNamesSecret } from '../config/secret-key-name.js';
 
 type ErrorCode = 'payload_invalid' | 'unparseable_body' | 'config_invalid' | 'trigger_not_found' | 'trigger_file_managed' | 'trigger_exists' | 'revision_conflict';
 
 // A revision diff at a path naming a secret (`connector.secret`) holds the secret itself.
-const SECRET_PATH = /secret/i;
 
 const STATUS: Record<ErrorCode, number> = {
   payload_invalid: 400,
@@ -212,7 +212,7 @@ export function createTriggerAdmin(ctx: HttpContext, live: LiveTriggers): Trigge
       const revisions = await ctx.store.triggerRevisions(id);
       if (revisions.length === 0) return refusal('trigger_not_found', `no trigger with id ${JSON.stringify(id)} was ever managed through the API`);
       // Sealed values never leave the store: a changed secret shows as `[sealed]` on both sides.
-      const diffShown = (diff: readonly TriggerChange[]) => diff.map((c) => ({ ...c, ...('before' in c && { before: maskSecrets(c.before, SECRET_PATH.test(c.path)) }), ...('after' in c && { after: maskSecrets(c.after, SECRET_PATH.test(c.path)) }) }));
+      const diffShown = (diff: readonly TriggerChange[]) => diff.map((c) => ({ ...c, ...('before' in c && { before: maskSecrets(c.before, pathNamesSecret(c.path)) }), ...('after' in c && { after: maskSecrets(c.after, pathNamesSecret(c.path)) }) }));
       return { json: { revisions: revisions.map((r) => ({ revision: r.revision, at: r.atMs, by: r.by, diff: diffShown(r.diff), paused: r.paused, deleted: r.config === undefined, config: maskSecrets(r.config) ?? null })) } };
     },
   };

@@ -11,12 +11,12 @@ import { formatPath } from '../yaml/config-error.js';
 import { open, seal } from '../secrets/secret-box.js';
 import { dropExpired, nextExpiryMs, type DatedSecret } from '../secrets/rotation.js';
 import { plainSecretPaths } from './plain-secrets.js';
+import { namesSecret } from '../config/secret-key-name.js';
 
 export const SEALED_SHOWN = '[sealed]';
 
 // secret-box.ts's v1 form; a value of this shape is taken as already sealed, never sealed twice.
 const SEALED_FORM = /^v1:[0-9a-f]{16}:[0-9a-f]{16}:[A-Za-z0-9+/=]+:[A-Za-z0-9+/=]+$/;
-const SECRET_KEY = /secret/i;
 
 const sealedPayload = z.strictObject({ value: z.string().min(1), expires_at: z.number().int().nullable() });
 
@@ -24,7 +24,7 @@ export const isSealed = (value: unknown): value is string => typeof value === 's
 
 /** The field a secret path belongs to: up to the first key naming a secret (a list index after it is one of its secrets). */
 export function secretFieldOf(path: readonly PropertyKey[]): string {
-  const end = path.findIndex((key) => typeof key === 'string' && SECRET_KEY.test(key));
+  const end = path.findIndex((key) => typeof key === 'string' && namesSecret(key));
   return formatPath(path.slice(0, end + 1) as PropertyKey[]);
 }
 

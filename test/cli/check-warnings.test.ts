@@ -65,6 +65,10 @@ triggers:
   - id: ${SHORT}
     conditions: [{type: web-request-auth, auth_type: static_token, key: X-Token, secret: "0123456789abcdef"}]
     actions: [{type: run-execution, step: count}]
+  - id: ${OPEN}
+    # secret_encoding says how the secret is written: it is no secret itself (a newcomer was told to lengthen "utf8").
+    conditions: [{type: web-request-auth, auth_type: hmac, key: X-Signature, secret: "0123456789abcdef0123", secret_encoding: utf8, message: "{body}"}]
+    actions: [{type: run-execution, step: count}]
 `,
     );
     const result = await hooklaunch(['check', '-c', config]);
