@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { findTemplateErrors } from '../request/payload-template.js';
+import { findNonPayloadPlaceholder, findTemplateErrors } from '../request/payload-template.js';
 import { weakHmacKey, type SecretEncoding } from './hmac-key.js';
 
 /** The placeholders a signed-message template may use. */
@@ -217,7 +217,10 @@ const batchSchema = z
   .strictObject({
     key: z
       .string()
-      .refine((key) => findTemplateErrors(key) === undefined, { message: 'malformed placeholder; write {payload.field.subfield}' })
+      .superRefine((key, ctx) => {
+        const problem = findTemplateErrors(key) ?? findNonPayloadPlaceholder(key);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem });
+      })
       .default('')
       .describe('A payload template ("{payload.dataset.slug}"): deliveries with the same key share a batch. Default: one batch per trigger.'),
     window: positiveInt.max(7 * 86_400).default(600).describe('Seconds after the first delivery of a batch at which it launches at the latest.'),

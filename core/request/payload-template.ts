@@ -8,6 +8,7 @@ import { MAX_JSON_DEPTH, valueNestsDeeperThan } from './json-depth.js';
 import { accept, refuse, type Verdict } from '../reject.js';
 
 const PLACEHOLDER = /\{payload((?:\.(?:\\\.|[^{}.\\])+)*)\}|\{run_id\}/g;
+const PAYLOAD_ONLY = /\{payload((?:\.(?:\\\.|[^{}.\\])+)*)\}/g;
 const WHOLE = /^\{payload((?:\.(?:\\\.|[^{}.\\])+)*)\}$/;
 
 export function isTemplated(value: string): boolean {
@@ -19,6 +20,15 @@ export function findTemplateErrors(template: string): string | undefined {
   const stripped = template.replace(PLACEHOLDER, '');
   if (/\{payload[.}]/.test(stripped)) return `malformed placeholder in "${template}"; write {payload.field.subfield}`;
   return undefined;
+}
+
+/**
+ * A config-time check for a template that only the payload may fill (a batch key): any `{…}` left
+ * once the `{payload…}` placeholders are taken out would stay in the value as written, silently.
+ */
+export function findNonPayloadPlaceholder(template: string): string | undefined {
+  const left = /\{[^{}]*\}/.exec(template.replace(PAYLOAD_ONLY, ''));
+  return left ? `${left[0]} is not filled in here: only {payload.field} placeholders are (headers and the run id are not part of a batch key)` : undefined;
 }
 
 export interface TemplateContext {

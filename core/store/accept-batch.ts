@@ -324,7 +324,9 @@ export function decideBatch(items: readonly Batched[], lookups: AcceptLookups, f
     log(request, 'batched', input.answerStatus ?? 200, null, `item ${batch.items} of batch ${batch.batchId}`, batch.runId);
     // Due now (the closer is woken at once rather than at its next poll): this batch is full, or the one before was sealed.
     const dueNow = batch.items >= batch.maxItems || (joinable && !fits);
-    return { kind: 'batched', runId: batch.runId, batchId: batch.batchId, position: batch.items, closesAtMs: batch.closesAtMs, ...(dueNow && { dueNow: true }) };
+    // The delivery that fills its batch closes it: it launches now, not at its window or quiet time.
+    const closesAtMs = batch.items >= batch.maxItems ? now : batch.closesAtMs;
+    return { kind: 'batched', runId: batch.runId, batchId: batch.batchId, position: batch.items, closesAtMs, ...(dueNow && { dueNow: true }) };
   };
 
   const decide = (input: AcceptRequest): AcceptOutcome => {

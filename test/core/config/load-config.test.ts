@@ -206,6 +206,16 @@ describe('loadConfig', () => {
       { path: 'server.admin_tokens[0].role', line: 5, message: /viewer.*operator.*admin/ },
     ],
     [
+      'a batch key with a placeholder only the payload could fill (a header would stay in the key as written)',
+      `triggers:\n  - id: ${ID}\n    batch:\n      key: "{header:X-Incident}"\n    actions: [{type: run-execution, step: train, parameters: {lr: 1}}]\n`,
+      { path: 'triggers[0].batch.key', line: 4, message: /\{header:X-Incident\} is not filled in here: only \{payload\.field\} placeholders are/ },
+    ],
+    [
+      'quiet longer than the window of a batch',
+      `triggers:\n  - id: ${ID}\n    batch: {window: 60, quiet: 120}\n    actions: [{type: run-execution, step: train, parameters: {lr: 1}}]\n`,
+      { path: 'triggers[0].batch.quiet', line: 3, message: /quiet must not be longer than window/ },
+    ],
+    [
       'a required parameter left unset',
       `triggers:\n  - id: ${ID}\n    actions:\n      - type: run-execution\n        step: train\n`,
       { path: 'triggers[0].actions[0].parameters', line: 4, message: /needs parameter "lr"/ },

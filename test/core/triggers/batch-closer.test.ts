@@ -55,6 +55,8 @@ describe('batched trigger through the server', () => {
       [batchId, '2'],
       [batchId, '3'],
     ]);
+    // The third fills it: it closes now, not at its quiet time.
+    expect(answers[2]!.json).toMatchObject({ batch: { position: 3, closes_by: new Date(T0).toISOString() } });
     // The fourth finds the batch full: it opens the next one.
     expect(answers[3]!.json).toMatchObject({ batch: { position: 1 } });
     expect(answers[3]!.json.run_id).not.toBe(runId);
