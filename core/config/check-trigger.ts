@@ -7,6 +7,7 @@
 import { compilePayloadSchema } from './payload-schema.js';
 import type { ValohaiProject } from '../valohai-yaml/load-valohai-yaml.js';
 import { crossCheckTrigger, type PathIssue } from './cross-check-actions.js';
+import { unknownKeysMessage } from './unknown-keys.js';
 import type { ConnectorBinding, ConnectorRegistry } from './load-config.js';
 import { resolveEnvRefs, unsetVariable, type MissingEnv } from './env-refs.js';
 import { parseWithEnvScalars } from './parse-with-env-scalars.js';
@@ -55,7 +56,7 @@ export function checkTrigger(input: unknown, ctx: TriggerCheckContext): CheckedT
 /** A zod issue as a path issue; an unknown key is named in the path, as the loader reports it. */
 export function zodIssue(issue: { path: PropertyKey[]; message: string; code: string; keys?: string[] }): PathIssue {
   if (issue.code === 'unrecognized_keys' && issue.keys?.length) {
-    return { path: [...issue.path, issue.keys[0]!], message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}` };
+    return { path: [...issue.path, issue.keys[0]!], message: unknownKeysMessage(issue.keys) };
   }
   return { path: issue.path, message: issue.message };
 }

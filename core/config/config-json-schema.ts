@@ -16,7 +16,7 @@ export const CONFIG_SCHEMA_FILE = 'hooklaunch.schema.json';
 /** The first line of a config that points editors running yaml-language-server at the schema. */
 export const SCHEMA_MODELINE = `# yaml-language-server: $schema=${CONFIG_SCHEMA_FILE}`;
 
-type JsonSchema = z.core.JSONSchema.BaseSchema;
+export type JsonSchema = z.core.JSONSchema.BaseSchema;
 
 // The loader types a value that is exactly one reference (parseWithEnvScalars); any string may hold references anywhere.
 const WHOLE_REF: JsonSchema = { type: 'string', pattern: `^${ENV_REF_SOURCE}$`, description: 'an ${env:NAME} or ${env:NAME:-fallback} reference' };

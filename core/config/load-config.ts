@@ -11,6 +11,7 @@ import { bindConnector } from './check-trigger.js';
 import { compilePayloadSchema, readPayloadSchema } from './payload-schema.js';
 import { crossCheckActions } from './cross-check-actions.js';
 import { lineOf } from '../yaml/yaml-lines.js';
+import { unknownKeysMessage } from './unknown-keys.js';
 
 export interface LoadedConfig {
   readonly file: string;
@@ -108,7 +109,7 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv =
   const written = (doc.toJS() ?? {}) as { triggers?: unknown };
   const { resolved, wholeRefs } = resolveEnvOrThrow(file, doc, lines, written, env, envNames);
   const parsed = parseWithEnvScalars(configSchema, resolved, wholeRefs);
-  if (!parsed.success) throw new ConfigError(file, parsed.error.issues.map((issue) => toIssue(doc, lines, issue)));
+  if (!parsed.success) throw new ConfigError(file, parsed.error.issues.map((issue) => toIssue(doc, lines, issue, registry)));
   const config = parsed.data;
   const connectors = new Map<string, ConnectorBinding>();
   const connectorIssues: ConfigIssue[] = [];
@@ -180,10 +181,10 @@ export function parseConfig(file: string, text: string, env: NodeJS.ProcessEnv =
   };
 }
 
-function toIssue(doc: Document, lines: LineCounter, issue: { path: PropertyKey[]; message: string; code: string; keys?: string[] }): ConfigIssue {
+function toIssue(doc: Document, lines: LineCounter, issue: { path: PropertyKey[]; message: string; code: string; keys?: string[] }, registry: ConnectorRegistry): ConfigIssue {
   if (issue.code === 'unrecognized_keys' && issue.keys?.length) {
     const path = [...issue.path, issue.keys[0]!];
-    return { path: formatPath(path), line: lineOf(doc, lines, path), message: `unknown key${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}` };
+    return { path: formatPath(path), line: lineOf(doc, lines, path), message: unknownKeysMessage(issue.keys, registry) };
   }
   return { path: formatPath(issue.path), line: lineOf(doc, lines, issue.path), message: issue.message };
 }

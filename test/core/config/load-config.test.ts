@@ -211,6 +211,11 @@ describe('loadConfig', () => {
       { path: 'triggers[0].batch.key', line: 4, message: /\{header:X-Incident\} is not filled in here: only \{payload\.field\} placeholders are/ },
     ],
     [
+      'a misspelled key, with the key it most likely meant',
+      `triggers:\n  - id: ${ID}\n    batch: {window: 60, max_item: 5}\n    actions: [{type: run-execution, step: train, parameters: {lr: 1}}]\n`,
+      { path: 'triggers[0].batch.max_item', line: 3, message: /^unknown key max_item \(did you mean max_items\?\)$/ },
+    ],
+    [
       'quiet longer than the window of a batch',
       `triggers:\n  - id: ${ID}\n    batch: {window: 60, quiet: 120}\n    actions: [{type: run-execution, step: train, parameters: {lr: 1}}]\n`,
       { path: 'triggers[0].batch.quiet', line: 3, message: /quiet must not be longer than window/ },
