@@ -41,7 +41,7 @@ import { createOutputRenderer, renderExecutionOutput, type OutputRenderer } from
 import { formatTriggerLogLine, readTriggerLog, type TriggerLogLine } from '../trigger-log/read-trigger-log.js';
 import { senderProblem, type SenderProblem } from '../trigger-log/sender-problem.js';
 import { signTriggerRequest } from '../triggers/sign-request.js';
-import { describeActions, describeConditions } from '../trigger-log/describe.js';
+import { describeActions, describeBatchSetting, describeConditions } from '../trigger-log/describe.js';
 
 const DEFAULT_CONFIG = process.env.HOOKLAUNCH_CONFIG ?? 'hooklaunch.yaml';
 const TEMPLATES = ['slack-predict', 'github-autofetch', 'v7-train'];
@@ -116,7 +116,9 @@ export function describeTrigger(trigger: TriggerConfig, baseUrl: string, binding
   // The page's own words, so a connector trigger is never shown as unauthenticated.
   const conditions = describeConditions(trigger, binding).join('; ');
   const actions = describeActions(trigger).join(', then ');
-  return [`${baseUrl}/api/v0/launch/${trigger.id}/`, `  title:      ${trigger.title || '(untitled)'}`, `  conditions: ${conditions}`, `  actions:    ${actions}`].join('\n');
+  const lines = [`${baseUrl}/api/v0/launch/${trigger.id}/`, `  title:      ${trigger.title || '(untitled)'}`, `  conditions: ${conditions}`, `  actions:    ${actions}`];
+  if (trigger.batch) lines.push(`  batch:      ${describeBatchSetting(trigger.batch)}`);
+  return lines.join('\n');
 }
 
 // Commander prints its own usage errors; exitOverride lets them exit 2 like every other usage error (it exits 1).

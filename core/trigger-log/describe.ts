@@ -37,6 +37,14 @@ export function describeConditions(trigger: TriggerConfig, binding?: { readonly 
   return words.length ? words : ['none: anyone with the URL can launch'];
 }
 
+/** A trigger's batch setting in words (the page and `check` say the same). */
+export function describeBatchSetting(batch: NonNullable<TriggerConfig['batch']>): string {
+  const key = batch.key === '' ? 'one batch for all deliveries' : `one batch per ${batch.key}`;
+  const quiet = batch.quiet === undefined ? '' : `, ${batch.quiet} s after its last delivery`;
+  const mib = batch.max_bytes / (1024 * 1024);
+  return `${key}; each launches once: ${batch.window} s after its first delivery${quiet}, at ${batch.max_items} deliveries or ${Number.isInteger(mib) ? `${mib} MiB` : `${batch.max_bytes} bytes`}, whichever comes first`;
+}
+
 export function describeActions(trigger: TriggerConfig): string[] {
   return trigger.actions.map((a) => (a.type === 'run-execution' ? `run step ${a.step}` : a.type === 'run-pipeline' ? `run pipeline ${a.pipeline}` : 'fetch the repository'));
 }

@@ -22,13 +22,6 @@ export function runLink(runId: string): Html {
   return html`<a href="/ui/runs/${encodeURIComponent(runId)}"><code>${runId}</code></a>`;
 }
 
-/** The trigger's batch setting in words. */
-export function describeBatchConfig(batch: NonNullable<TriggerConfig['batch']>): string {
-  const key = batch.key === undefined ? 'one batch for all deliveries' : `one batch per ${batch.key}`;
-  const quiet = batch.quiet === undefined ? '' : `, or ${batch.quiet} s after its last delivery`;
-  return `${key}; each launches once, ${batch.window} s after its first delivery${quiet}, or at ${batch.max_items} deliveries, whichever comes first`;
-}
-
 export async function batchesSection(store: Store, trigger: { readonly id: string; readonly config: TriggerConfig }, nowMs: number, closeForm: ((batchId: string) => Html) | undefined): Promise<Html> {
   const [waiting, launched] = await Promise.all([
     store.listBatches({ triggerId: trigger.id, states: ['open', 'held'], limit: 100 }),

@@ -12,7 +12,7 @@ import { clientScheme } from '../http/proxy-trust.js';
 import type { LogEntry, LogOutcome } from '../store/store.js';
 import { answerLatencyChart, hourlyLatency } from './answer-chart.js';
 import { payloadDriftSection } from './payload-drift-section.js';
-import { describeActions, describeConditions, requestDetail, runDetail, type RunDetail } from '../trigger-log/describe.js';
+import { describeActions, describeBatchSetting, describeConditions, requestDetail, runDetail, type RunDetail } from '../trigger-log/describe.js';
 import { readTriggerLog, repeated } from '../trigger-log/read-trigger-log.js';
 import { senderProblem, type SenderProblem } from '../trigger-log/sender-problem.js';
 import { replayRequest } from '../triggers/replay-request.js';
@@ -22,7 +22,7 @@ import type { ReloadStatus } from '../triggers/live-triggers.js';
 import { createTriggerConsole } from './trigger-console.js';
 import { hourlyCounts, requestsChart } from './request-chart.js';
 import { createLiveLog, liveLogScript, logFilters, logRow, matchesText, OUTCOMES } from './live-log.js';
-import { batchesSection, batchOfRequest, closeBatchForm, deliveries, describeBatchConfig, runLink } from './batches-section.js';
+import { batchesSection, batchOfRequest, closeBatchForm, deliveries, runLink } from './batches-section.js';
 import { batchOfRun, closeBatchNow } from '../http/batch-routes.js';
 import { describeBatch } from '../triggers/describe-batch.js';
 
@@ -141,7 +141,7 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
           <dt>URL</dt><dd><code>${ctx.publicUrl ?? ''}/api/v0/launch/${trigger.id}/</code></dd>
           <dt>Conditions</dt><dd>${describeConditions(trigger.config, trigger.connector).join('; ')}</dd>
           <dt>Actions</dt><dd>${describeActions(trigger.config).join(', then ')}</dd>
-          ${trigger.config.batch ? html`<dt>Batches</dt><dd>${describeBatchConfig(trigger.config.batch)}</dd>` : ''}
+          ${trigger.config.batch ? html`<dt>Batches</dt><dd>${describeBatchSetting(trigger.config.batch)}</dd>` : ''}
           <dt>Managed</dt><dd>${
             trigger.source.kind === 'file'
               ? html`in <code>${trigger.source.file}${trigger.source.line === undefined ? '' : `:${trigger.source.line}`}</code> (read-only here; edit the file, then reload)`

@@ -44,6 +44,8 @@ triggers:
     );
     const result = await hooklaunch(['check', '-c', config], { NEW_TOKEN: 'short', GH_SECRET: 'github-webhook-secret-0123' });
     expect(result.code).toBe(0);
+    // The summary says how a batched trigger batches (one batch for all, by default).
+    expect(result.stdout).toContain('  batch:      one batch for all deliveries; each launches once: 60 s after its first delivery, at 1000 deliveries or 16 MiB, whichever comes first');
     const warnings = result.stderr.split('\n').filter((line) => line.startsWith('warning: '));
     expect(warnings).toEqual([
       'warning: the admin page and API are disabled: no admin token is configured (set server.admin_token, or server.admin_tokens with roles)',

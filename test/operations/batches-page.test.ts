@@ -84,7 +84,7 @@ describe.skipIf(missing)(`batches on the web page${missing ? ` (skipped: no ${CH
     const page = await browser.newPage({ viewport: { width: 1366, height: 900 } });
     await logIn(page, t.service.url, OPERATOR);
     await page.getByRole('link', { name: 'Labelled items' }).click();
-    expect(await page.locator('main dl').textContent()).toContain('one batch per {payload.dataset}; each launches once, 600 s after its first delivery, or 120 s after its last delivery, or at 5 deliveries');
+    expect(await page.locator('main dl').textContent()).toContain('one batch per {payload.dataset}; each launches once: 600 s after its first delivery, 120 s after its last delivery, at 5 deliveries or 16 MiB, whichever comes first');
     const carsRow = page.locator(`tr[data-batch="${cars}"]`);
     // Two items of five, opened 65 s ago, closing 120 s after its last item (at T0 + 5 s).
     expect((await carsRow.textContent())!.replace(/\s+/g, ' ')).toContain('2 / 5 1m05s');
