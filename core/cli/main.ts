@@ -248,7 +248,7 @@ program
     // A warning, not a failure: the config is valid and the fix is on the sender's side.
     if (problems.size > 0) process.stderr.write(`${problems.size} trigger(s) receive deliveries that can never launch: see "warning:" above\n`);
     // Valid but risky or unusable as configured: said, not refused (each may be intended).
-    for (const warning of checkWarnings(loaded.config)) process.stderr.write(`warning: ${warning}\n`);
+    for (const warning of checkWarnings(loaded.config, loaded.connectors)) process.stderr.write(`warning: ${warning}\n`);
   });
 
 program

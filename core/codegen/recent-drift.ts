@@ -18,9 +18,9 @@ export interface RecentPayloads {
 }
 
 /**
- * The last `limit` payloads the trigger accepted, newest first (purged runs are skipped). A batched
- * trigger's deliveries are logged `batched` (issue #17): each one's payload is its own batch item,
- * read through its request, not its batch's run (batch.jsonl, or none until the batch launches).
+ * The last `limit` payloads the trigger accepted, newest first (purged ones are skipped). A batched
+ * trigger's deliveries are logged `batched` (issue #17): each is read through its request, whose body
+ * is its own batch item, not its batch's run (batch.jsonl, or none until the batch launches).
  */
 export async function acceptedPayloads(store: TriggerLog & ExecutionStore, triggerId: string, limit = RECENT_PAYLOADS): Promise<RecentPayloads> {
   const [accepted, batched] = await Promise.all([store.listLog({ triggerId, outcome: 'accepted', limit }), store.listLog({ triggerId, outcome: 'batched', limit })]);
@@ -29,7 +29,8 @@ export async function acceptedPayloads(store: TriggerLog & ExecutionStore, trigg
   const undecodable: string[] = [];
   for (const entry of entries) {
     if (entry.runId === undefined) continue;
-    const body = entry.outcome === 'batched' ? (await store.getRequest(entry.requestId))?.raw.body : (await store.getPayload(entry.runId))?.body;
+    // A request's stored body: an accepted one's is its run's payload, a batched one's its batch item.
+    const body = (await store.getRequest(entry.requestId))?.raw.body;
     if (!body) continue;
     try {
       samples.push({ requestId: entry.requestId, payload: decodeJsonOrForm(body) });

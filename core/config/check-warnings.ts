@@ -10,10 +10,12 @@ import { formatPath } from '../yaml/config-error.js';
 // Below the HMAC key floor a shared secret can be guessed offline: the same 128 bits for every secret.
 import { MIN_HMAC_KEY_BYTES as MIN_SECRET_BYTES } from './hmac-key.js';
 import type { Config, TriggerConfig } from './schema.js';
+import type { ConnectorBinding } from './load-config.js';
 
 
 
-export function checkWarnings(config: Config): string[] {
+/** `connectors`: each connector trigger's bound connector (LoadedConfig.connectors), by trigger id. */
+export function checkWarnings(config: Config, connectors: ReadonlyMap<string, ConnectorBinding> = new Map()): string[] {
   const warnings: string[] = [];
   if (adminTokensOf(config.server).length === 0) {
     warnings.push('the admin page and API are disabled: no admin token is configured (set server.admin_token, or server.admin_tokens with roles)');
@@ -23,8 +25,10 @@ export function checkWarnings(config: Config): string[] {
     if (!isAuthenticated(trigger)) {
       warnings.push(`${name} checks no credential: anyone who learns its URL can launch (add a web-request-auth condition or a connector)`);
     }
-    if (trigger.batch && (trigger.connector?.type === 'slack' || trigger.connector?.type === 'discord')) {
-      warnings.push(`${name} batches ${trigger.connector.type} commands: each sender is acknowledged, but only the batch's first delivery hears how the run went`);
+    // A connector that reports back to its sender (Slack, Discord) can tell one sender per run: a batch's first.
+    const connector = connectors.get(trigger.id)?.connector;
+    if (trigger.batch && connector?.followUp) {
+      warnings.push(`${name} batches ${connector.id} deliveries: each sender is acknowledged, but only the batch's first delivery hears how the run went`);
     }
     if (trigger.batch && trigger.actions.every((a) => a.type === 'fetch-repository' || a.payload_input === undefined)) {
       warnings.push(`${name} batches its deliveries but no action has payload_input: the launched code never sees them (fine if the batch only debounces a burst into one run)`);

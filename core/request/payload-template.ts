@@ -7,9 +7,9 @@ import { lookupDotPath, splitDotPath } from './dot-path.js';
 import { MAX_JSON_DEPTH, valueNestsDeeperThan } from './json-depth.js';
 import { accept, refuse, type Verdict } from '../reject.js';
 
-const PLACEHOLDER = /\{payload((?:\.(?:\\\.|[^{}.\\])+)*)\}|\{run_id\}/g;
 const PAYLOAD_ONLY = /\{payload((?:\.(?:\\\.|[^{}.\\])+)*)\}/g;
-const WHOLE = /^\{payload((?:\.(?:\\\.|[^{}.\\])+)*)\}$/;
+const PLACEHOLDER = new RegExp(`${PAYLOAD_ONLY.source}|\\{run_id\\}`, 'g');
+const WHOLE = new RegExp(`^${PAYLOAD_ONLY.source}$`);
 
 export function isTemplated(value: string): boolean {
   return /\{payload[.}]|\{run_id\}/.test(value);

@@ -7,7 +7,7 @@
  * asks for and writes the rows `decideBatch` returns, so a fix to the rules lands here once.
  * Deciding a batch gives what deciding its items one by one would (test/core/store/accept-batch.test.ts).
  */
-import { keepsOwnBody, rateLimited } from './accept-rules.js';
+import { keepsOwnBody, limitReached, rateLimited } from './accept-rules.js';
 import type { AcceptOutcome, AcceptRequest, BatchClose, BatchCloseOutcome, BatchCloseReason, BatchRecord, RateLimitSpec, RequestRecord, UnlaunchedRequest } from './store.js';
 
 /** An accept, a rejection to log or a batch to close: what one group commit holds. */
@@ -364,9 +364,8 @@ export function decideBatch(items: readonly Batched[], lookups: AcceptLookups, f
       const nth = windows.get(windowKey(batch.triggerId, limit))!.quotaFilledAt(now);
       if (nth === undefined) continue;
       // Its deliveries are stored and acknowledged: the batch waits for the window instead of dropping them.
-      const limited = rateLimited(limit, nth, now);
-      const untilMs = now + (limited.kind === 'rate_limited' ? limited.retryAfterSeconds : 1) * 1000;
-      const note = limited.kind === 'rate_limited' ? `${limited.message.replace(/; retry in \d+ s$/, '')}; the batch launches at ${new Date(untilMs).toISOString()}` : 'rate limited';
+      const untilMs = nth + limit.periodMs;
+      const note = `${limitReached(limit)}; the batch launches at ${new Date(untilMs).toISOString()}`;
       remember({ ...batch, state: 'held', closesAtMs: untilMs, closeReason: reason, note });
       return { kind: 'held', untilMs, message: note };
     }

@@ -5,11 +5,14 @@ export function duplicateMessage(what: string): string {
   return `repeat of an earlier delivery (same ${what}); nothing launched`;
 }
 
+export function limitReached(limit: RateLimitSpec): string {
+  return `rate limit of ${limit.quota} launches per ${limit.periodMs / 1000} s reached`;
+}
+
 /** `nthNewest`: when the launch that fills the quota was made; the window frees up a period after it. */
 export function rateLimited(limit: RateLimitSpec, nthNewest: number, nowMs: number): AcceptOutcome {
   const retryAfterSeconds = Math.max(1, Math.ceil((nthNewest + limit.periodMs - nowMs) / 1000));
-  const message = `rate limit of ${limit.quota} launches per ${limit.periodMs / 1000} s reached; retry in ${retryAfterSeconds} s`;
-  return { kind: 'rate_limited', retryAfterSeconds, message };
+  return { kind: 'rate_limited', retryAfterSeconds, message: `${limitReached(limit)}; retry in ${retryAfterSeconds} s` };
 }
 
 /** An accepted request's body is its run's payload, a batched one's is its batch item, a duplicate's is the run it repeats: only the others keep their own. */

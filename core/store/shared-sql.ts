@@ -15,3 +15,9 @@ export const EARLIER_ACTIONS_SETTLED = `NOT EXISTS (SELECT 1 FROM jobs p WHERE p
 /** The columns of a batch row, in the order both stores write them. */
 export const BATCH_COLUMNS = 'batch_id, trigger_id, batch_key, run_id, state, items, max_items, bytes, max_bytes, window_ms, quiet_ms, opened_at, last_at, closes_at, closed_at, close_reason, note, actions, first_request_id';
 
+
+/** Batches a closer should try now: open ones past their close time or full, held ones due another try. `now`: the dialect's parameter. */
+export const dueBatchesWhere = (now: string): string => `(state = 'open' AND (closes_at <= ${now} OR items >= max_items)) OR (state = 'held' AND closes_at <= ${now})`;
+
+/** When the next batch is due: a full open one at once (0), else the earliest close or retry time. */
+export const NEXT_BATCH_DUE = `SELECT MIN(CASE WHEN state = 'open' AND items >= max_items THEN 0 ELSE closes_at END) AS due FROM batches WHERE state <> 'launched'`;

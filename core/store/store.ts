@@ -12,6 +12,11 @@ import type { ParameterValue } from '../valohai-yaml/coerce-parameter.js';
 export const LOG_OUTCOMES = ['accepted', 'batched', 'rejected', 'ignored', 'duplicate', 'handshake'] as const;
 export type LogOutcome = (typeof LOG_OUTCOMES)[number];
 
+/** A request whose run launched or will: accepted, or batched (its batch launches once it closes). */
+export function hasRun(outcome: LogOutcome): boolean {
+  return outcome === 'accepted' || outcome === 'batched';
+}
+
 /** One line of the trigger log: every request, whatever became of it. */
 export interface RequestRecord {
   readonly requestId: string;

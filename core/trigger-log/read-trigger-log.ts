@@ -1,5 +1,5 @@
 import { summariseRun, type RunStatus } from '../launch/run-status.js';
-import type { LogEntry, LogQuery, ExecutionStore, TriggerLog } from '../store/store.js';
+import { hasRun, type LogEntry, type LogQuery, type ExecutionStore, type TriggerLog } from '../store/store.js';
 import type { RejectionLog } from './rejection-log.js';
 
 /** A trigger-log line with, for accepted requests, what became of the launch. */
@@ -13,7 +13,7 @@ export async function readTriggerLog(store: TriggerLog & ExecutionStore, rejecti
   const entries = await store.listLog(query);
   return Promise.all(
     entries.map(async (entry) => {
-      if ((entry.outcome !== 'accepted' && entry.outcome !== 'batched') || entry.runId === undefined) return entry;
+      if (!hasRun(entry.outcome) || entry.runId === undefined) return entry;
       const run = await store.getRun(entry.runId);
       if (!run) return entry;
       const { status, errors } = summariseRun(run);

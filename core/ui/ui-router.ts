@@ -9,7 +9,7 @@ import type { HttpContext } from '../http/context.js';
 import { adminIdentity, hasRole, SESSION_COOKIE, type AdminAuth, type AdminRole, type RefusalAnswer } from '../http/admin-auth.js';
 import { sendTestRequest } from '../http/test-request.js';
 import { clientScheme } from '../http/proxy-trust.js';
-import type { LogEntry, LogOutcome } from '../store/store.js';
+import { hasRun, type LogEntry, type LogOutcome } from '../store/store.js';
 import { answerLatencyChart, hourlyLatency } from './answer-chart.js';
 import { payloadDriftSection } from './payload-drift-section.js';
 import { describeActions, describeBatchSetting, describeConditions, requestDetail, runDetail, type RunDetail } from '../trigger-log/describe.js';
@@ -299,7 +299,7 @@ export function createUiRouter(ctx: HttpContext, auth: AdminAuth): Router {
 
 /** Accepted, or batched (it is in a batch that launches): replaying it launches again, so the page asks first. */
 function launchedOnce(entry: LogEntry): boolean {
-  return entry.outcome === 'accepted' || entry.outcome === 'batched';
+  return hasRun(entry.outcome);
 }
 
 /** The sender is set up so that nothing it sends can launch: said first, until a delivery passes. */

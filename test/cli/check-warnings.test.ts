@@ -53,7 +53,7 @@ triggers:
       // Only the short one of the two rotating secrets; the connector trigger is authenticated and its secret long enough.
       'warning: triggers[1] (Short token): the secret at triggers[1].conditions[0].secret[0] is 5 bytes; use at least 16 (`openssl rand -hex 32`) so it cannot be guessed',
       'warning: triggers[2] (Pushes) batches its deliveries but no action has payload_input: the launched code never sees them (fine if the batch only debounces a burst into one run)',
-      "warning: triggers[3] (Slash) batches slack commands: each sender is acknowledged, but only the batch's first delivery hears how the run went",
+      "warning: triggers[3] (Slash) batches slack deliveries: each sender is acknowledged, but only the batch's first delivery hears how the run went",
     ]);
   });
 

@@ -23,7 +23,7 @@ import type {
   TriggerWriteOutcome,
 } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
-import { BATCH_COLUMNS, EARLIER_ACTIONS_SETTLED, PENDING_RUNS } from '../shared-sql.js';
+import { BATCH_COLUMNS, dueBatchesWhere, EARLIER_ACTIONS_SETTLED, NEXT_BATCH_DUE, PENDING_RUNS } from '../shared-sql.js';
 
 type Client = pg.PoolClient | pg.Pool;
 
@@ -189,10 +189,10 @@ export async function openPostgresStore(url: string, instance: string): Promise<
     closeBatch: async (close) => (await group.submit({ kind: 'close', close })) as BatchCloseOutcome,
     dueBatches: async (now, limit) =>
       (
-        await q(`SELECT * FROM batches WHERE (state = 'open' AND (closes_at <= $1 OR items >= max_items)) OR (state = 'held' AND closes_at <= $1) ORDER BY opened_at, batch_id LIMIT $2`, [now, limit])
+        await q(`SELECT * FROM batches WHERE ${dueBatchesWhere('$1')} ORDER BY opened_at, batch_id LIMIT $2`, [now, limit])
       ).map(toBatch),
     nextBatchDueMs: async () =>
-      optional((await one(`SELECT MIN(CASE WHEN state = 'open' AND items >= max_items THEN 0 ELSE closes_at END) AS due FROM batches WHERE state <> 'launched'`))?.due, Number),
+      optional((await one(NEXT_BATCH_DUE))?.due, Number),
     listBatches: async ({ triggerId, states, limit }) =>
       (
         await q(

@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { decideBatch, planLookups, type AcceptFacts, type AcceptLookups, type AcceptRows, type Batched, type ItemOutcome, type WindowLookup } from '../accept-batch.js';
 import { batchValues, optional, toBatch, toBatchItem, toStoredBatchItem, toExecution, toFollow, toJob, toLogEntry, toPipeline, toTriggerDef, toTriggerRevision, toTriggerStats, type Row } from '../row-mappers.js';
-import { BATCH_COLUMNS, EARLIER_ACTIONS_SETTLED, PENDING_RUNS } from '../shared-sql.js';
+import { BATCH_COLUMNS, dueBatchesWhere, EARLIER_ACTIONS_SETTLED, NEXT_BATCH_DUE, PENDING_RUNS } from '../shared-sql.js';
 import { assembleBatchPayload } from '../batch-payload.js';
 import { acquireServeLock, type ServeLock } from './serve-lock.js';
 import type {
@@ -298,8 +298,8 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     batchOfRun: db.prepare('SELECT * FROM batches WHERE run_id = ?'),
     batchItems: db.prepare('SELECT position, request_id, received_at, content_type, payload FROM batch_items WHERE batch_id = ? ORDER BY position'),
     batchItemList: db.prepare('SELECT position, request_id, received_at, content_type, length(payload) AS size FROM batch_items WHERE batch_id = ? ORDER BY position'),
-    dueBatches: db.prepare(`SELECT * FROM batches WHERE (state = 'open' AND (closes_at <= @now OR items >= max_items)) OR (state = 'held' AND closes_at <= @now) ORDER BY opened_at, batch_id LIMIT @limit`),
-    nextBatchDue: db.prepare(`SELECT MIN(CASE WHEN state = 'open' AND items >= max_items THEN 0 ELSE closes_at END) AS due FROM batches WHERE state <> 'launched'`),
+    dueBatches: db.prepare(`SELECT * FROM batches WHERE ${dueBatchesWhere('@now')} ORDER BY opened_at, batch_id LIMIT @limit`),
+    nextBatchDue: db.prepare(NEXT_BATCH_DUE),
     insertJob: db.prepare(`INSERT INTO jobs (job_id, run_id, trigger_id, action_index, spec, state, attempts, next_attempt_at) VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)`),
     // A run's actions launch in order: a job waits until every earlier action of its run is settled.
     dueJobs: db.prepare(`SELECT j.*, (SELECT accepted_at FROM runs WHERE run_id = j.run_id) AS accepted_at FROM jobs j WHERE ((j.state = 'pending' AND j.next_attempt_at <= @now) OR (j.state = 'running' AND j.lease_until <= @now))
