@@ -13,6 +13,7 @@ import { batchValues, optional, toBatch, toBatchItem, toStoredBatchItem, toExecu
 import { BATCH_COLUMNS, dueBatchesWhere, EARLIER_ACTIONS_SETTLED, NEXT_BATCH_DUE, PENDING_RUNS } from '../shared-sql.js';
 import { assembleBatchPayload } from '../batch-payload.js';
 import { acquireServeLock, type ServeLock } from './serve-lock.js';
+import { comparePositions, PAYLOAD_LOG_MIN_BYTES, type LogPosition, type PayloadLog, type PayloadRef } from './payload-log.js';
 import type {
   BatchRecord,
   ExecutionStatus,
@@ -224,6 +225,14 @@ CREATE TABLE batch_items (
 );
 CREATE INDEX batch_items_by_request ON batch_items (request_id);
 `,
+  // Large run payloads in the payload log (payload-log.ts); the BLOB is then empty.
+  `
+ALTER TABLE runs ADD COLUMN payload_segment INTEGER;
+ALTER TABLE runs ADD COLUMN payload_offset INTEGER;
+ALTER TABLE runs ADD COLUMN payload_length INTEGER;
+ALTER TABLE runs ADD COLUMN payload_crc INTEGER;
+CREATE INDEX runs_by_payload ON runs (payload_segment, payload_offset) WHERE payload_segment IS NOT NULL;
+`,
 ];
 
 
@@ -236,6 +245,8 @@ export type SqliteDatabase = {
   commitBatch(items: readonly Batched[]): ItemOutcome[];
   /** Purges up to `limit` runs, then up to `limit` requests; `done` once nothing is left to purge. */
   purgeChunk(beforeMs: number, limit: number): PurgeChunk;
+  /** The lowest payload-log segment a run still points at (older segment files can go). */
+  oldestPayloadSegment(): number | undefined;
   checkpoint(mode: 'PASSIVE' | 'RESTART' | 'TRUNCATE'): CheckpointResult;
   close(): void;
 };
@@ -262,7 +273,7 @@ export const WAL_SIZE_LIMIT_BYTES = 16 * 1024 * 1024;
  * the threshold would copy pages and fsync twice on the event loop. The reader (in the worker
  * thread) opens the migrated file for checkpoints and long reads; WAL lets it read beside the writer.
  */
-export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'writer'): SqliteDatabase {
+export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'writer', payloads?: PayloadLog): SqliteDatabase {
   if (path !== ':memory:' && role === 'writer') mkdirSync(dirname(path), { recursive: true });
   const db = new Database(path, { fileMustExist: role === 'reader' });
   if (role === 'writer') {
@@ -283,7 +294,8 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     recordAnswer: db.prepare('UPDATE requests SET answer = ?, answer_ms = ? WHERE request_id = ?'),
     addRepeats: db.prepare('UPDATE requests SET repeats = repeats + ?, last_at = MAX(COALESCE(last_at, 0), ?) WHERE request_id = ?'),
     unauthenticatedBytes: db.prepare('SELECT COALESCE(SUM(unauthenticated_bytes), 0) AS n FROM requests'),
-    getRequest: db.prepare(`SELECT r.*, w.target AS raw_target, w.headers AS raw_headers, w.truncated AS raw_truncated, COALESCE(w.body, i.payload, p.payload) AS raw_body FROM requests r
+    getRequest: db.prepare(`SELECT r.*, w.target AS raw_target, w.headers AS raw_headers, w.truncated AS raw_truncated, COALESCE(w.body, i.payload, CASE WHEN p.payload_segment IS NULL THEN p.payload END) AS raw_body,
+      p.payload_segment, p.payload_offset, p.payload_length, p.payload_crc FROM requests r
       LEFT JOIN request_raw w ON w.request_id = r.request_id LEFT JOIN batch_items i ON i.request_id = r.request_id AND r.outcome = 'batched'
       LEFT JOIN runs p ON p.run_id = r.run_id AND r.outcome IN ('accepted', 'duplicate') WHERE r.request_id = ?`),
     findDedupe: db.prepare('SELECT run_id, expires_at FROM dedupe WHERE trigger_id = ? AND dedupe_key = ? AND expires_at > ?'),
@@ -291,6 +303,15 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     purgeDedupe: db.prepare('DELETE FROM dedupe WHERE expires_at <= ?'),
     recentRuns: db.prepare('SELECT accepted_at FROM runs WHERE trigger_id = ? AND accepted_at > ? ORDER BY accepted_at DESC LIMIT ?'),
     insertRun: db.prepare('INSERT INTO runs (run_id, trigger_id, request_id, accepted_at, content_type, payload, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+    insertLoggedRun: db.prepare(`INSERT INTO runs (run_id, trigger_id, request_id, accepted_at, content_type, payload, batch_id, payload_segment, payload_offset, payload_length, payload_crc)
+      VALUES (?, ?, ?, ?, ?, X'', ?, ?, ?, ?, ?)`),
+    loggedRunsFrom: db.prepare('SELECT run_id, request_id, payload_segment, payload_offset, payload_length, payload_crc FROM runs WHERE payload_segment IS NOT NULL AND (payload_segment, payload_offset) >= (?, ?)'),
+    oldestPayloadSegment: db.prepare('SELECT MIN(payload_segment) AS segment FROM runs WHERE payload_segment IS NOT NULL'),
+    forgetLostRun: db.prepare('DELETE FROM runs WHERE run_id = ?'),
+    forgetLostJobs: db.prepare('DELETE FROM jobs WHERE run_id = ?'),
+    forgetLostDedupe: db.prepare('DELETE FROM dedupe WHERE run_id = ?'),
+    markLostRequest: db.prepare(`UPDATE requests SET outcome = 'rejected', status = 500, code = 'internal_error', message = ?, run_id = NULL WHERE request_id = ?`),
+    setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
     upsertBatch: db.prepare(`INSERT OR REPLACE INTO batches (${BATCH_COLUMNS}) VALUES (${BATCH_COLUMNS.split(',').map(() => '?').join(', ')})`),
     insertBatchItem: db.prepare('INSERT INTO batch_items (batch_id, position, request_id, received_at, content_type, payload) VALUES (?, ?, ?, ?, ?, ?)'),
     openBatchOfKey: db.prepare(`SELECT * FROM batches WHERE trigger_id = ? AND batch_key = ? AND state = 'open' ORDER BY opened_at DESC LIMIT 1`),
@@ -330,7 +351,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     appendLog: db.prepare('INSERT INTO execution_logs (execution_id, at, stream, text) VALUES (?, ?, ?, ?)'),
     executionLog: db.prepare('SELECT seq, at, stream, text FROM execution_logs WHERE execution_id = ? AND seq > ? ORDER BY seq'),
     getRun: db.prepare('SELECT run_id, trigger_id, accepted_at FROM runs WHERE run_id = ?'),
-    getPayload: db.prepare('SELECT payload, content_type, batch_id FROM runs WHERE run_id = ?'),
+    getPayload: db.prepare('SELECT payload, content_type, batch_id, payload_segment, payload_offset, payload_length, payload_crc FROM runs WHERE run_id = ?'),
     ...purgeStatements(db),
     insertMeta: db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)'),
     getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
@@ -380,11 +401,23 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     windows: windows.map((lookup) => rateWindow(lookup).newest(lookup.sinceMs, lookup.skip, lookup.take)),
   });
 
+  /** Set once this process took the store over (the serve lock held): the only one that appends to the payload log. */
+  let serving = false;
   const write = ({ runs, batches, batchItems, dedupe, jobs, requests, raws }: AcceptRows): void => {
     for (const batch of batches) stmt.upsertBatch.run(...batchValues(batch));
     for (const item of batchItems) stmt.insertBatchItem.run(item.batchId, item.position, item.requestId, item.receivedAtMs, item.contentType, item.payload);
+    // Large payloads go to the log in one append, before the rows that point at them. Only the
+    // serving process appends (a command opened beside it keeps them inline): one writer per log.
+    const logged = payloads && serving ? runs.filter((run) => run.payload.length >= PAYLOAD_LOG_MIN_BYTES) : [];
+    const refs = logged.length > 0 ? payloads!.append(logged.map((run) => run.payload)) : [];
+    let nextRef = 0;
     for (const run of runs) {
-      stmt.insertRun.run(run.runId, run.triggerId, run.requestId, run.acceptedAtMs, run.contentType, run.payload, run.batchId);
+      if (logged[nextRef] === run) {
+        const ref = refs[nextRef++]!;
+        stmt.insertLoggedRun.run(run.runId, run.triggerId, run.requestId, run.acceptedAtMs, run.contentType, run.batchId, ref.segment, ref.offset, ref.length, ref.crc);
+      } else {
+        stmt.insertRun.run(run.runId, run.triggerId, run.requestId, run.acceptedAtMs, run.contentType, run.payload, run.batchId);
+      }
       // A launch counts against every limit of its trigger, whichever limits its own request had.
       for (const window of windowsOf.get(run.triggerId) ?? []) window.add(run.acceptedAtMs);
     }
@@ -394,12 +427,50 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     for (const raw of raws) stmt.insertRaw.run(raw.requestId, raw.target, raw.headers, raw.body, raw.truncated);
   };
 
+  /**
+   * The payload log's rows past this position are checked on the next start (a power loss may have
+   * kept them and lost their bytes); written with the commits, only when it moved.
+   */
+  let noted: LogPosition | undefined;
+  const noteDurablePayloads = (position: LogPosition): void => {
+    if (noted && comparePositions(noted, position) === 0) return;
+    stmt.setMeta.run(PAYLOADS_DURABLE_KEY, `${position.segment}:${position.offset}`);
+    noted = position;
+  };
+
+  /**
+   * After a power loss the WAL may hold accepted runs whose payload bytes never reached the disk.
+   * Their requests were never acknowledged (an answer waits for both flushes): the run and its jobs
+   * are removed, its dedupe keys freed (the sender's retry is a new delivery, not a duplicate of
+   * nothing), and its trigger-log line says what happened.
+   */
+  const recoverPayloads = db.transaction((log: PayloadLog): number => {
+    const stored = (stmt.getMeta.get(PAYLOADS_DURABLE_KEY) as Row | undefined)?.value;
+    const [segment, offset] = stored === undefined ? [0, 0] : String(stored).split(':').map(Number);
+    const lost = (stmt.loggedRunsFrom.all(segment, offset) as Row[]).filter((row) => !log.intact(toPayloadRef(row)));
+    for (const row of lost) {
+      stmt.forgetLostJobs.run(row.run_id);
+      stmt.forgetLostDedupe.run(row.run_id);
+      stmt.forgetLostRun.run(row.run_id);
+      stmt.markLostRequest.run(LOST_PAYLOAD_MESSAGE, row.request_id);
+    }
+    log.settle(segment!);
+    return lost.length;
+  });
+
+  const storedPayload = (row: Row): Buffer | undefined => {
+    if (row.payload_segment === null || row.payload_segment === undefined) return undefined;
+    if (!payloads) throw new Error('this run\'s payload is in the payload log, which this connection does not read');
+    return payloads.read(toPayloadRef(row));
+  };
+
   let batches = 0;
   const commitItems = db.transaction((items: readonly Batched[]): ItemOutcome[] => {
     if (++batches % 256 === 0) stmt.purgeDedupe.run(Date.now());
     const lookups = planLookups(items);
     const { outcomes, rows } = decideBatch(items, lookups, lookUp(lookups));
     write(rows);
+    if (payloads && serving) noteDurablePayloads(payloads.durableThrough());
     return outcomes;
   });
 
@@ -475,6 +546,8 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
   return {
     takeOver: () => {
       if (path !== ':memory:') lock = acquireServeLock(`${path}.serve.lock`);
+      if (payloads) recoverPayloads(payloads);
+      serving = true;
       stmt.releaseClaims.run();
     },
     commitBatch: (items) => commitBatch(items),
@@ -567,7 +640,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     getPayload: (runId) => {
       const row = stmt.getPayload.get(runId) as Row | undefined;
       if (!row) return undefined;
-      if (row.batch_id === null) return { body: row.payload as Buffer, contentType: String(row.content_type) };
+      if (row.batch_id === null) return { body: storedPayload(row) ?? (row.payload as Buffer), contentType: String(row.content_type) };
       const batch = toBatch(stmt.getBatch.get(row.batch_id) as Row);
       const items = (stmt.batchItems.all(batch.batchId) as Row[]).map(toStoredBatchItem);
       return assembleBatchPayload(batch, items);
@@ -616,12 +689,16 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
         raw: {
           target: row.raw_target === null ? String(row.path) : String(row.raw_target),
           headers: row.raw_headers === null ? {} : (JSON.parse(String(row.raw_headers)) as Record<string, string[]>),
-          body: row.raw_body === null ? undefined : (row.raw_body as Buffer),
+          body: row.raw_body === null ? storedPayload(row) : (row.raw_body as Buffer),
           truncated: Number(row.raw_truncated ?? 0) === 1,
         },
       };
     },
     purgeChunk: (beforeMs, limit) => purgeChunk(beforeMs, limit),
+    oldestPayloadSegment: () => {
+      const segment = (stmt.oldestPayloadSegment.get() as Row).segment;
+      return segment === null ? undefined : Number(segment);
+    },
     checkpoint: (mode) => {
       const [row] = db.pragma(`wal_checkpoint(${mode})`) as Array<{ busy: number; log: number; checkpointed: number }>;
       return { busy: row!.busy !== 0, logFrames: row!.log, checkpointedFrames: row!.checkpointed };
@@ -639,6 +716,16 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
       lock?.release();
     },
   };
+}
+
+/** Where the payload log's rows that a restart must check begin (see recoverPayloads). */
+const PAYLOADS_DURABLE_KEY = 'payload_log_durable';
+
+const LOST_PAYLOAD_MESSAGE =
+  'hooklaunch stopped (a power loss or crash) before this request\'s body reached the disk: it was never acknowledged and nothing was launched; the sender\'s retry is a new delivery';
+
+function toPayloadRef(row: Row): PayloadRef {
+  return { segment: Number(row.payload_segment), offset: Number(row.payload_offset), length: Number(row.payload_length), crc: Number(row.payload_crc) };
 }
 
 function migrate(db: Database.Database): void {

@@ -24,6 +24,11 @@
  *   committed WAL transactions durable (sqlite.org/forum/forumpost/d1a6bc7c4cd2baca). The WAL's
  *   directory entry is synced once when it is first opened; should the file at its name change
  *   under the writer, nothing more is acknowledged (wal-sync.ts).
+ * - Payloads of PAYLOAD_LOG_MIN_BYTES and more are not in the WAL but in the payload log
+ *   (payload-log.ts), appended before the commit that points at them; `durable` waits for the
+ *   WAL's flush and the log's, so an acknowledged payload is on disk too. A power loss that kept a
+ *   row and lost its payload's bytes (the two files reach the disk in no set order) is found and
+ *   un-launched on the next start: that request was never acknowledged.
  * - Checkpoints run on the worker's connection (sqlite-worker.ts), never on the writer's
  *   (wal_autocheckpoint=0): with NORMAL a checkpoint syncs the WAL, copies it, then syncs the
  *   database file, before SQLite may reuse the WAL; so frames overwritten later are already
@@ -46,6 +51,7 @@ import { createFsyncGroupCommit } from './fsync-group-commit.js';
 import { openSqliteDatabase, type Batched, type CheckpointResult, type SqliteDatabase } from './sqlite-database.js';
 import { RESTART_WANTED, type WorkerCall, type WorkerMethod, type WorkerReply } from './worker-protocol.js';
 import { openWalSync } from './wal-sync.js';
+import { openPayloadLog, type PayloadLog } from './payload-log.js';
 
 export interface SqliteStoreOptions {
   /** The WAL flush; tests inject one to observe that nothing is answered before it. */
@@ -56,6 +62,10 @@ export interface SqliteStoreOptions {
   readonly walMaxBytes?: number | undefined;
   /** How often the WAL's size is checked against walMaxBytes (and its inode looked at). */
   readonly walCheckEveryMs?: number | undefined;
+  /** The payload log's flush; tests inject one to hold it. */
+  readonly payloadFdatasync?: ((fd: number) => Promise<void>) | undefined;
+  /** Segment size of the payload log (tests make it small to see segments roll and go). */
+  readonly payloadSegmentBytes?: number | undefined;
 }
 
 const CHECKPOINT_INTERVAL_MS = 50;
@@ -149,9 +159,10 @@ function syncFile(path: string): { close(): void } {
 }
 
 export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<Store> {
-  const db = openSqliteDatabase(path);
   // An in-memory database has no file to flush and no second connection can see it.
   const memory = path === ':memory:';
+  const payloads: PayloadLog | undefined = memory ? undefined : openPayloadLog(path, { fdatasync: options.payloadFdatasync, segmentBytes: options.payloadSegmentBytes });
+  const db = openSqliteDatabase(path, 'writer', payloads);
   const walMaxBytes = options.walMaxBytes ?? WAL_MAX_BYTES;
 
   // Commits wait on this while a RESTART or TRUNCATE checkpoint holds the write lock, so the
@@ -186,12 +197,14 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
     }
   } catch (error) {
     await wal?.close();
+    await payloads?.close();
     db.close();
     file?.close();
     throw error;
   }
 
-  const durable = wal ? () => wal.durable() : () => Promise.resolve();
+  // An answer waits for both: the rows in the WAL and the payloads they point at.
+  const durable = wal && payloads ? () => Promise.all([wal.durable(), payloads.durable()]).then(() => undefined) : () => Promise.resolve();
   const writable = (): Promise<void> | undefined => exclusive;
   /** Commits now (or after an exclusive checkpoint), resolves once the commit is on disk. */
   const write = async <T>(commit: () => T): Promise<T> => {
@@ -283,7 +296,12 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
         purged.requests += chunk.requests;
         purged.runs += chunk.runs;
         purged.executionIds.push(...chunk.executionIds);
-        if (chunk.done) return purged;
+        if (chunk.done) {
+          // A segment goes once no run points into it (the current one stays: appends go there).
+          // Only the serving process, the log's one writer, deletes: a command beside it cannot know its segment.
+          if (serving) payloads?.dropBelow(db.oldestPayloadSegment() ?? payloads.currentSegment());
+          return purged;
+        }
       }
     },
     close: async () => {
@@ -294,6 +312,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
       } finally {
         await background?.close().catch(() => undefined);
         await wal?.close();
+        await payloads?.close();
         // The last connection to close checkpoints the WAL into the database file (synced) and deletes it.
         try {
           db.close();
