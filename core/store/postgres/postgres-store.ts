@@ -46,7 +46,8 @@ const LOOK_UP = 'SELECT * FROM hooklaunch_accept_lookup($1, $2, $3, $4, $5, $6, 
 // are the main INSERT, so their seq follows the batch order.
 const WRITE_BATCH = `WITH
   runs_written AS (INSERT INTO runs (run_id, trigger_id, request_id, accepted_at, content_type, payload, batch_id)
-    SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $6::bytea[], $39::text[])),
+    SELECT r.run_id, r.trigger_id, r.request_id, r.accepted_at, r.content_type, substring($6::bytea FROM r.start FOR r.length), r.batch_id
+    FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::text[], $39::text[], $40::int[], $41::int[]) AS r(run_id, trigger_id, request_id, accepted_at, content_type, batch_id, start, length)),
   dedupe_written AS (INSERT INTO dedupe (trigger_id, dedupe_key, run_id, expires_at)
     SELECT * FROM unnest($7::text[], $8::text[], $9::text[], $10::bigint[])
     ON CONFLICT (trigger_id, dedupe_key) DO UPDATE SET run_id = EXCLUDED.run_id, expires_at = EXCLUDED.expires_at),
@@ -84,7 +85,8 @@ const WRITE_BATCHES = `WITH
     ON CONFLICT (batch_id) DO UPDATE SET state = EXCLUDED.state, items = EXCLUDED.items, bytes = EXCLUDED.bytes, last_at = EXCLUDED.last_at, closes_at = EXCLUDED.closes_at,
       closed_at = EXCLUDED.closed_at, close_reason = EXCLUDED.close_reason, note = EXCLUDED.note)
   INSERT INTO batch_items (batch_id, position, request_id, received_at, content_type, payload)
-  SELECT * FROM unnest($20::text[], $21::int[], $22::text[], $23::bigint[], $24::text[], $25::bytea[])`;
+  SELECT i.batch_id, i.position, i.request_id, i.received_at, i.content_type, substring($25::bytea FROM i.start FOR i.length)
+  FROM unnest($20::text[], $21::int[], $22::text[], $23::bigint[], $24::text[], $26::int[], $27::int[]) AS i(batch_id, position, request_id, received_at, content_type, start, length)`;
 
 /** The batches a group commit joins (newest open one per trigger and key) or closes (by id), read under the triggers' locks. */
 async function lookUpBatches(client: pg.PoolClient, { batches }: AcceptLookups): Promise<BatchRecord[]> {
@@ -104,13 +106,34 @@ function batchWriteValues({ batches, batchItems }: AcceptRows): unknown[] {
   const values = batches.map(batchValues);
   const columns = BATCH_COLUMNS.split(',').map((_, i) => values.map((row) => row[i]));
   const column = <K extends keyof AcceptRows['batchItems'][number]>(key: K) => batchItems.map((item) => item[key]);
-  return [...columns, column('batchId'), column('position'), column('requestId'), column('receivedAtMs'), column('contentType'), column('payload')];
+  const payloads = packed(batchItems.map((item) => item.payload));
+  return [...columns, column('batchId'), column('position'), column('requestId'), column('receivedAtMs'), column('contentType'), payloads.bytes, payloads.starts, payloads.lengths];
+}
+
+/**
+ * Payloads go as one binary parameter and each row takes its slice (`substring(... FROM start FOR
+ * length)`): node-postgres sends a top-level Buffer as binary, but an array of Buffers as a text
+ * array literal, each one hex-encoded. Encoding, and the server's array_in and hex_decode, cost
+ * ~14 % of PostgreSQL's time per 7.7 KB accept (issue #14, perf) and doubled the bytes sent.
+ */
+function packed(payloads: readonly Buffer[]): { bytes: Buffer; starts: number[]; lengths: number[] } {
+  const starts: number[] = [];
+  const lengths: number[] = [];
+  let at = 1; // SQL's substring counts from 1
+  for (const payload of payloads) {
+    starts.push(at);
+    lengths.push(payload.length);
+    at += payload.length;
+  }
+  return { bytes: Buffer.concat(payloads as Buffer[]), starts, lengths };
 }
 
 function writeValues({ runs, dedupe, jobs, raws, requests }: AcceptRows): unknown[] {
   const column = <T, K extends keyof T>(rows: readonly T[], key: K): Array<T[K]> => rows.map((row) => row[key]);
+  const payloads = packed(runs.map((run) => run.payload));
   return [
-    ...(['runId', 'triggerId', 'requestId', 'acceptedAtMs', 'contentType', 'payload'] as const).map((key) => column(runs, key)),
+    ...(['runId', 'triggerId', 'requestId', 'acceptedAtMs', 'contentType'] as const).map((key) => column(runs, key)),
+    payloads.bytes,
     ...(['triggerId', 'key', 'runId', 'expiresAtMs'] as const).map((key) => column(dedupe, key)),
     ...(['jobId', 'runId', 'triggerId', 'actionIndex', 'spec', 'nextAttemptAtMs'] as const).map((key) => column(jobs, key)),
     ...(['requestId', 'target', 'headers', 'body', 'truncated'] as const).map((key) => column(raws, key)),
@@ -121,6 +144,8 @@ function writeValues({ runs, dedupe, jobs, raws, requests }: AcceptRows): unknow
       ] as const
     ).map((key) => column(requests, key)),
     column(runs, 'batchId'),
+    payloads.starts,
+    payloads.lengths,
   ];
 }
 

@@ -46,6 +46,15 @@ describe.each(STORES)('$name store', (factory) => {
     expect(await store.listLog({ limit: 1000 })).toHaveLength(200);
   });
 
+  it('gives back every payload of one commit byte for byte: empty, every byte value, small and large ones side by side', async () => {
+    const everyByte = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+    const payloads = [Buffer.alloc(0), everyByte, Buffer.concat(Array.from({ length: 40 }, () => everyByte)), Buffer.from('{"n":1}'), Buffer.alloc(70_000, 0)];
+    const inputs = payloads.map((payload) => acceptRequest({ payload }));
+    // Submitted together: one group commit holds them all.
+    expect((await Promise.all(inputs.map((input) => store.accept(input)))).map((o) => o.kind)).toEqual(payloads.map(() => 'accepted'));
+    for (const input of inputs) expect((await store.getPayload(input.runId))?.body.equals(input.payload)).toBe(true);
+  });
+
   it('enforces a sliding rate-limit window and says when to retry', async () => {
     const limit = { periodMs: 60_000, quota: 2 };
     expect((await store.accept(acceptRequest({ rateLimits: [limit] }, 0))).kind).toBe('accepted');
@@ -283,6 +292,25 @@ describe('SQLite store only', () => {
 });
 
 describe.skipIf(POSTGRES_SKIP)('PostgreSQL store only', () => {
+  it('compresses stored payloads with lz4 where the server has it', async () => {
+    const database = await freshDatabase();
+    const store = await openPostgresStore(database.url, 'test-instance');
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const lz4 = (await client.query(`SELECT 'lz4' = ANY(enumvals) AS has FROM pg_settings WHERE name = 'default_toast_compression'`)).rows[0] as { has: boolean };
+      const input = acceptRequest({ payload: Buffer.from(JSON.stringify({ text: 'compressible '.repeat(1000) })) });
+      await store.accept(input);
+      const row = (await client.query('SELECT pg_column_compression(payload) AS method FROM runs WHERE run_id = $1', [input.runId])).rows[0] as { method: string };
+      expect(row.method).toBe(lz4.has ? 'lz4' : 'pglz');
+      expect((await store.getPayload(input.runId))?.body.equals(input.payload)).toBe(true);
+    } finally {
+      await client.end();
+      await store.close();
+      await database.drop();
+    }
+  });
+
   // Issue #14: one statement per item made PostgreSQL the slow path (1,143 round trips for this
   // batch before); a batch costs BEGIN, lock-and-look-up, one write and COMMIT, whatever its size.
   it('commits a batch in a fixed number of round trips, whatever its size', async () => {
