@@ -221,7 +221,8 @@ export function decideBatch(items: readonly Batched[], lookups: AcceptLookups, f
   const openOf = new Map<string, string>();
   for (const batch of facts.batches ?? []) {
     batches.set(batch.batchId, batch);
-    if (batch.state === 'open') {
+    // A close may have fetched a sealed or full batch of the key: never the one a delivery joins (shared-sql.ts takesMore).
+    if (takesMore(batch)) {
       const pair = pairKey(batch.triggerId, batch.key);
       const known = openOf.get(pair);
       if (known === undefined || batches.get(known)!.openedAtMs < batch.openedAtMs) openOf.set(pair, batch.batchId);
@@ -383,6 +384,11 @@ export function decideBatch(items: readonly Batched[], lookups: AcceptLookups, f
   });
   const batchRows = [...touched].map((id) => batches.get(id)!);
   return { outcomes, rows: { runs, batches: batchRows, batchItems, dedupe: [...written.values()], jobs, requests, raws } };
+}
+
+/** Whether a delivery of its key may join the batch: open, not sealed by max_bytes, not full (as shared-sql.ts takesMore). */
+function takesMore(batch: BatchRecord): boolean {
+  return batch.state === 'open' && batch.closeReason === undefined && batch.items < batch.maxItems;
 }
 
 /** A batch closes a window after its first delivery, or a quiet time after its last, whichever is first. */

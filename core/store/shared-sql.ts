@@ -21,3 +21,12 @@ export const dueBatchesWhere = (now: string): string => `(state = 'open' AND (cl
 
 /** When the next batch is due: a full open one at once (0), else the earliest close or retry time. */
 export const NEXT_BATCH_DUE = `SELECT MIN(CASE WHEN state = 'open' AND items >= max_items THEN 0 ELSE closes_at END) AS due FROM batches WHERE state <> 'launched'`;
+
+/**
+ * The batch a new delivery of its key joins, when it takes more: open, not sealed by max_bytes,
+ * not full (`alias`: the table's alias with its dot, or ''). A sealed or full batch stays open
+ * until the closer launches it, and the next batch of its key may open in the same millisecond,
+ * so the newest open one by opened_at alone could be either: a delivery then opened a third batch
+ * beside one that took more (found by the #17 property test, joins decided together vs one by one).
+ */
+export const takesMore = (alias: string): string => `${alias}state = 'open' AND ${alias}close_reason IS NULL AND ${alias}items < ${alias}max_items`;

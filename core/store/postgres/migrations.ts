@@ -240,4 +240,8 @@ EXCEPTION WHEN feature_not_supported OR syntax_error THEN
   NULL;
 END $$;
 `,
+  // Expired dedupe rows found by time, not by reading the whole table (as on SQLite).
+  `
+CREATE INDEX dedupe_by_expiry ON dedupe (expires_at);
+`,
 ];

@@ -23,7 +23,7 @@ import type {
   TriggerWriteOutcome,
 } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
-import { BATCH_COLUMNS, dueBatchesWhere, EARLIER_ACTIONS_SETTLED, NEXT_BATCH_DUE, PENDING_RUNS } from '../shared-sql.js';
+import { BATCH_COLUMNS, dueBatchesWhere, EARLIER_ACTIONS_SETTLED, NEXT_BATCH_DUE, PENDING_RUNS, takesMore } from '../shared-sql.js';
 
 type Client = pg.PoolClient | pg.Pool;
 
@@ -94,7 +94,7 @@ async function lookUpBatches(client: pg.PoolClient, { batches }: AcceptLookups):
   const rows = (
     await client.query(
       `SELECT DISTINCT ON (b.trigger_id, b.batch_key) b.* FROM unnest($1::text[], $2::text[]) AS k(tid, bkey)
-         JOIN batches b ON b.trigger_id = k.tid AND b.batch_key = k.bkey AND b.state = 'open' ORDER BY b.trigger_id, b.batch_key, b.opened_at DESC`,
+         JOIN batches b ON b.trigger_id = k.tid AND b.batch_key = k.bkey AND ${takesMore('b.')} ORDER BY b.trigger_id, b.batch_key, b.opened_at DESC`,
       [batches.triggerIds, batches.keys],
     )
   ).rows as Row[];

@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { decideBatch, planLookups, type AcceptFacts, type AcceptLookups, type AcceptRows, type Batched, type ItemOutcome, type WindowLookup } from '../accept-batch.js';
 import { batchValues, optional, toBatch, toBatchItem, toStoredBatchItem, toExecution, toFollow, toJob, toLogEntry, toPipeline, toTriggerDef, toTriggerRevision, toTriggerStats, type Row } from '../row-mappers.js';
-import { BATCH_COLUMNS, dueBatchesWhere, EARLIER_ACTIONS_SETTLED, NEXT_BATCH_DUE, PENDING_RUNS } from '../shared-sql.js';
+import { BATCH_COLUMNS, dueBatchesWhere, EARLIER_ACTIONS_SETTLED, NEXT_BATCH_DUE, PENDING_RUNS, takesMore } from '../shared-sql.js';
 import { assembleBatchPayload } from '../batch-payload.js';
 import { acquireServeLock, type ServeLock } from './serve-lock.js';
 import { comparePositions, PAYLOAD_LOG_MIN_BYTES, type LogPosition, type PayloadLog, type PayloadRef } from './payload-log.js';
@@ -233,6 +233,11 @@ ALTER TABLE runs ADD COLUMN payload_length INTEGER;
 ALTER TABLE runs ADD COLUMN payload_crc INTEGER;
 CREATE INDEX runs_by_payload ON runs (payload_segment, payload_offset) WHERE payload_segment IS NOT NULL;
 `,
+  // Expired dedupe rows found by time: the purge read the whole table, ~85 ms per million rows on the
+  // event loop, and a GitHub trigger keeps three days of delivery ids (issue #14).
+  `
+CREATE INDEX dedupe_by_expiry ON dedupe (expires_at);
+`,
 ];
 
 
@@ -300,7 +305,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
       LEFT JOIN runs p ON p.run_id = r.run_id AND r.outcome IN ('accepted', 'duplicate') WHERE r.request_id = ?`),
     findDedupe: db.prepare('SELECT run_id, expires_at FROM dedupe WHERE trigger_id = ? AND dedupe_key = ? AND expires_at > ?'),
     upsertDedupe: db.prepare('INSERT OR REPLACE INTO dedupe (trigger_id, dedupe_key, run_id, expires_at) VALUES (?, ?, ?, ?)'),
-    purgeDedupe: db.prepare('DELETE FROM dedupe WHERE expires_at <= ?'),
+    purgeDedupe: db.prepare(PURGE_DEDUPE),
     recentRuns: db.prepare('SELECT accepted_at FROM runs WHERE trigger_id = ? AND accepted_at > ? ORDER BY accepted_at DESC LIMIT ?'),
     insertRun: db.prepare('INSERT INTO runs (run_id, trigger_id, request_id, accepted_at, content_type, payload, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?)'),
     insertLoggedRun: db.prepare(`INSERT INTO runs (run_id, trigger_id, request_id, accepted_at, content_type, payload, batch_id, payload_segment, payload_offset, payload_length, payload_crc)
@@ -309,12 +314,13 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     oldestPayloadSegment: db.prepare('SELECT MIN(payload_segment) AS segment FROM runs WHERE payload_segment IS NOT NULL'),
     forgetLostRun: db.prepare('DELETE FROM runs WHERE run_id = ?'),
     forgetLostJobs: db.prepare('DELETE FROM jobs WHERE run_id = ?'),
-    forgetLostDedupe: db.prepare('DELETE FROM dedupe WHERE run_id = ?'),
+    // One pass over the table for every lost run (dedupe rows are not indexed by run).
+    forgetLostDedupe: db.prepare('DELETE FROM dedupe WHERE run_id IN (SELECT value FROM json_each(?))'),
     markLostRequest: db.prepare(`UPDATE requests SET outcome = 'rejected', status = 500, code = 'internal_error', message = ?, run_id = NULL WHERE request_id = ?`),
     setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
     upsertBatch: db.prepare(`INSERT OR REPLACE INTO batches (${BATCH_COLUMNS}) VALUES (${BATCH_COLUMNS.split(',').map(() => '?').join(', ')})`),
     insertBatchItem: db.prepare('INSERT INTO batch_items (batch_id, position, request_id, received_at, content_type, payload) VALUES (?, ?, ?, ?, ?, ?)'),
-    openBatchOfKey: db.prepare(`SELECT * FROM batches WHERE trigger_id = ? AND batch_key = ? AND state = 'open' ORDER BY opened_at DESC LIMIT 1`),
+    openBatchOfKey: db.prepare(`SELECT * FROM batches WHERE trigger_id = ? AND batch_key = ? AND ${takesMore('')} ORDER BY opened_at DESC LIMIT 1`),
     getBatch: db.prepare('SELECT * FROM batches WHERE batch_id = ?'),
     batchOfRun: db.prepare('SELECT * FROM batches WHERE run_id = ?'),
     batchItems: db.prepare('SELECT position, request_id, received_at, content_type, payload FROM batch_items WHERE batch_id = ? ORDER BY position'),
@@ -448,9 +454,9 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     const stored = (stmt.getMeta.get(PAYLOADS_DURABLE_KEY) as Row | undefined)?.value;
     const [segment, offset] = stored === undefined ? [0, 0] : String(stored).split(':').map(Number);
     const lost = (stmt.loggedRunsFrom.all(segment, offset) as Row[]).filter((row) => !log.intact(toPayloadRef(row)));
+    if (lost.length > 0) stmt.forgetLostDedupe.run(JSON.stringify(lost.map((row) => row.run_id)));
     for (const row of lost) {
       stmt.forgetLostJobs.run(row.run_id);
-      stmt.forgetLostDedupe.run(row.run_id);
       stmt.forgetLostRun.run(row.run_id);
       stmt.markLostRequest.run(LOST_PAYLOAD_MESSAGE, row.request_id);
     }
@@ -717,6 +723,9 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     },
   };
 }
+
+/** Dedupe rows past their window; through dedupe_by_expiry, so it reads only those. */
+export const PURGE_DEDUPE = 'DELETE FROM dedupe WHERE expires_at <= ?';
 
 /** Where the payload log's rows that a restart must check begin (see recoverPayloads). */
 const PAYLOADS_DURABLE_KEY = 'payload_log_durable';

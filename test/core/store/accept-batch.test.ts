@@ -180,7 +180,10 @@ interface BatchModel {
 function answerBatches(model: BatchModel, lookups: AcceptLookups): AcceptFacts {
   const base = answer({ runs: model.runs, dedupe: model.dedupe }, lookups);
   const open = lookups.batches.keys.flatMap((key, i) => {
-    const found = [...model.batches.values()].filter((b) => b.triggerId === lookups.batches.triggerIds[i] && b.key === key && b.state === 'open').sort((x, y) => y.openedAtMs - x.openedAtMs);
+    // As the stores' SQL (shared-sql.ts takesMore): the newest batch of the key that still takes deliveries.
+    const found = [...model.batches.values()]
+      .filter((b) => b.triggerId === lookups.batches.triggerIds[i] && b.key === key && b.state === 'open' && b.closeReason === undefined && b.items < b.maxItems)
+      .sort((x, y) => y.openedAtMs - x.openedAtMs);
     return found.slice(0, 1);
   });
   const byId = lookups.batches.ids.flatMap((id) => (model.batches.has(id) ? [model.batches.get(id)!] : []));

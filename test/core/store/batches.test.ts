@@ -40,6 +40,30 @@ describe.each(STORES)('$name store: batches', (factory) => {
     await cleanup();
   });
 
+  it('joins the batch that takes more, not a full or sealed one of the same key opened in the same millisecond', async () => {
+    // Each in a commit of its own, all at one time (bodies of 1 and 4 bytes, at most 2 items and 4 bytes
+    // a batch): batch-1 fills, batch-3 opens and is sealed by the 4-byte body, which opens batch-4, which
+    // the next body seals in turn; each delivery must find the one batch of the key that takes more.
+    const join = { maxItems: 2, maxBytes: 4 };
+    const outcomes = [];
+    for (const body of ['1', '2', '3', '4444', '5', '6']) outcomes.push(await store.accept(delivery(1_000, body, join)));
+    expect(outcomes.map((o) => o.kind === 'batched' && [o.batchId, o.position])).toEqual([
+      ['batch-1', 1],
+      ['batch-1', 2],
+      ['batch-3', 1],
+      ['batch-4', 1],
+      ['batch-5', 1],
+      ['batch-5', 2],
+    ]);
+    // The sealed and full ones are due at once; the last is full too.
+    expect((await store.dueBatches(1_000, 10)).map((b) => [b.batchId, b.items, b.closeReason ?? null]).sort()).toEqual([
+      ['batch-1', 2, null],
+      ['batch-3', 1, 'max_bytes'],
+      ['batch-4', 1, 'max_bytes'],
+      ['batch-5', 2, null],
+    ]);
+  });
+
   it('gathers deliveries of one key in arrival order, keys apart, and launches each batch once with its payload as JSON Lines + index', async () => {
     const first = await store.accept(delivery(1_000, { item: 1 }));
     const outcomes = await Promise.all([delivery(2_000, { item: 2 }), delivery(3_000, 'not json\nat all', {}, { contentType: 'text/plain' }), delivery(4_000, { item: 'x' }, { key: 'bikes' })].map((d) => store.accept(d)));

@@ -1,11 +1,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { STORES } from '../../helpers/stores.js';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { addRunNote, runNotes } from '../../../core/notify/run-notes.js';
 import { openSqliteStore } from '../../../core/store/sqlite/sqlite-store.js';
+import { PURGE_DEDUPE } from '../../../core/store/sqlite/sqlite-database.js';
 import type { AcceptRequest, Store } from '../../../core/store/store.js';
 import { openPostgresStore } from '../../../core/store/postgres/postgres-store.js';
 import { POSTGRES_SKIP, freshDatabase } from '../../helpers/postgres.js';
@@ -280,6 +282,17 @@ describe('SQLite store only', () => {
   it('refuses to serve a file another live process serves', async () => {
     writeFileSync(join(dir, 'state.db.serve.lock'), String(process.ppid));
     await expect(store.takeOver()).rejects.toThrow(/another hooklaunch \(pid \d+\) is serving this store/);
+  });
+
+  it('finds expired dedupe rows through their expiry index, not by reading the whole table', async () => {
+    await store.accept(acceptRequest({ dedupe: { keys: [{ key: 'd1', what: 'delivery id' }], windowMs: 1 } }, 0));
+    const db = new Database(join(dir, 'state.db'), { readonly: true });
+    try {
+      const plan = (db.prepare(`EXPLAIN QUERY PLAN ${PURGE_DEDUPE}`).all(Date.now()) as Array<{ detail: string }>).map((row) => row.detail);
+      expect(plan).toEqual([expect.stringMatching(/^SEARCH dedupe USING (COVERING )?INDEX dedupe_by_expiry \(expires_at<\?\)$/)]);
+    } finally {
+      db.close();
+    }
   });
 
   it('takes over a stale lock and releases claims of the dead process', async () => {
