@@ -20,6 +20,7 @@
 import { closeSync, fdatasync as fdatasyncCallback, fsyncSync, mkdirSync, openSync, readdirSync, readSync, unlinkSync, writevSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { flushRounds } from './flush-rounds.js';
 
 /** Where one payload lives: `length` bytes at `offset` of segment `segment`, with their CRC-32. */
 export interface PayloadRef {
@@ -96,11 +97,6 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
   let dirUnsynced = false;
   let appendedSinceFlushStarted = false;
   let durablePosition: LogPosition = { segment, offset: 0 };
-  // After a failed fsync the kernel may have dropped the pages it could not write: nothing more is acknowledged.
-  let failure: unknown;
-  let running: Promise<void> | undefined;
-  let next: { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
-
   const openSegment = (): void => {
     if (!existsDir(dir)) {
       mkdirSync(dir, { recursive: true });
@@ -123,30 +119,17 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
       await Promise.all(files.map((file) => flush(file)));
       // A file whose name is not on disk is lost with its data.
       if (withDir) syncDir(dir);
-    } catch (error) {
-      failure ??= error;
-      throw error;
     } finally {
       for (const file of closing) closeSync(file);
     }
     if (comparePositions(covers, durablePosition) > 0) durablePosition = covers;
   };
-
-  const start = (): Promise<void> => {
-    running = round().finally(() => {
-      running = undefined;
-      const waiting = next;
-      next = undefined;
-      if (waiting) start().then(waiting.resolve, waiting.reject);
-    });
-    return running;
-  };
-
-  const fail = (): Promise<void> => Promise.reject(new Error('the store could not flush its payload log; restart hooklaunch', { cause: failure }));
+  const rounds = flushRounds(round);
+  const failed = (): Error => new Error('the store could not flush its payload log; restart hooklaunch', { cause: rounds.failure });
 
   return {
     append(payloads) {
-      if (failure !== undefined) throw new Error('the store could not flush its payload log; restart hooklaunch', { cause: failure });
+      if (rounds.failure !== undefined) throw failed();
       if (fd === undefined) openSegment();
       else if (offset >= segmentBytes) {
         sealed.push(fd);
@@ -175,19 +158,10 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
       return refs;
     },
     durable() {
-      if (failure !== undefined) return fail();
-      if (!appendedSinceFlushStarted && sealed.length === 0 && !dirUnsynced) return running ?? Promise.resolve();
-      if (!running) return start();
-      if (!next) {
-        let resolve!: () => void;
-        let reject!: (error: unknown) => void;
-        const promise = new Promise<void>((res, rej) => {
-          resolve = res;
-          reject = rej;
-        });
-        next = { promise, resolve, reject };
-      }
-      return next.promise;
+      if (rounds.failure !== undefined) return Promise.reject(failed());
+      // Nothing written since the running flush began: it covers everything.
+      if (!appendedSinceFlushStarted && sealed.length === 0 && !dirUnsynced) return rounds.running ?? Promise.resolve();
+      return rounds.after();
     },
     durableThrough: () => durablePosition,
     read(ref) {
@@ -218,7 +192,7 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
       }
     },
     async close() {
-      while (running) await running.catch(() => undefined);
+      await rounds.settled();
       for (const file of sealed) closeSync(file);
       sealed = [];
       if (fd !== undefined) closeSync(fd);

@@ -1,7 +1,6 @@
 /**
  * Makes what SQLite committed into its write-ahead log durable, off the event loop: an
- * `fdatasync` of the `-wal` file on libuv's threadpool. One sync in flight at a time; callers that
- * arrive while one runs share the next one, so the disk sees one flush per round whatever the load.
+ * `fdatasync` of the `-wal` file on libuv's threadpool, in shared rounds (flush-rounds.ts).
  *
  * Why a sync that starts after a commit makes that commit durable: with synchronous=NORMAL a
  * commit is complete once its frames are written into the WAL (the kernel's page cache); an
@@ -11,6 +10,7 @@
 import { closeSync, fdatasync as fdatasyncCallback, fstatSync, fsyncSync, openSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { flushRounds } from './flush-rounds.js';
 
 export interface WalSync {
   /** Resolves after an fdatasync of the WAL that started after this call returned. */
@@ -48,12 +48,6 @@ export function openWalSync(walPath: string, options: WalSyncOptions = {}): WalS
     closeSync(dirFd);
   }
 
-  // After a failed fsync the kernel may have dropped the dirty pages it could not write, and a
-  // retry would report success over lost data: every later durable() fails too.
-  let failure: unknown;
-  let running: Promise<void> | undefined;
-  let next: { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
-
   // SQLite's writer keeps the descriptor it opened the WAL with until it closes, and writes every
   // commit through it. So the file at walPath must stay the one our descriptor flushes: should it
   // be gone or another (deleted by another process's SQLite taking itself for the last connection,
@@ -76,37 +70,15 @@ export function openWalSync(walPath: string, options: WalSyncOptions = {}): WalS
     options.onSynced?.(current.size);
   };
 
-  const start = (): Promise<void> => {
-    const round = syncOnce().catch((error: unknown) => {
-      failure ??= error;
-      throw error;
-    });
-    running = round.finally(() => {
-      running = undefined;
-      const waiting = next;
-      next = undefined;
-      if (waiting) start().then(waiting.resolve, waiting.reject);
-    });
-    return running;
-  };
+  const rounds = flushRounds(syncOnce);
 
   return {
     durable() {
-      if (failure !== undefined) return Promise.reject(new Error('the store could not flush its write-ahead log; restart hooklaunch', { cause: failure }));
-      if (!running) return start();
-      if (!next) {
-        let resolve!: () => void;
-        let reject!: (error: unknown) => void;
-        const promise = new Promise<void>((res, rej) => {
-          resolve = res;
-          reject = rej;
-        });
-        next = { promise, resolve, reject };
-      }
-      return next.promise;
+      if (rounds.failure !== undefined) return Promise.reject(new Error('the store could not flush its write-ahead log; restart hooklaunch', { cause: rounds.failure }));
+      return rounds.after();
     },
     async close() {
-      while (running) await running.catch(() => undefined);
+      await rounds.settled();
       closeSync(fd);
     },
   };
