@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { parse as parseQueryString } from 'node:querystring';
 import { accept, refuse, type Verdict } from '../reject.js';
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './json-depth.js';
@@ -119,6 +119,7 @@ function parseForm(text: string): Record<string, string | string[]> {
 /** The body's SHA-256 (hex), once per request: the trigger log and the replay key share it. */
 export function bodySha256(req: RawRequest): string {
   const derived = derivedOf(req);
-  derived.sha256 ??= createHash('sha256').update(req.body).digest('hex');
+  // One-shot crypto.hash: no Hash object per request.
+  derived.sha256 ??= hash('sha256', req.body, 'hex');
   return derived.sha256;
 }
