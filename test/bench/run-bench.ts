@@ -7,7 +7,7 @@
  * Loopback only; every run is bounded in time. It is a report: it exits 0 whatever it finds.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -101,8 +101,10 @@ async function measure(key: string, name: string, server: Started, requests: Req
   return toRow(key, name, expected, result, options.note);
 }
 
+/** What a SQLite store keeps on disk: the database, its WAL and its payload log's segments. */
 function sqliteBytes(db: string): number {
-  return [db, `${db}-wal`].reduce((sum, file) => sum + (existsSync(file) ? statSync(file).size : 0), 0);
+  const segments = existsSync(`${db}.payloads`) ? readdirSync(`${db}.payloads`).map((name) => join(`${db}.payloads`, name)) : [];
+  return [db, `${db}-wal`, ...segments].reduce((sum, file) => sum + (existsSync(file) ? statSync(file).size : 0), 0);
 }
 
 async function main(): Promise<void> {
@@ -123,7 +125,7 @@ async function main(): Promise<void> {
       await body(server, db);
     } finally {
       await stop(server);
-      for (const suffix of ['', '-wal', '-shm']) rmSync(`${db}${suffix}`, { force: true });
+      for (const suffix of ['', '-wal', '-shm', '.payloads']) rmSync(`${db}${suffix}`, { force: true, recursive: true });
     }
   };
   const peer = async (key: string, name: string, kind: string, requests: Request[]): Promise<void> => {
@@ -248,7 +250,7 @@ async function main(): Promise<void> {
     ...(flood
       ? [
           '',
-          `flood: ${flood.requests.toLocaleString('en')} forged 1 MB requests (bad signature, ${CONNECTIONS} at a time, a connection each) in ${flood.seconds.toFixed(1)} s grew the SQLite files (db + wal) by ${(flood.growthBytes / 2 ** 20).toFixed(1)} MB`,
+          `flood: ${flood.requests.toLocaleString('en')} forged 1 MB requests (bad signature, ${CONNECTIONS} at a time, a connection each) in ${flood.seconds.toFixed(1)} s grew the SQLite files (db + wal + payload log) by ${(flood.growthBytes / 2 ** 20).toFixed(1)} MB`,
           ...(flood.problem ? [`⚠ WARNING: the flood did not measure what it says: ${flood.problem}`] : []),
         ]
       : []),
