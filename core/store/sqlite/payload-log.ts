@@ -101,6 +101,8 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
   let running: Promise<void> | undefined;
   let next: { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
 
+  const failed = (): Error => new Error('the store could not flush its payload log; restart hooklaunch', { cause: failure });
+
   const openSegment = (): void => {
     if (!existsDir(dir)) {
       mkdirSync(dir, { recursive: true });
@@ -112,6 +114,9 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
   };
 
   const round = async (): Promise<void> => {
+    // A round queued behind one that failed must not flush again: a second fsync reports success
+    // over the pages the first could not write.
+    if (failure !== undefined) throw failed();
     appendedSinceFlushStarted = false;
     const covers: LogPosition = { segment, offset };
     const files = [...sealed, ...(fd === undefined ? [] : [fd])];
@@ -142,11 +147,10 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
     return running;
   };
 
-  const fail = (): Promise<void> => Promise.reject(new Error('the store could not flush its payload log; restart hooklaunch', { cause: failure }));
 
   return {
     append(payloads) {
-      if (failure !== undefined) throw new Error('the store could not flush its payload log; restart hooklaunch', { cause: failure });
+      if (failure !== undefined) throw failed();
       if (fd === undefined) openSegment();
       else if (offset >= segmentBytes) {
         sealed.push(fd);
@@ -175,7 +179,7 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
       return refs;
     },
     durable() {
-      if (failure !== undefined) return fail();
+      if (failure !== undefined) return Promise.reject(failed());
       if (!appendedSinceFlushStarted && sealed.length === 0 && !dirUnsynced) return running ?? Promise.resolve();
       if (!running) return start();
       if (!next) {

@@ -1,0 +1,75 @@
+/**
+ * The payload log (core/store/sqlite/payload-log.ts) under the faults an operator meets: a failed
+ * flush, a `.payloads` path that is not a folder, retention beside a run that stays pending for
+ * days, a crashed process's segment settled by the next one.
+ */
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { openPayloadLog } from '../../../core/store/sqlite/payload-log.js';
+import { openSqliteStore, type SqliteStoreOptions } from '../../../core/store/sqlite/sqlite-store.js';
+import type { AcceptRequest, Store } from '../../../core/store/store.js';
+
+const TRIGGER = 'trigger-under-test-0001';
+let seq = 0;
+
+/** An accept whose body is `bytes` long and distinct from every other (its first bytes are its number). */
+function acceptRequest(bytes: number): AcceptRequest {
+  seq++;
+  const payload = Buffer.alloc(bytes, 0x61);
+  payload.write(`${seq}:`, 'ascii');
+  return {
+    request: { requestId: `req-${seq}`, triggerId: TRIGGER, receivedAtMs: 1_000_000 + seq, method: 'POST', path: '/', remoteAddress: '127.0.0.1', sizeBytes: bytes, bodySha256: 'x', headers: {}, raw: { target: '/', headers: {} } },
+    runId: `run-${seq}`,
+    payload,
+    contentType: 'application/json',
+    actions: [{ type: 'fetch-repository' }],
+    rateLimits: [],
+  };
+}
+
+const LARGE = 8 * 1024;
+
+describe('SQLite payload log under faults', () => {
+  let dir: string;
+  let path: string;
+  let store: Store | undefined;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'hooklaunch-payload-faults-'));
+    path = join(dir, 'state.db');
+  });
+  afterEach(async () => {
+    await store?.close().catch(() => undefined);
+    store = undefined;
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const serving = async (options: SqliteStoreOptions = {}): Promise<Store> => {
+    store = await openSqliteStore(path, options);
+    await store.takeOver();
+    return store;
+  };
+
+  it('acknowledges nothing more after a failed flush, not even the appends queued behind it', async () => {
+    const flushes: Array<{ resolve: () => void; reject: (error: unknown) => void }> = [];
+    const log = openPayloadLog(path, { fdatasync: () => new Promise<void>((resolve, reject) => flushes.push({ resolve, reject })) });
+    try {
+      log.append([Buffer.alloc(4096, 1)]);
+      const first = log.durable();
+      // Appended while the first flush runs: waits for the next round.
+      log.append([Buffer.alloc(4096, 2)]);
+      const queued = log.durable();
+      queued.catch(() => undefined);
+      expect(flushes).toHaveLength(1);
+      flushes[0]!.reject(Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }));
+      await expect(first).rejects.toThrow('EIO');
+      // On Linux a second fsync after a failed one reports success, though the kernel dropped the
+      // pages it could not write (the "fsyncgate" of PostgreSQL, 2018): the queued round must not count.
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      for (const flush of flushes.slice(1)) flush.resolve();
+      await expect(queued).rejects.toThrow(/could not flush its payload log/);
+    } finally {
+      await log.close();
+    }
+  });
+});
