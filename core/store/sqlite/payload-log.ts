@@ -17,7 +17,7 @@
  * Each process that appends starts a new segment, so nothing is ever appended after a tail a
  * crash may have torn. Segments are deleted whole, once retention has purged every run in them.
  */
-import { closeSync, fdatasync as fdatasyncCallback, fsyncSync, mkdirSync, openSync, readdirSync, readSync, unlinkSync, writevSync } from 'node:fs';
+import { accessSync, closeSync, constants, fdatasync as fdatasyncCallback, fsyncSync, mkdirSync, openSync, readdirSync, readSync, unlinkSync, writevSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -55,6 +55,12 @@ export interface PayloadLog {
   dropBelow(segment: number): number;
   /** The segment appends go to next. */
   currentSegment(): number;
+  /**
+   * Creates the folder if need be and checks that it takes appends, throwing (naming it) if not.
+   * The serving process calls it when it takes over: a folder it cannot write then fails the
+   * start, not every later commit that holds a large body (and the small requests grouped with it).
+   */
+  ready(): void;
   /**
    * Flushes the existing segments numbered `from` and up. A process that died before its flush
    * (SIGKILL) left their bytes in the page cache only: checked intact, they are made durable
@@ -103,11 +109,14 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
 
   const failed = (): Error => new Error('the store could not flush its payload log; restart hooklaunch', { cause: failure });
 
+  const ensureDir = (): void => {
+    if (existsDir(dir)) return;
+    mkdirSync(dir, { recursive: true });
+    syncDir(dirname(dir));
+  };
+
   const openSegment = (): void => {
-    if (!existsDir(dir)) {
-      mkdirSync(dir, { recursive: true });
-      syncDir(dirname(dir));
-    }
+    ensureDir();
     fd = openSync(join(dir, segmentName(segment)), 'wx');
     offset = 0;
     dirUnsynced = true;
@@ -210,6 +219,14 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
       return dropped;
     },
     currentSegment: () => segment,
+    ready() {
+      try {
+        ensureDir();
+        accessSync(dir, constants.W_OK);
+      } catch (error) {
+        throw new Error(`the payload log's folder ${dir} cannot take appends (bodies of ${PAYLOAD_LOG_MIN_BYTES} bytes and more are kept there): ${(error as Error).message}`, { cause: error });
+      }
+    },
     settle(from) {
       for (const n of listSegments(dir)) {
         if (n < from || n >= segment) continue;

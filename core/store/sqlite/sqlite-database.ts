@@ -546,7 +546,10 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
   return {
     takeOver: () => {
       if (path !== ':memory:') lock = acquireServeLock(`${path}.serve.lock`);
-      if (payloads) recoverPayloads(payloads);
+      if (payloads) {
+        payloads.ready();
+        recoverPayloads(payloads);
+      }
       serving = true;
       stmt.releaseClaims.run();
     },

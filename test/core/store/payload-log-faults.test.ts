@@ -72,4 +72,11 @@ describe('SQLite payload log under faults', () => {
       await log.close();
     }
   });
+
+  it('fails the takeover when the payload folder is a file, instead of every commit that holds a large body', async () => {
+    writeFileSync(`${path}.payloads`, 'not a folder');
+    // Before: the start went through, then each group commit holding a body of 2 KiB or more threw,
+    // failing the small requests committed with it too.
+    await expect(serving()).rejects.toThrow(/state\.db\.payloads/);
+  });
 });
