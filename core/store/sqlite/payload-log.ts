@@ -51,8 +51,11 @@ export interface PayloadLog {
   read(ref: PayloadRef): Buffer;
   /** Whether the payload's bytes are all there and match their CRC. */
   intact(ref: PayloadRef): boolean;
-  /** Deletes the segment files numbered below `segment` (never the one being appended to). */
-  dropBelow(segment: number): number;
+  /**
+   * Deletes the segment files that `inUse` says no run points into, never the one appends go to.
+   * Each segment on its own: a run pending for days in an old segment keeps that one, not every later one.
+   */
+  dropUnused(inUse: (segment: number) => boolean): number;
   /** The segment appends go to next. */
   currentSegment(): number;
   /**
@@ -209,10 +212,11 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
       return bytes;
     },
     intact: (ref) => readRef(dir, ref) !== undefined,
-    dropBelow(below) {
+    dropUnused(inUse) {
       let dropped = 0;
       for (const n of listSegments(dir)) {
-        if (n >= below || n >= segment) break;
+        if (n >= segment) break;
+        if (inUse(n)) continue;
         unlinkSync(join(dir, segmentName(n)));
         dropped++;
       }

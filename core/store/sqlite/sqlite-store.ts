@@ -299,7 +299,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
         if (chunk.done) {
           // A segment goes once no run points into it (the current one stays: appends go there).
           // Only the serving process, the log's one writer, deletes: a command beside it cannot know its segment.
-          if (serving) payloads?.dropBelow(db.oldestPayloadSegment() ?? payloads.currentSegment());
+          if (serving) payloads?.dropUnused((segment) => db.payloadSegmentInUse(segment));
           return purged;
         }
       }

@@ -79,4 +79,18 @@ describe('SQLite payload log under faults', () => {
     // failing the small requests committed with it too.
     await expect(serving()).rejects.toThrow(/state\.db\.payloads/);
   });
+
+  it('deletes every segment no run points into, also those after one a pending run keeps', async () => {
+    const open = await serving({ payloadSegmentBytes: LARGE });
+    // Its job stays pending (nothing claims it), as a run does while its execution trains for days.
+    const pending = acceptRequest(LARGE);
+    await open.accept(pending);
+    const done = Array.from({ length: 3 }, () => acceptRequest(LARGE));
+    for (const input of done) await open.accept({ ...input, actions: [] });
+    expect(readdirSync(`${path}.payloads`).sort()).toEqual(['0000000001.seg', '0000000002.seg', '0000000003.seg', '0000000004.seg']);
+    await open.purge(Number.MAX_SAFE_INTEGER);
+    // Before: only the segments below the oldest one still in use went, so one long pending run kept every later segment on disk.
+    expect(readdirSync(`${path}.payloads`).sort()).toEqual(['0000000001.seg', '0000000004.seg']);
+    expect((await open.getPayload(pending.runId))?.body.equals(pending.payload)).toBe(true);
+  });
 });
