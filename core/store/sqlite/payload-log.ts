@@ -232,6 +232,7 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
       }
     },
     settle(from) {
+      let settled = 0;
       for (const n of listSegments(dir)) {
         if (n < from || n >= segment) continue;
         const file = openSync(join(dir, segmentName(n)), 'r+');
@@ -240,7 +241,10 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
         } finally {
           closeSync(file);
         }
+        settled++;
       }
+      // The killed process may have created a segment without syncing its name: a file whose name is not on disk is lost with its data.
+      if (settled > 0) syncDir(dir);
     },
     async close() {
       while (running) await running.catch(() => undefined);
