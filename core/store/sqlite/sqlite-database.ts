@@ -245,6 +245,8 @@ export type SqliteDatabase = {
   commitBatch(items: readonly Batched[]): ItemOutcome[];
   /** Purges up to `limit` runs, then up to `limit` requests; `done` once nothing is left to purge. */
   purgeChunk(beforeMs: number, limit: number): PurgeChunk;
+  /** Notes the payload log's durable position now (on a clean stop: every payload before it was flushed). */
+  notePayloadsDurable(): void;
   /** Whether a run still points into this payload-log segment (if none does, its file can go). */
   payloadSegmentInUse(segment: number): boolean;
   checkpoint(mode: 'PASSIVE' | 'RESTART' | 'TRUNCATE'): CheckpointResult;
@@ -699,6 +701,9 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
       };
     },
     purgeChunk: (beforeMs, limit) => purgeChunk(beforeMs, limit),
+    notePayloadsDurable: () => {
+      if (payloads && serving) noteDurablePayloads(payloads.durableThrough());
+    },
     payloadSegmentInUse: (segment) => stmt.payloadSegmentInUse.get(segment) !== undefined,
     checkpoint: (mode) => {
       const [row] = db.pragma(`wal_checkpoint(${mode})`) as Array<{ busy: number; log: number; checkpointed: number }>;

@@ -309,6 +309,9 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
         await group.drain();
         while (exclusive) await exclusive;
         await durable();
+        // Every payload is flushed now: noted, the next start does not take the last runs for
+        // ones whose senders were never answered, should their bytes be damaged later.
+        if (serving) await write(() => db.notePayloadsDurable());
       } finally {
         await background?.close().catch(() => undefined);
         await wal?.close();

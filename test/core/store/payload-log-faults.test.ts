@@ -3,7 +3,7 @@
  * flush, a `.payloads` path that is not a folder, retention beside a run that stays pending for
  * days, a crashed process's segment settled by the next one.
  */
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -92,5 +92,21 @@ describe('SQLite payload log under faults', () => {
     // Before: only the segments below the oldest one still in use went, so one long pending run kept every later segment on disk.
     expect(readdirSync(`${path}.payloads`).sort()).toEqual(['0000000001.seg', '0000000004.seg']);
     expect((await open.getPayload(pending.runId))?.body.equals(pending.payload)).toBe(true);
+  });
+
+  it('after a clean stop, counts every payload durable: damage found later is reported, not taken for an unacknowledged request', async () => {
+    const open = await serving();
+    const acknowledged = acceptRequest(LARGE);
+    await open.accept(acknowledged);
+    await open.close();
+    store = undefined;
+    // The folder restored from a backup taken a little earlier than the database's: the bytes are gone.
+    truncateSync(join(`${path}.payloads`, '0000000001.seg'), 0);
+    const reopened = await serving();
+    // Before: the stop had not noted its last flush, so the run was taken for one whose sender was
+    // never answered: deleted with its job, its log line rewritten to "never acknowledged".
+    expect(await reopened.getRun(acknowledged.runId)).toBeDefined();
+    expect(await reopened.listLog({ triggerId: TRIGGER, limit: 10 })).toEqual([expect.objectContaining({ outcome: 'accepted', runId: acknowledged.runId })]);
+    await expect(reopened.getPayload(acknowledged.runId)).rejects.toThrow(/missing or damaged/);
   });
 });
