@@ -17,7 +17,8 @@
  * Each process that appends starts a new segment, so nothing is ever appended after a tail a
  * crash may have torn. Segments are deleted whole, once retention has purged every run in them.
  */
-import { accessSync, closeSync, constants, fdatasync as fdatasyncCallback, fsyncSync, mkdirSync, openSync, readdirSync, readSync, unlinkSync, writevSync } from 'node:fs';
+import { accessSync, closeSync, constants, fdatasync as fdatasyncCallback, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, unlinkSync, writevSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 
@@ -78,7 +79,12 @@ export interface PayloadLogOptions {
   /** The flush; tests inject one to hold it. */
   readonly fdatasync?: ((fd: number) => Promise<void>) | undefined;
   readonly segmentBytes?: number | undefined;
+  /** How often a flush also checks that the segments it flushes are still the files at their names. */
+  readonly statEveryMs?: number | undefined;
 }
+
+/** As the WAL's check (wal-sync.ts): a stat per flush would cost the event loop more than the flush's own call. */
+const STAT_EVERY_MS = 50;
 
 const nodeFdatasync = (fd: number): Promise<void> =>
   new Promise((resolve, reject) => fdatasyncCallback(fd, (error) => (error ? reject(error) : resolve())));
@@ -110,6 +116,9 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
   let running: Promise<void> | undefined;
   let next: { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
 
+  /** The path and inode of each open segment: what a flush checks is still there. */
+  const opened = new Map<number, { path: string; ino: number }>();
+  let lastStatMs = -Infinity;
   const failed = (): Error => new Error('the store could not flush its payload log; restart hooklaunch', { cause: failure });
 
   const ensureDir = (): void => {
@@ -120,7 +129,9 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
 
   const openSegment = (): void => {
     ensureDir();
-    fd = openSync(join(dir, segmentName(segment)), 'wx');
+    const path = join(dir, segmentName(segment));
+    fd = openSync(path, 'wx');
+    opened.set(fd, { path, ino: fstatSync(fd).ino });
     offset = 0;
     dirUnsynced = true;
   };
@@ -136,15 +147,24 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
     sealed = [];
     const withDir = dirUnsynced;
     dirUnsynced = false;
+    // Appends go on through the descriptor whatever happens to the name: should the segment be
+    // deleted or replaced (a clean-up script, `rm` of the folder), they would be flushed and
+    // answered, then gone at the next start. Then nothing more is acknowledged, as for the WAL.
+    const now = performance.now();
+    const checked = now - lastStatMs >= (options.statEveryMs ?? STAT_EVERY_MS) ? files : [];
+    if (checked.length > 0) lastStatMs = now;
     try {
-      await Promise.all(files.map((file) => flush(file)));
+      await Promise.all([...files.map((file) => flush(file)), ...checked.map((file) => checkSegment(opened.get(file)!))]);
       // A file whose name is not on disk is lost with its data.
       if (withDir) syncDir(dir);
     } catch (error) {
       failure ??= error;
       throw error;
     } finally {
-      for (const file of closing) closeSync(file);
+      for (const file of closing) {
+        opened.delete(file);
+        closeSync(file);
+      }
     }
     if (comparePositions(covers, durablePosition) > 0) durablePosition = covers;
   };
@@ -252,8 +272,17 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
       sealed = [];
       if (fd !== undefined) closeSync(fd);
       fd = undefined;
+      opened.clear();
     },
   };
+}
+
+/** Throws unless the file at the segment's name is still the one its descriptor appends to. */
+async function checkSegment(segment: { path: string; ino: number }): Promise<void> {
+  const current = await stat(segment.path).catch((error: unknown) => {
+    throw new Error(`the payload log segment ${segment.path} was deleted while the store was appending to it`, { cause: error });
+  });
+  if (current.ino !== segment.ino) throw new Error(`the payload log segment ${segment.path} was replaced by another file while the store was appending to it`);
 }
 
 /** The payload's bytes when all there and matching their CRC. */

@@ -60,7 +60,7 @@ export interface SqliteStoreOptions {
   readonly checkpointIntervalMs?: number | undefined;
   /** Past this WAL size, commits pause for a checkpoint that empties the WAL. */
   readonly walMaxBytes?: number | undefined;
-  /** How often the WAL's size is checked against walMaxBytes (and its inode looked at). */
+  /** How often the WAL's size is checked against walMaxBytes (and its inode, and the payload log segments', looked at). */
   readonly walCheckEveryMs?: number | undefined;
   /** The payload log's flush; tests inject one to hold it. */
   readonly payloadFdatasync?: ((fd: number) => Promise<void>) | undefined;
@@ -161,7 +161,7 @@ function syncFile(path: string): { close(): void } {
 export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<Store> {
   // An in-memory database has no file to flush and no second connection can see it.
   const memory = path === ':memory:';
-  const payloads: PayloadLog | undefined = memory ? undefined : openPayloadLog(path, { fdatasync: options.payloadFdatasync, segmentBytes: options.payloadSegmentBytes });
+  const payloads: PayloadLog | undefined = memory ? undefined : openPayloadLog(path, { fdatasync: options.payloadFdatasync, segmentBytes: options.payloadSegmentBytes, statEveryMs: options.walCheckEveryMs });
   const db = openSqliteDatabase(path, 'writer', payloads);
   const walMaxBytes = options.walMaxBytes ?? WAL_MAX_BYTES;
 

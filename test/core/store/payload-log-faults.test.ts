@@ -3,7 +3,7 @@
  * flush, a `.payloads` path that is not a folder, retention beside a run that stays pending for
  * days, a crashed process's segment settled by the next one.
  */
-import { mkdtempSync, readdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, truncateSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -108,5 +108,16 @@ describe('SQLite payload log under faults', () => {
     expect(await reopened.getRun(acknowledged.runId)).toBeDefined();
     expect(await reopened.listLog({ triggerId: TRIGGER, limit: 10 })).toEqual([expect.objectContaining({ outcome: 'accepted', runId: acknowledged.runId })]);
     await expect(reopened.getPayload(acknowledged.runId)).rejects.toThrow(/missing or damaged/);
+  });
+
+  it('acknowledges nothing more once the segment being appended to is deleted under it', async () => {
+    const open = await serving({ walCheckEveryMs: 0 });
+    await open.accept(acceptRequest(LARGE));
+    // A clean-up script, or an operator taking the folder for a cache. Appends would go on into
+    // the unlinked file, be flushed and answered, and be gone at the next start (the WAL has the
+    // same guard, wal-sync.ts).
+    unlinkSync(join(`${path}.payloads`, '0000000001.seg'));
+    await expect(open.accept(acceptRequest(LARGE))).rejects.toThrow(/0000000001\.seg/);
+    await expect(open.accept(acceptRequest(100))).rejects.toThrow(/could not flush its payload log/);
   });
 });
