@@ -4,7 +4,7 @@
  * reads a payload gives back after the restart.
  */
 import { execFileSync } from 'node:child_process';
-import { readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
@@ -152,6 +152,55 @@ describe('payload log under a SIGKILL, through the real server', () => {
       } finally {
         server.child.kill('SIGKILL');
         await server.exited;
+      }
+    } finally {
+      project.remove();
+    }
+  });
+
+  it('after a simulated power loss, launches only the runs whose bytes reached the disk and says why the others are gone', async () => {
+    const project = tempProject('- step:\n    name: record\n    image: x\n    command: echo {parameter-value:n} >> "$VH_REPOSITORY_DIR/launched.txt"\n    parameters: [{name: n, type: string}]\n');
+    const config = join(project.dir, 'hooklaunch.yaml');
+    const db = join(project.dir, 'state.db');
+    writeFileSync(config, `store: {url: "sqlite:${db}"}\ntriggers:\n  - id: ${TRIGGER}\n    conditions: [{type: deduplicate, lookup: json, key: n}]\n    actions: [{type: run-execution, step: record, parameters: {n: "{payload.n}"}}]\n`);
+    const bodies = ['r0', 'r1', 'r2', 'r3'].map((n) => bodyOf(n, 20_000));
+    try {
+      // Launches paused: the four runs wait in the store, none launched before the "power loss".
+      const first = await serve(config, { env: { HOOKLAUNCH_PAUSE_LAUNCHES: '1' } });
+      const send = (url: string, body: string): Promise<Response> => fetch(`${url}/api/v0/launch/${TRIGGER}/`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      for (const body of bodies) expect((await send(first.url, body)).status).toBe(200);
+      first.child.kill('SIGTERM');
+      await first.exited;
+      // The power loss as the disk would have it had it struck after the last commit: the WAL kept
+      // every row, the log only the first two bodies (its note then said no more was durable).
+      const durableBytes = bodies[0]!.length + bodies[1]!.length;
+      const edit = new Database(db);
+      edit.prepare(`UPDATE meta SET value = ? WHERE key = 'payload_log_durable'`).run(`1:${durableBytes}`);
+      edit.close();
+      truncateSync(join(`${db}.payloads`, '0000000001.seg'), durableBytes + 100);
+
+      const second = await serve(config);
+      const check = new Database(db, { readonly: true });
+      try {
+        await expect.poll(() => (check.prepare(`SELECT COUNT(*) AS n FROM executions WHERE status = 'complete'`).get() as { n: number }).n, { timeout: 30_000, interval: 100 }).toBe(2);
+        expect(readFileSync(join(project.dir, 'launched.txt'), 'utf8').split('\n').filter(Boolean).sort()).toEqual(['r0', 'r1']);
+        const lines = execFileSync(process.execPath, ['--import', 'tsx', CLI, 'logs', '--json', '-c', config], { encoding: 'utf8', timeout: 30_000 })
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as { outcome: string; message?: string | null });
+        expect(lines.filter((line) => line.outcome === 'accepted')).toHaveLength(2);
+        const lost = lines.filter((line) => line.outcome === 'rejected');
+        expect(lost).toHaveLength(2);
+        for (const line of lost) expect(line.message).toMatch(/never acknowledged and nothing was launched/);
+        // The sender's retry is a new delivery; a repeat of a kept one is still its duplicate.
+        expect((await send(second.url, bodies[3]!)).status).toBe(200);
+        expect((await send(second.url, bodies[0]!)).status).toBe(200);
+        await expect.poll(() => readFileSync(join(project.dir, 'launched.txt'), 'utf8').split('\n').filter(Boolean).sort(), { timeout: 30_000, interval: 100 }).toEqual(['r0', 'r1', 'r3']);
+        expect(check.prepare(`SELECT outcome FROM requests ORDER BY seq DESC LIMIT 2`).all()).toEqual([{ outcome: 'duplicate' }, { outcome: 'accepted' }]);
+      } finally {
+        check.close();
+        second.child.kill('SIGKILL');
+        await second.exited;
       }
     } finally {
       project.remove();

@@ -120,4 +120,19 @@ describe('SQLite payload log under faults', () => {
     await expect(open.accept(acceptRequest(LARGE))).rejects.toThrow(/0000000001\.seg/);
     await expect(open.accept(acceptRequest(100))).rejects.toThrow(/could not flush its payload log/);
   });
+
+  it('purges while accepting without deleting a segment a new run points into', async () => {
+    const open = await serving({ payloadSegmentBytes: 2 * LARGE });
+    const old = Array.from({ length: 6 }, () => acceptRequest(LARGE));
+    for (const input of old) await open.accept({ ...input, actions: [] });
+    const cutoffMs = old.at(-1)!.request.receivedAtMs + 1;
+    const fresh = Array.from({ length: 40 }, () => acceptRequest(LARGE));
+    // Purges interleaved with the accepts' group commits, each purge over everything before the cutoff.
+    await Promise.all([...fresh.map((input) => open.accept(input)), open.purge(cutoffMs), open.purge(cutoffMs), open.purge(cutoffMs)]);
+    await open.purge(cutoffMs);
+    for (const input of fresh) expect((await open.getPayload(input.runId))?.body.equals(input.payload)).toBe(true);
+    for (const input of old) expect(await open.getRun(input.runId)).toBeUndefined();
+    // The old runs' segments (1-3) are gone; the fresh ones' all stay.
+    expect(readdirSync(`${path}.payloads`).sort()[0]).toBe('0000000004.seg');
+  });
 });
