@@ -51,6 +51,7 @@ export function openWalSync(walPath: string, options: WalSyncOptions = {}): WalS
   // After a failed fsync the kernel may have dropped the dirty pages it could not write, and a
   // retry would report success over lost data: every later durable() fails too.
   let failure: unknown;
+  const failed = (): Error => new Error('the store could not flush its write-ahead log; restart hooklaunch', { cause: failure });
   let running: Promise<void> | undefined;
   let next: { promise: Promise<void>; resolve: () => void; reject: (error: unknown) => void } | undefined;
 
@@ -77,7 +78,8 @@ export function openWalSync(walPath: string, options: WalSyncOptions = {}): WalS
   };
 
   const start = (): Promise<void> => {
-    const round = syncOnce().catch((error: unknown) => {
+    // A round queued behind one that failed must not flush again (see `failure`).
+    const round = (failure === undefined ? syncOnce() : Promise.reject(failed())).catch((error: unknown) => {
       failure ??= error;
       throw error;
     });
@@ -92,7 +94,7 @@ export function openWalSync(walPath: string, options: WalSyncOptions = {}): WalS
 
   return {
     durable() {
-      if (failure !== undefined) return Promise.reject(new Error('the store could not flush its write-ahead log; restart hooklaunch', { cause: failure }));
+      if (failure !== undefined) return Promise.reject(failed());
       if (!running) return start();
       if (!next) {
         let resolve!: () => void;
