@@ -135,4 +135,23 @@ describe('SQLite payload log under faults', () => {
     // The old runs' segments (1-3) are gone; the fresh ones' all stay.
     expect(readdirSync(`${path}.payloads`).sort()[0]).toBe('0000000004.seg');
   });
+
+  it('answers a duplicate of a large delivery only once the original\'s bytes are flushed', async () => {
+    const held: Array<() => void> = [];
+    let hold = true;
+    const open = await serving({ payloadFdatasync: () => new Promise<void>((resolve) => (hold ? held.push(resolve) : resolve())) });
+    const original = { ...acceptRequest(LARGE), dedupe: { keys: [{ key: 'delivery-1', what: 'delivery id' }], windowMs: 3_600_000 } };
+    const answers: string[] = [];
+    const first = open.accept(original).then((outcome) => answers.push(outcome.kind));
+    while (held.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
+    // The sender's retry arrives while the original's payload flush is still under way.
+    const repeat = open.accept({ ...acceptRequest(LARGE), dedupe: original.dedupe }).then((outcome) => answers.push(outcome.kind));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // "duplicate" promises the original is kept: not before its bytes are on disk.
+    expect(answers).toEqual([]);
+    hold = false;
+    for (const release of held.splice(0)) release();
+    await Promise.all([first, repeat]);
+    expect(answers.sort()).toEqual(['accepted', 'duplicate']);
+  });
 });
