@@ -179,7 +179,6 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
     return running;
   };
 
-
   return {
     append(payloads) {
       if (failure !== undefined) throw failed();
