@@ -17,7 +17,8 @@
  * Each process that appends starts a new segment, so nothing is ever appended after a tail a
  * crash may have torn. Segments are deleted whole, once retention has purged every run in them.
  */
-import { closeSync, fdatasync as fdatasyncCallback, fsyncSync, mkdirSync, openSync, readdirSync, readSync, unlinkSync, writevSync } from 'node:fs';
+import { accessSync, closeSync, constants, fdatasync as fdatasyncCallback, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, unlinkSync, writevSync } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { flushRounds } from './flush-rounds.js';
@@ -52,10 +53,19 @@ export interface PayloadLog {
   read(ref: PayloadRef): Buffer;
   /** Whether the payload's bytes are all there and match their CRC. */
   intact(ref: PayloadRef): boolean;
-  /** Deletes the segment files numbered below `segment` (never the one being appended to). */
-  dropBelow(segment: number): number;
+  /**
+   * Deletes the segment files that `inUse` says no run points into, never the one appends go to.
+   * Each segment on its own: a run pending for days in an old segment keeps that one, not every later one.
+   */
+  dropUnused(inUse: (segment: number) => boolean): number;
   /** The segment appends go to next. */
   currentSegment(): number;
+  /**
+   * Creates the folder if need be and checks that it takes appends, throwing (naming it) if not.
+   * The serving process calls it when it takes over: a folder it cannot write then fails the
+   * start, not every later commit that holds a large body (and the small requests grouped with it).
+   */
+  ready(): void;
   /**
    * Flushes the existing segments numbered `from` and up. A process that died before its flush
    * (SIGKILL) left their bytes in the page cache only: checked intact, they are made durable
@@ -70,7 +80,12 @@ export interface PayloadLogOptions {
   /** The flush; tests inject one to hold it. */
   readonly fdatasync?: ((fd: number) => Promise<void>) | undefined;
   readonly segmentBytes?: number | undefined;
+  /** How often a flush also checks that the segments it flushes are still the files at their names. */
+  readonly statEveryMs?: number | undefined;
 }
+
+/** As the WAL's check (wal-sync.ts): a stat per flush would cost the event loop more than the flush's own call. */
+const STAT_EVERY_MS = 50;
 
 const nodeFdatasync = (fd: number): Promise<void> =>
   new Promise((resolve, reject) => fdatasyncCallback(fd, (error) => (error ? reject(error) : resolve())));
@@ -97,12 +112,21 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
   let dirUnsynced = false;
   let appendedSinceFlushStarted = false;
   let durablePosition: LogPosition = { segment, offset: 0 };
+  /** The path and inode of each open segment: what a flush checks is still there. */
+  const opened = new Map<number, { path: string; ino: number }>();
+  let lastStatMs = -Infinity;
+
+  const ensureDir = (): void => {
+    if (existsDir(dir)) return;
+    mkdirSync(dir, { recursive: true });
+    syncDir(dirname(dir));
+  };
+
   const openSegment = (): void => {
-    if (!existsDir(dir)) {
-      mkdirSync(dir, { recursive: true });
-      syncDir(dirname(dir));
-    }
-    fd = openSync(join(dir, segmentName(segment)), 'wx');
+    ensureDir();
+    const path = join(dir, segmentName(segment));
+    fd = openSync(path, 'wx');
+    opened.set(fd, { path, ino: fstatSync(fd).ino });
     offset = 0;
     dirUnsynced = true;
   };
@@ -115,21 +139,31 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
     sealed = [];
     const withDir = dirUnsynced;
     dirUnsynced = false;
+    // Appends go on through the descriptor whatever happens to the name: should the segment be
+    // deleted or replaced (a clean-up script, `rm` of the folder), they would be flushed and
+    // answered, then gone at the next start. Then nothing more is acknowledged, as for the WAL.
+    const now = performance.now();
+    const checked = now - lastStatMs >= (options.statEveryMs ?? STAT_EVERY_MS) ? files : [];
+    if (checked.length > 0) lastStatMs = now;
     try {
-      await Promise.all(files.map((file) => flush(file)));
+      await Promise.all([...files.map((file) => flush(file)), ...checked.map((file) => checkSegment(opened.get(file)!))]);
       // A file whose name is not on disk is lost with its data.
       if (withDir) syncDir(dir);
     } finally {
-      for (const file of closing) closeSync(file);
+      for (const file of closing) {
+        opened.delete(file);
+        closeSync(file);
+      }
     }
     if (comparePositions(covers, durablePosition) > 0) durablePosition = covers;
   };
-  const rounds = flushRounds(round);
-  const failed = (): Error => new Error('the store could not flush its payload log; restart hooklaunch', { cause: rounds.failure });
+
+  const failed = (cause: unknown): Error => new Error('the store could not flush its payload log; restart hooklaunch', { cause });
+  const rounds = flushRounds(round, failed);
 
   return {
     append(payloads) {
-      if (rounds.failure !== undefined) throw failed();
+      if (rounds.failure !== undefined) throw failed(rounds.failure);
       if (fd === undefined) openSegment();
       else if (offset >= segmentBytes) {
         sealed.push(fd);
@@ -158,7 +192,7 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
       return refs;
     },
     durable() {
-      if (rounds.failure !== undefined) return Promise.reject(failed());
+      if (rounds.failure !== undefined) return rounds.after();
       // Nothing written since the running flush began: it covers everything.
       if (!appendedSinceFlushStarted && sealed.length === 0 && !dirUnsynced) return rounds.running ?? Promise.resolve();
       return rounds.after();
@@ -170,17 +204,27 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
       return bytes;
     },
     intact: (ref) => readRef(dir, ref) !== undefined,
-    dropBelow(below) {
+    dropUnused(inUse) {
       let dropped = 0;
       for (const n of listSegments(dir)) {
-        if (n >= below || n >= segment) break;
+        if (n >= segment) break;
+        if (inUse(n)) continue;
         unlinkSync(join(dir, segmentName(n)));
         dropped++;
       }
       return dropped;
     },
     currentSegment: () => segment,
+    ready() {
+      try {
+        ensureDir();
+        accessSync(dir, constants.W_OK);
+      } catch (error) {
+        throw new Error(`the payload log's folder ${dir} cannot take appends (bodies of ${PAYLOAD_LOG_MIN_BYTES} bytes and more are kept there): ${(error as Error).message}`, { cause: error });
+      }
+    },
     settle(from) {
+      let settled = 0;
       for (const n of listSegments(dir)) {
         if (n < from || n >= segment) continue;
         const file = openSync(join(dir, segmentName(n)), 'r+');
@@ -189,7 +233,10 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
         } finally {
           closeSync(file);
         }
+        settled++;
       }
+      // The killed process may have created a segment without syncing its name: a file whose name is not on disk is lost with its data.
+      if (settled > 0) syncDir(dir);
     },
     async close() {
       await rounds.settled();
@@ -197,8 +244,17 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
       sealed = [];
       if (fd !== undefined) closeSync(fd);
       fd = undefined;
+      opened.clear();
     },
   };
+}
+
+/** Throws unless the file at the segment's name is still the one its descriptor appends to. */
+async function checkSegment(segment: { path: string; ino: number }): Promise<void> {
+  const current = await stat(segment.path).catch((error: unknown) => {
+    throw new Error(`the payload log segment ${segment.path} was deleted while the store was appending to it`, { cause: error });
+  });
+  if (current.ino !== segment.ino) throw new Error(`the payload log segment ${segment.path} was replaced by another file while the store was appending to it`);
 }
 
 /** The payload's bytes when all there and matching their CRC. */

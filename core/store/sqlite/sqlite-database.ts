@@ -250,8 +250,10 @@ export type SqliteDatabase = {
   commitBatch(items: readonly Batched[]): ItemOutcome[];
   /** Purges up to `limit` runs, then up to `limit` requests; `done` once nothing is left to purge. */
   purgeChunk(beforeMs: number, limit: number): PurgeChunk;
-  /** The lowest payload-log segment a run still points at (older segment files can go). */
-  oldestPayloadSegment(): number | undefined;
+  /** Notes the payload log's durable position now (on a clean stop: every payload before it was flushed). */
+  notePayloadsDurable(): void;
+  /** Whether a run still points into this payload-log segment (if none does, its file can go). */
+  payloadSegmentInUse(segment: number): boolean;
   checkpoint(mode: 'PASSIVE' | 'RESTART' | 'TRUNCATE'): CheckpointResult;
   close(): void;
 };
@@ -311,7 +313,8 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     insertLoggedRun: db.prepare(`INSERT INTO runs (run_id, trigger_id, request_id, accepted_at, content_type, payload, batch_id, payload_segment, payload_offset, payload_length, payload_crc)
       VALUES (?, ?, ?, ?, ?, X'', ?, ?, ?, ?, ?)`),
     loggedRunsFrom: db.prepare('SELECT run_id, request_id, payload_segment, payload_offset, payload_length, payload_crc FROM runs WHERE payload_segment IS NOT NULL AND (payload_segment, payload_offset) >= (?, ?)'),
-    oldestPayloadSegment: db.prepare('SELECT MIN(payload_segment) AS segment FROM runs WHERE payload_segment IS NOT NULL'),
+    // An equality on payload_segment lets SQLite use the partial index runs_by_payload.
+    payloadSegmentInUse: db.prepare('SELECT 1 FROM runs WHERE payload_segment = ? LIMIT 1'),
     forgetLostRun: db.prepare('DELETE FROM runs WHERE run_id = ?'),
     forgetLostJobs: db.prepare('DELETE FROM jobs WHERE run_id = ?'),
     // One pass over the table for every lost run (dedupe rows are not indexed by run).
@@ -552,7 +555,10 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
   return {
     takeOver: () => {
       if (path !== ':memory:') lock = acquireServeLock(`${path}.serve.lock`);
-      if (payloads) recoverPayloads(payloads);
+      if (payloads) {
+        payloads.ready();
+        recoverPayloads(payloads);
+      }
       serving = true;
       stmt.releaseClaims.run();
     },
@@ -701,10 +707,10 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
       };
     },
     purgeChunk: (beforeMs, limit) => purgeChunk(beforeMs, limit),
-    oldestPayloadSegment: () => {
-      const segment = (stmt.oldestPayloadSegment.get() as Row).segment;
-      return segment === null ? undefined : Number(segment);
+    notePayloadsDurable: () => {
+      if (payloads && serving) noteDurablePayloads(payloads.durableThrough());
     },
+    payloadSegmentInUse: (segment) => stmt.payloadSegmentInUse.get(segment) !== undefined,
     checkpoint: (mode) => {
       const [row] = db.pragma(`wal_checkpoint(${mode})`) as Array<{ busy: number; log: number; checkpointed: number }>;
       return { busy: row!.busy !== 0, logFrames: row!.log, checkpointedFrames: row!.checkpointed };

@@ -60,7 +60,7 @@ export interface SqliteStoreOptions {
   readonly checkpointIntervalMs?: number | undefined;
   /** Past this WAL size, commits pause for a checkpoint that empties the WAL. */
   readonly walMaxBytes?: number | undefined;
-  /** How often the WAL's size is checked against walMaxBytes (and its inode looked at). */
+  /** How often the WAL's size is checked against walMaxBytes (and its inode, and the payload log segments', looked at). */
   readonly walCheckEveryMs?: number | undefined;
   /** The payload log's flush; tests inject one to hold it. */
   readonly payloadFdatasync?: ((fd: number) => Promise<void>) | undefined;
@@ -161,7 +161,7 @@ function syncFile(path: string): { close(): void } {
 export async function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Promise<Store> {
   // An in-memory database has no file to flush and no second connection can see it.
   const memory = path === ':memory:';
-  const payloads: PayloadLog | undefined = memory ? undefined : openPayloadLog(path, { fdatasync: options.payloadFdatasync, segmentBytes: options.payloadSegmentBytes });
+  const payloads: PayloadLog | undefined = memory ? undefined : openPayloadLog(path, { fdatasync: options.payloadFdatasync, segmentBytes: options.payloadSegmentBytes, statEveryMs: options.walCheckEveryMs });
   const db = openSqliteDatabase(path, 'writer', payloads);
   const walMaxBytes = options.walMaxBytes ?? WAL_MAX_BYTES;
 
@@ -299,7 +299,7 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
         if (chunk.done) {
           // A segment goes once no run points into it (the current one stays: appends go there).
           // Only the serving process, the log's one writer, deletes: a command beside it cannot know its segment.
-          if (serving) payloads?.dropBelow(db.oldestPayloadSegment() ?? payloads.currentSegment());
+          if (serving) payloads?.dropUnused((segment) => db.payloadSegmentInUse(segment));
           return purged;
         }
       }
@@ -309,6 +309,9 @@ export async function openSqliteStore(path: string, options: SqliteStoreOptions 
         await group.drain();
         while (exclusive) await exclusive;
         await durable();
+        // Every payload is flushed now: noted, the next start does not take the last runs for
+        // ones whose senders were never answered, should their bytes be damaged later.
+        if (serving) await write(() => db.notePayloadsDurable());
       } finally {
         await background?.close().catch(() => undefined);
         await wal?.close();

@@ -70,13 +70,10 @@ export function openWalSync(walPath: string, options: WalSyncOptions = {}): WalS
     options.onSynced?.(current.size);
   };
 
-  const rounds = flushRounds(syncOnce);
+  const rounds = flushRounds(syncOnce, (cause) => new Error('the store could not flush its write-ahead log; restart hooklaunch', { cause }));
 
   return {
-    durable() {
-      if (rounds.failure !== undefined) return Promise.reject(new Error('the store could not flush its write-ahead log; restart hooklaunch', { cause: rounds.failure }));
-      return rounds.after();
-    },
+    durable: () => rounds.after(),
     async close() {
       await rounds.settled();
       closeSync(fd);
