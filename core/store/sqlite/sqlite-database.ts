@@ -13,6 +13,7 @@ import { batchValues, optional, toBatch, toBatchItem, toStoredBatchItem, toExecu
 import { BATCH_COLUMNS, dueBatchesWhere, EARLIER_ACTIONS_SETTLED, NEXT_BATCH_DUE, PENDING_RUNS, takesMore } from '../shared-sql.js';
 import { assembleBatchPayload } from '../batch-payload.js';
 import { acquireServeLock, type ServeLock } from './serve-lock.js';
+import { DedupeIndex } from './dedupe-index.js';
 import { comparePositions, PAYLOAD_LOG_MIN_BYTES, type LogPosition, type PayloadLog, type PayloadRef } from './payload-log.js';
 import type {
   BatchRecord,
@@ -233,9 +234,19 @@ ALTER TABLE runs ADD COLUMN payload_length INTEGER;
 ALTER TABLE runs ADD COLUMN payload_crc INTEGER;
 CREATE INDEX runs_by_payload ON runs (payload_segment, payload_offset) WHERE payload_segment IS NOT NULL;
 `,
-  // Expired dedupe rows found by time: the purge read the whole table, ~85 ms per million rows on the
-  // event loop, and a GitHub trigger keeps three days of delivery ids (issue #14).
+  // Dedupe rows appended, not kept in a B-tree by their random keys (dedupe-index.ts has why); found
+  // by key through DedupeIndex in memory, and by time through dedupe_by_expiry: the purge read the
+  // whole table, ~85 ms per million rows on the event loop (issue #14).
   `
+CREATE TABLE dedupe_rows (
+  trigger_id TEXT NOT NULL,
+  dedupe_key TEXT NOT NULL,
+  run_id TEXT NOT NULL,
+  expires_at INTEGER NOT NULL
+);
+INSERT INTO dedupe_rows (trigger_id, dedupe_key, run_id, expires_at) SELECT trigger_id, dedupe_key, run_id, expires_at FROM dedupe;
+DROP TABLE dedupe;
+ALTER TABLE dedupe_rows RENAME TO dedupe;
 CREATE INDEX dedupe_by_expiry ON dedupe (expires_at);
 `,
 ];
@@ -305,8 +316,10 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
       p.payload_segment, p.payload_offset, p.payload_length, p.payload_crc FROM requests r
       LEFT JOIN request_raw w ON w.request_id = r.request_id LEFT JOIN batch_items i ON i.request_id = r.request_id AND r.outcome = 'batched'
       LEFT JOIN runs p ON p.run_id = r.run_id AND r.outcome IN ('accepted', 'duplicate') WHERE r.request_id = ?`),
-    findDedupe: db.prepare('SELECT run_id, expires_at FROM dedupe WHERE trigger_id = ? AND dedupe_key = ? AND expires_at > ?'),
-    upsertDedupe: db.prepare('INSERT OR REPLACE INTO dedupe (trigger_id, dedupe_key, run_id, expires_at) VALUES (?, ?, ?, ?)'),
+    dedupeRow: db.prepare('SELECT run_id, expires_at FROM dedupe WHERE rowid = ? AND trigger_id = ? AND dedupe_key = ?'),
+    insertDedupe: db.prepare('INSERT INTO dedupe (trigger_id, dedupe_key, run_id, expires_at) VALUES (?, ?, ?, ?)'),
+    // Every row, expired or not: a lookup judges expiry at the request's own time (a replay's is its arrival), and the purge removes expired rows.
+    allDedupe: db.prepare('SELECT rowid, trigger_id, dedupe_key FROM dedupe'),
     purgeDedupe: db.prepare(PURGE_DEDUPE),
     recentRuns: db.prepare('SELECT accepted_at FROM runs WHERE trigger_id = ? AND accepted_at > ? ORDER BY accepted_at DESC LIMIT ?'),
     insertRun: db.prepare('INSERT INTO runs (run_id, trigger_id, request_id, accepted_at, content_type, payload, batch_id) VALUES (?, ?, ?, ?, ?, ?, ?)'),
@@ -318,7 +331,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     forgetLostRun: db.prepare('DELETE FROM runs WHERE run_id = ?'),
     forgetLostJobs: db.prepare('DELETE FROM jobs WHERE run_id = ?'),
     // One pass over the table for every lost run (dedupe rows are not indexed by run).
-    forgetLostDedupe: db.prepare('DELETE FROM dedupe WHERE run_id IN (SELECT value FROM json_each(?))'),
+    forgetLostDedupe: db.prepare('DELETE FROM dedupe WHERE run_id IN (SELECT value FROM json_each(?)) RETURNING rowid, trigger_id, dedupe_key'),
     markLostRequest: db.prepare(`UPDATE requests SET outcome = 'rejected', status = 500, code = 'internal_error', message = ?, run_id = NULL WHERE request_id = ?`),
     setMeta: db.prepare('INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)'),
     upsertBatch: db.prepare(`INSERT OR REPLACE INTO batches (${BATCH_COLUMNS}) VALUES (${BATCH_COLUMNS.split(',').map(() => '?').join(', ')})`),
@@ -397,6 +410,30 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     return window;
   };
 
+  // Dedupe keys by hash, loaded on first use (at takeover for the serving process, so its first
+  // request does not wait for it); see dedupe-index.ts.
+  let dedupeIndex: DedupeIndex | undefined;
+  const dedupeRows = (): DedupeIndex => {
+    if (dedupeIndex) return dedupeIndex;
+    const index = new DedupeIndex();
+    for (const row of stmt.allDedupe.iterate() as Iterable<Row>) index.add(String(row.trigger_id), String(row.dedupe_key), Number(row.rowid));
+    return (dedupeIndex = index);
+  };
+  /** The row of this (trigger, key) alive after `aliveAfterMs`: at most one is (a key is written again only once it expired). */
+  const liveDedupeRow = (triggerId: string, key: string, aliveAfterMs: number): Row | undefined => {
+    const candidates = dedupeRows().candidates(triggerId, key);
+    for (let i = candidates.length - 1; i >= 0; i--) {
+      const row = stmt.dedupeRow.get(candidates[i], triggerId, key) as Row | undefined;
+      if (row && Number(row.expires_at) > aliveAfterMs) return row;
+    }
+    return undefined;
+  };
+  const forgetDedupeRows = (rows: readonly Row[]): void => {
+    if (!dedupeIndex) return;
+    for (const row of rows) dedupeIndex.remove(String(row.trigger_id), String(row.dedupe_key), Number(row.rowid));
+  };
+  const purgeDedupe = (now: number): void => forgetDedupeRows(stmt.purgeDedupe.all(now) as Row[]);
+
   const lookUp = ({ dedupe, windows, batches }: AcceptLookups): AcceptFacts => ({
     batches: [
       ...batches.keys.flatMap((key, i) => (stmt.openBatchOfKey.all(batches.triggerIds[i], key) as Row[]).map(toBatch)),
@@ -404,7 +441,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     ],
     dedupe: dedupe.keys.flatMap((key, i) => {
       const triggerId = dedupe.triggerIds[i]!;
-      const row = stmt.findDedupe.get(triggerId, key, dedupe.aliveAfterMs) as Row | undefined;
+      const row = liveDedupeRow(triggerId, key, dedupe.aliveAfterMs);
       return row ? [{ triggerId, key, runId: String(row.run_id), expiresAtMs: Number(row.expires_at) }] : [];
     }),
     windows: windows.map((lookup) => rateWindow(lookup).newest(lookup.sinceMs, lookup.skip, lookup.take)),
@@ -430,7 +467,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
       // A launch counts against every limit of its trigger, whichever limits its own request had.
       for (const window of windowsOf.get(run.triggerId) ?? []) window.add(run.acceptedAtMs);
     }
-    for (const row of dedupe) stmt.upsertDedupe.run(row.triggerId, row.key, row.runId, row.expiresAtMs);
+    for (const row of dedupe) dedupeRows().add(row.triggerId, row.key, Number(stmt.insertDedupe.run(row.triggerId, row.key, row.runId, row.expiresAtMs).lastInsertRowid));
     for (const job of jobs) stmt.insertJob.run(job.jobId, job.runId, job.triggerId, job.actionIndex, job.spec, job.nextAttemptAtMs);
     for (const request of requests) stmt.insertRequest.run(request);
     for (const raw of raws) stmt.insertRaw.run(raw.requestId, raw.target, raw.headers, raw.body, raw.truncated);
@@ -457,7 +494,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     const stored = (stmt.getMeta.get(PAYLOADS_DURABLE_KEY) as Row | undefined)?.value;
     const [segment, offset] = stored === undefined ? [0, 0] : String(stored).split(':').map(Number);
     const lost = (stmt.loggedRunsFrom.all(segment, offset) as Row[]).filter((row) => !log.intact(toPayloadRef(row)));
-    if (lost.length > 0) stmt.forgetLostDedupe.run(JSON.stringify(lost.map((row) => row.run_id)));
+    if (lost.length > 0) forgetDedupeRows(stmt.forgetLostDedupe.all(JSON.stringify(lost.map((row) => row.run_id))) as Row[]);
     for (const row of lost) {
       stmt.forgetLostJobs.run(row.run_id);
       stmt.forgetLostRun.run(row.run_id);
@@ -475,7 +512,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
 
   let batches = 0;
   const commitItems = db.transaction((items: readonly Batched[]): ItemOutcome[] => {
-    if (++batches % 256 === 0) stmt.purgeDedupe.run(Date.now());
+    if (++batches % 256 === 0) purgeDedupe(Date.now());
     const lookups = planLookups(items);
     const { outcomes, rows } = decideBatch(items, lookups, lookUp(lookups));
     write(rows);
@@ -533,7 +570,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
   // Runs first (with what hangs off them), then the requests, a chunk per transaction: each chunk is
   // a few milliseconds however large the tables, and the store yields to the event loop between them.
   const purgeChunk = db.transaction((beforeMs: number, limit: number): PurgeChunk => {
-    stmt.purgeDedupe.run(Date.now());
+    purgeDedupe(Date.now());
     stmt.markPurgeableRuns.run();
     stmt.collectPurgeableRuns.run(beforeMs, limit);
     const executionIds = (stmt.purgeableExecutions.all() as Row[]).map((row) => String(row.execution_id));
@@ -559,6 +596,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
         payloads.ready();
         recoverPayloads(payloads);
       }
+      dedupeRows();
       serving = true;
       stmt.releaseClaims.run();
     },
@@ -731,7 +769,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
 }
 
 /** Dedupe rows past their window; through dedupe_by_expiry, so it reads only those. */
-export const PURGE_DEDUPE = 'DELETE FROM dedupe WHERE expires_at <= ?';
+export const PURGE_DEDUPE = 'DELETE FROM dedupe WHERE expires_at <= ? RETURNING rowid, trigger_id, dedupe_key';
 
 /** Where the payload log's rows that a restart must check begin (see recoverPayloads). */
 const PAYLOADS_DURABLE_KEY = 'payload_log_durable';
