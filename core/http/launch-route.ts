@@ -40,7 +40,8 @@ export async function handleLaunch(ctx: HttpContext, triggerId: string, req: Inc
     const request = new PendingRecord(trigger.id, raw, ctx.redaction, { revision: trigger.revision });
     let handled: HandledOutcome;
     try {
-      handled = await handleDelivery(ctx, trigger, raw, request, ctx.clock);
+      const delivered = handleDelivery(ctx, trigger, raw, request, ctx.clock);
+      handled = delivered instanceof Promise ? await delivered : delivered;
     } catch (error) {
       return failInternally(ctx, res, trigger, request, error);
     }

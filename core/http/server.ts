@@ -25,6 +25,8 @@ const RUN_INFO = /^\/api\/v0\/launch\/([^/]+)\/run\/?$/;
 export function createHttpServer(ctx: HttpContext, tls?: TlsCredentials, pages?: PagesRouter): Server {
   const admin = createAdminApp(ctx, pages);
   let activeRequests = 0;
+  // One listener for every response, not a closure and a once-wrapper per request: 'close' comes once.
+  const finished = (): void => void activeRequests--;
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = requestTarget(req.url ?? '/');
     // `GET //` is no URL (new URL throws): thrown here, it took the whole process down.
@@ -44,7 +46,7 @@ export function createHttpServer(ctx: HttpContext, tls?: TlsCredentials, pages?:
     // Requests in progress are counted, not sockets: idle ones (which the timeouts below close)
     // must not shut out every sender.
     activeRequests++;
-    res.once('close', () => activeRequests--);
+    res.on('close', finished);
     if (!payload && activeRequests > ctx.maxConnections) {
       refuseOverloaded(ctx, res, ctx.triggers.has(id) ? id : 'unknown', 'connections');
       return;

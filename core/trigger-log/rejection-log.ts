@@ -53,9 +53,11 @@ export interface Unlaunched {
 export interface RejectionLog {
   /**
    * Logs a request that launched nothing. Its record is completed (headers redacted, body
-   * hashed) only when a line is written: an aggregated or dropped one costs a map lookup.
+   * hashed) only when a line is written: an aggregated or dropped one costs a map lookup, and is
+   * told at once (not as a promise: a flood of forged requests is mostly these, issue #14); a
+   * line written is told once the store has it in hand.
    */
-  record(request: PendingRecord, what: Unlaunched, sender: Sender): Promise<Logged>;
+  record(request: PendingRecord, what: Unlaunched, sender: Sender): Logged | Promise<Logged>;
   /**
    * Remembers what a sender got back, for its logged request. Kept here with the repeat counts
    * because it is written the same way: gathered in memory and written on the next flush, so the
@@ -157,7 +159,7 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
 
   return {
     // Not an async function: a repeat folded into an open line (what a flood of forged requests
-    // mostly is) answers with a promise already settled, not a new one per request (issue #14).
+    // mostly is) is answered without a promise, and its caller need not wait a tick (issue #14).
     record(request, what, sender) {
       if (sender === 'authenticated') return logged(write(entryOf(request, what)));
       const now = clock.now();
@@ -167,7 +169,7 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
       if (aggregate && aggregate.untilMs > now) {
         aggregate.repeats++;
         aggregate.lastAtMs = request.receivedAtMs;
-        return AGGREGATED;
+        return 'aggregated';
       }
       if (aggregate) {
         take(aggregate);
@@ -175,7 +177,7 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
       }
       const bounded = boundedRecord(entryOf(request, what), options.capture) as UnlaunchedRequest;
       const cost = bounded.unauthenticatedBytes ?? 0;
-      if (spent + cost > options.budgetBytes) return Promise.resolve(dropped(request.triggerId));
+      if (spent + cost > options.budgetBytes) return dropped(request.triggerId);
       spent += cost;
       if (sender === 'failure') return logged(write(bounded));
       if (open.size >= MAX_OPEN) {
@@ -200,8 +202,6 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
     },
   };
 }
-
-const AGGREGATED: Promise<Logged> = Promise.resolve('aggregated');
 
 async function logged(written: Promise<void>): Promise<Logged> {
   await written;

@@ -66,4 +66,22 @@ describe('the rejection log', () => {
     expect(lines.join('')).toContain('could not write a request to the trigger log');
     await log.close();
   });
+
+  // Issue #14: a flood of forged requests is mostly repeats; each waited a promise and its ticks.
+  it('tells an aggregated repeat and a request past the budget at once, not as a promise, and still counts them', async () => {
+    const { store, releases, repeats } = slowStore();
+    const dropped: string[] = [];
+    const log = await createRejectionLog({ ...options, budgetBytes: 1_000, store, logger: pino({ level: 'silent' }), onDropped: (id) => void dropped.push(id) });
+    const first = request();
+    expect(log.record(first, refused('signature_mismatch'), 'anonymous')).toBeInstanceOf(Promise);
+    expect(log.record(request(), refused('signature_mismatch'), 'anonymous')).toBe('aggregated');
+    expect(log.record(request(), refused('signature_mismatch'), 'anonymous')).toBe('aggregated');
+    // Another code opens a line of its own; past the 1,000-byte budget it is dropped, and counted.
+    expect(log.record(request(), refused('timestamp_too_old'), 'anonymous')).toBe('dropped');
+    expect(dropped).toEqual(['t']);
+    for (const release of releases.splice(0)) release();
+    await log.flush();
+    expect(repeats).toEqual([{ requestId: first.requestId, repeats: 2, lastAtMs: 0 }]);
+    await log.close();
+  });
 });
