@@ -142,6 +142,16 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
   }, options.flushEveryMs ?? 1000);
   timer.unref();
 
+  // The key last made, kept for the next request: a flood comes from few senders for one reason,
+  // and joining and hashing a new key string per request was a visible share of a refusal (issue #14).
+  let lastKey = { trigger: '', reason: '', runId: '', address: '', key: '\0\0\0' };
+  const aggregateKey = (trigger: string, reason: string, runId: string, address: string): string => {
+    if (trigger !== lastKey.trigger || reason !== lastKey.reason || runId !== lastKey.runId || address !== lastKey.address) {
+      lastKey = { trigger, reason, runId, address, key: `${trigger}\0${reason}\0${runId}\0${address}` };
+    }
+    return lastKey.key;
+  };
+
   const dropped = (triggerId: string): Logged => {
     options.onDropped?.(triggerId);
     droppedSinceWarning++;
@@ -164,7 +174,7 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
       if (sender === 'authenticated') return logged(write(entryOf(request, what)));
       const now = clock.now();
       // Unknown ids are one bucket per sender: random ids must not each open a line of their own.
-      const key = `${sender === 'unknown-trigger' ? '' : request.triggerId}\0${what.code ?? what.outcome}\0${what.runId ?? ''}\0${request.remoteAddress}`;
+      const key = aggregateKey(sender === 'unknown-trigger' ? '' : request.triggerId, what.code ?? what.outcome, what.runId ?? '', request.remoteAddress);
       const aggregate = sender === 'failure' ? undefined : open.get(key);
       if (aggregate && aggregate.untilMs > now) {
         aggregate.repeats++;
