@@ -159,12 +159,15 @@ async function main(): Promise<void> {
   };
   if (want('reject')) await hooklaunch(GENERIC(ID(3)), (s) => rejects('', '', generic, s, ['signature', 'unknown', 'stale']));
 
-  // The same request among 10,000 configured triggers.
+  // The same request among 10,000 configured triggers. The rejections on a server of their own, as
+  // with one trigger: measured after the accept flood, they measured its aftermath (the WAL
+  // checkpoint and the collection of what it left) at about a third of their rate.
   const many = launchPath(ID(100 + 4242));
-  if (want('many')) await hooklaunch(Array.from({ length: 10_000 }, (_, i) => GENERIC(ID(100 + i))).join(''), async (s) => {
-    await measure('many-generic', 'hooklaunch 10,000 triggers: generic durable accept', s, [hmacSigned(many, pushBody)], '2xx');
-    await rejects('many-', ' 10,000 triggers', many, s, ['signature', 'unknown']);
-  });
+  const manyTriggers = Array.from({ length: 10_000 }, (_, i) => GENERIC(ID(100 + i))).join('');
+  if (want('many')) {
+    await hooklaunch(manyTriggers, (s) => measure('many-generic', 'hooklaunch 10,000 triggers: generic durable accept', s, [hmacSigned(many, pushBody)], '2xx').then(() => undefined));
+    await hooklaunch(manyTriggers, (s) => rejects('many-', ' 10,000 triggers', many, s, ['signature', 'unknown']));
+  }
 
   // PostgreSQL as CI has it: a database of its own per run, dropped after.
   if (want('pg') && process.env.HOOKLAUNCH_TEST_POSTGRES_URL) {
