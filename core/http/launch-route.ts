@@ -12,14 +12,20 @@ import type { StreamingAuth } from '../triggers/streaming-auth.js';
 import { handleDelivery, logRefusal, type HandledOutcome } from '../triggers/handle-delivery.js';
 import type { HttpContext } from './context.js';
 import type { BudgetHold } from './inflight-budget.js';
-import { declaredLength, readBody } from './read-body.js';
+import { declaredLength, readBodyThen } from './read-body.js';
 import { IN_MEMORY_UNVERIFIED_BYTES, readBodyVerifying, type VerifiedBodyRead } from './read-body-verifying.js';
 import { refuseOverloaded } from './refuse-overloaded.js';
+import { answerFailure } from './answer-failure.js';
 import { PendingRecord } from '../trigger-log/request-record.js';
 import { sendResponseSpec, type SentResponse } from './respond.js';
 import { toRawRequest, type RequestTarget } from './to-raw-request.js';
 
-export async function handleLaunch(ctx: HttpContext, triggerId: string, req: IncomingMessage, res: ServerResponse, target: RequestTarget): Promise<void> {
+/**
+ * Undefined once the body is being read: the usual body is handled from its stream's `end` event,
+ * and a refused forgery answered there without a promise or its ticks (issue #14); a bug on that
+ * way is answered by `answerFailure`. A promise for a request refused on its headers alone.
+ */
+export function handleLaunch(ctx: HttpContext, triggerId: string, req: IncomingMessage, res: ServerResponse, target: RequestTarget): Promise<void> | undefined {
   const receivedAtMs = ctx.clock.now();
   const started = performance.now();
   const trigger = ctx.triggers.get(triggerId);
@@ -27,31 +33,87 @@ export async function handleLaunch(ctx: HttpContext, triggerId: string, req: Inc
   if (req.method !== 'POST') return refuseEarly(ctx, trigger, triggerId, req, res, target, receivedAtMs, reject('method_not_allowed', `${req.method} is not allowed; webhooks are sent with POST`, { allow: 'POST' }), undefined, true);
   // Every byte held is reserved in the in-flight budget (issue #11), and released however this ends.
   const hold = ctx.inflight.open(trigger.id);
-  try {
-    const read = await readLaunchBody(ctx, trigger, req, target, hold, receivedAtMs);
-    if (!read.ok) {
-      if (read.reason === 'aborted') return;
-      if (read.reason === 'overloaded') return refuseOverloaded(ctx, res, trigger.id, hold.refusedBy ?? 'inflight_bytes');
-      if (read.reason === 'rejected') return refuseEarly(ctx, trigger, triggerId, req, res, target, receivedAtMs, read.rejection, read.sizeBytes);
-      return refuseEarly(ctx, trigger, triggerId, req, res, target, receivedAtMs, reject('body_too_large', `body is larger than this trigger's limit of ${trigger.maxBodyBytes} bytes`));
-    }
-    const raw = toRawRequest(req, target, read.body, receivedAtMs, ctx.trustProxy);
-    // The revision that judges this request, whatever changes while it is handled.
-    const request = new PendingRecord(trigger.id, raw, ctx.redaction, { revision: trigger.revision });
-    let handled: HandledOutcome;
+  const declared = declaredLength(req);
+  // Large bodies for a trigger whose HMAC can be checked as they stream are not held whole while
+  // unverified; the header-only checks before it run first, so a request failing them is refused
+  // unread. Small bodies (the usual webhook) take the plain buffered path and pay nothing for this.
+  if (!trigger.streamingAuth || (declared !== undefined && (declared <= IN_MEMORY_UNVERIFIED_BYTES || declared > trigger.maxBodyBytes))) {
     try {
-      handled = await handleDelivery(ctx, trigger, raw, request, ctx.clock);
+      readBodyThen(req, trigger.maxBodyBytes, hold, (read) => afterRead(ctx, trigger, triggerId, req, res, target, hold, receivedAtMs, started, read));
     } catch (error) {
-      return failInternally(ctx, res, trigger, request, error);
+      hold.release();
+      throw error;
     }
-    const sent = sendResponseSpec(res, handled.answer, request.requestId);
-    const totalMs = performance.now() - started;
-    ctx.onAnswered?.(trigger, handled.outcome, totalMs / 1000);
-    // Only a request with a line of its own has somewhere to keep its answer.
-    if (handled.logged !== false) ctx.rejections.recordAnswer({ requestId: request.requestId, answeredMs: totalMs, answer: sentAnswer(sent, handled, totalMs, ctx.redaction) });
-  } finally {
-    hold.release();
+  } else {
+    readStreamingBody(ctx, trigger.streamingAuth, trigger.maxBodyBytes, req, target, hold, receivedAtMs).then(
+      (read) => afterRead(ctx, trigger, triggerId, req, res, target, hold, receivedAtMs, started, read),
+      (error: unknown) => {
+        hold.release();
+        answerFailure(ctx, res, target.pathname, error);
+      },
+    );
   }
+  return undefined;
+}
+
+/** Handles the read body and releases its hold once answered, however that ends. */
+function afterRead(ctx: HttpContext, trigger: CompiledTrigger, triggerId: string, req: IncomingMessage, res: ServerResponse, target: RequestTarget, hold: BudgetHold, receivedAtMs: number, started: number, read: VerifiedBodyRead): void {
+  let pending: Promise<void> | undefined;
+  try {
+    pending = handleRead(ctx, trigger, triggerId, req, res, target, hold, receivedAtMs, started, read);
+  } catch (error) {
+    hold.release();
+    answerFailure(ctx, res, target.pathname, error);
+    return;
+  }
+  if (pending === undefined) hold.release();
+  else {
+    pending.then(
+      () => hold.release(),
+      (error: unknown) => {
+        hold.release();
+        answerFailure(ctx, res, target.pathname, error);
+      },
+    );
+  }
+}
+
+/** A promise only while something is still to come (a store write, a check that fetches). */
+function handleRead(ctx: HttpContext, trigger: CompiledTrigger, triggerId: string, req: IncomingMessage, res: ServerResponse, target: RequestTarget, hold: BudgetHold, receivedAtMs: number, started: number, read: VerifiedBodyRead): Promise<void> | undefined {
+  if (!read.ok) {
+    if (read.reason === 'aborted') return undefined;
+    if (read.reason === 'overloaded') {
+      refuseOverloaded(ctx, res, trigger.id, hold.refusedBy ?? 'inflight_bytes');
+      return undefined;
+    }
+    if (read.reason === 'rejected') return refuseEarly(ctx, trigger, triggerId, req, res, target, receivedAtMs, read.rejection, read.sizeBytes);
+    return refuseEarly(ctx, trigger, triggerId, req, res, target, receivedAtMs, reject('body_too_large', `body is larger than this trigger's limit of ${trigger.maxBodyBytes} bytes`));
+  }
+  const raw = toRawRequest(req, target, read.body, receivedAtMs, ctx.trustProxy);
+  // The revision that judges this request, whatever changes while it is handled.
+  const request = new PendingRecord(trigger.id, raw, ctx.redaction, { revision: trigger.revision });
+  let delivered: HandledOutcome | Promise<HandledOutcome>;
+  try {
+    delivered = handleDelivery(ctx, trigger, raw, request, ctx.clock);
+  } catch (error) {
+    return failInternally(ctx, res, trigger, request, error);
+  }
+  if (delivered instanceof Promise) {
+    return delivered.then(
+      (handled) => answer(ctx, res, trigger, request, handled, started),
+      (error: unknown) => failInternally(ctx, res, trigger, request, error),
+    );
+  }
+  answer(ctx, res, trigger, request, delivered, started);
+  return undefined;
+}
+
+function answer(ctx: HttpContext, res: ServerResponse, trigger: CompiledTrigger, request: PendingRecord, handled: HandledOutcome, started: number): void {
+  const sent = sendResponseSpec(res, handled.answer, request.requestId);
+  const totalMs = performance.now() - started;
+  ctx.onAnswered?.(trigger, handled.outcome, totalMs / 1000);
+  // Only a request with a line of its own has somewhere to keep its answer.
+  if (handled.logged !== false) ctx.rejections.recordAnswer({ requestId: request.requestId, answeredMs: totalMs, answer: sentAnswer(sent, handled, totalMs, ctx.redaction) });
 }
 
 /**
@@ -93,20 +155,6 @@ function sentAnswer(sent: SentResponse, handled: HandledOutcome, totalMs: number
   }
   const body = sent.body.length * 3 > ANSWER_BODY_BYTES && Buffer.byteLength(sent.body) > ANSWER_BODY_BYTES ? Buffer.from(sent.body).subarray(0, ANSWER_BODY_BYTES).toString('utf8') : sent.body;
   return { status: sent.status, headers, body, stages: { ...handled.stages, total_ms: totalMs } };
-}
-
-/**
- * Large bodies for a trigger whose HMAC can be checked as they stream are not held whole while
- * unverified; the header-only checks before it run first, so a request failing them is refused
- * unread. Small bodies (the usual webhook) take the plain buffered path and pay nothing for this.
- */
-function readLaunchBody(ctx: HttpContext, trigger: CompiledTrigger, req: IncomingMessage, target: RequestTarget, hold: BudgetHold, receivedAtMs: number): Promise<VerifiedBodyRead> {
-  const declared = declaredLength(req);
-  // readBody's own promise, not one wrapped by an async function: the usual case pays no extra ticks.
-  if (!trigger.streamingAuth || (declared !== undefined && (declared <= IN_MEMORY_UNVERIFIED_BYTES || declared > trigger.maxBodyBytes))) {
-    return readBody(req, trigger.maxBodyBytes, hold);
-  }
-  return readStreamingBody(ctx, trigger.streamingAuth, trigger.maxBodyBytes, req, target, hold, receivedAtMs);
 }
 
 async function readStreamingBody(ctx: HttpContext, streamingAuth: StreamingAuth, maxBodyBytes: number, req: IncomingMessage, target: RequestTarget, hold: BudgetHold, receivedAtMs: number): Promise<VerifiedBodyRead> {

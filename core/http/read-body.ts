@@ -11,35 +11,50 @@ export type BodyRead = { ok: true; body: Buffer } | { ok: false; reason: 'too_la
  * releases `hold`.
  */
 export function readBody(req: IncomingMessage, maxBytes: number, hold: BudgetHold): Promise<BodyRead> {
+  return new Promise((resolve) => readBodyThen(req, maxBytes, hold, resolve));
+}
+
+/**
+ * `readBody` telling `done` once, from the stream's own events: the launch route answers a
+ * refused request in the same turn its body ends, without a promise and its ticks (issue #14).
+ * `done` may be told before this returns (a declared size already refused).
+ */
+export function readBodyThen(req: IncomingMessage, maxBytes: number, hold: BudgetHold, done: (read: BodyRead) => void): void {
   const declared = declaredLength(req);
-  if (declared !== undefined && declared > maxBytes) return Promise.resolve({ ok: false, reason: 'too_large' });
-  if (declared !== undefined && !hold.grow(declared)) return Promise.resolve({ ok: false, reason: 'overloaded' });
+  if (declared !== undefined && declared > maxBytes) return done(TOO_LARGE);
+  if (declared !== undefined && !hold.grow(declared)) return done(OVERLOADED);
   // Listeners written inline, none named: this runs for every request, and under tsx (what
   // `npm run bench` runs) a `const f = () => …` made per request also pays a `__name` call
   // (issue #14). The data listener stays attached once done and ignores what comes after.
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    req.on('data', (chunk: Buffer) => {
-      if (done) return;
-      size += chunk.length;
-      if (size > maxBytes || (declared === undefined && !hold.grow(chunk.length))) {
-        done = true;
-        req.pause();
-        resolve(size > maxBytes ? TOO_LARGE : OVERLOADED);
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => {
-      if (done) return;
-      done = true;
-      resolve({ ok: true, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
-    });
-    // A promise settles once: after `end` (or a refusal) these change nothing.
-    req.on('error', () => resolve(ABORTED));
-    req.on('close', () => resolve(ABORTED));
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let told = false;
+  req.on('data', (chunk: Buffer) => {
+    if (told) return;
+    size += chunk.length;
+    if (size > maxBytes || (declared === undefined && !hold.grow(chunk.length))) {
+      told = true;
+      req.pause();
+      done(size > maxBytes ? TOO_LARGE : OVERLOADED);
+      return;
+    }
+    chunks.push(chunk);
+  });
+  req.on('end', () => {
+    if (told) return;
+    told = true;
+    done({ ok: true, body: chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size) });
+  });
+  // Told once: after `end` (or a refusal) these change nothing.
+  req.on('error', () => {
+    if (told) return;
+    told = true;
+    done(ABORTED);
+  });
+  req.on('close', () => {
+    if (told) return;
+    told = true;
+    done(ABORTED);
   });
 }
 

@@ -1,7 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import type { ResponseSpec } from '../connector.js';
 import type { Rejection } from '../reject.js';
-import { rejectionAnswer } from '../triggers/answers.js';
+import { keptAnswerBody, rejectionAnswer } from '../triggers/answers.js';
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -27,11 +27,12 @@ export interface SentResponse {
  * as X-Request-Id; `close` asks the client to close the connection (a body left unread).
  */
 export function sendResponseSpec(res: ServerResponse, spec: ResponseSpec, requestId?: string, close = false): SentResponse {
-  const body = spec.json !== undefined ? JSON.stringify(spec.json) : (spec.text ?? '');
+  const kept = keptAnswerBody(spec);
+  const body = kept ? kept.body : spec.json !== undefined ? JSON.stringify(spec.json) : (spec.text ?? '');
   const headers: Record<string, string> = {};
   if (spec.json !== undefined) headers['content-type'] = 'application/json; charset=utf-8';
   else if (body) headers['content-type'] = 'text/plain; charset=utf-8';
-  headers['content-length'] = String(Buffer.byteLength(body));
+  headers['content-length'] = String(kept ? kept.bytes : Buffer.byteLength(body));
   if (spec.headers) Object.assign(headers, spec.headers);
   if (close) headers.connection = 'close';
   if (requestId !== undefined) headers['x-request-id'] = requestId;

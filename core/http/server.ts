@@ -6,15 +6,13 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { TlsCredentials } from './tls-files.js';
-import { uuidv7 } from '../ids.js';
-import { reject } from '../reject.js';
 import { createAdminApp, type PagesRouter } from './admin-app.js';
 import type { HttpContext } from './context.js';
 import { PAYLOAD_PATH } from '../payloads/payload-url-signer.js';
 import { handleLaunch } from './launch-route.js';
 import { requestTarget } from './request-target.js';
 import { handlePayload } from './payload-route.js';
-import { sendRejection } from './respond.js';
+import { answerFailure } from './answer-failure.js';
 import { refuseOverloaded } from './refuse-overloaded.js';
 import { handleRunInfo } from './run-info-route.js';
 
@@ -25,6 +23,8 @@ const RUN_INFO = /^\/api\/v0\/launch\/([^/]+)\/run\/?$/;
 export function createHttpServer(ctx: HttpContext, tls?: TlsCredentials, pages?: PagesRouter): Server {
   const admin = createAdminApp(ctx, pages);
   let activeRequests = 0;
+  // One listener for every response, not a closure and a once-wrapper per request: 'close' comes once.
+  const finished = (): void => void activeRequests--;
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     const url = requestTarget(req.url ?? '/');
     // `GET //` is no URL (new URL throws): thrown here, it took the whole process down.
@@ -44,23 +44,20 @@ export function createHttpServer(ctx: HttpContext, tls?: TlsCredentials, pages?:
     // Requests in progress are counted, not sockets: idle ones (which the timeouts below close)
     // must not shut out every sender.
     activeRequests++;
-    res.once('close', () => activeRequests--);
+    res.on('close', finished);
     if (!payload && activeRequests > ctx.maxConnections) {
       refuseOverloaded(ctx, res, ctx.triggers.has(id) ? id : 'unknown', 'connections');
       return;
     }
-    const handled = launch ? handleLaunch(ctx, id, req, res, url) : runInfo ? handleRunInfo(ctx, id, req, res, url) : handlePayload(ctx, req, res, url);
-    handled.catch((error: unknown) => {
-      // Routes answer their own failures once a request id exists; this is the last resort, and
-      // it too names a request id the sender can quote and the operator can find in the log.
-      const requestId = uuidv7(ctx.clock.now());
-      ctx.logger.error({ err: error, url: url.pathname, requestId }, 'request failed');
-      if (!res.headersSent) {
-        sendRejection(res, reject('internal_error', 'hooklaunch failed while handling this request; whether it was recorded is unknown: retry (a trigger that deduplicates recognises a repeat) or look it up in the trigger log'), { connection: 'close', 'x-request-id': requestId });
-      } else {
-        res.destroy();
-      }
-    });
+    // A launch whose body is being read has no promise to watch: the route calls answerFailure itself.
+    let handled: Promise<void> | undefined;
+    try {
+      handled = launch ? handleLaunch(ctx, id, req, res, url) : runInfo ? handleRunInfo(ctx, id, req, res, url) : handlePayload(ctx, req, res, url);
+    } catch (error) {
+      answerFailure(ctx, res, url.pathname, error);
+      return;
+    }
+    handled?.catch((error: unknown) => answerFailure(ctx, res, url.pathname, error));
   };
   const options = { connectionsCheckingInterval: 1_000 };
   const server: Server = tls ? createHttpsServer({ ...options, cert: tls.cert, key: tls.key }, handler) : createServer(options, handler);

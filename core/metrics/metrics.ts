@@ -115,20 +115,28 @@ export function createMetrics(store: Store, clock: Clock, inflightBytes?: () => 
  * (its collect hook): per request a string key and a map lookup, not prom-client's label checks.
  */
 function countedOnRead(config: CounterConfiguration<'trigger' | 'outcome' | 'code'>): Metrics['requests'] {
-  const pending = new Map<string, { labels: { trigger: string; outcome: string; code: string }; n: number }>();
+  type Entry = { labels: { trigger: string; outcome: string; code: string }; n: number };
+  const pending = new Map<string, Entry>();
+  // The entry last counted: a run of one trigger's one outcome (a flood) counts without a key.
+  let last: Entry | undefined;
   new Counter({
     ...config,
     collect() {
       for (const { labels, n } of pending.values()) this.inc(labels, n);
       pending.clear();
+      last = undefined;
     },
   });
   return {
     inc(labels) {
+      if (last && last.labels.trigger === labels.trigger && last.labels.outcome === labels.outcome && last.labels.code === labels.code) {
+        last.n++;
+        return;
+      }
       const key = `${labels.trigger}\0${labels.outcome}\0${labels.code}`;
-      const entry = pending.get(key);
-      if (entry) entry.n++;
-      else pending.set(key, { labels: { ...labels }, n: 1 });
+      last = pending.get(key);
+      if (last) last.n++;
+      else pending.set(key, (last = { labels: { ...labels }, n: 1 }));
     },
   };
 }

@@ -18,6 +18,8 @@ export class SeriesHistogram<Label extends string> {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
   readonly #series = new Map<string, Series>();
+  /** The series last observed: a run of one trigger's requests (a flood) finds it without a key. */
+  #last: Series | undefined;
 
   constructor(
     readonly name: string,
@@ -31,13 +33,18 @@ export class SeriesHistogram<Label extends string> {
 
   observe(labels: Readonly<Record<Label, string>>, value: number): void {
     if (!Number.isFinite(value)) throw new TypeError(`${this.name}: not a finite number: ${value}`);
-    const key = this.labelNames.length === 1 ? labels[this.labelNames[0]!] : this.labelNames.map((name) => labels[name]).join('\0');
-    let series = this.#series.get(key);
+    let series = this.#last;
+    for (let i = 0; series !== undefined && i < this.labelNames.length; i++) if (series.labels[this.labelNames[i]!] !== labels[this.labelNames[i]!]) series = undefined;
     if (!series) {
-      const own: Record<string, string> = {};
-      for (const name of this.labelNames) own[name] = labels[name];
-      series = { labels: own, counts: new Array<number>(this.buckets.length + 1).fill(0), sum: 0, count: 0 };
-      this.#series.set(key, series);
+      const key = this.labelNames.length === 1 ? labels[this.labelNames[0]!] : this.labelNames.map((name) => labels[name]).join('\0');
+      series = this.#series.get(key);
+      if (!series) {
+        const own: Record<string, string> = {};
+        for (const name of this.labelNames) own[name] = labels[name];
+        series = { labels: own, counts: new Array<number>(this.buckets.length + 1).fill(0), sum: 0, count: 0 };
+        this.#series.set(key, series);
+      }
+      this.#last = series;
     }
     let bucket = 0;
     while (bucket < this.buckets.length && value > this.buckets[bucket]!) bucket++;
@@ -64,5 +71,6 @@ export class SeriesHistogram<Label extends string> {
 
   reset(): void {
     this.#series.clear();
+    this.#last = undefined;
   }
 }

@@ -53,9 +53,11 @@ export interface Unlaunched {
 export interface RejectionLog {
   /**
    * Logs a request that launched nothing. Its record is completed (headers redacted, body
-   * hashed) only when a line is written: an aggregated or dropped one costs a map lookup.
+   * hashed) only when a line is written: an aggregated or dropped one costs a map lookup, and is
+   * told at once (not as a promise: a flood of forged requests is mostly these, issue #14); a
+   * line written is told once the store has it in hand.
    */
-  record(request: PendingRecord, what: Unlaunched, sender: Sender): Promise<Logged>;
+  record(request: PendingRecord, what: Unlaunched, sender: Sender): Logged | Promise<Logged>;
   /**
    * Remembers what a sender got back, for its logged request. Kept here with the repeat counts
    * because it is written the same way: gathered in memory and written on the next flush, so the
@@ -140,6 +142,16 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
   }, options.flushEveryMs ?? 1000);
   timer.unref();
 
+  // The key last made, kept for the next request: a flood comes from few senders for one reason,
+  // and joining and hashing a new key string per request was a visible share of a refusal (issue #14).
+  let lastKey = { trigger: '', reason: '', runId: '', address: '', key: '\0\0\0' };
+  const aggregateKey = (trigger: string, reason: string, runId: string, address: string): string => {
+    if (trigger !== lastKey.trigger || reason !== lastKey.reason || runId !== lastKey.runId || address !== lastKey.address) {
+      lastKey = { trigger, reason, runId, address, key: `${trigger}\0${reason}\0${runId}\0${address}` };
+    }
+    return lastKey.key;
+  };
+
   const dropped = (triggerId: string): Logged => {
     options.onDropped?.(triggerId);
     droppedSinceWarning++;
@@ -157,17 +169,17 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
 
   return {
     // Not an async function: a repeat folded into an open line (what a flood of forged requests
-    // mostly is) answers with a promise already settled, not a new one per request (issue #14).
+    // mostly is) is answered without a promise, and its caller need not wait a tick (issue #14).
     record(request, what, sender) {
       if (sender === 'authenticated') return logged(write(entryOf(request, what)));
       const now = clock.now();
       // Unknown ids are one bucket per sender: random ids must not each open a line of their own.
-      const key = `${sender === 'unknown-trigger' ? '' : request.triggerId}\0${what.code ?? what.outcome}\0${what.runId ?? ''}\0${request.remoteAddress}`;
+      const key = aggregateKey(sender === 'unknown-trigger' ? '' : request.triggerId, what.code ?? what.outcome, what.runId ?? '', request.remoteAddress);
       const aggregate = sender === 'failure' ? undefined : open.get(key);
       if (aggregate && aggregate.untilMs > now) {
         aggregate.repeats++;
         aggregate.lastAtMs = request.receivedAtMs;
-        return AGGREGATED;
+        return 'aggregated';
       }
       if (aggregate) {
         take(aggregate);
@@ -175,7 +187,7 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
       }
       const bounded = boundedRecord(entryOf(request, what), options.capture) as UnlaunchedRequest;
       const cost = bounded.unauthenticatedBytes ?? 0;
-      if (spent + cost > options.budgetBytes) return Promise.resolve(dropped(request.triggerId));
+      if (spent + cost > options.budgetBytes) return dropped(request.triggerId);
       spent += cost;
       if (sender === 'failure') return logged(write(bounded));
       if (open.size >= MAX_OPEN) {
@@ -200,8 +212,6 @@ export async function createRejectionLog(options: RejectionLogOptions): Promise<
     },
   };
 }
-
-const AGGREGATED: Promise<Logged> = Promise.resolve('aggregated');
 
 async function logged(written: Promise<void>): Promise<Logged> {
   await written;

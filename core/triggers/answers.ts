@@ -3,9 +3,29 @@ import type { ResponseConfig } from '../config/schema.js';
 import type { ResponseSpec } from '../connector.js';
 import type { Rejection } from '../reject.js';
 
+/**
+ * The last rejection answered and its answer, kept for the next request: a check refuses every
+ * forgery sent to a trigger with one rejection made when the trigger was compiled (a signature
+ * mismatch), so a flood's answer is built and serialized once, not per request (issue #14).
+ */
+let kept: { readonly rejection: Rejection; readonly answer: ResponseSpec; serialized?: { readonly body: string; readonly bytes: number } } | undefined;
+
 /** `{"error": {"code", "message"}}` with the rejection's status and headers. */
 export function rejectionAnswer(rejection: Rejection): ResponseSpec {
-  return { status: rejection.status, json: { error: { code: rejection.code, message: rejection.message } }, ...(rejection.headers && { headers: rejection.headers }) };
+  if (kept?.rejection === rejection) return kept.answer;
+  const answer = { status: rejection.status, json: { error: { code: rejection.code, message: rejection.message } }, ...(rejection.headers && { headers: rejection.headers }) };
+  kept = { rejection, answer };
+  return answer;
+}
+
+/** The JSON text of `answer` and its UTF-8 length when it is the kept rejection answer (serialized on first use); undefined for any other. */
+export function keptAnswerBody(answer: ResponseSpec): { readonly body: string; readonly bytes: number } | undefined {
+  if (kept?.answer !== answer) return undefined;
+  if (!kept.serialized) {
+    const body = JSON.stringify(answer.json);
+    kept.serialized = { body, bytes: Buffer.byteLength(body) };
+  }
+  return kept.serialized;
 }
 
 /** Where a batched delivery went: its batch, its 1-based place in it, and when the batch launches at the latest. */

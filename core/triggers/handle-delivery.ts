@@ -8,7 +8,7 @@ import type { Clock } from '../clock.js';
 import type { Delivery, ResponseSpec } from '../connector.js';
 import { uuidv7 } from '../ids.js';
 import { contentTypeOf, type RawRequest } from '../request/raw-request.js';
-import { boundedMessage, reject, type Rejection } from '../reject.js';
+import { boundedMessage, reject, type Rejection, type Verdict } from '../reject.js';
 import { duplicateMessage } from '../store/accept-rules.js';
 import type { BatchJoin, Deduplicate, LogOutcome, TriggerLog } from '../store/store.js';
 import type { Redaction } from '../trigger-log/redaction.js';
@@ -46,17 +46,30 @@ export interface HandledOutcome {
   readonly logged?: boolean | undefined;
 }
 
-/** `clock` decides the time windows (timestamps, JWT expiry); replays pass the original arrival time. */
-export async function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrigger, raw: RawRequest, request: PendingRecord, clock: Clock): Promise<HandledOutcome> {
+/**
+ * `clock` decides the time windows (timestamps, JWT expiry); replays pass the original arrival time.
+ * Synchronous up to the authentication verdict while the checks are: a forged request refused and
+ * folded into an earlier line (most of a flood) is answered without a promise of its own (issue #14).
+ */
+export function handleDelivery(ctx: DeliveryContext, trigger: CompiledTrigger, raw: RawRequest, request: PendingRecord, clock: Clock): HandledOutcome | Promise<HandledOutcome> {
   // Module-level steps below, not closures: this runs for every request.
   const stages: Stages = {};
   const verifying = performance.now();
   const checked = runChecks(trigger.authChecks, raw, clock);
-  const unauthenticated = checked instanceof Promise ? await checked : checked;
+  if (checked instanceof Promise) return checked.then((verdict) => verified(ctx, trigger, raw, request, clock, stages, verifying, verdict));
+  return verified(ctx, trigger, raw, request, clock, stages, verifying, checked);
+}
+
+function verified(ctx: DeliveryContext, trigger: CompiledTrigger, raw: RawRequest, request: PendingRecord, clock: Clock, stages: Stages, verifying: number, unauthenticated: Verdict<void> | undefined): HandledOutcome | Promise<HandledOutcome> {
   stages.verify_ms = performance.now() - verifying;
   ctx.onVerified?.(trigger, stages.verify_ms / 1000);
   // Past the authentication checks the sender is known, unless the trigger checks nothing.
   if (unauthenticated && !unauthenticated.ok) return refuse(ctx, trigger, request, stages, unauthenticated.rejection, 'anonymous');
+  return authenticated(ctx, trigger, raw, request, clock, stages);
+}
+
+/** Everything after the authentication checks: connector, filters, dedupe, the durable accept. */
+async function authenticated(ctx: DeliveryContext, trigger: CompiledTrigger, raw: RawRequest, request: PendingRecord, clock: Clock, stages: Stages): Promise<HandledOutcome> {
   const sender: Sender = trigger.authenticates ? 'authenticated' : 'anonymous';
 
   let delivery: Delivery<unknown> | undefined;
@@ -152,8 +165,14 @@ function done(ctx: DeliveryContext, trigger: CompiledTrigger, handled: HandledOu
   return handled;
 }
 
-async function refuse(ctx: DeliveryContext, trigger: CompiledTrigger, request: PendingRecord, stages: Stages, rejection: Rejection, sender: Sender): Promise<HandledOutcome> {
-  const logged = await logRefusal(ctx, request, rejection, sender);
+/** Not async: a refusal folded into an earlier line (most of a flood) is answered without a promise and its ticks. */
+function refuse(ctx: DeliveryContext, trigger: CompiledTrigger, request: PendingRecord, stages: Stages, rejection: Rejection, sender: Sender): HandledOutcome | Promise<HandledOutcome> {
+  const logged = logRefusal(ctx, request, rejection, sender);
+  if (typeof logged === 'string') return refused(ctx, trigger, stages, rejection, logged);
+  return logged.then((written) => refused(ctx, trigger, stages, rejection, written));
+}
+
+function refused(ctx: DeliveryContext, trigger: CompiledTrigger, stages: Stages, rejection: Rejection, logged: Logged): HandledOutcome {
   return done(ctx, trigger, { outcome: 'rejected', code: rejection.code, answer: rejectionAnswer(rejection), logged: logged === 'logged', stages });
 }
 
@@ -167,15 +186,21 @@ async function answered(ctx: DeliveryContext, trigger: CompiledTrigger, request:
  * The one way a refused request is logged, whether refused before its body was read (unknown
  * trigger, method, size) or after: the trigger log line, and a service log line when it was written.
  */
-export function logRefusal(ctx: Pick<DeliveryContext, 'rejections' | 'logger'>, request: PendingRecord, rejection: Rejection, sender: Sender): Promise<Logged> {
+export function logRefusal(ctx: Pick<DeliveryContext, 'rejections' | 'logger'>, request: PendingRecord, rejection: Rejection, sender: Sender): Logged | Promise<Logged> {
   return logUnlaunched(ctx, request, { outcome: 'rejected', status: rejection.status, code: rejection.code, message: rejection.message }, sender, 'request rejected');
 }
 
-async function logUnlaunched(ctx: Pick<DeliveryContext, 'rejections' | 'logger'>, request: PendingRecord, what: Unlaunched, sender: Sender, line: string): Promise<Logged> {
-  const logged = await ctx.rejections.record(request, what, sender);
+/** What `record` tells: at once for an aggregated or dropped request (no line of its own), else once its line is handed over. */
+function logUnlaunched(ctx: Pick<DeliveryContext, 'rejections' | 'logger'>, request: PendingRecord, what: Unlaunched, sender: Sender, line: string): Logged | Promise<Logged> {
+  const logged = ctx.rejections.record(request, what, sender);
   // Aggregated repeats and rows past the budget stay out of the service log too: a flood of
   // forged requests must not become a flood of log lines. Debug: the trigger log has every one,
   // and a line per request is a cost on the hot path.
+  if (typeof logged === 'string') return told(ctx, request, what, line, logged);
+  return logged.then((written) => told(ctx, request, what, line, written));
+}
+
+function told(ctx: Pick<DeliveryContext, 'logger'>, request: PendingRecord, what: Unlaunched, line: string, logged: Logged): Logged {
   if (logged === 'logged' && ctx.logger.isLevelEnabled('debug')) ctx.logger.debug({ triggerId: request.triggerId, requestId: request.requestId, outcome: what.outcome, code: what.code, reason: boundedMessage(what.message) }, line);
   return logged;
 }

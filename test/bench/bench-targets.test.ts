@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rowProblem, targetLines, type Row } from './bench-targets.js';
+import { floorLine, rowProblem, targetLines, type Row } from './bench-targets.js';
 
 const row = (key: string, rps: number, fields: Partial<Row> = {}): Row => ({ key, name: key, rps, p50: 1, p99: 5, expected: '2xx', statuses: { '202': 100 }, errors: 0, ...fields });
 
@@ -43,5 +43,20 @@ describe('bench targets', () => {
     expect(lines).toContain('  MISSED  reject, bad signature ≥ 0.50× bare: 0.60× — row invalid: expected 100 % 400 of 11 answers, got 1 × 500');
     expect(lines).toContain('  MISSED  10,000 forged 1 MB requests grow the SQLite files by ≤ 8 MB: 9.0 MB');
     expect(lines.at(-1)).toBe('targets: 5 met, 4 missed');
+  });
+
+  it.each([
+    ['below both targets', 160, 'floor: the least a durable generic accept can cost here is 0.16× bare (160 req/s); the 0.40× generic and 0.35× GitHub targets are above it; hooklaunch generic reaches 0.75 of it'],
+    ['between the two targets', 370, 'floor: the least a durable generic accept can cost here is 0.37× bare (370 req/s); the 0.40× generic target is above it, the 0.35× GitHub target is within it; hooklaunch generic reaches 0.32 of it'],
+    ['at the generic target', 400, 'floor: the least a durable generic accept can cost here is 0.40× bare (400 req/s); the 0.40× generic and 0.35× GitHub targets are within it; hooklaunch generic reaches 0.30 of it'],
+  ])('states the floor ratio to bare and which durable accept targets lie above it: %s', (_, floorRps, line) => {
+    expect(floorLine([row('bare', 500), row('floor', floorRps), row('generic', 120), row('bare-end', 1000)])).toBe(line);
+  });
+
+  it('draws no bound from a floor row that did not measure what it says, nor without a floor or a bare row', () => {
+    expect(floorLine([row('bare', 1000), row('floor', 160, { statuses: { '200': 9, '401': 1 } })])).toBe('floor: row invalid, no bound drawn from it: expected 100 % 2xx of 10 answers, got 1 × 401');
+    expect(floorLine([row('bare', 1000), row('floor', 160)])).toBe('floor: the least a durable generic accept can cost here is 0.16× bare (160 req/s); the 0.40× generic and 0.35× GitHub targets are above it');
+    expect(floorLine([row('bare', 1000), row('generic', 120)])).toBeUndefined();
+    expect(floorLine([row('floor', 160)])).toBeUndefined();
   });
 });

@@ -40,6 +40,10 @@ export interface Extras {
 
 export const FLOOD_GROWTH_LIMIT_BYTES = 8 * 2 ** 20;
 
+/** Issue 14's durable accept targets, × bare. */
+export const GENERIC_ACCEPT_MIN = 0.4;
+export const GITHUB_ACCEPT_MIN = 0.35;
+
 /**
  * The bare node:http req/s every ratio is taken to: the higher of its measurements at the start
  * (`bare`) and at the end (`bare-end`) of the run, so a reference starved by other work on the
@@ -81,9 +85,9 @@ export function targetLines(rows: readonly Row[], extras: Extras): string[] {
   if (bare !== undefined) {
     for (const prefix of ['', 'many-']) {
       const many = prefix ? ' (10,000 triggers)' : '';
-      ratio(`${prefix}generic`, 0.4, 'bare', `durable accept, generic HMAC trigger${many}`);
+      ratio(`${prefix}generic`, GENERIC_ACCEPT_MIN, 'bare', `durable accept, generic HMAC trigger${many}`);
       p99(`${prefix}generic`, 10, `durable accept, generic HMAC trigger${many}`);
-      ratio(`${prefix}github`, 0.35, 'bare', `GitHub connector${many}`);
+      ratio(`${prefix}github`, GITHUB_ACCEPT_MIN, 'bare', `GitHub connector${many}`);
       ratio(`${prefix}github`, 1.4, 'octokit', `GitHub connector${many}`);
       p99(`${prefix}github`, 10, `GitHub connector${many}`);
       ratio(`${prefix}slack`, 2, 'bolt', `Slack connector${many}`);
@@ -112,4 +116,32 @@ export function targetLines(rows: readonly Row[], extras: Extras): string[] {
 
   const met = results.filter((r) => r.ok).length;
   return ['Targets:', ...results.map((r) => `  ${r.ok ? 'met   ' : 'MISSED'}  ${r.text}`), '', `targets: ${met} met, ${results.length - met} missed`];
+}
+
+/**
+ * What the `floor` row (node:http doing only the work every durable generic accept must do, no
+ * database) says about the durable accept targets: the best ratio to bare any design can reach on
+ * this machine, and which targets lie above it. Undefined when the run has no floor row.
+ */
+export function floorLine(rows: readonly Row[]): string | undefined {
+  const floor = rows.find((row) => row.key === 'floor');
+  const bare = referenceRps(rows);
+  if (!floor || bare === undefined) return undefined;
+  const problem = rowProblem(floor);
+  if (problem) return `floor: row invalid, no bound drawn from it: ${problem}`;
+  const value = floor.rps / bare;
+  const targets = [
+    { name: 'generic', min: GENERIC_ACCEPT_MIN },
+    { name: 'GitHub', min: GITHUB_ACCEPT_MIN },
+  ];
+  const named = (list: typeof targets): string => list.map((t) => `${t.min.toFixed(2)}× ${t.name}`).join(' and ');
+  const above = targets.filter((t) => t.min > value);
+  const below = targets.filter((t) => t.min <= value);
+  const verdict = [
+    ...(above.length > 0 ? [`the ${named(above)} target${above.length > 1 ? 's are' : ' is'} above it`] : []),
+    ...(below.length > 0 ? [`the ${named(below)} target${below.length > 1 ? 's are' : ' is'} within it`] : []),
+  ].join(', ');
+  const generic = rows.find((row) => row.key === 'generic');
+  const share = generic && !rowProblem(generic) ? `; hooklaunch generic reaches ${(generic.rps / floor.rps).toFixed(2)} of it` : '';
+  return `floor: the least a durable generic accept can cost here is ${value.toFixed(2)}× bare (${Math.round(floor.rps)} req/s); ${verdict}${share}`;
 }

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../helpers/service.js';
 
 const TITLED = '0190fe82-0000-7000-8000-0000000000c1';
+const FRESH = '0190fe82-0000-7000-8000-0000000000c2';
 const nested = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
 
 describe('failures leave a trace', () => {
@@ -22,6 +23,8 @@ describe('failures leave a trace', () => {
 triggers:
   - id: ${TITLED}
     actions: [{type: run-execution, step: ok, title: "build {payload.a.0}"}]
+  - id: ${FRESH}
+    actions: [{type: run-execution, step: ok, title: "build {payload.a.0}"}]
 `,
       { service: { logger } },
     );
@@ -30,8 +33,8 @@ triggers:
     await t?.close();
   });
 
-  const post = async (body: string, contentType: string) => {
-    const res = await fetch(t.url(TITLED), { method: 'POST', headers: { 'content-type': contentType }, body });
+  const post = async (body: string, contentType: string, trigger = TITLED) => {
+    const res = await fetch(t.url(trigger), { method: 'POST', headers: { 'content-type': contentType }, body });
     return { status: res.status, requestId: res.headers.get('x-request-id'), body: (await res.json()) as { error?: { code: string; message: string } } };
   };
   const logged = async (requestId: string | null) => (await t.service.store.listLog({ triggerId: TITLED, limit: 100 })).find((e) => e.requestId === requestId);
@@ -81,5 +84,25 @@ triggers:
       store.accept = accept;
       store.recordUnlaunched = recordUnlaunched;
     }
+  });
+
+  // The launch route answers from the body's `end` event (issue #14): a bug thrown there must not
+  // take the process down, and an answer already sent still reaches its sender.
+  it('a bug thrown after the answer was sent: the sender has its answer, the failure is logged, the server serves on', async () => {
+    const rejections = t.service.rejections;
+    const recordAnswer = rejections.recordAnswer.bind(rejections);
+    rejections.recordAnswer = () => {
+      throw new Error('bug after the answer (test)');
+    };
+    try {
+      // A refusal with a line of its own (a trigger no earlier refusal was folded into), answered in the body's turn.
+      const answer = await post('{}', 'application/json', FRESH);
+      expect(answer.status).toBe(400);
+      expect(answer.body.error?.code).toBe('payload_invalid');
+      await expect.poll(() => lines.some((l) => l.msg === 'request failed' && (l.err as { message?: string } | undefined)?.message === 'bug after the answer (test)')).toBe(true);
+    } finally {
+      rejections.recordAnswer = recordAnswer;
+    }
+    expect((await post('{}', 'application/json', FRESH)).status).toBe(400);
   });
 });

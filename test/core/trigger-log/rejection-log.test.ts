@@ -30,7 +30,7 @@ function slowStore() {
   return { store, releases, committed, repeats };
 }
 
-const request = (path = '/') => new PendingRecord('t', { method: 'POST', path, headers: {}, query: new URLSearchParams(), body: Buffer.from('{}'), remoteAddress: '127.0.0.1', receivedAtMs: 0 }, createRedaction([]));
+const request = (path = '/', remoteAddress = '127.0.0.1') => new PendingRecord('t', { method: 'POST', path, headers: {}, query: new URLSearchParams(), body: Buffer.from('{}'), remoteAddress, receivedAtMs: 0 }, createRedaction([]));
 const refused = (code: Unlaunched['code'] = 'rate_limited'): Unlaunched => ({ outcome: 'rejected', status: 429, code, message: 'no' });
 const options = { clock: { now: () => 0 }, capture: { bodySampleBytes: 64, headerBytes: 256 }, aggregateMs: 60_000, budgetBytes: 1e6, flushEveryMs: 60_000 };
 
@@ -64,6 +64,47 @@ describe('the rejection log', () => {
     for (const release of releases.splice(0)) release();
     await log.flush();
     expect(lines.join('')).toContain('could not write a request to the trigger log');
+    await log.close();
+  });
+
+  // Issue #14: a flood of forged requests is mostly repeats; each waited a promise and its ticks.
+  it('tells an aggregated repeat and a request past the budget at once, not as a promise, and still counts them', async () => {
+    const { store, releases, repeats } = slowStore();
+    const dropped: string[] = [];
+    const log = await createRejectionLog({ ...options, budgetBytes: 1_000, store, logger: pino({ level: 'silent' }), onDropped: (id) => void dropped.push(id) });
+    const first = request();
+    expect(log.record(first, refused('signature_mismatch'), 'anonymous')).toBeInstanceOf(Promise);
+    expect(log.record(request(), refused('signature_mismatch'), 'anonymous')).toBe('aggregated');
+    expect(log.record(request(), refused('signature_mismatch'), 'anonymous')).toBe('aggregated');
+    // Another code opens a line of its own; past the 1,000-byte budget it is dropped, and counted.
+    expect(log.record(request(), refused('timestamp_too_old'), 'anonymous')).toBe('dropped');
+    expect(dropped).toEqual(['t']);
+    for (const release of releases.splice(0)) release();
+    await log.flush();
+    expect(repeats).toEqual([{ requestId: first.requestId, repeats: 2, lastAtMs: 0 }]);
+    await log.close();
+  });
+
+  it('folds a repeat only into the line of the same sender, reason and trigger, however they alternate', async () => {
+    const { store, releases, committed, repeats } = slowStore();
+    const log = await createRejectionLog({ ...options, store, logger: pino({ level: 'silent' }) });
+    const sent = [
+      [request('/', '10.0.0.1'), 'signature_mismatch'],
+      [request('/', '10.0.0.2'), 'signature_mismatch'],
+      [request('/', '10.0.0.1'), 'signature_mismatch'],
+      [request('/', '10.0.0.1'), 'timestamp_too_old'],
+      [request('/', '10.0.0.1'), 'signature_mismatch'],
+      [request('/', '10.0.0.2'), 'signature_mismatch'],
+    ] as const;
+    const told = sent.map(([r, code]) => log.record(r, refused(code), 'anonymous'));
+    expect(told.map((t) => (t instanceof Promise ? 'logged' : t))).toEqual(['logged', 'logged', 'aggregated', 'logged', 'aggregated', 'aggregated']);
+    for (const release of releases.splice(0)) release();
+    await log.flush();
+    expect(committed).toEqual([sent[0][0].requestId, sent[1][0].requestId, sent[3][0].requestId]);
+    expect(repeats).toEqual([
+      { requestId: sent[0][0].requestId, repeats: 2, lastAtMs: 0 },
+      { requestId: sent[1][0].requestId, repeats: 1, lastAtMs: 0 },
+    ]);
     await log.close();
   });
 });
