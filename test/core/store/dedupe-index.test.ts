@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DedupeIndex, hashOf } from '../../../core/store/sqlite/dedupe-index.js';
 import { openSqliteStore } from '../../../core/store/sqlite/sqlite-store.js';
-import type { AcceptRequest, Store } from '../../../core/store/store.js';
+import type { AcceptOutcome, AcceptRequest, Store } from '../../../core/store/store.js';
 
 const TRIGGER = 'trigger-under-test-0001';
 
@@ -23,6 +23,12 @@ function collidingKeys(): [string, string] {
     if (other !== undefined) return [other, key];
     seen.set(hash, key);
   }
+}
+
+/** The run id of an accept that launched (fails the test on any other outcome). */
+function launched(outcome: AcceptOutcome): string {
+  if (outcome.kind !== 'accepted') throw new Error(`expected an accepted delivery, got ${outcome.kind}`);
+  return outcome.runId;
 }
 
 let seq = 0;
@@ -74,24 +80,22 @@ describe('SQLite store dedupe through the index', () => {
   it('tells keys with one hash apart, before and after a restart', async () => {
     const [a, b] = collidingKeys();
     let open = await serving();
-    const first = await open.accept(withKey(a, 1_000));
-    const second = await open.accept(withKey(b, 1_001));
-    expect([first.kind, second.kind]).toEqual(['accepted', 'accepted']);
-    expect(await open.accept(withKey(a, 1_002))).toMatchObject({ kind: 'duplicate', runId: first.runId });
+    const first = launched(await open.accept(withKey(a, 1_000)));
+    const second = launched(await open.accept(withKey(b, 1_001)));
+    expect(await open.accept(withKey(a, 1_002))).toMatchObject({ kind: 'duplicate', runId: first });
     await open.close();
     open = await serving();
-    expect(await open.accept(withKey(b, 1_003))).toMatchObject({ kind: 'duplicate', runId: second.runId });
-    expect(await open.accept(withKey(a, 1_004))).toMatchObject({ kind: 'duplicate', runId: first.runId });
+    expect(await open.accept(withKey(b, 1_003))).toMatchObject({ kind: 'duplicate', runId: second });
+    expect(await open.accept(withKey(a, 1_004))).toMatchObject({ kind: 'duplicate', runId: first });
   });
 
   it('forgets a key once its window passed and retention purged it, then takes it as new', async () => {
     const open = await serving();
     const now = Date.now();
-    const first = await open.accept(withKey('k', now - 10_000, 1_000));
+    const first = launched(await open.accept(withKey('k', now - 10_000, 1_000)));
     await open.purge(now - 100_000); // purges no run (they are newer), but the expired dedupe rows
-    const again = await open.accept(withKey('k', now));
-    expect(again.kind).toBe('accepted');
-    expect(again.runId).not.toBe(first.runId);
-    expect(await open.accept(withKey('k', now + 1))).toMatchObject({ kind: 'duplicate', runId: again.runId });
+    const again = launched(await open.accept(withKey('k', now)));
+    expect(again).not.toBe(first);
+    expect(await open.accept(withKey('k', now + 1))).toMatchObject({ kind: 'duplicate', runId: again });
   });
 });
