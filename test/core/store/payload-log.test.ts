@@ -1,56 +1,17 @@
-import { closeSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, truncateSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, openSync, readdirSync, readFileSync, truncateSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PAYLOAD_LOG_MIN_BYTES } from '../../../core/store/sqlite/payload-log.js';
-import { openSqliteStore, type SqliteStoreOptions } from '../../../core/store/sqlite/sqlite-store.js';
-import type { AcceptRequest, Store } from '../../../core/store/store.js';
+import { LARGE, payloadAccept, servingStoreEachTest } from '../../helpers/payload-accepts.js';
 
-const TRIGGER = 'trigger-under-test-0001';
-let seq = 0;
-
-/** An accept whose body is `bytes` long and distinct from every other (its first bytes are its number). */
-function acceptRequest(bytes: number, dedupeKey?: string): AcceptRequest {
-  seq++;
-  const payload = Buffer.alloc(bytes, 0x61);
-  payload.write(`${seq}:`, 'ascii');
-  return {
-    request: { requestId: `req-${seq}`, triggerId: TRIGGER, receivedAtMs: 1_000_000 + seq, method: 'POST', path: '/', remoteAddress: '127.0.0.1', sizeBytes: bytes, bodySha256: 'x', headers: {}, raw: { target: '/', headers: {} } },
-    runId: `run-${seq}`,
-    payload,
-    contentType: 'application/json',
-    actions: [{ type: 'fetch-repository' }],
-    rateLimits: [],
-    ...(dedupeKey !== undefined && { dedupe: { keys: [{ key: dedupeKey, what: 'delivery id' }], windowMs: 3_600_000 } }),
-  };
-}
-
-const LARGE = 8 * 1024;
 
 describe('SQLite payload log', () => {
-  let dir: string;
-  let path: string;
-  let store: Store | undefined;
-  beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'hooklaunch-payloads-'));
-    path = join(dir, 'state.db');
-  });
-  afterEach(async () => {
-    await store?.close();
-    store = undefined;
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  const serving = async (options: SqliteStoreOptions = {}): Promise<Store> => {
-    store = await openSqliteStore(path, options);
-    await store.takeOver();
-    return store;
-  };
-  const segments = (): string[] => readdirSync(`${path}.payloads`).sort();
+  const { path, serving, forget } = servingStoreEachTest('hooklaunch-payloads-');
+  const segments = (): string[] => readdirSync(`${path()}.payloads`).sort();
   /** What the database file itself holds for a run (read after the store closed). */
   const runRow = (runId: string): { blob: number; segment: number | null } => {
-    const db = new Database(path, { readonly: true });
+    const db = new Database(path(), { readonly: true });
     try {
       const row = db.prepare('SELECT length(payload) AS blob, payload_segment AS segment FROM runs WHERE run_id = ?').get(runId) as { blob: number; segment: number | null };
       return row;
@@ -61,20 +22,20 @@ describe('SQLite payload log', () => {
 
   it('keeps a large body out of the database, in a segment file, and gives it back byte for byte', async () => {
     const open = await serving();
-    const large = acceptRequest(LARGE);
-    const small = acceptRequest(PAYLOAD_LOG_MIN_BYTES - 1);
+    const large = payloadAccept(LARGE);
+    const small = payloadAccept(PAYLOAD_LOG_MIN_BYTES - 1);
     await Promise.all([open.accept(large), open.accept(small)]);
     expect((await open.getPayload(large.runId))?.body.equals(large.payload)).toBe(true);
     expect((await open.getPayload(small.runId))?.body.equals(small.payload)).toBe(true);
     // Replay and the trigger log's raw view read the same bytes.
     expect((await open.getRequest(large.request.requestId))?.raw.body?.equals(large.payload)).toBe(true);
     await open.close();
-    store = undefined;
+    forget();
     expect(runRow(large.runId)).toEqual({ blob: 0, segment: 1 });
     expect(runRow(small.runId)).toEqual({ blob: small.payload.length, segment: null });
     const [segment] = segments();
     expect(segment).toBe('0000000001.seg');
-    expect(readFileSync(join(`${path}.payloads`, segment!)).equals(large.payload)).toBe(true);
+    expect(readFileSync(join(`${path()}.payloads`, segment!)).equals(large.payload)).toBe(true);
   });
 
   it('answers an accept only once its payload is flushed, not only the WAL', async () => {
@@ -82,7 +43,7 @@ describe('SQLite payload log', () => {
     let hold = true;
     const open = await serving({ payloadFdatasync: (_fd) => new Promise<void>((resolve) => (hold ? held.push(resolve) : resolve())) });
     let answered = false;
-    const accepting = open.accept(acceptRequest(LARGE)).then(() => (answered = true));
+    const accepting = open.accept(payloadAccept(LARGE)).then(() => (answered = true));
     while (held.length === 0) await new Promise((resolve) => setTimeout(resolve, 1));
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(answered).toBe(false);
@@ -94,22 +55,22 @@ describe('SQLite payload log', () => {
 
   it('after a power loss, un-launches the runs whose payload never reached the disk and keeps the rest', async () => {
     const open = await serving();
-    const kept = acceptRequest(LARGE, 'delivery-kept');
+    const kept = payloadAccept(LARGE, 'delivery-kept');
     await open.accept(kept);
     // Committed together after the first was flushed: the store noted that only the first is
     // known durable. A power loss then keeps their rows (the WAL reached the disk) but not all of
     // their bytes: one is cut short, one damaged in place.
-    const cut = acceptRequest(LARGE, 'delivery-cut');
-    const damaged = acceptRequest(LARGE, 'delivery-damaged');
+    const cut = payloadAccept(LARGE, 'delivery-cut');
+    const damaged = payloadAccept(LARGE, 'delivery-damaged');
     await Promise.all([open.accept(damaged), open.accept(cut)]);
     await open.close();
-    store = undefined;
+    forget();
     // A clean stop notes every payload durable; the power loss came before it, when the last note
     // (written with the commit of the two) said only the first was.
-    const db = new Database(path);
+    const db = new Database(path());
     db.prepare(`UPDATE meta SET value = ? WHERE key = 'payload_log_durable'`).run(`1:${LARGE}`);
     db.close();
-    const file = join(`${path}.payloads`, '0000000001.seg');
+    const file = join(`${path()}.payloads`, '0000000001.seg');
     truncateSync(file, 3 * LARGE - 100);
     const fd = openSync(file, 'r+');
     writeSync(fd, Buffer.from('garbage'), 0, 7, LARGE + 100);
@@ -125,13 +86,13 @@ describe('SQLite payload log', () => {
     }
     expect((await reopened.claimJobs(2_000_000, 10, 60_000)).map((job) => job.runId)).toEqual([kept.runId]);
     // The sender's retry is a new delivery, not a duplicate of a run that is gone; the kept one still dedupes.
-    expect(await reopened.accept({ ...acceptRequest(LARGE, 'delivery-cut') })).toMatchObject({ kind: 'accepted' });
-    expect(await reopened.accept({ ...acceptRequest(LARGE, 'delivery-kept') })).toMatchObject({ kind: 'duplicate', runId: kept.runId });
+    expect(await reopened.accept({ ...payloadAccept(LARGE, 'delivery-cut') })).toMatchObject({ kind: 'accepted' });
+    expect(await reopened.accept({ ...payloadAccept(LARGE, 'delivery-kept') })).toMatchObject({ kind: 'duplicate', runId: kept.runId });
   });
 
   it('starts a new segment past the segment size and deletes segments once retention purged their runs', async () => {
     const open = await serving({ payloadSegmentBytes: 3 * LARGE });
-    const first = Array.from({ length: 7 }, () => acceptRequest(LARGE));
+    const first = Array.from({ length: 7 }, () => payloadAccept(LARGE));
     for (const input of first) await open.accept({ ...input, actions: [] });
     expect(segments()).toEqual(['0000000001.seg', '0000000002.seg', '0000000003.seg']);
     expect((await open.getPayload(first[0]!.runId))?.body.equals(first[0]!.payload)).toBe(true);
