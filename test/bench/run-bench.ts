@@ -126,6 +126,9 @@ async function main(): Promise<void> {
     } finally {
       await stop(server);
       for (const suffix of ['', '-wal', '-shm', '.payloads']) rmSync(`${db}${suffix}`, { force: true, recursive: true });
+      // The next row starts on a settled disk: the writeback of what this one wrote, and the
+      // discards of the files just removed (a filesystem mounted with `discard`), not on its time.
+      spawnSync('sync');
     }
   };
   const peer = async (key: string, name: string, kind: string, requests: Request[]): Promise<void> => {
