@@ -192,10 +192,9 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
       return refs;
     },
     durable() {
-      if (rounds.failure !== undefined) return rounds.after();
-      // Nothing written since the running flush began: it covers everything.
-      if (!appendedSinceFlushStarted && sealed.length === 0 && !dirUnsynced) return rounds.running ?? Promise.resolve();
-      return rounds.after();
+      // Nothing written since the running flush began (and none failed): it covers everything.
+      const covered = rounds.failure === undefined && !appendedSinceFlushStarted && sealed.length === 0 && !dirUnsynced;
+      return covered ? (rounds.running ?? Promise.resolve()) : rounds.after();
     },
     durableThrough: () => durablePosition,
     read(ref) {
