@@ -17,10 +17,10 @@
  * Each process that appends starts a new segment, so nothing is ever appended after a tail a
  * crash may have torn. Segments are deleted whole, once retention has purged every run in them.
  */
-import { accessSync, closeSync, constants, fdatasync as fdatasyncCallback, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, unlinkSync, writevSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { accessSync, closeSync, constants, fstatSync, fsyncSync, mkdirSync, openSync, readdirSync, readSync, unlinkSync, writevSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { nodeFdatasync, STAT_EVERY_MS, stillTheFile, syncDir } from './durable-file.js';
 import { flushRounds } from './flush-rounds.js';
 
 /** Where one payload lives: `length` bytes at `offset` of segment `segment`, with their CRC-32. */
@@ -84,11 +84,6 @@ export interface PayloadLogOptions {
   readonly statEveryMs?: number | undefined;
 }
 
-/** As the WAL's check (wal-sync.ts): a stat per flush would cost the event loop more than the flush's own call. */
-const STAT_EVERY_MS = 50;
-
-const nodeFdatasync = (fd: number): Promise<void> =>
-  new Promise((resolve, reject) => fdatasyncCallback(fd, (error) => (error ? reject(error) : resolve())));
 
 const SEGMENT_NAME = /^(\d{10})\.seg$/;
 const segmentName = (segment: number): string => `${String(segment).padStart(10, '0')}.seg`;
@@ -117,9 +112,8 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
   let lastStatMs = -Infinity;
 
   const ensureDir = (): void => {
-    if (existsDir(dir)) return;
-    mkdirSync(dir, { recursive: true });
-    syncDir(dirname(dir));
+    // mkdirSync names the first folder it made, if any: the new name is made durable.
+    if (mkdirSync(dir, { recursive: true }) !== undefined) syncDir(dirname(dir));
   };
 
   const openSegment = (): void => {
@@ -146,7 +140,11 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
     const checked = now - lastStatMs >= (options.statEveryMs ?? STAT_EVERY_MS) ? files : [];
     if (checked.length > 0) lastStatMs = now;
     try {
-      await Promise.all([...files.map((file) => flush(file)), ...checked.map((file) => checkSegment(opened.get(file)!))]);
+      const stillThere = checked.map((file) => {
+        const { path, ino } = opened.get(file)!;
+        return stillTheFile(path, ino, 'the payload log segment');
+      });
+      await Promise.all([...files.map((file) => flush(file)), ...stillThere]);
       // A file whose name is not on disk is lost with its data.
       if (withDir) syncDir(dir);
     } finally {
@@ -248,14 +246,6 @@ export function openPayloadLog(databasePath: string, options: PayloadLogOptions 
   };
 }
 
-/** Throws unless the file at the segment's name is still the one its descriptor appends to. */
-async function checkSegment(segment: { path: string; ino: number }): Promise<void> {
-  const current = await stat(segment.path).catch((error: unknown) => {
-    throw new Error(`the payload log segment ${segment.path} was deleted while the store was appending to it`, { cause: error });
-  });
-  if (current.ino !== segment.ino) throw new Error(`the payload log segment ${segment.path} was replaced by another file while the store was appending to it`);
-}
-
 /** The payload's bytes when all there and matching their CRC. */
 function readRef(dir: string, ref: PayloadRef): Buffer | undefined {
   let fd: number;
@@ -291,21 +281,4 @@ function listSegments(dir: string): number[] {
     .filter((n): n is string => n !== undefined)
     .map(Number)
     .sort((a, b) => a - b);
-}
-
-function existsDir(dir: string): boolean {
-  try {
-    return readdirSync(dir) !== undefined;
-  } catch {
-    return false;
-  }
-}
-
-function syncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
 }

@@ -7,9 +7,9 @@
  * fsync acts on the inode, so flushing the WAL through our own descriptor flushes SQLite's
  * writes too. See sqlite-store.ts for the whole argument.
  */
-import { closeSync, fdatasync as fdatasyncCallback, fstatSync, fsyncSync, openSync } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { nodeFdatasync, STAT_EVERY_MS, stillTheFile, syncDir } from './durable-file.js';
 import { flushRounds } from './flush-rounds.js';
 
 export interface WalSync {
@@ -27,12 +27,6 @@ export interface WalSyncOptions {
   readonly statEveryMs?: number | undefined;
 }
 
-/** How often the WAL's size and inode are looked at. */
-const STAT_EVERY_MS = 50;
-
-const nodeFdatasync = (fd: number): Promise<void> =>
-  new Promise((resolve, reject) => fdatasyncCallback(fd, (error) => (error ? reject(error) : resolve())));
-
 /**
  * Opens the WAL (it must exist: the caller has written to the database once) and makes its
  * directory entry durable, since a file whose name is not on disk is lost with its data.
@@ -41,12 +35,7 @@ export function openWalSync(walPath: string, options: WalSyncOptions = {}): WalS
   const flush = options.fdatasync ?? nodeFdatasync;
   const fd = openSync(walPath, 'r+');
   const inode = fstatSync(fd).ino;
-  const dirFd = openSync(dirname(walPath), 'r');
-  try {
-    fsyncSync(dirFd);
-  } finally {
-    closeSync(dirFd);
-  }
+  syncDir(dirname(walPath));
 
   // SQLite's writer keeps the descriptor it opened the WAL with until it closes, and writes every
   // commit through it. So the file at walPath must stay the one our descriptor flushes: should it
@@ -60,13 +49,7 @@ export function openWalSync(walPath: string, options: WalSyncOptions = {}): WalS
     const now = performance.now();
     if (now - lastStatMs < (options.statEveryMs ?? STAT_EVERY_MS)) return flush(fd);
     lastStatMs = now;
-    const [current] = await Promise.all([
-      stat(walPath).catch((error: unknown) => {
-        throw new Error(`the write-ahead log ${walPath} was deleted while the store was writing to it`, { cause: error });
-      }),
-      flush(fd),
-    ]);
-    if (current.ino !== inode) throw new Error(`the write-ahead log ${walPath} was replaced by another file while the store was writing to it`);
+    const [current] = await Promise.all([stillTheFile(walPath, inode, 'the write-ahead log'), flush(fd)]);
     options.onSynced?.(current.size);
   };
 
