@@ -5,6 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import type Database from 'better-sqlite3';
 
 const CLI = join(import.meta.dirname, '../../core/cli/main.ts');
 const LISTENING = /"url":"(http:\/\/[^"]+)"/;
@@ -76,4 +77,15 @@ export async function killProcess(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGKILL');
   await exited;
+}
+
+/**
+ * Whether a store read beside a serving process has no work left in flight: no job pending or
+ * running, no execution queued or started (what the crash tests wait for after a restart).
+ */
+export function workSettled(check: Database.Database): boolean {
+  return (
+    (check.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state IN ('pending', 'running')`).get() as { n: number }).n === 0 &&
+    (check.prepare(`SELECT COUNT(*) AS n FROM executions WHERE status IN ('queued', 'started')`).get() as { n: number }).n === 0
+  );
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { tempProject } from '../helpers/project.js';
-import { serveProcess as serve } from '../helpers/serve-process.js';
+import { serveProcess as serve, workSettled } from '../helpers/serve-process.js';
 
 const TRIGGER = '0190fe82-0000-7000-8000-000000000b01';
 
@@ -56,10 +56,7 @@ describe('batch under SIGKILL', () => {
       try {
         const launched = (): number => (check.prepare(`SELECT COUNT(*) AS n FROM batches WHERE state = 'launched'`).get() as { n: number }).n;
         await expect.poll(launched, { timeout: 20_000, interval: 100 }).toBe(1);
-        const settled = (): boolean =>
-          (check.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state IN ('pending', 'running')`).get() as { n: number }).n === 0 &&
-          (check.prepare(`SELECT COUNT(*) AS n FROM executions WHERE status IN ('queued', 'started')`).get() as { n: number }).n === 0;
-        await expect.poll(settled, { timeout: 20_000, interval: 100 }).toBe(true);
+        await expect.poll(() => workSettled(check), { timeout: 20_000, interval: 100 }).toBe(true);
         const items = check.prepare('SELECT position, payload FROM batch_items WHERE batch_id = ? ORDER BY position').all(batchIds[0]) as Array<{ position: number; payload: Buffer }>;
         const byN = new Map(items.map((item) => [(JSON.parse(item.payload.toString()) as { n: string }).n, item.position]));
         for (const { n, position } of acknowledged) expect(byN.get(n)).toBe(position);

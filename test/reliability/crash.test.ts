@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { tempProject } from '../helpers/project.js';
-import { serveProcess as serve } from '../helpers/serve-process.js';
+import { serveProcess as serve, workSettled } from '../helpers/serve-process.js';
 import { PAYLOAD_LOG_MIN_BYTES } from '../../core/store/sqlite/payload-log.js';
 import { openSqliteStore } from '../../core/store/sqlite/sqlite-store.js';
 
@@ -53,10 +53,7 @@ describe('crash under load', () => {
       const second = await serve(config);
       const check = new Database(db, { readonly: true });
       try {
-        const settled = (): boolean =>
-          (check.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state IN ('pending', 'running')`).get() as { n: number }).n === 0 &&
-          (check.prepare(`SELECT COUNT(*) AS n FROM executions WHERE status IN ('queued', 'started')`).get() as { n: number }).n === 0;
-        await expect.poll(settled, { timeout: 30_000, interval: 100 }).toBe(true);
+        await expect.poll(() => workSettled(check), { timeout: 30_000, interval: 100 }).toBe(true);
         for (const { runId } of acknowledged) {
           expect(check.prepare(`SELECT outcome FROM requests WHERE run_id = ? AND outcome = 'accepted'`).all(runId)).toHaveLength(1);
           expect(check.prepare('SELECT state FROM jobs WHERE run_id = ?').all(runId)).toEqual([{ state: 'done' }]);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { tempProject } from '../helpers/project.js';
-import { serveProcess as serve } from '../helpers/serve-process.js';
+import { serveProcess as serve, workSettled } from '../helpers/serve-process.js';
 import { openSqliteStore } from '../../core/store/sqlite/sqlite-store.js';
 
 const TRIGGER = '0190fe82-0000-7000-8000-000000000301';
@@ -67,10 +67,7 @@ describe('payload log under a SIGKILL, through the real server', () => {
       const second = await serve(config);
       const check = new Database(db, { readonly: true });
       try {
-        const settled = (): boolean =>
-          (check.prepare(`SELECT COUNT(*) AS n FROM jobs WHERE state IN ('pending', 'running')`).get() as { n: number }).n === 0 &&
-          (check.prepare(`SELECT COUNT(*) AS n FROM executions WHERE status IN ('queued', 'started')`).get() as { n: number }).n === 0;
-        await expect.poll(settled, { timeout: 60_000, interval: 100 }).toBe(true);
+        await expect.poll(() => workSettled(check), { timeout: 60_000, interval: 100 }).toBe(true);
         expect(check.prepare('SELECT COUNT(*) AS n FROM executions GROUP BY job_id HAVING n > 1').all()).toEqual([]);
         expect(check.prepare(`SELECT status, error FROM executions WHERE status != 'complete'`).all()).toEqual([]);
         const beside = await openSqliteStore(db);
