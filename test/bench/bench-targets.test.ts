@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { floorLine, rowProblem, targetLines, type Row } from './bench-targets.js';
+import { floorLines, rowProblem, targetLines, type Row } from './bench-targets.js';
 
 const row = (key: string, rps: number, fields: Partial<Row> = {}): Row => ({ key, name: key, rps, p50: 1, p99: 5, expected: '2xx', statuses: { '202': 100 }, errors: 0, ...fields });
 
@@ -46,17 +46,26 @@ describe('bench targets', () => {
   });
 
   it.each([
-    ['below both targets', 160, 'floor: the least a durable generic accept can cost here is 0.16× bare (160 req/s); the 0.40× generic and 0.35× GitHub targets are above it; hooklaunch generic reaches 0.75 of it'],
-    ['between the two targets', 370, 'floor: the least a durable generic accept can cost here is 0.37× bare (370 req/s); the 0.40× generic target is above it, the 0.35× GitHub target is within it; hooklaunch generic reaches 0.32 of it'],
-    ['at the generic target', 400, 'floor: the least a durable generic accept can cost here is 0.40× bare (400 req/s); the 0.40× generic and 0.35× GitHub targets are within it; hooklaunch generic reaches 0.30 of it'],
+    ['below both targets', 160, 'floor: the least a durable generic accept can cost here is 0.16× bare (160 req/s, p99 5 ms); the 0.40× generic and 0.35× GitHub targets are above it; hooklaunch generic reaches 0.75 of it'],
+    ['between the two targets', 370, 'floor: the least a durable generic accept can cost here is 0.37× bare (370 req/s, p99 5 ms); the 0.40× generic target is above it, the 0.35× GitHub target is within it; hooklaunch generic reaches 0.32 of it'],
+    ['at the generic target', 400, 'floor: the least a durable generic accept can cost here is 0.40× bare (400 req/s, p99 5 ms); the 0.40× generic and 0.35× GitHub targets are within it; hooklaunch generic reaches 0.30 of it'],
   ])('states the floor ratio to bare and which durable accept targets lie above it: %s', (_, floorRps, line) => {
-    expect(floorLine([row('bare', 500), row('floor', floorRps), row('generic', 120), row('bare-end', 1000)])).toBe(line);
+    expect(floorLines([row('bare', 500), row('floor', floorRps), row('generic', 120), row('bare-end', 1000)])).toEqual([line]);
   });
 
-  it('draws no bound from a floor row that did not measure what it says, nor without a floor or a bare row', () => {
-    expect(floorLine([row('bare', 1000), row('floor', 160, { statuses: { '200': 9, '401': 1 } })])).toBe('floor: row invalid, no bound drawn from it: expected 100 % 2xx of 10 answers, got 1 × 401');
-    expect(floorLine([row('bare', 1000), row('floor', 160)])).toBe('floor: the least a durable generic accept can cost here is 0.16× bare (160 req/s); the 0.40× generic and 0.35× GitHub targets are above it');
-    expect(floorLine([row('bare', 1000), row('generic', 120)])).toBeUndefined();
-    expect(floorLine([row('floor', 160)])).toBeUndefined();
+  it('bounds the Slack target by its floor over Bolt and the PostgreSQL target by its floor over bare, saying when a floor misses its p99 target', () => {
+    const rows = [row('bare', 1000), row('bolt', 100), row('floor-slack', 150, { p99: 12 }), row('slack', 90), row('floor-pg', 250, { p99: 20 }), row('pg-generic', 50)];
+    expect(floorLines(rows)).toEqual([
+      'floor-slack: the least a durable Slack accept can cost here is 1.50× bolt (150 req/s, p99 12 ms); the 2.00× Slack target is above it; its own p99 misses the 10 ms target; hooklaunch slack reaches 0.60 of it',
+      'floor-pg: the least a durable generic accept on PostgreSQL can cost here is 0.25× bare (250 req/s, p99 20 ms); the 0.20× PostgreSQL target is within it; hooklaunch pg-generic reaches 0.20 of it',
+    ]);
+  });
+
+  it('draws no bound from a floor row that did not measure what it says, nor without a floor or its reference row', () => {
+    expect(floorLines([row('bare', 1000), row('floor', 160, { statuses: { '200': 9, '401': 1 } })])).toEqual(['floor: row invalid, no bound drawn from it: expected 100 % 2xx of 10 answers, got 1 × 401']);
+    expect(floorLines([row('bare', 1000), row('floor', 160)])).toEqual(['floor: the least a durable generic accept can cost here is 0.16× bare (160 req/s, p99 5 ms); the 0.40× generic and 0.35× GitHub targets are above it']);
+    expect(floorLines([row('bare', 1000), row('generic', 120)])).toEqual([]);
+    expect(floorLines([row('floor', 160)])).toEqual([]);
+    expect(floorLines([row('bare', 1000), row('floor-slack', 160)])).toEqual([]);
   });
 });

@@ -43,6 +43,9 @@ export const FLOOD_GROWTH_LIMIT_BYTES = 8 * 2 ** 20;
 /** Issue 14's durable accept targets, × bare. */
 export const GENERIC_ACCEPT_MIN = 0.4;
 export const GITHUB_ACCEPT_MIN = 0.35;
+/** × Bolt. */
+export const SLACK_ACCEPT_MIN = 2;
+export const PG_ACCEPT_MIN = 0.2;
 
 /**
  * The bare node:http req/s every ratio is taken to: the higher of its measurements at the start
@@ -90,13 +93,13 @@ export function targetLines(rows: readonly Row[], extras: Extras): string[] {
       ratio(`${prefix}github`, GITHUB_ACCEPT_MIN, 'bare', `GitHub connector${many}`);
       ratio(`${prefix}github`, 1.4, 'octokit', `GitHub connector${many}`);
       p99(`${prefix}github`, 10, `GitHub connector${many}`);
-      ratio(`${prefix}slack`, 2, 'bolt', `Slack connector${many}`);
+      ratio(`${prefix}slack`, SLACK_ACCEPT_MIN, 'bolt', `Slack connector${many}`);
       p99(`${prefix}slack`, 10, `Slack connector${many}`);
       ratio(`${prefix}reject-signature`, 0.5, 'bare', `reject, bad signature${many}`);
       ratio(`${prefix}reject-unknown`, 0.5, 'bare', `reject, unknown trigger${many}`);
       ratio(`${prefix}reject-stale`, 0.5, 'bare', `reject, stale timestamp${many}`);
     }
-    ratio('pg-generic', 0.2, 'bare', 'PostgreSQL durable accept');
+    ratio('pg-generic', PG_ACCEPT_MIN, 'bare', 'PostgreSQL durable accept');
     p99('pg-generic', 20, 'PostgreSQL durable accept');
     ratio('pg-reject-signature', 0.4, 'bare', 'PostgreSQL reject, bad signature');
   }
@@ -118,30 +121,44 @@ export function targetLines(rows: readonly Row[], extras: Extras): string[] {
   return ['Targets:', ...results.map((r) => `  ${r.ok ? 'met   ' : 'MISSED'}  ${r.text}`), '', `targets: ${met} met, ${results.length - met} missed`];
 }
 
+/** Each floor row (floor-servers.ts) and the targets of the row it is fed the requests of. */
+const FLOORS = [
+  { key: 'floor', row: 'generic', what: 'a durable generic accept', of: 'bare', targets: [{ name: 'generic', min: GENERIC_ACCEPT_MIN }, { name: 'GitHub', min: GITHUB_ACCEPT_MIN }], p99Ms: 10 },
+  { key: 'floor-slack', row: 'slack', what: 'a durable Slack accept', of: 'bolt', targets: [{ name: 'Slack', min: SLACK_ACCEPT_MIN }], p99Ms: 10 },
+  { key: 'floor-pg', row: 'pg-generic', what: 'a durable generic accept on PostgreSQL', of: 'bare', targets: [{ name: 'PostgreSQL', min: PG_ACCEPT_MIN }], p99Ms: 20 },
+] as const;
+
 /**
- * What the `floor` row (node:http doing only the work every durable generic accept must do, no
- * database) says about the durable accept targets: the best ratio to bare any design can reach on
- * this machine, and which targets lie above it. Undefined when the run has no floor row.
+ * What each floor row (a server doing only the work every durable accept of its requests must do,
+ * no trigger log, no database beyond the one write) says about the targets it bounds: the best
+ * ratio any design can reach on this machine, which targets lie above it, whether even the floor
+ * misses the p99 target, and how much of the floor hooklaunch reaches. A line per floor measured.
  */
-export function floorLine(rows: readonly Row[]): string | undefined {
-  const floor = rows.find((row) => row.key === 'floor');
+export function floorLines(rows: readonly Row[]): string[] {
+  const byKey = new Map(rows.map((row) => [row.key, row]));
   const bare = referenceRps(rows);
-  if (!floor || bare === undefined) return undefined;
-  const problem = rowProblem(floor);
-  if (problem) return `floor: row invalid, no bound drawn from it: ${problem}`;
-  const value = floor.rps / bare;
-  const targets = [
-    { name: 'generic', min: GENERIC_ACCEPT_MIN },
-    { name: 'GitHub', min: GITHUB_ACCEPT_MIN },
-  ];
-  const named = (list: typeof targets): string => list.map((t) => `${t.min.toFixed(2)}× ${t.name}`).join(' and ');
-  const above = targets.filter((t) => t.min > value);
-  const below = targets.filter((t) => t.min <= value);
-  const verdict = [
-    ...(above.length > 0 ? [`the ${named(above)} target${above.length > 1 ? 's are' : ' is'} above it`] : []),
-    ...(below.length > 0 ? [`the ${named(below)} target${below.length > 1 ? 's are' : ' is'} within it`] : []),
-  ].join(', ');
-  const generic = rows.find((row) => row.key === 'generic');
-  const share = generic && !rowProblem(generic) ? `; hooklaunch generic reaches ${(generic.rps / floor.rps).toFixed(2)} of it` : '';
-  return `floor: the least a durable generic accept can cost here is ${value.toFixed(2)}× bare (${Math.round(floor.rps)} req/s); ${verdict}${share}`;
+  const lines: string[] = [];
+  for (const spec of FLOORS) {
+    const floor = byKey.get(spec.key);
+    const reference = spec.of === 'bare' ? bare : byKey.get(spec.of)?.rps;
+    if (!floor || reference === undefined) continue;
+    const problem = rowProblem(floor);
+    if (problem) {
+      lines.push(`${floor.key}: row invalid, no bound drawn from it: ${problem}`);
+      continue;
+    }
+    const value = floor.rps / reference;
+    const named = (list: ReadonlyArray<{ name: string; min: number }>): string => list.map((t) => `${t.min.toFixed(2)}× ${t.name}`).join(' and ');
+    const above = spec.targets.filter((t) => t.min > value);
+    const below = spec.targets.filter((t) => t.min <= value);
+    const verdict = [
+      ...(above.length > 0 ? [`the ${named(above)} target${above.length > 1 ? 's are' : ' is'} above it`] : []),
+      ...(below.length > 0 ? [`the ${named(below)} target${below.length > 1 ? 's are' : ' is'} within it`] : []),
+    ].join(', ');
+    const latency = floor.p99 > spec.p99Ms ? `; its own p99 misses the ${spec.p99Ms} ms target` : '';
+    const row = byKey.get(spec.row);
+    const share = row && !rowProblem(row) ? `; hooklaunch ${spec.row} reaches ${(row.rps / floor.rps).toFixed(2)} of it` : '';
+    lines.push(`${floor.key}: the least ${spec.what} can cost here is ${value.toFixed(2)}× ${spec.of} (${Math.round(floor.rps)} req/s, p99 ${floor.p99} ms); ${verdict}${latency}${share}`);
+  }
+  return lines;
 }

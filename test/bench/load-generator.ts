@@ -35,7 +35,7 @@ export interface LoadOptions {
 
 export interface LoadResult {
   readonly requests: { readonly average: number; readonly total: number };
-  readonly latency: { readonly p50: number; readonly p99: number };
+  readonly latency: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number };
   readonly statusCodeStats: Record<string, { count: number }>;
   readonly non2xx: number;
   readonly errors: number;
@@ -116,7 +116,7 @@ export function runLoad(options: LoadOptions): Promise<LoadResult> {
       const total = latencies.length;
       let non2xx = 0;
       for (const [status, stats] of Object.entries(statuses)) if (!status.startsWith('2')) non2xx += stats.count;
-      resolve({ requests: { average: total / durationS, total }, latency: { p50: pct(0.5), p99: pct(0.99) }, statusCodeStats: statuses, non2xx, errors, timeouts, durationS });
+      resolve({ requests: { average: total / durationS, total }, latency: { p50: pct(0.5), p90: pct(0.9), p99: pct(0.99), max: pct(1) }, statusCodeStats: statuses, non2xx, errors, timeouts, durationS });
     };
     const more = (): boolean => !done && performance.now() < deadline && (options.amount === undefined || sent < options.amount);
 

@@ -1,17 +1,15 @@
 /**
  * One benchmark server per process, so the load generator never shares a core's event loop
- * with it: `tsx test/bench/peer-server.ts bare|hmac|floor|octokit|bolt|hooklaunch <config>`. Prints its
+ * with it: `tsx test/bench/peer-server.ts bare|hmac|floor|floor-slack|floor-pg|octokit|bolt|hooklaunch <config or PostgreSQL URL>`. Prints its
  * URL as the first stdout line. SIGTERM closes hooklaunch cleanly (its store flushed and closed),
  * so the bench can measure the database files it left.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
-import { closeSync, fdatasync, mkdtempSync, openSync, rmSync, writev } from 'node:fs';
-import { createServer, type Server, type ServerResponse } from 'node:http';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pino } from 'pino';
 import { BENCH_SECRET } from './bench-secret.js';
+import { floorServer } from './floor-servers.js';
 
 const [kind, config] = process.argv.slice(2);
 
@@ -21,62 +19,6 @@ async function listen(server: Server): Promise<string> {
 }
 
 let close: () => Promise<void> = async () => undefined;
-
-/**
- * The floor under any durable generic accept (issue 14): what the bench's generic trigger cannot
- * skip — HMAC-SHA256 over "{timestamp}.{body}" compared timing-safe, one JSON.parse (the payload
- * filter reads it), a SHA-256 of the body (the trigger log keeps it), the body appended to a file
- * and an fdatasync before the answer. No database, no logging: nothing a faster design could drop.
- * Group commit: requests that arrive while a sync runs wait together for the next one, and one
- * sync is in flight at a time, so every answer follows a sync that started after its append.
- */
-function floorServer(): Server {
-  const dir = mkdtempSync(join(tmpdir(), 'hooklaunch-floor-'));
-  const fd = openSync(join(dir, 'log'), 'a');
-  const removeDir = (): void => rmSync(dir, { recursive: true, force: true });
-  process.on('exit', removeDir);
-  close = async () => {
-    closeSync(fd);
-    removeDir();
-  };
-
-  let waiting: Array<{ body: Buffer; res: ServerResponse }> = [];
-  let syncing = false;
-  const commit = (): void => {
-    const batch = waiting;
-    waiting = [];
-    syncing = true;
-    const answer = (error: Error | null): void => {
-      for (const { res } of batch) {
-        res.writeHead(error ? 500 : 200, { 'content-type': 'application/json' });
-        res.end(error ? '{"ok":false}' : '{"ok":true}');
-      }
-      if (error) process.stderr.write(`${error.stack}\n`);
-      syncing = false;
-      if (waiting.length > 0) commit();
-    };
-    writev(fd, batch.map((b) => b.body), (writeError) => (writeError ? answer(writeError) : fdatasync(fd, answer)));
-  };
-
-  return createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const expected = Buffer.from(`sha256=${createHmac('sha256', BENCH_SECRET).update(`${String(req.headers['x-timestamp'] ?? '')}.`).update(body).digest('hex')}`);
-      const given = Buffer.from(String(req.headers['x-signature'] ?? ''));
-      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        res.writeHead(401, { 'content-type': 'application/json' });
-        res.end('{"ok":false}');
-        return;
-      }
-      JSON.parse(body.toString());
-      createHash('sha256').update(body).digest('hex');
-      waiting.push({ body, res });
-      if (!syncing) commit();
-    });
-  });
-}
 
 async function main(): Promise<string> {
   switch (kind) {
@@ -107,7 +49,12 @@ async function main(): Promise<string> {
         }),
       );
     case 'floor':
-      return listen(floorServer());
+    case 'floor-slack':
+    case 'floor-pg': {
+      const floor = await floorServer(kind, config);
+      close = floor.close;
+      return listen(floor.server);
+    }
     case 'octokit': {
       const { Webhooks, createNodeMiddleware } = await import('@octokit/webhooks');
       const webhooks = new Webhooks({ secret: BENCH_SECRET });

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { freshDatabase } from '../helpers/postgres.js';
 import { runLoad, type LoadRequest, type LoadResult } from './load-generator.js';
 import { sendFlood } from './send-flood.js';
-import { floorLine, referenceRps, rowProblem, targetLines, type Expected, type Extras, type Row } from './bench-targets.js';
+import { floorLines, referenceRps, rowProblem, targetLines, type Expected, type Extras, type Row } from './bench-targets.js';
 import { GENERIC, GITHUB, ID, SLACK, fixedPush, forged, githubSigned, hmacSigned, launchPath, paddedBody, pushBody, slackSigned, writeConfig } from './bench-requests.js';
 
 const quick = process.argv.includes('--quick');
@@ -131,8 +131,8 @@ async function main(): Promise<void> {
       spawnSync('sync');
     }
   };
-  const peer = async (key: string, name: string, kind: string, requests: Request[]): Promise<void> => {
-    const server = await startServer(kind);
+  const peer = async (key: string, name: string, kind: string, requests: Request[], argument?: string): Promise<void> => {
+    const server = await startServer(kind, argument);
     try {
       await measure(key, name, server, requests, '2xx');
     } finally {
@@ -146,8 +146,9 @@ async function main(): Promise<void> {
   if (want('peers') || want('slack')) await peer('bolt', '@slack/bolt 5 /predict ack', 'bolt', [slackSigned('/slack/events')]);
 
   const generic = launchPath(ID(3));
-  // The floor is fed what the generic row is fed; it runs with either group, as it bounds that row.
+  // Each floor (floor-servers.ts) is fed what the row it bounds is fed, and runs with that row's group.
   if (want('peers') || want('generic')) await peer('floor', 'floor: node:http + HMAC + JSON.parse + sha256 + append + fdatasync (no database)', 'floor', [hmacSigned(generic, pushBody)]);
+  if (want('peers') || want('slack')) await peer('floor-slack', 'floor, Slack: node:http + v0 signature + form parse + append + fdatasync (no database)', 'floor-slack', [slackSigned(launchPath(ID(2)))]);
   if (want('generic')) await hooklaunch(GENERIC(ID(3)), (s) => measure('generic', 'hooklaunch generic HMAC + timestamp + filter + rate limit (durable accept)', s, [hmacSigned(generic, pushBody)], '2xx').then(() => undefined));
   if (want('github')) await hooklaunch(GITHUB(ID(1)), (s) => measure('github', 'hooklaunch GitHub push (fresh pushes: new commit sha, signature and delivery id)', s, [githubSigned(launchPath(ID(1)))], '2xx').then(() => undefined));
   if (want('slack')) await hooklaunch(SLACK(ID(2)), (s) => measure('slack', 'hooklaunch Slack /predict ack (fresh trigger_id)', s, [slackSigned(launchPath(ID(2)))], '2xx').then(() => undefined));
@@ -179,6 +180,7 @@ async function main(): Promise<void> {
     const database = await freshDatabase();
     try {
       const env = { ...paused, HOOKLAUNCH_SECRET_KEY: '7f'.repeat(32) };
+      await peer('floor-pg', 'floor, PostgreSQL: node:http + HMAC + JSON.parse + sha256 + one INSERT per group commit', 'floor-pg', [hmacSigned(generic, pushBody)], database.url);
       await hooklaunch(GENERIC(ID(3)), (s) => measure('pg-generic', 'hooklaunch PostgreSQL: generic durable accept', s, [hmacSigned(generic, pushBody)], '2xx').then(() => undefined), { store: database.url, env });
       await hooklaunch(GENERIC(ID(3)), (s) => measure('pg-reject-signature', 'hooklaunch PostgreSQL reject: bad signature', s, [hmacSigned(generic, pushBody, { secret: 'wrong-secret' })], 400).then(() => undefined), { store: database.url, env });
     } finally {
@@ -265,7 +267,7 @@ async function main(): Promise<void> {
     ...(rss ? [`RSS after 100k / 200k accepted requests: ${rss.at100k.toFixed(0)} / ${rss.at200k.toFixed(0)} MiB`] : []),
     '',
     ...targetLines(rows, { flood, rss }),
-    ...[floorLine(rows)].filter((line) => line !== undefined),
+    ...floorLines(rows),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
 }
