@@ -260,6 +260,13 @@ ALTER TABLE requests ADD COLUMN raw_target TEXT;
 ALTER TABLE requests ADD COLUMN raw_headers TEXT;
 CREATE TABLE request_answers (seq INTEGER PRIMARY KEY, answer TEXT NOT NULL, answer_ms INTEGER NOT NULL);
 `,
+  // Accepted requests leave requests_by_outcome (issue #14: one B-tree less per accept, ~3 pages of
+  // WAL per group commit). A trigger's accepted requests are most of its log, found newest first
+  // through requests_by_trigger; the other outcomes, rare among them, through this index.
+  `
+DROP INDEX requests_by_outcome;
+CREATE INDEX requests_by_outcome ON requests (trigger_id, outcome, seq) WHERE outcome <> 'accepted';
+`,
 ];
 
 
@@ -751,6 +758,8 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
       const values: unknown[] = [];
       if (query.triggerId !== undefined) where.push('trigger_id = ?') && values.push(query.triggerId);
       if (query.outcome !== undefined) where.push('outcome = ?') && values.push(query.outcome);
+      // Spelled out, so the planner knows the partial requests_by_outcome holds these rows (a bound value does not say it).
+      if (query.outcome !== undefined && query.outcome !== 'accepted') where.push(`outcome <> 'accepted'`);
       if (query.code !== undefined) where.push('code = ?') && values.push(query.code);
       if (query.afterSeq !== undefined) where.push('r.seq > ?') && values.push(query.afterSeq);
       const order = query.afterSeq === undefined ? 'DESC' : 'ASC';

@@ -53,7 +53,7 @@ describe('SQLite request rows', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('keeps an accepted request\'s headers in its row, only where they differ from the logged ones, and appends its answer', async () => {
+  it('keeps an accepted request\'s headers in its row, only where they differ from the logged ones, appends its answer, and leaves it out of the outcome index', async () => {
     store = await openSqliteStore(path);
     const input = accepted();
     await store.accept(input);
@@ -65,6 +65,8 @@ describe('SQLite request rows', () => {
       expect(db.prepare('SELECT COUNT(*) AS n FROM request_raw').get()).toEqual({ n: 0 });
       expect(db.prepare('SELECT raw_target, raw_headers, answer FROM requests').get()).toEqual({ raw_target: null, raw_headers: '{"x-signature":["sha256=abc"]}', answer: null });
       expect(db.prepare('SELECT answer_ms FROM request_answers').get()).toEqual({ answer_ms: 3 });
+      // Accepted requests stay out of the outcome index: the log finds them through requests_by_trigger.
+      expect(db.prepare(`SELECT sql FROM sqlite_master WHERE name = 'requests_by_outcome'`).get()).toEqual({ sql: expect.stringContaining(`WHERE outcome <> 'accepted'`) });
     } finally {
       db.close();
     }

@@ -183,6 +183,30 @@ describe.each(STORES)('$name store', (factory) => {
     expect((await store.getRequest(repeat.requestId))!.raw).toEqual({ target: '/launch', headers: { host: ['h'] }, body: payload, truncated: false });
   });
 
+  it('lists a trigger\'s log by outcome, newest first, or after a seq oldest first', async () => {
+    const other = 'trigger-under-test-0002';
+    const written: Array<{ requestId: string; triggerId: string; outcome: string }> = [];
+    for (let i = 0; i < 12; i++) {
+      const input = acceptRequest({}, 1_000 + i);
+      const request = { ...input.request, triggerId: i % 3 === 0 ? other : TRIGGER };
+      const outcome = (['accepted', 'rejected', 'accepted', 'duplicate'] as const)[i % 4]!;
+      if (outcome === 'accepted') await store.accept({ ...input, request });
+      else await store.recordUnlaunched({ ...request, outcome, status: outcome === 'rejected' ? 401 : 200, code: outcome === 'rejected' ? 'signature_mismatch' : undefined, message: 'm' });
+      written.push({ requestId: request.requestId, triggerId: request.triggerId, outcome });
+    }
+    const ids = (entries: ReadonlyArray<{ requestId: string }>): string[] => entries.map((e) => e.requestId);
+    const expected = (triggerId: string | undefined, outcome: string): string[] =>
+      written.filter((w) => (triggerId === undefined || w.triggerId === triggerId) && w.outcome === outcome).map((w) => w.requestId);
+    for (const outcome of ['accepted', 'rejected', 'duplicate'] as const) {
+      expect(ids(await store.listLog({ triggerId: TRIGGER, outcome, limit: 100 }))).toEqual(expected(TRIGGER, outcome).reverse());
+      expect(ids(await store.listLog({ triggerId: other, outcome, limit: 1 }))).toEqual(expected(other, outcome).reverse().slice(0, 1));
+      expect(ids(await store.listLog({ outcome, limit: 100 }))).toEqual(expected(undefined, outcome).reverse());
+    }
+    const all = await store.listLog({ triggerId: TRIGGER, limit: 100 });
+    const oldest = all.at(-1)!;
+    expect(ids(await store.listLog({ triggerId: TRIGGER, outcome: 'rejected', afterSeq: oldest.seq, limit: 100 }))).toEqual(expected(TRIGGER, 'rejected').filter((id) => id !== oldest.requestId));
+  });
+
   it('keeps run notes with their run and purges them with it', async () => {
     const finished = acceptRequest({}, 1_000);
     const pending = acceptRequest({}, 1_000);
