@@ -253,12 +253,13 @@ CREATE INDEX dedupe_by_expiry ON dedupe (expires_at);
   // Issue #14, per accept: a raw capture with no body of its own (accepted, batched, duplicate: the
   // body is the run's payload or the batch item's) goes in its request's row, as what it adds to the
   // logged headers (raw-header-delta.ts), not in a request_raw row and its two B-trees; raw_target is
-  // set where it is not the logged path. An answer is appended under its request's seq: updating
-  // the row grew each packed row and rewrote the leaf pages of the last second's requests.
+  // set where it is not the logged path. An answer goes in request_answers (as on PostgreSQL): an
+  // UPDATE grew each packed row and rewrote the leaf pages of the last second's requests; request
+  // ids are time-ordered (uuidv7), so these inserts land at the end of the B-tree.
   `
 ALTER TABLE requests ADD COLUMN raw_target TEXT;
 ALTER TABLE requests ADD COLUMN raw_headers TEXT;
-CREATE TABLE request_answers (seq INTEGER PRIMARY KEY, answer TEXT NOT NULL, answer_ms INTEGER NOT NULL);
+CREATE TABLE request_answers (request_id TEXT PRIMARY KEY, answer TEXT NOT NULL, answer_ms INTEGER NOT NULL) WITHOUT ROWID;
 `,
   // Accepted requests leave requests_by_outcome (issue #14: one B-tree less per accept, ~3 pages of
   // WAL per group commit). A trigger's accepted requests are most of its log, found newest first
@@ -328,14 +329,14 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     insertRequest: db.prepare(`INSERT INTO requests (request_id, trigger_id, received_at, method, path, remote_address, size_bytes, body_sha256, headers, outcome, status, code, message, run_id, replay_of, unauthenticated_bytes, revision, raw_target, raw_headers)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     insertRaw: db.prepare('INSERT OR REPLACE INTO request_raw (request_id, target, headers, body, truncated) VALUES (?, ?, ?, ?, ?)'),
-    // Appended under the request's seq (see the migration); a second answer replaces the first, as the update did.
-    recordAnswer: db.prepare('INSERT OR REPLACE INTO request_answers (seq, answer, answer_ms) SELECT seq, ?, ? FROM requests WHERE request_id = ?'),
+    // Only a request with a line keeps its answer (purge finds answers through their lines); a second answer replaces the first, as the UPDATE did.
+    recordAnswer: db.prepare('INSERT OR REPLACE INTO request_answers (request_id, answer, answer_ms) SELECT request_id, ?, ? FROM requests WHERE request_id = ?'),
     addRepeats: db.prepare('UPDATE requests SET repeats = repeats + ?, last_at = MAX(COALESCE(last_at, 0), ?) WHERE request_id = ?'),
     unauthenticatedBytes: db.prepare('SELECT COALESCE(SUM(unauthenticated_bytes), 0) AS n FROM requests'),
     getRequest: db.prepare(`SELECT r.*, w.target AS kept_target, w.headers AS kept_headers, w.truncated AS raw_truncated, COALESCE(w.body, i.payload, CASE WHEN p.payload_segment IS NULL THEN p.payload END) AS raw_body,
       p.payload_segment, p.payload_offset, p.payload_length, p.payload_crc, a.answer AS appended_answer, a.answer_ms AS appended_answer_ms FROM requests r
       LEFT JOIN request_raw w ON w.request_id = r.request_id LEFT JOIN batch_items i ON i.request_id = r.request_id AND r.outcome = 'batched'
-      LEFT JOIN request_answers a ON a.seq = r.seq
+      LEFT JOIN request_answers a ON a.request_id = r.request_id
       LEFT JOIN runs p ON p.run_id = r.run_id AND r.outcome IN ('accepted', 'duplicate') WHERE r.request_id = ?`),
     dedupeRow: db.prepare('SELECT run_id, expires_at FROM dedupe WHERE rowid = ? AND trigger_id = ? AND dedupe_key = ?'),
     insertDedupe: db.prepare('INSERT INTO dedupe (trigger_id, dedupe_key, run_id, expires_at) VALUES (?, ?, ?, ?)'),
@@ -763,7 +764,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
       if (query.code !== undefined) where.push('code = ?') && values.push(query.code);
       if (query.afterSeq !== undefined) where.push('r.seq > ?') && values.push(query.afterSeq);
       const order = query.afterSeq === undefined ? 'DESC' : 'ASC';
-      const sql = `SELECT r.*, a.answer AS appended_answer, a.answer_ms AS appended_answer_ms FROM requests r LEFT JOIN request_answers a ON a.seq = r.seq
+      const sql = `SELECT r.*, a.answer AS appended_answer, a.answer_ms AS appended_answer_ms FROM requests r LEFT JOIN request_answers a ON a.request_id = r.request_id
         ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.seq ${order} LIMIT ?`;
       return (db.prepare(sql).all(...values, query.limit) as Row[]).map((row) => toLogEntry(withAppendedAnswer(row)));
     },
@@ -822,7 +823,7 @@ const PAYLOADS_DURABLE_KEY = 'payload_log_durable';
 const LOST_PAYLOAD_MESSAGE =
   'hooklaunch stopped (a power loss or crash) before this request\'s body reached the disk: it was never acknowledged and nothing was launched; the sender\'s retry is a new delivery';
 
-/** A request row read with its appended answer (request_answers); older rows keep theirs in the row. */
+/** A request row read with its answer from request_answers; older rows keep theirs in the row. */
 function withAppendedAnswer(row: Row): Row {
   return row.appended_answer === null ? row : { ...row, answer: row.appended_answer, answer_ms: row.appended_answer_ms };
 }
@@ -886,7 +887,7 @@ function purgeStatements(db: Database.Database) {
     purgeBatchesOfRuns: db.prepare('DELETE FROM batches WHERE run_id IN (SELECT run_id FROM purge_runs)'),
     purgeRuns: db.prepare('DELETE FROM runs WHERE run_id IN (SELECT run_id FROM purge_runs)'),
     // The raw captures and answers of the requests the next statement deletes: the same oldest `limit` rows.
-    purgeAnswers: db.prepare(`DELETE FROM request_answers WHERE seq IN (SELECT seq FROM requests WHERE received_at < ? AND (run_id IS NULL OR run_id NOT IN ${pending}) ORDER BY seq LIMIT ?)`),
+    purgeAnswers: db.prepare(`DELETE FROM request_answers WHERE request_id IN (SELECT request_id FROM requests WHERE received_at < ? AND (run_id IS NULL OR run_id NOT IN ${pending}) ORDER BY seq LIMIT ?)`),
     purgeRaw: db.prepare(`DELETE FROM request_raw WHERE request_id IN (SELECT request_id FROM requests WHERE received_at < ? AND (run_id IS NULL OR run_id NOT IN ${pending}) ORDER BY seq LIMIT ?)`),
     purgeRequests: db.prepare(`DELETE FROM requests WHERE seq IN (SELECT seq FROM requests WHERE received_at < ? AND (run_id IS NULL OR run_id NOT IN ${pending}) ORDER BY seq LIMIT ?)`),
   };

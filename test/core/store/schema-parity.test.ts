@@ -39,7 +39,7 @@ const POSTGRES_ONLY = {
  */
 const SQLITE_ONLY = {
   tables: [
-    'request_answers', // answers appended by the request's seq: an update rewrote the last second's request pages into the WAL on the event loop (issue #14)
+    'request_answers', // answers inserted, not an UPDATE of the request line that rewrote the last second's request pages into the WAL (issue #14)
   ],
   columns: [
     'runs.payload_segment',

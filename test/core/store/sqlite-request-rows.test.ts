@@ -53,7 +53,7 @@ describe('SQLite request rows', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('keeps an accepted request\'s headers in its row, only where they differ from the logged ones, appends its answer, and leaves it out of the outcome index', async () => {
+  it('keeps an accepted request\'s headers in its row, only where they differ from the logged ones, keeps its answer beside it, and leaves it out of the outcome index', async () => {
     store = await openSqliteStore(path);
     const input = accepted();
     await store.accept(input);
@@ -92,7 +92,7 @@ describe('SQLite request rows', () => {
     expect((await store.listLog({ limit: 10 }))[0]).toMatchObject({ requestId: 'old-1', answer, answeredMs: 2 });
   });
 
-  it('purges a request\'s appended answer with it', async () => {
+  it('purges a request\'s answer with it', async () => {
     store = await openSqliteStore(path);
     const { request } = accepted();
     await store.recordUnlaunched({ ...request, outcome: 'rejected', status: 401, code: 'signature_mismatch', message: 'm' });
