@@ -334,7 +334,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     addRepeats: db.prepare('UPDATE requests SET repeats = repeats + ?, last_at = MAX(COALESCE(last_at, 0), ?) WHERE request_id = ?'),
     unauthenticatedBytes: db.prepare('SELECT COALESCE(SUM(unauthenticated_bytes), 0) AS n FROM requests'),
     getRequest: db.prepare(`SELECT r.*, w.target AS kept_target, w.headers AS kept_headers, w.truncated AS raw_truncated, COALESCE(w.body, i.payload, CASE WHEN p.payload_segment IS NULL THEN p.payload END) AS raw_body,
-      p.payload_segment, p.payload_offset, p.payload_length, p.payload_crc, a.answer AS appended_answer, a.answer_ms AS appended_answer_ms FROM requests r
+      p.payload_segment, p.payload_offset, p.payload_length, p.payload_crc, a.answer AS joined_answer, a.answer_ms AS joined_answer_ms FROM requests r
       LEFT JOIN request_raw w ON w.request_id = r.request_id LEFT JOIN batch_items i ON i.request_id = r.request_id AND r.outcome = 'batched'
       LEFT JOIN request_answers a ON a.request_id = r.request_id
       LEFT JOIN runs p ON p.run_id = r.run_id AND r.outcome IN ('accepted', 'duplicate') WHERE r.request_id = ?`),
@@ -764,15 +764,15 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
       if (query.code !== undefined) where.push('code = ?') && values.push(query.code);
       if (query.afterSeq !== undefined) where.push('r.seq > ?') && values.push(query.afterSeq);
       const order = query.afterSeq === undefined ? 'DESC' : 'ASC';
-      const sql = `SELECT r.*, a.answer AS appended_answer, a.answer_ms AS appended_answer_ms FROM requests r LEFT JOIN request_answers a ON a.request_id = r.request_id
+      const sql = `SELECT r.*, a.answer AS joined_answer, a.answer_ms AS joined_answer_ms FROM requests r LEFT JOIN request_answers a ON a.request_id = r.request_id
         ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.seq ${order} LIMIT ?`;
-      return (db.prepare(sql).all(...values, query.limit) as Row[]).map((row) => toLogEntry(withAppendedAnswer(row)));
+      return (db.prepare(sql).all(...values, query.limit) as Row[]).map((row) => toLogEntry(withJoinedAnswer(row)));
     },
     triggerStats: (sinceMs) => toTriggerStats(stmt.lastOfTriggers.all() as Row[], stmt.triggerStats.all(sinceMs) as Row[]),
     getRequest: (requestId) => {
       const row = stmt.getRequest.get(requestId) as Row | undefined;
       if (!row) return undefined;
-      const entry = toLogEntry(withAppendedAnswer(row));
+      const entry = toLogEntry(withJoinedAnswer(row));
       // In the row (as a difference from the logged headers), in request_raw (older rows, and those with a body of their own), or none (refused unread).
       const headers =
         row.raw_headers !== null
@@ -824,8 +824,8 @@ const LOST_PAYLOAD_MESSAGE =
   'hooklaunch stopped (a power loss or crash) before this request\'s body reached the disk: it was never acknowledged and nothing was launched; the sender\'s retry is a new delivery';
 
 /** A request row read with its answer from request_answers; older rows keep theirs in the row. */
-function withAppendedAnswer(row: Row): Row {
-  return row.appended_answer === null ? row : { ...row, answer: row.appended_answer, answer_ms: row.appended_answer_ms };
+function withJoinedAnswer(row: Row): Row {
+  return row.joined_answer === null ? row : { ...row, answer: row.joined_answer, answer_ms: row.joined_answer_ms };
 }
 
 function toPayloadRef(row: Row): PayloadRef {
