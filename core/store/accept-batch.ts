@@ -127,9 +127,30 @@ export interface RequestRow {
 export interface RawRow {
   readonly requestId: string;
   readonly target: string;
+  /** The headers as sent, as JSON text. */
   readonly headers: string;
+  /** The same headers as values, and the logged ones of its request row: a store may keep only where they differ. */
+  readonly headerValues: Readonly<Record<string, readonly string[]>>;
+  readonly loggedHeaders: Readonly<Record<string, string>>;
   readonly body: Buffer | null;
   readonly truncated: 0 | 1;
+}
+
+/** A RawRow whose JSON text is made on first read: the SQLite store keeps most raw headers another way and never reads it. */
+class CapturedRaw implements RawRow {
+  #headers: string | undefined;
+  constructor(
+    readonly requestId: string,
+    readonly target: string,
+    readonly headerValues: Readonly<Record<string, readonly string[]>>,
+    readonly loggedHeaders: Readonly<Record<string, string>>,
+    readonly body: Buffer | null,
+    readonly truncated: 0 | 1,
+  ) {}
+
+  get headers(): string {
+    return (this.#headers ??= JSON.stringify(this.headerValues));
+  }
 }
 
 /** What a batch writes, in batch order; `dedupe` holds one row per (trigger, key), the last written; `batches` each touched batch as it ends up. */
@@ -257,7 +278,7 @@ export function decideBatch(items: readonly Batched[], lookups: AcceptLookups, f
       revision: request.revision ?? null,
     });
     const raw = request.raw;
-    if (raw) raws.push({ requestId: request.requestId, target: raw.target, headers: JSON.stringify(raw.headers), body: keepsOwnBody(outcome) ? (raw.body ?? null) : null, truncated: raw.truncated ? 1 : 0 });
+    if (raw) raws.push(new CapturedRaw(request.requestId, raw.target, raw.headers, request.headers, keepsOwnBody(outcome) ? (raw.body ?? null) : null, raw.truncated ? 1 : 0));
   };
 
   const remember = (batch: BatchRecord): void => {

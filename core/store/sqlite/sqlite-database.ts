@@ -14,6 +14,7 @@ import { BATCH_COLUMNS, dueBatchesWhere, EARLIER_ACTIONS_SETTLED, NEXT_BATCH_DUE
 import { assembleBatchPayload } from '../batch-payload.js';
 import { acquireServeLock, type ServeLock } from './serve-lock.js';
 import { DedupeIndex } from './dedupe-index.js';
+import { applyHeaderDelta, headerDelta, type HeaderDelta } from './raw-header-delta.js';
 import { comparePositions, PAYLOAD_LOG_MIN_BYTES, type LogPosition, type PayloadLog, type PayloadRef } from './payload-log.js';
 import type {
   BatchRecord,
@@ -249,6 +250,24 @@ DROP TABLE dedupe;
 ALTER TABLE dedupe_rows RENAME TO dedupe;
 CREATE INDEX dedupe_by_expiry ON dedupe (expires_at);
 `,
+  // Issue #14, per accept: a raw capture with no body of its own (accepted, batched, duplicate: the
+  // body is the run's payload or the batch item's) goes in its request's row, as what it adds to the
+  // logged headers (raw-header-delta.ts), not in a request_raw row and its two B-trees; raw_target is
+  // set where it is not the logged path. An answer goes in request_answers (as on PostgreSQL): an
+  // UPDATE grew each packed row and rewrote the leaf pages of the last second's requests; request
+  // ids are time-ordered (uuidv7), so these inserts land at the end of the B-tree.
+  `
+ALTER TABLE requests ADD COLUMN raw_target TEXT;
+ALTER TABLE requests ADD COLUMN raw_headers TEXT;
+CREATE TABLE request_answers (request_id TEXT PRIMARY KEY, answer TEXT NOT NULL, answer_ms INTEGER NOT NULL) WITHOUT ROWID;
+`,
+  // Accepted requests leave requests_by_outcome (issue #14: one B-tree less per accept, ~3 pages of
+  // WAL per group commit). A trigger's accepted requests are most of its log, found newest first
+  // through requests_by_trigger; the other outcomes, rare among them, through this index.
+  `
+DROP INDEX requests_by_outcome;
+CREATE INDEX requests_by_outcome ON requests (trigger_id, outcome, seq) WHERE outcome <> 'accepted';
+`,
 ];
 
 
@@ -306,15 +325,18 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
   if (role === 'writer') migrate(db);
 
   const stmt = {
-    insertRequest: db.prepare(`INSERT INTO requests (request_id, trigger_id, received_at, method, path, remote_address, size_bytes, body_sha256, headers, outcome, status, code, message, run_id, replay_of, unauthenticated_bytes, revision)
-      VALUES (@requestId, @triggerId, @receivedAtMs, @method, @path, @remoteAddress, @sizeBytes, @bodySha256, @headers, @outcome, @status, @code, @message, @runId, @replayOf, @unauthenticatedBytes, @revision)`),
+    // Positional parameters: named ones cost a property lookup by name per column per row.
+    insertRequest: db.prepare(`INSERT INTO requests (request_id, trigger_id, received_at, method, path, remote_address, size_bytes, body_sha256, headers, outcome, status, code, message, run_id, replay_of, unauthenticated_bytes, revision, raw_target, raw_headers)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     insertRaw: db.prepare('INSERT OR REPLACE INTO request_raw (request_id, target, headers, body, truncated) VALUES (?, ?, ?, ?, ?)'),
-    recordAnswer: db.prepare('UPDATE requests SET answer = ?, answer_ms = ? WHERE request_id = ?'),
+    // Only a request with a line keeps its answer (purge finds answers through their lines); a second answer replaces the first, as the UPDATE did.
+    recordAnswer: db.prepare('INSERT OR REPLACE INTO request_answers (request_id, answer, answer_ms) SELECT request_id, ?, ? FROM requests WHERE request_id = ?'),
     addRepeats: db.prepare('UPDATE requests SET repeats = repeats + ?, last_at = MAX(COALESCE(last_at, 0), ?) WHERE request_id = ?'),
     unauthenticatedBytes: db.prepare('SELECT COALESCE(SUM(unauthenticated_bytes), 0) AS n FROM requests'),
-    getRequest: db.prepare(`SELECT r.*, w.target AS raw_target, w.headers AS raw_headers, w.truncated AS raw_truncated, COALESCE(w.body, i.payload, CASE WHEN p.payload_segment IS NULL THEN p.payload END) AS raw_body,
-      p.payload_segment, p.payload_offset, p.payload_length, p.payload_crc FROM requests r
+    getRequest: db.prepare(`SELECT r.*, w.target AS kept_target, w.headers AS kept_headers, w.truncated AS raw_truncated, COALESCE(w.body, i.payload, CASE WHEN p.payload_segment IS NULL THEN p.payload END) AS raw_body,
+      p.payload_segment, p.payload_offset, p.payload_length, p.payload_crc, a.answer AS joined_answer, a.answer_ms AS joined_answer_ms FROM requests r
       LEFT JOIN request_raw w ON w.request_id = r.request_id LEFT JOIN batch_items i ON i.request_id = r.request_id AND r.outcome = 'batched'
+      LEFT JOIN request_answers a ON a.request_id = r.request_id
       LEFT JOIN runs p ON p.run_id = r.run_id AND r.outcome IN ('accepted', 'duplicate') WHERE r.request_id = ?`),
     dedupeRow: db.prepare('SELECT run_id, expires_at FROM dedupe WHERE rowid = ? AND trigger_id = ? AND dedupe_key = ?'),
     insertDedupe: db.prepare('INSERT INTO dedupe (trigger_id, dedupe_key, run_id, expires_at) VALUES (?, ?, ?, ?)'),
@@ -469,8 +491,20 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     }
     for (const row of dedupe) dedupeRows().add(row.triggerId, row.key, Number(stmt.insertDedupe.run(row.triggerId, row.key, row.runId, row.expiresAtMs).lastInsertRowid));
     for (const job of jobs) stmt.insertJob.run(job.jobId, job.runId, job.triggerId, job.actionIndex, job.spec, job.nextAttemptAtMs);
-    for (const request of requests) stmt.insertRequest.run(request);
-    for (const raw of raws) stmt.insertRaw.run(raw.requestId, raw.target, raw.headers, raw.body, raw.truncated);
+    // `raws` follow `requests` in order (a request has at most one): walked together.
+    let nextRaw = 0;
+    for (const r of requests) {
+      const raw = raws[nextRaw]?.requestId === r.requestId ? raws[nextRaw++]! : undefined;
+      // A capture with nothing of its own to keep but headers goes in the row, as a difference.
+      const inRow = raw !== undefined && raw.body === null && raw.truncated === 0;
+      stmt.insertRequest.run(
+        r.requestId, r.triggerId, r.receivedAtMs, r.method, r.path, r.remoteAddress, r.sizeBytes, r.bodySha256, r.headers, r.outcome, r.status, r.code, r.message, r.runId, r.replayOf, r.unauthenticatedBytes, r.revision,
+        inRow && raw.target !== r.path ? raw.target : null,
+        inRow ? JSON.stringify(headerDelta(raw.loggedHeaders, raw.headerValues)) : null,
+      );
+      if (raw && !inRow) stmt.insertRaw.run(raw.requestId, raw.target, raw.headers, raw.body, raw.truncated);
+    }
+    if (nextRaw !== raws.length) throw new Error('a raw capture without its request row in the batch');
   };
 
   /**
@@ -583,6 +617,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     const runs = stmt.purgeRuns.run().changes;
     if (runs === limit) return { requests: 0, runs, executionIds, done: false };
     stmt.purgeRaw.run(beforeMs, limit);
+    stmt.purgeAnswers.run(beforeMs, limit);
     const requests = stmt.purgeRequests.run(beforeMs, limit).changes;
     return { requests, runs, executionIds, done: requests < limit };
   });
@@ -724,21 +759,32 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
       const values: unknown[] = [];
       if (query.triggerId !== undefined) where.push('trigger_id = ?') && values.push(query.triggerId);
       if (query.outcome !== undefined) where.push('outcome = ?') && values.push(query.outcome);
+      // Spelled out, so the planner knows the partial requests_by_outcome holds these rows (a bound value does not say it).
+      if (query.outcome !== undefined && query.outcome !== 'accepted') where.push(`outcome <> 'accepted'`);
       if (query.code !== undefined) where.push('code = ?') && values.push(query.code);
-      if (query.afterSeq !== undefined) where.push('seq > ?') && values.push(query.afterSeq);
+      if (query.afterSeq !== undefined) where.push('r.seq > ?') && values.push(query.afterSeq);
       const order = query.afterSeq === undefined ? 'DESC' : 'ASC';
-      const sql = `SELECT * FROM requests ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${order} LIMIT ?`;
-      return (db.prepare(sql).all(...values, query.limit) as Row[]).map(toLogEntry);
+      const sql = `SELECT r.*, a.answer AS joined_answer, a.answer_ms AS joined_answer_ms FROM requests r LEFT JOIN request_answers a ON a.request_id = r.request_id
+        ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.seq ${order} LIMIT ?`;
+      return (db.prepare(sql).all(...values, query.limit) as Row[]).map((row) => toLogEntry(withJoinedAnswer(row)));
     },
     triggerStats: (sinceMs) => toTriggerStats(stmt.lastOfTriggers.all() as Row[], stmt.triggerStats.all(sinceMs) as Row[]),
     getRequest: (requestId) => {
       const row = stmt.getRequest.get(requestId) as Row | undefined;
       if (!row) return undefined;
+      const entry = toLogEntry(withJoinedAnswer(row));
+      // In the row (as a difference from the logged headers), in request_raw (older rows, and those with a body of their own), or none (refused unread).
+      const headers =
+        row.raw_headers !== null
+          ? applyHeaderDelta(entry.headers, JSON.parse(String(row.raw_headers)) as HeaderDelta)
+          : row.kept_headers === null
+            ? {}
+            : (JSON.parse(String(row.kept_headers)) as Record<string, string[]>);
       return {
-        entry: toLogEntry(row),
+        entry,
         raw: {
-          target: row.raw_target === null ? String(row.path) : String(row.raw_target),
-          headers: row.raw_headers === null ? {} : (JSON.parse(String(row.raw_headers)) as Record<string, string[]>),
+          target: String(row.raw_target ?? row.kept_target ?? row.path),
+          headers,
           body: row.raw_body === null ? storedPayload(row) : (row.raw_body as Buffer),
           truncated: Number(row.raw_truncated ?? 0) === 1,
         },
@@ -776,6 +822,11 @@ const PAYLOADS_DURABLE_KEY = 'payload_log_durable';
 
 const LOST_PAYLOAD_MESSAGE =
   'hooklaunch stopped (a power loss or crash) before this request\'s body reached the disk: it was never acknowledged and nothing was launched; the sender\'s retry is a new delivery';
+
+/** A request row read with its answer from request_answers; older rows keep theirs in the row. */
+function withJoinedAnswer(row: Row): Row {
+  return row.joined_answer === null ? row : { ...row, answer: row.joined_answer, answer_ms: row.joined_answer_ms };
+}
 
 function toPayloadRef(row: Row): PayloadRef {
   return { segment: Number(row.payload_segment), offset: Number(row.payload_offset), length: Number(row.payload_length), crc: Number(row.payload_crc) };
@@ -835,7 +886,8 @@ function purgeStatements(db: Database.Database) {
     purgeBatchItemsOfRuns: db.prepare('DELETE FROM batch_items WHERE batch_id IN (SELECT batch_id FROM batches WHERE run_id IN (SELECT run_id FROM purge_runs))'),
     purgeBatchesOfRuns: db.prepare('DELETE FROM batches WHERE run_id IN (SELECT run_id FROM purge_runs)'),
     purgeRuns: db.prepare('DELETE FROM runs WHERE run_id IN (SELECT run_id FROM purge_runs)'),
-    // The raw captures of the requests the next statement deletes: the same oldest `limit` rows.
+    // The raw captures and answers of the requests the next statement deletes: the same oldest `limit` rows.
+    purgeAnswers: db.prepare(`DELETE FROM request_answers WHERE request_id IN (SELECT request_id FROM requests WHERE received_at < ? AND (run_id IS NULL OR run_id NOT IN ${pending}) ORDER BY seq LIMIT ?)`),
     purgeRaw: db.prepare(`DELETE FROM request_raw WHERE request_id IN (SELECT request_id FROM requests WHERE received_at < ? AND (run_id IS NULL OR run_id NOT IN ${pending}) ORDER BY seq LIMIT ?)`),
     purgeRequests: db.prepare(`DELETE FROM requests WHERE seq IN (SELECT seq FROM requests WHERE received_at < ? AND (run_id IS NULL OR run_id NOT IN ${pending}) ORDER BY seq LIMIT ?)`),
   };

@@ -38,7 +38,18 @@ const POSTGRES_ONLY = {
  * writes it, and TOAST stores it out of line there already.
  */
 const SQLITE_ONLY = {
-  columns: ['runs.payload_segment', 'runs.payload_offset', 'runs.payload_length', 'runs.payload_crc'],
+  tables: [
+    'request_answers', // answers inserted, not an UPDATE of the request line that rewrote the last second's request pages into the WAL (issue #14)
+  ],
+  columns: [
+    'runs.payload_segment',
+    'runs.payload_offset',
+    'runs.payload_length',
+    'runs.payload_crc',
+    // A bodiless raw capture in its request's row, as a difference from the logged headers, not a request_raw row (issue #14, event-loop CPU per accept).
+    'requests.raw_target',
+    'requests.raw_headers',
+  ],
   indexes: ['runs.runs_by_payload'],
 };
 
@@ -88,16 +99,16 @@ describe.skipIf(POSTGRES_SKIP)('store schema parity', () => {
     await shapes?.catch(() => undefined);
   });
 
-  it('has the same tables, apart from the PostgreSQL-only ones listed with their reason', async () => {
+  it('has the same tables, apart from the ones listed for one store with their reason', async () => {
     const [sqlite, postgres] = await both();
-    expect(Object.keys(sqlite.columns).sort()).toEqual(Object.keys(postgres.columns).filter((t) => !POSTGRES_ONLY.tables.includes(t)).sort());
+    expect(Object.keys(sqlite.columns).filter((t) => !SQLITE_ONLY.tables.includes(t)).sort()).toEqual(Object.keys(postgres.columns).filter((t) => !POSTGRES_ONLY.tables.includes(t)).sort());
   });
 
-  it('has the same columns in each table, apart from the listed PostgreSQL-only ones', async () => {
+  it('has the same columns in each table, apart from the listed ones', async () => {
     const [sqlite, postgres] = await both();
     const flat = (shape: Shape): string[] => Object.entries(shape.columns).flatMap(([table, columns]) => columns.map((c) => `${table}.${c}`)).sort();
     const shared = flat(postgres).filter((c) => !POSTGRES_ONLY.tables.includes(c.split('.')[0]!) && !POSTGRES_ONLY.columns.includes(c));
-    expect(flat(sqlite).filter((c) => !SQLITE_ONLY.columns.includes(c))).toEqual(shared);
+    expect(flat(sqlite).filter((c) => !SQLITE_ONLY.tables.includes(c.split('.')[0]!) && !SQLITE_ONLY.columns.includes(c))).toEqual(shared);
   });
 
   it('has the same named indexes', async () => {

@@ -161,6 +161,52 @@ describe.each(STORES)('$name store', (factory) => {
     expect(await store.getRequest(request.requestId)).toBeUndefined();
   });
 
+  it('gives back an accepted or duplicate request as sent, whatever its logged copy redacted or joined', async () => {
+    const payload = Buffer.from('{"ref":"main"}');
+    // The logged copy as the service writes it (core/trigger-log/redaction.ts): values joined, credentials redacted;
+    // plus a name logged but not sent and one sent but not logged, which a store must not confuse either.
+    const headers: Record<string, string> = { host: 'h', 'x-signature': '[redacted]', accept: 'a, b', 'x-empty': '', 'x-logged-only': 'v' };
+    Object.defineProperty(headers, '__proto__', { value: 'p', enumerable: true });
+    const rawHeaders: Record<string, string[]> = { host: ['h'], 'x-signature': ['sha256=abc'], accept: ['a', 'b'], 'x-empty': [''], 'x-sent-only': ['1', '2'] };
+    Object.defineProperty(rawHeaders, '__proto__', { value: ['p'], enumerable: true });
+    const raw = { target: '/launch?token=t&x=1', headers: rawHeaders, body: payload };
+    const accepted = acceptRequest({ payload });
+    const withRaw = { ...accepted, request: { ...accepted.request, path: '/launch?token=[redacted]&x=1', headers, raw } };
+    const outcome = await store.accept(withRaw);
+    const repeat = { ...acceptRequest().request, path: '/launch', headers: { host: 'h' }, raw: { target: '/launch', headers: { host: ['h'] }, body: payload } };
+    await store.recordUnlaunched({ ...repeat, outcome: 'duplicate', status: 200, message: 'repeat', runId: (outcome as { runId: string }).runId });
+
+    const stored = (await store.getRequest(withRaw.request.requestId))!;
+    expect(stored.raw).toEqual({ target: '/launch?token=t&x=1', headers: rawHeaders, body: payload, truncated: false });
+    expect(Object.keys(stored.raw.headers).sort()).toEqual(Object.keys(rawHeaders).sort());
+    expect(stored.entry).toMatchObject({ path: '/launch?token=[redacted]&x=1', headers: { host: 'h', 'x-signature': '[redacted]', accept: 'a, b' } });
+    expect((await store.getRequest(repeat.requestId))!.raw).toEqual({ target: '/launch', headers: { host: ['h'] }, body: payload, truncated: false });
+  });
+
+  it('lists a trigger\'s log by outcome, newest first, or after a seq oldest first', async () => {
+    const other = 'trigger-under-test-0002';
+    const written: Array<{ requestId: string; triggerId: string; outcome: string }> = [];
+    for (let i = 0; i < 12; i++) {
+      const input = acceptRequest({}, 1_000 + i);
+      const request = { ...input.request, triggerId: i % 3 === 0 ? other : TRIGGER };
+      const outcome = (['accepted', 'rejected', 'accepted', 'duplicate'] as const)[i % 4]!;
+      if (outcome === 'accepted') await store.accept({ ...input, request });
+      else await store.recordUnlaunched({ ...request, outcome, status: outcome === 'rejected' ? 401 : 200, code: outcome === 'rejected' ? 'signature_mismatch' : undefined, message: 'm' });
+      written.push({ requestId: request.requestId, triggerId: request.triggerId, outcome });
+    }
+    const ids = (entries: ReadonlyArray<{ requestId: string }>): string[] => entries.map((e) => e.requestId);
+    const expected = (triggerId: string | undefined, outcome: string): string[] =>
+      written.filter((w) => (triggerId === undefined || w.triggerId === triggerId) && w.outcome === outcome).map((w) => w.requestId);
+    for (const outcome of ['accepted', 'rejected', 'duplicate'] as const) {
+      expect(ids(await store.listLog({ triggerId: TRIGGER, outcome, limit: 100 }))).toEqual(expected(TRIGGER, outcome).reverse());
+      expect(ids(await store.listLog({ triggerId: other, outcome, limit: 1 }))).toEqual(expected(other, outcome).reverse().slice(0, 1));
+      expect(ids(await store.listLog({ outcome, limit: 100 }))).toEqual(expected(undefined, outcome).reverse());
+    }
+    const all = await store.listLog({ triggerId: TRIGGER, limit: 100 });
+    const oldest = all.at(-1)!;
+    expect(ids(await store.listLog({ triggerId: TRIGGER, outcome: 'rejected', afterSeq: oldest.seq, limit: 100 }))).toEqual(expected(TRIGGER, 'rejected').filter((id) => id !== oldest.requestId));
+  });
+
   it('keeps run notes with their run and purges them with it', async () => {
     const finished = acceptRequest({}, 1_000);
     const pending = acceptRequest({}, 1_000);
