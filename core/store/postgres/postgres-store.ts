@@ -36,6 +36,10 @@ const TRIGGER_WRITE_LOCK = 0x686f6f6c;
 // decided under the triggers' advisory locks, which serialize concurrent commits exactly there.
 const GROUP_COMMITS_IN_FLIGHT = 4;
 
+// A log line's answer lives in request_answers (migration 11); readers join it back as the line's columns.
+const ANSWER_COLUMNS = 'a.answer, a.answer_ms';
+const ANSWER_JOIN = 'LEFT JOIN request_answers a ON a.request_id = r.request_id';
+
 const JOB_COLUMNS = `j.*, (SELECT accepted_at FROM runs WHERE run_id = j.run_id) AS accepted_at`;
 
 // A batch costs the same round trips whatever its size: BEGIN, lock and look up (migration 7),
@@ -242,10 +246,15 @@ export async function openPostgresStore(url: string, instance: string): Promise<
     },
     recordAnswers: async (answers) => {
       if (answers.length === 0) return;
+      // The last answer of a request wins, as an UPDATE of its line would; one ON CONFLICT statement may touch a row only once.
+      const last = [...new Map(answers.map((a) => [a.requestId, a])).values()];
+      // Only a request with a line keeps its answer (as the UPDATE of a missing line kept nothing): purge finds answers through their lines.
       await pool.query(
-        `UPDATE requests r SET answer = a.answer, answer_ms = a.answer_ms
-         FROM UNNEST($1::text[], $2::text[], $3::bigint[]) AS a(request_id, answer, answer_ms) WHERE r.request_id = a.request_id`,
-        [answers.map((a) => a.requestId), answers.map((a) => JSON.stringify(a.answer)), answers.map((a) => Math.round(a.answeredMs))],
+        `INSERT INTO request_answers (request_id, answer, answer_ms)
+         SELECT a.request_id, a.answer, a.answer_ms FROM UNNEST($1::text[], $2::text[], $3::bigint[]) AS a(request_id, answer, answer_ms)
+         WHERE EXISTS (SELECT 1 FROM requests r WHERE r.request_id = a.request_id)
+         ON CONFLICT (request_id) DO UPDATE SET answer = EXCLUDED.answer, answer_ms = EXCLUDED.answer_ms`,
+        [last.map((a) => a.requestId), last.map((a) => JSON.stringify(a.answer)), last.map((a) => Math.round(a.answeredMs))],
       );
     },
     unauthenticatedLogBytes: async () => Number((await one('SELECT COALESCE(SUM(unauthenticated_bytes), 0) AS n FROM requests'))!.n),
@@ -371,12 +380,12 @@ export async function openPostgresStore(url: string, instance: string): Promise<
         values.push(value);
         where.push(clause.replace('?', `$${values.length}`));
       };
-      if (query.triggerId !== undefined) add('trigger_id = ?', query.triggerId);
-      if (query.outcome !== undefined) add('outcome = ?', query.outcome);
-      if (query.code !== undefined) add('code = ?', query.code);
-      if (query.afterSeq !== undefined) add('seq > ?', query.afterSeq);
+      if (query.triggerId !== undefined) add('r.trigger_id = ?', query.triggerId);
+      if (query.outcome !== undefined) add('r.outcome = ?', query.outcome);
+      if (query.code !== undefined) add('r.code = ?', query.code);
+      if (query.afterSeq !== undefined) add('r.seq > ?', query.afterSeq);
       values.push(query.limit);
-      const sql = `SELECT * FROM requests ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${query.afterSeq === undefined ? 'DESC' : 'ASC'} LIMIT $${values.length}`;
+      const sql = `SELECT r.*, ${ANSWER_COLUMNS} FROM requests r ${ANSWER_JOIN} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${query.afterSeq === undefined ? 'DESC' : 'ASC'} LIMIT $${values.length}`;
       return (await q(sql, values)).map(toLogEntry);
     },
     triggerStats: async (sinceMs) =>
@@ -386,8 +395,8 @@ export async function openPostgresStore(url: string, instance: string): Promise<
       ),
     getRequest: async (requestId) => {
       const row = await one(
-        `SELECT r.*, w.target AS raw_target, w.headers AS raw_headers, w.truncated AS raw_truncated, COALESCE(w.body, i.payload, p.payload) AS raw_body
-         FROM requests r LEFT JOIN request_raw w ON w.request_id = r.request_id LEFT JOIN batch_items i ON i.request_id = r.request_id AND r.outcome = 'batched'
+        `SELECT r.*, ${ANSWER_COLUMNS}, w.target AS raw_target, w.headers AS raw_headers, w.truncated AS raw_truncated, COALESCE(w.body, i.payload, p.payload) AS raw_body
+         FROM requests r ${ANSWER_JOIN} LEFT JOIN request_raw w ON w.request_id = r.request_id LEFT JOIN batch_items i ON i.request_id = r.request_id AND r.outcome = 'batched'
          LEFT JOIN runs p ON p.run_id = r.run_id AND r.outcome IN ('accepted', 'duplicate')
          WHERE r.request_id = $1`,
         [requestId],
@@ -412,7 +421,9 @@ export async function openPostgresStore(url: string, instance: string): Promise<
         await client.query('DELETE FROM execution_logs WHERE execution_id = ANY($1)', [[...executionIds, ...runs]]);
         await client.query('DELETE FROM batch_items WHERE batch_id IN (SELECT batch_id FROM batches WHERE run_id = ANY($1))', [runs]);
         for (const table of ['executions', 'pipelines', 'jobs', 'batches', 'runs']) await client.query(`DELETE FROM ${table} WHERE run_id = ANY($1)`, [runs]);
-        await client.query(`DELETE FROM request_raw WHERE request_id IN (SELECT request_id FROM requests WHERE received_at < $1 AND (run_id IS NULL OR run_id NOT IN ${PENDING_RUNS}))`, [beforeMs]);
+        for (const table of ['request_raw', 'request_answers']) {
+          await client.query(`DELETE FROM ${table} WHERE request_id IN (SELECT request_id FROM requests WHERE received_at < $1 AND (run_id IS NULL OR run_id NOT IN ${PENDING_RUNS}))`, [beforeMs]);
+        }
         const requests = (await client.query(`DELETE FROM requests WHERE received_at < $1 AND (run_id IS NULL OR run_id NOT IN ${PENDING_RUNS})`, [beforeMs])).rowCount ?? 0;
         return { requests, runs: runs.length, executionIds };
       }),

@@ -24,6 +24,7 @@ const POSTGRES_ONLY = {
   tables: [
     'launch_counts', // launches per trigger for exact rate limits across instances (SQLite's single writer counts in memory)
     'hooklaunch_schema', // the migration version (SQLite keeps it in PRAGMA user_version)
+    'request_answers', // what each sender got back, inserted instead of an UPDATE that rewrote the whole line and its five index entries (issue #14)
   ],
   columns: [
     'jobs.claimed_by', // which instance holds a job's lease
@@ -38,7 +39,10 @@ const POSTGRES_ONLY = {
  * writes it, and TOAST stores it out of line there already.
  */
 const SQLITE_ONLY = {
-  columns: ['runs.payload_segment', 'runs.payload_offset', 'runs.payload_length', 'runs.payload_crc'],
+  columns: [
+    'runs.payload_segment', 'runs.payload_offset', 'runs.payload_length', 'runs.payload_crc',
+    'requests.answer', 'requests.answer_ms', // PostgreSQL keeps them in request_answers (above)
+  ],
   indexes: ['runs.runs_by_payload'],
 };
 

@@ -238,6 +238,25 @@ describe.each(STORES)('$name store', (factory) => {
     expect(listed.find((e) => e.requestId === unanswered.request.requestId)!.answer).toBeUndefined();
   });
 
+  it('keeps an answer only for a request with a line: last one wins, and purge drops it with its line', async () => {
+    const answer = (status: number) => ({ status, headers: {}, body: '', stages: { total_ms: 1 } });
+    const request = acceptRequest({}, 1_000).request;
+    const line = { ...request, outcome: 'rejected', status: 400, code: 'token_mismatch', message: 'm' } as const;
+    // An answer for a line not written (yet) is not kept, as an UPDATE of a missing line keeps nothing.
+    await store.recordAnswers([{ requestId: request.requestId, answer: answer(500), answeredMs: 1 }]);
+    await store.recordUnlaunched(line);
+    expect((await store.getRequest(request.requestId))!.entry.answer).toBeUndefined();
+    await store.recordAnswers([
+      { requestId: request.requestId, answer: answer(401), answeredMs: 1 },
+      { requestId: request.requestId, answer: answer(400), answeredMs: 2 },
+    ]);
+    expect((await store.getRequest(request.requestId))!.entry).toMatchObject({ answer: answer(400), answeredMs: 2 });
+    // Purged with its line: a line written again under the same id starts without one.
+    expect(await store.purge(2_000)).toMatchObject({ requests: 1 });
+    await store.recordUnlaunched({ ...line, receivedAtMs: 3_000 });
+    expect((await store.getRequest(request.requestId))!.entry.answer).toBeUndefined();
+  });
+
   it('keeps its generated secrets', async () => {
     const first = await store.secret('k');
     expect(first).toMatch(/^[0-9a-f]{64}$/);
@@ -317,6 +336,28 @@ describe.skipIf(POSTGRES_SKIP)('PostgreSQL store only', () => {
       const row = (await client.query('SELECT pg_column_compression(payload) AS method FROM runs WHERE run_id = $1', [input.runId])).rows[0] as { method: string };
       expect(row.method).toBe(lz4.has ? 'lz4' : 'pglz');
       expect((await store.getPayload(input.runId))?.body.equals(input.payload)).toBe(true);
+    } finally {
+      await client.end();
+      await store.close();
+      await database.drop();
+    }
+  });
+
+  // Issue #14: the answer, written a second after its line, was an UPDATE that copied the line to a
+  // new page and into all five request indexes, a quarter of the server's CPU per accept.
+  it('keeps an answer without rewriting the line it belongs to', async () => {
+    const database = await freshDatabase();
+    const store = await openPostgresStore(database.url, 'test-instance');
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const input = acceptRequest();
+      await store.accept(input);
+      const place = async () => (await client.query('SELECT ctid::text AS at, xmin::text AS by FROM requests WHERE request_id = $1', [input.request.requestId])).rows[0] as { at: string; by: string };
+      const before = await place();
+      await store.recordAnswers([{ requestId: input.request.requestId, answer: { status: 200, headers: {}, body: '', stages: { total_ms: 3 } }, answeredMs: 3 }]);
+      expect(await place()).toEqual(before);
+      expect((await store.getRequest(input.request.requestId))!.entry.answeredMs).toBe(3);
     } finally {
       await client.end();
       await store.close();
