@@ -33,8 +33,12 @@ const TRIGGER_WRITE_LOCK = 0x686f6f6c;
 
 // Commits overlapping on separate pooled connections: a commit is round trips and the server's WAL
 // flush, so one at a time leaves this process waiting (issue #14). What must be decided in order is
-// decided under the triggers' advisory locks, which serialize concurrent commits exactly there.
-const GROUP_COMMITS_IN_FLIGHT = 4;
+// decided under the triggers' advisory locks, which serialize concurrent commits exactly there. Two:
+// while one flushes, the next gathers, locks and looks up. Four split the same load into smaller
+// commits that mostly waited on one trigger's lock, and each commit costs the server a fixed
+// ~350-400 us (round trips, lookup, executor start, WAL flush): the bench's generic accept cost
+// PostgreSQL 103-136 us of CPU with four, 69-103 with two (4 paired runs), at the same p99.
+const GROUP_COMMITS_IN_FLIGHT = 2;
 
 // A log line's answer lives in request_answers (migration 11); readers join it back as the line's columns.
 const ANSWER_COLUMNS = 'a.answer, a.answer_ms';
@@ -47,7 +51,9 @@ const JOB_COLUMNS = `j.*, (SELECT accepted_at FROM runs WHERE run_id = j.run_id)
 // and planned once per pooled connection.
 const LOOK_UP = 'SELECT * FROM hooklaunch_accept_lookup($1, $2, $3, $4, $5, $6, $7, $8)';
 // One statement writes every table: data-modifying CTEs all run, in the one snapshot. The log lines
-// are the main INSERT, so their seq follows the batch order.
+// are the main INSERT, so their seq follows the batch order. A raw capture is a plain INSERT (no ON
+// CONFLICT, whose speculative insertion cost a probe and a WAL record per row): its request's line
+// is in the same statement, and a second line with the same request id fails the statement anyway.
 const WRITE_BATCH = `WITH
   runs_written AS (INSERT INTO runs (run_id, trigger_id, request_id, accepted_at, content_type, payload, batch_id)
     SELECT r.run_id, r.trigger_id, r.request_id, r.accepted_at, r.content_type, substring($6::bytea FROM r.start FOR r.length), r.batch_id
@@ -59,7 +65,7 @@ const WRITE_BATCH = `WITH
     SELECT job_id, run_id, trigger_id, action_index, spec, 'pending', 0, next_attempt_at
     FROM unnest($11::text[], $12::text[], $13::text[], $14::int[], $15::text[], $16::bigint[]) AS j(job_id, run_id, trigger_id, action_index, spec, next_attempt_at)),
   raw_written AS (INSERT INTO request_raw (request_id, target, headers, body, truncated)
-    SELECT * FROM unnest($17::text[], $18::text[], $19::text[], $20::bytea[], $21::int[]) ON CONFLICT (request_id) DO NOTHING)
+    SELECT * FROM unnest($17::text[], $18::text[], $19::text[], $20::bytea[], $21::int[]))
   INSERT INTO requests (request_id, trigger_id, received_at, method, path, remote_address, size_bytes, body_sha256, headers, outcome, status, code, message, run_id, replay_of, unauthenticated_bytes, revision)
   SELECT * FROM unnest($22::text[], $23::text[], $24::bigint[], $25::text[], $26::text[], $27::text[], $28::int[], $29::text[], $30::text[], $31::text[], $32::int[], $33::text[], $34::text[], $35::text[], $36::text[], $37::int[], $38::bigint[])`;
 
