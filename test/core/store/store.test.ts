@@ -9,6 +9,7 @@ import { addRunNote, runNotes } from '../../../core/notify/run-notes.js';
 import { openSqliteStore } from '../../../core/store/sqlite/sqlite-store.js';
 import { PURGE_DEDUPE } from '../../../core/store/sqlite/sqlite-database.js';
 import type { AcceptRequest, Store } from '../../../core/store/store.js';
+import { MIGRATIONS } from '../../../core/store/postgres/migrations.js';
 import { openPostgresStore } from '../../../core/store/postgres/postgres-store.js';
 import { POSTGRES_SKIP, freshDatabase } from '../../helpers/postgres.js';
 
@@ -366,6 +367,34 @@ describe.skipIf(POSTGRES_SKIP)('PostgreSQL store only', () => {
       expect(plans.reduce((sum, plan) => sum + plan.generic_plans, 0)).toBeGreaterThan(0);
     } finally {
       await store.close();
+      await database.drop();
+    }
+  });
+
+  it('moves the answers a store kept in its request lines to request_answers when it upgrades (migration 11)', async () => {
+    const database = await freshDatabase();
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      // A store as the version before left it: schema 10, the answer in its line.
+      await client.query('CREATE TABLE hooklaunch_schema (version INTEGER NOT NULL)');
+      for (const migration of MIGRATIONS.slice(0, 10)) await client.query(migration);
+      await client.query('INSERT INTO hooklaunch_schema (version) VALUES (10)');
+      const answer = { status: 202, headers: { 'x-request-id': 'old' }, body: '{}', stages: { total_ms: 7 } };
+      await client.query(
+        `INSERT INTO requests (request_id, trigger_id, received_at, method, path, remote_address, size_bytes, body_sha256, headers, outcome, status, answer, answer_ms)
+         VALUES ('old', $1, 1000, 'POST', '/', '127.0.0.1', 2, 'x', '{}', 'accepted', 202, $2, 7), ('unanswered', $1, 1001, 'POST', '/', '127.0.0.1', 2, 'x', '{}', 'accepted', 202, NULL, NULL)`,
+        [TRIGGER, JSON.stringify(answer)],
+      );
+      const store = await openPostgresStore(database.url, 'test-instance');
+      try {
+        expect((await store.getRequest('old'))!.entry).toMatchObject({ answer, answeredMs: 7 });
+        expect((await store.getRequest('unanswered'))!.entry.answer).toBeUndefined();
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await client.end();
       await database.drop();
     }
   });
