@@ -394,6 +394,8 @@ export async function openPostgresStore(url: string, instance: string): Promise<
       };
       if (query.triggerId !== undefined) add('r.trigger_id = ?', query.triggerId);
       if (query.outcome !== undefined) add('r.outcome = ?', query.outcome);
+      // Spelled out, so the planner knows the partial requests_by_outcome holds these rows (a generic plan cannot see the bound value).
+      if (query.outcome !== undefined && query.outcome !== 'accepted') where.push(`r.outcome <> 'accepted'`);
       if (query.code !== undefined) add('r.code = ?', query.code);
       if (query.afterSeq !== undefined) add('r.seq > ?', query.afterSeq);
       values.push(query.limit);
