@@ -33,7 +33,7 @@ import type {
 } from '../store.js';
 
 /** Each entry moves the schema one version up; the file's `user_version` says where it is. */
-const MIGRATIONS = [
+export const MIGRATIONS = [
   `
 CREATE TABLE requests (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -255,11 +255,15 @@ CREATE INDEX dedupe_by_expiry ON dedupe (expires_at);
   // logged headers (raw-header-delta.ts), not in a request_raw row and its two B-trees; raw_target is
   // set where it is not the logged path. An answer goes in request_answers (as on PostgreSQL): an
   // UPDATE grew each packed row and rewrote the leaf pages of the last second's requests; request
-  // ids are time-ordered (uuidv7), so these inserts land at the end of the B-tree.
+  // ids are time-ordered (uuidv7), so these inserts land at the end of the B-tree. The answers
+  // already kept move there, so there is one place to read an answer from.
   `
 ALTER TABLE requests ADD COLUMN raw_target TEXT;
 ALTER TABLE requests ADD COLUMN raw_headers TEXT;
 CREATE TABLE request_answers (request_id TEXT PRIMARY KEY, answer TEXT NOT NULL, answer_ms INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO request_answers (request_id, answer, answer_ms) SELECT request_id, answer, COALESCE(answer_ms, 0) FROM requests WHERE answer IS NOT NULL;
+ALTER TABLE requests DROP COLUMN answer;
+ALTER TABLE requests DROP COLUMN answer_ms;
 `,
   // Accepted requests leave requests_by_outcome (issue #14: one B-tree less per accept, ~3 pages of
   // WAL per group commit). A trigger's accepted requests are most of its log, found newest first
@@ -334,7 +338,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
     addRepeats: db.prepare('UPDATE requests SET repeats = repeats + ?, last_at = MAX(COALESCE(last_at, 0), ?) WHERE request_id = ?'),
     unauthenticatedBytes: db.prepare('SELECT COALESCE(SUM(unauthenticated_bytes), 0) AS n FROM requests'),
     getRequest: db.prepare(`SELECT r.*, w.target AS kept_target, w.headers AS kept_headers, w.truncated AS raw_truncated, COALESCE(w.body, i.payload, CASE WHEN p.payload_segment IS NULL THEN p.payload END) AS raw_body,
-      p.payload_segment, p.payload_offset, p.payload_length, p.payload_crc, a.answer AS joined_answer, a.answer_ms AS joined_answer_ms FROM requests r
+      p.payload_segment, p.payload_offset, p.payload_length, p.payload_crc, a.answer, a.answer_ms FROM requests r
       LEFT JOIN request_raw w ON w.request_id = r.request_id LEFT JOIN batch_items i ON i.request_id = r.request_id AND r.outcome = 'batched'
       LEFT JOIN request_answers a ON a.request_id = r.request_id
       LEFT JOIN runs p ON p.run_id = r.run_id AND r.outcome IN ('accepted', 'duplicate') WHERE r.request_id = ?`),
@@ -764,15 +768,15 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
       if (query.code !== undefined) where.push('code = ?') && values.push(query.code);
       if (query.afterSeq !== undefined) where.push('r.seq > ?') && values.push(query.afterSeq);
       const order = query.afterSeq === undefined ? 'DESC' : 'ASC';
-      const sql = `SELECT r.*, a.answer AS joined_answer, a.answer_ms AS joined_answer_ms FROM requests r LEFT JOIN request_answers a ON a.request_id = r.request_id
+      const sql = `SELECT r.*, a.answer, a.answer_ms FROM requests r LEFT JOIN request_answers a ON a.request_id = r.request_id
         ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.seq ${order} LIMIT ?`;
-      return (db.prepare(sql).all(...values, query.limit) as Row[]).map((row) => toLogEntry(withJoinedAnswer(row)));
+      return (db.prepare(sql).all(...values, query.limit) as Row[]).map((row) => toLogEntry(row));
     },
     triggerStats: (sinceMs) => toTriggerStats(stmt.lastOfTriggers.all() as Row[], stmt.triggerStats.all(sinceMs) as Row[]),
     getRequest: (requestId) => {
       const row = stmt.getRequest.get(requestId) as Row | undefined;
       if (!row) return undefined;
-      const entry = toLogEntry(withJoinedAnswer(row));
+      const entry = toLogEntry(row);
       // In the row (as a difference from the logged headers), in request_raw (older rows, and those with a body of their own), or none (refused unread).
       const headers =
         row.raw_headers !== null
@@ -822,11 +826,6 @@ const PAYLOADS_DURABLE_KEY = 'payload_log_durable';
 
 const LOST_PAYLOAD_MESSAGE =
   'hooklaunch stopped (a power loss or crash) before this request\'s body reached the disk: it was never acknowledged and nothing was launched; the sender\'s retry is a new delivery';
-
-/** A request row read with its answer from request_answers; older rows keep theirs in the row. */
-function withJoinedAnswer(row: Row): Row {
-  return row.joined_answer === null ? row : { ...row, answer: row.joined_answer, answer_ms: row.joined_answer_ms };
-}
 
 function toPayloadRef(row: Row): PayloadRef {
   return { segment: Number(row.payload_segment), offset: Number(row.payload_offset), length: Number(row.payload_length), crc: Number(row.payload_crc) };

@@ -38,9 +38,7 @@ const POSTGRES_ONLY = {
  * writes it, and TOAST stores it out of line there already.
  */
 const SQLITE_ONLY = {
-  tables: [
-    'request_answers', // answers inserted, not an UPDATE of the request line that rewrote the last second's request pages into the WAL (issue #14)
-  ],
+  tables: [] as string[],
   columns: [
     'runs.payload_segment',
     'runs.payload_offset',

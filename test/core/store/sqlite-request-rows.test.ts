@@ -1,14 +1,15 @@
 /**
  * Where the embedded store keeps a request's raw capture and answer (issue #14): a bodiless
- * capture in the request's own row as a difference from the logged headers, an answer appended
- * under the request's seq; rows written before that (request_raw rows, answers in the row) read
- * as they did.
+ * capture in the request's own row as a difference from the logged headers, an answer in
+ * request_answers; rows written before that read as they did (request_raw rows) or are moved
+ * (answers that were in the row).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS } from '../../../core/store/sqlite/sqlite-database.js';
 import { openSqliteStore } from '../../../core/store/sqlite/sqlite-store.js';
 import { applyHeaderDelta, headerDelta } from '../../../core/store/sqlite/raw-header-delta.js';
 import type { AcceptRequest, Store } from '../../../core/store/store.js';
@@ -63,7 +64,7 @@ describe('SQLite request rows', () => {
     const db = new Database(path, { readonly: true });
     try {
       expect(db.prepare('SELECT COUNT(*) AS n FROM request_raw').get()).toEqual({ n: 0 });
-      expect(db.prepare('SELECT raw_target, raw_headers, answer FROM requests').get()).toEqual({ raw_target: null, raw_headers: '{"x-signature":["sha256=abc"]}', answer: null });
+      expect(db.prepare('SELECT raw_target, raw_headers FROM requests').get()).toEqual({ raw_target: null, raw_headers: '{"x-signature":["sha256=abc"]}' });
       expect(db.prepare('SELECT answer_ms FROM request_answers').get()).toEqual({ answer_ms: 3 });
       // Accepted requests stay out of the outcome index: the log finds them through requests_by_trigger.
       expect(db.prepare(`SELECT sql FROM sqlite_master WHERE name = 'requests_by_outcome'`).get()).toEqual({ sql: expect.stringContaining(`WHERE outcome <> 'accepted'`) });
@@ -72,11 +73,14 @@ describe('SQLite request rows', () => {
     }
   });
 
-  it('reads rows written before: the raw capture in request_raw, the answer in the row', async () => {
-    store = await openSqliteStore(path);
-    await store.close();
-    const answer = { status: 202, headers: { 'x-request-id': 'old-1' }, body: '{"run_id":"r"}', stages: { total_ms: 2 } };
+  it('reads rows written before: the raw capture in request_raw, the answer moved from the row to request_answers', async () => {
+    // A store as the release before migration 14 left it: the answer in its request's row.
+    const before = MIGRATIONS.findIndex((sql) => sql.includes('CREATE TABLE request_answers'));
     const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    for (const sql of MIGRATIONS.slice(0, before)) db.exec(sql);
+    db.pragma(`user_version = ${before}`);
+    const answer = { status: 202, headers: { 'x-request-id': 'old-1' }, body: '{"run_id":"r"}', stages: { total_ms: 2 } };
     db.prepare(
       `INSERT INTO requests (request_id, trigger_id, received_at, method, path, remote_address, size_bytes, body_sha256, headers, outcome, status, run_id, answer, answer_ms)
        VALUES ('old-1', ?, 1000, 'POST', '/launch', '127.0.0.1', 2, 'x', '{"host":"h"}', 'rejected', 401, NULL, ?, 2)`,
@@ -90,6 +94,14 @@ describe('SQLite request rows', () => {
       raw: { target: '/launch?a=1', headers: { host: ['h'], 'x-token': ['t'] }, body: Buffer.from('{}'), truncated: false },
     });
     expect((await store.listLog({ limit: 10 }))[0]).toMatchObject({ requestId: 'old-1', answer, answeredMs: 2 });
+    const after = new Database(path, { readonly: true });
+    try {
+      // One place to read an answer from: the row's columns are gone.
+      expect((after.pragma('table_info(requests)') as Array<{ name: string }>).map((c) => c.name)).not.toContain('answer');
+      expect(after.prepare('SELECT request_id, answer_ms FROM request_answers').all()).toEqual([{ request_id: 'old-1', answer_ms: 2 }]);
+    } finally {
+      after.close();
+    }
   });
 
   it('purges a request\'s answer with it', async () => {

@@ -9,6 +9,7 @@ import { addRunNote, runNotes } from '../../../core/notify/run-notes.js';
 import { openSqliteStore } from '../../../core/store/sqlite/sqlite-store.js';
 import { PURGE_DEDUPE } from '../../../core/store/sqlite/sqlite-database.js';
 import type { AcceptRequest, Store } from '../../../core/store/store.js';
+import { MIGRATIONS } from '../../../core/store/postgres/migrations.js';
 import { openPostgresStore } from '../../../core/store/postgres/postgres-store.js';
 import { POSTGRES_SKIP, freshDatabase } from '../../helpers/postgres.js';
 
@@ -284,6 +285,25 @@ describe.each(STORES)('$name store', (factory) => {
     expect(listed.find((e) => e.requestId === unanswered.request.requestId)!.answer).toBeUndefined();
   });
 
+  it('keeps an answer only for a request with a line: last one wins, and purge drops it with its line', async () => {
+    const answer = (status: number) => ({ status, headers: {}, body: '', stages: { total_ms: 1 } });
+    const request = acceptRequest({}, 1_000).request;
+    const line = { ...request, outcome: 'rejected', status: 400, code: 'token_mismatch', message: 'm' } as const;
+    // An answer for a line not written (yet) is not kept, as an UPDATE of a missing line keeps nothing.
+    await store.recordAnswers([{ requestId: request.requestId, answer: answer(500), answeredMs: 1 }]);
+    await store.recordUnlaunched(line);
+    expect((await store.getRequest(request.requestId))!.entry.answer).toBeUndefined();
+    await store.recordAnswers([
+      { requestId: request.requestId, answer: answer(401), answeredMs: 1 },
+      { requestId: request.requestId, answer: answer(400), answeredMs: 2 },
+    ]);
+    expect((await store.getRequest(request.requestId))!.entry).toMatchObject({ answer: answer(400), answeredMs: 2 });
+    // Purged with its line: a line written again under the same id starts without one.
+    expect(await store.purge(2_000)).toMatchObject({ requests: 1 });
+    await store.recordUnlaunched({ ...line, receivedAtMs: 3_000 });
+    expect((await store.getRequest(request.requestId))!.entry.answer).toBeUndefined();
+  });
+
   it('keeps its generated secrets', async () => {
     const first = await store.secret('k');
     expect(first).toMatch(/^[0-9a-f]{64}$/);
@@ -363,6 +383,114 @@ describe.skipIf(POSTGRES_SKIP)('PostgreSQL store only', () => {
       const row = (await client.query('SELECT pg_column_compression(payload) AS method FROM runs WHERE run_id = $1', [input.runId])).rows[0] as { method: string };
       expect(row.method).toBe(lz4.has ? 'lz4' : 'pglz');
       expect((await store.getPayload(input.runId))?.body.equals(input.payload)).toBe(true);
+    } finally {
+      await client.end();
+      await store.close();
+      await database.drop();
+    }
+  });
+
+  // Issue #14: left to choose, the server planned the accept statements anew on the first commits and
+  // on every one where a custom plan looked cheaper (fewer than ten accepts), ~190 us of its CPU each.
+  it('plans the accept statements once, not on every group commit', async () => {
+    const database = await freshDatabase();
+    const store = await openPostgresStore(database.url, 'test-instance');
+    try {
+      const query = vi.spyOn(pg.Client.prototype, 'query');
+      // Group commits of ten, as under load.
+      for (let round = 0; round < 12; round++) {
+        await Promise.all(Array.from({ length: 10 }, (_, i) => store.accept(acceptRequest({ rateLimits: [{ periodMs: 60_000, quota: 1_000 }] }, 1_000 + round * 10 + i))));
+      }
+      const written = query.mock.calls.findIndex(([config]) => (config as { name?: string }).name === 'hooklaunch_accept_write');
+      const client = query.mock.contexts[written] as pg.Client;
+      query.mockRestore();
+      // The connection that ran the commits holds its prepared statements: how each was planned.
+      const plans = (await client.query(`SELECT name, generic_plans::int, custom_plans::int FROM pg_prepared_statements WHERE name LIKE 'hooklaunch_accept_%' ORDER BY name`)).rows as Array<{ generic_plans: number }>;
+      expect(plans).toEqual([
+        { name: 'hooklaunch_accept_look_up', generic_plans: expect.any(Number), custom_plans: 0 },
+        { name: 'hooklaunch_accept_write', generic_plans: expect.any(Number), custom_plans: 0 },
+      ]);
+      expect(plans.reduce((sum, plan) => sum + plan.generic_plans, 0)).toBeGreaterThan(0);
+    } finally {
+      await store.close();
+      await database.drop();
+    }
+  });
+
+  it('moves the answers a store kept in its request lines to request_answers when it upgrades (migration 11)', async () => {
+    const database = await freshDatabase();
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      // A store as the version before left it: schema 10, the answer in its line.
+      await client.query('CREATE TABLE hooklaunch_schema (version INTEGER NOT NULL)');
+      for (const migration of MIGRATIONS.slice(0, 10)) await client.query(migration);
+      await client.query('INSERT INTO hooklaunch_schema (version) VALUES (10)');
+      const answer = { status: 202, headers: { 'x-request-id': 'old' }, body: '{}', stages: { total_ms: 7 } };
+      await client.query(
+        `INSERT INTO requests (request_id, trigger_id, received_at, method, path, remote_address, size_bytes, body_sha256, headers, outcome, status, answer, answer_ms)
+         VALUES ('old', $1, 1000, 'POST', '/', '127.0.0.1', 2, 'x', '{}', 'accepted', 202, $2, 7), ('unanswered', $1, 1001, 'POST', '/', '127.0.0.1', 2, 'x', '{}', 'accepted', 202, NULL, NULL)`,
+        [TRIGGER, JSON.stringify(answer)],
+      );
+      const store = await openPostgresStore(database.url, 'test-instance');
+      try {
+        expect((await store.getRequest('old'))!.entry).toMatchObject({ answer, answeredMs: 7 });
+        expect((await store.getRequest('unanswered'))!.entry.answer).toBeUndefined();
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await client.end();
+      await database.drop();
+    }
+  });
+
+  // Issue #14: accepted requests are most of the log and are listed through requests_by_trigger;
+  // indexing them by outcome too cost a B-tree insert per accept.
+  it('indexes by outcome only the requests not accepted, and lists those through that index', async () => {
+    const database = await freshDatabase();
+    const store = await openPostgresStore(database.url, 'test-instance');
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      await store.accept(acceptRequest());
+      await store.recordUnlaunched({ ...acceptRequest().request, outcome: 'rejected', status: 400, code: 'token_mismatch', message: 'm' });
+      const query = vi.spyOn(pg.Pool.prototype, 'query');
+      const listed = await store.listLog({ triggerId: TRIGGER, outcome: 'rejected', limit: 10 });
+      const [sql, values] = query.mock.calls.find(([text]) => String(text).includes('FROM requests'))! as unknown as [string, unknown[]];
+      query.mockRestore();
+      expect(listed.map((e) => e.outcome)).toEqual(['rejected']);
+      expect((await store.listLog({ triggerId: TRIGGER, outcome: 'accepted', limit: 10 })).map((e) => e.outcome)).toEqual(['accepted']);
+      // A generic plan with sequential scans off takes any index it can prove holds the rows: the partial one only when the query says so.
+      await client.query('SET enable_seqscan = off');
+      await client.query('SET plan_cache_mode = force_generic_plan');
+      await client.query(`PREPARE listed AS ${sql}`);
+      const plan = (await client.query(`EXPLAIN EXECUTE listed(${values.map((value) => client.escapeLiteral(String(value))).join(', ')})`)).rows.map((row: Record<string, string>) => row['QUERY PLAN']).join('\n');
+      expect(plan).toContain('requests_by_outcome');
+      const definition = (await client.query(`SELECT pg_get_indexdef('requests_by_outcome'::regclass) AS def`)).rows[0] as { def: string };
+      expect(definition.def).toContain(`WHERE (outcome <> 'accepted'::text)`);
+    } finally {
+      await client.end();
+      await store.close();
+      await database.drop();
+    }
+  });
+
+  // Issue #14: the answer, written a second after its line, was an UPDATE that copied the line to a
+  // new page and into all five request indexes, a quarter of the server's CPU per accept.
+  it('keeps an answer without rewriting the line it belongs to', async () => {
+    const database = await freshDatabase();
+    const store = await openPostgresStore(database.url, 'test-instance');
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    try {
+      const input = acceptRequest();
+      await store.accept(input);
+      const place = async () => (await client.query('SELECT ctid::text AS at, xmin::text AS by FROM requests WHERE request_id = $1', [input.request.requestId])).rows[0] as { at: string; by: string };
+      const before = await place();
+      await store.recordAnswers([{ requestId: input.request.requestId, answer: { status: 200, headers: {}, body: '', stages: { total_ms: 3 } }, answeredMs: 3 }]);
+      expect(await place()).toEqual(before);
+      expect((await store.getRequest(input.request.requestId))!.entry.answeredMs).toBe(3);
     } finally {
       await client.end();
       await store.close();
