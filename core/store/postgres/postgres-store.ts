@@ -167,7 +167,14 @@ export async function openPostgresStore(url: string, instance: string): Promise<
   // of fewer than ten accepts, ~190 us of its CPU per commit (issue #14). Not for the other
   // queries, whose optional filters (`$1 IS NULL OR ...`) need a plan per value.
   const acceptPool = new pg.Pool({ connectionString: url, max: GROUP_COMMITS_IN_FLIGHT, options: '-c plan_cache_mode=force_generic_plan' });
-  for (const each of [pool, acceptPool]) each.on('error', () => undefined); // an idle client's error surfaces on its next use
+  for (const each of [pool, acceptPool]) {
+    each.on('error', () => undefined); // an idle client's error surfaces on its next use
+    // A checked-out client has no listener of the pool's: a backend terminated between two of its
+    // queries (a server restart, pg_terminate_backend) made it emit 'error' unheard, which killed
+    // the process. Heard here, the error fails the client's next query instead, and the pool drops
+    // the client on release (it is no longer queryable).
+    each.on('connect', (client) => client.on('error', () => undefined));
+  }
   await migrate(pool);
 
   const q = async (sql: string, values: unknown[] = [], client: Client = pool): Promise<Row[]> => (await client.query(sql, values)).rows as Row[];
