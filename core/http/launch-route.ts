@@ -173,7 +173,11 @@ async function failInternally(ctx: HttpContext, res: ServerResponse, trigger: Co
   const rejection = reject('internal_error', `hooklaunch failed while handling request ${request.requestId}; whether it was recorded is unknown: retry (a trigger that deduplicates recognises a repeat) or look it up in the trigger log`);
   ctx.logger.error({ err: error, triggerId: trigger.id, requestId: request.requestId }, 'request failed');
   try {
-    await ctx.rejections.record(request, { outcome: 'rejected', status: rejection.status, code: rejection.code, message: rejection.message }, 'failure');
+    // Its commit may have reached the disk (the line is there, and keeps the answer): a second line
+    // under the same id would break the unique request id and fail every request of the group
+    // commit it shares. A store that cannot be read cannot be written either.
+    const logged = await ctx.store.getRequest(request.requestId).then((stored) => stored !== undefined);
+    if (!logged) await ctx.rejections.record(request, { outcome: 'rejected', status: rejection.status, code: rejection.code, message: rejection.message }, 'failure');
   } catch (recordError) {
     ctx.logger.error({ err: recordError, triggerId: trigger.id, requestId: request.requestId }, 'the failed request could not be written to the trigger log');
   }

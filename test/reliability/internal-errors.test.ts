@@ -86,6 +86,31 @@ triggers:
     }
   });
 
+  // A commit that reached the disk and then failed (an fdatasync error after the WAL write, a
+  // PostgreSQL COMMIT whose answer was lost with its connection): the request's line is there. A
+  // second line under its id broke the UNIQUE request_id, and failed with it every other request
+  // of the group commit it shared (each of their senders a 500).
+  it('a store failing after its commit: a 500, and the line already written stands alone', async () => {
+    const store = t.service.store;
+    const accept = store.accept.bind(store);
+    store.accept = async (input) => {
+      await accept(input);
+      throw new Error('fdatasync failed after the commit (test)');
+    };
+    let answer: Awaited<ReturnType<typeof post>>;
+    try {
+      answer = await post('{"a":["x"]}', 'application/json');
+    } finally {
+      store.accept = accept;
+    }
+    expect(answer.status).toBe(500);
+    expect(answer.body.error?.code).toBe('internal_error');
+    await t.service.rejections.flush();
+    expect(lines.filter((l) => l.requestId === answer.requestId && l.msg === 'could not write a request to the trigger log')).toEqual([]);
+    const entries = (await t.service.store.listLog({ triggerId: TITLED, limit: 100 })).filter((e) => e.requestId === answer.requestId);
+    expect(entries).toEqual([expect.objectContaining({ outcome: 'accepted' })]);
+  });
+
   // The launch route answers from the body's `end` event (issue #14): a bug thrown there must not
   // take the process down, and an answer already sent still reaches its sender.
   it('a bug thrown after the answer was sent: the sender has its answer, the failure is logged, the server serves on', async () => {
