@@ -442,10 +442,18 @@ export async function openPostgresStore(url: string, instance: string): Promise<
         await client.query('DELETE FROM execution_logs WHERE execution_id = ANY($1)', [[...executionIds, ...runs]]);
         await client.query('DELETE FROM batch_items WHERE batch_id IN (SELECT batch_id FROM batches WHERE run_id = ANY($1))', [runs]);
         for (const table of ['executions', 'pipelines', 'jobs', 'batches', 'runs']) await client.query(`DELETE FROM ${table} WHERE run_id = ANY($1)`, [runs]);
-        for (const table of ['request_raw', 'request_answers']) {
-          await client.query(`DELETE FROM ${table} WHERE request_id IN (SELECT request_id FROM requests WHERE received_at < $1 AND (run_id IS NULL OR run_id NOT IN ${PENDING_RUNS}))`, [beforeMs]);
-        }
-        const requests = (await client.query(`DELETE FROM requests WHERE received_at < $1 AND (run_id IS NULL OR run_id NOT IN ${PENDING_RUNS})`, [beforeMs])).rowCount ?? 0;
+        // The lines and their raw captures and answers in one statement, one snapshot: as separate
+        // statements each read the requests anew, and a run finishing in between let its line go and
+        // left its capture and answer, which no later purge finds (it finds them through lines).
+        const gone = await one(
+          `WITH gone AS (DELETE FROM requests WHERE received_at < $1 AND (run_id IS NULL OR run_id NOT IN ${PENDING_RUNS}) RETURNING request_id),
+             raw_gone AS (DELETE FROM request_raw WHERE request_id IN (SELECT request_id FROM gone)),
+             answers_gone AS (DELETE FROM request_answers WHERE request_id IN (SELECT request_id FROM gone))
+           SELECT COUNT(*)::int AS n FROM gone`,
+          [beforeMs],
+          client,
+        );
+        const requests = Number(gone!.n);
         return { requests, runs: runs.length, executionIds };
       }),
     listTriggerDefs: async () => (await q('SELECT * FROM trigger_defs ORDER BY id')).map(toTriggerDef),

@@ -371,6 +371,44 @@ describe('SQLite store only', () => {
 });
 
 describe.skipIf(POSTGRES_SKIP)('PostgreSQL store only', () => {
+  // Purge's statements each read the requests anew (READ COMMITTED): a run that finished between the
+  // delete of the raw captures and answers and the delete of the lines let its request go and left
+  // its capture (the whole body) and answer behind, found by no later purge (they are found through lines).
+  it('purges a request\'s raw capture and answer with its line, when its run finishes during the purge', async () => {
+    const database = await freshDatabase();
+    const store = await openPostgresStore(database.url, 'test-instance');
+    const client = new pg.Client({ connectionString: database.url });
+    await client.connect();
+    const query = pg.Client.prototype.query;
+    try {
+      const input = acceptRequest({}, 1_000);
+      const request = { ...input.request, raw: { target: '/', headers: { 'x-token': ['t'] }, body: input.payload } };
+      await store.accept({ ...input, request });
+      await store.recordAnswers([{ requestId: request.requestId, answeredMs: 1, answer: { status: 200, headers: {}, body: '', stages: { total_ms: 1 } } }]);
+      const [job] = await store.claimJobs(2_000, 10, 60_000);
+      let finished = false;
+      // The run's job settles just before purge deletes the lines (as a launch worker may, on another connection).
+      vi.spyOn(pg.Client.prototype, 'query').mockImplementation(function (this: pg.Client, ...args: unknown[]) {
+        const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string } | undefined)?.text;
+        if (!finished && text?.includes('DELETE FROM requests ')) {
+          finished = true;
+          return store.completeJob(job!.id, { kind: 'fetch', commits: [], errors: [] }).then(() => (query as (...a: unknown[]) => unknown).apply(this, args));
+        }
+        return (query as (...a: unknown[]) => unknown).apply(this, args);
+      } as typeof query);
+      await store.purge(5_000);
+      vi.restoreAllMocks();
+      expect(finished).toBe(true);
+      const left = async (table: string) => Number(((await client.query(`SELECT COUNT(*)::int AS n FROM ${table} t WHERE NOT EXISTS (SELECT 1 FROM requests r WHERE r.request_id = t.request_id)`)).rows[0] as { n: number }).n);
+      expect({ raw: await left('request_raw'), answers: await left('request_answers') }).toEqual({ raw: 0, answers: 0 });
+    } finally {
+      vi.restoreAllMocks();
+      await client.end();
+      await store.close();
+      await database.drop();
+    }
+  });
+
   it('compresses stored payloads with lz4 where the server has it', async () => {
     const database = await freshDatabase();
     const store = await openPostgresStore(database.url, 'test-instance');
