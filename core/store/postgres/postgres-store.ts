@@ -166,7 +166,11 @@ export async function openPostgresStore(url: string, instance: string): Promise<
   // for the arrays' actual lengths looks cheaper than the generic guess of ten rows — every commit
   // of fewer than ten accepts, ~190 us of its CPU per commit (issue #14). Not for the other
   // queries, whose optional filters (`$1 IS NULL OR ...`) need a plan per value.
-  const acceptPool = new pg.Pool({ connectionString: url, max: GROUP_COMMITS_IN_FLIGHT, options: '-c plan_cache_mode=force_generic_plan' });
+  const acceptPool = new pg.Pool({ connectionString: url, max: GROUP_COMMITS_IN_FLIGHT });
+  // Set on the session, not as the connection's `options`: those would replace the operator's own
+  // (PGOPTIONS, e.g. the schema the store lives in) on these connections only. Queued first, it runs
+  // before the connection's first commit; a failure shows on that commit's own queries.
+  acceptPool.on('connect', (client) => void client.query('SET plan_cache_mode = force_generic_plan').catch(() => undefined));
   for (const each of [pool, acceptPool]) {
     each.on('error', () => undefined); // an idle client's error surfaces on its next use
     // A checked-out client has no listener of the pool's: a backend terminated between two of its

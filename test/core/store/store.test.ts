@@ -371,6 +371,32 @@ describe('SQLite store only', () => {
 });
 
 describe.skipIf(POSTGRES_SKIP)('PostgreSQL store only', () => {
+  // libpq's PGOPTIONS (which pg honours) set for every connection, here the schema the store lives in:
+  // the accept connections, given options of their own for their plans, connected without it and
+  // found no tables (every accept failed) while the other connections read and migrated that schema.
+  it('accepts on connections with the same settings as the rest (PGOPTIONS: the store in a schema of its own)', async () => {
+    const database = await freshDatabase();
+    const admin = new pg.Client({ connectionString: database.url });
+    await admin.connect();
+    const before = process.env.PGOPTIONS;
+    process.env.PGOPTIONS = '-c search_path=hooklaunch_own';
+    let store: Store | undefined;
+    try {
+      await admin.query('CREATE SCHEMA hooklaunch_own');
+      store = await openPostgresStore(database.url, 'test-instance');
+      const input = acceptRequest();
+      expect(await store.accept(input)).toMatchObject({ kind: 'accepted' });
+      expect((await store.listLog({ limit: 10 })).map((e) => e.requestId)).toEqual([input.request.requestId]);
+      expect(((await admin.query(`SELECT COUNT(*)::int AS n FROM hooklaunch_own.requests`)).rows[0] as { n: number }).n).toBe(1);
+    } finally {
+      if (before === undefined) delete process.env.PGOPTIONS;
+      else process.env.PGOPTIONS = before;
+      await store?.close();
+      await admin.end();
+      await database.drop();
+    }
+  });
+
   // Purge's statements each read the requests anew (READ COMMITTED): a run that finished between the
   // delete of the raw captures and answers and the delete of the lines let its request go and left
   // its capture (the whole body) and answer behind, found by no later purge (they are found through lines).
