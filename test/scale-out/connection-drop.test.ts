@@ -82,8 +82,11 @@ triggers:
       const runIds = [...sent, after].filter((s) => s.status === 200).map((s) => (JSON.parse(s.body) as { run_id: string }).run_id);
       const runs = await Promise.all(runIds.map((id) => store.getRun(id)));
       expect(runs.filter((run) => run === undefined)).toHaveLength(0);
-      const accepted = (await store.listLog({ triggerId: TRIGGER, outcome: 'accepted', limit: 10_000 })).map((e) => e.runId);
-      expect(new Set(accepted)).toEqual(new Set(runIds));
+      // Every acknowledged run has its accepted line (a 500'd one whose COMMIT went through before its
+      // connection dropped may have one too: its answer said that whether it was recorded is unknown).
+      const accepted = new Set((await store.listLog({ triggerId: TRIGGER, outcome: 'accepted', limit: 10_000 })).map((e) => e.runId));
+      expect(runIds.filter((id) => !accepted.has(id))).toEqual([]);
+      expect(accepted.size).toBeLessThanOrEqual(runIds.length + failed.length);
     } finally {
       await store.close();
     }
