@@ -6,8 +6,10 @@
  * ever shows in the log, the request API or the page.
  */
 import { connect } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestService, type TestService } from '../helpers/service.js';
+import { hooklaunch } from '../cli/cli.js';
 
 const TRIGGER = '0190fe82-0000-7000-8000-0000000000f1';
 const ADMIN = 'replay-fidelity-admin-token-01';
@@ -109,6 +111,10 @@ describe('replay fidelity', () => {
       await (await fetch(`${t.service.url}/ui/triggers/${TRIGGER}`, { headers: auth })).text(),
     ];
     expect(shown[3]).toContain('x-forwarded-for');
+    // And `hooklaunch logs --json`, the CLI's reading of the same log.
+    const cli = await hooklaunch(['logs', '-c', join(t.project.dir, 'hooklaunch.yaml'), '--json', '-n', '100']);
+    expect(cli.stdout).toContain(replay.request_id);
+    shown.push(cli.stdout);
     expect(shown[0]).toContain(sent.requestId);
     for (const text of shown) {
       for (const secret of [TOKEN, 'cookie-secret', 'sig-secret', 'q-secret']) expect(text).not.toContain(secret);
