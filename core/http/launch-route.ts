@@ -175,7 +175,9 @@ async function failInternally(ctx: HttpContext, res: ServerResponse, trigger: Co
   try {
     // Its commit may have reached the disk (the line is there, and keeps the answer): a second line
     // under the same id would break the unique request id and fail every request of the group
-    // commit it shares. A store that cannot be read cannot be written either.
+    // commit it shares. A store that cannot be read cannot be written either. Lines handed to the
+    // store but not yet committed are waited for first (flush), so they are seen too.
+    await ctx.rejections.flush();
     const logged = await ctx.store.getRequest(request.requestId).then((stored) => stored !== undefined);
     if (!logged) await ctx.rejections.record(request, { outcome: 'rejected', status: rejection.status, code: rejection.code, message: rejection.message }, 'failure');
   } catch (recordError) {
