@@ -165,6 +165,28 @@ async function readStreamingBody(ctx: HttpContext, streamingAuth: StreamingAuth,
   return readBodyVerifying(req, maxBodyBytes, hold, begun.value);
 }
 
+/** How long the 500 path waits to learn whether its request has a line: the sender waits for its answer meanwhile. */
+const LOOKUP_MS = 2_000;
+
+/**
+ * Whether the request has a line (lines handed to the store but not committed are waited for, so
+ * they are seen too). 'unknown' past LOOKUP_MS: a store that does not answer (an unreachable
+ * PostgreSQL) would not take a line either, and the 500 must not wait on it.
+ */
+async function alreadyLogged(ctx: HttpContext, requestId: string): Promise<boolean | 'unknown'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'unknown'>((resolve) => (timer = setTimeout(resolve, LOOKUP_MS, 'unknown')));
+  try {
+    const look = (async () => {
+      await ctx.rejections.flush();
+      return (await ctx.store.getRequest(requestId)) !== undefined;
+    })();
+    return await Promise.race([look, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /**
  * A bug or a failing store: a 500 that the sender can quote (X-Request-Id), the operator can find
  * in the service log, and — when the store still answers — the trigger log shows (issue #11).
@@ -175,13 +197,11 @@ async function failInternally(ctx: HttpContext, res: ServerResponse, trigger: Co
   const rejection = reject('internal_error', `hooklaunch failed while handling request ${request.requestId}; whether it was recorded is unknown: retry (a trigger that deduplicates recognises a repeat) or look it up in the trigger log`);
   ctx.logger.error({ err: error, triggerId: trigger.id, requestId: request.requestId }, 'request failed');
   try {
-    // Its commit may have reached the disk (the line is there, and keeps the answer): a second line
-    // under the same id would break the unique request id and fail every request of the group
-    // commit it shares. A store that cannot be read cannot be written either. Lines handed to the
-    // store but not yet committed are waited for first (flush), so they are seen too.
-    await ctx.rejections.flush();
-    const logged = await ctx.store.getRequest(request.requestId).then((stored) => stored !== undefined);
-    if (!logged) await ctx.rejections.record(request, { outcome: 'rejected', status: rejection.status, code: rejection.code, message: rejection.message }, 'failure');
+    // Its commit may have reached the disk (the line is there): a second line under the same id
+    // would break the unique request id and fail every request of the group commit it shares.
+    const logged = await alreadyLogged(ctx, request.requestId);
+    if (logged === 'unknown') ctx.logger.error({ triggerId: trigger.id, requestId: request.requestId }, `the store did not say within ${LOOKUP_MS} ms whether the failed request is in the trigger log; not logged again`);
+    else if (!logged) await ctx.rejections.record(request, { outcome: 'rejected', status: rejection.status, code: rejection.code, message: rejection.message }, 'failure');
   } catch (recordError) {
     ctx.logger.error({ err: recordError, triggerId: trigger.id, requestId: request.requestId }, 'the failed request could not be written to the trigger log');
   }

@@ -111,6 +111,26 @@ triggers:
     expect(entries).toEqual([expect.objectContaining({ outcome: 'accepted' })]);
   });
 
+  // Whether the line is there is asked of the store before writing one: a store that does not
+  // answer (an unreachable PostgreSQL) must not hold the sender's 500 for as long as it is silent.
+  it('a store failing and then silent: the 500 still goes out, within the lookup bound', async () => {
+    const store = t.service.store;
+    const accept = store.accept.bind(store);
+    const getRequest = store.getRequest.bind(store);
+    store.accept = () => Promise.reject(new Error('connection reset (test)'));
+    store.getRequest = () => new Promise(() => undefined);
+    const started = Date.now();
+    try {
+      const answer = await post('{"a":["x"]}', 'application/json');
+      expect(answer.status).toBe(500);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(lines.some((l) => l.requestId === answer.requestId && String(l.msg).startsWith('the store did not say'))).toBe(true);
+    } finally {
+      store.accept = accept;
+      store.getRequest = getRequest;
+    }
+  });
+
   // The launch route answers from the body's `end` event (issue #14): a bug thrown there must not
   // take the process down, and an answer already sent still reaches its sender.
   it('a bug thrown after the answer was sent: the sender has its answer, the failure is logged, the server serves on', async () => {
