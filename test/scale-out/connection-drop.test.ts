@@ -45,11 +45,11 @@ triggers:
     cleanups.push(() => admin.end());
     const databaseName = new URL(database.url).pathname.slice(1);
 
-    type Sent = { status: number; body: string };
+    type Sent = { i: number; status: number; body: string };
     const send = (i: number): Promise<Sent> =>
       fetch(`${server.url}/api/v0/launch/${TRIGGER}/`, { method: 'POST', headers: { 'x-token': 'drop', 'x-delivery': `d-${i}` }, body: JSON.stringify({ i }) }).then(
-        async (r) => ({ status: r.status, body: await r.text() }),
-        (error: unknown) => ({ status: -1, body: String(error) }),
+        async (r) => ({ i, status: r.status, body: await r.text() }),
+        (error: unknown) => ({ i, status: -1, body: String(error) }),
       );
     const sent: Sent[] = [];
     let next = 0;
@@ -76,6 +76,10 @@ triggers:
     // The service serves on, on new connections.
     const after = await send(100_000);
     expect(after.status).toBe(200);
+    // The senders of the 500s retry: a delivery committed before its connection dropped is a
+    // duplicate of its run, one that was not is launched now; none is launched twice.
+    const retried = await Promise.all(failed.map((s) => send(s.i)));
+    expect(retried.map((r) => r.status)).toEqual(failed.map(() => 200));
 
     const store = await openPostgresStore(database.url, 'observer');
     try {
@@ -87,6 +91,10 @@ triggers:
       const accepted = new Set((await store.listLog({ triggerId: TRIGGER, outcome: 'accepted', limit: 10_000 })).map((e) => e.runId));
       expect(runIds.filter((id) => !accepted.has(id))).toEqual([]);
       expect(accepted.size).toBeLessThanOrEqual(runIds.length + failed.length);
+      // One run per delivery, whichever try launched it.
+      expect(accepted.size).toBe(sent.length + 1);
+      const retriedRuns = retried.map((r) => (JSON.parse(r.body) as { run_id: string }).run_id);
+      expect(retriedRuns.filter((id) => !accepted.has(id))).toEqual([]);
     } finally {
       await store.close();
     }
