@@ -770,7 +770,7 @@ export function openSqliteDatabase(path: string, role: 'writer' | 'reader' = 'wr
       const order = query.afterSeq === undefined ? 'DESC' : 'ASC';
       const sql = `SELECT r.*, a.answer, a.answer_ms FROM requests r LEFT JOIN request_answers a ON a.request_id = r.request_id
         ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.seq ${order} LIMIT ?`;
-      return (db.prepare(sql).all(...values, query.limit) as Row[]).map((row) => toLogEntry(row));
+      return (db.prepare(sql).all(...values, query.limit) as Row[]).map(toLogEntry);
     },
     triggerStats: (sinceMs) => toTriggerStats(stmt.lastOfTriggers.all() as Row[], stmt.triggerStats.all(sinceMs) as Row[]),
     getRequest: (requestId) => {
