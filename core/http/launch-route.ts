@@ -96,12 +96,12 @@ function handleRead(ctx: HttpContext, trigger: CompiledTrigger, triggerId: strin
   try {
     delivered = handleDelivery(ctx, trigger, raw, request, ctx.clock);
   } catch (error) {
-    return failInternally(ctx, res, trigger, request, error);
+    return failInternally(ctx, res, trigger, request, error, started);
   }
   if (delivered instanceof Promise) {
     return delivered.then(
       (handled) => answer(ctx, res, trigger, request, handled, started),
-      (error: unknown) => failInternally(ctx, res, trigger, request, error),
+      (error: unknown) => failInternally(ctx, res, trigger, request, error, started),
     );
   }
   answer(ctx, res, trigger, request, delivered, started);
@@ -113,7 +113,7 @@ function answer(ctx: HttpContext, res: ServerResponse, trigger: CompiledTrigger,
   const totalMs = performance.now() - started;
   ctx.onAnswered?.(trigger, handled.outcome, totalMs / 1000);
   // Only a request with a line of its own has somewhere to keep its answer.
-  if (handled.logged !== false) ctx.rejections.recordAnswer({ requestId: request.requestId, answeredMs: totalMs, answer: sentAnswer(sent, handled, totalMs, ctx.redaction) });
+  if (handled.logged !== false) ctx.rejections.recordAnswer({ requestId: request.requestId, answeredMs: totalMs, answer: sentAnswer(sent, handled.stages, totalMs, ctx.redaction) });
 }
 
 /**
@@ -149,14 +149,14 @@ const EMPTY_BODY = Buffer.alloc(0);
 const ANSWER_BODY_BYTES = 4096;
 
 /** The answer as the trigger log keeps it: credential headers redacted, the body cut at 4 KiB. */
-function sentAnswer(sent: SentResponse, handled: HandledOutcome, totalMs: number, redaction: Redaction): SentAnswer {
+function sentAnswer(sent: SentResponse, stages: HandledOutcome['stages'], totalMs: number, redaction: Redaction): SentAnswer {
   const headers: Record<string, string> = {};
   for (const name in sent.headers) {
     const lower = name.toLowerCase();
     headers[lower] = isCredentialHeader(redaction, lower) ? REDACTED : sent.headers[name]!;
   }
   const body = sent.body.length * 3 > ANSWER_BODY_BYTES && Buffer.byteLength(sent.body) > ANSWER_BODY_BYTES ? Buffer.from(sent.body).subarray(0, ANSWER_BODY_BYTES).toString('utf8') : sent.body;
-  return { status: sent.status, headers, body, stages: { ...handled.stages, total_ms: totalMs } };
+  return { status: sent.status, headers, body, stages: { ...stages, total_ms: totalMs } };
 }
 
 async function readStreamingBody(ctx: HttpContext, streamingAuth: StreamingAuth, maxBodyBytes: number, req: IncomingMessage, target: RequestTarget, hold: BudgetHold, receivedAtMs: number): Promise<VerifiedBodyRead> {
@@ -191,21 +191,29 @@ async function alreadyLogged(ctx: HttpContext, requestId: string): Promise<boole
  * A bug or a failing store: a 500 that the sender can quote (X-Request-Id), the operator can find
  * in the service log, and — when the store still answers — the trigger log shows (issue #11).
  */
-async function failInternally(ctx: HttpContext, res: ServerResponse, trigger: CompiledTrigger, request: PendingRecord, error: unknown): Promise<void> {
+async function failInternally(ctx: HttpContext, res: ServerResponse, trigger: CompiledTrigger, request: PendingRecord, error: unknown, started: number): Promise<void> {
   // Not "nothing was launched": a failure after the store began its commit (a failed fdatasync)
   // may leave the request on disk, launched after a restart; the sender's retry is then a repeat.
   const rejection = reject('internal_error', `hooklaunch failed while handling request ${request.requestId}; whether it was recorded is unknown: retry (a trigger that deduplicates recognises a repeat) or look it up in the trigger log`);
   ctx.logger.error({ err: error, triggerId: trigger.id, requestId: request.requestId }, 'request failed');
+  let hasLine = false;
   try {
     // Its commit may have reached the disk (the line is there): a second line under the same id
     // would break the unique request id and fail every request of the group commit it shares.
     const logged = await alreadyLogged(ctx, request.requestId);
     if (logged === 'unknown') ctx.logger.error({ triggerId: trigger.id, requestId: request.requestId }, `the store did not say within ${LOOKUP_MS} ms whether the failed request is in the trigger log; not logged again`);
     else if (!logged) await ctx.rejections.record(request, { outcome: 'rejected', status: rejection.status, code: rejection.code, message: rejection.message }, 'failure');
+    hasLine = logged !== 'unknown';
   } catch (recordError) {
     ctx.logger.error({ err: recordError, triggerId: trigger.id, requestId: request.requestId }, 'the failed request could not be written to the trigger log');
   }
   ctx.onRefusedEarly?.(trigger.id, rejection.code);
-  if (res.headersSent) res.destroy();
-  else sendResponseSpec(res, rejectionAnswer(rejection), request.requestId, true);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const sent = sendResponseSpec(res, rejectionAnswer(rejection), request.requestId, true);
+  // The line keeps what the sender got: an accepted line that stands after a failure shows its 500.
+  const totalMs = performance.now() - started;
+  if (hasLine) ctx.rejections.recordAnswer({ requestId: request.requestId, answeredMs: totalMs, answer: sentAnswer(sent, {}, totalMs, ctx.redaction) });
 }

@@ -63,7 +63,8 @@ triggers:
       expect(answer.body.error?.message).toContain(answer.requestId);
       const line = lines.find((l) => l.requestId === answer.requestId && l.level === 50);
       expect(line).toMatchObject({ triggerId: TITLED, msg: 'request failed', err: expect.objectContaining({ message: 'disk full (test)' }) });
-      expect(await logged(answer.requestId)).toMatchObject({ outcome: 'rejected', status: 500, code: 'internal_error' });
+      await t.service.rejections.flush();
+      expect(await logged(answer.requestId)).toMatchObject({ outcome: 'rejected', status: 500, code: 'internal_error', answer: expect.objectContaining({ status: 500 }) });
     } finally {
       store.accept = accept;
     }
@@ -109,6 +110,9 @@ triggers:
     expect(lines.filter((l) => l.requestId === answer.requestId && l.msg === 'could not write a request to the trigger log')).toEqual([]);
     const entries = (await t.service.store.listLog({ triggerId: TITLED, limit: 100 })).filter((e) => e.requestId === answer.requestId);
     expect(entries).toEqual([expect.objectContaining({ outcome: 'accepted' })]);
+    // The line says what the sender got: not the accept it records, but the 500.
+    expect(entries[0]!.answer).toMatchObject({ status: 500, headers: expect.objectContaining({ 'x-request-id': answer.requestId }) });
+    expect(JSON.parse(entries[0]!.answer!.body)).toMatchObject({ error: { code: 'internal_error' } });
   });
 
   // Whether the line is there is asked of the store before writing one: a store that does not
