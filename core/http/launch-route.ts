@@ -125,9 +125,7 @@ function answer(ctx: HttpContext, res: ServerResponse, trigger: CompiledTrigger,
  */
 async function refuseEarly(ctx: HttpContext, trigger: CompiledTrigger | undefined, triggerId: string, req: IncomingMessage, res: ServerResponse, target: RequestTarget, receivedAtMs: number, rejection: Rejection, sizeBytes = declaredLength(req) ?? 0, unread = false): Promise<void> {
   const raw = toRawRequest(req, target, EMPTY_BODY, receivedAtMs, ctx.trustProxy);
-  // An unknown id is what the URL said, percent-decoded: a NUL (`x%00y`) is no text PostgreSQL
-  // stores, and would fail the group commit its line shares (the line lost, the others 500). Shown as U+FFFD.
-  const request = new PendingRecord(triggerId.slice(0, 128).replaceAll('\0', '\uFFFD'), raw, ctx.redaction, { revision: trigger?.revision, unreadSizeBytes: sizeBytes });
+  const request = new PendingRecord(triggerId.slice(0, 128), raw, ctx.redaction, { revision: trigger?.revision, unreadSizeBytes: sizeBytes });
   await logRefusal(ctx, request, rejection, trigger ? 'anonymous' : 'unknown-trigger');
   ctx.onRefusedEarly?.(trigger?.id ?? 'unknown', rejection.code);
   sendResponseSpec(res, rejectionAnswer(rejection), request.requestId, !(unread && drainable(req)));

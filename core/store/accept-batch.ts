@@ -231,6 +231,15 @@ export function planLookups(items: readonly Batched[]): AcceptLookups {
 }
 
 /** Decides every item of the batch in order, from the store's answers to `lookups`. */
+/**
+ * Text a line can keep on either store: PostgreSQL's text holds no NUL, and one would fail the
+ * whole group commit it shares. A message may quote the payload; an unknown trigger id is what the
+ * launch URL said, percent-decoded (`x%00y`). Shown as U+FFFD.
+ */
+function storable(text: string): string {
+  return text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text;
+}
+
 export function decideBatch(items: readonly Batched[], lookups: AcceptLookups, facts: AcceptFacts): BatchDecision {
   const stored = new Map(facts.dedupe.map((row) => [pairKey(row.triggerId, row.key), row]));
   const written = new Map<string, StoredDedupe>();
@@ -259,7 +268,7 @@ export function decideBatch(items: readonly Batched[], lookups: AcceptLookups, f
   const log = (request: RequestRecord, outcome: string, status: number, code: string | null, message: string | null, runId: string | null): void => {
     requests.push({
       requestId: request.requestId,
-      triggerId: request.triggerId,
+      triggerId: storable(request.triggerId),
       receivedAtMs: request.receivedAtMs,
       method: request.method,
       path: request.path,
@@ -270,8 +279,7 @@ export function decideBatch(items: readonly Batched[], lookups: AcceptLookups, f
       outcome,
       status,
       code,
-      // A message may quote the payload; PostgreSQL's text holds no NUL, and one would fail the whole commit.
-      message: message?.includes('\0') ? message.replaceAll('\0', '\uFFFD') : message,
+      message: message === null ? null : storable(message),
       runId,
       replayOf: request.replayOf ?? null,
       unauthenticatedBytes: request.unauthenticatedBytes ?? 0,
