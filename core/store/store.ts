@@ -443,7 +443,11 @@ export interface TriggerLog {
   recordAnswers(answers: readonly RecordedAnswer[]): Promise<void>;
   /** What the logged unauthenticated rejections cost, in bytes (their `unauthenticatedBytes`). */
   unauthenticatedLogBytes(): Promise<number>;
-  /** Newest first; with `afterSeq`, the entries after it, oldest first. */
+  /**
+   * Newest first; with `afterSeq`, the entries after it, oldest first. Only entries no earlier
+   * entry can still be committed before: a follower that goes on after the last seq it was shown
+   * skips none (two commits in flight may finish out of seq order).
+   */
   listLog(query: LogQuery): Promise<LogEntry[]>;
   triggerStats(sinceMs: number): Promise<TriggerStats[]>;
   /** A logged request with what is needed to replay it (the body of an accepted one is its run's payload). */
@@ -529,7 +533,7 @@ export interface ExecutionStore {
   executionsWithStatus(status: ExecutionStatus): Promise<ExecutionRecord[]>;
   getExecution(id: string): Promise<ExecutionRecord | undefined>;
   appendExecutionLog(id: string, chunks: readonly LogChunk[]): Promise<void>;
-  /** In the order written; with `afterSeq`, only the chunks after that one (following a running execution). */
+  /** In the order written; with `afterSeq`, only the chunks after that one (following a running execution), up to where none earlier can still be committed. */
   executionLog(id: string, afterSeq?: number): Promise<LogChunk[]>;
   getRun(runId: string): Promise<RunRecord | undefined>;
   getPayload(runId: string): Promise<RunPayload | undefined>;

@@ -23,6 +23,7 @@ import type {
   TriggerWriteOutcome,
 } from '../store.js';
 import { MIGRATIONS } from './migrations.js';
+import { settledHorizon } from './settled-horizon.js';
 import { BATCH_COLUMNS, dueBatchesWhere, EARLIER_ACTIONS_SETTLED, NEXT_BATCH_DUE, PENDING_RUNS, takesMore } from '../shared-sql.js';
 
 type Client = pg.PoolClient | pg.Pool;
@@ -183,6 +184,10 @@ export async function openPostgresStore(url: string, instance: string): Promise<
 
   const q = async (sql: string, values: unknown[] = [], client: Client = pool): Promise<Row[]> => (await client.query(sql, values)).rows as Row[];
   const one = async (sql: string, values: unknown[] = [], client: Client = pool): Promise<Row | undefined> => (await q(sql, values, client))[0];
+  // Lines and output chunks are read up to where no earlier one can still commit (settled-horizon.ts).
+  const sequences = (await one(`SELECT pg_get_serial_sequence('requests', 'seq') AS requests, pg_get_serial_sequence('execution_logs', 'seq') AS execution_logs`))!;
+  const settledLines = settledHorizon(q, String(sequences.requests));
+  const settledOutput = settledHorizon(q, String(sequences.execution_logs));
 
   const group = createGroupCommit<Batched, ItemOutcome>(async (items) => {
     const client = await acceptPool.connect();
@@ -355,8 +360,15 @@ export async function openPostgresStore(url: string, instance: string): Promise<
         [id, chunks.map((c) => c.atMs), chunks.map((c) => c.stream), chunks.map((c) => c.text)],
       );
     },
-    executionLog: async (id, afterSeq = 0) =>
-      (await q('SELECT seq, at, stream, text FROM execution_logs WHERE execution_id = $1 AND seq > $2 ORDER BY seq', [id, afterSeq])).map((row) => ({
+    // Following (afterSeq): only settled chunks, so that the follower's next afterSeq skips none.
+    executionLog: async (id, afterSeq) =>
+      (
+        await q('SELECT seq, at, stream, text FROM execution_logs WHERE execution_id = $1 AND seq > $2 AND seq <= $3 ORDER BY seq', [
+          id,
+          afterSeq ?? 0,
+          afterSeq === undefined ? Number.MAX_SAFE_INTEGER : await settledOutput.horizon(),
+        ])
+      ).map((row) => ({
         seq: Number(row.seq),
         atMs: Number(row.at),
         stream: row.stream as LogChunk['stream'],
@@ -409,6 +421,8 @@ export async function openPostgresStore(url: string, instance: string): Promise<
       if (query.outcome !== undefined && query.outcome !== 'accepted') where.push(`r.outcome <> 'accepted'`);
       if (query.code !== undefined) add('r.code = ?', query.code);
       if (query.afterSeq !== undefined) add('r.seq > ?', query.afterSeq);
+      // Newest first too: a follower goes on after the newest line it was shown.
+      add('r.seq <= ?', await settledLines.horizon());
       values.push(query.limit);
       const sql = `SELECT r.*, ${ANSWER_COLUMNS} FROM requests r ${ANSWER_JOIN} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY seq ${query.afterSeq === undefined ? 'DESC' : 'ASC'} LIMIT $${values.length}`;
       return (await q(sql, values)).map(toLogEntry);
