@@ -62,6 +62,16 @@ function hmacOf(algorithm: HmacAlgorithm, key: Buffer, message: ReadonlyArray<Bu
   return hmac;
 }
 
+/**
+ * The digest's bytes, read as a 'binary' string (latin1: one char per byte, the same bytes) and
+ * copied into Buffer's pooled memory: `digest()` gives every digest a native ArrayBuffer of its
+ * own, whose allocation and sweeping cost ~0.6 µs more per verified request (issue #14, measured
+ * on forged requests).
+ */
+function digestOf(hmac: Hmac): Buffer {
+  return Buffer.from(hmac.digest('binary'), 'binary');
+}
+
 export { secretKey } from '../config/hmac-key.js';
 
 export interface SignOptions {
@@ -107,7 +117,7 @@ export function compileHmac(config: HmacConfig, timestampLocator: LocatorConfig 
     const message = signedMessageParts(parts, input.value);
     if (!message.ok) return message;
     const expected: Buffer[] = [];
-    for (const key of keys) expected.push(hmacOf(config.algorithm, key, message.value).digest());
+    for (const key of keys) expected.push(digestOf(hmacOf(config.algorithm, key, message.value)));
     return verdictOf(expected, decoded, mismatched);
   };
 }
@@ -172,7 +182,7 @@ export function compileStreamingHmac(config: HmacConfig, timestampLocator: Locat
       update: (chunk) => {
         for (const hmac of hmacs) hmac.update(chunk);
       },
-      verdict: () => verdictOf(hmacs.map((hmac) => hmac.digest()), decoded, mismatched),
+      verdict: () => verdictOf(hmacs.map(digestOf), decoded, mismatched),
     });
   };
 }
