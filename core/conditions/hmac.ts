@@ -6,6 +6,7 @@ import { accept, refuse, type Verdict } from '../reject.js';
 import { PASS, type Check } from './check.js';
 import { bytesEqual } from './constant-time.js';
 import { secretKey } from '../config/hmac-key.js';
+import { oneShotHmac, prepareHmacKey } from './one-shot-hmac.js';
 
 export type HmacAlgorithm = HmacConfig['algorithm'];
 export type SignatureEncoding = HmacConfig['encoding'];
@@ -62,6 +63,16 @@ function hmacOf(algorithm: HmacAlgorithm, key: Buffer, message: ReadonlyArray<Bu
   return hmac;
 }
 
+/**
+ * The digest's bytes, read as a 'binary' string (latin1: one char per byte, the same bytes) and
+ * copied into Buffer's pooled memory: `digest()` gives every digest a native ArrayBuffer of its
+ * own, whose allocation and sweeping cost ~0.6 µs more per verified request (issue #14, measured
+ * on forged requests).
+ */
+function digestOf(hmac: Hmac): Buffer {
+  return Buffer.from(hmac.digest('binary'), 'binary');
+}
+
 export { secretKey } from '../config/hmac-key.js';
 
 export interface SignOptions {
@@ -93,6 +104,7 @@ export function compileHmac(config: HmacConfig, timestampLocator: LocatorConfig 
   const parts = compileMessageTemplate(config.message);
   const headerNames = parts.flatMap((p) => (p.kind === 'header' ? [p.name.toLowerCase()] : []));
   const keys = config.secret.map((s) => secretKey(s, config.secret_encoding));
+  const prepared = keys.map((key) => prepareHmacKey(config.algorithm, key));
   const digestBytes = DIGEST_BYTES[config.algorithm];
   const needsTimestamp = parts.some((p) => p.kind === 'timestamp');
   // The same words for every mismatch of this trigger: made once, not per forged request.
@@ -107,7 +119,8 @@ export function compileHmac(config: HmacConfig, timestampLocator: LocatorConfig 
     const message = signedMessageParts(parts, input.value);
     if (!message.ok) return message;
     const expected: Buffer[] = [];
-    for (const key of keys) expected.push(hmacOf(config.algorithm, key, message.value).digest());
+    // The usual webhook body is short: two one-shot hashes, no Hmac object (one-shot-hmac.ts).
+    for (let i = 0; i < keys.length; i++) expected.push(oneShotHmac(prepared[i]!, message.value) ?? digestOf(hmacOf(config.algorithm, keys[i]!, message.value)));
     return verdictOf(expected, decoded, mismatched);
   };
 }
@@ -172,7 +185,7 @@ export function compileStreamingHmac(config: HmacConfig, timestampLocator: Locat
       update: (chunk) => {
         for (const hmac of hmacs) hmac.update(chunk);
       },
-      verdict: () => verdictOf(hmacs.map((hmac) => hmac.digest()), decoded, mismatched),
+      verdict: () => verdictOf(hmacs.map(digestOf), decoded, mismatched),
     });
   };
 }

@@ -37,16 +37,46 @@ export function createInflightBudget(limits: BudgetLimits): InflightBudget {
     get peakBytes() {
       return budget.peak;
     },
-    bytesOf: (triggerId) => budget.perTrigger.get(triggerId) ?? 0,
-    open: (triggerId) => new Hold(budget, triggerId),
+    bytesOf: (triggerId) => budget.perTrigger.get(triggerId)?.bytes ?? 0,
+    open: (triggerId) => new Hold(budget, budget.share(triggerId)),
   };
 }
+
+/** One trigger's bytes in flight, and how many holds are open on them. */
+interface TriggerShare {
+  bytes: number;
+  holds: number;
+}
+
+/** Shares kept at least, before a sweep of unused ones. */
+const SWEEP_FLOOR = 1024;
 
 class Budget {
   total = 0;
   peak = 0;
-  readonly perTrigger = new Map<string, number>();
+  readonly perTrigger = new Map<string, TriggerShare>();
+  #sweepAt = SWEEP_FLOOR;
   constructor(readonly limits: BudgetLimits) {}
+
+  /**
+   * The trigger's share, kept while unused: deleting it when its last request ended and adding it
+   * back with the next one rebuilt the map's table for every request of a trigger sent one at a
+   * time (issue #14). Shares of triggers no longer sending (removed by a reload) are swept when the
+   * map has doubled since the last sweep.
+   */
+  share(triggerId: string): TriggerShare {
+    let share = this.perTrigger.get(triggerId);
+    if (share === undefined) {
+      if (this.perTrigger.size >= this.#sweepAt) {
+        for (const [id, unused] of this.perTrigger) if (unused.holds === 0) this.perTrigger.delete(id);
+        this.#sweepAt = Math.max(SWEEP_FLOOR, 2 * this.perTrigger.size);
+      }
+      share = { bytes: 0, holds: 0 };
+      this.perTrigger.set(triggerId, share);
+    }
+    share.holds++;
+    return share;
+  }
 }
 
 /** One request's reservation: a small object per request, not a set of closures. */
@@ -57,18 +87,17 @@ class Hold implements BudgetHold {
 
   constructor(
     private readonly budget: Budget,
-    private readonly triggerId: string,
+    private readonly share: TriggerShare,
   ) {}
 
   grow(bytes: number): boolean {
     if (this.#released) throw new Error('in-flight budget grown after its release');
-    const { budget } = this;
-    const mine = budget.perTrigger.get(this.triggerId) ?? 0;
-    this.refusedBy = budget.total + bytes > budget.limits.maxBytes ? 'inflight_bytes' : mine + bytes > budget.limits.maxBytesPerTrigger ? 'inflight_bytes_per_trigger' : undefined;
+    const { budget, share } = this;
+    this.refusedBy = budget.total + bytes > budget.limits.maxBytes ? 'inflight_bytes' : share.bytes + bytes > budget.limits.maxBytesPerTrigger ? 'inflight_bytes_per_trigger' : undefined;
     if (this.refusedBy) return false;
     budget.total += bytes;
     budget.peak = Math.max(budget.peak, budget.total);
-    budget.perTrigger.set(this.triggerId, mine + bytes);
+    share.bytes += bytes;
     this.bytes += bytes;
     return true;
   }
@@ -76,12 +105,9 @@ class Hold implements BudgetHold {
   release(): void {
     if (this.#released) return;
     this.#released = true;
-    const { budget } = this;
-    budget.total -= this.bytes;
-    const left = (budget.perTrigger.get(this.triggerId) ?? 0) - this.bytes;
-    // Deleted at zero so ids of triggers no longer sending do not accumulate.
-    if (left > 0) budget.perTrigger.set(this.triggerId, left);
-    else budget.perTrigger.delete(this.triggerId);
+    this.budget.total -= this.bytes;
+    this.share.bytes -= this.bytes;
+    this.share.holds--;
     this.bytes = 0;
   }
 }

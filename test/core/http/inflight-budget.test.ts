@@ -23,6 +23,31 @@ describe('in-flight budget', () => {
     expect(() => b.grow(1)).toThrow(/after its release/);
   });
 
+  it('keeps the bytes of a trigger with an open hold across the sweep of unused shares, and counts a swept trigger afresh', () => {
+    const budget = createInflightBudget({ maxBytes: 1_000_000, maxBytesPerTrigger: 100 });
+    const held = budget.open('held');
+    expect(held.grow(60)).toBe(true);
+    budget.open('idle').release();
+    // Past the sweep floor (1024 shares): unused shares are swept, one with an open hold is not.
+    for (let i = 0; i < 3000; i++) {
+      const hold = budget.open(`t${i}`);
+      expect(hold.grow(1)).toBe(true);
+      hold.release();
+    }
+    expect(budget.bytesOf('held')).toBe(60);
+    expect(budget.open('held').grow(41)).toBe(false);
+    expect(held.grow(40)).toBe(true);
+    expect(budget.bytesOf('held')).toBe(100);
+    held.release();
+    expect(budget.bytesOf('held')).toBe(0);
+    expect(budget.bytesOf('idle')).toBe(0);
+    expect(budget.bytes).toBe(0);
+    const again = budget.open('idle');
+    expect(again.grow(100)).toBe(true);
+    expect(budget.bytesOf('idle')).toBe(100);
+    again.release();
+  });
+
   it('a trigger whose max_body_bytes exceeds the per-trigger limit is a config error naming both', () => {
     const project = tempProject('- step: {name: ok, image: x, command: "true"}\n');
     try {
