@@ -34,6 +34,7 @@ import { createFailureNotifier } from './notify/failure-notifier.js';
 import { createRunNotifier } from './notify/run-notifier.js';
 import { startRetention } from './store/retention.js';
 import { openStore } from './store/open-store.js';
+import { displayStoreUrl } from './store/display-store-url.js';
 import type { Store } from './store/store.js';
 import { createLiveTriggers, type LiveTriggers } from './triggers/live-triggers.js';
 import type { TriggerSet } from './triggers/trigger-set.js';
@@ -256,7 +257,7 @@ export async function startService(loaded: LoadedConfig, options: ServiceOptions
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${loaded.tls ? 'https' : 'http'}://${host}:${address.port}`;
   self.url = url;
-  logger.info({ url, triggers: triggers.size, store: loaded.storeUrl.replace(/\/\/[^@]*@/, '//***@') }, 'hooklaunch listening');
+  logger.info({ url, triggers: triggers.size, store: displayStoreUrl(loaded.storeUrl) }, 'hooklaunch listening');
 
   let closed = false;
   return {

@@ -36,6 +36,7 @@ import { isSealed, openSecrets } from '../triggers/sealed-secrets.js';
 import { plainSecretPaths } from '../triggers/plain-secrets.js';
 import { startService } from '../service.js';
 import { openStore } from '../store/open-store.js';
+import { displayStoreUrl } from '../store/display-store-url.js';
 import { isFinished, LOG_OUTCOMES, type BatchRecord, type BatchState, type LogEntry, type LogOutcome, type RunRecord, type Store } from '../store/store.js';
 import { createOutputRenderer, renderExecutionOutput, type OutputRenderer } from '../trigger-log/execution-output.js';
 import { formatTriggerLogLine, readTriggerLog, type TriggerLogLine } from '../trigger-log/read-trigger-log.js';
@@ -98,7 +99,7 @@ async function senderProblems(loaded: LoadedConfig): Promise<Map<string, SenderP
   try {
     store = await openStore(loaded.storeUrl);
   } catch (error) {
-    process.stderr.write(`note: the trigger log (${loaded.storeUrl}) could not be read, so deliveries were not checked: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(`note: the trigger log (${displayStoreUrl(loaded.storeUrl)}) could not be read, so deliveries were not checked: ${error instanceof Error ? error.message : String(error)}\n`);
     return problems;
   }
   try {
@@ -157,7 +158,7 @@ program
     }
     if (service.generatedAdminToken !== undefined) {
       process.stderr.write(
-        `admin token (generated once, kept in ${loaded.storeUrl}): ${service.generatedAdminToken}\n` +
+        `admin token (generated once, kept in ${displayStoreUrl(loaded.storeUrl)}): ${service.generatedAdminToken}\n` +
           `  log in at ${url}/ui/ with it; to set your own: HOOKLAUNCH_ADMIN_TOKEN=<16+ characters> npm start (or server.admin_token in ${loaded.file})\n`,
       );
     }
@@ -216,7 +217,7 @@ program
     try {
       pid = Number(readFileSync(lock, 'utf8'));
     } catch {
-      throw new InvalidArgumentError(`no hooklaunch is serving ${loaded.storeUrl} (no ${lock})`);
+      throw new InvalidArgumentError(`no hooklaunch is serving ${displayStoreUrl(loaded.storeUrl)} (no ${lock})`);
     }
     if (!Number.isInteger(pid) || pid <= 0) throw new InvalidArgumentError(`${lock} holds no pid`);
     process.kill(pid, 'SIGHUP');
@@ -286,7 +287,7 @@ program
       let after = lines[0]?.seq ?? 0;
       const running = findRunningInstance(runFilePath(location.storeUrl, location.file));
       const serving = running ? `served by pid ${running.pid} at ${running.url}` : 'no hooklaunch is serving it now: start `hooklaunch serve`';
-      process.stderr.write(`following the trigger log of ${location.storeUrl} (${serving}; Ctrl-C to stop)\n`);
+      process.stderr.write(`following the trigger log of ${displayStoreUrl(location.storeUrl)} (${serving}; Ctrl-C to stop)\n`);
       let stop = false;
       process.once('SIGINT', () => {
         stop = true;
@@ -341,7 +342,7 @@ const runs = program
         return;
       }
       if (!run) {
-        process.stderr.write(`no run ${runId} in ${loaded.storeUrl}\n`);
+        process.stderr.write(`no run ${runId} in ${displayStoreUrl(loaded.storeUrl)}\n`);
         process.exitCode = 1;
         return;
       }
@@ -463,7 +464,7 @@ async function listRuns(store: Store, location: ServiceLocation, trigger: string
   let after = entries[0]?.seq ?? 0;
   const running = findRunningInstance(runFilePath(location.storeUrl, location.file));
   const serving = running ? `served by pid ${running.pid} at ${running.url}` : 'no hooklaunch is serving it now: start `hooklaunch serve`';
-  process.stderr.write(`following the runs of ${location.storeUrl} (${serving}; read every ${RUNS_POLL_MS} ms; Ctrl-C to stop)\n`);
+  process.stderr.write(`following the runs of ${displayStoreUrl(location.storeUrl)} (${serving}; read every ${RUNS_POLL_MS} ms; Ctrl-C to stop)\n`);
   let stop = false;
   process.once('SIGINT', () => {
     stop = true;

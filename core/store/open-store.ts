@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { openPostgresStore } from './postgres/postgres-store.js';
 import { openSqliteStore } from './sqlite/sqlite-store.js';
 import type { Store } from './store.js';
+import { displayStoreUrl } from './display-store-url.js';
 
 /**
  * Opens the store a `store.url` names: `sqlite:<path>` (one instance), or `postgres://…`
@@ -10,5 +11,5 @@ import type { Store } from './store.js';
 export async function openStore(url: string, instance = process.env.HOOKLAUNCH_INSTANCE ?? hostname()): Promise<Store> {
   if (url.startsWith('sqlite:')) return openSqliteStore(url.slice('sqlite:'.length));
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) return openPostgresStore(url, instance);
-  throw new Error(`unsupported store URL "${url}": use sqlite:<path> or postgres://user:password@host/database`);
+  throw new Error(`unsupported store URL "${displayStoreUrl(url)}": use sqlite:<path> or postgres://user:password@host/database`);
 }
