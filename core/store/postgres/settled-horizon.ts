@@ -49,12 +49,14 @@ export function settledHorizon(query: Query, sequence: string): SettledHorizon {
   let reading: Promise<number> | undefined;
 
   // A holder whose transaction start is not visible (another role's session) counts as not stuck.
+  // pg_locks lists every database's locks, and relation oids are per database.
   const holders = async (): Promise<Set<string>> =>
     new Set(
       (
         await query(
           `SELECT l.virtualtransaction FROM pg_locks l LEFT JOIN pg_stat_activity a ON a.pid = l.pid
-           WHERE l.locktype = 'relation' AND l.relation = $1::regclass AND l.mode = 'RowExclusiveLock' AND l.granted
+           WHERE l.locktype = 'relation' AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+             AND l.relation = $1::regclass AND l.mode = 'RowExclusiveLock' AND l.granted
              AND (a.xact_start IS NULL OR a.xact_start > now() - make_interval(secs => $2))`,
           [sequence, STUCK_SECONDS],
         )
