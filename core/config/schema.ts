@@ -376,7 +376,12 @@ const localLauncher = z.strictObject({
 const valohaiLauncher = z.strictObject({
   kind: z.literal('valohai'),
   /** The Valohai installation, e.g. https://app.valohai.com */
-  host: z.url({ protocol: /^https?$/ }).default('https://app.valohai.com'),
+  host: z
+    .url({ protocol: /^https?$/ })
+    // fetch refuses a URL with credentials and quotes it whole in its error: each launch attempt
+    // would fail and write the password into the service log.
+    .refine((host) => { const url = new URL(host); return url.username === '' && url.password === ''; }, 'must not hold a user name or password (Valohai is called with launcher.token only)')
+    .default('https://app.valohai.com'),
   token: z.string().min(1, 'an API token is needed (create one under your Valohai account → API tokens)'),
   /** The Valohai project's id (a UUID). */
   project: nonEmpty,
