@@ -16,6 +16,7 @@ import { payloadDrift, type DriftSample } from '../codegen/payload-drift.js';
 import type { JsonSchema } from '../codegen/schema-model.js';
 import { loadConfig, type ConnectorRegistry, type LoadedConfig } from '../config/load-config.js';
 import { openStore } from '../store/open-store.js';
+import { createRedaction, redactBodyFields, REDACTED } from '../trigger-log/redaction.js';
 import type { Store } from '../store/store.js';
 
 interface CodegenOptions {
@@ -73,12 +74,14 @@ async function codegenTrigger(triggerId: string, languages: ParserLanguage[], op
     given = { schema: trigger.payload_schema as JsonSchema, source };
   }
   const store = await openStoreIfAny(loaded);
+  let conditions: unknown = trigger?.conditions;
   try {
     if (!trigger) {
       // An API-managed trigger: its config (an inline payload_schema, if any) is in the store.
       const def = (await store?.listTriggerDefs())?.find((d) => d.id === triggerId);
       if (!def) throw new InvalidArgumentError(`no trigger ${triggerId} in ${options.config}${store ? ' or the store' : ''}`);
-      const config = def.config as { title?: string; payload_schema?: unknown };
+      const config = def.config as { title?: string; payload_schema?: unknown; conditions?: unknown };
+      conditions = config.conditions;
       title = config.title ?? '';
       if (config.payload_schema !== null && typeof config.payload_schema === 'object') given = { schema: config.payload_schema as JsonSchema, source: `the payload_schema of trigger ${triggerId}` };
     }
@@ -108,7 +111,10 @@ async function codegenTrigger(triggerId: string, languages: ParserLanguage[], op
           ? await acceptedPayloads(store, triggerId, typeof options.fromLog === 'number' ? options.fromLog : DEFAULT_LOG_PAYLOADS)
           : [];
       if (samples.length === 0) throw new InvalidArgumentError(`no payloads to infer a schema from: trigger ${triggerId} has no payload_schema, no accepted payloads in the store, and no --sample files were given`);
-      schema = inferSchema(samples.map((s) => s.payload));
+      // Redacted as the trigger log redacts them: a credential in the body is the same in every
+      // payload and would otherwise become an enum written into files meant to be committed.
+      const redaction = createRedaction([{ headers: new Set(), query: new Set(), fields: bodyCredentialFields(conditions) }]);
+      schema = inferSchema(samples.map((s) => redactBodyFields(s.payload, redaction)), REDACTED);
       schemaSource = schemaFile;
       await mkdir(options.out, { recursive: true });
       await writeFile(schemaFile, `${JSON.stringify(schema, null, 2)}\n`);
@@ -124,6 +130,15 @@ async function codegenTrigger(triggerId: string, languages: ParserLanguage[], op
   } finally {
     await store?.close();
   }
+}
+
+/** The body fields (JSON dot paths, form keys) the trigger's web-request-auth conditions read a credential from. */
+function bodyCredentialFields(conditions: unknown): Set<string> {
+  const fields = new Set<string>();
+  for (const c of Array.isArray(conditions) ? (conditions as Array<{ type?: unknown; lookup?: unknown; key?: unknown }>) : []) {
+    if (c.type === 'web-request-auth' && (c.lookup === 'json' || c.lookup === 'form') && typeof c.key === 'string') fields.add(c.key);
+  }
+  return fields;
 }
 
 function withPackage(generated: GeneratedParser[], wanted: boolean, regenerate: string): GeneratedParser[] {

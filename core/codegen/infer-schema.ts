@@ -14,11 +14,15 @@ const ENUM_MAX_VALUES = 5;
 const ISO_DATE_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
 
-export function inferSchema(payloads: readonly unknown[]): JsonSchema {
+/**
+ * `redacted`: the value that stands for a credential the payloads were redacted of (the trigger
+ * log's `[redacted]`); a string field holding it is a plain string, never an enum of it.
+ */
+export function inferSchema(payloads: readonly unknown[], redacted?: string): JsonSchema {
   return {
     $schema: 'http://json-schema.org/draft-07/schema#',
     $comment: `Inferred by hooklaunch codegen from ${payloads.length} payload${payloads.length === 1 ? '' : 's'}; review and edit it, then name it in the trigger's payload_schema.`,
-    ...infer(payloads),
+    ...infer(payloads, redacted),
   };
 }
 
@@ -33,7 +37,7 @@ function kindOf(value: unknown): Kind {
 }
 
 /** The schema of every value seen at one place in the payloads. */
-function infer(values: readonly unknown[]): JsonSchema {
+function infer(values: readonly unknown[], redacted: string | undefined): JsonSchema {
   const byKind = new Map<Kind, unknown[]>();
   for (const value of values) {
     const kind = kindOf(value);
@@ -44,29 +48,30 @@ function infer(values: readonly unknown[]): JsonSchema {
     byKind.set('number', [...byKind.get('number')!, ...byKind.get('integer')!]);
     byKind.delete('integer');
   }
-  const options = [...byKind].map(([kind, seen]) => inferKind(kind, seen));
+  const options = [...byKind].map(([kind, seen]) => inferKind(kind, seen, redacted));
   if (options.length === 0) return {};
   return options.length === 1 ? options[0]! : { anyOf: options };
 }
 
-function inferKind(kind: Kind, values: readonly unknown[]): JsonSchema {
+function inferKind(kind: Kind, values: readonly unknown[], redacted: string | undefined): JsonSchema {
   switch (kind) {
     case 'string':
-      return inferString(values as string[]);
+      return inferString(values as string[], redacted);
     case 'array':
-      return { type: 'array', items: infer((values as unknown[][]).flat()) };
+      return { type: 'array', items: infer((values as unknown[][]).flat(), redacted) };
     case 'object':
-      return inferObject(values as Array<Record<string, unknown>>);
+      return inferObject(values as Array<Record<string, unknown>>, redacted);
     default:
       return { type: kind };
   }
 }
 
-function inferString(values: readonly string[]): JsonSchema {
+function inferString(values: readonly string[], redacted: string | undefined): JsonSchema {
   if (values.every((v) => ISO_DATE_TIME.test(v) && !Number.isNaN(Date.parse(v)))) return { type: 'string', format: 'date-time' };
   if (values.every((v) => ISO_DATE.test(v))) return { type: 'string', format: 'date' };
   if (values.every(isUrl)) return { type: 'string', format: 'uri' };
   const distinct = [...new Set(values)];
+  if (redacted !== undefined && distinct.includes(redacted)) return { type: 'string' };
   if (values.length >= ENUM_MIN_SAMPLES && distinct.length <= ENUM_MAX_VALUES && distinct.length < values.length) return { type: 'string', enum: distinct.sort() };
   return { type: 'string' };
 }
@@ -81,13 +86,13 @@ function isUrl(value: string): boolean {
   }
 }
 
-function inferObject(objects: ReadonlyArray<Record<string, unknown>>): JsonSchema {
+function inferObject(objects: ReadonlyArray<Record<string, unknown>>, redacted: string | undefined): JsonSchema {
   const keys = [...new Set(objects.flatMap((o) => Object.keys(o)))];
   const properties: Record<string, JsonSchema> = {};
   const required: string[] = [];
   for (const key of keys) {
     const present = objects.filter((o) => Object.hasOwn(o, key));
-    properties[key] = infer(present.map((o) => o[key]));
+    properties[key] = infer(present.map((o) => o[key]), redacted);
     if (present.length === objects.length) required.push(key);
   }
   return { type: 'object', properties, ...(required.length > 0 && { required }) };

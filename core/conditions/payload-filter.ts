@@ -1,4 +1,5 @@
 import type { PayloadFilterConfig } from '../config/schema.js';
+import { isCredentialFieldPath, REDACTED, shownFieldValue } from '../request/credential-field.js';
 import { lookupDotPath, splitDotPath } from '../request/dot-path.js';
 import { parseBody, type RawRequest } from '../request/raw-request.js';
 import { accept, refuse, type Verdict } from '../reject.js';
@@ -19,14 +20,16 @@ export const parsedBodyOf: PayloadOf = (req) => {
 export function compilePayloadFilter(config: PayloadFilterConfig, payloadOf: PayloadOf = parsedBodyOf): Check {
   const segments = splitDotPath(config.lookup);
   const test = compileOperation(config.operation, config.value);
-  const described = `${config.lookup} ${config.operation}${config.value === undefined ? '' : ` ${JSON.stringify(config.value)}`}`;
+  // A filter on a credential field (`token equals ${env:…}`) quotes neither value: the refusal is answered to any sender.
+  const credential = isCredentialFieldPath(config.lookup);
+  const described = `${config.lookup} ${config.operation}${config.value === undefined ? '' : ` ${shownFieldValue(config.lookup, config.value)}`}`;
   return (req) => {
     const payload = payloadOf(req);
     if (!payload.ok) return refuse(payload.rejection.code, `${payload.rejection.message} (payload filter on ${config.lookup} needs it)`);
     const found = lookupDotPath(payload.value, segments);
     const passed = test(found.found, found.found ? found.value : undefined);
     if (passed) return PASS;
-    const actual = found.found ? `it is ${preview(found.value)}` : 'the field is missing';
+    const actual = found.found ? `it is ${credential ? REDACTED : preview(found.value)}` : 'the field is missing';
     return refuse('filtered_out', `payload filter "${described}" did not match: ${actual}`);
   };
 }

@@ -233,9 +233,19 @@ const batchSchema = z
   })
   .refine((b) => b.quiet === undefined || b.quiet <= b.window, { message: 'quiet must not be longer than window (the window closes the batch first)', path: ['quiet'] });
 
+/**
+ * An http(s) URL hooklaunch itself calls (Valohai, a notification target). fetch refuses one with
+ * a user name or password and quotes it whole in its error, so every call would fail and write
+ * the password into the service log.
+ */
+const calledUrl = z.url({ protocol: /^https?$/ }).refine((value) => {
+  const url = new URL(value);
+  return url.username === '' && url.password === '';
+}, 'must not hold a user name or password: such a URL is never called, and it would be logged');
+
 /** Where failure notifications go: a Slack incoming webhook, or any URL taking a JSON POST. */
 const notifyTarget = z.strictObject({
-  url: z.url({ protocol: /^https?$/ }),
+  url: calledUrl,
   /** slack: `{"text"}` for incoming webhooks; http: a JSON event. Default: slack for hooks.slack.com. */
   kind: z.enum(['slack', 'http']).optional(),
   /**
@@ -376,7 +386,7 @@ const localLauncher = z.strictObject({
 const valohaiLauncher = z.strictObject({
   kind: z.literal('valohai'),
   /** The Valohai installation, e.g. https://app.valohai.com */
-  host: z.url({ protocol: /^https?$/ }).default('https://app.valohai.com'),
+  host: calledUrl.default('https://app.valohai.com'),
   token: z.string().min(1, 'an API token is needed (create one under your Valohai account → API tokens)'),
   /** The Valohai project's id (a UUID). */
   project: nonEmpty,

@@ -7,9 +7,10 @@
  * another, or to an unknown id), and every header or query parameter whose name says it carries
  * one (`X-Gitlab-Token`, `X-Shopify-Hmac-Sha256`, `?access_token=`).
  */
+import { CREDENTIAL_FIELD, REDACTED } from '../request/credential-field.js';
 import { lookupDotPath, splitDotPath } from '../request/dot-path.js';
 
-export const REDACTED = '[redacted]';
+export { REDACTED };
 
 /** Names that say "credential"; matched anywhere in a header or query parameter name. */
 const CREDENTIAL_NAME = /auth|token|secret|signature|signing|hmac|jwt|bearer|passw|api-?_?key|access-?_?key|private-?_?key|session|cookie|credential/i;
@@ -17,8 +18,6 @@ const CREDENTIAL_NAME = /auth|token|secret|signature|signing|hmac|jwt|bearer|pas
 const KEY_HEADER = /^(?!idempotency-key$)(.*-)?key$/i;
 /** Short query parameter names commonly carrying one (`?key=` API keys, `?sig=` signed URLs). */
 const CREDENTIAL_QUERY = /^(key|sig|signature|code|pass|pw|pwd)$/i;
-/** JSON and form fields that are credentials by name wherever they sit (Slack's verification `token`). */
-const CREDENTIAL_FIELD = /^(token|secret|password|passwd|api_?key|access_?token|client_secret|signing_secret|verification_token)$/i;
 /** A query parameter without a value, this long, may itself be the credential (`?s3cr3t…`). */
 const BARE_TOKEN_LENGTH = 16;
 

@@ -5,6 +5,7 @@ import type { LoadedConfig } from '../../config/load-config.js';
 import type { LocalLauncherConfig } from '../../config/schema.js';
 import { lastOutputLines, type ExecutionEnded, type OnExecutionEnded } from '../../launch/execution-ended.js';
 import type { LaunchBackend } from '../../launch/launch-backend.js';
+import { SECRET_KEY_ENV } from '../../secrets/secret-key.js';
 import type { ExecutionRecord, PipelineRecord, Store } from '../../store/store.js';
 import { openGitRepository } from './git-repository.js';
 import { createLocalLauncher } from './local-launcher.js';
@@ -60,7 +61,8 @@ export function createLocalBackend({ loaded, launcher, store, clock, logger, wor
     concurrency: launcher.concurrency,
     clock,
     logger,
-    secretEnvNames: loaded.envNames,
+    // The master key is read by hooklaunch itself, not through ${env:…}: it opens every sealed secret.
+    secretEnvNames: new Set([...loaded.envNames, SECRET_KEY_ENV]),
     onFinished: (execution) => {
       report(() => executionEnded(store, execution));
       if (execution.spec.pipelineId !== undefined) advance.pipeline(execution.spec.pipelineId);
