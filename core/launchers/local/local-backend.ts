@@ -61,8 +61,9 @@ export function createLocalBackend({ loaded, launcher, store, clock, logger, wor
     concurrency: launcher.concurrency,
     clock,
     logger,
-    // The master key is read by hooklaunch itself, not through ${env:…}: it opens every sealed secret.
-    secretEnvNames: new Set([...loaded.envNames, SECRET_KEY_ENV]),
+    // Read by hooklaunch itself, not through ${env:…}: the master key opens every sealed secret, and
+    // libpq's PGPASSWORD is the store's password when store.url names none.
+    secretEnvNames: new Set([...loaded.envNames, SECRET_KEY_ENV, ...(storeReadsPgPassword(loaded.storeUrl) ? ['PGPASSWORD'] : [])]),
     onFinished: (execution) => {
       report(() => executionEnded(store, execution));
       if (execution.spec.pipelineId !== undefined) advance.pipeline(execution.spec.pipelineId);
@@ -149,4 +150,15 @@ async function pipelineEnded(store: Store, pipelineId: string): Promise<Executio
     error: failedNode ? `${pipeline.error ?? 'error'}; node ${failedNode.spec.node}: ${failedNode.error ?? 'error'}` : pipeline.error,
     ...(failedNode && { lastOutput: lastOutputLines(await store.executionLog(failedNode.id)) }),
   };
+}
+
+/** A PostgreSQL store URL without a password: the driver then takes PGPASSWORD from the environment, as libpq does. */
+function storeReadsPgPassword(storeUrl: string): boolean {
+  if (!storeUrl.startsWith('postgres://') && !storeUrl.startsWith('postgresql://')) return false;
+  try {
+    const url = new URL(storeUrl);
+    return url.password === '' && !url.searchParams.has('password');
+  } catch {
+    return true;
+  }
 }
