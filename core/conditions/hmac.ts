@@ -6,7 +6,7 @@ import { accept, refuse, type Verdict } from '../reject.js';
 import { PASS, type Check } from './check.js';
 import { bytesEqual } from './constant-time.js';
 import { secretKey } from '../config/hmac-key.js';
-import { oneShotHmac, prepareHmacKey } from './one-shot-hmac.js';
+import { DIGEST_BYTES, oneShotHmac, prepareHmacKey } from './one-shot-hmac.js';
 
 export type HmacAlgorithm = HmacConfig['algorithm'];
 export type SignatureEncoding = HmacConfig['encoding'];
@@ -90,7 +90,6 @@ export function signHmac(options: SignOptions, input: SignatureInput): string {
   return hmacOf(options.algorithm ?? 'sha256', secretKey(options.secret, options.secretEncoding ?? 'utf8'), message.value).digest(options.encoding ?? 'hex');
 }
 
-const DIGEST_BYTES: Record<HmacAlgorithm, number> = { sha1: 20, sha256: 32, sha512: 64 };
 const HEX = /^[0-9a-fA-F]+$/;
 const BASE64 = /^[A-Za-z0-9+/_-]+={0,2}$/;
 

@@ -13,7 +13,7 @@ import { createHash, hash } from 'node:crypto';
 export type OneShotAlgorithm = 'sha1' | 'sha256' | 'sha512';
 
 const BLOCK_BYTES: Record<OneShotAlgorithm, number> = { sha1: 64, sha256: 64, sha512: 128 };
-const DIGEST_BYTES: Record<OneShotAlgorithm, number> = { sha1: 20, sha256: 32, sha512: 64 };
+export const DIGEST_BYTES: Record<OneShotAlgorithm, number> = { sha1: 20, sha256: 32, sha512: 64 };
 
 /** The longest message hashed in one shot. */
 export const ONE_SHOT_BYTES = 16 * 1024;

@@ -1,5 +1,5 @@
 import type { PayloadFilterConfig } from '../config/schema.js';
-import { isCredentialFieldPath, REDACTED, shownFieldValue } from '../request/credential-field.js';
+import { isCredentialFieldPath, payloadFilterWords, REDACTED } from '../request/credential-field.js';
 import { lookupDotPath, splitDotPath } from '../request/dot-path.js';
 import { parseBody, type RawRequest } from '../request/raw-request.js';
 import { accept, refuse, type Verdict } from '../reject.js';
@@ -22,7 +22,7 @@ export function compilePayloadFilter(config: PayloadFilterConfig, payloadOf: Pay
   const test = compileOperation(config.operation, config.value);
   // A filter on a credential field (`token equals ${env:…}`) quotes neither value: the refusal is answered to any sender.
   const credential = isCredentialFieldPath(config.lookup);
-  const described = `${config.lookup} ${config.operation}${config.value === undefined ? '' : ` ${shownFieldValue(config.lookup, config.value)}`}`;
+  const described = payloadFilterWords(config);
   return (req) => {
     const payload = payloadOf(req);
     if (!payload.ok) return refuse(payload.rejection.code, `${payload.rejection.message} (payload filter on ${config.lookup} needs it)`);

@@ -15,7 +15,12 @@ export function isCredentialFieldPath(dotPath: string): boolean {
   return CREDENTIAL_FIELD.test(splitDotPath(dotPath).at(-1) ?? '');
 }
 
+/** A payload filter in words (`ref equals "refs/heads/main"`): the refusal, the trigger's description and its sample say it alike. */
+export function payloadFilterWords(filter: { readonly lookup: string; readonly operation: string; readonly value?: unknown }): string {
+  return `${filter.lookup} ${filter.operation}${filter.value === undefined ? '' : ` ${shownFieldValue(filter.lookup, filter.value)}`}`;
+}
+
 /** A value read at a dot path as it may be shown: quoted, or `[redacted]` when the field is a credential. */
-export function shownFieldValue(dotPath: string, value: unknown): string {
+function shownFieldValue(dotPath: string, value: unknown): string {
   return isCredentialFieldPath(dotPath) ? REDACTED : JSON.stringify(value);
 }

@@ -230,7 +230,6 @@ export function planLookups(items: readonly Batched[]): AcceptLookups {
   };
 }
 
-/** Decides every item of the batch in order, from the store's answers to `lookups`. */
 /**
  * Text a line can keep on either store: PostgreSQL's text holds no NUL, and one would fail the
  * whole group commit it shares. A message may quote the payload; an unknown trigger id is what the
@@ -240,6 +239,7 @@ function storable(text: string): string {
   return text.includes('\0') ? text.replaceAll('\0', '\uFFFD') : text;
 }
 
+/** Decides every item of the batch in order, from the store's answers to `lookups`. */
 export function decideBatch(items: readonly Batched[], lookups: AcceptLookups, facts: AcceptFacts): BatchDecision {
   const stored = new Map(facts.dedupe.map((row) => [pairKey(row.triggerId, row.key), row]));
   const written = new Map<string, StoredDedupe>();

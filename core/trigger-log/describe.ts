@@ -2,7 +2,7 @@
 import type { TriggerConfig } from '../config/schema.js';
 import type { Connector } from '../connector.js';
 import { summariseRun, type RunSummary } from '../launch/run-status.js';
-import { shownFieldValue } from '../request/credential-field.js';
+import { payloadFilterWords } from '../request/credential-field.js';
 import { jsonNestsDeeperThan } from '../request/json-depth.js';
 import { isCredentialQuery, REDACTED, redactBodyFields, type Redaction } from './redaction.js';
 import { renderExecutionOutput } from './execution-output.js';
@@ -25,7 +25,7 @@ export function describeConditions(trigger: TriggerConfig, binding?: { readonly 
         words.push(`timestamp in ${c.lookup} ${c.key} within ±${c.tolerance} s`);
         break;
       case 'payload-filter':
-        words.push(`payload ${c.lookup} ${c.operation}${c.value === undefined ? '' : ` ${shownFieldValue(c.lookup, c.value)}`}`);
+        words.push(`payload ${payloadFilterWords(c)}`);
         break;
       case 'rate-limit':
         words.push(`at most ${c.quota} launches per ${c.period} s`);

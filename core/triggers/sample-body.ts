@@ -6,7 +6,7 @@
  */
 import type { ConnectorBinding } from '../config/load-config.js';
 import type { PayloadFilterConfig, TriggerConfig } from '../config/schema.js';
-import { shownFieldValue } from '../request/credential-field.js';
+import { payloadFilterWords } from '../request/credential-field.js';
 import { splitDotPath } from '../request/dot-path.js';
 import type { ValohaiProject } from '../valohai-yaml/load-valohai-yaml.js';
 import type { ParameterDef } from '../valohai-yaml/schema.js';
@@ -34,7 +34,7 @@ export function sampleBody(trigger: TriggerConfig, binding: ConnectorBinding | u
     if (condition.type !== 'payload-filter') continue;
     const value = passingValue(condition);
     if (value === ABSENT) continue;
-    const label = `${condition.lookup} ${condition.operation}${condition.value === undefined ? '' : ` ${shownFieldValue(condition.lookup, condition.value)}`}`;
+    const label = payloadFilterWords(condition);
     if (value === UNKNOWN || !setAt(body, splitDotPath(condition.lookup), value)) unbuilt.push(label);
     else built.push(label);
   }

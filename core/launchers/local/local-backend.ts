@@ -6,6 +6,7 @@ import type { LocalLauncherConfig } from '../../config/schema.js';
 import { lastOutputLines, type ExecutionEnded, type OnExecutionEnded } from '../../launch/execution-ended.js';
 import type { LaunchBackend } from '../../launch/launch-backend.js';
 import { SECRET_KEY_ENV } from '../../secrets/secret-key.js';
+import { isPostgresStoreUrl } from '../../store/open-store.js';
 import type { ExecutionRecord, PipelineRecord, Store } from '../../store/store.js';
 import { openGitRepository } from './git-repository.js';
 import { createLocalLauncher } from './local-launcher.js';
@@ -154,7 +155,7 @@ async function pipelineEnded(store: Store, pipelineId: string): Promise<Executio
 
 /** A PostgreSQL store URL without a password: the driver then takes PGPASSWORD from the environment, as libpq does. */
 function storeReadsPgPassword(storeUrl: string): boolean {
-  if (!storeUrl.startsWith('postgres://') && !storeUrl.startsWith('postgresql://')) return false;
+  if (!isPostgresStoreUrl(storeUrl)) return false;
   try {
     const url = new URL(storeUrl);
     return url.password === '' && !url.searchParams.has('password');
